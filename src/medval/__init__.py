@@ -1,0 +1,3 @@
+"""medval: federated evaluation of medical AI."""
+
+__version__ = "0.1.0"

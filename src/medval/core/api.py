@@ -1,0 +1,41 @@
+"""The HTTP routes, named once for the server's routers and the client's calls.
+
+Every route lives under ``PREFIX``. Errors come back as ``ErrorResponse`` with the
+status of the error's code (see ``medval.core.errors``). Authentication is a bearer
+token from ``TOKEN``; every route but ``HEALTH``, ``TOKEN`` (POST) and a public
+benchmark's ``LEADERBOARD`` and ``BENCHMARKS`` listings needs one.
+"""
+
+from __future__ import annotations
+
+PREFIX = "/api/v1"
+
+HEALTH = "/health"  # GET -> {"status": "ok", "version": str}
+
+TOKEN = "/auth/token"  # POST Credentials -> TokenPublic; DELETE revokes the caller's token
+ME = "/users/me"  # GET -> UserPublic
+USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> UserPublic
+
+BLOB = "/blobs/{sha256}"  # PUT raw bytes (hash checked) -> 201; GET -> the bytes
+
+CUBES = "/cubes"  # POST CubeCreate -> CubePublic; GET ?kind=&mine= -> list[CubePublic]
+CUBE = "/cubes/{cube_id}"  # GET -> CubePublic
+CUBE_STAGE = "/cubes/{cube_id}/stage"  # PUT StageChange -> CubePublic (owner)
+
+BENCHMARKS = "/benchmarks"  # POST BenchmarkCreate -> BenchmarkPublic; GET -> list
+BENCHMARK = "/benchmarks/{benchmark_id}"  # GET -> BenchmarkPublic
+BENCHMARK_STAGE = "/benchmarks/{benchmark_id}/stage"  # PUT StageChange (owner)
+BENCHMARK_APPROVAL = "/benchmarks/{benchmark_id}/approval"  # PUT Decision (admin)
+LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"  # GET -> LeaderboardPublic
+
+DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
+DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic
+DATASET_STAGE = "/datasets/{dataset_id}/stage"  # PUT StageChange (owner)
+
+ASSOCIATIONS = "/associations"  # POST AssociationCreate; GET ?benchmark_id=&status=&kind=
+ASSOCIATION_DECISION = "/associations/{association_id}/decision"  # PUT Decision
+
+PENDING_EXECUTIONS = "/executions/pending"  # GET -> list[PendingExecution] for the caller
+
+RESULTS = "/results"  # POST ResultCreate -> ResultPublic; GET ?benchmark_id=&model_id=&dataset_id=
+RESULT = "/results/{result_id}"  # GET -> ResultPublic (if the release policy allows)

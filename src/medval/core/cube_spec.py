@@ -1,0 +1,122 @@
+"""The cube interface: what a cube declares, and the mounts each task receives.
+
+A cube is a folder with a ``medval-cube.yaml``::
+
+    name: breast-recurrence-prep
+    kind: data_preparator          # data_preparator | model | evaluator
+    tasks:
+      prepare:      {entrypoint: [python, prepare.py]}
+      sanity_check: {entrypoint: [python, sanity_check.py]}
+      statistics:   {entrypoint: [python, statistics.py]}
+
+Which tasks a kind has and which mounts each task gets are fixed here, not by the cube:
+a task is called as ``ENTRYPOINT --NAME=PATH ...`` with one argument per mount, every
+mount is a directory, inputs are read-only and outputs are the only writable places.
+A ``parameters.yaml`` beside the spec is passed as ``--parameters_file``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from medval.core.errors import InvalidInput
+from medval.core.states import CubeKind
+
+SPEC_FILE = "medval-cube.yaml"
+PARAMETERS_FILE = "parameters.yaml"
+
+
+@dataclass(frozen=True)
+class TaskIO:
+    """Names of a task's input and output mounts."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+TASKS: dict[CubeKind, dict[str, TaskIO]] = {
+    CubeKind.DATA_PREPARATOR: {
+        "prepare": TaskIO(("data_path", "labels_path"), ("output_path", "output_labels_path")),
+        "sanity_check": TaskIO(("data_path", "labels_path"), ()),
+        "statistics": TaskIO(("data_path", "labels_path"), ("output_path",)),
+    },
+    CubeKind.MODEL: {
+        "infer": TaskIO(("data_path",), ("output_path",)),
+    },
+    CubeKind.EVALUATOR: {
+        "evaluate": TaskIO(("predictions", "labels"), ("output_path",)),
+    },
+}
+
+# Files that tasks write into their output folder, read back by the client.
+STATISTICS_FILE = "statistics.json"
+PREDICTIONS_FILE = "predictions.csv"
+RESULTS_FILE = "results.json"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    entrypoint: tuple[str, ...]
+    io: TaskIO
+
+
+@dataclass(frozen=True)
+class CubeSpec:
+    name: str
+    kind: CubeKind
+    tasks: dict[str, TaskSpec]
+    has_parameters: bool
+
+    def task(self, name: str) -> TaskSpec:
+        if name not in self.tasks:
+            raise InvalidInput(f"cube {self.name!r} ({self.kind.value}) has no task {name!r}")
+        return self.tasks[name]
+
+
+def load_cube_spec(folder: Path) -> CubeSpec:
+    """Read and validate a cube folder's spec; every problem is one clear line."""
+    spec_path = folder / SPEC_FILE
+    if not spec_path.is_file():
+        raise InvalidInput(f"{folder} is not a cube: {SPEC_FILE} is missing")
+    try:
+        raw = yaml.safe_load(spec_path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{spec_path}: not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{spec_path}: expected a mapping at the top level")
+    return _parse_spec(raw, spec_path, has_parameters=(folder / PARAMETERS_FILE).is_file())
+
+
+def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeSpec:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"{where}: 'name' must be a non-empty string")
+    try:
+        kind = CubeKind(str(raw.get("kind")))
+    except ValueError:
+        choices = ", ".join(k.value for k in CubeKind)
+        raise InvalidInput(f"{where}: 'kind' must be one of {choices}") from None
+    tasks_raw = raw.get("tasks")
+    if not isinstance(tasks_raw, dict):
+        raise InvalidInput(f"{where}: 'tasks' must be a mapping of task name to entrypoint")
+    expected = TASKS[kind]
+    missing = sorted(set(expected) - set(tasks_raw))
+    unknown = sorted(set(tasks_raw) - set(expected))
+    if missing or unknown:
+        raise InvalidInput(
+            f"{where}: a {kind.value} cube has tasks {', '.join(expected)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(unknown)}" if unknown else "")
+        )
+    tasks: dict[str, TaskSpec] = {}
+    for task_name, body in tasks_raw.items():
+        entry = body.get("entrypoint") if isinstance(body, dict) else None
+        if not (isinstance(entry, list) and entry and all(isinstance(p, str) for p in entry)):
+            raise InvalidInput(f"{where}: task {task_name!r} needs 'entrypoint', a list of strings")
+        tasks[task_name] = TaskSpec(task_name, tuple(entry), expected[task_name])
+    return CubeSpec(name=name.strip(), kind=kind, tasks=tasks, has_parameters=has_parameters)

@@ -1,0 +1,137 @@
+"""Errors that a user can cause, each with a stable code.
+
+The server maps a code to an HTTP status and sends ``{"error": {"code", "message"}}``;
+the client turns that body back into the same exception class, and the CLI prints
+the message on one line and exits with the code's exit status.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class MedvalError(Exception):
+    """Base of every error a user can cause. Never shown as a traceback."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 400
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(MedvalError):
+    """The request or a file is malformed or violates a rule."""
+
+    code = "invalid_input"
+    http_status = 422
+    exit_code = 2
+
+
+class NotAuthenticated(MedvalError):
+    """No credentials, wrong credentials or an expired token."""
+
+    code = "not_authenticated"
+    http_status = 401
+    exit_code = 3
+
+
+class PermissionDenied(MedvalError):
+    """Authenticated, but this account may not do that."""
+
+    code = "permission_denied"
+    http_status = 403
+    exit_code = 3
+
+
+class NotFound(MedvalError):
+    """An id or name that does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+    http_status = 404
+    exit_code = 4
+
+
+class Conflict(MedvalError):
+    """The thing already exists (a duplicate name, a result already uploaded)."""
+
+    code = "conflict"
+    http_status = 409
+    exit_code = 5
+
+
+class InvalidTransition(MedvalError):
+    """An entity cannot move from its current state to the one asked for."""
+
+    code = "invalid_transition"
+    http_status = 409
+    exit_code = 5
+
+
+class HashMismatch(MedvalError):
+    """A file's content does not match the hash registered for it."""
+
+    code = "hash_mismatch"
+    http_status = 422
+    exit_code = 6
+
+
+class TooLarge(MedvalError):
+    """An upload is larger than the server accepts."""
+
+    code = "too_large"
+    http_status = 413
+    exit_code = 2
+
+
+class ServerUnavailable(MedvalError):
+    """The server could not be reached or answered with something unexpected."""
+
+    code = "server_unavailable"
+    http_status = 503
+    exit_code = 7
+
+
+class SandboxError(MedvalError):
+    """A cube task could not be run, failed, timed out or ran out of memory."""
+
+    code = "sandbox_error"
+    http_status = 500
+    exit_code = 8
+
+
+class Cancelled(MedvalError):
+    """The user declined a confirmation. Nothing was sent."""
+
+    code = "cancelled"
+    http_status = 400
+    exit_code = 10
+
+
+ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
+    cls.code: cls
+    for cls in (
+        MedvalError,
+        InvalidInput,
+        NotAuthenticated,
+        PermissionDenied,
+        NotFound,
+        Conflict,
+        InvalidTransition,
+        HashMismatch,
+        TooLarge,
+        ServerUnavailable,
+        SandboxError,
+        Cancelled,
+    )
+}
+
+
+def error_from_code(code: str, message: str) -> MedvalError:
+    """Rebuild the typed exception a server reported; unknown codes become MedvalError."""
+    return ERRORS_BY_CODE.get(code, MedvalError)(message)

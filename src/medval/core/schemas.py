@@ -1,0 +1,251 @@
+"""The HTTP API contract, written once and used by both the server and the client.
+
+One family of schemas per resource: ``XCreate`` (request body), ``XPublic`` (response).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
+from medval.core.states import (
+    ApprovalStatus,
+    AssociationKind,
+    CubeKind,
+    ReleasePolicy,
+    Stage,
+)
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+class Credentials(_Schema):
+    username: Name
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class TokenPublic(_Schema):
+    token: str
+    expires_at: datetime
+
+
+class UserCreate(_Schema):
+    username: Name
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+    is_admin: bool = False
+
+
+class UserPublic(_Schema):
+    id: int
+    username: str
+    is_admin: bool
+    created_at: datetime
+
+
+# --- cubes ----------------------------------------------------------------------------
+
+
+class CubeCreate(_Schema):
+    """A cube is registered by the hash of its archive, uploaded first as a blob."""
+
+    name: Name
+    kind: CubeKind
+    archive_hash: Sha256
+    stage: Stage = Stage.OPERATION
+
+
+class CubePublic(_Schema):
+    id: int
+    name: str
+    kind: CubeKind
+    archive_hash: str
+    owner_id: int
+    owner: str
+    stage: Stage
+    created_at: datetime
+
+
+class StageChange(_Schema):
+    stage: Stage
+
+
+# --- benchmarks -----------------------------------------------------------------------
+
+
+class BenchmarkCreate(_Schema):
+    name: Name
+    description: Text = ""
+    docs_url: Annotated[str, StringConstraints(max_length=500)] = ""
+    data_preparator_id: int
+    reference_model_id: int
+    evaluator_id: int
+    demo_data_hash: Sha256
+    release_policy: ReleasePolicy = ReleasePolicy.PARTICIPANTS
+    stage: Stage = Stage.OPERATION
+
+
+class BenchmarkPublic(_Schema):
+    id: int
+    name: str
+    description: str
+    docs_url: str
+    owner_id: int
+    owner: str
+    data_preparator_id: int
+    reference_model_id: int
+    evaluator_id: int
+    demo_data_hash: str
+    release_policy: ReleasePolicy
+    approval: ApprovalStatus
+    stage: Stage
+    created_at: datetime
+
+
+class Decision(_Schema):
+    """An approval or rejection, of a benchmark or an association."""
+
+    status: ApprovalStatus
+
+
+# --- datasets -------------------------------------------------------------------------
+
+
+class DatasetCreate(_Schema):
+    """Hashes and statistics only: never data, labels or file names."""
+
+    name: Name
+    description: Text = ""
+    location: Annotated[str, StringConstraints(max_length=200)] = ""
+    data_preparator_id: int
+    data_hash: Sha256
+    statistics: DatasetStatistics
+    stage: Stage = Stage.OPERATION
+
+
+class DatasetPublic(_Schema):
+    id: int
+    name: str
+    description: str
+    location: str
+    owner_id: int
+    owner: str
+    data_preparator_id: int
+    data_hash: str
+    statistics: DatasetStatistics
+    stage: Stage
+    created_at: datetime
+
+
+# --- associations ---------------------------------------------------------------------
+
+
+class AssociationCreate(_Schema):
+    benchmark_id: int
+    kind: AssociationKind
+    entity_id: int  # dataset id or model cube id, by kind
+
+
+class AssociationPublic(_Schema):
+    id: int
+    benchmark_id: int
+    kind: AssociationKind
+    entity_id: int
+    entity_name: str
+    status: ApprovalStatus
+    initiated_by: str
+    decided_by: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+# --- executions and results -----------------------------------------------------------
+
+
+class PendingExecution(_Schema):
+    """An approved model on a benchmark, for a dataset of the caller's, with no result yet."""
+
+    benchmark_id: int
+    benchmark: str
+    dataset_id: int
+    dataset: str
+    model_id: int
+    model: str
+    model_owner: str
+    model_hash: str
+
+
+class ResultCreate(_Schema):
+    benchmark_id: int
+    dataset_id: int
+    model_id: int
+    document: ResultDocument
+    provenance: Provenance
+
+
+class ResultPublic(_Schema):
+    id: int
+    benchmark_id: int
+    dataset_id: int
+    dataset: str
+    model_id: int
+    model: str
+    owner: str
+    document: ResultDocument
+    provenance: Provenance
+    created_at: datetime
+
+
+class PooledMetric(_Schema):
+    """A metric pooled across sites (random effects), with its interval and heterogeneity."""
+
+    value: float
+    lower: float | None
+    upper: float | None
+    n_sites: int
+    i_squared: float | None
+
+
+class LeaderboardSite(_Schema):
+    dataset_id: int
+    dataset: str
+    n_cases: int
+    metrics: dict[str, MetricValue]
+
+
+class LeaderboardEntry(_Schema):
+    model_id: int
+    model: str
+    model_owner: str
+    n_sites: int
+    n_cases: int
+    pooled: dict[str, PooledMetric]
+    sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
+
+
+class LeaderboardPublic(_Schema):
+    benchmark_id: int
+    benchmark: str
+    release_policy: ReleasePolicy
+    primary_metric: str
+    entries: list[LeaderboardEntry]
+
+
+class ErrorBody(_Schema):
+    code: str
+    message: str
+
+
+class ErrorResponse(_Schema):
+    error: ErrorBody
