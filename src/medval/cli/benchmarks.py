@@ -1,0 +1,162 @@
+"""Benchmarks (owners and admins) and the association requests they decide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
+from medval.cli.render import print_leaderboard, print_result_document
+from medval.client.registration import pack_demo_data
+from medval.core.schemas import BenchmarkCreate
+from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, Stage
+
+app = typer.Typer(help="Define, approve and inspect benchmarks.", no_args_is_help=True)
+associations_app = typer.Typer(
+    help="Requests to join a benchmark (datasets and models).", no_args_is_help=True
+)
+
+BENCHMARK_COLUMNS = ["id", "name", "owner", "approval", "stage", "release_policy"]
+ASSOCIATION_COLUMNS = [
+    "id",
+    "benchmark_id",
+    "kind",
+    "entity_id",
+    "entity_name",
+    "status",
+    "initiated_by",
+    "decided_by",
+]
+
+
+@app.command("register")
+def register(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name"),
+    data_preparator_id: int = typer.Option(..., "--data-preparator", help="Cube id."),
+    reference_model_id: int = typer.Option(..., "--reference-model", help="Cube id."),
+    evaluator_id: int = typer.Option(..., "--evaluator", help="Cube id."),
+    demo_data: Path = typer.Option(..., "--demo-data", help="Folder with data/ and labels/."),
+    description: str = typer.Option("", "--description"),
+    docs_url: str = typer.Option("", "--docs-url"),
+    release_policy: ReleasePolicy = typer.Option(ReleasePolicy.PARTICIPANTS, "--release-policy"),
+    development: bool = typer.Option(False, "--development", help="Register as a draft."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Run the compatibility test on the demo data, then submit the benchmark."""
+    session: Session = ctx.obj
+    archive, demo_hash = pack_demo_data(demo_data)
+    body = validated(
+        BenchmarkCreate,
+        name=name,
+        description=description,
+        docs_url=docs_url,
+        data_preparator_id=data_preparator_id,
+        reference_model_id=reference_model_id,
+        evaluator_id=evaluator_id,
+        demo_data_hash=demo_hash,
+        release_policy=release_policy,
+        stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
+    )
+    with session.client() as client:
+        preparator = client.cube(data_preparator_id)
+        reference = client.cube(reference_model_id)
+        evaluator = client.cube(evaluator_id)
+        session.err.print(f"compatibility test of benchmark {name} on its demo data")
+        document = session.executor(client).compatibility_test(
+            preparator, reference, evaluator, demo_data
+        )
+        print_result_document(session, document, "reference model on the demo data")
+        client.upload_blob(demo_hash, archive)
+        benchmark = client.register_benchmark(body)
+    session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")
+    session.show(benchmark, fmt)
+
+
+@app.command("list")
+def list_benchmarks(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
+    """List the benchmarks this account may see (approved ones are public)."""
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        session.show(client.benchmarks(), fmt, BENCHMARK_COLUMNS, "benchmarks")
+
+
+@app.command("show")
+def show(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """Show one benchmark."""
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        session.show(client.benchmark(benchmark_id), fmt)
+
+
+def _decide(ctx: typer.Context, benchmark_id: int, status: ApprovalStatus) -> None:
+    session: Session = ctx.obj
+    with session.client() as client:
+        benchmark = client.decide_benchmark(benchmark_id, status)
+    session.err.print(f"benchmark {benchmark.id} ({benchmark.name}) is {benchmark.approval.value}")
+
+
+@app.command("approve")
+def approve(ctx: typer.Context, benchmark_id: int) -> None:
+    """Approve a submitted benchmark (admins)."""
+    _decide(ctx, benchmark_id, ApprovalStatus.APPROVED)
+
+
+@app.command("reject")
+def reject(ctx: typer.Context, benchmark_id: int) -> None:
+    """Reject a submitted benchmark (admins)."""
+    _decide(ctx, benchmark_id, ApprovalStatus.REJECTED)
+
+
+@app.command("leaderboard")
+def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """Models ranked across sites, with each site's results where they are released to you."""
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        board = client.leaderboard(benchmark_id)
+    if fmt is OutputFormat.JSON:
+        session.show(board, fmt)
+    else:
+        print_leaderboard(session, board)
+
+
+@associations_app.command("list")
+def list_associations(
+    ctx: typer.Context,
+    benchmark_id: int | None = typer.Option(None, "--benchmark", "-b"),
+    status: ApprovalStatus | None = typer.Option(None, "--status"),
+    kind: AssociationKind | None = typer.Option(None, "--kind"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Association requests this account may see."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        rows = client.associations(benchmark_id, status, kind.value if kind else None)
+    session.show(rows, fmt, ASSOCIATION_COLUMNS, "associations")
+
+
+def _decide_association(
+    ctx: typer.Context, association_id: int, status: ApprovalStatus, yes: bool
+) -> None:
+    session: Session = ctx.obj
+    with session.client() as client:
+        verb = "Approve" if status is ApprovalStatus.APPROVED else "Reject"
+        session.confirm(f"{verb} association {association_id}?", yes)
+        association = client.decide_association(association_id, status)
+    session.err.print(
+        f"association {association.id} ({association.kind.value} {association.entity_name}) "
+        f"is {association.status.value}"
+    )
+
+
+@associations_app.command("approve")
+def approve_association(ctx: typer.Context, association_id: int, yes: bool = YesOption) -> None:
+    """Accept a dataset or model into your benchmark (benchmark owners)."""
+    _decide_association(ctx, association_id, ApprovalStatus.APPROVED, yes)
+
+
+@associations_app.command("reject")
+def reject_association(ctx: typer.Context, association_id: int, yes: bool = YesOption) -> None:
+    """Turn down a request to join your benchmark (benchmark owners)."""
+    _decide_association(ctx, association_id, ApprovalStatus.REJECTED, yes)

@@ -1,0 +1,162 @@
+"""What every command needs: settings, the logged-in client, the workspace, output.
+
+Commands take a ``Session`` from here and stay thin: parse, call, render.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from medval.client.execution import Executor
+from medval.client.http import MedvalClient
+from medval.client.settings import ClientSettings, load_login, require_login
+from medval.client.workspace import Workspace
+from medval.core.errors import Cancelled, InvalidInput
+from medval.runner.interface import Limits
+from medval.runner.registry import runner_for
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], **fields: Any) -> M:
+    """Build a request from command-line input; a bad value is one clear line."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(f"{where}: {first['msg']}") from None
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+FormatOption = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json")
+YesOption = typer.Option(
+    False, "--yes", "-y", help="Approve without asking (for scripts); the same checks run."
+)
+
+
+class TerminalProgress:
+    """Prints each step of long work on stderr, so stdout stays clean for --format json."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def step(self, message: str) -> None:
+        self.console.print(f"  [cyan]→[/cyan] {message} …")
+
+    def done(self, message: str, seconds: float) -> None:
+        self.console.print(f"  [green]✓[/green] {message} ({seconds:.1f} s)")
+
+
+@dataclass
+class Session:
+    settings: ClientSettings
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+
+    @property
+    def workspace(self) -> Workspace:
+        return Workspace(self.settings.home)
+
+    def server_url(self, override: str | None = None) -> str:
+        url = override or self.settings.server
+        if url is None:
+            login = load_login(self.settings)
+            url = login.server if login else None
+        if url is None:
+            raise InvalidInput("no server given; use --server URL or set MEDVAL_SERVER")
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"server URL must start with http:// or https://, not {url!r}")
+        return url
+
+    def client(self) -> MedvalClient:
+        """A client logged in as the stored account."""
+        login = require_login(self.settings)
+        return MedvalClient(login.server, login.token, timeout=self.settings.http_timeout_seconds)
+
+    def anonymous_client(self) -> MedvalClient:
+        """Logged in if possible, anonymous otherwise (for public listings)."""
+        login = load_login(self.settings)
+        token = login.token if login else None
+        return MedvalClient(self.server_url(), token, timeout=self.settings.http_timeout_seconds)
+
+    def executor(self, client: MedvalClient) -> Executor:
+        limits = Limits(
+            timeout_seconds=self.settings.task_timeout_seconds,
+            memory_bytes=self.settings.task_memory_mb * 1024 * 1024,
+        )
+        runner = runner_for(self.settings.runner)
+        return Executor(client, self.workspace, runner, limits, TerminalProgress(self.err))
+
+    def confirm(self, question: str, yes: bool) -> None:
+        """Ask before anything leaves this machine; --yes answers for scripts."""
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            raise Cancelled(f"{question} — no terminal to ask on; pass --yes to approve")
+        if not typer.confirm(question, default=False, err=True):
+            raise Cancelled("cancelled; nothing was sent")
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def show(
+        self,
+        rows: Sequence[BaseModel] | BaseModel,
+        fmt: OutputFormat,
+        columns: Sequence[str] | None = None,
+        title: str | None = None,
+    ) -> None:
+        if fmt is OutputFormat.JSON:
+            if isinstance(rows, BaseModel):
+                self.out.print_json(rows.model_dump_json())
+            else:
+                self.out.print_json(data=[row.model_dump(mode="json") for row in rows])
+            return
+        items = [rows] if isinstance(rows, BaseModel) else list(rows)
+        if isinstance(rows, BaseModel) and columns is None:
+            self.show_record(rows, title)
+            return
+        table = Table(title=title, show_lines=False)
+        names = list(columns or (type(items[0]).model_fields if items else []))
+        for name in names:
+            table.add_column(name)
+        for item in items:
+            data = item.model_dump(mode="json")
+            table.add_row(*(_cell(data.get(name)) for name in names))
+        if not items:
+            self.out.print(f"(no {title or 'rows'})")
+            return
+        self.out.print(table)
+
+    def show_record(self, record: BaseModel, title: str | None = None) -> None:
+        table = Table(title=title, show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        for key, value in record.model_dump(mode="json").items():
+            table.add_row(key, _cell(value))
+        self.out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dict | list):
+        import json
+
+        return json.dumps(value, separators=(",", ":"))[:120]
+    return str(value)

@@ -1,0 +1,60 @@
+"""Cubes: register a cube folder, list and show cubes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.client.registration import register_cube
+from medval.core.states import CubeKind, Stage
+
+app = typer.Typer(
+    help="Register and inspect cubes (preparation, model, evaluator).", no_args_is_help=True
+)
+
+CUBE_COLUMNS = ["id", "name", "kind", "owner", "stage", "archive_hash"]
+
+
+def development_option() -> Any:
+    return typer.Option(False, "--development", help="Register as a draft (not yet usable).")
+
+
+@app.command("register")
+def register(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., help="The cube folder (with medval-cube.yaml)."),
+    name: str | None = typer.Option(None, "--name", help="Defaults to the spec's name."),
+    development: bool = development_option(),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Pack a cube folder, upload it and register it, pinned by its content hash."""
+    session: Session = ctx.obj
+    stage = Stage.DEVELOPMENT if development else Stage.OPERATION
+    with session.client() as client:
+        cube = register_cube(client, folder, name=name, stage=stage)
+    session.show(cube, fmt)
+
+
+@app.command("list")
+def list_cubes(
+    ctx: typer.Context,
+    kind: CubeKind | None = typer.Option(None, "--kind"),
+    mine: bool = typer.Option(False, "--mine", help="Only cubes I own."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """List cubes."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        cubes = client.cubes(kind=kind.value if kind else None, mine=mine or None)
+    session.show(cubes, fmt, CUBE_COLUMNS, "cubes")
+
+
+@app.command("show")
+def show(ctx: typer.Context, cube_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """Show one cube."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        session.show(client.cube(cube_id), fmt)

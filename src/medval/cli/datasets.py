@@ -1,0 +1,114 @@
+"""Data owners: prepare a dataset locally, register its hash and statistics, join."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
+from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
+from medval.core.errors import Conflict, InvalidInput
+from medval.core.schemas import AssociationCreate
+from medval.core.states import AssociationKind
+
+app = typer.Typer(
+    help="Data owners: prepare, register and associate datasets.", no_args_is_help=True
+)
+
+
+@app.command("prepare")
+def prepare(
+    ctx: typer.Context,
+    benchmark_id: int = typer.Option(..., "--benchmark", "-b"),
+    name: str = typer.Option(..., "--name", help="A name for this dataset."),
+    data_path: Path = typer.Option(..., "--data-path", help="Folder with the raw data."),
+    labels_path: Path = typer.Option(..., "--labels-path", help="Folder with the labels."),
+    location: str = typer.Option("", "--location", help="Site or hospital (shown to others)."),
+    description: str = typer.Option("", "--description"),
+) -> None:
+    """Run the benchmark's preparation cube on local data; nothing is sent."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        dataset = prepare_dataset(
+            session.executor(client),
+            benchmark_id=benchmark_id,
+            name=name,
+            data_path=data_path,
+            labels_path=labels_path,
+            location=location,
+            description=description,
+        )
+    session.err.print(
+        f"prepared {dataset.name}: {dataset.statistics.n_cases} cases, "
+        f"hash {dataset.data_hash[:12]}…; next: medval dataset register {dataset.name}"
+    )
+
+
+@app.command("register")
+def register(ctx: typer.Context, name: str, yes: bool = YesOption) -> None:
+    """Show exactly what will be sent (hash and statistics), then register on approval."""
+    session: Session = ctx.obj
+    dataset = session.workspace.dataset(name)
+    if dataset.server_id is not None:
+        raise Conflict(f"dataset {name!r} is already registered as {dataset.server_id}")
+    with session.client() as client:
+        verify_prepared(session.executor(client), dataset)
+        payload = registration_payload(dataset)
+        session.err.print("This is everything that will be sent to the server:")
+        session.out.print_json(payload.model_dump_json())
+        session.confirm(f"Register dataset {name} on {client.base_url}?", yes)
+        registered = client.register_dataset(payload)
+    session.workspace.save_dataset(dataset.model_copy(update={"server_id": registered.id}))
+    session.err.print(f"dataset {name} registered as {registered.id}")
+
+
+@app.command("associate")
+def associate(
+    ctx: typer.Context,
+    name: str,
+    benchmark_id: int | None = typer.Option(
+        None, "--benchmark", "-b", help="Defaults to the benchmark it was prepared for."
+    ),
+    yes: bool = YesOption,
+) -> None:
+    """Ask a benchmark to include this dataset; its owner decides."""
+    session: Session = ctx.obj
+    dataset = session.workspace.dataset(name)
+    if dataset.server_id is None:
+        raise InvalidInput(f"dataset {name!r} is not registered; run 'medval dataset register'")
+    target = benchmark_id or dataset.benchmark_id
+    with session.client() as client:
+        session.confirm(f"Ask benchmark {target} to include dataset {name}?", yes)
+        association = client.request_association(
+            AssociationCreate(
+                benchmark_id=target, kind=AssociationKind.DATASET, entity_id=dataset.server_id
+            )
+        )
+    session.err.print(f"association {association.id} requested: {association.status.value}")
+
+
+@app.command("list")
+def list_datasets(
+    ctx: typer.Context,
+    local: bool = typer.Option(False, "--local", help="Datasets prepared on this machine."),
+    mine: bool = typer.Option(False, "--mine"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Registered datasets (or, with --local, the ones prepared here)."""
+    session: Session = ctx.obj
+    if local:
+        columns = ["name", "benchmark_id", "server_id", "data_hash", "prepared_at"]
+        session.show(session.workspace.datasets(), fmt, columns, "local datasets")
+        return
+    with session.client() as client:
+        rows = client.datasets(mine=mine or None)
+    session.show(rows, fmt, ["id", "name", "owner", "location", "stage", "data_hash"], "datasets")
+
+
+@app.command("show")
+def show(ctx: typer.Context, dataset_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """Show one registered dataset, with its statistics."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        session.show(client.dataset(dataset_id), fmt)

@@ -1,0 +1,77 @@
+"""``medval run``: the data owner reviews the pending executions and runs them."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import BaseModel
+from rich.table import Table
+
+from medval.cli.context import Session, YesOption
+from medval.cli.render import print_result_document
+from medval.client.runs import PlannedExecution, execute, plan
+from medval.core.errors import MedvalError, SandboxError
+
+
+class _Failure(BaseModel):
+    key: str
+    message: str
+
+
+def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
+    table = Table(title="models waiting to run on your datasets")
+    for column in ("key", "benchmark", "dataset", "model", "model owner", "model hash", "state"):
+        table.add_column(column)
+    for item in items:
+        p = item.pending
+        state = "done locally" if item.done else ("not here" if item.dataset is None else "to run")
+        table.add_row(
+            item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], state
+        )
+    session.out.print(table)
+
+
+def run(
+    ctx: typer.Context,
+    benchmark_id: int | None = typer.Option(None, "--benchmark", "-b"),
+    force: bool = typer.Option(False, "--force", help="Run again even if a local result exists."),
+    yes: bool = YesOption,
+) -> None:
+    """List pending model executions, show what will run, and run them on approval."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        executor = session.executor(client)
+        items = plan(executor, benchmark_id)
+        if not items:
+            session.err.print("nothing to run: no approved model is waiting for your datasets")
+            return
+        _show_plan(session, items)
+        todo = [i for i in items if i.dataset is not None and (force or i.done is None)]
+        if not todo:
+            session.err.print(
+                "every execution here already has a local result; "
+                "review and upload with 'medval results upload KEY'"
+            )
+            return
+        session.confirm(f"Run {len(todo)} model execution(s) in the sandbox on your data?", yes)
+        failures: list[_Failure] = []
+        for number, item in enumerate(todo, start=1):
+            session.err.print(
+                f"[{number}/{len(todo)}] {item.pending.model} on {item.pending.dataset}"
+            )
+            try:
+                result = execute(executor, item)
+            except (SandboxError, MedvalError) as exc:
+                failures.append(_Failure(key=item.key, message=exc.message))
+                session.err.print(f"  [red]✗[/red] {exc.message}")
+                continue
+            print_result_document(session, result.document, f"{item.key} (local, not uploaded)")
+    session.err.print("review and upload each result with 'medval results upload KEY'")
+    if failures:
+        raise SandboxError(
+            f"{len(failures)} of {len(todo)} executions failed: "
+            + "; ".join(f"{f.key}: {f.message}" for f in failures)
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -1,0 +1,102 @@
+"""The ``medval`` command: assembles the sub-commands and is the one error boundary.
+
+Any error a user can cause is printed as one line on stderr with its exit code; an
+unexpected one says so on one line too (set MEDVAL_DEBUG=1 to see the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import typer
+
+from medval import __version__
+from medval.cli import accounts, benchmarks, cubes, datasets, demo, executions, models, results
+from medval.cli.context import Session
+from medval.cli.server_commands import server_app
+from medval.client.settings import ClientSettings
+from medval.core.errors import MedvalError
+
+INTERNAL_ERROR_EXIT = 70
+
+app = typer.Typer(
+    name="medval",
+    help="Federated evaluation of medical AI: benchmarks, hospitals' data, models, evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"medval {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Path | None = typer.Option(
+        None, "--home", envvar="MEDVAL_HOME", help="Client folder (credentials, workspace)."
+    ),
+    runner: str | None = typer.Option(
+        None, "--runner", envvar="MEDVAL_RUNNER", help="Sandbox for cube tasks (local)."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    overrides: dict[str, object] = {}
+    if home is not None:
+        overrides["home"] = home
+    if runner is not None:
+        overrides["runner"] = runner
+    ctx.obj = Session(ClientSettings(**overrides))  # type: ignore[arg-type]
+
+
+accounts.register(app)
+app.add_typer(server_app, name="server")
+app.add_typer(accounts.users_app, name="users")
+app.add_typer(cubes.app, name="cube")
+app.add_typer(benchmarks.app, name="benchmark")
+app.add_typer(benchmarks.associations_app, name="association")
+app.add_typer(datasets.app, name="dataset")
+app.add_typer(models.app, name="model")
+executions.register(app)
+app.add_typer(results.app, name="results")
+demo.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of raising."""
+    err = click.get_text_stream("stderr")
+    try:
+        outcome = app(args=argv, prog_name="medval", standalone_mode=False)
+    except MedvalError as exc:
+        click.echo(f"error: {exc.message}", file=err)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show(file=err)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: aborted; nothing was sent", file=err)
+        return 1
+    except KeyboardInterrupt:
+        click.echo(
+            "error: interrupted; finished steps are kept, run the command again to resume", file=err
+        )
+        return 130
+    except Exception as exc:  # the last line of defence: no traceback for a user
+        if os.environ.get("MEDVAL_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {exc.__class__.__name__}: {exc} "
+            "(set MEDVAL_DEBUG=1 for details, and please report it)",
+            file=err,
+        )
+        return INTERNAL_ERROR_EXIT
+    # Without standalone mode, click returns typer.Exit's code instead of raising it.
+    return outcome if isinstance(outcome, int) else 0

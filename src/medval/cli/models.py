@@ -1,0 +1,94 @@
+"""Model owners: register a model, ask to join a benchmark, see the model's results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
+from medval.cli.cubes import CUBE_COLUMNS, development_option
+from medval.cli.render import print_result_document, result_rows
+from medval.client.registration import register_cube
+from medval.core.schemas import AssociationCreate
+from medval.core.states import AssociationKind, CubeKind, Stage
+
+app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
+
+
+@app.command("register")
+def register(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., help="The model cube folder."),
+    name: str | None = typer.Option(None, "--name"),
+    development: bool = development_option(),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Register a model cube (pinned by its content hash)."""
+    session: Session = ctx.obj
+    stage = Stage.DEVELOPMENT if development else Stage.OPERATION
+    with session.client() as client:
+        cube = register_cube(client, folder, name=name, expected_kind=CubeKind.MODEL, stage=stage)
+    session.show(cube, fmt)
+
+
+@app.command("list")
+def list_models(
+    ctx: typer.Context,
+    mine: bool = typer.Option(False, "--mine"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """List model cubes."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        cubes = client.cubes(kind=CubeKind.MODEL.value, mine=mine or None)
+    session.show(cubes, fmt, CUBE_COLUMNS, "models")
+
+
+@app.command("associate")
+def associate(
+    ctx: typer.Context,
+    model_id: int = typer.Argument(...),
+    benchmark_id: int = typer.Option(..., "--benchmark", "-b"),
+    yes: bool = YesOption,
+) -> None:
+    """Run the compatibility test on the benchmark's demo data, then ask to join."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        benchmark = client.benchmark(benchmark_id)
+        model = client.cube(model_id)
+        executor = session.executor(client)
+        session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
+        document = executor.compatibility_test(
+            client.cube(benchmark.data_preparator_id),
+            model,
+            client.cube(benchmark.evaluator_id),
+            executor.demo_data(benchmark.demo_data_hash),
+        )
+        print_result_document(session, document, "compatibility test (demo data)")
+        session.confirm(f"Ask benchmark {benchmark.name} to accept model {model.name}?", yes)
+        association = client.request_association(
+            AssociationCreate(
+                benchmark_id=benchmark_id, kind=AssociationKind.MODEL, entity_id=model_id
+            )
+        )
+    session.err.print(
+        f"association {association.id} requested: {association.status.value}; "
+        "the benchmark owner decides"
+    )
+
+
+@app.command("results")
+def model_results(
+    ctx: typer.Context,
+    model_id: int = typer.Argument(...),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """The results of one model that this account may see."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        rows = client.results(model_id=model_id)
+    if fmt is OutputFormat.JSON:
+        session.show(rows, fmt)
+    else:
+        session.show(result_rows(rows), fmt, title="results")

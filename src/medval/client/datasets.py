@@ -1,0 +1,77 @@
+"""The data owner's dataset steps: prepare locally, register hashes and statistics only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from medval.client.execution import Executor
+from medval.client.workspace import LocalDataset
+from medval.core.errors import Conflict, HashMismatch
+from medval.core.hashing import tree_hash
+from medval.core.schemas import DatasetCreate
+
+
+def prepare_dataset(
+    executor: Executor,
+    *,
+    benchmark_id: int,
+    name: str,
+    data_path: Path,
+    labels_path: Path,
+    location: str = "",
+    description: str = "",
+) -> LocalDataset:
+    """Run the benchmark's preparation cube (prepare, sanity_check, statistics) locally."""
+    workspace = executor.workspace
+    existing = workspace.datasets()
+    if any(d.name == name and d.server_id is not None for d in existing):
+        raise Conflict(f"dataset {name!r} is already registered; choose another name")
+    benchmark = executor.client.benchmark(benchmark_id)
+    preparator = executor.client.cube(benchmark.data_preparator_id)
+    data_hash, statistics = executor.prepare(
+        preparator, data_path.resolve(), labels_path.resolve(), workspace.dataset_dir(name)
+    )
+    dataset = LocalDataset(
+        name=name,
+        benchmark_id=benchmark_id,
+        data_preparator_id=preparator.id,
+        data_preparator_hash=preparator.archive_hash,
+        raw_data_path=str(data_path.resolve()),
+        raw_labels_path=str(labels_path.resolve()),
+        data_hash=data_hash,
+        statistics=statistics,
+        prepared_at=datetime.now(UTC),
+        location=location,
+        description=description,
+    )
+    workspace.save_dataset(dataset)
+    return dataset
+
+
+def prepared_folders(executor: Executor, dataset: LocalDataset) -> tuple[Path, Path]:
+    folder = executor.workspace.dataset_dir(dataset.name)
+    return folder / "data", folder / "labels"
+
+
+def verify_prepared(executor: Executor, dataset: LocalDataset) -> None:
+    """The prepared data must still be exactly what was hashed."""
+    data, labels = prepared_folders(executor, dataset)
+    actual = tree_hash(data, labels)
+    if actual != dataset.data_hash:
+        raise HashMismatch(
+            f"the prepared data of {dataset.name} has changed since it was prepared "
+            f"(hash {actual[:12]}… instead of {dataset.data_hash[:12]}…); prepare it again"
+        )
+
+
+def registration_payload(dataset: LocalDataset) -> DatasetCreate:
+    """Exactly what registration sends: a name, a hash and aggregate statistics."""
+    return DatasetCreate(
+        name=dataset.name,
+        description=dataset.description,
+        location=dataset.location,
+        data_preparator_id=dataset.data_preparator_id,
+        data_hash=dataset.data_hash,
+        statistics=dataset.statistics,
+    )

@@ -1,0 +1,220 @@
+"""Running a benchmark's cubes on local data: prepare, infer, evaluate.
+
+Every cube archive is fetched from the server once, and its hash is checked against the
+registered one *every time* before it is unpacked and run. A prepared dataset's hash is
+re-checked before every execution. Only aggregate documents come out of here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from medval.client.http import MedvalClient
+from medval.client.workspace import Workspace
+from medval.core.cube_spec import (
+    RESULTS_FILE,
+    STATISTICS_FILE,
+    CubeSpec,
+    load_cube_spec,
+)
+from medval.core.documents import DatasetStatistics, ResultDocument
+from medval.core.errors import HashMismatch, InvalidInput
+from medval.core.hashing import sha256_file, tree_hash, unpack_archive, verify_sha256
+from medval.core.schemas import CubePublic
+from medval.runner.interface import Limits, Runner
+
+D = TypeVar("D", bound=BaseModel)
+
+
+class Progress(Protocol):
+    """Where long work reports what it is doing (the CLI prints; tests collect)."""
+
+    def step(self, message: str) -> None: ...
+
+    def done(self, message: str, seconds: float) -> None: ...
+
+
+class SilentProgress:
+    def step(self, message: str) -> None:
+        return None
+
+    def done(self, message: str, seconds: float) -> None:
+        return None
+
+
+class Executor:
+    """Runs cube tasks for one account's workspace through one runner."""
+
+    def __init__(
+        self,
+        client: MedvalClient,
+        workspace: Workspace,
+        runner: Runner,
+        limits: Limits,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.workspace = workspace
+        self.runner = runner
+        self.limits = limits
+        self.progress = progress or SilentProgress()
+
+    # --- cubes --------------------------------------------------------------------------
+
+    def fetch(self, cube: CubePublic) -> Path:
+        """The cube's archive in the local cache, downloaded and verified if missing."""
+        path = self.workspace.cube_archive(cube.archive_hash)
+        if not path.is_file():
+            self.progress.step(f"downloading cube {cube.name} ({cube.archive_hash[:12]})")
+            data = self.client.download_blob(cube.archive_hash)
+            verify_sha256(data, cube.archive_hash, f"cube {cube.name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".partial")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return path
+
+    @contextmanager
+    def unpacked(self, cube: CubePublic) -> Iterator[tuple[Path, CubeSpec]]:
+        """A fresh copy of the cube, unpacked only after its hash is checked again."""
+        archive = self.fetch(cube)
+        data = archive.read_bytes()
+        verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
+        folder = self.workspace.scratch(f"cube-{cube.id}-")
+        try:
+            unpack_archive(data, folder)
+            spec = load_cube_spec(folder)
+            if spec.kind != cube.kind:
+                raise InvalidInput(
+                    f"cube {cube.name} is registered as {cube.kind.value} "
+                    f"but its spec says {spec.kind.value}"
+                )
+            yield folder, spec
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> None:
+        with self.unpacked(cube) as (folder, spec):
+            label = f"{cube.name}: {task}"
+            self.progress.step(label)
+            started = time.monotonic()
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            log = self.workspace.logs_dir / f"{stamp}-{cube.id}-{task}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            self.runner.run(folder, spec, task, mounts, self.limits, log)
+            self.progress.done(label, time.monotonic() - started)
+
+    # --- the benchmark's steps ----------------------------------------------------------
+
+    def prepare(
+        self, preparator: CubePublic, data_path: Path, labels_path: Path, out: Path
+    ) -> tuple[str, DatasetStatistics]:
+        """prepare -> sanity_check -> statistics; returns the data hash and the statistics."""
+        for path, what in ((data_path, "data path"), (labels_path, "labels path")):
+            if not path.is_dir():
+                raise InvalidInput(f"{what} {path} is not a folder")
+        data, labels, stats = out / "data", out / "labels", out / "statistics"
+        for folder in (data, labels, stats):
+            if folder.exists():
+                shutil.rmtree(folder)
+        self.run_task(
+            preparator,
+            "prepare",
+            {
+                "data_path": data_path,
+                "labels_path": labels_path,
+                "output_path": data,
+                "output_labels_path": labels,
+            },
+        )
+        self.run_task(preparator, "sanity_check", {"data_path": data, "labels_path": labels})
+        self.run_task(
+            preparator,
+            "statistics",
+            {"data_path": data, "labels_path": labels, "output_path": stats},
+        )
+        statistics = read_document(DatasetStatistics, stats / STATISTICS_FILE, "statistics")
+        return tree_hash(data, labels), statistics
+
+    def evaluate_model(
+        self,
+        model: CubePublic,
+        evaluator: CubePublic,
+        data: Path,
+        labels: Path,
+        work: Path,
+        expected_data_hash: str | None = None,
+    ) -> ResultDocument:
+        """infer -> evaluate on prepared data; predictions stay in ``work``."""
+        if expected_data_hash is not None:
+            actual = tree_hash(data, labels)
+            if actual != expected_data_hash:
+                raise HashMismatch(
+                    f"the prepared data in {data.parent} has changed since it was registered "
+                    f"(hash {actual[:12]}… instead of {expected_data_hash[:12]}…); "
+                    "prepare and register it again"
+                )
+        predictions, output = work / "predictions", work / "output"
+        for folder in (predictions, output):
+            if folder.exists():
+                shutil.rmtree(folder)
+        self.run_task(model, "infer", {"data_path": data, "output_path": predictions})
+        self.run_task(
+            evaluator,
+            "evaluate",
+            {"predictions": predictions, "labels": labels, "output_path": output},
+        )
+        return read_document(ResultDocument, output / RESULTS_FILE, "results")
+
+    def compatibility_test(
+        self,
+        preparator: CubePublic,
+        model: CubePublic,
+        evaluator: CubePublic,
+        demo_data: Path,
+    ) -> ResultDocument:
+        """The whole pipeline on a benchmark's demo data (a folder with data/ and labels/)."""
+        work = self.workspace.scratch("compatibility-")
+        try:
+            self.prepare(preparator, demo_data / "data", demo_data / "labels", work)
+            return self.evaluate_model(model, evaluator, work / "data", work / "labels", work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def demo_data(self, demo_data_hash: str) -> Path:
+        """A benchmark's demo data, downloaded, verified and unpacked in the workspace."""
+        folder = self.workspace.home / "demo-data" / demo_data_hash
+        archive = folder.with_suffix(".tar.gz")
+        if not archive.is_file():
+            self.progress.step(f"downloading demo data ({demo_data_hash[:12]})")
+            data = self.client.download_blob(demo_data_hash)
+            verify_sha256(data, demo_data_hash, "benchmark demo data")
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            archive.write_bytes(data)
+        if sha256_file(archive) != demo_data_hash:
+            raise HashMismatch(f"cached demo data {archive} does not match its registered hash")
+        if folder.exists():
+            shutil.rmtree(folder)
+        unpack_archive(archive.read_bytes(), folder)
+        return folder
+
+
+def read_document(kind: type[D], path: Path, what: str) -> D:
+    """Read a document a cube wrote; anything malformed is one clear line."""
+    if not path.is_file():
+        raise InvalidInput(f"the cube wrote no {path.name} ({what})")
+    try:
+        return kind.model_validate(json.loads(path.read_text()))
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0:3]
+        raise InvalidInput(
+            f"the cube's {path.name} is not a valid {what} document: {' '.join(first)}"
+        ) from exc

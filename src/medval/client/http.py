@@ -1,0 +1,229 @@
+"""The typed HTTP client: one request method, and one short method per API call.
+
+Server errors come back as the same typed exceptions the server raised (by code), and a
+server that cannot be reached is a ``ServerUnavailable`` with the URL in its message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from medval.core import api
+from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
+from medval.core.schemas import (
+    AssociationCreate,
+    AssociationPublic,
+    BenchmarkCreate,
+    BenchmarkPublic,
+    Credentials,
+    CubeCreate,
+    CubePublic,
+    DatasetCreate,
+    DatasetPublic,
+    Decision,
+    ErrorResponse,
+    LeaderboardPublic,
+    PendingExecution,
+    ResultCreate,
+    ResultPublic,
+    StageChange,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+)
+from medval.core.states import ApprovalStatus, Stage
+
+T = TypeVar("T")
+
+
+class MedvalClient:
+    """Talks to one medval server, as one account (or anonymously without a token)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.base_url + api.PREFIX,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MedvalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the one place that speaks HTTP -------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = None,
+        content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._http.request(
+                method,
+                path,
+                content=content if body is None else body.model_dump_json().encode(),
+                headers={"Content-Type": "application/json"} if body is not None else None,
+                params=query,
+            )
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(
+                f"cannot reach the medval server at {self.base_url} ({exc.__class__.__name__})"
+            ) from exc
+        if response.is_success:
+            return response
+        raise self._error(response)
+
+    def _error(self, response: httpx.Response) -> MedvalError:
+        try:
+            body = ErrorResponse.model_validate_json(response.content)
+        except ValidationError:
+            return ServerUnavailable(
+                f"the server at {self.base_url} answered HTTP {response.status_code} "
+                "without a medval error body; is this a medval server?"
+            )
+        return error_from_code(body.error.code, body.error.message)
+
+    def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
+        response = self._send(method, path, **kwargs)
+        try:
+            return TypeAdapter(kind).validate_json(response.content)
+        except ValidationError as exc:
+            raise ServerUnavailable(
+                f"the server at {self.base_url} sent an answer this client does not understand "
+                f"({exc.error_count()} problems); are client and server the same version?"
+            ) from exc
+
+    # --- accounts -----------------------------------------------------------------------
+
+    def health(self) -> dict[str, str]:
+        return self._call(dict[str, str], "GET", api.HEALTH)
+
+    def login(self, username: str, password: str) -> TokenPublic:
+        body = Credentials(username=username, password=password)
+        return self._call(TokenPublic, "POST", api.TOKEN, body=body)
+
+    def logout(self) -> None:
+        self._send("DELETE", api.TOKEN)
+
+    def me(self) -> UserPublic:
+        return self._call(UserPublic, "GET", api.ME)
+
+    def users(self) -> list[UserPublic]:
+        return self._call(list[UserPublic], "GET", api.USERS)
+
+    def create_user(self, user: UserCreate) -> UserPublic:
+        return self._call(UserPublic, "POST", api.USERS, body=user)
+
+    # --- blobs and cubes ----------------------------------------------------------------
+
+    def upload_blob(self, sha256: str, data: bytes) -> None:
+        self._send("PUT", api.BLOB.format(sha256=sha256), content=data)
+
+    def download_blob(self, sha256: str) -> bytes:
+        return self._send("GET", api.BLOB.format(sha256=sha256)).content
+
+    def register_cube(self, cube: CubeCreate) -> CubePublic:
+        return self._call(CubePublic, "POST", api.CUBES, body=cube)
+
+    def cubes(self, kind: str | None = None, mine: bool | None = None) -> list[CubePublic]:
+        params = {"kind": kind, "mine": mine}
+        return self._call(list[CubePublic], "GET", api.CUBES, params=params)
+
+    def cube(self, cube_id: int) -> CubePublic:
+        return self._call(CubePublic, "GET", api.CUBE.format(cube_id=cube_id))
+
+    def set_cube_stage(self, cube_id: int, stage: Stage) -> CubePublic:
+        path = api.CUBE_STAGE.format(cube_id=cube_id)
+        return self._call(CubePublic, "PUT", path, body=StageChange(stage=stage))
+
+    # --- benchmarks ---------------------------------------------------------------------
+
+    def register_benchmark(self, benchmark: BenchmarkCreate) -> BenchmarkPublic:
+        return self._call(BenchmarkPublic, "POST", api.BENCHMARKS, body=benchmark)
+
+    def benchmarks(self) -> list[BenchmarkPublic]:
+        return self._call(list[BenchmarkPublic], "GET", api.BENCHMARKS)
+
+    def benchmark(self, benchmark_id: int) -> BenchmarkPublic:
+        path = api.BENCHMARK.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkPublic, "GET", path)
+
+    def decide_benchmark(self, benchmark_id: int, status: ApprovalStatus) -> BenchmarkPublic:
+        path = api.BENCHMARK_APPROVAL.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkPublic, "PUT", path, body=Decision(status=status))
+
+    def leaderboard(self, benchmark_id: int) -> LeaderboardPublic:
+        path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
+        return self._call(LeaderboardPublic, "GET", path)
+
+    # --- datasets -----------------------------------------------------------------------
+
+    def register_dataset(self, dataset: DatasetCreate) -> DatasetPublic:
+        return self._call(DatasetPublic, "POST", api.DATASETS, body=dataset)
+
+    def datasets(self, mine: bool | None = None) -> list[DatasetPublic]:
+        return self._call(list[DatasetPublic], "GET", api.DATASETS, params={"mine": mine})
+
+    def dataset(self, dataset_id: int) -> DatasetPublic:
+        return self._call(DatasetPublic, "GET", api.DATASET.format(dataset_id=dataset_id))
+
+    # --- associations -------------------------------------------------------------------
+
+    def request_association(self, association: AssociationCreate) -> AssociationPublic:
+        return self._call(AssociationPublic, "POST", api.ASSOCIATIONS, body=association)
+
+    def associations(
+        self,
+        benchmark_id: int | None = None,
+        status: ApprovalStatus | None = None,
+        kind: str | None = None,
+    ) -> list[AssociationPublic]:
+        params = {"benchmark_id": benchmark_id, "status": status, "kind": kind}
+        return self._call(list[AssociationPublic], "GET", api.ASSOCIATIONS, params=params)
+
+    def decide_association(self, association_id: int, status: ApprovalStatus) -> AssociationPublic:
+        path = api.ASSOCIATION_DECISION.format(association_id=association_id)
+        return self._call(AssociationPublic, "PUT", path, body=Decision(status=status))
+
+    # --- executions and results ---------------------------------------------------------
+
+    def pending_executions(self) -> list[PendingExecution]:
+        return self._call(list[PendingExecution], "GET", api.PENDING_EXECUTIONS)
+
+    def upload_result(self, result: ResultCreate) -> ResultPublic:
+        return self._call(ResultPublic, "POST", api.RESULTS, body=result)
+
+    def results(
+        self,
+        benchmark_id: int | None = None,
+        model_id: int | None = None,
+        dataset_id: int | None = None,
+    ) -> list[ResultPublic]:
+        params = {"benchmark_id": benchmark_id, "model_id": model_id, "dataset_id": dataset_id}
+        return self._call(list[ResultPublic], "GET", api.RESULTS, params=params)
+
+    def result(self, result_id: int) -> ResultPublic:
+        return self._call(ResultPublic, "GET", api.RESULT.format(result_id=result_id))

@@ -1,0 +1,78 @@
+"""The client's typed settings and the credentials it keeps between commands."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from medval.core.errors import InvalidInput, NotAuthenticated
+
+
+class ClientSettings(BaseSettings):
+    """Where the client keeps its workspace, and how it runs cubes.
+
+    Every field can be set by an environment variable ``MEDVAL_<FIELD>``, e.g.
+    ``MEDVAL_HOME=/srv/medval`` or ``MEDVAL_RUNNER=local``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MEDVAL_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".medval")
+    server: str | None = None
+    runner: str = "local"
+    task_timeout_seconds: float = 1800.0
+    task_memory_mb: int = 4096
+    http_timeout_seconds: float = 120.0
+
+
+class StoredLogin(BaseModel):
+    server: str
+    username: str
+    token: str
+    expires_at: datetime
+
+
+def credentials_path(settings: ClientSettings) -> Path:
+    return settings.home / "credentials.json"
+
+
+def save_login(settings: ClientSettings, login: StoredLogin) -> None:
+    """Keep the token readable by this account only."""
+    path = credentials_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(login.model_dump_json(indent=2))
+
+
+def load_login(settings: ClientSettings) -> StoredLogin | None:
+    path = credentials_path(settings)
+    if not path.is_file():
+        return None
+    try:
+        return StoredLogin.model_validate(json.loads(path.read_text()))
+    except (ValueError, ValidationError) as exc:
+        raise InvalidInput(f"{path} is damaged; run 'medval logout' and log in again") from exc
+
+
+def forget_login(settings: ClientSettings) -> bool:
+    path = credentials_path(settings)
+    if path.is_file():
+        path.unlink()
+        return True
+    return False
+
+
+def require_login(settings: ClientSettings) -> StoredLogin:
+    """The stored login, or a clear error saying how to log in."""
+    login = load_login(settings)
+    if login is None:
+        raise NotAuthenticated("not logged in; run 'medval login --server URL --username NAME'")
+    if login.expires_at <= datetime.now(UTC):
+        raise NotAuthenticated(f"your session on {login.server} has expired; run 'medval login'")
+    return login

