@@ -7,9 +7,9 @@ unexpected one says so on one line too (set MEDVAL_DEBUG=1 to see the traceback)
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-import click
 import typer
 
 from medval import __version__
@@ -27,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain, one-line usage errors and plain help
 )
 
 
@@ -69,34 +70,32 @@ demo.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code instead of raising."""
-    err = click.get_text_stream("stderr")
+    """Run the CLI; returns the exit code instead of raising.
+
+    Typer's standalone mode prints usage errors (bad options, bad values) itself and
+    exits through SystemExit; every medval error is turned into one line here.
+    """
     try:
-        outcome = app(args=argv, prog_name="medval", standalone_mode=False)
+        app(args=argv, prog_name="medval")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except MedvalError as exc:
-        click.echo(f"error: {exc.message}", file=err)
+        _say(f"error: {exc.message}")
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show(file=err)
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("error: aborted; nothing was sent", file=err)
-        return 1
     except KeyboardInterrupt:
-        click.echo(
-            "error: interrupted; finished steps are kept, run the command again to resume", file=err
-        )
+        _say("error: interrupted; finished steps are kept, run the command again to resume")
         return 130
     except Exception as exc:  # the last line of defence: no traceback for a user
         if os.environ.get("MEDVAL_DEBUG"):
             raise
-        click.echo(
+        _say(
             f"internal error: {exc.__class__.__name__}: {exc} "
-            "(set MEDVAL_DEBUG=1 for details, and please report it)",
-            file=err,
+            "(set MEDVAL_DEBUG=1 for details, and please report it)"
         )
         return INTERNAL_ERROR_EXIT
-    # Without standalone mode, click returns typer.Exit's code instead of raising it.
-    return outcome if isinstance(outcome, int) else 0
+    return 0
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()

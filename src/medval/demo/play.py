@@ -22,7 +22,14 @@ from rich.console import Console
 from medval.core.errors import MedvalError
 from medval.demo import data
 from medval.demo.embedded_server import embedded_server, server_env
-from medval.demo.train import build_cube, build_model_cubes
+from medval.demo.train import (
+    BOOSTING_MODEL,
+    EVALUATOR,
+    LOGISTIC_MODEL,
+    PREPARATOR,
+    REFERENCE_MODEL,
+    build_all_cubes,
+)
 
 DEMO_PASSWORD = "demo-password-not-secret"
 BENCHMARK = "breast-recurrence-5y"
@@ -106,12 +113,8 @@ def run_demo(workdir: Path, console: Console) -> None:
     demo_data = workdir / "committee" / "demo-data"
     data.write_demo_data(demo_data)
     cubes_dir = workdir / "cubes"
-    prep = build_cube("breast_prep", cubes_dir / "breast_prep")
-    evaluator = build_cube("evaluator", cubes_dir / "evaluator")
-    models = build_model_cubes(cubes_dir)
-    console.print(
-        f"  cubes in {cubes_dir}: " + ", ".join(p.name for p in [prep, evaluator, *models.values()])
-    )
+    cubes = build_all_cubes(cubes_dir)
+    console.print(f"  cubes built in {cubes_dir}: {', '.join(cubes)}")
 
     server_dir = workdir / "server"
     admin = demo.actor("admin", "platform admin")
@@ -129,35 +132,34 @@ def run_demo(workdir: Path, console: Console) -> None:
     with embedded_server(server_dir, workdir / "server.log") as url:
         demo.server_url = url
         console.print(f"  embedded server on {url} (SQLite in {server_dir})")
-        _play(demo, admin, prep, evaluator, models, demo_data, sites)
+        _play(demo, admin, cubes, demo_data, sites)
     _where_next(demo, server_dir)
 
 
 def _play(
     demo: Demo,
     admin: Actor,
-    prep: Path,
-    evaluator: Path,
-    models: dict[str, Path],
+    cubes: dict[str, Path],
     demo_data: Path,
     sites: dict[str, data.SiteFiles],
 ) -> None:
     committee = demo.actor("committee", "benchmark owner")
     hospitals = [demo.actor(f"hospital-{name}", "data owner") for name in sites]
-    vendors = {
-        key: demo.actor(f"vendor-{key}", "model owner") for key in models if key != "reference"
+    vendors = {  # two vendors, each with a model trained on the public development cohort
+        demo.actor("vendor-a", "model owner"): cubes[LOGISTIC_MODEL],
+        demo.actor("vendor-b", "model owner"): cubes[BOOSTING_MODEL],
     }
 
     demo.section("Accounts: the admin creates one account per person")
     demo.medval(admin, "login", "--username", admin.username)
-    for person in [committee, *hospitals, *vendors.values()]:
+    for person in [committee, *hospitals, *vendors]:
         demo.medval(admin, "users", "create", person.username)
         demo.medval(person, "login", "--username", person.username)
 
     demo.section("Step 1: the committee registers its cubes and the benchmark")
-    prep_id = demo.medval_json(committee, "cube", "register", str(prep))["id"]
-    ref_id = demo.medval_json(committee, "cube", "register", str(models["reference"]))["id"]
-    eval_id = demo.medval_json(committee, "cube", "register", str(evaluator))["id"]
+    prep_id = demo.medval_json(committee, "cube", "register", str(cubes[PREPARATOR]))["id"]
+    ref_id = demo.medval_json(committee, "cube", "register", str(cubes[REFERENCE_MODEL]))["id"]
+    eval_id = demo.medval_json(committee, "cube", "register", str(cubes[EVALUATOR]))["id"]
     benchmark = demo.medval_json(
         committee,
         "benchmark",
@@ -204,8 +206,8 @@ def _play(
     _approve_pending(demo, committee, bid)
 
     demo.section("Step 3: the vendors register their models and ask to join")
-    for key, vendor in vendors.items():
-        model_id = demo.medval_json(vendor, "model", "register", str(models[key]))["id"]
+    for vendor, model in vendors.items():
+        model_id = demo.medval_json(vendor, "model", "register", str(model))["id"]
         demo.medval(vendor, "model", "associate", str(model_id), "--benchmark", bid, "--yes")
     _approve_pending(demo, committee, bid)
 

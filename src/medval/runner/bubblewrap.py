@@ -1,0 +1,214 @@
+"""The local runner: a bubblewrap (``bwrap``) sandbox around the current Python.
+
+What the cube gets, and nothing more:
+
+- an empty, read-only root with the system ``/usr`` (and the ``/bin``, ``/lib``...
+  links to it) and the folders of the Python that runs medval (``sys.base_prefix`` and
+  the virtual environment ``sys.prefix``), read-only at the same paths, so ``python``
+  in an entrypoint is this very interpreter with its numpy, pandas and scikit-learn;
+- the cube folder read-only at ``/cube`` (the working directory), inputs read-only and
+  outputs writable at ``/mlcube_io/<name>``;
+- a fresh ``/proc`` (its own PID namespace), a minimal ``/dev``, an empty ``/tmp``
+  (a tmpfs no larger than the memory limit);
+- no network at all: a new network namespace with only its own loopback, so even a
+  service on the host's 127.0.0.1 is out of reach;
+- new IPC, UTS and cgroup namespaces, a new session (no terminal to inject into),
+  ``--die-with-parent``, and an environment of a few fixed variables only;
+- RLIMIT_AS (the memory limit) set before ``bwrap`` starts, inherited by the sandbox,
+  and a wall-clock limit after which the whole process group is killed.
+
+What "not root" means. The cube runs as uid/gid 65534 (nobody) in a new user namespace
+with every capability dropped (``--cap-drop ALL``; CapEff is zero) and no way to gain
+one (no_new_privs). When the client itself runs as root, that namespace maps 65534 to
+host uid 0: the cube still cannot do anything privileged, see anything outside its
+mounts or change its read-only mounts, but files it writes in its outputs are owned by
+root on the host, and a kernel bug that let it out of its namespaces would leave it as
+root. So run the medval client as an ordinary, unprivileged user: then the cube is that
+user on the host, and nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from medval.core.errors import SandboxError
+from medval.runner.interface import Limits, Runner, TaskRun
+from medval.runner.invocation import CUBE_DIR, TaskInvocation
+from medval.runner.supervisor import supervise
+from medval.runner.verdict import judge
+
+NOBODY = 65534
+# Top-level names that merged-/usr systems make links into /usr, older ones real folders.
+_SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+# --disable-userns (no user namespaces inside the sandbox) appeared in bubblewrap 0.8.
+_DISABLE_USERNS_SINCE = (0, 8)
+
+
+@dataclass(frozen=True)
+class PythonRuntime:
+    """The interpreter that ``python`` means in a sandbox, and the folders it needs."""
+
+    executable: Path
+    roots: tuple[Path, ...]
+
+    @classmethod
+    def current(cls) -> PythonRuntime:
+        """The Python running medval: its installation and its virtual environment."""
+        prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
+        return cls(Path(sys.executable), tuple(Path(p) for p in sorted(prefixes)))
+
+    def bind_roots(self) -> list[Path]:
+        """The roots to bind: none that /usr already holds, none inside another."""
+        usr = Path("/usr")
+        roots = sorted({root.resolve() for root in self.roots})
+        kept: list[Path] = []
+        for root in roots:
+            if root == usr or root.is_relative_to(usr):
+                continue
+            if any(root.is_relative_to(other) for other in kept):
+                continue
+            kept.append(root)
+        return kept
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.executable.parent
+
+
+@dataclass
+class BubblewrapRunner(Runner):
+    """Runs cube tasks under bubblewrap on this machine (see the module docstring)."""
+
+    kind: ClassVar[str] = "local"
+
+    bwrap: str = "bwrap"
+    runtime: PythonRuntime = field(default_factory=PythonRuntime.current)
+    _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
+
+    def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
+        bwrap = self._find_bwrap()
+        # bubblewrap writes to the info pipe once the sandbox is built and the cube starts;
+        # an empty pipe after a failure means bubblewrap itself refused.
+        info_read, info_write = os.pipe()
+        try:
+            argv = [bwrap, "--info-fd", str(info_write)]
+            argv += self.sandbox_arguments(invocation, limits, bwrap)
+            argv += ["--", *invocation.command(str(self.runtime.executable))]
+            outcome = supervise(
+                argv,
+                timeout_seconds=limits.timeout_seconds,
+                address_space_bytes=limits.memory_bytes,
+                log_path=log_path,
+                env={},
+                pass_fds=(info_write,),
+            )
+            os.close(info_write)
+            info_write = -1
+            started = _pipe_has_data(info_read)
+        finally:
+            os.close(info_read)
+            if info_write >= 0:
+                os.close(info_write)
+        if outcome.returncode != 0 and not outcome.timed_out and not started:
+            # No user namespaces allowed, a mount it could not make, ...
+            reason = outcome.last_error_line or f"exit code {outcome.returncode}"
+            raise SandboxError(f"the sandbox could not start: {reason}")
+        return judge(invocation, outcome, limits, log_path)
+
+    def sandbox_arguments(
+        self, invocation: TaskInvocation, limits: Limits, bwrap: str
+    ) -> list[str]:
+        """Every ``bwrap`` option for this task, in the order bubblewrap applies them."""
+        args = [
+            "--unshare-all",
+            "--unshare-user",
+            "--uid", str(NOBODY),
+            "--gid", str(NOBODY),
+            "--hostname", "medval-sandbox",
+            "--cap-drop", "ALL",
+            "--die-with-parent",
+            "--new-session",
+        ]  # fmt: skip
+        if self._bwrap_version(bwrap) >= _DISABLE_USERNS_SINCE:
+            args.append("--disable-userns")
+        args.append("--clearenv")
+        for name, value in self.environment().items():
+            args += ["--setenv", name, value]
+        args += self._system_mounts()
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--perms", "1777", "--size", str(limits.memory_bytes), "--tmpfs", "/tmp"]
+        for root in self.runtime.bind_roots():
+            args += ["--ro-bind", str(root), str(root)]
+        args += ["--ro-bind", str(invocation.cube_folder), str(CUBE_DIR)]
+        for mount in invocation.mounts:
+            args += [
+                "--bind" if mount.writable else "--ro-bind",
+                str(mount.host_path),
+                str(mount.sandbox_path),
+            ]
+        args += ["--remount-ro", "/", "--chdir", str(CUBE_DIR)]
+        return args
+
+    def environment(self) -> dict[str, str]:
+        """The whole environment a cube sees; nothing comes from the host."""
+        return {
+            "PATH": f"{self.runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONNOUSERSITE": "1",
+            # One thread per library, so a task's footprint matches its memory limit.
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "NUMEXPR_NUM_THREADS": "1",
+        }
+
+    def _system_mounts(self) -> list[str]:
+        args = ["--ro-bind", "/usr", "/usr"]
+        for name in _SYSTEM_LINKS:
+            path = Path("/") / name
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        return args
+
+    def _find_bwrap(self) -> str:
+        found = shutil.which(self.bwrap)
+        if found is None:
+            raise SandboxError(
+                f"bubblewrap is not installed ({self.bwrap!r} not found): "
+                "install the Debian package bubblewrap"
+            )
+        return found
+
+    def _bwrap_version(self, bwrap: str) -> tuple[int, ...]:
+        if self._version is None:
+            try:
+                answer = subprocess.run(
+                    [bwrap, "--version"], capture_output=True, text=True, timeout=10, env={}
+                ).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                answer = ""
+            match = re.search(r"(\d+)\.(\d+)", answer)
+            self._version = tuple(int(part) for part in match.groups()) if match else (0, 0)
+        return self._version
+
+
+def _pipe_has_data(fd: int) -> bool:
+    os.set_blocking(fd, False)
+    try:
+        return bool(os.read(fd, 1))
+    except BlockingIOError:
+        return False

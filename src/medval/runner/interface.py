@@ -1,0 +1,105 @@
+"""The runner interface: run one task of an untrusted cube in a sandbox.
+
+Every sandbox (local bubblewrap now; Docker and Podman later) gives a task the same
+world, checked by one contract suite in ``tests/runner``:
+
+- the cube folder, read-only, at ``/cube``, which is also the working directory;
+- one directory per declared mount at ``/mlcube_io/<name>``: inputs read-only, outputs
+  the only writable places (created on the host when absent);
+- a fresh, empty ``/tmp``; no network; not root; no environment from the host;
+- the entrypoint called as ``ENTRYPOINT --NAME=/mlcube_io/NAME ...`` plus
+  ``--parameters_file=/cube/parameters.yaml`` when the cube has one; a first word
+  ``python`` means "the sandbox's Python";
+- a time limit and a memory limit.
+
+The client calls::
+
+    runner = runner_for("local")
+    run = runner.run(cube_folder, spec, "infer",
+                     {"data_path": data_dir, "output_path": predictions_dir},
+                     Limits(timeout_seconds=600, memory_bytes=4 * GIB),
+                     log_path=workspace / "logs" / "infer.log")
+
+and gets a :class:`TaskRun`, or :class:`~medval.core.errors.InvalidInput` for a wrong
+task or wrong mount names, or :class:`~medval.core.errors.SandboxError` (one line) when
+the task could not run, failed, timed out or ran out of memory.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from medval.core.cube_spec import CubeSpec
+from medval.core.errors import InvalidInput, SandboxError
+from medval.runner.invocation import TaskInvocation, plan_invocation
+
+MIB = 1 << 20
+GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one task may use: wall-clock seconds and bytes of memory."""
+
+    timeout_seconds: float = 3600.0
+    memory_bytes: int = 8 * GIB
+
+    def __post_init__(self) -> None:
+        if not self.timeout_seconds > 0:
+            raise InvalidInput(f"timeout must be positive, not {self.timeout_seconds}")
+        if self.memory_bytes < 64 * MIB:
+            raise InvalidInput(f"memory limit must be at least 64 MiB, not {self.memory_bytes} B")
+
+    def describe_memory(self) -> str:
+        return f"{self.memory_bytes / MIB:g} MiB"
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """A task that ran to the end and exited with status 0."""
+
+    cube: str
+    task: str
+    exit_code: int
+    duration_seconds: float
+    log_tail: tuple[str, ...]
+    log_path: Path | None
+
+
+class TaskFailed(SandboxError):
+    """The cube's own code exited with an error; ``log_tail`` holds its last lines."""
+
+    def __init__(self, message: str, log_tail: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+class Runner(ABC):
+    """Runs one cube task in a sandbox. Subclasses only say how to execute a plan."""
+
+    kind: ClassVar[str]
+
+    def run(
+        self,
+        cube_folder: Path,
+        spec: CubeSpec,
+        task: str,
+        mounts: Mapping[str, Path],
+        limits: Limits | None = None,
+        log_path: Path | None = None,
+    ) -> TaskRun:
+        """Run ``task`` of the cube in ``cube_folder`` with exactly the declared mounts.
+
+        ``mounts`` maps every input and output name of the task to a host directory.
+        The cube's output goes to ``log_path`` as it is produced, when given.
+        """
+        invocation = plan_invocation(cube_folder, spec, task, mounts)
+        return self.execute(invocation, limits or Limits(), log_path)
+
+    @abstractmethod
+    def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
+        """Run a validated invocation; raise SandboxError with one line on any failure."""

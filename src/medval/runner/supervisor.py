@@ -1,0 +1,174 @@
+"""Watch a sandbox process: stream its output, enforce the clock, kill it whole.
+
+Shared by every runner: the sandbox tool (``bwrap``, later ``docker run``) is started
+in a new process group, its stdout and stderr are copied to the log file as they come
+and remembered as a bounded tail, and when time is up the whole group is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from medval.core.errors import SandboxError
+from medval.runner.log_tail import LineSplitter, LogTail
+
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    """How a supervised process ended."""
+
+    returncode: int
+    duration_seconds: float
+    timed_out: bool
+    log_tail: tuple[str, ...]
+    error_tail: tuple[str, ...]
+    last_error_line: str
+
+
+def supervise(
+    argv: Sequence[str],
+    *,
+    timeout_seconds: float,
+    address_space_bytes: int | None,
+    log_path: Path | None,
+    env: Mapping[str, str] | None = None,
+    pass_fds: Sequence[int] = (),
+) -> ProcessOutcome:
+    """Run ``argv`` to its end or to its deadline.
+
+    ``address_space_bytes`` sets RLIMIT_AS in the child before it executes ``argv``;
+    every process it starts (the whole sandbox) inherits it. ``pass_fds`` stay open in
+    the child (a sandbox tool's status channel).
+    """
+    log_tail, error_tail = LogTail(), LogTail()
+    with _open_log(log_path) as log:
+        started = time.monotonic()
+        deadline = started + timeout_seconds
+        process = _start(argv, address_space_bytes, env, pass_fds)
+        try:
+            timed_out = not _pump(process, deadline, log, log_tail, error_tail)
+            if not timed_out:
+                try:
+                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    timed_out = True  # It closed its output but kept running.
+        except BaseException:
+            # Interrupted (Ctrl-C, a bug): never leave a sandbox running behind us.
+            _kill_group(process)
+            process.wait()
+            raise
+        if timed_out:
+            _kill_group(process)
+        returncode = process.wait()
+    return ProcessOutcome(
+        returncode=returncode,
+        duration_seconds=time.monotonic() - started,
+        timed_out=timed_out,
+        log_tail=log_tail.lines(),
+        error_tail=error_tail.lines(),
+        last_error_line=error_tail.last_nonempty(),
+    )
+
+
+def _start(
+    argv: Sequence[str],
+    address_space_bytes: int | None,
+    env: Mapping[str, str] | None,
+    pass_fds: Sequence[int],
+) -> subprocess.Popen[bytes]:
+    try:
+        # preexec_fn is the only way to set a limit between fork and exec in Python 3.11;
+        # it only calls setrlimit, which is safe even if the caller has threads.
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_limit_address_space(address_space_bytes),
+            env=dict(env) if env is not None else None,
+            pass_fds=tuple(pass_fds),
+        )
+    except OSError as exc:
+        raise SandboxError(f"could not start the sandbox {argv[0]!r}: {exc.strerror}") from exc
+
+
+def _pump(
+    process: subprocess.Popen[bytes],
+    deadline: float,
+    log: BinaryIO | None,
+    log_tail: LogTail,
+    error_tail: LogTail,
+) -> bool:
+    """Copy output until both streams close; False if the deadline came first."""
+    assert process.stdout is not None and process.stderr is not None
+    splitters = {process.stdout.fileno(): LineSplitter(), process.stderr.fileno(): LineSplitter()}
+    stderr_fd = process.stderr.fileno()
+    with selectors.DefaultSelector() as selector:
+        for fd in splitters:
+            selector.register(fd, selectors.EVENT_READ)
+        try:
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                for key, _ in selector.select(timeout=remaining):
+                    fd = int(key.fd)
+                    chunk = os.read(fd, _CHUNK)
+                    if chunk:
+                        if log is not None:
+                            log.write(chunk)
+                            log.flush()
+                        lines = splitters[fd].feed(chunk)
+                    else:
+                        selector.unregister(fd)
+                        lines = splitters[fd].flush()
+                    log_tail.extend(lines)
+                    if fd == stderr_fd:
+                        error_tail.extend(lines)
+            return True
+        finally:
+            process.stdout.close()
+            process.stderr.close()
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    # The sandbox leads its own process group (start_new_session); kill all of it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _limit_address_space(limit: int | None) -> Callable[[], None] | None:
+    if limit is None:
+        return None
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+@contextlib.contextmanager
+def _open_log(log_path: Path | None) -> Iterator[BinaryIO | None]:
+    if log_path is None:
+        yield None
+        return
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = log_path.open("wb")
+    except OSError as exc:
+        raise SandboxError(f"cannot write the task log {log_path}: {exc.strerror}") from exc
+    with handle:
+        yield handle

@@ -1,0 +1,70 @@
+"""Read how a sandboxed task ended and say it in one line."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from medval.core.errors import SandboxError
+from medval.runner.interface import Limits, TaskFailed, TaskRun
+from medval.runner.invocation import TaskInvocation
+from medval.runner.supervisor import ProcessOutcome
+
+# What a process that hit its memory limit prints: Python, numpy, C, C++, PyTorch.
+_MEMORY_MARKERS = (
+    "MemoryError",
+    "Cannot allocate memory",
+    "std::bad_alloc",
+    "out of memory",
+    "Unable to allocate",
+)
+# Exit statuses of a process killed by SIGKILL: -9 from Popen, 137 as a sandbox reports it.
+_KILLED = {-signal.SIGKILL, 128 + signal.SIGKILL}
+
+
+def judge(
+    invocation: TaskInvocation,
+    outcome: ProcessOutcome,
+    limits: Limits,
+    log_path: Path | None,
+) -> TaskRun:
+    """A TaskRun for a clean exit; otherwise a SandboxError that says what happened."""
+    label = invocation.label
+    if outcome.timed_out:
+        raise SandboxError(f"{label} timed out after {limits.timeout_seconds:g} s")
+    if outcome.returncode == 0:
+        return TaskRun(
+            cube=invocation.cube,
+            task=invocation.task,
+            exit_code=0,
+            duration_seconds=outcome.duration_seconds,
+            log_tail=outcome.log_tail,
+            log_path=log_path,
+        )
+    if ran_out_of_memory(outcome):
+        raise TaskFailed(
+            f"{label} ran out of memory (limit {limits.describe_memory()})", outcome.log_tail
+        )
+    last = outcome.last_error_line.strip() or "(it printed no error)"
+    raise TaskFailed(
+        f"{label} failed with exit code {outcome.returncode}{_signal_note(outcome.returncode)}: "
+        f"{last}",
+        outcome.log_tail,
+    )
+
+
+def ran_out_of_memory(outcome: ProcessOutcome) -> bool:
+    """A memory error in the last lines of stderr, or killed outright (the OOM killer)."""
+    recent = outcome.error_tail[-20:]
+    if any(marker in line for line in recent for marker in _MEMORY_MARKERS):
+        return True
+    return outcome.returncode in _KILLED
+
+
+def _signal_note(returncode: int) -> str:
+    """`` (SIGSEGV)`` for a process a signal ended: negative from Popen, 128+N from a shell."""
+    number = -returncode if returncode < 0 else returncode - 128
+    try:
+        return f" ({signal.Signals(number).name})" if returncode < 0 or returncode > 128 else ""
+    except ValueError:
+        return ""

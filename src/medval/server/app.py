@@ -1,0 +1,66 @@
+"""The FastAPI application, built from settings (nothing is built at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from medval import __version__
+from medval.core import api
+from medval.server.error_handlers import install_error_handlers
+from medval.server.routes import (
+    associations,
+    auth,
+    benchmarks,
+    blobs,
+    cubes,
+    datasets,
+    executions,
+    health,
+    results,
+    users,
+)
+from medval.server.services.context import Clock, ServiceContext, utc_now
+from medval.server.settings import ServerSettings
+from medval.server.store.blobs import BlobStore
+from medval.server.store.sql import SqlStore
+
+ROUTERS = (
+    health,
+    auth,
+    users,
+    blobs,
+    cubes,
+    benchmarks,
+    datasets,
+    associations,
+    executions,
+    results,
+)
+
+
+def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
+    """The app on an already migrated database (see ``upgrade_database``).
+
+    ``clock`` is a seam for tests that need time to pass (token expiry).
+    """
+    context = ServiceContext(
+        store=SqlStore.from_url(settings.database_url),
+        blobs=BlobStore(settings.blob_dir, settings.max_blob_bytes),
+        settings=settings,
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.store.close()
+
+    app = FastAPI(title="medval", version=__version__, lifespan=lifespan)
+    app.state.context = context
+    for module in ROUTERS:
+        app.include_router(module.router, prefix=api.PREFIX)
+    install_error_handlers(app)
+    return app

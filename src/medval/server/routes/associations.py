@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from medval.core import api
+from medval.core.schemas import AssociationCreate, AssociationPublic, Decision
+from medval.core.states import ApprovalStatus, AssociationKind
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import associations
+
+router = APIRouter(tags=["associations"])
+
+
+@router.post(api.ASSOCIATIONS, status_code=201)
+def request_association(
+    ctx: ContextDep, user: CurrentUser, body: AssociationCreate
+) -> AssociationPublic:
+    return AssociationPublic.model_validate(associations.request_association(ctx, user, body))
+
+
+@router.get(api.ASSOCIATIONS)
+def list_associations(
+    ctx: ContextDep,
+    user: CurrentUser,
+    benchmark_id: int | None = None,
+    status: ApprovalStatus | None = None,
+    kind: AssociationKind | None = None,
+) -> list[AssociationPublic]:
+    found = associations.list_associations(ctx, user, benchmark_id, kind, status)
+    return [AssociationPublic.model_validate(a) for a in found]
+
+
+@router.put(api.ASSOCIATION_DECISION)
+def decide(
+    ctx: ContextDep, user: CurrentUser, association_id: int, body: Decision
+) -> AssociationPublic:
+    record = associations.decide_association(ctx, user, association_id, body.status)
+    return AssociationPublic.model_validate(record)

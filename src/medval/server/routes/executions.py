@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from medval.core import api
+from medval.core.schemas import PendingExecution
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services.executions import pending_executions
+
+router = APIRouter(tags=["executions"])
+
+
+@router.get(api.PENDING_EXECUTIONS)
+def list_pending(ctx: ContextDep, user: CurrentUser) -> list[PendingExecution]:
+    return [PendingExecution.model_validate(p) for p in pending_executions(ctx, user)]

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from medval import __version__
+from medval.core import api
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(api.HEALTH)
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}

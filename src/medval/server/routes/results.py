@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from medval.core import api
+from medval.core.schemas import ResultCreate, ResultPublic
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import results
+
+router = APIRouter(tags=["results"])
+
+
+@router.post(api.RESULTS, status_code=201)
+def upload_result(ctx: ContextDep, user: CurrentUser, body: ResultCreate) -> ResultPublic:
+    return ResultPublic.model_validate(results.upload_result(ctx, user, body))
+
+
+@router.get(api.RESULTS)
+def list_results(
+    ctx: ContextDep,
+    user: CurrentUser,
+    benchmark_id: int | None = None,
+    model_id: int | None = None,
+    dataset_id: int | None = None,
+) -> list[ResultPublic]:
+    found = results.list_results(ctx, user, benchmark_id, dataset_id, model_id)
+    return [ResultPublic.model_validate(r) for r in found]
+
+
+@router.get(api.RESULT)
+def get_result(ctx: ContextDep, user: CurrentUser, result_id: int) -> ResultPublic:
+    return ResultPublic.model_validate(results.get_result(ctx, user, result_id))

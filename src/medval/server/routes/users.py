@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from medval.core import api
+from medval.core.schemas import UserCreate, UserPublic
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import accounts
+
+router = APIRouter(tags=["users"])
+
+
+@router.get(api.ME)
+def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)
+
+
+@router.get(api.USERS)
+def list_users(ctx: ContextDep, user: CurrentUser) -> list[UserPublic]:
+    return [UserPublic.model_validate(u) for u in accounts.list_users(ctx, user)]
+
+
+@router.post(api.USERS, status_code=201)
+def create_user(ctx: ContextDep, user: CurrentUser, body: UserCreate) -> UserPublic:
+    return UserPublic.model_validate(accounts.create_user(ctx, user, body))

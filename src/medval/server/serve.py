@@ -1,0 +1,89 @@
+"""Serving the app with uvicorn: in the foreground (the CLI) or a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from medval.core.errors import ServerUnavailable
+from medval.server.app import create_app
+from medval.server.settings import ServerSettings
+from medval.server.store.migrate import upgrade_database
+
+
+def _bind(settings: ServerSettings) -> socket.socket:
+    """Bind before uvicorn starts, so port 0 yields a known free port with no race."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        raise ServerUnavailable(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+        ) from None
+    return sock
+
+
+def _server(settings: ServerSettings, log_level: str) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(settings), log_level=log_level)
+    return uvicorn.Server(config)
+
+
+def run_server(settings: ServerSettings, log_level: str = "info") -> None:
+    """Migrate the database, then serve until interrupted."""
+    upgrade_database(settings)
+    sock = _bind(settings)
+    _server(settings, log_level).run(sockets=[sock])
+
+
+class BackgroundServer:
+    """A real server in a daemon thread, for tests and the demo::
+
+    with BackgroundServer(settings) as server:
+        httpx.get(server.url + "/api/v1/health")
+    """
+
+    def __init__(self, settings: ServerSettings, log_level: str = "warning") -> None:
+        self.settings = settings
+        self._log_level = log_level
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def start(self, timeout_seconds: float = 20.0) -> BackgroundServer:
+        upgrade_database(self.settings)
+        sock = _bind(self.settings)
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        self._server = _server(self.settings, self._log_level)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout_seconds
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ServerUnavailable(f"the server at {self.url} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

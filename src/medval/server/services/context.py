@@ -1,0 +1,25 @@
+"""What every use case needs, bundled once per app: the store, the blobs, settings, a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from medval.server.settings import ServerSettings
+from medval.server.store.blobs import BlobStore
+from medval.server.store.interface import Store
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    store: Store
+    blobs: BlobStore
+    settings: ServerSettings
+    clock: Clock = utc_now

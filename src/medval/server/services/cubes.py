@@ -1,0 +1,63 @@
+"""Cubes: registered by the hash of an archive already uploaded as a blob."""
+
+from __future__ import annotations
+
+from medval.core.errors import InvalidInput
+from medval.core.schemas import CubeCreate
+from medval.core.states import CubeKind, Stage, check_stage_move
+from medval.server.services.context import ServiceContext
+from medval.server.services.permissions import can_see_draft, not_found, require_owner_or_admin
+from medval.server.store.interface import StoreTransaction
+from medval.server.store.records import CubeRecord, UserRecord
+
+
+def register_cube(ctx: ServiceContext, caller: UserRecord, body: CubeCreate) -> CubeRecord:
+    if not ctx.blobs.exists(body.archive_hash):
+        raise InvalidInput(
+            f"cube archive {body.archive_hash[:12]}… has not been uploaded; upload the blob first"
+        )
+    with ctx.store.transaction() as tx:
+        return tx.add_cube(caller.id, body, ctx.clock())
+
+
+def visible_cube(tx: StoreTransaction, caller: UserRecord | None, cube_id: int) -> CubeRecord:
+    cube = tx.cube(cube_id)
+    if cube is None or not can_see_draft(caller, cube.owner_id, cube.stage):
+        raise not_found("cube", cube_id)
+    return cube
+
+
+def cube_of_kind(
+    tx: StoreTransaction, caller: UserRecord, cube_id: int, kind: CubeKind, role: str
+) -> CubeRecord:
+    """A visible cube that must be of ``kind`` to play ``role`` (e.g. a benchmark's evaluator)."""
+    cube = visible_cube(tx, caller, cube_id)
+    if cube.kind is not kind:
+        raise InvalidInput(
+            f"{role} must be a cube of kind {kind.value}; "
+            f"cube {cube_id} ({cube.name}) is a {cube.kind.value}"
+        )
+    return cube
+
+
+def get_cube(ctx: ServiceContext, caller: UserRecord, cube_id: int) -> CubeRecord:
+    with ctx.store.transaction() as tx:
+        return visible_cube(tx, caller, cube_id)
+
+
+def list_cubes(
+    ctx: ServiceContext, caller: UserRecord, kind: CubeKind | None, mine: bool
+) -> list[CubeRecord]:
+    with ctx.store.transaction() as tx:
+        cubes = tx.list_cubes(kind=kind, owner_id=caller.id if mine else None)
+    return [c for c in cubes if can_see_draft(caller, c.owner_id, c.stage)]
+
+
+def change_cube_stage(
+    ctx: ServiceContext, caller: UserRecord, cube_id: int, stage: Stage
+) -> CubeRecord:
+    with ctx.store.transaction() as tx:
+        cube = visible_cube(tx, caller, cube_id)
+        require_owner_or_admin(caller, cube.owner_id, f"cube {cube.name}")
+        check_stage_move(f"cube {cube.name}", cube.stage, stage)
+        return tx.set_cube_stage(cube_id, stage)

@@ -1,0 +1,76 @@
+"""Datasets: registered by hash and statistics only; the data never leaves the site."""
+
+from __future__ import annotations
+
+from medval.core.errors import InvalidTransition
+from medval.core.schemas import DatasetCreate
+from medval.core.states import AssociationKind, CubeKind, Stage, check_stage_move
+from medval.server.services.context import ServiceContext
+from medval.server.services.cubes import cube_of_kind
+from medval.server.services.permissions import (
+    is_owner_or_admin,
+    not_found,
+    require_owner_or_admin,
+)
+from medval.server.store.interface import StoreTransaction
+from medval.server.store.records import DatasetRecord, UserRecord
+
+
+def can_see_dataset(tx: StoreTransaction, caller: UserRecord, dataset: DatasetRecord) -> bool:
+    """Statistics are shared with the owner, admins and the owners of the benchmarks the
+    dataset asked to join (who must judge it), not with every account."""
+    if is_owner_or_admin(caller, dataset.owner_id):
+        return True
+    associations = tx.list_associations(kind=AssociationKind.DATASET, entity_id=dataset.id)
+    for association in associations:
+        benchmark = tx.benchmark(association.benchmark_id)
+        if benchmark is not None and benchmark.owner_id == caller.id:
+            return True
+    return False
+
+
+def visible_dataset(tx: StoreTransaction, caller: UserRecord, dataset_id: int) -> DatasetRecord:
+    dataset = tx.dataset(dataset_id)
+    if dataset is None or not can_see_dataset(tx, caller, dataset):
+        raise not_found("dataset", dataset_id)
+    return dataset
+
+
+def register_dataset(ctx: ServiceContext, caller: UserRecord, body: DatasetCreate) -> DatasetRecord:
+    with ctx.store.transaction() as tx:
+        preparator = cube_of_kind(
+            tx, caller, body.data_preparator_id, CubeKind.DATA_PREPARATOR, "data_preparator_id"
+        )
+        if body.stage is Stage.OPERATION and preparator.stage is not Stage.OPERATION:
+            raise InvalidTransition(
+                f"dataset {body.name} cannot be in operation: its preparation cube "
+                f"{preparator.name} is in development"
+            )
+        return tx.add_dataset(caller.id, body, ctx.clock())
+
+
+def get_dataset(ctx: ServiceContext, caller: UserRecord, dataset_id: int) -> DatasetRecord:
+    with ctx.store.transaction() as tx:
+        return visible_dataset(tx, caller, dataset_id)
+
+
+def list_datasets(ctx: ServiceContext, caller: UserRecord, mine: bool) -> list[DatasetRecord]:
+    with ctx.store.transaction() as tx:
+        datasets = tx.list_datasets(owner_id=caller.id if mine else None)
+        return [d for d in datasets if can_see_dataset(tx, caller, d)]
+
+
+def change_dataset_stage(
+    ctx: ServiceContext, caller: UserRecord, dataset_id: int, stage: Stage
+) -> DatasetRecord:
+    with ctx.store.transaction() as tx:
+        dataset = visible_dataset(tx, caller, dataset_id)
+        require_owner_or_admin(caller, dataset.owner_id, f"dataset {dataset.name}")
+        check_stage_move(f"dataset {dataset.name}", dataset.stage, stage)
+        preparator = tx.cube(dataset.data_preparator_id)
+        if preparator is not None and preparator.stage is not Stage.OPERATION:
+            raise InvalidTransition(
+                f"dataset {dataset.name} cannot be in operation: its preparation cube "
+                f"{preparator.name} is in development"
+            )
+        return tx.set_dataset_stage(dataset_id, stage)

@@ -1,0 +1,109 @@
+"""The leaderboard: each model's results pooled across sites, shown per the release policy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from medval.core.documents import MetricValue
+from medval.core.errors import NotAuthenticated, PermissionDenied
+from medval.core.schemas import LeaderboardSite, PooledMetric
+from medval.core.states import ReleasePolicy
+from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
+from medval.server.services.context import ServiceContext
+from medval.server.services.release import can_see_leaderboard, can_see_result
+from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
+from medval.stats.pooling import pool_metric
+
+PRIMARY_METRIC = "auroc"
+
+
+@dataclass(frozen=True)
+class Entry:
+    model_id: int
+    model: str
+    model_owner: str
+    n_sites: int
+    n_cases: int
+    pooled: dict[str, PooledMetric]
+    sites: list[LeaderboardSite] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Board:
+    benchmark_id: int
+    benchmark: str
+    release_policy: ReleasePolicy
+    primary_metric: str
+    entries: list[Entry]
+
+
+def leaderboard(ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int) -> Board:
+    with ctx.store.transaction() as tx:
+        if caller is None and not _is_public(tx.benchmark(benchmark_id)):
+            # The same answer for unknown and non-public ids: anonymous callers learn nothing.
+            raise NotAuthenticated("log in to see this leaderboard; it is not public")
+        benchmark = visible_benchmark(tx, caller, benchmark_id)
+        if not can_see_leaderboard(tx, caller, benchmark):
+            raise PermissionDenied(
+                f"the leaderboard of {benchmark.name} is released to "
+                f"{_audience(benchmark.release_policy)} only"
+            )
+        results = tx.list_results(benchmark_id=benchmark.id)
+        model_ids = {r.model_id for r in results}
+        model_owners = {c.id: c.owner for i in model_ids if (c := tx.cube(i)) is not None}
+    by_model: dict[int, list[ResultRecord]] = defaultdict(list)
+    for result in results:
+        by_model[result.model_id].append(result)
+    entries = []
+    for model_id, rows in by_model.items():
+        entries.append(_entry(caller, benchmark, rows, model_owners.get(model_id, "")))
+    entries.sort(key=_rank)
+    return Board(benchmark.id, benchmark.name, benchmark.release_policy, PRIMARY_METRIC, entries)
+
+
+def _entry(
+    caller: UserRecord | None,
+    benchmark: BenchmarkRecord,
+    rows: list[ResultRecord],
+    model_owner: str,
+) -> Entry:
+    values: dict[str, list[MetricValue]] = defaultdict(list)
+    for row in rows:
+        for name, value in row.document.metrics.items():
+            values[name].append(value)
+    sites = [
+        LeaderboardSite(
+            dataset_id=row.dataset_id,
+            dataset=row.dataset,
+            n_cases=row.document.n_cases,
+            metrics=row.document.metrics,
+        )
+        for row in rows
+        if can_see_result(caller, row, benchmark)
+    ]
+    return Entry(
+        model_id=rows[0].model_id,
+        model=rows[0].model,
+        model_owner=model_owner,
+        n_sites=len(rows),
+        n_cases=sum(row.document.n_cases for row in rows),
+        pooled={name: pool_metric(name, site_values) for name, site_values in values.items()},
+        sites=sites,
+    )
+
+
+def _is_public(benchmark: BenchmarkRecord | None) -> bool:
+    return benchmark is not None and can_see_benchmark(None, benchmark)
+
+
+def _rank(entry: Entry) -> tuple[bool, float, str]:
+    """Best primary metric first; models without it last, by name."""
+    primary = entry.pooled.get(PRIMARY_METRIC)
+    return (primary is None, -(primary.value if primary else 0.0), entry.model)
+
+
+def _audience(policy: ReleasePolicy) -> str:
+    if policy is ReleasePolicy.PRIVATE:
+        return "the benchmark owner and admins"
+    return "the benchmark owner, admins and participants"

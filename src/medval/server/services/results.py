@@ -1,0 +1,86 @@
+"""Results: uploaded by the data owner after review, checked against every registered hash."""
+
+from __future__ import annotations
+
+from medval.core.errors import HashMismatch, InvalidTransition, PermissionDenied
+from medval.core.schemas import ResultCreate
+from medval.core.states import ApprovalStatus, AssociationKind
+from medval.server.services.benchmarks import visible_benchmark
+from medval.server.services.context import ServiceContext
+from medval.server.services.cubes import visible_cube
+from medval.server.services.datasets import visible_dataset
+from medval.server.services.permissions import not_found
+from medval.server.services.release import can_see_result
+from medval.server.store.interface import StoreTransaction
+from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
+
+
+def _require_approved(
+    tx: StoreTransaction, benchmark: BenchmarkRecord, kind: AssociationKind, entity_id: int
+) -> None:
+    found = tx.list_associations(benchmark_id=benchmark.id, kind=kind, entity_id=entity_id)
+    if not found or found[0].status is not ApprovalStatus.APPROVED:
+        status = found[0].status.value if found else "not associated"
+        raise InvalidTransition(
+            f"{kind.value} {entity_id} is {status} on benchmark {benchmark.name}; "
+            "results need both the dataset and the model approved"
+        )
+
+
+def _check_provenance(tx: StoreTransaction, benchmark: BenchmarkRecord, body: ResultCreate) -> None:
+    """Every hash that produced the result must be the one registered here."""
+    dataset = tx.dataset(body.dataset_id)
+    registered = {
+        "dataset_hash": dataset.data_hash if dataset else None,
+        "data_preparator_hash": _cube_hash(tx, benchmark.data_preparator_id),
+        "model_hash": _cube_hash(tx, body.model_id),
+        "evaluator_hash": _cube_hash(tx, benchmark.evaluator_id),
+    }
+    reported = body.provenance.model_dump()
+    wrong = [name for name, expected in registered.items() if reported[name] != expected]
+    if wrong:
+        raise HashMismatch(
+            f"provenance does not match what is registered: {', '.join(wrong)}; "
+            "the result was not produced by the registered artifacts"
+        )
+
+
+def _cube_hash(tx: StoreTransaction, cube_id: int) -> str | None:
+    cube = tx.cube(cube_id)
+    return cube.archive_hash if cube else None
+
+
+def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -> ResultRecord:
+    with ctx.store.transaction() as tx:
+        benchmark = visible_benchmark(tx, caller, body.benchmark_id)
+        dataset = visible_dataset(tx, caller, body.dataset_id)
+        visible_cube(tx, caller, body.model_id)
+        # Not even an admin: an upload is the data owner's approval to release it.
+        if dataset.owner_id != caller.id:
+            raise PermissionDenied(f"only the owner of dataset {dataset.name} may upload results")
+        _require_approved(tx, benchmark, AssociationKind.DATASET, body.dataset_id)
+        _require_approved(tx, benchmark, AssociationKind.MODEL, body.model_id)
+        _check_provenance(tx, benchmark, body)
+        return tx.add_result(caller.id, body, ctx.clock())
+
+
+def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> ResultRecord:
+    with ctx.store.transaction() as tx:
+        result = tx.result(result_id)
+        benchmark = tx.benchmark(result.benchmark_id) if result else None
+        if result is None or benchmark is None or not can_see_result(caller, result, benchmark):
+            raise not_found("result", result_id)
+        return result
+
+
+def list_results(
+    ctx: ServiceContext,
+    caller: UserRecord,
+    benchmark_id: int | None,
+    dataset_id: int | None,
+    model_id: int | None,
+) -> list[ResultRecord]:
+    with ctx.store.transaction() as tx:
+        found = tx.list_results(benchmark_id=benchmark_id, dataset_id=dataset_id, model_id=model_id)
+        benchmarks = {b.id: b for b in tx.list_benchmarks()}
+    return [r for r in found if can_see_result(caller, r, benchmarks[r.benchmark_id])]

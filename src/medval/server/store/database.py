@@ -1,0 +1,59 @@
+"""Engines by URL: SQLite (the default) or PostgreSQL, MLflow-style."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+
+from medval.core.errors import InvalidInput
+
+_SQLITE_BUSY_SECONDS = 30
+
+
+def normalize_url(url: str) -> URL:
+    """Parse a database URL; ``postgresql://`` means psycopg 3, the driver we ship."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises several types for bad URLs
+        raise InvalidInput(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InvalidInput(f"unsupported database {parsed.drivername!r}; use sqlite or postgresql")
+    return parsed
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine with the settings each backend needs to behave like the other."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed,
+            # Requests run in a thread pool; SQLite connections are handed between threads.
+            connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside a writer, and
+    # in WAL mode synchronous=NORMAL is still corruption-safe without an fsync per commit.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    if not _is_memory(dbapi_connection):
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _is_memory(dbapi_connection: Any) -> bool:
+    cursor = dbapi_connection.cursor()
+    try:
+        rows = cursor.execute("PRAGMA database_list").fetchall()
+    finally:
+        cursor.close()
+    return any(row[1] == "main" and not row[2] for row in rows)

@@ -1,0 +1,109 @@
+"""The store interface: every read and write the services need, independent of the backend.
+
+A service opens one ``StoreTransaction`` per use case (``with store.transaction() as tx``);
+everything inside commits together or not at all. Methods that add a row raise
+``Conflict`` when a uniqueness rule is broken; getters return ``None`` for unknown ids.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
+from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.server.store.records import (
+    AssociationRecord,
+    BenchmarkRecord,
+    CubeRecord,
+    DatasetRecord,
+    ResultRecord,
+    TokenRecord,
+    UserRecord,
+)
+
+
+class StoreTransaction(Protocol):
+    """One unit of work against the store."""
+
+    # --- accounts ---------------------------------------------------------------------
+    def add_user(
+        self, username: str, password_hash: str, is_admin: bool, now: datetime
+    ) -> UserRecord: ...
+    def user(self, user_id: int) -> UserRecord | None: ...
+    def user_by_name(self, username: str) -> UserRecord | None: ...
+    def list_users(self) -> list[UserRecord]: ...
+    def add_token(
+        self, token_hash: str, user_id: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+    def token(self, token_hash: str) -> TokenRecord | None: ...
+    def delete_token(self, token_hash: str) -> None: ...
+
+    # --- cubes ------------------------------------------------------------------------
+    def add_cube(self, owner_id: int, cube: CubeCreate, now: datetime) -> CubeRecord: ...
+    def cube(self, cube_id: int) -> CubeRecord | None: ...
+    def list_cubes(
+        self, kind: CubeKind | None = None, owner_id: int | None = None
+    ) -> list[CubeRecord]: ...
+    def set_cube_stage(self, cube_id: int, stage: Stage) -> CubeRecord: ...
+
+    # --- benchmarks -------------------------------------------------------------------
+    def add_benchmark(
+        self, owner_id: int, benchmark: BenchmarkCreate, now: datetime
+    ) -> BenchmarkRecord: ...
+    def benchmark(self, benchmark_id: int) -> BenchmarkRecord | None: ...
+    def list_benchmarks(self) -> list[BenchmarkRecord]: ...
+    def set_benchmark_stage(self, benchmark_id: int, stage: Stage) -> BenchmarkRecord: ...
+    def set_benchmark_approval(
+        self, benchmark_id: int, approval: ApprovalStatus
+    ) -> BenchmarkRecord: ...
+
+    # --- datasets ---------------------------------------------------------------------
+    def add_dataset(
+        self, owner_id: int, dataset: DatasetCreate, now: datetime
+    ) -> DatasetRecord: ...
+    def dataset(self, dataset_id: int) -> DatasetRecord | None: ...
+    def list_datasets(self, owner_id: int | None = None) -> list[DatasetRecord]: ...
+    def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord: ...
+
+    # --- associations -----------------------------------------------------------------
+    def add_association(
+        self,
+        benchmark_id: int,
+        kind: AssociationKind,
+        entity_id: int,
+        initiated_by_id: int,
+        now: datetime,
+    ) -> AssociationRecord:
+        """A new association, pending."""
+        ...
+
+    def association(self, association_id: int) -> AssociationRecord | None: ...
+    def list_associations(
+        self,
+        benchmark_id: int | None = None,
+        kind: AssociationKind | None = None,
+        status: ApprovalStatus | None = None,
+        entity_id: int | None = None,
+    ) -> list[AssociationRecord]: ...
+    def decide_association(
+        self, association_id: int, status: ApprovalStatus, decided_by_id: int, now: datetime
+    ) -> AssociationRecord: ...
+
+    # --- results ----------------------------------------------------------------------
+    def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord: ...
+    def result(self, result_id: int) -> ResultRecord | None: ...
+    def list_results(
+        self,
+        benchmark_id: int | None = None,
+        dataset_id: int | None = None,
+        model_id: int | None = None,
+    ) -> list[ResultRecord]: ...
+
+
+class Store(Protocol):
+    """A database the server keeps its state in, chosen by URL."""
+
+    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+    def close(self) -> None: ...

@@ -1,0 +1,186 @@
+"""Bad input through the CLI: one clear line, a non-zero exit, nothing lost, no traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from medval.demo.embedded_server import free_port
+from tests.e2e.conftest import E2E_SITES, Assets, Benchmark
+from tests.e2e.people import Person, assert_clean_failure
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_a_server_that_is_down(people: dict[str, Person], tmp_path: Path) -> None:
+    nobody = Person("committee", tmp_path / "home", f"http://127.0.0.1:{free_port()}")
+    assert_clean_failure(nobody.medval("login", "--username", "committee"), 7, "cannot reach")
+    assert_clean_failure(nobody.medval("benchmark", "list"), 7, "cannot reach")
+
+
+def test_not_logged_in_and_wrong_password(people: dict[str, Person], tmp_path: Path) -> None:
+    stranger = Person("committee", tmp_path / "home", people["committee"].server_url)
+    assert_clean_failure(stranger.medval("whoami"), 3, "not logged in")
+    wrong = stranger.medval("login", "--username", "committee", "--password-stdin", stdin="nope\n")
+    assert_clean_failure(wrong, 3, "")
+    assert not (stranger.home / "credentials.json").exists()
+
+
+def test_a_damaged_credentials_file(people: dict[str, Person], tmp_path: Path) -> None:
+    person = Person("x", tmp_path / "home", people["admin"].server_url)
+    person.home.mkdir()
+    (person.home / "credentials.json").write_text("{not json")
+    assert_clean_failure(person.medval("whoami"), 2, "is damaged")
+
+
+def test_unknown_ids(people: dict[str, Person]) -> None:
+    committee = people["committee"]
+    for args in (
+        ("benchmark", "show", "9999"),
+        ("cube", "show", "9999"),
+        ("dataset", "show", "9999"),
+        ("results", "show", "9999"),
+        ("association", "approve", "9999", "--yes"),
+    ):
+        assert_clean_failure(committee.medval(*args), 4, "")
+
+
+def test_missing_paths_and_folders_that_are_not_cubes(
+    people: dict[str, Person], benchmark: Benchmark, tmp_path: Path
+) -> None:
+    committee, hospital = people["committee"], people["hospital-a"]
+    assert_clean_failure(
+        committee.medval("cube", "register", str(tmp_path / "nope")), 2, "does not exist"
+    )
+    assert_clean_failure(committee.medval("cube", "register", str(tmp_path)), 2, "is not a cube")
+    prepare = hospital.medval(
+        "dataset", "prepare", "--benchmark", str(benchmark.id), "--name", "x",
+        "--data-path", str(tmp_path / "missing"), "--labels-path", str(tmp_path),
+    )  # fmt: skip
+    assert_clean_failure(prepare, 2, "is not a folder")
+    assert_clean_failure(
+        hospital.medval("dataset", "register", "never-prepared"), 4, "no prepared dataset"
+    )
+
+
+def test_invalid_values(people: dict[str, Person]) -> None:
+    admin = people["admin"]
+    assert_clean_failure(admin.medval("users", "create", "bad name!"), 2, "username")
+    usage = admin.medval("association", "list", "--status", "maybe")
+    assert usage.code == 2 and "Traceback" not in usage.stderr and "maybe" in usage.stderr
+
+
+def test_wrong_states(people: dict[str, Person], benchmark: Benchmark) -> None:
+    again = people["admin"].medval("benchmark", "approve", str(benchmark.id))
+    assert_clean_failure(again, 5, "already approved")
+
+
+def test_wrong_owner_and_initiator_cannot_approve(
+    people: dict[str, Person], benchmark: Benchmark, assets: Assets
+) -> None:
+    vendor = people["vendor"]
+    refused = vendor.medval("benchmark", "approve", str(benchmark.id))
+    assert_clean_failure(refused, 3, "")
+    model = vendor.json("model", "register", str(assets.models["logistic"]), "--name", "own-try")
+    vendor.ok("model", "associate", str(model["id"]), "--benchmark", str(benchmark.id), "--yes")
+    mine = vendor.json("association", "list", "--kind", "model", "--status", "pending")
+    own = next(a for a in mine if a["entity_id"] == model["id"])
+    assert_clean_failure(vendor.medval("association", "approve", str(own["id"]), "--yes"), 3, "")
+    # Nothing was lost: the request is still pending for the committee to decide.
+    still = people["committee"].json("association", "list", "--status", "pending")
+    assert own["id"] in [a["id"] for a in still]
+
+
+def test_no_terminal_and_no_yes_sends_nothing(
+    people: dict[str, Person], benchmark: Benchmark, assets: Assets
+) -> None:
+    hospital = people["hospital-b"]
+    site = assets.sites[E2E_SITES[0]]
+    hospital.ok(
+        "dataset",
+        "prepare",
+        "--benchmark",
+        str(benchmark.id),
+        "--name",
+        "unsent",
+        "--data-path",
+        str(site.data_path),
+        "--labels-path",
+        str(site.labels_path),
+    )
+    assert_clean_failure(hospital.medval("dataset", "register", "unsent"), 10, "pass --yes")
+    assert hospital.json("dataset", "list", "--mine") == []
+
+
+def test_wrong_hashes_are_refused_before_anything_is_sent(
+    people: dict[str, Person], benchmark: Benchmark, assets: Assets
+) -> None:
+    hospital = people["hospital-a"]
+    site = assets.sites[E2E_SITES[1]]
+    hospital.ok(
+        "dataset",
+        "prepare",
+        "--benchmark",
+        str(benchmark.id),
+        "--name",
+        "tampered",
+        "--data-path",
+        str(site.data_path),
+        "--labels-path",
+        str(site.labels_path),
+    )
+    labels = next((hospital.home / "datasets" / "tampered" / "labels").glob("*.csv"))
+    labels.write_text(labels.read_text().replace(",1\n", ",0\n", 1))
+    assert_clean_failure(
+        hospital.medval("dataset", "register", "tampered", "--yes"),
+        6,
+        "has changed since it was prepared",
+    )
+    assert hospital.json("dataset", "list", "--mine") == []
+
+    archives = list((hospital.home / "cubes").glob("*.tar.gz"))
+    assert archives
+    archives[0].write_bytes(archives[0].read_bytes() + b"tampered")
+    again = hospital.medval(
+        "dataset", "prepare", "--benchmark", str(benchmark.id), "--name", "again",
+        "--data-path", str(site.data_path), "--labels-path", str(site.labels_path),
+    )  # fmt: skip
+    assert_clean_failure(again, 6, "does not match the registered")
+
+
+def test_a_result_whose_provenance_was_edited_is_refused_by_the_server(
+    people: dict[str, Person], benchmark: Benchmark, assets: Assets
+) -> None:
+    hospital = people["hospital-b"]
+    site = assets.sites[E2E_SITES[0]]
+    bid = str(benchmark.id)
+    hospital.ok(
+        "dataset",
+        "prepare",
+        "--benchmark",
+        bid,
+        "--name",
+        "honest",
+        "--data-path",
+        str(site.data_path),
+        "--labels-path",
+        str(site.labels_path),
+    )
+    hospital.ok("dataset", "register", "honest", "--yes")
+    hospital.ok("dataset", "associate", "honest", "--yes")
+    committee = people["committee"]
+    for association in committee.json(
+        "association", "list", "--status", "pending", "--kind", "dataset"
+    ):
+        committee.ok("association", "approve", str(association["id"]), "--yes")
+    hospital.ok("run", "--benchmark", bid, "--yes")
+    path = next((hospital.home / "results").glob("*/result.json"))
+    record = json.loads(path.read_text())
+    record["provenance"]["model_hash"] = "0" * 64
+    path.write_text(json.dumps(record))
+    key = path.parent.name
+    assert_clean_failure(hospital.medval("results", "upload", key, "--yes"), 6, "")
+    # Nothing lost: the local result is still there and still not uploaded.
+    assert json.loads(path.read_text())["uploaded_at"] is None

@@ -1,0 +1,193 @@
+"""The five steps end to end, through the CLI, against a real server and sandbox.
+
+Two hospitals, the reference model and one vendor model. Hospital B talks to the server
+through a recording proxy and has a marker patient planted in its raw data, so the
+privacy test can check every byte that left it and every row the server stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
+from tests.e2e.people import Person
+from tests.e2e.recording_proxy import Recorded, recording_proxy
+
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
+
+MARKER_ID = "MARKER-PATIENT-5f1c2e9a"
+MARKER_VALUE = "987654"  # a progesterone receptor level no real patient has
+
+
+def plant_marker(site: Path) -> None:
+    """Give the first patient of a raw export a unique id and a unique lab value."""
+    for path, column in (
+        (site / "data" / "patients.csv", "progesterone_receptor"),
+        (site / "labels" / "outcomes.csv", None),
+    ):
+        with path.open() as handle:
+            rows = list(csv.DictReader(handle))
+        old_id = rows[0]["case_id"]
+        for row in rows:
+            if row["case_id"] == old_id:
+                row["case_id"] = MARKER_ID
+                if column:
+                    row[column] = MARKER_VALUE
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+@dataclass(frozen=True)
+class Federation:
+    benchmark: Benchmark
+    vendor_model_id: int
+    datasets: dict[str, int]
+    wire: list[Recorded]
+    marked_site: Path
+
+
+@pytest.fixture(scope="module")
+def federation(
+    people: dict[str, Person],
+    benchmark: Benchmark,
+    assets: Assets,
+    server: Server,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Federation]:
+    bid = str(benchmark.id)
+    marked = tmp_path_factory.mktemp("marked") / "site"
+    source = assets.sites[E2E_SITES[1]]
+    for sub, files in (("data", source.data_path), ("labels", source.labels_path)):
+        (marked / sub).mkdir(parents=True)
+        for file in files.iterdir():
+            (marked / sub / file.name).write_bytes(file.read_bytes())
+    plant_marker(marked)
+
+    with recording_proxy(server.url) as (proxy_url, wire):
+        a = people["hospital-a"]
+        b = Person("hospital-b", people["hospital-b"].home, proxy_url)
+        b.ok("login", "--username", "hospital-b")  # its stored server is now the proxy
+        site_a = assets.sites[E2E_SITES[0]]
+        for person, name, files in ((a, "site-a", site_a.data_path.parent), (b, "site-b", marked)):
+            person.ok(
+                "dataset",
+                "prepare",
+                "--benchmark",
+                bid,
+                "--name",
+                name,
+                "--data-path",
+                str(files / "data"),
+                "--labels-path",
+                str(files / "labels"),
+            )
+            person.ok("dataset", "register", name, "--yes")
+            person.ok("dataset", "associate", name, "--yes")
+        committee = people["committee"]
+        for association in committee.json("association", "list", "--status", "pending"):
+            committee.ok("association", "approve", str(association["id"]), "--yes")
+
+        vendor = people["vendor"]
+        model = vendor.json("model", "register", str(assets.models["boosting"]))
+        vendor.ok("model", "associate", str(model["id"]), "--benchmark", bid, "--yes")
+        pending = committee.json("association", "list", "--status", "pending", "--kind", "model")
+        assert [p["entity_id"] for p in pending] == [model["id"]]
+        committee.ok("association", "approve", str(pending[0]["id"]), "--yes")
+
+        datasets = {}
+        for person in (a, b):
+            person.ok("run", "--yes")
+            for result in person.json("results", "list", "--local"):
+                key = f"b{result['benchmark_id']}-m{result['model_id']}-d{result['dataset_id']}"
+                person.ok("results", "upload", key, "--yes")
+                datasets[result["dataset"]] = result["dataset_id"]
+        yield Federation(benchmark, model["id"], datasets, list(wire), marked)
+
+
+def test_leaderboard_pools_both_models_across_both_sites(
+    federation: Federation, people: dict[str, Person]
+) -> None:
+    board = people["committee"].json("benchmark", "leaderboard", str(federation.benchmark.id))
+    entries = {entry["model_id"]: entry for entry in board["entries"]}
+    assert set(entries) == {federation.benchmark.reference_id, federation.vendor_model_id}
+    for entry in entries.values():
+        assert entry["n_sites"] == 2
+        sites = [site["metrics"]["auroc"]["value"] for site in entry["sites"]]
+        pooled = entry["pooled"]["auroc"]
+        assert min(sites) - 1e-9 <= pooled["value"] <= max(sites) + 1e-9
+        assert pooled["lower"] < pooled["value"] < pooled["upper"]
+        assert 0.55 < pooled["value"] < 0.9  # real models on real data: clearly better than chance
+    ranked = [entry["pooled"]["auroc"]["value"] for entry in board["entries"]]
+    assert ranked == sorted(ranked, reverse=True)
+
+
+def test_nothing_is_left_to_run_and_a_rerun_resumes(
+    federation: Federation, people: dict[str, Person]
+) -> None:
+    result = people["hospital-a"].medval("run", "--yes")
+    assert result.code == 0
+    assert "nothing to run" in result.stderr
+
+
+def test_release_policy_per_role(federation: Federation, people: dict[str, Person]) -> None:
+    bid = str(federation.benchmark.id)
+    committee_rows = people["committee"].json("results", "list", "--benchmark", bid)
+    assert len(committee_rows) == 4  # 2 models x 2 sites: the owner sees all
+    hospital_rows = people["hospital-a"].json("results", "list")
+    assert {row["dataset"] for row in hospital_rows} == {"site-a"}
+    vendor_rows = people["vendor"].json("model", "results", str(federation.vendor_model_id))
+    assert {row["model_id"] for row in vendor_rows} == {federation.vendor_model_id}
+    assert len(vendor_rows) == 2
+    assert people["vendor"].json("results", "list") == vendor_rows
+    assert people["outsider"].json("results", "list") == []
+    # The participants policy: a participant sees the aggregate, not other sites' rows;
+    # someone with no part in the benchmark sees nothing.
+    board = people["vendor"].json("benchmark", "leaderboard", bid)
+    assert board["entries"]
+    for entry in board["entries"]:
+        own = entry["model_id"] == federation.vendor_model_id
+        assert bool(entry["sites"]) == own
+    refused = people["outsider"].medval("benchmark", "leaderboard", bid)
+    assert refused.code == 3 and "error:" in refused.stderr
+
+
+def _rows_of(database: Path) -> str:
+    with sqlite3.connect(database) as connection:
+        return "\n".join(connection.iterdump())
+
+
+def test_no_raw_data_label_or_prediction_crosses_the_wire(
+    federation: Federation, server: Server, people: dict[str, Person]
+) -> None:
+    home = people["hospital-b"].home
+    predictions = sorted(home.glob("results/*/predictions/*.csv"))
+    assert predictions, "the marked hospital ran no model"
+    per_case = []
+    for path in predictions:
+        with path.open() as handle:
+            per_case += [row for row in csv.DictReader(handle)]
+    assert any(row["case_id"] == MARKER_ID for row in per_case)  # the marker reached the model
+    probabilities = [row["probability"] for row in per_case if len(row["probability"]) > 8]
+    labels_file = next(home.glob("datasets/site-b/labels/*.csv"))
+    assert MARKER_ID in labels_file.read_text()
+
+    sent = "\n".join(request.text() for request in federation.wire)
+    # What did cross: registration and results, so the recording is not empty by accident.
+    assert "/api/v1/datasets" in sent and "/api/v1/results" in sent and "auroc" in sent
+    stored = _rows_of(server.data_dir / "medval.db")
+    blobs = b"".join(p.read_bytes() for p in server.data_dir.rglob("*") if p.is_file())
+    for where, text in (("the wire", sent), ("the database", stored)):
+        assert MARKER_ID not in text, f"a case id reached {where}"
+        assert MARKER_VALUE not in text, f"a raw lab value reached {where}"
+        leaked = [p for p in probabilities if p in text]
+        assert not leaked, f"per-case predictions reached {where}: {leaked[:3]}"
+        assert "site-b/labels" not in text and "outcomes.csv" not in text
+    assert MARKER_ID.encode() not in blobs

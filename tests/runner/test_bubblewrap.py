@@ -1,0 +1,72 @@
+"""The local runner's own parts: finding bwrap, the runtime it binds, picking a runner."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from medval.core.errors import InvalidInput, SandboxError
+from medval.runner import BubblewrapRunner, Limits, PythonRuntime, runner_for
+from medval.runner.invocation import Mount, TaskInvocation
+
+
+def _invocation(tmp_path: Path) -> TaskInvocation:
+    return TaskInvocation(
+        cube="model-a",
+        task="infer",
+        cube_folder=tmp_path,
+        entrypoint=("python", "infer.py"),
+        mounts=(
+            Mount("data_path", tmp_path / "d", PurePosixPath("/mlcube_io/data_path"), False),
+            Mount("output_path", tmp_path / "o", PurePosixPath("/mlcube_io/output_path"), True),
+        ),
+        parameters_file=None,
+    )
+
+
+def test_missing_bubblewrap_says_what_to_install(tmp_path: Path) -> None:
+    runner = BubblewrapRunner(bwrap=str(tmp_path / "no-such-bwrap"))
+    with pytest.raises(SandboxError) as error:
+        runner.execute(_invocation(tmp_path), Limits(), None)
+    assert "install the Debian package bubblewrap" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_runtime_roots_skip_usr_and_nested_folders() -> None:
+    runtime = PythonRuntime(
+        Path("/opt/app/venv/bin/python"),
+        (Path("/usr"), Path("/usr/lib/python3"), Path("/opt/app"), Path("/opt/app/venv")),
+    )
+    assert runtime.bind_roots() == [Path("/opt/app")]
+    assert runtime.bin_dir == Path("/opt/app/venv/bin")
+
+
+def test_the_current_runtime_is_this_python() -> None:
+    runtime = PythonRuntime.current()
+    assert runtime.executable == Path(sys.executable)
+    assert Path(sys.prefix) in runtime.roots and Path(sys.base_prefix) in runtime.roots
+
+
+def test_sandbox_arguments_isolate_and_mount_read_only(tmp_path: Path) -> None:
+    runner = BubblewrapRunner(runtime=PythonRuntime(Path("/opt/py/bin/python"), (Path("/opt/py"),)))
+    args = runner.sandbox_arguments(_invocation(tmp_path), Limits(memory_bytes=1 << 30), "bwrap")
+    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"):
+        assert flag in args
+    joined = " ".join(args)
+    assert "--uid 65534 --gid 65534" in joined and "--cap-drop ALL" in joined
+    assert "--clearenv" in args and "--setenv HOME /tmp" in joined
+    assert "--ro-bind /opt/py /opt/py" in joined
+    assert f"--ro-bind {tmp_path} /cube" in joined
+    assert f"--ro-bind {tmp_path / 'd'} /mlcube_io/data_path" in joined
+    assert f"--bind {tmp_path / 'o'} /mlcube_io/output_path" in joined
+    assert f"--size {1 << 30} --tmpfs /tmp" in joined
+    assert args[-4:] == ["--remount-ro", "/", "--chdir", "/cube"]
+    assert "--share-net" not in args
+
+
+def test_runner_for_local_and_unknown_kinds() -> None:
+    assert isinstance(runner_for("local"), BubblewrapRunner)
+    with pytest.raises(InvalidInput, match="unknown runner 'kubernetes': choose one of local"):
+        runner_for("kubernetes")

@@ -1,0 +1,97 @@
+"""The leaderboard: pooled across sites, released per policy, per-site rows only if allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from medval.core.api import PREFIX
+
+from .conftest import Api, User
+
+
+def _board(api: Api, user: User | None, benchmark: Any) -> Any:
+    path = f"{PREFIX}/benchmarks/{benchmark['id']}/leaderboard"
+    return api.client.get(path, headers=user.headers if user else {})
+
+
+def _federation(api: Api, policy: str) -> dict[str, Any]:
+    """Two hospitals, two vendors' models, all four results uploaded."""
+    people = {n: api.user(n) for n in ("bench", "h1", "h2", "v1", "v2", "stranger")}
+    root = User("root", 1, api)
+    benchmark = api.benchmark(people["bench"], approve_by=root, policy=policy)
+    datasets = {}
+    for hospital in ("h1", "h2"):
+        datasets[hospital] = api.dataset(people[hospital], benchmark)
+        api.associate(people[hospital], benchmark, "dataset", datasets[hospital], people["bench"])
+    models = {}
+    for vendor in ("v1", "v2"):
+        models[vendor] = api.cube(people[vendor], "model", name=f"model-{vendor}")
+        api.associate(people[vendor], benchmark, "model", models[vendor], people["bench"])
+    aurocs = {("h1", "v1"): 0.70, ("h2", "v1"): 0.74, ("h1", "v2"): 0.85, ("h2", "v2"): 0.87}
+    for (hospital, vendor), auroc in aurocs.items():
+        body = api.result_body(benchmark, datasets[hospital], models[vendor], auroc=auroc)
+        people[hospital].ok("post", "/results", body)
+    return {"root": root, **people, "benchmark": benchmark, "datasets": datasets}
+
+
+def test_entries_are_pooled_and_ranked_by_auroc(api: Api) -> None:
+    fed = _federation(api, "public")
+    board = _board(api, fed["bench"], fed["benchmark"]).json()
+    assert board["primary_metric"] == "auroc" and board["release_policy"] == "public"
+    assert [e["model"] for e in board["entries"]] == ["model-v2", "model-v1"]
+    best = board["entries"][0]
+    assert best["n_sites"] == 2 and best["n_cases"] == 200 and best["model_owner"] == "v2"
+    pooled = best["pooled"]["auroc"]
+    assert 0.85 < pooled["value"] < 0.87 and pooled["lower"] < pooled["value"] < pooled["upper"]
+    assert pooled["n_sites"] == 2
+    assert len(best["sites"]) == 2  # the benchmark owner sees every site
+
+
+def test_sites_are_shown_only_where_the_caller_may_see_the_result(api: Api) -> None:
+    fed = _federation(api, "public")
+    as_h1 = _board(api, fed["h1"], fed["benchmark"]).json()
+    for entry in as_h1["entries"]:
+        assert [s["dataset"] for s in entry["sites"]] == [fed["datasets"]["h1"]["name"]]
+    as_v1 = {e["model"]: e for e in _board(api, fed["v1"], fed["benchmark"]).json()["entries"]}
+    assert len(as_v1["model-v1"]["sites"]) == 2 and as_v1["model-v2"]["sites"] == []
+    anonymous = _board(api, None, fed["benchmark"]).json()
+    assert all(e["sites"] == [] and e["pooled"] for e in anonymous["entries"])
+
+
+@pytest.mark.parametrize(
+    ("policy", "allowed"),
+    [
+        ("private", {"bench", "root"}),
+        ("participants", {"bench", "root", "h1", "h2", "v1", "v2"}),
+        ("public", {"bench", "root", "h1", "h2", "v1", "v2", "stranger", None}),
+    ],
+)
+def test_the_aggregate_follows_the_release_policy(
+    api: Api, policy: str, allowed: set[str | None]
+) -> None:
+    fed = _federation(api, policy)
+    for viewer in ("bench", "root", "h1", "h2", "v1", "v2", "stranger", None):
+        response = _board(api, fed[viewer] if viewer else None, fed["benchmark"])
+        if viewer in allowed:
+            assert response.status_code == 200, (viewer, response.text)
+        else:
+            expected = 401 if viewer is None else 403
+            assert response.status_code == expected, (viewer, response.text)
+
+
+def test_a_pending_participant_is_not_a_participant(api: Api) -> None:
+    bench, vendor = api.user("bench"), api.user("vendor")
+    benchmark = api.benchmark(bench, approve_by=User("root", 1, api))
+    api.associate(vendor, benchmark, "model", api.cube(vendor, "model"), decide_by=None)
+    assert _board(api, vendor, benchmark).status_code == 403
+    assert _board(api, bench, benchmark).json()["entries"] == []
+
+
+def test_unknown_or_hidden_benchmarks(api: Api) -> None:
+    alice = api.user("alice")
+    assert _board(api, alice, {"id": 9999}).status_code == 404
+    assert _board(api, None, {"id": 9999}).status_code == 401
+    pending = api.benchmark(api.user("bench"))
+    assert _board(api, alice, pending).status_code == 404

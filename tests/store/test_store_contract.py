@@ -1,0 +1,233 @@
+"""The store contract: every backend (file SQLite, PostgreSQL) must pass all of these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
+from medval.core.errors import Conflict, NotFound
+from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
+from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.server.store.interface import Store, StoreTransaction
+from medval.server.store.records import CubeRecord, UserRecord
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+H = "a" * 64
+
+
+def _user(tx: StoreTransaction, name: str = "alice", admin: bool = False) -> UserRecord:
+    return tx.add_user(name, "argon2-hash", admin, NOW)
+
+
+def _cube(tx: StoreTransaction, owner: UserRecord, name: str, kind: CubeKind) -> CubeRecord:
+    return tx.add_cube(owner.id, CubeCreate(name=name, kind=kind, archive_hash=H), NOW)
+
+
+def _benchmark_world(tx: StoreTransaction) -> dict[str, int]:
+    """A user, three cubes, a benchmark and a dataset: the ids by role."""
+    owner = _user(tx)
+    prep = _cube(tx, owner, "prep", CubeKind.DATA_PREPARATOR)
+    model = _cube(tx, owner, "model", CubeKind.MODEL)
+    evaluator = _cube(tx, owner, "eval", CubeKind.EVALUATOR)
+    benchmark = tx.add_benchmark(
+        owner.id,
+        BenchmarkCreate(
+            name="bench",
+            data_preparator_id=prep.id,
+            reference_model_id=model.id,
+            evaluator_id=evaluator.id,
+            demo_data_hash=H,
+        ),
+        NOW,
+    )
+    dataset = tx.add_dataset(
+        owner.id,
+        DatasetCreate(
+            name="site-a",
+            data_preparator_id=prep.id,
+            data_hash="b" * 64,
+            statistics=DatasetStatistics(n_cases=10, values={"age": {"mean": 61.5}}),
+        ),
+        NOW,
+    )
+    return {
+        "owner": owner.id,
+        "prep": prep.id,
+        "model": model.id,
+        "evaluator": evaluator.id,
+        "benchmark": benchmark.id,
+        "dataset": dataset.id,
+    }
+
+
+def test_users_round_trip_and_names_are_unique(store: Store) -> None:
+    with store.transaction() as tx:
+        alice = _user(tx, "alice", admin=True)
+    with store.transaction() as tx:
+        assert tx.user(alice.id) == alice
+        assert tx.user_by_name("alice") == alice
+        assert tx.user_by_name("nobody") is None
+        assert tx.user(9999) is None
+        assert alice.is_admin and alice.created_at == NOW
+    with pytest.raises(Conflict), store.transaction() as tx:
+        _user(tx, "alice")
+    with store.transaction() as tx:
+        _user(tx, "bob")
+        assert [u.username for u in tx.list_users()] == ["alice", "bob"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        _user(tx, "ghost")
+        raise RuntimeError("boom")
+    with store.transaction() as tx:
+        assert tx.user_by_name("ghost") is None
+
+
+def test_tokens_are_found_by_hash_and_deleted(store: Store) -> None:
+    expires = NOW + timedelta(hours=12)
+    with store.transaction() as tx:
+        alice = _user(tx)
+        tx.add_token("f" * 64, alice.id, NOW, expires)
+    with store.transaction() as tx:
+        token = tx.token("f" * 64)
+        assert token is not None and token.user == alice
+        assert token.expires_at == expires and token.expires_at.tzinfo is not None
+        assert tx.token("e" * 64) is None
+        tx.delete_token("f" * 64)
+        tx.delete_token("e" * 64)  # unknown: nothing to do
+    with store.transaction() as tx:
+        assert tx.token("f" * 64) is None
+
+
+def test_cubes_filter_by_kind_and_owner_and_change_stage(store: Store) -> None:
+    with store.transaction() as tx:
+        alice, bob = _user(tx, "alice"), _user(tx, "bob")
+        prep = _cube(tx, alice, "prep", CubeKind.DATA_PREPARATOR)
+        model = _cube(tx, bob, "prep", CubeKind.MODEL)  # same name, another owner: fine
+        assert tx.cube(prep.id) == prep and prep.owner == "alice"
+        assert tx.list_cubes(kind=CubeKind.MODEL) == [model]
+        assert tx.list_cubes(owner_id=alice.id) == [prep]
+        assert len(tx.list_cubes()) == 2
+        assert tx.cube(9999) is None
+    with store.transaction() as tx:
+        tx.add_cube(
+            alice.id,
+            CubeCreate(name="draft", kind=CubeKind.MODEL, archive_hash=H, stage=Stage.DEVELOPMENT),
+            NOW,
+        )
+        moved = tx.set_cube_stage(prep.id, Stage.DEVELOPMENT)
+        assert moved.stage is Stage.DEVELOPMENT
+    with pytest.raises(Conflict), store.transaction() as tx:
+        _cube(tx, alice, "prep", CubeKind.MODEL)
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.set_cube_stage(9999, Stage.OPERATION)
+
+
+def test_references_to_missing_rows_are_refused(store: Store) -> None:
+    """Foreign keys hold on every backend (SQLite needs them switched on)."""
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.add_cube(4242, CubeCreate(name="orphan", kind=CubeKind.MODEL, archive_hash=H), NOW)
+
+
+def test_benchmarks_start_pending_and_change_stage_and_approval(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+    with store.transaction() as tx:
+        benchmark = tx.benchmark(ids["benchmark"])
+        assert benchmark is not None
+        assert benchmark.approval is ApprovalStatus.PENDING and benchmark.owner == "alice"
+        assert benchmark.evaluator_id == ids["evaluator"]
+        assert tx.list_benchmarks() == [benchmark]
+        assert tx.set_benchmark_approval(benchmark.id, ApprovalStatus.APPROVED).approval is (
+            ApprovalStatus.APPROVED
+        )
+        assert tx.set_benchmark_stage(benchmark.id, Stage.DEVELOPMENT).stage is Stage.DEVELOPMENT
+        assert tx.benchmark(9999) is None
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_benchmark(
+            ids["owner"],
+            BenchmarkCreate(
+                name="bench",
+                data_preparator_id=ids["prep"],
+                reference_model_id=ids["model"],
+                evaluator_id=ids["evaluator"],
+                demo_data_hash=H,
+            ),
+            NOW,
+        )
+
+
+def test_datasets_keep_their_statistics(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+        other = _user(tx, "bob")
+    with store.transaction() as tx:
+        dataset = tx.dataset(ids["dataset"])
+        assert dataset is not None
+        assert dataset.statistics == DatasetStatistics(n_cases=10, values={"age": {"mean": 61.5}})
+        assert tx.list_datasets(owner_id=ids["owner"]) == [dataset]
+        assert tx.list_datasets(owner_id=other.id) == []
+        assert tx.set_dataset_stage(dataset.id, Stage.DEVELOPMENT).stage is Stage.DEVELOPMENT
+        assert tx.dataset(9999) is None
+
+
+def test_associations_are_unique_and_decided_once_recorded(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+        bob = _user(tx, "bob")
+        pending = tx.add_association(
+            ids["benchmark"], AssociationKind.DATASET, ids["dataset"], ids["owner"], NOW
+        )
+        assert pending.status is ApprovalStatus.PENDING and pending.decided_by is None
+        assert pending.entity_name == "site-a" and pending.initiated_by == "alice"
+        model = tx.add_association(
+            ids["benchmark"], AssociationKind.MODEL, ids["model"], ids["owner"], NOW
+        )
+    later = NOW + timedelta(minutes=5)
+    with store.transaction() as tx:
+        decided = tx.decide_association(pending.id, ApprovalStatus.APPROVED, bob.id, later)
+        assert decided.decided_by == "bob" and decided.decided_at == later
+        assert tx.association(pending.id) == decided
+        assert tx.list_associations(kind=AssociationKind.MODEL) == [model]
+        assert tx.list_associations(status=ApprovalStatus.APPROVED) == [decided]
+        assert tx.list_associations(entity_id=ids["model"], kind=AssociationKind.MODEL) == [model]
+        assert len(tx.list_associations(benchmark_id=ids["benchmark"])) == 2
+        assert tx.association(9999) is None
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_association(ids["benchmark"], AssociationKind.MODEL, ids["model"], ids["owner"], NOW)
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.add_association(ids["benchmark"], AssociationKind.DATASET, 9999, ids["owner"], NOW)
+
+
+def test_results_round_trip_and_one_per_benchmark_dataset_model(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+    body = ResultCreate(
+        benchmark_id=ids["benchmark"],
+        dataset_id=ids["dataset"],
+        model_id=ids["model"],
+        document=ResultDocument(
+            n_cases=10,
+            n_positive=3,
+            metrics={"auroc": MetricValue(value=0.8, lower=0.7, upper=0.9)},
+        ),
+        provenance=Provenance(
+            dataset_hash="b" * 64, data_preparator_hash=H, model_hash=H, evaluator_hash=H
+        ),
+    )
+    with store.transaction() as tx:
+        result = tx.add_result(ids["owner"], body, NOW)
+    with store.transaction() as tx:
+        assert tx.result(result.id) == result
+        assert result.document == body.document and result.provenance == body.provenance
+        assert result.dataset == "site-a" and result.model == "model"
+        assert result.dataset_owner_id == result.model_owner_id == ids["owner"]
+        assert tx.list_results(benchmark_id=ids["benchmark"]) == [result]
+        assert tx.list_results(dataset_id=ids["dataset"], model_id=ids["model"]) == [result]
+        assert tx.list_results(model_id=ids["prep"]) == []
+        assert tx.result(9999) is None
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_result(ids["owner"], body, NOW)
