@@ -26,16 +26,23 @@ MARKER_VALUE = "987654"  # a progesterone receptor level no real patient has
 
 
 def plant_marker(site: Path) -> None:
-    """Give the first patient of a raw export a unique id and a unique lab value."""
+    """Give one patient of a raw export a unique id and a unique lab value.
+
+    The patient chosen had an event within follow-up, so the preparation cube keeps it
+    (cases censored before five years are excluded) and the marker reaches the models.
+    """
+    outcomes_path = site / "labels" / "outcomes.csv"
+    with outcomes_path.open() as handle:
+        outcomes = list(csv.DictReader(handle))
+    chosen = next(row["case_id"] for row in outcomes if row["event"] == "1")
     for path, column in (
         (site / "data" / "patients.csv", "progesterone_receptor"),
-        (site / "labels" / "outcomes.csv", None),
+        (outcomes_path, None),
     ):
         with path.open() as handle:
             rows = list(csv.DictReader(handle))
-        old_id = rows[0]["case_id"]
         for row in rows:
-            if row["case_id"] == old_id:
+            if row["case_id"] == chosen:
                 row["case_id"] = MARKER_ID
                 if column:
                     row[column] = MARKER_VALUE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path, PurePosixPath
 
@@ -10,6 +11,8 @@ import pytest
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner import BubblewrapRunner, Limits, PythonRuntime, runner_for
 from medval.runner.invocation import Mount, TaskInvocation
+
+from .cubes import write_cube
 
 
 def _invocation(tmp_path: Path) -> TaskInvocation:
@@ -70,3 +73,18 @@ def test_runner_for_local_and_unknown_kinds() -> None:
     assert isinstance(runner_for("local"), BubblewrapRunner)
     with pytest.raises(InvalidInput, match="unknown runner 'kubernetes': choose one of local"):
         runner_for("kubernetes")
+
+
+@pytest.mark.sandbox
+def test_a_sandbox_that_cannot_be_built_says_why(tmp_path: Path) -> None:
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")
+    cube = write_cube(tmp_path / "cube", "report('ran')", None, None)
+    gone = tmp_path / "moved-python"
+    runtime = PythonRuntime(Path(sys.executable), (Path(sys.prefix), Path(sys.base_prefix), gone))
+    with pytest.raises(SandboxError) as error:
+        BubblewrapRunner(runtime=runtime).run(cube.folder, cube.spec, "infer", cube.mounts)
+    assert str(error.value) == (
+        f"the sandbox could not start: bwrap: Can't find source path {gone}: "
+        "No such file or directory"
+    )

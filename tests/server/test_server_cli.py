@@ -2,48 +2,66 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from medval.cli.server_commands import server_app
+from medval.cli.main import main
 from medval.core.api import PREFIX
 
 
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    stderr: str
+
+
+Medval = Callable[..., Outcome]
+
+
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def medval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Medval:
+    """Run ``medval`` through its real entry point (and error boundary), in process."""
     monkeypatch.setenv("MEDVAL_SERVER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MEDVAL_SERVER_PASSWORD_HASH_PROFILE", "test_only_cheapest")
     monkeypatch.delenv("MEDVAL_ADMIN_PASSWORD", raising=False)
-    return CliRunner()
+
+    def run(*args: str, stdin: str = "") -> Outcome:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = main(["server", *args])
+        return Outcome(code, capsys.readouterr().err)
+
+    return run
 
 
-def test_migrate_creates_the_database(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(server_app, ["migrate"])
-    assert result.exit_code == 0, result.output
+def test_migrate_creates_the_database(medval: Medval, tmp_path: Path) -> None:
+    result = medval("migrate")
+    assert result.code == 0, result.stderr
     assert (tmp_path / "data" / "medval.db").is_file()
 
 
-def test_create_admin_reads_the_password_from_stdin(runner: CliRunner) -> None:
-    result = runner.invoke(
-        server_app, ["create-admin", "--username", "root", "--password-stdin"], input="s3cret-pw\n"
-    )
-    assert result.exit_code == 0, result.output
-    again = runner.invoke(
-        server_app, ["create-admin", "--username", "root", "--password-stdin"], input="s3cret-pw\n"
-    )
-    assert again.exit_code == 5
-    assert again.output.strip() == "error: a user named 'root' already exists"
+def test_create_admin_reads_the_password_from_stdin(medval: Medval) -> None:
+    result = medval("create-admin", "--username", "root", "--password-stdin", stdin="s3cret-pw\n")
+    assert result.code == 0, result.stderr
+    again = medval("create-admin", "--username", "root", "--password-stdin", stdin="s3cret-pw\n")
+    assert again.code == 5
+    assert again.stderr.strip() == "error: a user named 'root' already exists"
 
 
 def test_create_admin_reads_the_password_from_the_environment(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+    medval: Medval, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MEDVAL_ADMIN_PASSWORD", "from-the-env")
-    assert runner.invoke(server_app, ["create-admin", "-u", "root"]).exit_code == 0
+    assert medval("create-admin", "-u", "root").code == 0
 
 
 @pytest.mark.parametrize(
@@ -56,12 +74,11 @@ def test_create_admin_reads_the_password_from_the_environment(
     ],
 )
 def test_bad_input_is_one_line_and_a_nonzero_exit(
-    runner: CliRunner, args: list[str], stdin: str, message: str
+    medval: Medval, args: list[str], stdin: str, message: str
 ) -> None:
-    result = runner.invoke(server_app, args, input=stdin)
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.output.strip().splitlines()
+    result = medval(*args, stdin=stdin)
+    assert result.code != 0
+    lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], lines
 
 

@@ -18,16 +18,16 @@ users_app = typer.Typer(help="Manage accounts (admins).", no_args_is_help=True)
 PASSWORD_HELP = "Read the password from standard input (for scripts)."
 
 
-def read_password(password_stdin: bool, confirm: bool = False) -> str:
-    """From stdin, MEDVAL_PASSWORD, or a hidden prompt; never from a command-line argument."""
+def read_password(password_stdin: bool, confirm: bool = False, env: str = "MEDVAL_PASSWORD") -> str:
+    """From stdin, an environment variable, or a hidden prompt; never from an argument."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
-    elif os.environ.get("MEDVAL_PASSWORD"):
-        password = os.environ["MEDVAL_PASSWORD"]
+    elif os.environ.get(env):
+        password = os.environ[env]
     elif sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
     else:
-        raise InvalidInput("no password: use --password-stdin or set MEDVAL_PASSWORD")
+        raise InvalidInput(f"no password: use --password-stdin or set {env}")
     if not password:
         raise InvalidInput("the password is empty")
     return password

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
 
-from medval.core.errors import InvalidInput, MedvalError
-from medval.server.admin import create_admin
-from medval.server.serve import run_server
-from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
+from medval.cli.accounts import read_password
+from medval.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from medval.server.settings import ServerSettings
+
+# The server package (FastAPI, SQLAlchemy, Alembic) is imported inside each command, so
+# that every other medval command starts without paying for it.
 
 server_app = typer.Typer(help="Run and administer a medval server.", no_args_is_help=True)
 
@@ -34,20 +35,18 @@ DatabaseOption = typer.Option(
 
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
-    """A user's mistake is one line on stderr and an exit code, never a traceback."""
+    """A bad setting is one line (medval's own errors are handled by ``medval.cli.main``)."""
     try:
         yield
-    except MedvalError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.exit_code) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        typer.echo(f"error: invalid setting {where}: {first['msg']}", err=True)
-        raise typer.Exit(InvalidInput.exit_code) from None
+        raise InvalidInput(f"invalid setting {where}: {first['msg']}") from None
 
 
 def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> ServerSettings:
+    from medval.server.settings import ServerSettings
+
     overrides: dict[str, Any] = {k: v for k, v in more.items() if v is not None}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
@@ -67,6 +66,8 @@ def start(
     with _one_line_errors():
         settings = _settings(data_dir, database_url, host=host, port=port)
         typer.echo(f"medval server on http://{settings.host}:{settings.port}", err=True)
+        from medval.server.serve import run_server
+
         run_server(settings)
 
 
@@ -76,23 +77,11 @@ def migrate(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Create or upgrade the database schema (safe to run again)."""
+    from medval.server.store.migrate import upgrade_database
+
     with _one_line_errors():
         upgrade_database(_settings(data_dir, database_url))
         typer.echo("database is at the newest schema", err=True)
-
-
-def _admin_password(password_stdin: bool) -> str:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif os.environ.get(ADMIN_PASSWORD_ENV):
-        password = os.environ[ADMIN_PASSWORD_ENV]
-    elif sys.stdin.isatty():
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        raise InvalidInput(f"no password: use --password-stdin or set {ADMIN_PASSWORD_ENV}")
-    if not password:
-        raise InvalidInput("the password is empty")
-    return password
 
 
 @server_app.command("create-admin")
@@ -107,9 +96,12 @@ def create_admin_command(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Create an admin account (migrating the database first)."""
+    from medval.server.admin import create_admin
+    from medval.server.store.migrate import upgrade_database
+
     with _one_line_errors():
         settings = _settings(data_dir, database_url)
-        password = _admin_password(password_stdin)
+        password = read_password(password_stdin, confirm=True, env=ADMIN_PASSWORD_ENV)
         upgrade_database(settings)
         user = create_admin(settings, username, password)
         typer.echo(f"admin {user.username} created (id {user.id})", err=True)

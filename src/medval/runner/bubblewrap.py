@@ -94,32 +94,18 @@ class BubblewrapRunner(Runner):
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
         bwrap = self._find_bwrap()
-        # bubblewrap writes to the info pipe once the sandbox is built and the cube starts;
-        # an empty pipe after a failure means bubblewrap itself refused.
-        info_read, info_write = os.pipe()
-        try:
-            argv = [bwrap, "--info-fd", str(info_write)]
-            argv += self.sandbox_arguments(invocation, limits, bwrap)
-            argv += ["--", *invocation.command(str(self.runtime.executable))]
-            outcome = supervise(
-                argv,
-                timeout_seconds=limits.timeout_seconds,
-                address_space_bytes=limits.memory_bytes,
-                log_path=log_path,
-                env={},
-                pass_fds=(info_write,),
-            )
-            os.close(info_write)
-            info_write = -1
-            started = _pipe_has_data(info_read)
-        finally:
-            os.close(info_read)
-            if info_write >= 0:
-                os.close(info_write)
-        if outcome.returncode != 0 and not outcome.timed_out and not started:
+        argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap)]
+        argv += ["--", *invocation.command(str(self.runtime.executable))]
+        outcome = supervise(
+            argv,
+            timeout_seconds=limits.timeout_seconds,
+            address_space_bytes=limits.memory_bytes,
+            log_path=log_path,
+            env={},
+        )
+        if outcome.returncode != 0 and _bwrap_refused(outcome.log_tail):
             # No user namespaces allowed, a mount it could not make, ...
-            reason = outcome.last_error_line or f"exit code {outcome.returncode}"
-            raise SandboxError(f"the sandbox could not start: {reason}")
+            raise SandboxError(f"the sandbox could not start: {outcome.log_tail[0]}")
         return judge(invocation, outcome, limits, log_path)
 
     def sandbox_arguments(
@@ -206,9 +192,9 @@ class BubblewrapRunner(Runner):
         return self._version
 
 
-def _pipe_has_data(fd: int) -> bool:
-    os.set_blocking(fd, False)
-    try:
-        return bool(os.read(fd, 1))
-    except BlockingIOError:
-        return False
+def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:
+    """bubblewrap reports a setup failure as its only line, before the cube ever ran.
+
+    A cube could print such a line itself; it would only mislabel its own failure.
+    """
+    return len(log_tail) == 1 and log_tail[0].startswith("bwrap: ")

@@ -44,19 +44,17 @@ def supervise(
     address_space_bytes: int | None,
     log_path: Path | None,
     env: Mapping[str, str] | None = None,
-    pass_fds: Sequence[int] = (),
 ) -> ProcessOutcome:
     """Run ``argv`` to its end or to its deadline.
 
     ``address_space_bytes`` sets RLIMIT_AS in the child before it executes ``argv``;
-    every process it starts (the whole sandbox) inherits it. ``pass_fds`` stay open in
-    the child (a sandbox tool's status channel).
+    every process it starts (the whole sandbox) inherits it.
     """
     log_tail, error_tail = LogTail(), LogTail()
     with _open_log(log_path) as log:
         started = time.monotonic()
         deadline = started + timeout_seconds
-        process = _start(argv, address_space_bytes, env, pass_fds)
+        process = _start(argv, address_space_bytes, env)
         try:
             timed_out = not _pump(process, deadline, log, log_tail, error_tail)
             if not timed_out:
@@ -83,10 +81,7 @@ def supervise(
 
 
 def _start(
-    argv: Sequence[str],
-    address_space_bytes: int | None,
-    env: Mapping[str, str] | None,
-    pass_fds: Sequence[int],
+    argv: Sequence[str], address_space_bytes: int | None, env: Mapping[str, str] | None
 ) -> subprocess.Popen[bytes]:
     try:
         # preexec_fn is the only way to set a limit between fork and exec in Python 3.11;
@@ -99,7 +94,6 @@ def _start(
             start_new_session=True,
             preexec_fn=_limit_address_space(address_space_bytes),
             env=dict(env) if env is not None else None,
-            pass_fds=tuple(pass_fds),
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox {argv[0]!r}: {exc.strerror}") from exc
