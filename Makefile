@@ -34,7 +34,7 @@ unit: $(STAMP)
 test: setup lint typecheck unit
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
