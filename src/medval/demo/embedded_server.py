@@ -23,17 +23,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(data_dir: Path, port: int) -> dict[str, str]:
+def server_env(data_dir: Path, port: int, database_url: str = "") -> dict[str, str]:
+    """The environment of a server child process; SQLite in ``data_dir`` unless a URL is given."""
     env = dict(os.environ)
     env["MEDVAL_SERVER_DATA_DIR"] = str(data_dir)
     env["MEDVAL_SERVER_HOST"] = "127.0.0.1"
     env["MEDVAL_SERVER_PORT"] = str(port)
-    env.pop("MEDVAL_SERVER_DATABASE_URL", None)  # the embedded server uses SQLite
+    env["MEDVAL_SERVER_DATABASE_URL"] = database_url
     return env
 
 
 @contextmanager
-def embedded_server(data_dir: Path, log_path: Path, port: int | None = None) -> Iterator[str]:
+def embedded_server(
+    data_dir: Path, log_path: Path, port: int | None = None, database_url: str = ""
+) -> Iterator[str]:
     """Start ``medval server start`` and yield its URL once it answers; stop it after."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -41,7 +44,7 @@ def embedded_server(data_dir: Path, log_path: Path, port: int | None = None) -> 
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "medval", "server", "start"],
-            env=server_env(data_dir, port),
+            env=server_env(data_dir, port, database_url),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
