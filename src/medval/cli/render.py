@@ -12,15 +12,17 @@ from medval.core.documents import MetricValue, ResultDocument
 from medval.core.schemas import LeaderboardPublic, PooledMetric, ResultPublic
 
 HEADLINE_METRICS = ("auroc", "sensitivity", "specificity", "calibration_slope", "oe_ratio")
+HEADERS = {"calibration_slope": "calib. slope", "oe_ratio": "O:E ratio"}
 
 
-def interval(metric: MetricValue | PooledMetric | None) -> str:
-    """``0.712 [0.650, 0.770]``: the estimate with its 95% interval."""
+def interval(metric: MetricValue | PooledMetric | None, stacked: bool = False) -> str:
+    """``0.712 [0.650, 0.770]``: the estimate with its 95% interval (stacked: two lines)."""
     if metric is None:
         return "-"
     if metric.lower is None or metric.upper is None:
         return f"{metric.value:.3f}"
-    return f"{metric.value:.3f} [{metric.lower:.3f}, {metric.upper:.3f}]"
+    separator = "\n" if stacked else " "
+    return f"{metric.value:.3f}{separator}[{metric.lower:.3f}, {metric.upper:.3f}]"
 
 
 def print_result_document(session: Session, document: ResultDocument, title: str) -> None:
@@ -66,7 +68,10 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
         f"ranked by {board.primary_metric}"
     )
     for column in ("rank", "model", "owner", "sites", "cases", *HEADLINE_METRICS, "I² auroc"):
-        pooled.add_column(column)
+        # Names stay whole; the intervals wrap instead.
+        pooled.add_column(
+            column, no_wrap=True, min_width=14 if column in HEADLINE_METRICS else None
+        )
     for rank, entry in enumerate(board.entries, start=1):
         auroc = entry.pooled.get("auroc")
         i2 = "-" if auroc is None or auroc.i_squared is None else f"{auroc.i_squared:.0%}"
@@ -76,7 +81,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
             entry.model_owner,
             str(entry.n_sites),
             str(entry.n_cases),
-            *(interval(entry.pooled.get(name)) for name in HEADLINE_METRICS),
+            *(interval(entry.pooled.get(name), stacked=True) for name in HEADLINE_METRICS),
             i2,
         )
     session.out.print(pooled)
@@ -85,13 +90,17 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
         return
     sites = Table(title="per site (each site's own 95% CI)")
     for column in ("model", "site", "cases", *HEADLINE_METRICS):
-        sites.add_column(column)
+        sites.add_column(
+            HEADERS.get(column, column),
+            no_wrap=True,
+            min_width=14 if column in HEADLINE_METRICS else None,
+        )
     for entry in board.entries:
         for site in entry.sites:
             sites.add_row(
                 entry.model,
                 site.dataset,
                 str(site.n_cases),
-                *(interval(site.metrics.get(name)) for name in HEADLINE_METRICS),
+                *(interval(site.metrics.get(name), stacked=True) for name in HEADLINE_METRICS),
             )
     session.out.print(sites)
