@@ -184,3 +184,21 @@ def test_a_result_whose_provenance_was_edited_is_refused_by_the_server(
     assert_clean_failure(hospital.medval("results", "upload", key, "--yes"), 6, "")
     # Nothing lost: the local result is still there and still not uploaded.
     assert json.loads(path.read_text())["uploaded_at"] is None
+
+
+def test_a_draft_moves_into_operation_and_never_back(
+    people: dict[str, Person], assets: Assets
+) -> None:
+    vendor = people["vendor"]
+    draft = vendor.json("model", "register", str(assets.models["boosting"]), "--name", "draft",
+                        "--development")  # fmt: skip
+    assert draft["stage"] == "development"
+    assert (
+        people["outsider"].medval("cube", "show", str(draft["id"])).code == 4
+    )  # drafts are private
+    moved = vendor.json("cube", "set-stage", str(draft["id"]), "operation")
+    assert moved["stage"] == "operation"
+    back = vendor.medval("cube", "set-stage", str(draft["id"]), "development")
+    assert_clean_failure(back, 5, "cannot move to development")
+    not_mine = people["outsider"].medval("cube", "set-stage", str(draft["id"]), "operation")
+    assert not_mine.code in (3, 5) and "Traceback" not in not_mine.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
+from medval.cli.cubes import StageArgument
 from medval.cli.render import print_leaderboard, print_result_document
 from medval.client.registration import pack_demo_data
 from medval.core.schemas import BenchmarkCreate
@@ -72,6 +73,19 @@ def register(
         benchmark = client.register_benchmark(body)
     session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")
     session.show(benchmark, fmt)
+
+
+@app.command("set-stage")
+def set_stage(
+    ctx: typer.Context,
+    benchmark_id: int,
+    stage: Stage = StageArgument,
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Move a draft benchmark into operation (owners); an admin approves it after."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        session.show(client.set_benchmark_stage(benchmark_id, stage), fmt, BENCHMARK_COLUMNS)
 
 
 @app.command("list")

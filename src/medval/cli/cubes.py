@@ -38,6 +38,19 @@ def register(
     session.show(cube, fmt)
 
 
+StageArgument = typer.Argument(..., help="development or operation (there is no way back).")
+
+
+@app.command("set-stage")
+def set_stage(
+    ctx: typer.Context, cube_id: int, stage: Stage = StageArgument, fmt: OutputFormat = FormatOption
+) -> None:
+    """Move a draft cube into operation (owners)."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        session.show(client.set_cube_stage(cube_id, stage), fmt, CUBE_COLUMNS)
+
+
 @app.command("list")
 def list_cubes(
     ctx: typer.Context,

@@ -7,10 +7,11 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
+from medval.cli.cubes import StageArgument
 from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.schemas import AssociationCreate
-from medval.core.states import AssociationKind
+from medval.core.states import AssociationKind, Stage
 
 app = typer.Typer(
     help="Data owners: prepare, register and associate datasets.", no_args_is_help=True
@@ -46,7 +47,14 @@ def prepare(
 
 
 @app.command("register")
-def register(ctx: typer.Context, name: str, yes: bool = YesOption) -> None:
+def register(
+    ctx: typer.Context,
+    name: str,
+    development: bool = typer.Option(
+        False, "--development", help="Register as a draft (private; cannot join yet)."
+    ),
+    yes: bool = YesOption,
+) -> None:
     """Show exactly what will be sent (hash and statistics), then register on approval."""
     session: Session = ctx.obj
     dataset = session.workspace.dataset(name)
@@ -54,7 +62,9 @@ def register(ctx: typer.Context, name: str, yes: bool = YesOption) -> None:
         raise Conflict(f"dataset {name!r} is already registered as {dataset.server_id}")
     with session.client() as client:
         verify_prepared(session.executor(client), dataset)
-        payload = registration_payload(dataset)
+        payload = registration_payload(
+            dataset, Stage.DEVELOPMENT if development else Stage.OPERATION
+        )
         session.err.print("This is everything that will be sent to the server:")
         session.out.print_json(payload.model_dump_json())
         session.confirm(f"Register dataset {name} on {client.base_url}?", yes)
@@ -86,6 +96,20 @@ def associate(
             )
         )
     session.err.print(f"association {association.id} requested: {association.status.value}")
+
+
+@app.command("set-stage")
+def set_stage(
+    ctx: typer.Context,
+    dataset_id: int,
+    stage: Stage = StageArgument,
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Move a draft dataset into operation (owners)."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        rows = client.set_dataset_stage(dataset_id, stage)
+    session.show(rows, fmt, ["id", "name", "owner", "stage"])
 
 
 @app.command("list")

@@ -10,6 +10,7 @@ from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, HashMismatch
 from medval.core.hashing import tree_hash
 from medval.core.schemas import DatasetCreate
+from medval.core.states import Stage
 
 
 def prepare_dataset(
@@ -65,7 +66,7 @@ def verify_prepared(executor: Executor, dataset: LocalDataset) -> None:
         )
 
 
-def registration_payload(dataset: LocalDataset) -> DatasetCreate:
+def registration_payload(dataset: LocalDataset, stage: Stage = Stage.OPERATION) -> DatasetCreate:
     """Exactly what registration sends: a name, a hash and aggregate statistics."""
     return DatasetCreate(
         name=dataset.name,
@@ -74,4 +75,5 @@ def registration_payload(dataset: LocalDataset) -> DatasetCreate:
         data_preparator_id=dataset.data_preparator_id,
         data_hash=dataset.data_hash,
         statistics=dataset.statistics,
+        stage=stage,
     )

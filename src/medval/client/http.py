@@ -171,6 +171,10 @@ class MedvalClient:
         path = api.BENCHMARK.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkPublic, "GET", path)
 
+    def set_benchmark_stage(self, benchmark_id: int, stage: Stage) -> BenchmarkPublic:
+        path = api.BENCHMARK_STAGE.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkPublic, "PUT", path, body=StageChange(stage=stage))
+
     def decide_benchmark(self, benchmark_id: int, status: ApprovalStatus) -> BenchmarkPublic:
         path = api.BENCHMARK_APPROVAL.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkPublic, "PUT", path, body=Decision(status=status))
@@ -189,6 +193,10 @@ class MedvalClient:
 
     def dataset(self, dataset_id: int) -> DatasetPublic:
         return self._call(DatasetPublic, "GET", api.DATASET.format(dataset_id=dataset_id))
+
+    def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetPublic:
+        path = api.DATASET_STAGE.format(dataset_id=dataset_id)
+        return self._call(DatasetPublic, "PUT", path, body=StageChange(stage=stage))
 
     # --- associations -------------------------------------------------------------------
 
