@@ -126,6 +126,9 @@ def test_host_files_outside_the_mounts_are_invisible(
     # The home folder shows at most the path down to the Python install, if it lives there.
     assert set(report["home"]) <= _runtime_entries_in(home)
     assert "home" not in report["root"]
+    if runner.kind == "local":
+        assert "etc" not in report["root"]  # bubblewrap shows no /etc at all
+        return
     # A container engine writes its own /etc/hosts, hostname, resolv.conf (and Podman a
     # passwd and group for the cube's user); none of them is the host's file. Docker's
     # resolv.conf is a copy of the host's resolver lines, useless without a network.
