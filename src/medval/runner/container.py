@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import uuid
@@ -95,6 +96,7 @@ class ContainerRunner(Runner):
         image = self.python_image()
         name = f"medval-{uuid.uuid4().hex[:16]}"
         identity = Identity.for_invoking_user()
+        _check_readable(invocation, identity)
         with _outputs_lent(invocation, identity), self._profile_file() as profile:
             argv = [program, "run"]
             argv += self.container_arguments(invocation, limits, name, identity, profile)
@@ -252,6 +254,45 @@ def _bind(source: Path, target: str, writable: bool) -> str:
     if "," in str(source):
         raise SandboxError(f"a folder mounted into a container cannot contain a comma: {source}")
     return f"type=bind,source={source},target={target}" + ("" if writable else ",readonly")
+
+
+def _check_readable(invocation: TaskInvocation, identity: Identity) -> None:
+    """As root, the cube runs as another uid: it must be able to read its code and inputs.
+
+    Checked here so that the data owner gets one clear line, not a cube's "Permission
+    denied" from inside the container.
+    """
+    if identity.uid == identity.owner_uid:
+        return
+    folders = [("the cube folder", invocation.cube_folder)] + [
+        (f"input {mount.name!r}", mount.host_path)
+        for mount in invocation.mounts
+        if not mount.writable
+    ]
+    for what, folder in folders:
+        blocked = _first_unreadable(folder)
+        if blocked is not None:
+            raise SandboxError(
+                f"the sandbox user (uid {identity.uid}) cannot read {what} at {blocked}: "
+                f"make it readable (chmod -R o+rX {folder}) or run medval as an ordinary user"
+            )
+
+
+def _first_unreadable(folder: Path) -> Path | None:
+    """The first path in the tree that 'others' cannot read (or traverse, for folders).
+
+    The folders above it do not matter: a bind mount shows the folder itself.
+    """
+    for directory, _, files in os.walk(folder):
+        if (os.stat(directory).st_mode & (stat.S_IROTH | stat.S_IXOTH)) != (
+            stat.S_IROTH | stat.S_IXOTH
+        ):
+            return Path(directory)
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.stat(path).st_mode & stat.S_IROTH:
+                return Path(path)
+    return None
 
 
 @contextlib.contextmanager
