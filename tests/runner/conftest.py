@@ -1,36 +1,81 @@
 """Fixtures for the runner tests: throwaway cubes and the runners under contract.
 
-Every runner kind in ``RUNNER_FACTORIES`` runs the whole contract suite; a Docker or
-Podman runner joins by adding one entry (and a skip when its tool is absent).
+Every runner kind in ``RUNNER_FACTORIES`` runs the whole contract suite: ``local``
+(bubblewrap), ``docker`` and ``podman`` (marked ``container``). A runner whose tool is
+absent or cannot work here is skipped with the tool's own reason.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from medval.runner import BubblewrapRunner, Runner
+from medval.runner import BubblewrapRunner, DockerRunner, PodmanRunner, Runner
 
 from .cubes import Cube, CubeMaker, write_cube
+from .engines import EngineUnavailable, check_podman, docker_daemon
 
 
-def _local_runner() -> Runner:
+def _local_runner(request: pytest.FixtureRequest) -> Runner:
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed")
     return BubblewrapRunner()
 
 
-RUNNER_FACTORIES: dict[str, Callable[[], Runner]] = {
+def _docker_runner(request: pytest.FixtureRequest) -> Runner:
+    runner = request.getfixturevalue("docker_runner")
+    assert isinstance(runner, Runner)
+    return runner
+
+
+def _podman_runner(request: pytest.FixtureRequest) -> Runner:
+    runner = request.getfixturevalue("podman_runner")
+    assert isinstance(runner, Runner)
+    return runner
+
+
+RUNNER_FACTORIES: dict[str, Callable[[pytest.FixtureRequest], Runner]] = {
     "local": _local_runner,
+    "docker": _docker_runner,
+    "podman": _podman_runner,
 }
+CONTAINER_KINDS = {"docker", "podman"}
 
 
-@pytest.fixture(params=sorted(RUNNER_FACTORIES))
+@pytest.fixture(
+    params=[
+        pytest.param(kind, marks=[pytest.mark.container] if kind in CONTAINER_KINDS else [])
+        for kind in sorted(RUNNER_FACTORIES)
+    ]
+)
 def runner(request: pytest.FixtureRequest) -> Runner:
-    return RUNNER_FACTORIES[request.param]()
+    return RUNNER_FACTORIES[request.param](request)
+
+
+@pytest.fixture(scope="session")
+def docker_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRunner]:
+    """A Docker runner on a daemon that answers (started here if needed, stopped after)."""
+    try:
+        with docker_daemon(tmp_path_factory.mktemp("dockerd")):
+            runner = DockerRunner()
+            runner.python_image()  # Built once per runtime, outside any task's clock.
+            yield runner
+    except EngineUnavailable as reason:
+        pytest.skip(str(reason))
+
+
+@pytest.fixture(scope="session")
+def podman_runner() -> PodmanRunner:
+    try:
+        check_podman()
+    except EngineUnavailable as reason:
+        pytest.skip(str(reason))
+    runner = PodmanRunner()
+    runner.python_image()
+    return runner
 
 
 @pytest.fixture

@@ -94,10 +94,12 @@ def test_host_files_outside_the_mounts_are_invisible(
     cube = make_cube(
         """
         targets = json.load(open(os.path.join(args["data_path"], "targets.json")))
+        etc = sorted(os.listdir("/etc")) if os.path.isdir("/etc") else []
         report({
             "exists": {path: os.path.exists(path) for path in targets["files"]},
             "home": sorted(os.listdir(targets["home"])) if os.path.isdir(targets["home"]) else [],
             "root": sorted(os.listdir("/")),
+            "etc": {name: open("/etc/" + name).read() for name in etc},
         })
         """,
         data_files={
@@ -108,8 +110,8 @@ def test_host_files_outside_the_mounts_are_invisible(
                         str(tmp_path),
                         str(SOURCE / "medval" / "__init__.py"),
                         str(SOURCE),
-                        "/etc/passwd",
-                        "/etc/hostname",
+                        "/etc/shadow",
+                        "/etc/os-release",
                         "/var/run",
                         "/sys/kernel",
                     ],
@@ -123,13 +125,65 @@ def test_host_files_outside_the_mounts_are_invisible(
     assert not any(report["exists"].values()), report["exists"]
     # The home folder shows at most the path down to the Python install, if it lives there.
     assert set(report["home"]) <= _runtime_entries_in(home)
-    assert "etc" not in report["root"] and "home" not in report["root"]
+    assert "home" not in report["root"]
+    if runner.kind == "local":
+        assert "etc" not in report["root"]  # bubblewrap shows no /etc at all
+        return
+    # A container engine writes its own /etc/hosts, hostname, resolv.conf (and Podman a
+    # passwd and group for the cube's user); none of them is the host's file. Docker's
+    # resolv.conf is a copy of the host's resolver lines, useless without a network.
+    assert set(report["etc"]) <= ENGINE_WRITTEN_ETC, sorted(report["etc"])
+    for name, content in report["etc"].items():
+        if name == "resolv.conf":
+            assert all(
+                line.startswith(("nameserver", "search", "options", "#"))
+                for line in content.splitlines()
+                if line.strip()
+            )
+            continue
+        host_file = Path("/etc") / name
+        if host_file.is_file() and not host_file.is_symlink():
+            assert content != host_file.read_text(errors="replace"), f"/etc/{name} is the host's"
+
+
+ENGINE_WRITTEN_ETC = {"hosts", "hostname", "resolv.conf", "mtab", "passwd", "group"}
 
 
 def _runtime_entries_in(folder: Path) -> set[str]:
     """Names in ``folder`` that lead to this Python's install or virtual environment."""
     runtime = {Path(prefix).resolve() for prefix in (sys.prefix, sys.base_prefix)}
     return {p.relative_to(folder).parts[0] for p in runtime if p.is_relative_to(folder)}
+
+
+ENGINE_SOCKETS = (
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/run/podman/podman.sock",
+    "/run/containerd/containerd.sock",
+    "/run/user/0/podman/podman.sock",
+)
+
+
+def test_container_engine_sockets_are_unreachable(runner: Runner, make_cube: CubeMaker) -> None:
+    """Whoever reaches an engine's socket can start a privileged container: root on the host."""
+    cube = make_cube(
+        f"""
+        import socket
+        outcomes = {{}}
+        for path in {list(ENGINE_SOCKETS)!r}:
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                client.connect(path)
+                outcomes[path] = "connected"
+            except OSError as exc:
+                outcomes[path] = type(exc).__name__
+        report(outcomes)
+        """
+    )
+    runner.run(cube.folder, cube.spec, "infer", cube.mounts, FAST)
+    report = cube.report()
+    assert set(report) == set(ENGINE_SOCKETS)
+    assert "connected" not in report.values(), report
 
 
 def test_inputs_are_read_only(runner: Runner, make_cube: CubeMaker) -> None:

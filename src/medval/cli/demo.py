@@ -14,12 +14,15 @@ def demo(
     workdir: Path = typer.Option(
         Path("demo-run"), "--workdir", help="Folder for the demo (emptied first)."
     ),
+    runner: str | None = typer.Option(
+        None, "--runner", help="Sandbox for every cube task: local, docker or podman."
+    ),
 ) -> None:
     """Play every role of a federated benchmark against an embedded server."""
     from medval.demo.play import run_demo  # the demo pulls in pandas; keep other commands fast
 
     session: Session = ctx.obj
-    run_demo(workdir.resolve(), session.err)
+    run_demo(workdir.resolve(), session.err, runner or session.settings.runner)
 
 
 def register(app: typer.Typer) -> None:

@@ -44,7 +44,10 @@ def _root(
         None, "--home", envvar="MEDVAL_HOME", help="Client folder (credentials, workspace)."
     ),
     runner: str | None = typer.Option(
-        None, "--runner", envvar="MEDVAL_RUNNER", help="Sandbox for cube tasks (local)."
+        None,
+        "--runner",
+        envvar="MEDVAL_RUNNER",
+        help="Sandbox: local, docker or podman.",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:

@@ -106,7 +106,10 @@ class Workspace:
         """A fresh folder for one task run's unpacked cube or intermediate output."""
         root = self.home / "scratch"
         root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=root, prefix=prefix))
+        folder = Path(tempfile.mkdtemp(dir=root, prefix=prefix))
+        # Readable by a container's sandbox user: it holds public cube code and demo data.
+        folder.chmod(0o755)
+        return folder
 
     # --- datasets -----------------------------------------------------------------------
 

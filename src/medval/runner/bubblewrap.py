@@ -108,6 +108,9 @@ class BubblewrapRunner(Runner):
             raise SandboxError(f"the sandbox could not start: {outcome.log_tail[0]}")
         return judge(invocation, outcome, limits, log_path)
 
+    def check_ready(self) -> None:
+        self._find_bwrap()
+
     def sandbox_arguments(
         self, invocation: TaskInvocation, limits: Limits, bwrap: str
     ) -> list[str]:

@@ -1,6 +1,6 @@
 """The runner interface: run one task of an untrusted cube in a sandbox.
 
-Every sandbox (local bubblewrap now; Docker and Podman later) gives a task the same
+Every sandbox (local bubblewrap, Docker, Podman) gives a task the same
 world, checked by one contract suite in ``tests/runner``:
 
 - the cube folder, read-only, at ``/cube``, which is also the working directory;
@@ -99,6 +99,10 @@ class Runner(ABC):
         """
         invocation = plan_invocation(cube_folder, spec, task, mounts)
         return self.execute(invocation, limits or Limits(), log_path)
+
+    def check_ready(self) -> None:
+        """Raise SandboxError (one line naming what to install) if this runner cannot run."""
+        return None
 
     @abstractmethod
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:

@@ -1,13 +1,17 @@
-"""Pick a runner by name: ``local`` (bubblewrap) now; ``docker`` and ``podman`` later."""
+"""Pick a runner by name: ``local`` (bubblewrap), ``docker`` or ``podman``."""
 
 from __future__ import annotations
 
 from medval.core.errors import InvalidInput
 from medval.runner.bubblewrap import BubblewrapRunner
+from medval.runner.docker import DockerRunner
 from medval.runner.interface import Runner
+from medval.runner.podman import PodmanRunner
 
 RUNNER_KINDS: dict[str, type[Runner]] = {
     BubblewrapRunner.kind: BubblewrapRunner,
+    DockerRunner.kind: DockerRunner,
+    PodmanRunner.kind: PodmanRunner,
 }
 
 

@@ -1,0 +1,323 @@
+"""What the Docker and Podman runners share: one container per task, locked down.
+
+Every task runs as ``<engine> run`` of an image named by its ID (a content digest,
+``sha256:…``), never by a tag, with:
+
+- ``--network none`` (only its own loopback), ``--ipc private``, its own PID namespace;
+- a read-only root filesystem, a fresh tmpfs at ``/tmp`` (no larger than the memory
+  limit), an empty read-only ``/sys``; the cube folder read-only at ``/cube`` (the
+  working directory), inputs read-only and outputs writable at ``/mlcube_io/<name>``;
+- every capability dropped, no-new-privileges, a non-root user (see below);
+- memory (swap included), pids, CPU and open-file limits, and the wall clock: when time
+  is up the engine client is killed and the container removed by name;
+- no host environment: only the variables the local runner sets;
+- ``--rm``, ``--pull never`` (no registry is ever asked), no log kept by the engine.
+
+Who the cube is. Run by root (the usual case for a Docker daemon's socket), the cube is
+uid/gid 65534; its output folders are handed to 65534 for the run and given back to
+the invoking user afterwards, so no file of the cube's stays owned by anyone else. Run
+by an ordinary user, the cube is that user's uid and gid (which own the outputs already).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from medval.core.errors import SandboxError
+from medval.runner.bubblewrap import NOBODY, BubblewrapRunner, PythonRuntime
+from medval.runner.interface import Limits, Runner, TaskRun
+from medval.runner.invocation import CUBE_DIR, TaskInvocation
+from medval.runner.python_image import PythonImagePlan, build_python_image
+from medval.runner.supervisor import supervise
+from medval.runner.verdict import judge
+
+# The engine's own exit status when it could not create or start the container.
+ENGINE_REFUSED = 125
+# Variables the engine's client itself may need (where its daemon or storage is).
+_CLIENT_VARIABLES = (
+    "PATH",
+    "HOME",
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "DOCKER_CONTEXT",
+    "CONTAINER_HOST",
+    "CONTAINERS_CONF",
+    "CONTAINERS_STORAGE_CONF",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+)
+_NO_SUCH_IMAGE = ("no such image", "image not known", "no such object")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The uid and gid a cube runs as, and who gets its outputs back."""
+
+    uid: int
+    gid: int
+    owner_uid: int
+    owner_gid: int
+
+    @classmethod
+    def for_invoking_user(cls) -> Identity:
+        uid, gid = os.getuid(), os.getgid()
+        if uid == 0:
+            return cls(NOBODY, NOBODY, 0, gid)
+        return cls(uid, gid, uid, gid)
+
+
+@dataclass
+class ContainerRunner(Runner):
+    """Runs cube tasks in containers of one engine (see the module docstring)."""
+
+    program: ClassVar[str]
+    package: ClassVar[str]
+
+    executable: str | None = None
+    runtime: PythonRuntime = field(default_factory=PythonRuntime.current)
+    cpus: float = field(default_factory=lambda: float(len(os.sched_getaffinity(0))))
+    pids_limit: int = 512
+    open_files_limit: int = 4096
+    _python_image: str | None = field(default=None, init=False, repr=False)
+
+    def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
+        program = self.find_program()
+        image = self.python_image()
+        name = f"medval-{uuid.uuid4().hex[:16]}"
+        identity = Identity.for_invoking_user()
+        _check_readable(invocation, identity)
+        with _outputs_lent(invocation, identity), self._profile_file() as profile:
+            argv = [program, "run"]
+            argv += self.container_arguments(invocation, limits, name, identity, profile)
+            argv += [image, *invocation.command(str(self.runtime.executable))]
+            finished = False
+            try:
+                outcome = supervise(
+                    argv,
+                    timeout_seconds=limits.timeout_seconds,
+                    address_space_bytes=None,  # The container's cgroup limits memory.
+                    log_path=log_path,
+                    env=self.client_environment(),
+                )
+                finished = not outcome.timed_out
+            finally:
+                if not finished:
+                    self.remove_container(name)
+        if outcome.returncode == ENGINE_REFUSED and not outcome.timed_out:
+            reason = outcome.last_error_line.strip() or f"exit code {ENGINE_REFUSED}"
+            raise SandboxError(f"{program} could not start the container: {reason}")
+        return judge(invocation, outcome, limits, log_path)
+
+    # --- what every container gets ------------------------------------------------------
+
+    def container_arguments(
+        self,
+        invocation: TaskInvocation,
+        limits: Limits,
+        name: str,
+        identity: Identity,
+        seccomp_profile: Path | None = None,
+    ) -> list[str]:
+        """Every ``run`` option for this task (see the module docstring)."""
+        memory = str(limits.memory_bytes)
+        args = [
+            "--rm",
+            "--name", name,
+            "--pull", "never",
+            "--network", "none",
+            "--ipc", "private",
+            "--hostname", "medval-sandbox",
+            "--read-only",
+            "--tmpfs", f"/tmp:rw,nosuid,nodev,size={memory},mode=1777",
+            "--mount", "type=tmpfs,destination=/sys,ro",
+            "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges",
+            "--user", f"{identity.uid}:{identity.gid}",
+            "--memory", memory,
+            "--memory-swap", memory,
+            "--pids-limit", str(self.pids_limit),
+            "--cpus", f"{self.cpus:g}",
+            "--ulimit", f"nofile={self.open_files_limit}:{self.open_files_limit}",
+            "--log-driver", "none",
+            "--workdir", str(CUBE_DIR),
+        ]  # fmt: skip
+        args += self.engine_arguments(identity, seccomp_profile)
+        for variable, value in BubblewrapRunner(runtime=self.runtime).environment().items():
+            args += ["--env", f"{variable}={value}"]
+        args += ["--mount", _bind(invocation.cube_folder, str(CUBE_DIR), writable=False)]
+        for mount in invocation.mounts:
+            args += ["--mount", _bind(mount.host_path, str(mount.sandbox_path), mount.writable)]
+        return args
+
+    def engine_arguments(self, identity: Identity, seccomp_profile: Path | None) -> list[str]:
+        """Options only this engine needs."""
+        return []
+
+    def seccomp_profile(self) -> str | None:
+        """A seccomp profile (JSON) to use instead of the engine's default, if any."""
+        return None
+
+    def remove_arguments(self) -> list[str]:
+        """Extra options of ``rm --force`` for this engine."""
+        return []
+
+    @contextlib.contextmanager
+    def _profile_file(self) -> Iterator[Path | None]:
+        profile = self.seccomp_profile()
+        if profile is None:
+            yield None
+            return
+        with tempfile.NamedTemporaryFile("w", prefix="medval-seccomp-", suffix=".json") as file:
+            file.write(profile)
+            file.flush()
+            yield Path(file.name)
+
+    def client_environment(self) -> dict[str, str]:
+        """The engine client's environment: where its daemon is, nothing else."""
+        return {name: os.environ[name] for name in _CLIENT_VARIABLES if name in os.environ}
+
+    # --- the engine ---------------------------------------------------------------------
+
+    def check_ready(self) -> None:
+        """The engine is installed and answers (its daemon runs, for Docker)."""
+        answer = self.engine("version")
+        if answer.returncode != 0:
+            raise SandboxError(f"{self.program} cannot be used: {_last_line(answer.stderr)}")
+
+    def find_program(self) -> str:
+        wanted = self.executable or self.program
+        found = shutil.which(wanted)
+        if found is None:
+            raise SandboxError(
+                f"{self.program} is not installed ({wanted!r} not found): "
+                f"install the Debian package {self.package}"
+            )
+        return found
+
+    def engine(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run ``<engine> ARGS`` for its answer; failing to reach the engine is one line."""
+        try:
+            return subprocess.run(
+                [self.find_program(), *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=self.client_environment(),
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxError(f"{self.program} {args[0]} did not answer in {timeout:g} s") from exc
+
+    def image_id(self, reference: str) -> str | None:
+        """The ID (``sha256:…``, the digest of its configuration) of a local image."""
+        answer = self.engine("image", "inspect", "--format", "{{.Id}}", reference)
+        if answer.returncode != 0:
+            error = _last_line(answer.stderr)
+            if any(marker in error.lower() for marker in _NO_SUCH_IMAGE):
+                return None
+            raise SandboxError(f"{self.program} cannot be used: {error}")
+        image_id = answer.stdout.strip()
+        return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+
+    def python_image(self) -> str:
+        """The ID of the image with this client's Python, built here if absent."""
+        if self._python_image is None:
+            plan = PythonImagePlan.for_runtime(self.runtime)
+            image_id = self.image_id(plan.tag())
+            if image_id is None:
+                build_python_image(self.find_program(), plan)
+                image_id = self.image_id(plan.tag())
+            if image_id is None:
+                raise SandboxError(f"{self.program} built {plan.tag()} but cannot find it")
+            self._python_image = image_id
+        return self._python_image
+
+    def remove_container(self, name: str) -> None:
+        """Kill and remove a container that may still run (after a timeout, an interrupt)."""
+        with contextlib.suppress(SandboxError):
+            self.engine("rm", "--force", *self.remove_arguments(), name, timeout=60)
+
+
+def _bind(source: Path, target: str, writable: bool) -> str:
+    # --mount is comma-separated: a comma in a path would smuggle in another option.
+    if "," in str(source):
+        raise SandboxError(f"a folder mounted into a container cannot contain a comma: {source}")
+    return f"type=bind,source={source},target={target}" + ("" if writable else ",readonly")
+
+
+def _check_readable(invocation: TaskInvocation, identity: Identity) -> None:
+    """As root, the cube runs as another uid: it must be able to read its code and inputs.
+
+    Checked here so that the data owner gets one clear line, not a cube's "Permission
+    denied" from inside the container.
+    """
+    if identity.uid == identity.owner_uid:
+        return
+    folders = [("the cube folder", invocation.cube_folder)] + [
+        (f"input {mount.name!r}", mount.host_path)
+        for mount in invocation.mounts
+        if not mount.writable
+    ]
+    for what, folder in folders:
+        blocked = _first_unreadable(folder)
+        if blocked is not None:
+            raise SandboxError(
+                f"the sandbox user (uid {identity.uid}) cannot read {what} at {blocked}: "
+                f"make it readable (chmod -R o+rX {folder}) or run medval as an ordinary user"
+            )
+
+
+def _first_unreadable(folder: Path) -> Path | None:
+    """The first path in the tree that 'others' cannot read (or traverse, for folders).
+
+    The folders above it do not matter: a bind mount shows the folder itself.
+    """
+    for directory, _, files in os.walk(folder):
+        if (os.stat(directory).st_mode & (stat.S_IROTH | stat.S_IXOTH)) != (
+            stat.S_IROTH | stat.S_IXOTH
+        ):
+            return Path(directory)
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.stat(path).st_mode & stat.S_IROTH:
+                return Path(path)
+    return None
+
+
+@contextlib.contextmanager
+def _outputs_lent(invocation: TaskInvocation, identity: Identity) -> Iterator[None]:
+    """Hand the output folders to the cube's uid for the run, then back to their owner."""
+    outputs = [mount.host_path for mount in invocation.mounts if mount.writable]
+    if identity.uid == identity.owner_uid:
+        yield
+        return
+    for folder in outputs:
+        _chown_tree(folder, identity.uid, identity.gid)
+    try:
+        yield
+    finally:
+        for folder in outputs:
+            _chown_tree(folder, identity.owner_uid, identity.owner_gid)
+
+
+def _chown_tree(folder: Path, uid: int, gid: int) -> None:
+    os.lchown(folder, uid, gid)
+    for directory, subdirs, files in os.walk(folder):
+        for name in subdirs + files:
+            os.lchown(os.path.join(directory, name), uid, gid)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no message)"
