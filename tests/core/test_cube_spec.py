@@ -63,3 +63,12 @@ def test_asking_for_a_task_the_kind_lacks(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidInput, match="has no task 'evaluate'"):
         load_cube_spec(folder).task("evaluate")
+
+
+def test_an_image_is_read_as_written_and_must_be_a_name(tmp_path: Path) -> None:
+    body = "name: m\nkind: model\ntasks:\n  infer: {entrypoint: [python, i.py]}\n"
+    spec = load_cube_spec(write_spec(tmp_path / "a", body + "image: vendor/model:1.2\n"))
+    assert spec.image == "vendor/model:1.2"
+    assert load_cube_spec(write_spec(tmp_path / "b", body)).image is None
+    with pytest.raises(InvalidInput, match="'image' must be"):
+        load_cube_spec(write_spec(tmp_path / "c", body + "image: [1, 2]\n"))

@@ -67,10 +67,15 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class CubeSpec:
+    """A cube's declaration. ``image`` is the container image as its author names it
+    (a tag or a digest); registration pins it by content digest, and only the pinned
+    digest is ever run. Without an image, a cube runs on the runner's own Python."""
+
     name: str
     kind: CubeKind
     tasks: dict[str, TaskSpec]
     has_parameters: bool
+    image: str | None = None
 
     def task(self, name: str) -> TaskSpec:
         if name not in self.tasks:
@@ -119,4 +124,13 @@ def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeS
         if not (isinstance(entry, list) and entry and all(isinstance(p, str) for p in entry)):
             raise InvalidInput(f"{where}: task {task_name!r} needs 'entrypoint', a list of strings")
         tasks[task_name] = TaskSpec(task_name, tuple(entry), expected[task_name])
-    return CubeSpec(name=name.strip(), kind=kind, tasks=tasks, has_parameters=has_parameters)
+    image = raw.get("image")
+    if image is not None and (not isinstance(image, str) or not image.strip()):
+        raise InvalidInput(f"{where}: 'image' must be a container image name or digest")
+    return CubeSpec(
+        name=name.strip(),
+        kind=kind,
+        tasks=tasks,
+        has_parameters=has_parameters,
+        image=image.strip() if image else None,
+    )
