@@ -156,6 +156,11 @@ class ContainerRunner(Runner):
         for variable, value in BubblewrapRunner(runtime=self.runtime).environment().items():
             args += ["--env", f"{variable}={value}"]
         args += ["--mount", _bind(invocation.cube_folder, str(CUBE_DIR), writable=False)]
+        # The task's fresh /tmp hides whatever the image holds there: a Python runtime that
+        # lives under /tmp (a checkout in /tmp) is bound read-only from the host instead.
+        for root in self.runtime.bind_roots():
+            if root.is_relative_to("/tmp"):
+                args += ["--mount", _bind(root, str(root), writable=False)]
         for mount in invocation.mounts:
             args += ["--mount", _bind(mount.host_path, str(mount.sandbox_path), mount.writable)]
         return args

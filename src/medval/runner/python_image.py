@@ -37,7 +37,7 @@ from medval.runner.bubblewrap import PythonRuntime
 
 IMAGE_REPOSITORY = "medval-python"
 # Bumped when what goes into the image changes, so old tags are not reused.
-_LAYOUT_VERSION = "1"
+_LAYOUT_VERSION = "2"  # 2: nothing under /tmp in the image
 _SKIPPED_STDLIB = (
     "test",
     "idlelib",
@@ -130,9 +130,16 @@ def write_root_filesystem(plan: PythonImagePlan, out: IO[bytes]) -> None:
             info = tarfile.TarInfo(point)
             info.type, info.mode = tarfile.DIRTYPE, 0o1777 if point == "tmp" else 0o755
             tar.addfile(info)
-        written: set[str] = set()
+        # Already in the tar: a directory written twice makes both engines refuse the layer
+        # (a runtime under /tmp, as in a checkout there, would write "tmp" again).
+        written = {f"/{name}" for name in _MOUNT_POINTS}
+        written |= {f"/{name}" for name in _TOP_LINKS if (Path("/") / name).is_symlink()}
         for path in [shell, shell.resolve(), *sorted(libraries), *files]:
-            _add_with_parents(tar, path, written)
+            # Nothing under /tmp: every task gets a fresh tmpfs there, which would hide it
+            # (and Podman would copy it into that tmpfs, charging it to the task's memory).
+            # A runtime that lives under /tmp is bound from the host by the runner instead.
+            if not _canonical(path).is_relative_to("/tmp"):
+                _add_with_parents(tar, path, written)
 
 
 def shared_libraries(paths: Iterable[Path]) -> set[Path]:
