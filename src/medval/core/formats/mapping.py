@@ -71,7 +71,9 @@ def check_parameter(
             what = PARAMETERS_FILE if name == PARAMETERS_MOUNT else ADDITIONAL_FILES_ARCHIVE
             raise InvalidInput(f"{label} needs a {what} in the cube folder or its {WORKSPACE}/")
         if (name == PARAMETERS_MOUNT) != is_file:
-            raise InvalidInput(f"{label} must be a {'file' if is_file else 'directory'}")
+            raise InvalidInput(
+                f"{label} must be a {'file' if name == PARAMETERS_MOUNT else 'directory'}"
+            )
         return
     if name in (io.outputs if is_output else io.inputs):
         if is_file and not is_output:
