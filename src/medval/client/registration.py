@@ -24,11 +24,16 @@ class PackedCube:
     sha256: str
 
 
-def pack_cube(folder: Path) -> PackedCube:
-    """Validate a cube folder and pack it; the hash is what the server will pin."""
+def pack_cube(folder: Path, kind: CubeKind | None = None) -> PackedCube:
+    """Validate a cube folder and pack it whole; the hash is what the server will pin.
+
+    The folder may be in medval's format, MLCube's or MedPerf's: the archive holds it
+    as it is (spec, parameters, additional files), so the hash covers all of them.
+    ``kind`` settles a container format whose tasks fit several kinds.
+    """
     if not folder.is_dir():
         raise InvalidInput(f"cube folder {folder} does not exist")
-    spec = load_cube_spec(folder)
+    spec = load_cube_spec(folder, kind)
     archive = pack_directory(folder)
     return PackedCube(spec, archive, sha256_bytes(archive))
 

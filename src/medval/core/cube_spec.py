@@ -13,12 +13,16 @@ Which tasks a kind has and which mounts each task gets are fixed here, not by th
 a task is called as ``ENTRYPOINT --NAME=PATH ...`` with one argument per mount, every
 mount is a directory, inputs are read-only and outputs are the only writable places.
 A ``parameters.yaml`` beside the spec is passed as ``--parameters_file``.
+
+A folder with an MLCube ``mlcube.yaml`` or a MedPerf ``container_config.yaml`` instead is
+read as it is (see :mod:`medval.core.formats`): its tasks then say where each mount
+appears in the container and how the image is invoked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -59,23 +63,60 @@ RESULTS_FILE = "results.json"
 
 
 @dataclass(frozen=True)
+class MountPoint:
+    """Where a cube's format says one mount appears in the container.
+
+    ``name`` is one of the task's mounts, or ``parameters_file`` (the cube's parameters
+    file) or ``additional_files`` (the cube's additional files, a folder). ``path`` is a
+    folder in the container; None means medval's own place, ``/mlcube_io/<name>``. A
+    ``file_name`` makes the mount a file: the path the cube is given is ``path/file_name``
+    (an output folder is mounted at ``path`` and the cube writes that file in it).
+    """
+
+    name: str
+    path: PurePosixPath | None = None
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
 class TaskSpec:
+    """One task: what runs and which mounts it gets.
+
+    A cube in medval's own format leaves the defaults: ``entrypoint`` is the command,
+    every mount of ``io`` appears at ``/mlcube_io/<name>`` and is passed as
+    ``--NAME=PATH``. A container format may instead leave ``entrypoint`` empty (the
+    image's own entrypoint runs), put fixed words first (``leading_arguments``: MLCube's
+    task name), replace the image's entrypoint with ``entrypoint[0]``, show only the
+    ``mount_points`` it declares, at its own paths, and pass no path arguments at all.
+    """
+
     name: str
     entrypoint: tuple[str, ...]
     io: TaskIO
+    leading_arguments: tuple[str, ...] = ()
+    replaces_image_entrypoint: bool = False
+    mount_points: tuple[MountPoint, ...] | None = None
+    path_arguments: bool = True
 
 
 @dataclass(frozen=True)
 class CubeSpec:
     """A cube's declaration. ``image`` is the container image as its author names it
     (a tag or a digest); registration pins it by content digest, and only the pinned
-    digest is ever run. Without an image, a cube runs on the runner's own Python."""
+    digest is ever run. Without an image, a cube runs on the runner's own Python.
+
+    ``spec_file`` names the file the spec was read from; ``parameters_path`` and
+    ``additional_files`` are paths inside the cube folder (the latter a folder or a
+    ``.tar.gz`` archive, unpacked for each run)."""
 
     name: str
     kind: CubeKind
     tasks: dict[str, TaskSpec]
     has_parameters: bool
     image: str | None = None
+    spec_file: str = SPEC_FILE
+    parameters_path: str = PARAMETERS_FILE
+    additional_files: str | None = None
 
     def task(self, name: str) -> TaskSpec:
         if name not in self.tasks:
@@ -83,18 +124,40 @@ class CubeSpec:
         return self.tasks[name]
 
 
-def load_cube_spec(folder: Path) -> CubeSpec:
-    """Read and validate a cube folder's spec; every problem is one clear line."""
+def load_cube_spec(folder: Path, kind: CubeKind | None = None) -> CubeSpec:
+    """Read and validate a cube folder's spec; every problem is one clear line.
+
+    The folder holds exactly one of ``medval-cube.yaml``, MLCube's ``mlcube.yaml`` or
+    MedPerf's ``container_config.yaml``. ``kind`` settles a container format whose task
+    names fit several kinds (a medval spec states its kind itself).
+    """
+    # Imported here: the formats build this module's classes.
+    from medval.core.formats import load_format_spec, spec_files_in
+
+    found = spec_files_in(folder)
+    if not found:
+        raise InvalidInput(
+            f"{folder} is not a cube: it has none of {SPEC_FILE}, mlcube.yaml, "
+            "container_config.yaml"
+        )
+    if len(found) > 1:
+        raise InvalidInput(f"{folder} has {' and '.join(found)}: keep only one cube spec")
+    if found[0] != SPEC_FILE:
+        return load_format_spec(folder, found[0], kind)
     spec_path = folder / SPEC_FILE
-    if not spec_path.is_file():
-        raise InvalidInput(f"{folder} is not a cube: {SPEC_FILE} is missing")
-    try:
-        raw = yaml.safe_load(spec_path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{spec_path}: not valid YAML ({exc.__class__.__name__})") from exc
-    if not isinstance(raw, dict):
-        raise InvalidInput(f"{spec_path}: expected a mapping at the top level")
+    raw = read_yaml_mapping(spec_path)
     return _parse_spec(raw, spec_path, has_parameters=(folder / PARAMETERS_FILE).is_file())
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping; anything else is one clear line."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path}: expected a mapping at the top level")
+    return raw
 
 
 def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeSpec:

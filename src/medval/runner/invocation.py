@@ -3,16 +3,29 @@
 The plan is the same for every sandbox: which host folder appears where, which are
 writable, and the command line as the cube sees it. Checking it here, before any
 sandbox starts, gives every runner the same errors for the same mistakes.
+
+A cube in a container format (MLCube, MedPerf; see :mod:`medval.core.formats`) shows
+only the mounts it declares, at the paths it declares; its parameters file is mounted
+as a file, and its additional files as a read-only folder (an ``additional_files.tar.gz``
+is unpacked for each run into a fresh folder, removed with the plan). Its command may
+be the image's own entrypoint: :meth:`TaskInvocation.image_command` says what a
+container runner passes.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from medval.core.cube_spec import PARAMETERS_FILE, CubeSpec
+from medval.core.cube_spec import PARAMETERS_FILE, CubeSpec, MountPoint
 from medval.core.errors import InvalidInput, SandboxError
+from medval.core.formats.mapping import ADDITIONAL_FILES_MOUNT, PARAMETERS_MOUNT
+from medval.core.hashing import unpack_archive
 
 CUBE_DIR = PurePosixPath("/cube")
 IO_DIR = PurePosixPath("/mlcube_io")
@@ -22,7 +35,7 @@ PYTHON_WORDS = frozenset({"python", "python3"})
 
 @dataclass(frozen=True)
 class Mount:
-    """One host directory shown to the cube at ``sandbox_path``."""
+    """One host directory (or, for a parameters file, one file) shown at ``sandbox_path``."""
 
     name: str
     host_path: Path
@@ -40,20 +53,38 @@ class TaskInvocation:
     entrypoint: tuple[str, ...]
     mounts: tuple[Mount, ...]
     parameters_file: PurePosixPath | None
+    leading_arguments: tuple[str, ...] = ()
+    replaces_image_entrypoint: bool = False
+    # None: each mount's sandbox path, then the parameters file (medval's own format).
+    argument_paths: tuple[tuple[str, PurePosixPath], ...] | None = None
 
     def arguments(self) -> list[str]:
-        """The ``--NAME=PATH`` arguments, as paths inside the sandbox."""
-        args = [f"--{mount.name}={mount.sandbox_path}" for mount in self.mounts]
-        if self.parameters_file is not None:
-            args.append(f"--parameters_file={self.parameters_file}")
-        return args
+        """The words after the entrypoint: fixed words, then ``--NAME=PATH`` in the sandbox."""
+        paths = self.argument_paths
+        if paths is None:
+            paths = tuple((mount.name, mount.sandbox_path) for mount in self.mounts)
+            if self.parameters_file is not None:
+                paths += (("parameters_file", self.parameters_file),)
+        return [*self.leading_arguments, *(f"--{name}={path}" for name, path in paths)]
 
     def command(self, python: str) -> list[str]:
         """The full command line, with a leading ``python`` replaced by ``python``."""
+        if not self.entrypoint:
+            raise SandboxError(
+                f"{self.label} runs its image's own entrypoint: it needs a container runner"
+            )
         first, *rest = self.entrypoint
         if first in PYTHON_WORDS:
             first = python
         return [first, *rest, *self.arguments()]
+
+    def image_command(self) -> tuple[str | None, list[str]]:
+        """For a cube's own image: the entrypoint to set instead of the image's (None:
+        keep the image's), and the words to pass after the image name."""
+        if self.replaces_image_entrypoint and self.entrypoint:
+            first, *rest = self.entrypoint
+            return first, [*rest, *self.arguments()]
+        return None, [*self.entrypoint, *self.arguments()]
 
     @property
     def label(self) -> str:
@@ -72,28 +103,104 @@ def plan_invocation(
     if not cube_folder.is_dir():
         raise SandboxError(f"cube folder is missing: {cube_folder}")
 
-    planned: list[Mount] = []
     for name in inputs:
         host = Path(mounts[name]).resolve()
         if not host.is_dir():
             raise SandboxError(f"input mount {name!r} is missing: no directory at {host}")
-        planned.append(Mount(name, host, IO_DIR / name, writable=False))
-    for name in outputs:
-        planned.append(Mount(name, Path(mounts[name]).resolve(), IO_DIR / name, writable=True))
-    _check_no_overlap(cube_folder, planned)
-    for mount in planned:
-        if mount.writable:
-            _create_output(mount)
+    unpacked: list[Path] = []  # Folders made for this plan only.
+    if task_spec.mount_points is None:
+        planned = [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, False) for n in inputs]
+        planned += [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, True) for n in outputs]
+        argument_paths = None
+        parameters = CUBE_DIR / PARAMETERS_FILE if spec.has_parameters else None
+    else:
+        planned, argument_paths = _declared_mounts(
+            cube_folder, spec, task_spec.mount_points, task_spec.io.outputs, mounts, unpacked
+        )
+        parameters = None
+    try:
+        _check_no_overlap(cube_folder, planned)
+        for mount in planned:
+            if mount.writable:
+                _create_output(mount)
+    except (InvalidInput, SandboxError):
+        for folder in unpacked:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
-    parameters = CUBE_DIR / PARAMETERS_FILE if spec.has_parameters else None
-    return TaskInvocation(
+    invocation = TaskInvocation(
         cube=spec.name,
         task=task,
         cube_folder=cube_folder,
         entrypoint=task_spec.entrypoint,
         mounts=tuple(planned),
         parameters_file=parameters,
+        leading_arguments=task_spec.leading_arguments,
+        replaces_image_entrypoint=task_spec.replaces_image_entrypoint,
+        argument_paths=argument_paths if task_spec.path_arguments else (),
     )
+    for folder in unpacked:
+        # Removed when the plan is let go (after the run), or when the client exits.
+        weakref.finalize(invocation, shutil.rmtree, folder, True)
+    return invocation
+
+
+def _declared_mounts(
+    cube_folder: Path,
+    spec: CubeSpec,
+    points: tuple[MountPoint, ...],
+    outputs: tuple[str, ...],
+    mounts: Mapping[str, Path],
+    unpacked: list[Path],
+) -> tuple[list[Mount], tuple[tuple[str, PurePosixPath], ...]]:
+    """The mounts a container format declares, at its paths, and the paths it is given."""
+    planned: list[Mount] = []
+    paths: list[tuple[str, PurePosixPath]] = []
+    for point in points:
+        folder = point.path or IO_DIR / point.name
+        given = folder / point.file_name if point.file_name else folder
+        paths.append((point.name, given))
+        if point.name == PARAMETERS_MOUNT:
+            host = cube_folder / spec.parameters_path
+            planned.append(Mount(point.name, host, given, writable=False))
+        elif point.name == ADDITIONAL_FILES_MOUNT:
+            host = _additional_files(cube_folder, spec, unpacked)
+            planned.append(Mount(point.name, host, folder, writable=False))
+        else:
+            writable = point.name in outputs
+            host = Path(mounts[point.name]).resolve()
+            planned.append(Mount(point.name, host, folder, writable))
+    return planned, tuple(paths)
+
+
+def _additional_files(cube_folder: Path, spec: CubeSpec, unpacked: list[Path]) -> Path:
+    """The cube's additional files as a folder: as it is, or its archive unpacked afresh."""
+    if spec.additional_files is None:
+        raise InvalidInput(f"cube {spec.name!r} declares additional files but has none")
+    source = cube_folder / spec.additional_files
+    if source.is_dir():
+        return source
+    if unpacked:  # One archive per cube: a task declaring it twice shares one copy.
+        return unpacked[0] / "files"
+    folder = Path(tempfile.mkdtemp(prefix="medval-additional-files-"))
+    unpacked.append(folder)
+    try:
+        unpack_archive(source.read_bytes(), folder / "files")
+    except (InvalidInput, OSError) as exc:
+        for made in unpacked:
+            shutil.rmtree(made, ignore_errors=True)
+        raise InvalidInput(f"cube {spec.name!r}: {spec.additional_files}: {exc}") from exc
+    _make_readable(folder)
+    return folder / "files"
+
+
+def _make_readable(root: Path) -> None:
+    """Readable by the sandbox user (not only by us), and by nobody writable but us."""
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o755)
+        for name in files:
+            path = os.path.join(directory, name)
+            os.chmod(path, 0o755 if os.stat(path).st_mode & 0o111 else 0o644)
 
 
 def _create_output(mount: Mount) -> None:
