@@ -23,6 +23,9 @@ from medval.core.cube_spec import load_cube_spec
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner.invocation import Mount, TaskInvocation, plan_invocation
 
+# A pinned image ID, as registration records it; planning needs no engine.
+PINNED = "sha256:" + "a" * 64
+
 
 def _folders(root: Path, *names: str) -> dict[str, Path]:
     mounts = {name: root / name for name in names}
@@ -38,7 +41,7 @@ def _where(plan: TaskInvocation) -> dict[str, tuple[str, bool]]:
 def test_mlcube_image_entrypoint_gets_the_task_name_and_paths(tmp_path: Path) -> None:
     folder = write_cube(tmp_path / "cube", "mlcube.yaml", MLCUBE_MODEL, parameters=True)
     mounts = _folders(tmp_path, "data_path") | {"output_path": tmp_path / "predictions"}
-    plan = plan_invocation(folder, load_cube_spec(folder), "infer", mounts)
+    plan = plan_invocation(folder, load_cube_spec(folder), "infer", mounts, image=PINNED)
     assert plan.image_command() == (
         None,
         [
@@ -64,7 +67,7 @@ def test_mlcube_image_entrypoint_gets_the_task_name_and_paths(tmp_path: Path) ->
 def test_mlcube_file_output_is_a_file_in_the_mounted_folder(tmp_path: Path) -> None:
     folder = write_cube(tmp_path / "cube", "mlcube.yaml", MLCUBE_PREPARATOR)
     mounts = _folders(tmp_path, "data_path", "labels_path") | {"output_path": tmp_path / "s"}
-    plan = plan_invocation(folder, load_cube_spec(folder), "statistics", mounts)
+    plan = plan_invocation(folder, load_cube_spec(folder), "statistics", mounts, image=PINNED)
     assert plan.image_command()[1][-1] == "--output_path=/mlcube_io/output_path/statistics.json"
     assert _where(plan)["output_path"] == ("/mlcube_io/output_path", True)
 
@@ -72,7 +75,7 @@ def test_mlcube_file_output_is_a_file_in_the_mounted_folder(tmp_path: Path) -> N
 def test_mlcube_task_entrypoint_replaces_the_image_one(tmp_path: Path) -> None:
     folder = write_cube(tmp_path / "cube", "mlcube.yaml", MLCUBE_EVALUATOR)
     mounts = _folders(tmp_path, "predictions", "labels") | {"output_path": tmp_path / "r"}
-    plan = plan_invocation(folder, load_cube_spec(folder), "evaluate", mounts)
+    plan = plan_invocation(folder, load_cube_spec(folder), "evaluate", mounts, image=PINNED)
     assert plan.image_command() == (
         "python3",
         [
@@ -98,6 +101,7 @@ def test_medperf_volumes_at_their_paths_and_no_path_arguments(tmp_path: Path) ->
             "labels_path": prepared["labels"],
             "output_path": tmp_path / "s",
         },
+        image=PINNED,
     )
     assert plan.image_command() == ("python3", ["/app/main.py", "statistics"])
     assert _where(plan) == {
@@ -111,6 +115,7 @@ def test_medperf_volumes_at_their_paths_and_no_path_arguments(tmp_path: Path) ->
         "prepare",
         _folders(tmp_path, "data_path", "labels_path")
         | {"output_path": tmp_path / "o", "output_labels_path": tmp_path / "ol"},
+        image=PINNED,
     )
     assert prepare.image_command() == (None, ["python3", "/app/main.py", "prepare"])
     # sanity_check declares only data_path: labels_path is given but not shown.
@@ -119,6 +124,7 @@ def test_medperf_volumes_at_their_paths_and_no_path_arguments(tmp_path: Path) ->
         spec,
         "sanity_check",
         {"data_path": prepared["data"], "labels_path": prepared["labels"]},
+        image=PINNED,
     )
     assert _where(check) == {"data_path": ("/volumes/data", False)}
 
@@ -127,7 +133,7 @@ def test_medperf_additional_files_are_unpacked_readable_and_removed(tmp_path: Pa
     folder = write_cube(tmp_path / "cube", "container_config.yaml", MEDPERF_MODEL, parameters=True)
     write_additional_files(folder, {"weights/w.txt": b"0.1 0.2"})
     mounts = _folders(tmp_path, "data_path") | {"output_path": tmp_path / "p"}
-    plan = plan_invocation(folder, load_cube_spec(folder), "infer", mounts)
+    plan = plan_invocation(folder, load_cube_spec(folder), "infer", mounts, image=PINNED)
     assert plan.image_command() == (None, [])
     additional = next(m for m in plan.mounts if m.name == "additional_files")
     assert additional.sandbox_path == PurePosixPath("/volumes/additional_files")
@@ -157,21 +163,23 @@ def test_an_unsafe_additional_files_archive_is_one_line_and_leaves_nothing(
     with pytest.raises(
         InvalidInput, match=r"additional_files\.tar\.gz: archive member is not"
     ) as info:
-        plan_invocation(folder, load_cube_spec(folder), "infer", mounts)
+        plan_invocation(folder, load_cube_spec(folder), "infer", mounts, image=PINNED)
     assert "\n" not in str(info.value)
     assert set(Path(tempfile.gettempdir()).glob("medval-additional-files-*")) == before
 
 
-def test_a_medval_cube_keeps_its_command_line(tmp_path: Path) -> None:
+def test_a_medval_cube_in_its_own_image_runs_its_entrypoint_instead_of_the_images(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "cube"
     folder.mkdir()
     (folder / "medval-cube.yaml").write_text(
         "name: m\nkind: model\nimage: v/m:1\ntasks:\n  infer: {entrypoint: [python, i.py]}\n"
     )
     mounts = _folders(tmp_path, "data_path") | {"output_path": tmp_path / "p"}
-    plan = plan_invocation(folder, load_cube_spec(folder), "infer", mounts)
+    plan = plan_invocation(folder, load_cube_spec(folder), "infer", mounts, image=PINNED)
     args = ["--data_path=/mlcube_io/data_path", "--output_path=/mlcube_io/output_path"]
-    assert plan.image_command() == (None, ["python", "i.py", *args])
+    assert plan.image_command() == ("python", ["i.py", *args])
     assert plan.mounts[0] == Mount(
         "data_path",
         (tmp_path / "data_path").resolve(),

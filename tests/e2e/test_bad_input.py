@@ -202,3 +202,30 @@ def test_a_draft_moves_into_operation_and_never_back(
     assert_clean_failure(back, 5, "cannot move to development")
     not_mine = people["outsider"].medval("cube", "set-stage", str(draft["id"]), "operation")
     assert not_mine.code in (3, 5) and "Traceback" not in not_mine.stderr
+
+
+def test_image_archives_and_runner_kinds_that_do_not_fit(
+    people: dict[str, Person], assets: Assets, tmp_path: Path
+) -> None:
+    committee = people["committee"]
+    cube = tmp_path / "cube"
+    cube.mkdir()
+    (cube / "medval-cube.yaml").write_text(
+        "name: plain\nkind: model\ntasks:\n  infer: {entrypoint: [python, infer.py]}\n"
+    )
+    not_an_archive = tmp_path / "image.tar"
+    not_an_archive.write_text("not a tar")
+    plain = committee.medval("cube", "register", str(cube), "--image-archive", str(not_an_archive))
+    assert_clean_failure(plain, 2, "names no image in its spec")
+    (cube / "medval-cube.yaml").write_text(
+        "name: imaged\nkind: model\nimage: vendor/model:1\n"
+        "tasks:\n  infer: {entrypoint: [python, infer.py]}\n"
+    )
+    imaged = committee.medval("cube", "register", str(cube), "--image-archive", str(not_an_archive))
+    assert_clean_failure(imaged, 2, "is not an image archive")
+    kinds = committee.medval(
+        "benchmark", "register", "--name", "odd-kinds", "--data-preparator", "1",
+        "--reference-model", "2", "--evaluator", "3", "--demo-data", str(assets.demo_data),
+        "--runner-kinds", "local,kubernetes",
+    )  # fmt: skip
+    assert_clean_failure(kinds, 2, "runners")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -142,3 +143,19 @@ def test_relative_mount_paths_become_absolute(
     )
     assert plan.cube_folder.is_absolute()
     assert all(m.host_path.is_absolute() for m in plan.mounts)
+
+
+def test_a_cube_with_an_image_runs_only_by_a_pinned_image_id(
+    tmp_path: Path, cube_folder: Path
+) -> None:
+    spec = dataclasses.replace(_spec(CubeKind.MODEL, ("python", "infer.py")), image="vendor/m:1")
+    mounts = _folders(tmp_path, "data_path", "output_path")
+    with pytest.raises(SandboxError, match="names the image vendor/m:1 but was given no pinned"):
+        plan_invocation(cube_folder, spec, "infer", mounts)
+    with pytest.raises(InvalidInput, match="is not an image ID"):
+        plan_invocation(cube_folder, spec, "infer", mounts, image="vendor/m:1")
+    digest = "sha256:" + "0" * 64
+    invocation = plan_invocation(cube_folder, spec, "infer", mounts, image=digest)
+    assert invocation.image == digest
+    # The image's own python, not the client's.
+    assert invocation.command(None)[:2] == ["python", "infer.py"]

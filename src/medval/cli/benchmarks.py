@@ -11,7 +11,7 @@ from medval.cli.cubes import StageArgument
 from medval.cli.render import print_leaderboard, print_result_document
 from medval.client.registration import pack_demo_data
 from medval.core.schemas import BenchmarkCreate
-from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, Stage
+from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, RunnerKind, Stage
 
 app = typer.Typer(help="Define, approve and inspect benchmarks.", no_args_is_help=True)
 associations_app = typer.Typer(
@@ -43,6 +43,11 @@ def register(
     docs_url: str = typer.Option("", "--docs-url"),
     release_policy: ReleasePolicy = typer.Option(ReleasePolicy.PARTICIPANTS, "--release-policy"),
     development: bool = typer.Option(False, "--development", help="Register as a draft."),
+    runner_kinds: str = typer.Option(
+        ",".join(RunnerKind),
+        "--runner-kinds",
+        help="Comma-separated runner kinds the data owners may use (default: all).",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Run the compatibility test on the demo data, then submit the benchmark."""
@@ -59,6 +64,7 @@ def register(
         demo_data_hash=demo_hash,
         release_policy=release_policy,
         stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
+        runners=[kind.strip() for kind in runner_kinds.split(",") if kind.strip()],
     )
     with session.client() as client:
         preparator = client.cube(data_preparator_id)

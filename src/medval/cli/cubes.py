@@ -22,19 +22,36 @@ def development_option() -> Any:
     return typer.Option(False, "--development", help="Register as a draft (not yet usable).")
 
 
+def image_archive_option() -> Any:
+    return typer.Option(
+        None,
+        "--image-archive",
+        help="For a cube with an image: a docker/podman save archive of it, instead of "
+        "saving the image from the engine (--runner; else docker, else podman).",
+    )
+
+
 @app.command("register")
 def register(
     ctx: typer.Context,
     folder: Path = typer.Argument(..., help="The cube folder (with medval-cube.yaml)."),
     name: str | None = typer.Option(None, "--name", help="Defaults to the spec's name."),
     development: bool = development_option(),
+    image_archive: Path | None = image_archive_option(),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Pack a cube folder, upload it and register it, pinned by its content hash."""
+    """Pack a cube folder, upload it (and its image) and register it, pinned by hashes."""
     session: Session = ctx.obj
     stage = Stage.DEVELOPMENT if development else Stage.OPERATION
     with session.client() as client:
-        cube = register_cube(client, folder, name=name, stage=stage)
+        cube = register_cube(
+            client,
+            folder,
+            name=name,
+            stage=stage,
+            runner_kind=session.settings.runner,
+            image_archive=image_archive,
+        )
     session.show(cube, fmt)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.cubes import CUBE_COLUMNS, development_option
+from medval.cli.cubes import CUBE_COLUMNS, development_option, image_archive_option
 from medval.cli.render import print_result_document, result_rows
 from medval.client.registration import register_cube
 from medval.core.schemas import AssociationCreate
@@ -22,13 +22,22 @@ def register(
     folder: Path = typer.Argument(..., help="The model cube folder."),
     name: str | None = typer.Option(None, "--name"),
     development: bool = development_option(),
+    image_archive: Path | None = image_archive_option(),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Register a model cube (pinned by its content hash)."""
+    """Register a model cube (pinned by its content hash, and its image's digest)."""
     session: Session = ctx.obj
     stage = Stage.DEVELOPMENT if development else Stage.OPERATION
     with session.client() as client:
-        cube = register_cube(client, folder, name=name, expected_kind=CubeKind.MODEL, stage=stage)
+        cube = register_cube(
+            client,
+            folder,
+            name=name,
+            expected_kind=CubeKind.MODEL,
+            stage=stage,
+            runner_kind=session.settings.runner,
+            image_archive=image_archive,
+        )
     session.show(cube, fmt)
 
 
@@ -58,6 +67,7 @@ def associate(
         benchmark = client.benchmark(benchmark_id)
         model = client.cube(model_id)
         executor = session.executor(client)
+        executor.require_supported_by(benchmark)
         session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
         document = executor.compatibility_test(
             client.cube(benchmark.data_preparator_id),

@@ -29,6 +29,7 @@ def prepare_dataset(
     if any(d.name == name and d.server_id is not None for d in existing):
         raise Conflict(f"dataset {name!r} is already registered; choose another name")
     benchmark = executor.client.benchmark(benchmark_id)
+    executor.require_supported_by(benchmark)
     preparator = executor.client.cube(benchmark.data_preparator_id)
     data_hash, statistics = executor.prepare(
         preparator, data_path.resolve(), labels_path.resolve(), workspace.dataset_dir(name)

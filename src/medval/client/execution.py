@@ -1,8 +1,11 @@
 """Running a benchmark's cubes on local data: prepare, infer, evaluate.
 
 Every cube archive is fetched from the server once, and its hash is checked against the
-registered one *every time* before it is unpacked and run. A prepared dataset's hash is
-re-checked before every execution. Only aggregate documents come out of here.
+registered one *every time* before it is unpacked and run. A cube with a container
+image has its image archive checked the same way, loaded into the engine only when the
+engine does not hold the registered image ID yet, and run by that ID. A prepared
+dataset's hash is re-checked before every execution. Only aggregate documents come out
+of here.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from medval.core.cube_spec import (
     load_cube_spec,
 )
 from medval.core.documents import DatasetStatistics, ResultDocument
-from medval.core.errors import HashMismatch, InvalidInput
+from medval.core.errors import HashMismatch, InvalidInput, SandboxError
 from medval.core.hashing import sha256_file, tree_hash, unpack_archive, verify_sha256
-from medval.core.schemas import CubePublic
+from medval.core.schemas import BenchmarkPublic, CubePublic
+from medval.runner.bubblewrap import needs_container_runner
+from medval.runner.container import ContainerRunner
+from medval.runner.image_archive import load_pinned_image
 from medval.runner.interface import Limits, Runner
 
 D = TypeVar("D", bound=BaseModel)
@@ -67,6 +73,15 @@ class Executor:
         self.limits = limits
         self.progress = progress or SilentProgress()
 
+    def require_supported_by(self, benchmark: BenchmarkPublic) -> None:
+        """Refuse to run a benchmark's cubes on a runner kind the benchmark does not support."""
+        kinds = [kind.value for kind in benchmark.runners]
+        if self.runner.kind not in kinds:
+            raise InvalidInput(
+                f"benchmark {benchmark.name} supports the runners {', '.join(kinds)}, "
+                f"not {self.runner.kind}: choose one with --runner or MEDVAL_RUNNER"
+            )
+
     # --- cubes --------------------------------------------------------------------------
 
     def fetch(self, cube: CubePublic) -> Path:
@@ -91,7 +106,7 @@ class Executor:
         folder = self.workspace.scratch(f"cube-{cube.id}-")
         try:
             unpack_archive(data, folder)
-            spec = load_cube_spec(folder)
+            spec = load_cube_spec(folder, cube.kind)
             if spec.kind != cube.kind:
                 raise InvalidInput(
                     f"cube {cube.name} is registered as {cube.kind.value} "
@@ -101,7 +116,36 @@ class Executor:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
+    def pinned_image(self, cube: CubePublic) -> str | None:
+        """The ID of the cube's image, verified and in the engine; None without an image.
+
+        The archive's hash is checked every time; the engine's copy is checked by its ID.
+        """
+        if cube.image_digest is None or cube.image_archive_hash is None:
+            return None
+        if not isinstance(self.runner, ContainerRunner):
+            raise SandboxError(needs_container_runner(cube.name))
+        expected = cube.image_archive_hash
+        path = self.workspace.image_archive(expected)
+        if not path.is_file():
+            self.progress.step(f"downloading the image of cube {cube.name} ({expected[:12]})")
+            data = self.client.download_blob(expected)
+            verify_sha256(data, expected, f"image archive of cube {cube.name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".partial")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        actual = sha256_file(path)
+        if actual != expected:
+            raise HashMismatch(
+                f"image archive of cube {cube.name} (cached at {path}): content hash "
+                f"{actual[:12]}… does not match the registered {expected[:12]}…"
+            )
+        load_pinned_image(self.runner, path, cube.image_digest, f"cube {cube.name}")
+        return cube.image_digest
+
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> None:
+        image = self.pinned_image(cube)
         with self.unpacked(cube) as (folder, spec):
             label = f"{cube.name}: {task}"
             self.progress.step(label)
@@ -109,7 +153,7 @@ class Executor:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             log = self.workspace.logs_dir / f"{stamp}-{cube.id}-{task}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            self.runner.run(folder, spec, task, mounts, self.limits, log)
+            self.runner.run(folder, spec, task, mounts, self.limits, log, image=image)
             self.progress.done(label, time.monotonic() - started)
 
     # --- the benchmark's steps ----------------------------------------------------------

@@ -57,6 +57,7 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
     client = executor.client
     pending, dataset = item.pending, item.dataset
     benchmark = client.benchmark(pending.benchmark_id)
+    executor.require_supported_by(benchmark)
     model = client.cube(pending.model_id)
     if model.archive_hash != pending.model_hash:
         raise HashMismatch(f"model {model.name}'s registered hash changed; refusing to run it")

@@ -6,6 +6,7 @@ and ``medval results upload`` show and the data owner approves is ever sent.
 Layout under the client's home::
 
     cubes/<sha256>.tar.gz                 cube archives, re-verified before every run
+    cubes/<sha256>.image.tar              cube image archives, re-verified before every run
     datasets/<name>/dataset.json          local record (paths, hash, statistics, server id)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
     datasets/<name>/statistics.json       what registration sends, with the hash
@@ -95,6 +96,10 @@ class Workspace:
 
     def cube_archive(self, sha256: str) -> Path:
         return self.cubes_dir / f"{sha256}.tar.gz"
+
+    def image_archive(self, sha256: str) -> Path:
+        """A cube's container image archive, re-verified before every run."""
+        return self.cubes_dir / f"{sha256}.image.tar"
 
     def dataset_dir(self, name: str) -> Path:
         return self.home / "datasets" / name

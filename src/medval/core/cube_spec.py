@@ -82,12 +82,13 @@ class MountPoint:
 class TaskSpec:
     """One task: what runs and which mounts it gets.
 
-    A cube in medval's own format leaves the defaults: ``entrypoint`` is the command,
-    every mount of ``io`` appears at ``/mlcube_io/<name>`` and is passed as
-    ``--NAME=PATH``. A container format may instead leave ``entrypoint`` empty (the
-    image's own entrypoint runs), put fixed words first (``leading_arguments``: MLCube's
-    task name), replace the image's entrypoint with ``entrypoint[0]``, show only the
-    ``mount_points`` it declares, at its own paths, and pass no path arguments at all.
+    A cube in medval's own format: ``entrypoint`` is the command (in a cube's own image
+    too, where it replaces the image's entrypoint), every mount of ``io`` appears at
+    ``/mlcube_io/<name>`` and is passed as ``--NAME=PATH``. A container format may instead
+    leave ``entrypoint`` empty (the image's own entrypoint runs), put fixed words first
+    (``leading_arguments``: MLCube's task name), replace the image's entrypoint with
+    ``entrypoint[0]``, show only the ``mount_points`` it declares, at its own paths, and
+    pass no path arguments at all.
     """
 
     name: str
@@ -186,7 +187,10 @@ def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeS
         entry = body.get("entrypoint") if isinstance(body, dict) else None
         if not (isinstance(entry, list) and entry and all(isinstance(p, str) for p in entry)):
             raise InvalidInput(f"{where}: task {task_name!r} needs 'entrypoint', a list of strings")
-        tasks[task_name] = TaskSpec(task_name, tuple(entry), expected[task_name])
+        # A native entrypoint is the command to run, in the cube's own image too.
+        tasks[task_name] = TaskSpec(
+            task_name, tuple(entry), expected[task_name], replaces_image_entrypoint=True
+        )
     image = raw.get("image")
     if image is not None and (not isinstance(image, str) or not image.strip()):
         raise InvalidInput(f"{where}: 'image' must be a container image name or digest")

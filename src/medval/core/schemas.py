@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.states import (
@@ -16,11 +16,14 @@ from medval.core.states import (
     AssociationKind,
     CubeKind,
     ReleasePolicy,
+    RunnerKind,
     Stage,
 )
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# A container image's ID: the sha256 of its configuration, as Docker and Podman print it.
+ImageDigest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 
 
@@ -58,12 +61,25 @@ class UserPublic(_Schema):
 
 
 class CubeCreate(_Schema):
-    """A cube is registered by the hash of its archive, uploaded first as a blob."""
+    """A cube is registered by the hash of its archive, uploaded first as a blob.
+
+    A cube with a container image also pins the image: its ID (``image_digest``) and
+    the hash of an image archive (``docker save`` / ``podman save``, uploaded as a blob)
+    that holds exactly that image. Both or neither.
+    """
 
     name: Name
     kind: CubeKind
     archive_hash: Sha256
     stage: Stage = Stage.OPERATION
+    image_digest: ImageDigest | None = None
+    image_archive_hash: Sha256 | None = None
+
+    @model_validator(mode="after")
+    def _image_pinned_whole(self) -> CubeCreate:
+        if (self.image_digest is None) != (self.image_archive_hash is None):
+            raise ValueError("image_digest and image_archive_hash: give both or neither")
+        return self
 
 
 class CubePublic(_Schema):
@@ -75,6 +91,8 @@ class CubePublic(_Schema):
     owner: str
     stage: Stage
     created_at: datetime
+    image_digest: str | None = None
+    image_archive_hash: str | None = None
 
 
 class StageChange(_Schema):
@@ -94,6 +112,14 @@ class BenchmarkCreate(_Schema):
     demo_data_hash: Sha256
     release_policy: ReleasePolicy = ReleasePolicy.PARTICIPANTS
     stage: Stage = Stage.OPERATION
+    # The sandboxes a data owner may run this benchmark's cubes in; all by default.
+    runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind), min_length=1)
+
+    @model_validator(mode="after")
+    def _runners_once_each(self) -> BenchmarkCreate:
+        if len(set(self.runners)) != len(self.runners):
+            raise ValueError("runners: name each runner kind once")
+        return self
 
 
 class BenchmarkPublic(_Schema):
@@ -111,6 +137,7 @@ class BenchmarkPublic(_Schema):
     approval: ApprovalStatus
     stage: Stage
     created_at: datetime
+    runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind))
 
 
 class Decision(_Schema):

@@ -32,6 +32,14 @@ class CubeKind(StrEnum):
     EVALUATOR = "evaluator"
 
 
+class RunnerKind(StrEnum):
+    """The sandboxes a cube can run in; a benchmark names the ones it supports."""
+
+    LOCAL = "local"
+    DOCKER = "docker"
+    PODMAN = "podman"
+
+
 class AssociationKind(StrEnum):
     DATASET = "dataset"
     MODEL = "model"

@@ -51,6 +51,11 @@ _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _DISABLE_USERNS_SINCE = (0, 8)
 
 
+def needs_container_runner(cube: str) -> str:
+    """Why a cube with its own image cannot run here: bubblewrap runs no images."""
+    return f"cube {cube} needs a container runner: use --runner docker or podman"
+
+
 @dataclass(frozen=True)
 class PythonRuntime:
     """The interpreter that ``python`` means in a sandbox, and the folders it needs."""
@@ -93,6 +98,8 @@ class BubblewrapRunner(Runner):
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
+        if invocation.image is not None:
+            raise SandboxError(needs_container_runner(invocation.cube))
         bwrap = self._find_bwrap()
         argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap)]
         argv += ["--", *invocation.command(str(self.runtime.executable))]

@@ -1,7 +1,9 @@
 """What the Docker and Podman runners share: one container per task, locked down.
 
 Every task runs as ``<engine> run`` of an image named by its ID (a content digest,
-``sha256:…``), never by a tag, with:
+``sha256:…``), never by a tag: the cube's own image (pinned at registration, loaded
+from its verified archive by :mod:`medval.runner.image_archive`) with the task's
+entrypoint, or else the medval Python image (:mod:`medval.runner.python_image`), with:
 
 - ``--network none`` (only its own loopback), ``--ipc private``, its own PID namespace;
 - a read-only root filesystem, a fresh tmpfs at ``/tmp`` (no larger than the memory
@@ -57,6 +59,8 @@ _CLIENT_VARIABLES = (
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
 )
+# PATH in a cube's own image (the engines' usual default), whatever the image declares.
+IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NO_SUCH_IMAGE = ("no such image", "image not known", "no such object")
 
 
@@ -93,14 +97,22 @@ class ContainerRunner(Runner):
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
         program = self.find_program()
-        image = self.python_image()
+        image = self.pinned_image(invocation)
         name = f"medval-{uuid.uuid4().hex[:16]}"
         identity = Identity.for_invoking_user()
         _check_readable(invocation, identity)
         with _outputs_lent(invocation, identity), self._profile_file() as profile:
             argv = [program, "run"]
             argv += self.container_arguments(invocation, limits, name, identity, profile)
-            argv += [image, *invocation.command(str(self.runtime.executable))]
+            if invocation.image is None:
+                argv += [image, *invocation.command(str(self.runtime.executable))]
+            else:
+                # The cube's own image: the task says whether its entrypoint replaces the
+                # image's (medval's and MedPerf's) or is passed to it (MLCube's task name).
+                entrypoint, words = invocation.image_command()
+                if entrypoint is not None:
+                    argv += ["--entrypoint", entrypoint]
+                argv += [image, *words]
             finished = False
             try:
                 outcome = supervise(
@@ -153,7 +165,11 @@ class ContainerRunner(Runner):
             "--workdir", str(CUBE_DIR),
         ]  # fmt: skip
         args += self.engine_arguments(identity, seccomp_profile)
-        for variable, value in BubblewrapRunner(runtime=self.runtime).environment().items():
+        environment = BubblewrapRunner(runtime=self.runtime).environment()
+        if invocation.image is not None:
+            # The cube's own image: its tools at the usual places, not this client's venv.
+            environment["PATH"] = IMAGE_PATH
+        for variable, value in environment.items():
             args += ["--env", f"{variable}={value}"]
         args += ["--mount", _bind(invocation.cube_folder, str(CUBE_DIR), writable=False)]
         # The task's fresh /tmp hides whatever the image holds there: a Python runtime that
@@ -234,6 +250,17 @@ class ContainerRunner(Runner):
             raise SandboxError(f"{self.program} cannot be used: {error}")
         image_id = answer.stdout.strip()
         return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+
+    def pinned_image(self, invocation: TaskInvocation) -> str:
+        """The ID to run: the cube's own image (which must be here), or the Python image."""
+        if invocation.image is None:
+            return self.python_image()
+        if self.image_id(invocation.image) != invocation.image:
+            raise SandboxError(
+                f"{self.program} holds no image {invocation.image[:19]}… for cube "
+                f"{invocation.cube}; load its verified image archive first"
+            )
+        return invocation.image
 
     def python_image(self) -> str:
         """The ID of the image with this client's Python, built here if absent."""

@@ -91,13 +91,15 @@ class Runner(ABC):
         mounts: Mapping[str, Path],
         limits: Limits | None = None,
         log_path: Path | None = None,
+        image: str | None = None,
     ) -> TaskRun:
         """Run ``task`` of the cube in ``cube_folder`` with exactly the declared mounts.
 
         ``mounts`` maps every input and output name of the task to a host directory.
-        The cube's output goes to ``log_path`` as it is produced, when given.
+        The cube's output goes to ``log_path`` as it is produced, when given. ``image``
+        is the ID of the cube's own container image (already in the engine), if it has one.
         """
-        invocation = plan_invocation(cube_folder, spec, task, mounts)
+        invocation = plan_invocation(cube_folder, spec, task, mounts, image)
         return self.execute(invocation, limits or Limits(), log_path)
 
     def check_ready(self) -> None:

@@ -15,6 +15,7 @@ container runner passes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -31,6 +32,8 @@ CUBE_DIR = PurePosixPath("/cube")
 IO_DIR = PurePosixPath("/mlcube_io")
 # Entrypoint first words that mean "the Python of the sandbox".
 PYTHON_WORDS = frozenset({"python", "python3"})
+# An image is run by its ID only: the sha256 of its configuration, never a tag.
+IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class TaskInvocation:
     replaces_image_entrypoint: bool = False
     # None: each mount's sandbox path, then the parameters file (medval's own format).
     argument_paths: tuple[tuple[str, PurePosixPath], ...] | None = None
+    # The cube's own container image, by ID; None runs it on the runner's own Python.
+    image: str | None = None
 
     def arguments(self) -> list[str]:
         """The words after the entrypoint: fixed words, then ``--NAME=PATH`` in the sandbox."""
@@ -67,14 +72,15 @@ class TaskInvocation:
                 paths += (("parameters_file", self.parameters_file),)
         return [*self.leading_arguments, *(f"--{name}={path}" for name, path in paths)]
 
-    def command(self, python: str) -> list[str]:
-        """The full command line, with a leading ``python`` replaced by ``python``."""
+    def command(self, python: str | None) -> list[str]:
+        """The full command line, with a leading ``python`` replaced by ``python``
+        (kept as it is when ``python`` is None: the cube's own image has its own)."""
         if not self.entrypoint:
             raise SandboxError(
                 f"{self.label} runs its image's own entrypoint: it needs a container runner"
             )
         first, *rest = self.entrypoint
-        if first in PYTHON_WORDS:
+        if first in PYTHON_WORDS and python is not None:
             first = python
         return [first, *rest, *self.arguments()]
 
@@ -93,10 +99,25 @@ class TaskInvocation:
 
 
 def plan_invocation(
-    cube_folder: Path, spec: CubeSpec, task: str, mounts: Mapping[str, Path]
+    cube_folder: Path,
+    spec: CubeSpec,
+    task: str,
+    mounts: Mapping[str, Path],
+    image: str | None = None,
 ) -> TaskInvocation:
-    """Check the task and its mounts; create absent output folders."""
+    """Check the task, its mounts and its image; create absent output folders.
+
+    ``image`` is the pinned ID of the cube's container image; a cube whose spec names an
+    image runs only with one (its spec's reference is the author's, never run).
+    """
     task_spec = spec.task(task)
+    if image is not None and not IMAGE_ID.match(image):
+        raise InvalidInput(f"cube {spec.name!r}: {image!r} is not an image ID (sha256:<64 hex>)")
+    if spec.image is not None and image is None:
+        raise SandboxError(
+            f"cube {spec.name!r} names the image {spec.image} but was given no pinned image "
+            "ID to run; register it with its image"
+        )
     inputs, outputs = task_spec.io.inputs, task_spec.io.outputs
     _check_names(f"task {task!r} of cube {spec.name!r}", inputs + outputs, mounts)
     cube_folder = cube_folder.resolve()
@@ -138,6 +159,7 @@ def plan_invocation(
         leading_arguments=task_spec.leading_arguments,
         replaces_image_entrypoint=task_spec.replaces_image_entrypoint,
         argument_paths=argument_paths if task_spec.path_arguments else (),
+        image=image,
     )
     for folder in unpacked:
         # Removed when the plan is let go (after the run), or when the client exits.

@@ -1,4 +1,8 @@
-"""Cubes: registered by the hash of an archive already uploaded as a blob."""
+"""Cubes: registered by the hash of an archive already uploaded as a blob.
+
+A cube with a container image is also pinned by the image's ID and the hash of an image
+archive, uploaded as a blob too (the schema checks that both come together).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,11 @@ def register_cube(ctx: ServiceContext, caller: UserRecord, body: CubeCreate) -> 
     if not ctx.blobs.exists(body.archive_hash):
         raise InvalidInput(
             f"cube archive {body.archive_hash[:12]}… has not been uploaded; upload the blob first"
+        )
+    if body.image_archive_hash is not None and not ctx.blobs.exists(body.image_archive_hash):
+        raise InvalidInput(
+            f"image archive {body.image_archive_hash[:12]}… has not been uploaded; "
+            "upload the blob first"
         )
     with ctx.store.transaction() as tx:
         return tx.add_cube(caller.id, body, ctx.clock())

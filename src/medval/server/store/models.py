@@ -121,6 +121,9 @@ class Cube(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     stage: Mapped[Stage]
     created_at: Mapped[datetime]
+    # A cube with a container image: its ID ("sha256:" + 64 hex) and its archive's blob.
+    image_digest: Mapped[str | None] = mapped_column(String(71))
+    image_archive_hash: Mapped[str | None] = mapped_column(String(64))
 
     owner: Mapped[User] = relationship(lazy="joined")
 
@@ -141,6 +144,8 @@ class Benchmark(Base):
     approval: Mapped[ApprovalStatus]
     stage: Mapped[Stage]
     created_at: Mapped[datetime]
+    # Runner kinds the benchmark supports (a list of strings); NULL means every kind.
+    runners: Mapped[list[str] | None] = mapped_column(JSON)
 
     owner: Mapped[User] = relationship(lazy="joined")
 

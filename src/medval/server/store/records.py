@@ -14,6 +14,7 @@ from medval.core.states import (
     AssociationKind,
     CubeKind,
     ReleasePolicy,
+    RunnerKind,
     Stage,
 )
 
@@ -43,6 +44,8 @@ class CubeRecord:
     owner: str
     stage: Stage
     created_at: datetime
+    image_digest: str | None = None
+    image_archive_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class BenchmarkRecord:
     approval: ApprovalStatus
     stage: Stage
     created_at: datetime
+    runners: tuple[RunnerKind, ...] = tuple(RunnerKind)
 
 
 @dataclass(frozen=True)

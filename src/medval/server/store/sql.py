@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import Conflict, NotFound
 from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
-from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, RunnerKind, Stage
 from medval.server.store import models as m
 from medval.server.store.database import create_database_engine
 from medval.server.store.records import (
@@ -121,6 +121,8 @@ class SqlTransaction:
             owner_id=owner_id,
             stage=cube.stage,
             created_at=now,
+            image_digest=cube.image_digest,
+            image_archive_hash=cube.image_archive_hash,
         )
         self._insert(row, f"a cube named {cube.name!r} of this owner")
         return _cube(row)
@@ -151,7 +153,8 @@ class SqlTransaction:
         self, owner_id: int, benchmark: BenchmarkCreate, now: datetime
     ) -> BenchmarkRecord:
         row = m.Benchmark(
-            **benchmark.model_dump(),
+            **benchmark.model_dump(exclude={"runners"}),
+            runners=[kind.value for kind in benchmark.runners],
             owner_id=owner_id,
             approval=ApprovalStatus.PENDING,
             created_at=now,
@@ -336,6 +339,8 @@ def _cube(row: m.Cube) -> CubeRecord:
         owner=row.owner.username,
         stage=row.stage,
         created_at=row.created_at,
+        image_digest=row.image_digest,
+        image_archive_hash=row.image_archive_hash,
     )
 
 
@@ -355,6 +360,9 @@ def _benchmark(row: m.Benchmark) -> BenchmarkRecord:
         approval=row.approval,
         stage=row.stage,
         created_at=row.created_at,
+        runners=tuple(RunnerKind(kind) for kind in row.runners)
+        if row.runners is not None
+        else tuple(RunnerKind),
     )
 
 

@@ -1,0 +1,136 @@
+"""A tiny container image built here without any registry, and a cube that runs in it.
+
+The image is a root filesystem of this machine's ``/bin/sh`` (dash) and the shared
+libraries it loads, plus ``/opt/tool/infer.sh`` and a ``/opt/tool/marker`` file whose
+content tells images apart, imported with ``<engine> import``. Its task copies the
+marker into its output, so a test can see which image ran.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tarfile
+import textwrap
+from pathlib import Path
+
+from medval.core.cube_spec import SPEC_FILE
+
+_LDD_PATH = re.compile(r"(/\S+)\s+\(0x")
+
+# Reads its mounts from --NAME=PATH arguments with shell built-ins only (no coreutils).
+INFER_SCRIPT = textwrap.dedent(
+    """\
+    for arg in "$@"; do
+      case "$arg" in
+        --output_path=*) out="${arg#--output_path=}" ;;
+      esac
+    done
+    read -r marker < /opt/tool/marker
+    echo "$marker" > "$out/marker.txt"
+    """
+)
+
+
+def _add_file(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(data), mode
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755) -> None:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode = tarfile.DIRTYPE, mode
+    tar.addfile(info)
+
+
+def tiny_root_filesystem(marker: str) -> bytes:
+    """An uncompressed tar: /bin/sh, its libraries, the tool and its marker.
+
+    Each library is stored as a plain file at the path ``ldd`` names, so no link of
+    this machine's merged ``/usr`` layout is needed inside.
+    """
+    answer = subprocess.run(["ldd", "/bin/sh"], capture_output=True, text=True, check=True)
+    libraries = sorted({Path(m) for m in _LDD_PATH.findall(answer.stdout)})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        folders = {"bin", "opt", "opt/tool", "cube", "mlcube_io", "proc", "dev", "sys"}
+        for library in libraries:
+            parts = library.parts[1:-1]
+            folders |= {"/".join(parts[: depth + 1]) for depth in range(len(parts))}
+        for folder in sorted(folders):
+            _add_dir(tar, folder)
+        _add_dir(tar, "tmp", 0o1777)
+        _add_file(tar, "bin/sh", Path("/bin/sh").resolve().read_bytes(), 0o755)
+        for library in libraries:
+            _add_file(tar, str(library).lstrip("/"), library.resolve().read_bytes(), 0o755)
+        _add_file(tar, "opt/tool/infer.sh", INFER_SCRIPT.encode())
+        _add_file(tar, "opt/tool/marker", f"{marker}\n".encode())
+    return buffer.getvalue()
+
+
+def build_tiny_image(program: str, tag: str, marker: str, with_entrypoint: bool = False) -> str:
+    """``<program> import`` the tiny image as ``tag``; returns its ID.
+
+    ``with_entrypoint``: the image's own entrypoint is its tool, as in MLCube images.
+    """
+    changes = ["--change", "WORKDIR /cube"]
+    if with_entrypoint:
+        changes += ["--change", 'ENTRYPOINT ["sh", "/opt/tool/infer.sh"]']
+    subprocess.run(
+        [program, "import", *changes, "-", tag],
+        input=tiny_root_filesystem(marker),
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    answer = subprocess.run(
+        [program, "image", "inspect", "--format", "{{.Id}}", tag],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    image_id = answer.stdout.strip()
+    return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+
+
+def write_image_cube(folder: Path, image: str) -> Path:
+    """A model cube whose ``infer`` runs the image's own tool; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SPEC_FILE).write_text(
+        textwrap.dedent(
+            f"""\
+            name: tiny-image-model
+            kind: model
+            image: {image}
+            tasks:
+              infer: {{entrypoint: [sh, /opt/tool/infer.sh]}}
+            """
+        )
+    )
+    folder.chmod(0o755)
+    (folder / SPEC_FILE).chmod(0o644)
+    return folder
+
+
+def write_mlcube(folder: Path, image: str) -> Path:
+    """The same model as an MLCube ``mlcube.yaml``: the image's entrypoint gets the task."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mlcube.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            name: tiny-mlcube
+            docker: {{image: {image}}}
+            tasks:
+              infer:
+                parameters:
+                  inputs: {{data_path: {{type: directory, default: data}}}}
+                  outputs: {{output_path: {{type: directory, default: predictions}}}}
+            """
+        )
+    )
+    folder.chmod(0o755)
+    (folder / "mlcube.yaml").chmod(0o644)
+    return folder
