@@ -29,7 +29,7 @@ from medval.runner.interface import Limits, Runner
 from tests.conftest import LiveServer
 
 from .conftest import RUNNER_FACTORIES
-from .tiny_image import build_tiny_image, write_image_cube, write_mlcube
+from .tiny_image import build_tiny_image, write_image_cube, write_medperf, write_mlcube
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.container]
 
@@ -219,3 +219,14 @@ def test_an_mlcube_runs_as_it_is_through_its_images_own_entrypoint(
         assert (output / "marker.txt").read_text().strip() == marker
     finally:
         remove_image(engine, image_id)
+
+
+def test_a_medperf_cube_runs_as_it_is_with_its_volumes_at_their_paths(
+    engine: ContainerRunner, make_image: ImageMaker, author: MedvalClient, tmp_path: Path
+) -> None:
+    tag = fresh_tag()
+    image_id, marker = make_image(tag)
+    cube = register_cube(author, write_medperf(tmp_path / "cube", tag), runner_kind=engine.kind)
+    assert cube.image_digest == image_id
+    output = run_infer(executor_for(author, engine, tmp_path / "home"), cube, tmp_path)
+    assert (output / "marker.txt").read_text().strip() == marker

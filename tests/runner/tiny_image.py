@@ -134,3 +134,28 @@ def write_mlcube(folder: Path, image: str) -> Path:
     folder.chmod(0o755)
     (folder / "mlcube.yaml").chmod(0o644)
     return folder
+
+
+def write_medperf(folder: Path, image: str) -> Path:
+    """The same model in MedPerf's format: volumes at its own paths, no path arguments."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "container_config.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            container_type: DockerImage
+            image: {image}
+            tasks:
+              infer:
+                run_args:
+                  entrypoint: sh
+                  command: [/opt/tool/infer.sh, --output_path=/volumes/predictions]
+                input_volumes:
+                  data_path: {{mount_path: /volumes/data, type: directory}}
+                output_volumes:
+                  output_path: {{mount_path: /volumes/predictions, type: directory}}
+            """
+        )
+    )
+    folder.chmod(0o755)
+    (folder / "container_config.yaml").chmod(0o644)
+    return folder
