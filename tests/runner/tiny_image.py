@@ -8,7 +8,9 @@ marker into its output, so a test can see which image ran.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import subprocess
 import tarfile
@@ -134,3 +136,50 @@ def write_mlcube(folder: Path, image: str) -> Path:
     folder.chmod(0o755)
     (folder / "mlcube.yaml").chmod(0o644)
     return folder
+
+
+def image_archive(layers: list[bytes], config: dict[str, object] | None = None) -> bytes:
+    """A ``docker save`` archive built by hand: manifest, configuration, layer tars.
+
+    The image's ID is the sha256 of the configuration (see :func:`archive_id`).
+    """
+    diff_ids = [f"sha256:{hashlib.sha256(layer).hexdigest()}" for layer in layers]
+    document = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": config or {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }
+    config_bytes = json.dumps(document).encode()
+    config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
+    layer_names = [f"{diff_id[7:]}/layer.tar" for diff_id in diff_ids]
+    manifest = [{"Config": config_name, "RepoTags": None, "Layers": layer_names}]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, layer in zip(layer_names, layers, strict=True):
+            _add_dir(tar, name.split("/")[0])
+            _add_file(tar, name, layer)
+        _add_file(tar, config_name, config_bytes)
+        _add_file(tar, "manifest.json", json.dumps(manifest).encode())
+    return buffer.getvalue()
+
+
+def archive_id(archive: bytes) -> str:
+    """The image ID of an archive from :func:`image_archive`."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        manifest = tar.extractfile("manifest.json")
+        assert manifest is not None
+        config = tar.extractfile(json.loads(manifest.read())[0]["Config"])
+        assert config is not None
+        return f"sha256:{hashlib.sha256(config.read()).hexdigest()}"
+
+
+def tiny_image_archive(marker: str, with_entrypoint: bool = False) -> bytes:
+    """The tiny image as a saved archive, without any engine (PATH set, as engines do)."""
+    config: dict[str, object] = {
+        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        "WorkingDir": "/cube",
+    }
+    if with_entrypoint:
+        config["Entrypoint"] = ["sh", "/opt/tool/infer.sh"]
+    return image_archive([tiny_root_filesystem(marker)], config)
