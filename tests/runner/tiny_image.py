@@ -47,14 +47,19 @@ def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755) -> None:
     tar.addfile(info)
 
 
-def tiny_root_filesystem(marker: str) -> bytes:
-    """An uncompressed tar: /bin/sh, its libraries, the tool and its marker.
+def tiny_root_filesystem(marker: str, programs: tuple[str, ...] = ("sh",)) -> bytes:
+    """An uncompressed tar: /bin/sh (and other ``programs`` of this machine's /bin), their
+    libraries, the tool and its marker.
 
     Each library is stored as a plain file at the path ``ldd`` names, so no link of
     this machine's merged ``/usr`` layout is needed inside.
     """
-    answer = subprocess.run(["ldd", "/bin/sh"], capture_output=True, text=True, check=True)
-    libraries = sorted({Path(m) for m in _LDD_PATH.findall(answer.stdout)})
+    libraries: set[Path] = set()
+    for program in programs:
+        answer = subprocess.run(
+            ["ldd", f"/bin/{program}"], capture_output=True, text=True, check=True
+        )
+        libraries |= {Path(m) for m in _LDD_PATH.findall(answer.stdout)}
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         folders = {"bin", "opt", "opt/tool", "cube", "mlcube_io", "proc", "dev", "sys"}
@@ -64,8 +69,10 @@ def tiny_root_filesystem(marker: str) -> bytes:
         for folder in sorted(folders):
             _add_dir(tar, folder)
         _add_dir(tar, "tmp", 0o1777)
-        _add_file(tar, "bin/sh", Path("/bin/sh").resolve().read_bytes(), 0o755)
-        for library in libraries:
+        for program in programs:
+            binary = Path("/bin", program).resolve().read_bytes()
+            _add_file(tar, f"bin/{program}", binary, 0o755)
+        for library in sorted(libraries):
             _add_file(tar, str(library).lstrip("/"), library.resolve().read_bytes(), 0o755)
         _add_file(tar, "opt/tool/infer.sh", INFER_SCRIPT.encode())
         _add_file(tar, "opt/tool/marker", f"{marker}\n".encode())
@@ -174,7 +181,9 @@ def archive_id(archive: bytes) -> str:
         return f"sha256:{hashlib.sha256(config.read()).hexdigest()}"
 
 
-def tiny_image_archive(marker: str, with_entrypoint: bool = False) -> bytes:
+def tiny_image_archive(
+    marker: str, with_entrypoint: bool = False, programs: tuple[str, ...] = ("sh",)
+) -> bytes:
     """The tiny image as a saved archive, without any engine (PATH set, as engines do)."""
     config: dict[str, object] = {
         "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
@@ -182,4 +191,4 @@ def tiny_image_archive(marker: str, with_entrypoint: bool = False) -> bytes:
     }
     if with_entrypoint:
         config["Entrypoint"] = ["sh", "/opt/tool/infer.sh"]
-    return image_archive([tiny_root_filesystem(marker)], config)
+    return image_archive([tiny_root_filesystem(marker, programs)], config)
