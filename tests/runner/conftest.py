@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from medval.client.http import MedvalClient
 from medval.runner import BubblewrapRunner, DockerRunner, PodmanRunner, Runner
+from tests.conftest import LiveServer
 
 from .cubes import Cube, CubeMaker, write_cube
 from .engines import EngineUnavailable, check_podman, docker_daemon
@@ -89,3 +91,13 @@ def make_cube(tmp_path: Path) -> CubeMaker:
         return write_cube(tmp_path / f"cube-{next(counter)}", script, parameters, data_files)
 
     return make
+
+
+@pytest.fixture
+def author(live_server: LiveServer) -> Iterator[MedvalClient]:
+    """A client logged in to a real server as an administrator who registers cubes."""
+    live_server.make_admin("author", "author-password")
+    with MedvalClient(live_server.url) as anonymous:
+        token = anonymous.login("author", "author-password").token
+    with MedvalClient(live_server.url, token) as client:
+        yield client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path, PurePosixPath
@@ -10,6 +11,7 @@ import pytest
 
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner import BubblewrapRunner, Limits, PythonRuntime, runner_for
+from medval.runner.image_rootfs import ImageConfig, UnpackedImage
 from medval.runner.invocation import Mount, TaskInvocation
 
 from .cubes import write_cube
@@ -90,3 +92,36 @@ def test_a_sandbox_that_cannot_be_built_says_why(tmp_path: Path) -> None:
         f"the sandbox could not start: bwrap: Can't find source path {gone}: "
         "No such file or directory"
     )
+
+
+def _unpacked(tmp_path: Path, env: tuple[tuple[str, str], ...]) -> UnpackedImage:
+    rootfs = tmp_path / "rootfs"
+    for folder in ("usr/bin", "etc", "workspace", "cube", "proc"):
+        (rootfs / folder).mkdir(parents=True)
+    (rootfs / "bin").symlink_to("usr/bin")
+    return UnpackedImage("sha256:" + "0" * 64, rootfs, ImageConfig(env=env))
+
+
+def test_an_image_is_the_root_instead_of_the_hosts_usr_and_python(tmp_path: Path) -> None:
+    runner = BubblewrapRunner(runtime=PythonRuntime(Path("/opt/py/bin/python"), (Path("/opt/py"),)))
+    image = _unpacked(tmp_path, (("PATH", "/opt/conda/bin:/usr/bin"), ("HOME", "/root")))
+    args = runner.sandbox_arguments(_invocation(tmp_path), Limits(), "bwrap", image)
+    joined = " ".join(args)
+    rootfs = image.rootfs
+    assert f"--ro-bind {rootfs}/etc /etc" in joined and f"--ro-bind {rootfs}/usr /usr" in joined
+    assert "--symlink usr/bin /bin" in joined
+    assert "--ro-bind /usr /usr" not in joined and "/opt/py" not in joined
+    assert f"{rootfs}/cube" not in joined and f"{rootfs}/proc" not in joined  # the sandbox's own
+    assert "--setenv PATH /opt/conda/bin:/usr/bin" in joined
+    assert "--setenv HOME /tmp" in joined  # the fixed variables win but for PATH
+
+
+def test_a_mount_point_missing_from_an_images_folder_is_one_line(tmp_path: Path) -> None:
+    invocation = dataclasses.replace(
+        _invocation(tmp_path),
+        mounts=(Mount("data_path", tmp_path / "d", PurePosixPath("/workspace/input"), False),),
+    )
+    with pytest.raises(
+        SandboxError, match="its mount /workspace/input is not a folder of its image"
+    ):
+        BubblewrapRunner().sandbox_arguments(invocation, Limits(), "bwrap", _unpacked(tmp_path, ()))

@@ -8,7 +8,9 @@ marker into its output, so a test can see which image ran.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import subprocess
 import tarfile
@@ -45,14 +47,19 @@ def _add_dir(tar: tarfile.TarFile, name: str, mode: int = 0o755) -> None:
     tar.addfile(info)
 
 
-def tiny_root_filesystem(marker: str) -> bytes:
-    """An uncompressed tar: /bin/sh, its libraries, the tool and its marker.
+def tiny_root_filesystem(marker: str, programs: tuple[str, ...] = ("sh",)) -> bytes:
+    """An uncompressed tar: /bin/sh (and other ``programs`` of this machine's /bin), their
+    libraries, the tool and its marker.
 
     Each library is stored as a plain file at the path ``ldd`` names, so no link of
     this machine's merged ``/usr`` layout is needed inside.
     """
-    answer = subprocess.run(["ldd", "/bin/sh"], capture_output=True, text=True, check=True)
-    libraries = sorted({Path(m) for m in _LDD_PATH.findall(answer.stdout)})
+    libraries: set[Path] = set()
+    for program in programs:
+        answer = subprocess.run(
+            ["ldd", f"/bin/{program}"], capture_output=True, text=True, check=True
+        )
+        libraries |= {Path(m) for m in _LDD_PATH.findall(answer.stdout)}
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         folders = {"bin", "opt", "opt/tool", "cube", "mlcube_io", "proc", "dev", "sys"}
@@ -62,8 +69,10 @@ def tiny_root_filesystem(marker: str) -> bytes:
         for folder in sorted(folders):
             _add_dir(tar, folder)
         _add_dir(tar, "tmp", 0o1777)
-        _add_file(tar, "bin/sh", Path("/bin/sh").resolve().read_bytes(), 0o755)
-        for library in libraries:
+        for program in programs:
+            binary = Path("/bin", program).resolve().read_bytes()
+            _add_file(tar, f"bin/{program}", binary, 0o755)
+        for library in sorted(libraries):
             _add_file(tar, str(library).lstrip("/"), library.resolve().read_bytes(), 0o755)
         _add_file(tar, "opt/tool/infer.sh", INFER_SCRIPT.encode())
         _add_file(tar, "opt/tool/marker", f"{marker}\n".encode())
@@ -159,3 +168,52 @@ def write_medperf(folder: Path, image: str) -> Path:
     folder.chmod(0o755)
     (folder / "container_config.yaml").chmod(0o644)
     return folder
+
+
+def image_archive(layers: list[bytes], config: dict[str, object] | None = None) -> bytes:
+    """A ``docker save`` archive built by hand: manifest, configuration, layer tars.
+
+    The image's ID is the sha256 of the configuration (see :func:`archive_id`).
+    """
+    diff_ids = [f"sha256:{hashlib.sha256(layer).hexdigest()}" for layer in layers]
+    document = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": config or {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }
+    config_bytes = json.dumps(document).encode()
+    config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
+    layer_names = [f"{diff_id[7:]}/layer.tar" for diff_id in diff_ids]
+    manifest = [{"Config": config_name, "RepoTags": None, "Layers": layer_names}]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, layer in zip(layer_names, layers, strict=True):
+            _add_dir(tar, name.split("/")[0])
+            _add_file(tar, name, layer)
+        _add_file(tar, config_name, config_bytes)
+        _add_file(tar, "manifest.json", json.dumps(manifest).encode())
+    return buffer.getvalue()
+
+
+def archive_id(archive: bytes) -> str:
+    """The image ID of an archive from :func:`image_archive`."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        manifest = tar.extractfile("manifest.json")
+        assert manifest is not None
+        config = tar.extractfile(json.loads(manifest.read())[0]["Config"])
+        assert config is not None
+        return f"sha256:{hashlib.sha256(config.read()).hexdigest()}"
+
+
+def tiny_image_archive(
+    marker: str, with_entrypoint: bool = False, programs: tuple[str, ...] = ("sh",)
+) -> bytes:
+    """The tiny image as a saved archive, without any engine (PATH set, as engines do)."""
+    config: dict[str, object] = {
+        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        "WorkingDir": "/cube",
+    }
+    if with_entrypoint:
+        config["Entrypoint"] = ["sh", "/opt/tool/infer.sh"]
+    return image_archive([tiny_root_filesystem(marker, programs)], config)

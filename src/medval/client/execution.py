@@ -2,14 +2,16 @@
 
 Every cube archive is fetched from the server once, and its hash is checked against the
 registered one *every time* before it is unpacked and run. A cube with a container
-image has its image archive checked the same way, loaded into the engine only when the
-engine does not hold the registered image ID yet, and run by that ID. A prepared
+image has its image archive checked the same way, and run by the registered image ID:
+loaded into a container engine only when the engine does not hold that ID yet, or, for
+the local runner, unpacked into the workspace only when it is not unpacked there yet. A prepared
 dataset's hash is re-checked before every execution. Only aggregate documents come out
 of here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -32,9 +34,10 @@ from medval.core.documents import DatasetStatistics, ResultDocument
 from medval.core.errors import HashMismatch, InvalidInput, SandboxError
 from medval.core.hashing import sha256_file, tree_hash, unpack_archive, verify_sha256
 from medval.core.schemas import BenchmarkPublic, CubePublic
-from medval.runner.bubblewrap import needs_container_runner
+from medval.runner.bubblewrap import BubblewrapRunner
 from medval.runner.container import ContainerRunner
 from medval.runner.image_archive import load_pinned_image
+from medval.runner.image_rootfs import ImageStore
 from medval.runner.interface import Limits, Runner
 
 D = TypeVar("D", bound=BaseModel)
@@ -69,6 +72,9 @@ class Executor:
     ) -> None:
         self.client = client
         self.workspace = workspace
+        if isinstance(runner, BubblewrapRunner) and runner.image_store is None:
+            # Cubes' own images are unpacked in this workspace, for this runner to find.
+            runner = dataclasses.replace(runner, image_store=ImageStore(workspace.images_dir))
         self.runner = runner
         self.limits = limits
         self.progress = progress or SilentProgress()
@@ -117,14 +123,19 @@ class Executor:
             shutil.rmtree(folder, ignore_errors=True)
 
     def pinned_image(self, cube: CubePublic) -> str | None:
-        """The ID of the cube's image, verified and in the engine; None without an image.
+        """The ID of the cube's image, verified and in the engine (or unpacked for the
+        local runner); None without an image.
 
-        The archive's hash is checked every time; the engine's copy is checked by its ID.
+        The archive's hash is checked every time; the engine's copy is checked by its ID,
+        an unpacked one was checked against it (configuration and layers) when unpacked.
         """
         if cube.image_digest is None or cube.image_archive_hash is None:
             return None
-        if not isinstance(self.runner, ContainerRunner):
-            raise SandboxError(needs_container_runner(cube.name))
+        runner = self.runner
+        if not isinstance(runner, ContainerRunner | BubblewrapRunner):
+            raise SandboxError(
+                f"cube {cube.name} has its own image: runner {runner.kind} runs none"
+            )
         expected = cube.image_archive_hash
         path = self.workspace.image_archive(expected)
         if not path.is_file():
@@ -141,7 +152,14 @@ class Executor:
                 f"image archive of cube {cube.name} (cached at {path}): content hash "
                 f"{actual[:12]}… does not match the registered {expected[:12]}…"
             )
-        load_pinned_image(self.runner, path, cube.image_digest, f"cube {cube.name}")
+        what = f"cube {cube.name}"
+        if isinstance(runner, ContainerRunner):
+            load_pinned_image(runner, path, cube.image_digest, what)
+        else:
+            store = runner.image_store or ImageStore(self.workspace.images_dir)
+            if store.find(cube.image_digest) is None:
+                self.progress.step(f"unpacking the image of cube {cube.name}")
+                store.unpack(path, cube.image_digest, what)
         return cube.image_digest
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> None:

@@ -7,6 +7,7 @@ Layout under the client's home::
 
     cubes/<sha256>.tar.gz                 cube archives, re-verified before every run
     cubes/<sha256>.image.tar              cube image archives, re-verified before every run
+    images/<image id hex>/rootfs, config.json   cube images unpacked for the local runner
     datasets/<name>/dataset.json          local record (paths, hash, statistics, server id)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
     datasets/<name>/statistics.json       what registration sends, with the hash
@@ -93,6 +94,11 @@ class Workspace:
     @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def images_dir(self) -> Path:
+        """Cubes' own images, unpacked from their verified archives for the local runner."""
+        return self.home / "images"
 
     def cube_archive(self, sha256: str) -> Path:
         return self.cubes_dir / f"{sha256}.tar.gz"

@@ -25,6 +25,15 @@ mounts or change its read-only mounts, but files it writes in its outputs are ow
 root on the host, and a kernel bug that let it out of its namespaces would leave it as
 root. So run the medval client as an ordinary, unprivileged user: then the cube is that
 user on the host, and nothing more.
+
+A cube with its own container image runs in that image instead of the host's ``/usr``
+and Python, with no container engine: the client unpacks the image's root filesystem
+from its verified archive (:mod:`medval.runner.image_rootfs`) and every top-level entry
+of it is bound read-only into the sandbox's root, everything else as above. The
+environment is the image's ``Env`` overridden by the fixed variables (``PATH`` is the
+image's, or the usual system one); the working directory is ``/cube``, as in the
+container runners; the command is the task's entrypoint, or the image's ``Entrypoint``
+(else its ``Cmd``) followed by the task's words, as engines run it.
 """
 
 from __future__ import annotations
@@ -39,8 +48,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
+from medval.runner.image_rootfs import ImageStore, UnpackedImage
 from medval.runner.interface import Limits, Runner, TaskRun
-from medval.runner.invocation import CUBE_DIR, TaskInvocation
+from medval.runner.invocation import CUBE_DIR, IO_DIR, TaskInvocation
 from medval.runner.supervisor import supervise
 from medval.runner.verdict import judge
 
@@ -49,11 +59,10 @@ NOBODY = 65534
 _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # --disable-userns (no user namespaces inside the sandbox) appeared in bubblewrap 0.8.
 _DISABLE_USERNS_SINCE = (0, 8)
-
-
-def needs_container_runner(cube: str) -> str:
-    """Why a cube with its own image cannot run here: bubblewrap runs no images."""
-    return f"cube {cube} needs a container runner: use --runner docker or podman"
+# PATH in a cube's own image that sets none: its tools at the usual places.
+IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Top-level folders of an image the sandbox makes afresh instead of showing the image's.
+_SANDBOX_OWN = frozenset({"proc", "dev", "sys", "tmp", CUBE_DIR.parts[1], IO_DIR.parts[1]})
 
 
 @dataclass(frozen=True)
@@ -95,14 +104,21 @@ class BubblewrapRunner(Runner):
 
     bwrap: str = "bwrap"
     runtime: PythonRuntime = field(default_factory=PythonRuntime.current)
+    # Where cubes' own images are unpacked (the client's workspace gives its own).
+    image_store: ImageStore | None = None
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
-        if invocation.image is not None:
-            raise SandboxError(needs_container_runner(invocation.cube))
         bwrap = self._find_bwrap()
-        argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap)]
-        argv += ["--", *invocation.command(str(self.runtime.executable))]
+        image = self.unpacked_image(invocation)
+        argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image)]
+        if image is None:
+            argv += ["--", *invocation.command(str(self.runtime.executable))]
+        else:
+            command = image.config.command(*invocation.image_command())
+            if not command:
+                raise SandboxError(f"{invocation.label}: its image has no command to run")
+            argv += ["--", *command]
         outcome = supervise(
             argv,
             timeout_seconds=limits.timeout_seconds,
@@ -118,8 +134,24 @@ class BubblewrapRunner(Runner):
     def check_ready(self) -> None:
         self._find_bwrap()
 
+    def unpacked_image(self, invocation: TaskInvocation) -> UnpackedImage | None:
+        """The cube's own image, unpacked; None for a cube run on this Python."""
+        if invocation.image is None:
+            return None
+        found = self.image_store.find(invocation.image) if self.image_store else None
+        if found is None:
+            raise SandboxError(
+                f"the image {invocation.image[:19]}… of cube {invocation.cube} is not unpacked "
+                "here: run it through the medval client, which unpacks its verified archive"
+            )
+        return found
+
     def sandbox_arguments(
-        self, invocation: TaskInvocation, limits: Limits, bwrap: str
+        self,
+        invocation: TaskInvocation,
+        limits: Limits,
+        bwrap: str,
+        image: UnpackedImage | None = None,
     ) -> list[str]:
         """Every ``bwrap`` option for this task, in the order bubblewrap applies them."""
         args = [
@@ -135,12 +167,13 @@ class BubblewrapRunner(Runner):
         if self._bwrap_version(bwrap) >= _DISABLE_USERNS_SINCE:
             args.append("--disable-userns")
         args.append("--clearenv")
-        for name, value in self.environment().items():
+        environment = self.environment() if image is None else self.image_environment(image)
+        for name, value in environment.items():
             args += ["--setenv", name, value]
-        args += self._system_mounts()
+        args += self._system_mounts() if image is None else _image_mounts(image, invocation)
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "1777", "--size", str(limits.memory_bytes), "--tmpfs", "/tmp"]
-        for root in self.runtime.bind_roots():
+        for root in self.runtime.bind_roots() if image is None else []:
             args += ["--ro-bind", str(root), str(root)]
         args += ["--ro-bind", str(invocation.cube_folder), str(CUBE_DIR)]
         for mount in invocation.mounts:
@@ -169,6 +202,14 @@ class BubblewrapRunner(Runner):
             "MKL_NUM_THREADS": "1",
             "NUMEXPR_NUM_THREADS": "1",
         }
+
+    def image_environment(self, image: UnpackedImage) -> dict[str, str]:
+        """The image's own variables, overridden by the fixed ones but for its PATH."""
+        environment = dict(image.config.env)
+        path = environment.get("PATH", IMAGE_PATH)
+        environment.update(self.environment())
+        environment["PATH"] = path
+        return environment
 
     def _system_mounts(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -200,6 +241,32 @@ class BubblewrapRunner(Runner):
             match = re.search(r"(\d+)\.(\d+)", answer)
             self._version = tuple(int(part) for part in match.groups()) if match else (0, 0)
         return self._version
+
+
+def _image_mounts(image: UnpackedImage, invocation: TaskInvocation) -> list[str]:
+    """The image's top-level entries, read-only, in the sandbox's own (tmpfs) root.
+
+    Bound one by one, not as the root itself, so the mount points bubblewrap makes for
+    ``/cube`` and ``/mlcube_io`` land in its fresh root, never in the unpacked image.
+    """
+    args: list[str] = []
+    for entry in sorted(image.rootfs.iterdir()):
+        target = f"/{entry.name}"
+        if entry.name in _SANDBOX_OWN:
+            continue
+        if entry.is_symlink():
+            args += ["--symlink", os.readlink(entry), target]
+        elif entry.is_dir() or entry.is_file():
+            args += ["--ro-bind", str(entry), target]
+    for mount in invocation.mounts:
+        top = mount.sandbox_path.parts[1]
+        inside = image.rootfs / str(mount.sandbox_path).lstrip("/")
+        if top not in _SANDBOX_OWN and (image.rootfs / top).exists() and not inside.exists():
+            raise SandboxError(
+                f"{invocation.label}: its mount {mount.sandbox_path} is not a folder of its "
+                "image, and the local runner does not change images"
+            )
+    return args
 
 
 def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:

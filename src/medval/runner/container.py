@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
-from medval.runner.bubblewrap import NOBODY, BubblewrapRunner, PythonRuntime
+from medval.runner.bubblewrap import IMAGE_PATH, NOBODY, BubblewrapRunner, PythonRuntime
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.python_image import PythonImagePlan, build_python_image
@@ -59,8 +59,6 @@ _CLIENT_VARIABLES = (
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
 )
-# PATH in a cube's own image (the engines' usual default), whatever the image declares.
-IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NO_SUCH_IMAGE = ("no such image", "image not known", "no such object")
 
 

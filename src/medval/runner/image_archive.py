@@ -19,10 +19,13 @@ import hashlib
 import json
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medval.core.errors import HashMismatch, InvalidInput, SandboxError
-from medval.runner.container import ContainerRunner
 from medval.runner.invocation import IMAGE_ID
+
+if TYPE_CHECKING:  # The local runner reads archives too, and container.py imports it.
+    from medval.runner.container import ContainerRunner
 
 _MANIFEST = "manifest.json"
 _ENGINE_SECONDS = 1800.0  # Saving or loading a few GB of layers takes a while.
