@@ -28,7 +28,13 @@ from medval.runner import BubblewrapRunner
 from medval.runner.image_rootfs import ImageStore
 from medval.runner.interface import Limits
 
-from .tiny_image import archive_id, tiny_image_archive, write_image_cube, write_mlcube
+from .tiny_image import (
+    archive_id,
+    tiny_image_archive,
+    write_image_cube,
+    write_medperf,
+    write_mlcube,
+)
 
 pytestmark = pytest.mark.sandbox
 
@@ -88,6 +94,21 @@ def test_an_mlcube_runs_through_its_images_own_entrypoint_under_bubblewrap(
     archive = tiny_image_archive(marker, with_entrypoint=True)
     cube = register_with_archive(
         author, write_mlcube(tmp_path / "cube", "tiny:x"), archive, tmp_path
+    )
+    executor = Executor(author, Workspace(tmp_path / "home"), local_runner, LIMITS)
+
+    output = run_infer(executor, cube, tmp_path)
+
+    assert (output / "marker.txt").read_text().strip() == marker
+
+
+def test_a_medperf_cube_runs_with_its_volumes_at_their_paths_under_bubblewrap(
+    local_runner: BubblewrapRunner, author: MedvalClient, tmp_path: Path
+) -> None:
+    marker = f"marker-{uuid.uuid4().hex[:12]}"
+    archive = tiny_image_archive(marker)
+    cube = register_with_archive(
+        author, write_medperf(tmp_path / "cube", "tiny:x"), archive, tmp_path
     )
     executor = Executor(author, Workspace(tmp_path / "home"), local_runner, LIMITS)
 

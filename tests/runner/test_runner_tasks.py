@@ -5,6 +5,7 @@ Runs against every runner in ``RUNNER_FACTORIES`` (see conftest.py).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -222,3 +223,21 @@ def test_an_output_inside_an_input_is_refused(runner: Runner, make_cube: CubeMak
     with pytest.raises(InvalidInput, match=r"output mount 'output_path' .* overlaps input"):
         runner.run(cube.folder, cube.spec, "infer", cube.mounts, FAST)
     assert not cube.output.exists()
+
+
+def test_everything_a_task_writes_is_owned_by_the_invoking_user(
+    runner: Runner, make_cube: CubeMaker
+) -> None:
+    cube = make_cube(
+        """
+        nested = os.path.join(args["output_path"], "nested", "deeper")
+        os.makedirs(nested)
+        open(os.path.join(nested, "file.txt"), "w").write("x")
+        report({"uid": os.getuid()})
+        """
+    )
+    runner.run(cube.folder, cube.spec, "infer", cube.mounts, FAST)
+    written = [cube.output, *cube.output.rglob("*")]
+    assert len(written) == 5  # output, nested, deeper, file.txt, report.json
+    owners = {(path.stat().st_uid, path.stat().st_gid) for path in written}
+    assert owners == {(os.getuid(), os.getgid())}
