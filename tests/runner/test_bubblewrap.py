@@ -82,7 +82,9 @@ def test_runner_for_local_and_unknown_kinds() -> None:
 @pytest.mark.sandbox
 def test_a_sandbox_that_cannot_be_built_says_why(tmp_path: Path) -> None:
     if shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap is not installed")
+        pytest.fail(
+            "bubblewrap is not installed: `make test` installs it (apt-get install bubblewrap)"
+        )
     cube = write_cube(tmp_path / "cube", "report('ran')", None, None)
     gone = tmp_path / "moved-python"
     runtime = PythonRuntime(Path(sys.executable), (Path(sys.prefix), Path(sys.base_prefix), gone))

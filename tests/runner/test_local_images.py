@@ -44,7 +44,9 @@ LIMITS = Limits(timeout_seconds=60, memory_bytes=256 << 20)
 @pytest.fixture
 def local_runner() -> BubblewrapRunner:
     if shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap is not installed")
+        pytest.fail(
+            "bubblewrap is not installed: `make test` installs it (apt-get install bubblewrap)"
+        )
     return BubblewrapRunner()
 
 
