@@ -41,13 +41,26 @@ def register(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Pack a cube folder, upload it (and its image) and register it, pinned by hashes."""
-    session: Session = ctx.obj
+    register_folder(ctx.obj, folder, name, development, image_archive, fmt, None)
+
+
+def register_folder(
+    session: Session,
+    folder: Path,
+    name: str | None,
+    development: bool,
+    image_archive: Path | None,
+    fmt: OutputFormat,
+    expected_kind: CubeKind | None,
+) -> None:
+    """What ``cube register`` and ``model register`` share."""
     stage = Stage.DEVELOPMENT if development else Stage.OPERATION
     with session.client() as client:
         cube = register_cube(
             client,
             folder,
             name=name,
+            expected_kind=expected_kind,
             stage=stage,
             runner_kind=session.settings.runner,
             image_archive=image_archive,

@@ -7,11 +7,10 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.cubes import CUBE_COLUMNS, development_option, image_archive_option
+from medval.cli.cubes import CUBE_COLUMNS, development_option, image_archive_option, register_folder
 from medval.cli.render import print_result_document, result_rows
-from medval.client.registration import register_cube
 from medval.core.schemas import AssociationCreate
-from medval.core.states import AssociationKind, CubeKind, Stage
+from medval.core.states import AssociationKind, CubeKind
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
 
@@ -26,19 +25,7 @@ def register(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Register a model cube (pinned by its content hash, and its image's digest)."""
-    session: Session = ctx.obj
-    stage = Stage.DEVELOPMENT if development else Stage.OPERATION
-    with session.client() as client:
-        cube = register_cube(
-            client,
-            folder,
-            name=name,
-            expected_kind=CubeKind.MODEL,
-            stage=stage,
-            runner_kind=session.settings.runner,
-            image_archive=image_archive,
-        )
-    session.show(cube, fmt)
+    register_folder(ctx.obj, folder, name, development, image_archive, fmt, CubeKind.MODEL)
 
 
 @app.command("list")
