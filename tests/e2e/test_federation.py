@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from medval.client.workspace import result_key
 from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
 from tests.e2e.people import Person
 from tests.e2e.recording_proxy import Recorded, recording_proxy
@@ -117,7 +118,7 @@ def federation(
         for person in (a, b):
             person.ok("run", "--yes")
             for result in person.json("results", "list", "--local"):
-                key = f"b{result['benchmark_id']}-m{result['model_id']}-d{result['dataset_id']}"
+                key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
                 person.ok("results", "upload", key, "--yes")
                 datasets[result["dataset"]] = result["dataset_id"]
         yield Federation(benchmark, model["id"], datasets, list(wire), marked)

@@ -20,7 +20,7 @@ from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings, load_login, require_login
 from medval.client.workspace import Workspace
-from medval.core.errors import Cancelled, InvalidInput
+from medval.core.errors import Cancelled, InvalidInput, describe_problems
 from medval.runner.interface import Limits
 from medval.runner.registry import runner_for
 
@@ -32,9 +32,7 @@ def validated(model: type[M], **fields: Any) -> M:
     try:
         return model(**fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidInput(f"{where}: {first['msg']}") from None
+        raise InvalidInput(describe_problems(exc.errors())) from None
 
 
 class OutputFormat(StrEnum):

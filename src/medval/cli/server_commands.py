@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from medval.cli.accounts import read_password
-from medval.core.errors import InvalidInput
+from medval.core.errors import InvalidInput, describe_problems
 
 if TYPE_CHECKING:
     from medval.server.settings import ServerSettings
@@ -39,9 +39,7 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(f"invalid setting {where}: {first['msg']}") from None
+        raise InvalidInput(f"invalid setting {describe_problems(exc.errors())}") from None
 
 
 def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> ServerSettings:

@@ -11,7 +11,6 @@ of here.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import time
@@ -31,13 +30,9 @@ from medval.core.cube_spec import (
     load_cube_spec,
 )
 from medval.core.documents import DatasetStatistics, ResultDocument
-from medval.core.errors import HashMismatch, InvalidInput, SandboxError
-from medval.core.hashing import sha256_file, tree_hash, unpack_archive, verify_sha256
+from medval.core.errors import InvalidInput
+from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
-from medval.runner.bubblewrap import BubblewrapRunner
-from medval.runner.container import ContainerRunner
-from medval.runner.image_archive import load_pinned_image
-from medval.runner.image_rootfs import ImageStore
 from medval.runner.interface import Limits, Runner
 
 D = TypeVar("D", bound=BaseModel)
@@ -72,10 +67,8 @@ class Executor:
     ) -> None:
         self.client = client
         self.workspace = workspace
-        if isinstance(runner, BubblewrapRunner) and runner.image_store is None:
-            # Cubes' own images are unpacked in this workspace, for this runner to find.
-            runner = dataclasses.replace(runner, image_store=ImageStore(workspace.images_dir))
-        self.runner = runner
+        # Whatever a runner makes of cubes' own images lives in this workspace.
+        self.runner = runner.with_image_cache(workspace.images_dir)
         self.limits = limits
         self.progress = progress or SilentProgress()
 
@@ -90,18 +83,25 @@ class Executor:
 
     # --- cubes --------------------------------------------------------------------------
 
-    def fetch(self, cube: CubePublic) -> Path:
-        """The cube's archive in the local cache, downloaded and verified if missing."""
-        path = self.workspace.cube_archive(cube.archive_hash)
+    def cached_blob(self, sha256: str, path: Path, what: str) -> Path:
+        """A registered blob at ``path``, downloaded and verified when it is not there yet.
+
+        Callers re-check the cached copy against ``sha256`` before each use.
+        """
         if not path.is_file():
-            self.progress.step(f"downloading cube {cube.name} ({cube.archive_hash[:12]})")
-            data = self.client.download_blob(cube.archive_hash)
-            verify_sha256(data, cube.archive_hash, f"cube {cube.name}")
+            self.progress.step(f"downloading {what} ({sha256[:12]})")
+            data = self.client.download_blob(sha256)
+            verify_sha256(data, sha256, what)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".partial")
             tmp.write_bytes(data)
             tmp.replace(path)
         return path
+
+    def fetch(self, cube: CubePublic) -> Path:
+        """The cube's archive in the local cache, downloaded and verified if missing."""
+        path = self.workspace.cube_archive(cube.archive_hash)
+        return self.cached_blob(cube.archive_hash, path, f"cube {cube.name}")
 
     @contextmanager
     def unpacked(self, cube: CubePublic) -> Iterator[tuple[Path, CubeSpec]]:
@@ -131,35 +131,11 @@ class Executor:
         """
         if cube.image_digest is None or cube.image_archive_hash is None:
             return None
-        runner = self.runner
-        if not isinstance(runner, ContainerRunner | BubblewrapRunner):
-            raise SandboxError(
-                f"cube {cube.name} has its own image: runner {runner.kind} runs none"
-            )
         expected = cube.image_archive_hash
-        path = self.workspace.image_archive(expected)
-        if not path.is_file():
-            self.progress.step(f"downloading the image of cube {cube.name} ({expected[:12]})")
-            data = self.client.download_blob(expected)
-            verify_sha256(data, expected, f"image archive of cube {cube.name}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".partial")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        actual = sha256_file(path)
-        if actual != expected:
-            raise HashMismatch(
-                f"image archive of cube {cube.name} (cached at {path}): content hash "
-                f"{actual[:12]}… does not match the registered {expected[:12]}…"
-            )
-        what = f"cube {cube.name}"
-        if isinstance(runner, ContainerRunner):
-            load_pinned_image(runner, path, cube.image_digest, what)
-        else:
-            store = runner.image_store or ImageStore(self.workspace.images_dir)
-            if store.find(cube.image_digest) is None:
-                self.progress.step(f"unpacking the image of cube {cube.name}")
-                store.unpack(path, cube.image_digest, what)
+        what = f"image archive of cube {cube.name}"
+        path = self.cached_blob(expected, self.workspace.image_archive(expected), what)
+        verify_sha256_file(path, expected, what)
+        self.runner.prepare_image(path, cube.image_digest, f"cube {cube.name}", self.progress.step)
         return cube.image_digest
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> None:
@@ -213,17 +189,11 @@ class Executor:
         data: Path,
         labels: Path,
         work: Path,
-        expected_data_hash: str | None = None,
     ) -> ResultDocument:
-        """infer -> evaluate on prepared data; predictions stay in ``work``."""
-        if expected_data_hash is not None:
-            actual = tree_hash(data, labels)
-            if actual != expected_data_hash:
-                raise HashMismatch(
-                    f"the prepared data in {data.parent} has changed since it was registered "
-                    f"(hash {actual[:12]}… instead of {expected_data_hash[:12]}…); "
-                    "prepare and register it again"
-                )
+        """infer -> evaluate on prepared data; predictions stay in ``work``.
+
+        The caller has checked the prepared data's hash (``client.datasets.verify_prepared``).
+        """
         predictions, output = work / "predictions", work / "output"
         for folder in (predictions, output):
             if folder.exists():
@@ -255,14 +225,8 @@ class Executor:
         """A benchmark's demo data, downloaded, verified and unpacked in the workspace."""
         folder = self.workspace.home / "demo-data" / demo_data_hash
         archive = folder.with_suffix(".tar.gz")
-        if not archive.is_file():
-            self.progress.step(f"downloading demo data ({demo_data_hash[:12]})")
-            data = self.client.download_blob(demo_data_hash)
-            verify_sha256(data, demo_data_hash, "benchmark demo data")
-            archive.parent.mkdir(parents=True, exist_ok=True)
-            archive.write_bytes(data)
-        if sha256_file(archive) != demo_data_hash:
-            raise HashMismatch(f"cached demo data {archive} does not match its registered hash")
+        self.cached_blob(demo_data_hash, archive, "benchmark demo data")
+        verify_sha256_file(archive, demo_data_hash, "benchmark demo data")
         if folder.exists():
             shutil.rmtree(folder)
         unpack_archive(archive.read_bytes(), folder)

@@ -7,7 +7,8 @@ the message on one line and exits with the code's exit status.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 
 class MedvalError(Exception):
@@ -130,6 +131,19 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         Cancelled,
     )
 }
+
+
+def describe_problems(problems: Sequence[Mapping[str, Any]], default: str = "invalid") -> str:
+    """One line for a list of validation problems (pydantic's ``errors()``): the first,
+    with where it is, and how many more there are."""
+    if not problems:
+        return default
+    first = problems[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    message = f"{where}: {first.get('msg', default)}" if where else str(first.get("msg", default))
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more)"
+    return message
 
 
 def error_from_code(code: str, message: str) -> MedvalError:

@@ -98,6 +98,16 @@ def unpack_archive(data: bytes, destination: Path) -> None:
         raise InvalidInput(f"not a valid archive: {exc}") from exc
 
 
+def verify_sha256_file(path: Path, expected: str, what: str) -> None:
+    """Refuse a cached file whose hash is not the one registered."""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise HashMismatch(
+            f"{what} (cached at {path}): content hash {actual[:12]}… "
+            f"does not match the registered {expected[:12]}…"
+        )
+
+
 def verify_sha256(data: bytes, expected: str, what: str) -> None:
     """Refuse bytes whose hash is not the one registered."""
     actual = sha256_bytes(data)

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from medval.client.workspace import result_key
 from medval.core.errors import MedvalError
 from medval.demo import data
 from medval.demo.embedded_server import embedded_server, server_env
@@ -221,7 +222,7 @@ def _play(
     for hospital in hospitals:
         demo.medval(hospital, "run", "--benchmark", bid, "--yes")
         for result in demo.medval_json(hospital, "results", "list", "--local"):
-            key = f"b{result['benchmark_id']}-m{result['model_id']}-d{result['dataset_id']}"
+            key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
             demo.medval(hospital, "results", "upload", key, "--yes")
 
     demo.section("Step 5: the leaderboard, as the committee sees it")

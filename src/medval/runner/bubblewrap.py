@@ -38,11 +38,13 @@ container runners; the command is the task's entrypoint, or the image's ``Entryp
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -133,6 +135,23 @@ class BubblewrapRunner(Runner):
 
     def check_ready(self) -> None:
         self._find_bwrap()
+
+    def with_image_cache(self, folder: Path) -> BubblewrapRunner:
+        """Unpack cubes' own images under ``folder``, unless a store was given already."""
+        if self.image_store is not None:
+            return self
+        return dataclasses.replace(self, image_store=ImageStore(folder))
+
+    def prepare_image(
+        self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
+    ) -> None:
+        """Unpack the image's root filesystem once per ID (checked against its layers)."""
+        if self.image_store is None:
+            raise SandboxError(f"{what}: this runner has no place to unpack its image")
+        if self.image_store.find(image_id) is None:
+            if say is not None:
+                say(f"unpacking the image of {what}")
+            self.image_store.unpack(archive, image_id, what)
 
     def unpacked_image(self, invocation: TaskInvocation) -> UnpackedImage | None:
         """The cube's own image, unpacked; None for a cube run on this Python."""

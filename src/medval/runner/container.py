@@ -30,13 +30,14 @@ import stat
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
 from medval.runner.bubblewrap import IMAGE_PATH, NOBODY, BubblewrapRunner, PythonRuntime
+from medval.runner.image_archive import load_pinned_image
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.python_image import PythonImagePlan, build_python_image
@@ -248,6 +249,12 @@ class ContainerRunner(Runner):
             raise SandboxError(f"{self.program} cannot be used: {error}")
         image_id = answer.stdout.strip()
         return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+
+    def prepare_image(
+        self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
+    ) -> None:
+        """Load the archive into the engine, unless it already holds that ID; check the ID."""
+        load_pinned_image(self, archive, image_id, what)
 
     def pinned_image(self, invocation: TaskInvocation) -> str:
         """The ID to run: the cube's own image (which must be here), or the Python image."""

@@ -35,7 +35,7 @@ def archive_image_id(archive: Path) -> str:
     """The ID (``sha256:…``) of the one image in a ``docker save`` / ``podman save`` archive."""
     try:
         with tarfile.open(archive, mode="r:*") as tar:
-            manifest = _read_member(tar, _MANIFEST)
+            manifest = read_member(tar, _MANIFEST, str(archive))
             entries = json.loads(manifest)
             if not (isinstance(entries, list) and len(entries) == 1):
                 count = len(entries) if isinstance(entries, list) else "no"
@@ -43,7 +43,8 @@ def archive_image_id(archive: Path) -> str:
             config_name = entries[0].get("Config") if isinstance(entries[0], dict) else None
             if not isinstance(config_name, str):
                 raise InvalidInput(f"{archive}: its {_MANIFEST} names no image configuration")
-            return "sha256:" + hashlib.sha256(_read_member(tar, config_name)).hexdigest()
+            config = read_member(tar, config_name, str(archive))
+            return "sha256:" + hashlib.sha256(config).hexdigest()
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         raise InvalidInput(
             f"{archive} is not an image archive (as written by docker save or podman save): "
@@ -51,14 +52,14 @@ def archive_image_id(archive: Path) -> str:
         ) from exc
 
 
-def _read_member(tar: tarfile.TarFile, name: str) -> bytes:
-    """One file of the archive; a missing one means it is no image archive."""
+def read_member(tar: tarfile.TarFile, name: str, what: str) -> bytes:
+    """One file of an image archive; a missing one means it is no image archive."""
     try:
         handle = tar.extractfile(name)
     except KeyError:
         handle = None
     if handle is None:
-        raise InvalidInput(f"no {name} inside: not an image archive")
+        raise InvalidInput(f"{what}: no {name} inside: not an image archive")
     with handle:
         return handle.read()
 

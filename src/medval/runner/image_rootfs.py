@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
 from medval.core.errors import HashMismatch, InvalidInput
-from medval.runner.image_archive import archive_image_id
+from medval.runner.image_archive import archive_image_id, read_member
 from medval.runner.invocation import IMAGE_ID
 
 WHITEOUT = ".wh."
@@ -137,8 +137,8 @@ def _unpack_into(archive: Path, work: Path, what: str) -> None:
     rootfs = work / _ROOTFS
     rootfs.mkdir(mode=0o755)
     with tarfile.open(archive, mode="r:*") as tar:
-        entry = json.loads(_member_bytes(tar, "manifest.json", what))[0]
-        config_bytes = _member_bytes(tar, entry["Config"], what)
+        entry = json.loads(read_member(tar, "manifest.json", what))[0]
+        config_bytes = read_member(tar, entry["Config"], what)
         document = json.loads(config_bytes)
         layers = list(entry.get("Layers") or [])
         diff_ids = list((document.get("rootfs") or {}).get("diff_ids") or [])
@@ -164,17 +164,6 @@ def _unpack_into(archive: Path, work: Path, what: str) -> None:
             if folder.is_dir() and not folder.is_symlink():
                 folder.chmod(modes[folder])
     (work / _CONFIG).write_bytes(config_bytes)
-
-
-def _member_bytes(tar: tarfile.TarFile, name: str, what: str) -> bytes:
-    try:
-        handle = tar.extractfile(name)
-    except KeyError:
-        handle = None
-    if handle is None:
-        raise InvalidInput(f"{what}: no {name} in its image archive")
-    with handle:
-        return handle.read()
 
 
 class _Hashing:

@@ -28,7 +28,7 @@ the task could not run, failed, timed out or ran out of memory.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -105,6 +105,18 @@ class Runner(ABC):
     def check_ready(self) -> None:
         """Raise SandboxError (one line naming what to install) if this runner cannot run."""
         return None
+
+    def with_image_cache(self, folder: Path) -> Runner:
+        """This runner, keeping what it makes of cubes' own images under ``folder`` if it
+        needs a place for them (the local runner unpacks them; engines keep their own)."""
+        return self
+
+    def prepare_image(
+        self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
+    ) -> None:
+        """Make a cube's own image runnable from its archive, whose hash the caller has
+        checked, or refuse ``what``; ``say`` reports long work (a load, an unpacking)."""
+        raise SandboxError(f"{what} has its own image: runner {self.kind} runs none")
 
     @abstractmethod
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from medval.core.errors import InvalidInput
+from medval.core.errors import InvalidInput, describe_problems
 from medval.core.schemas import UserCreate, UserPublic
 from medval.server.services.accounts import create_user
 from medval.server.services.context import ServiceContext
@@ -18,8 +18,7 @@ def create_admin(settings: ServerSettings, username: str, password: str) -> User
     try:
         body = UserCreate(username=username, password=password, is_admin=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(f"{first['loc'][0]}: {first['msg']}") from None
+        raise InvalidInput(describe_problems(exc.errors())) from None
     store = SqlStore.from_url(settings.database_url)
     try:
         context = ServiceContext(

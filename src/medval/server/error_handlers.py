@@ -9,7 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from medval.core.errors import InvalidInput, MedvalError, NotAuthenticated, NotFound
+from medval.core.errors import (
+    InvalidInput,
+    MedvalError,
+    NotAuthenticated,
+    NotFound,
+    describe_problems,
+)
 from medval.core.schemas import ErrorBody, ErrorResponse
 
 log = logging.getLogger("medval.server")
@@ -29,15 +35,7 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 def validation_message(exc: RequestValidationError) -> str:
     """One line: the first problem with where it is, and how many more there are."""
-    errors = list(exc.errors())
-    if not errors:
-        return "invalid request"
-    first = errors[0]
-    where = ".".join(str(part) for part in first.get("loc", ()))
-    message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
-    return message
+    return describe_problems(list(exc.errors()), default="invalid request")
 
 
 def install_error_handlers(app: FastAPI) -> None:
