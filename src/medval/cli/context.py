@@ -95,6 +95,8 @@ class Session:
         limits = Limits(
             timeout_seconds=self.settings.task_timeout_seconds,
             memory_bytes=self.settings.task_memory_mb * 1024 * 1024,
+            max_processes=self.settings.task_max_processes,
+            output_bytes=self.settings.task_output_mb * 1024 * 1024,
         )
         runner = runner_for(self.settings.runner)
         return Executor(client, self.workspace, runner, limits, TerminalProgress(self.err))

@@ -27,6 +27,8 @@ class ClientSettings(BaseSettings):
     runner: str = "local"
     task_timeout_seconds: float = 1800.0
     task_memory_mb: int = 4096
+    task_max_processes: int = 512
+    task_output_mb: int = 4096
     http_timeout_seconds: float = 120.0
 
 

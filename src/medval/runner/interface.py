@@ -43,19 +43,33 @@ GIB = 1 << 30
 
 @dataclass(frozen=True)
 class Limits:
-    """What one task may use: wall-clock seconds and bytes of memory."""
+    """What one whole task may use, all its processes together.
+
+    ``memory_bytes`` counts its processes and its in-memory file systems (``/tmp``,
+    ``/dev/shm``); ``max_processes`` counts processes and threads alive at once;
+    ``output_bytes`` counts what it writes to its outputs and its log together.
+    """
 
     timeout_seconds: float = 3600.0
     memory_bytes: int = 8 * GIB
+    max_processes: int = 512
+    output_bytes: int = 4 * GIB
 
     def __post_init__(self) -> None:
         if not self.timeout_seconds > 0:
             raise InvalidInput(f"timeout must be positive, not {self.timeout_seconds}")
         if self.memory_bytes < 64 * MIB:
             raise InvalidInput(f"memory limit must be at least 64 MiB, not {self.memory_bytes} B")
+        if self.max_processes < 8:
+            raise InvalidInput(f"process limit must be at least 8, not {self.max_processes}")
+        if self.output_bytes < MIB:
+            raise InvalidInput(f"output limit must be at least 1 MiB, not {self.output_bytes} B")
 
     def describe_memory(self) -> str:
         return f"{self.memory_bytes / MIB:g} MiB"
+
+    def describe_output(self) -> str:
+        return f"{self.output_bytes / MIB:g} MiB"
 
 
 @dataclass(frozen=True)
