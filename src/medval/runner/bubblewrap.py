@@ -38,25 +38,29 @@ container runners; the command is the task's entrypoint, or the image's ``Entryp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
+from medval.runner import cgroups, syscall_policy
+from medval.runner.child_setup import ChildSetup, Staging
+from medval.runner.identity import NOBODY, Identity, check_readable, outputs_lent
 from medval.runner.image_rootfs import ImageStore, UnpackedImage
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, IO_DIR, TaskInvocation
 from medval.runner.supervisor import supervise
-from medval.runner.verdict import judge
+from medval.runner.verdict import judge, judge_group
 
-NOBODY = 65534
 # Top-level names that merged-/usr systems make links into /usr, older ones real folders.
 _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # --disable-userns (no user namespaces inside the sandbox) appeared in bubblewrap 0.8.
@@ -113,25 +117,62 @@ class BubblewrapRunner(Runner):
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
         bwrap = self._find_bwrap()
         image = self.unpacked_image(invocation)
-        argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image)]
-        if image is None:
-            argv += ["--", *invocation.command(str(self.runtime.executable))]
-        else:
-            command = image.config.command(*invocation.image_command())
-            if not command:
-                raise SandboxError(f"{invocation.label}: its image has no command to run")
-            argv += ["--", *command]
-        outcome = supervise(
-            argv,
-            timeout_seconds=limits.timeout_seconds,
-            address_space_bytes=limits.memory_bytes,
-            log_path=log_path,
-            env={},
-        )
+        identity = Identity.for_invoking_user()
+        check_readable(invocation, identity)
+        support = cgroups.find_support()
+        staging = None
+        if identity.uid != identity.owner_uid:
+            staging = Staging(Path(tempfile.mkdtemp(prefix="medval-stage-")))
+        filter_fd = syscall_policy.filter_file()
+        try:
+            with outputs_lent(invocation, identity), _task_group(support, limits) as group:
+                argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image, staging)]
+                argv += ["--seccomp", str(filter_fd), "--", *self._command(invocation, image)]
+                setup = ChildSetup(
+                    cgroup_files=group.join_file_names() if group else [],
+                    address_space_bytes=None if group else limits.memory_bytes,
+                    process_limit=None if group else _process_limit(limits, identity),
+                    keyctl_number=syscall_policy.number("keyctl"),
+                    staging=staging,
+                )
+                outcome = supervise(
+                    argv,
+                    timeout_seconds=limits.timeout_seconds,
+                    address_space_bytes=None,
+                    log_path=log_path,
+                    env={},
+                    prepare_child=setup,
+                    pass_fds=[filter_fd],
+                )
+                if group is not None:
+                    judge_group(invocation, outcome, limits, group)
+        finally:
+            os.close(filter_fd)
+            if staging is not None:
+                staging.folder.rmdir()
         if outcome.returncode != 0 and _bwrap_refused(outcome.log_tail):
             # No user namespaces allowed, a mount it could not make, ...
             raise SandboxError(f"the sandbox could not start: {outcome.log_tail[0]}")
         return judge(invocation, outcome, limits, log_path)
+
+    def caveats(self, limits: Limits) -> list[str]:
+        support = cgroups.find_support()
+        if isinstance(support, cgroups.Support):
+            return []
+        return [
+            f"the local runner cannot hold one memory and process limit for a whole task "
+            f"here ({support}): each process may use {limits.describe_memory()}, /tmp and "
+            f"/dev/shm {limits.describe_memory()} each, and the task {limits.max_processes} "
+            "processes more than its account already runs"
+        ]
+
+    def _command(self, invocation: TaskInvocation, image: UnpackedImage | None) -> list[str]:
+        if image is None:
+            return invocation.command(str(self.runtime.executable))
+        command = image.config.command(*invocation.image_command())
+        if not command:
+            raise SandboxError(f"{invocation.label}: its image has no command to run")
+        return command
 
     def check_ready(self) -> None:
         self._find_bwrap()
@@ -171,8 +212,17 @@ class BubblewrapRunner(Runner):
         limits: Limits,
         bwrap: str,
         image: UnpackedImage | None = None,
+        staging: Staging | None = None,
     ) -> list[str]:
-        """Every ``bwrap`` option for this task, in the order bubblewrap applies them."""
+        """Every ``bwrap`` option for this task, in the order bubblewrap applies them.
+
+        With ``staging`` (a root client), every bound host path is named by its place
+        in the staging folder instead, which the unprivileged ``bwrap`` can reach.
+        """
+
+        def source(path: Path) -> str:
+            return str(staging.place(path) if staging is not None else path)
+
         args = [
             "--unshare-all",
             "--unshare-user",
@@ -189,16 +239,23 @@ class BubblewrapRunner(Runner):
         environment = self.environment() if image is None else self.image_environment(image)
         for name, value in environment.items():
             args += ["--setenv", name, value]
-        args += self._system_mounts() if image is None else _image_mounts(image, invocation)
-        args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--perms", "1777", "--size", str(limits.memory_bytes), "--tmpfs", "/tmp"]
+        if image is None:
+            args += self._system_mounts(source)
+        else:
+            args += _image_mounts(image, invocation, source)
+        # A fresh /proc of its own, all of it read-only (/proc/sys included); /dev with the
+        # usual few devices, and /tmp and /dev/shm as tmpfs no larger than the memory limit.
+        args += ["--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
+        memory = str(limits.memory_bytes)
+        args += ["--perms", "1777", "--size", memory, "--tmpfs", "/tmp"]
+        args += ["--perms", "1777", "--size", memory, "--tmpfs", "/dev/shm"]
         for root in self.runtime.bind_roots() if image is None else []:
-            args += ["--ro-bind", str(root), str(root)]
-        args += ["--ro-bind", str(invocation.cube_folder), str(CUBE_DIR)]
+            args += ["--ro-bind", source(root), str(root)]
+        args += ["--ro-bind", source(invocation.cube_folder), str(CUBE_DIR)]
         for mount in invocation.mounts:
             args += [
                 "--bind" if mount.writable else "--ro-bind",
-                str(mount.host_path),
+                source(mount.host_path),
                 str(mount.sandbox_path),
             ]
         args += ["--remount-ro", "/", "--chdir", str(CUBE_DIR)]
@@ -230,14 +287,14 @@ class BubblewrapRunner(Runner):
         environment["PATH"] = path
         return environment
 
-    def _system_mounts(self) -> list[str]:
-        args = ["--ro-bind", "/usr", "/usr"]
+    def _system_mounts(self, source: Callable[[Path], str]) -> list[str]:
+        args = ["--ro-bind", source(Path("/usr")), "/usr"]
         for name in _SYSTEM_LINKS:
             path = Path("/") / name
             if path.is_symlink():
                 args += ["--symlink", os.readlink(path), str(path)]
             elif path.is_dir():
-                args += ["--ro-bind", str(path), str(path)]
+                args += ["--ro-bind", source(path), str(path)]
         return args
 
     def _find_bwrap(self) -> str:
@@ -262,7 +319,9 @@ class BubblewrapRunner(Runner):
         return self._version
 
 
-def _image_mounts(image: UnpackedImage, invocation: TaskInvocation) -> list[str]:
+def _image_mounts(
+    image: UnpackedImage, invocation: TaskInvocation, source: Callable[[Path], str]
+) -> list[str]:
     """The image's top-level entries, read-only, in the sandbox's own (tmpfs) root.
 
     Bound one by one, not as the root itself, so the mount points bubblewrap makes for
@@ -276,7 +335,7 @@ def _image_mounts(image: UnpackedImage, invocation: TaskInvocation) -> list[str]
         if entry.is_symlink():
             args += ["--symlink", os.readlink(entry), target]
         elif entry.is_dir() or entry.is_file():
-            args += ["--ro-bind", str(entry), target]
+            args += ["--ro-bind", source(entry), target]
     for mount in invocation.mounts:
         top = mount.sandbox_path.parts[1]
         inside = image.rootfs / str(mount.sandbox_path).lstrip("/")
@@ -286,6 +345,29 @@ def _image_mounts(image: UnpackedImage, invocation: TaskInvocation) -> list[str]
                 "image, and the local runner does not change images"
             )
     return args
+
+
+@contextlib.contextmanager
+def _task_group(
+    support: cgroups.Support | str, limits: Limits
+) -> Iterator[cgroups.TaskGroup | None]:
+    """The task's control group, where this machine lets us make one."""
+    if isinstance(support, str):
+        yield None
+        return
+    with cgroups.task_group(support, limits.memory_bytes, limits.max_processes) as group:
+        yield group
+
+
+def _process_limit(limits: Limits, identity: Identity) -> int:
+    """Without a control group, RLIMIT_NPROC: it counts every process of the task's host
+    uid, so the task gets ``max_processes`` more than that uid runs already."""
+    running = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                running += entry.stat().st_uid == identity.uid
+    return running + limits.max_processes
 
 
 def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:

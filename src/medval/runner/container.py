@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 import uuid
@@ -36,7 +35,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
-from medval.runner.bubblewrap import IMAGE_PATH, NOBODY, BubblewrapRunner, PythonRuntime
+from medval.runner.bubblewrap import IMAGE_PATH, BubblewrapRunner, PythonRuntime
+from medval.runner.identity import Identity, check_readable, outputs_lent
 from medval.runner.image_archive import load_pinned_image
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
@@ -63,23 +63,6 @@ _CLIENT_VARIABLES = (
 _NO_SUCH_IMAGE = ("no such image", "image not known", "no such object")
 
 
-@dataclass(frozen=True)
-class Identity:
-    """The uid and gid a cube runs as, and who gets its outputs back."""
-
-    uid: int
-    gid: int
-    owner_uid: int
-    owner_gid: int
-
-    @classmethod
-    def for_invoking_user(cls) -> Identity:
-        uid, gid = os.getuid(), os.getgid()
-        if uid == 0:
-            return cls(NOBODY, NOBODY, 0, gid)
-        return cls(uid, gid, uid, gid)
-
-
 @dataclass
 class ContainerRunner(Runner):
     """Runs cube tasks in containers of one engine (see the module docstring)."""
@@ -99,8 +82,8 @@ class ContainerRunner(Runner):
         image = self.pinned_image(invocation)
         name = f"medval-{uuid.uuid4().hex[:16]}"
         identity = Identity.for_invoking_user()
-        _check_readable(invocation, identity)
-        with _outputs_lent(invocation, identity), self._profile_file() as profile:
+        check_readable(invocation, identity)
+        with outputs_lent(invocation, identity), self._profile_file() as profile:
             argv = [program, "run"]
             argv += self.container_arguments(invocation, limits, name, identity, profile)
             if invocation.image is None:
@@ -157,7 +140,7 @@ class ContainerRunner(Runner):
             "--user", f"{identity.uid}:{identity.gid}",
             "--memory", memory,
             "--memory-swap", memory,
-            "--pids-limit", str(self.pids_limit),
+            "--pids-limit", str(limits.max_processes),
             "--cpus", f"{self.cpus:g}",
             "--ulimit", f"nofile={self.open_files_limit}:{self.open_files_limit}",
             "--log-driver", "none",
@@ -291,68 +274,6 @@ def _bind(source: Path, target: str, writable: bool) -> str:
     if "," in str(source):
         raise SandboxError(f"a folder mounted into a container cannot contain a comma: {source}")
     return f"type=bind,source={source},target={target}" + ("" if writable else ",readonly")
-
-
-def _check_readable(invocation: TaskInvocation, identity: Identity) -> None:
-    """As root, the cube runs as another uid: it must be able to read its code and inputs.
-
-    Checked here so that the data owner gets one clear line, not a cube's "Permission
-    denied" from inside the container.
-    """
-    if identity.uid == identity.owner_uid:
-        return
-    folders = [("the cube folder", invocation.cube_folder)] + [
-        (f"input {mount.name!r}", mount.host_path)
-        for mount in invocation.mounts
-        if not mount.writable
-    ]
-    for what, folder in folders:
-        blocked = _first_unreadable(folder)
-        if blocked is not None:
-            raise SandboxError(
-                f"the sandbox user (uid {identity.uid}) cannot read {what} at {blocked}: "
-                f"make it readable (chmod -R o+rX {folder}) or run medval as an ordinary user"
-            )
-
-
-def _first_unreadable(folder: Path) -> Path | None:
-    """The first path in the tree that 'others' cannot read (or traverse, for folders).
-
-    The folders above it do not matter: a bind mount shows the folder itself.
-    """
-    for directory, _, files in os.walk(folder):
-        if (os.stat(directory).st_mode & (stat.S_IROTH | stat.S_IXOTH)) != (
-            stat.S_IROTH | stat.S_IXOTH
-        ):
-            return Path(directory)
-        for name in files:
-            path = os.path.join(directory, name)
-            if not os.stat(path).st_mode & stat.S_IROTH:
-                return Path(path)
-    return None
-
-
-@contextlib.contextmanager
-def _outputs_lent(invocation: TaskInvocation, identity: Identity) -> Iterator[None]:
-    """Hand the output folders to the cube's uid for the run, then back to their owner."""
-    outputs = [mount.host_path for mount in invocation.mounts if mount.writable]
-    if identity.uid == identity.owner_uid:
-        yield
-        return
-    for folder in outputs:
-        _chown_tree(folder, identity.uid, identity.gid)
-    try:
-        yield
-    finally:
-        for folder in outputs:
-            _chown_tree(folder, identity.owner_uid, identity.owner_gid)
-
-
-def _chown_tree(folder: Path, uid: int, gid: int) -> None:
-    os.lchown(folder, uid, gid)
-    for directory, subdirs, files in os.walk(folder):
-        for name in subdirs + files:
-            os.lchown(os.path.join(directory, name), uid, gid)
 
 
 def _last_line(text: str) -> str:

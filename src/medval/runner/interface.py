@@ -120,6 +120,11 @@ class Runner(ABC):
         """Raise SandboxError (one line naming what to install) if this runner cannot run."""
         return None
 
+    def caveats(self, limits: Limits) -> list[str]:
+        """Limits this runner cannot hold on this machine as they are meant, one line each
+        (said before a task runs, never silently)."""
+        return []
+
     def with_image_cache(self, folder: Path) -> Runner:
         """This runner, keeping what it makes of cubes' own images under ``folder`` if it
         needs a place for them (the local runner unpacks them; engines keep their own)."""

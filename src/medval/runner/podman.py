@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from medval.runner.container import ContainerRunner, Identity
+from medval.runner.container import ContainerRunner
+from medval.runner.identity import Identity
 from medval.runner.seccomp import without_new_namespaces
 
 

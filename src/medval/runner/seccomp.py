@@ -4,7 +4,8 @@ Podman's default profile allows ``unshare`` and ``clone`` with any flags (so tha
 containers can nest); an unprivileged cube could then make a user namespace and hold
 every capability inside it. This profile is Podman's own with those two narrowed the
 way Docker narrows them: ``unshare`` refused, ``clone`` only without namespace flags,
-``clone3`` answered ENOSYS so that the C library falls back to ``clone``.
+``clone3`` answered ENOSYS so that the C library falls back to ``clone``; and every call
+of :mod:`medval.runner.syscall_policy` (keyrings, mounts, ...) refused, as in Docker's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from medval.core.errors import SandboxError
+from medval.runner import syscall_policy
 
 PODMAN_DEFAULT_PROFILES = (
     Path("/usr/share/containers/seccomp.json"),
@@ -23,6 +25,10 @@ PODMAN_DEFAULT_PROFILES = (
 _NAMESPACE_FLAGS = 0x7E020000
 _ENOSYS = 38
 _NARROWED = {"unshare", "clone", "clone3"}
+# Podman's profile allows some calls that Docker's refuses a container without
+# capabilities (the kernel keyrings, which are not namespaced; mount, setns, ...): every
+# call the local runner refuses is refused here too.
+_REFUSED = set(syscall_policy.REFUSED)
 
 
 def without_new_namespaces(default_profiles: tuple[Path, ...] = PODMAN_DEFAULT_PROFILES) -> str:
@@ -36,7 +42,7 @@ def without_new_namespaces(default_profiles: tuple[Path, ...] = PODMAN_DEFAULT_P
     profile: dict[str, Any] = json.loads(source.read_text())
     for rule in profile["syscalls"]:
         if rule.get("action") == "SCMP_ACT_ALLOW" and not rule.get("includes", {}).get("caps"):
-            rule["names"] = [name for name in rule["names"] if name not in _NARROWED]
+            rule["names"] = [name for name in rule["names"] if name not in _NARROWED | _REFUSED]
     profile["syscalls"] += [
         {
             "names": ["clone"],

@@ -44,17 +44,20 @@ def supervise(
     address_space_bytes: int | None,
     log_path: Path | None,
     env: Mapping[str, str] | None = None,
+    prepare_child: Callable[[], None] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> ProcessOutcome:
     """Run ``argv`` to its end or to its deadline.
 
     ``address_space_bytes`` sets RLIMIT_AS in the child before it executes ``argv``;
-    every process it starts (the whole sandbox) inherits it.
+    every process it starts (the whole sandbox) inherits it. ``prepare_child`` runs in
+    the child after that, before the exec; ``pass_fds`` stay open across it.
     """
     log_tail, error_tail = LogTail(), LogTail()
     with _open_log(log_path) as log:
         started = time.monotonic()
         deadline = started + timeout_seconds
-        process = _start(argv, address_space_bytes, env)
+        process = _start(argv, _before_exec(address_space_bytes, prepare_child), env, pass_fds)
         try:
             timed_out = not _pump(process, deadline, log, log_tail, error_tail)
             if not timed_out:
@@ -81,19 +84,23 @@ def supervise(
 
 
 def _start(
-    argv: Sequence[str], address_space_bytes: int | None, env: Mapping[str, str] | None
+    argv: Sequence[str],
+    preexec: Callable[[], None] | None,
+    env: Mapping[str, str] | None,
+    pass_fds: Sequence[int],
 ) -> subprocess.Popen[bytes]:
     try:
-        # preexec_fn is the only way to set a limit between fork and exec in Python 3.11;
-        # it only calls setrlimit, which is safe even if the caller has threads.
+        # preexec_fn is the only way to act between fork and exec in Python 3.11; what
+        # runs there only makes system calls on values prepared before the fork.
         return subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_limit_address_space(address_space_bytes),
+            preexec_fn=preexec,
             env=dict(env) if env is not None else None,
+            pass_fds=tuple(pass_fds),
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox {argv[0]!r}: {exc.strerror}") from exc
@@ -144,12 +151,18 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _limit_address_space(limit: int | None) -> Callable[[], None] | None:
-    if limit is None:
+def _before_exec(
+    address_space_bytes: int | None, prepare_child: Callable[[], None] | None
+) -> Callable[[], None] | None:
+    if address_space_bytes is None and prepare_child is None:
         return None
 
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if address_space_bytes is not None:
+            limit = address_space_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if prepare_child is not None:
+            prepare_child()
 
     return apply
 

@@ -6,6 +6,7 @@ import signal
 from pathlib import Path
 
 from medval.core.errors import SandboxError
+from medval.runner.cgroups import TaskGroup
 from medval.runner.interface import Limits, TaskFailed, TaskRun
 from medval.runner.invocation import TaskInvocation
 from medval.runner.supervisor import ProcessOutcome
@@ -68,3 +69,21 @@ def _signal_note(returncode: int) -> str:
         return f" ({signal.Signals(number).name})" if returncode < 0 or returncode > 128 else ""
     except ValueError:
         return ""
+
+
+def judge_group(
+    invocation: TaskInvocation, outcome: ProcessOutcome, limits: Limits, group: TaskGroup
+) -> None:
+    """A failed task whose control group saw it hit a limit: say which, in one line."""
+    if outcome.returncode == 0 or outcome.timed_out:
+        return
+    if group.ran_out_of_memory():
+        raise TaskFailed(
+            f"{invocation.label} ran out of memory (limit {limits.describe_memory()})",
+            outcome.log_tail,
+        )
+    if group.hit_process_limit():
+        raise TaskFailed(
+            f"{invocation.label} reached its limit of {limits.max_processes} processes",
+            outcome.log_tail,
+        )

@@ -1,0 +1,180 @@
+"""One memory and process limit for a whole task, through the kernel's control groups.
+
+A task's processes, and the pages of its in-memory file systems (``/tmp``,
+``/dev/shm``), are charged to the control group its first process joins before it
+executes the sandbox; every process it starts stays in it. The group is made under the
+client's own group, limited, and removed after the task:
+
+- cgroup v1 (one hierarchy per controller, as here and on older systems):
+  ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes`` (no swap past it),
+  ``pids.max``;
+- cgroup v2 (the unified hierarchy): ``memory.max``, ``memory.swap.max`` = 0,
+  ``pids.max``, where the client's group may delegate ``memory`` and ``pids``.
+
+Where neither can be written (an ordinary user without a delegated group, most often),
+:func:`find_support` says why, and the runner says so before the task runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from medval.core.errors import SandboxError
+
+ROOT = Path("/sys/fs/cgroup")
+CONTROLLERS = ("memory", "pids")
+
+
+@dataclass(frozen=True)
+class Support:
+    """Where task groups can be made: one parent folder per controller (v1), or one."""
+
+    version: int
+    parents: dict[str, Path]
+
+
+@dataclass(frozen=True)
+class TaskGroup:
+    """The control group(s) of one running task."""
+
+    version: int
+    folders: dict[str, Path]
+
+    def join_file_names(self) -> list[bytes]:
+        """The ``cgroup.procs`` files the task's first process writes its PID to.
+
+        Encoded beforehand: the child writes them between fork and exec.
+        """
+        return [os.fsencode(folder / "cgroup.procs") for folder in set(self.folders.values())]
+
+    def ran_out_of_memory(self) -> bool:
+        """The kernel killed a process of the task for want of memory."""
+        folder = self.folders["memory"]
+        if self.version == 2:
+            return _counter(folder / "memory.events", "oom_kill") > 0
+        return _counter(folder / "memory.oom_control", "oom_kill") > 0
+
+    def hit_process_limit(self) -> bool:
+        """A fork or a new thread was refused at the process limit."""
+        return _counter(self.folders["pids"] / "pids.events", "max") > 0
+
+    def kill_all(self) -> None:
+        """Kill every process still in the group (after a timeout, or left behind)."""
+        for _ in range(50):
+            pids = self._pids()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for folder in set(self.folders.values()):
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)  # Its last processes are still being reaped.
+
+    def _pids(self) -> list[int]:
+        pids: set[int] = set()
+        for folder in set(self.folders.values()):
+            with contextlib.suppress(OSError):
+                pids.update(int(line) for line in (folder / "cgroup.procs").read_text().split())
+        return sorted(pids)
+
+
+def find_support(root: Path = ROOT) -> Support | str:
+    """Where this process may make task groups, or why it may not (one line)."""
+    own = _own_groups()
+    v1 = {name: root / name / own[name].lstrip("/") for name in CONTROLLERS if name in own}
+    if len(v1) == len(CONTROLLERS) and all((root / name).is_dir() for name in CONTROLLERS):
+        blocked = [str(path) for path in v1.values() if not os.access(path, os.W_OK)]
+        if blocked:
+            return f"the control groups {', '.join(blocked)} are not writable by this account"
+        return Support(1, v1)
+    if "" in own and (root / "cgroup.controllers").is_file():
+        parent = root / own[""].lstrip("/")
+        available = set((parent / "cgroup.controllers").read_text().split())
+        missing = [name for name in CONTROLLERS if name not in available]
+        if missing:
+            return f"the control group {parent} does not offer {', '.join(missing)}"
+        if not os.access(parent, os.W_OK):
+            return f"the control group {parent} is not writable by this account"
+        return Support(2, dict.fromkeys(CONTROLLERS, parent))
+    return "this machine has no memory and pids control groups"
+
+
+@contextlib.contextmanager
+def task_group(support: Support, memory_bytes: int, max_processes: int) -> Iterator[TaskGroup]:
+    """A fresh group with the task's limits, removed (its processes killed) afterwards."""
+    name = f"medval-{uuid.uuid4().hex[:12]}"
+    folders = {controller: parent / name for controller, parent in support.parents.items()}
+    group = TaskGroup(support.version, folders)
+    try:
+        for folder in set(folders.values()):
+            folder.mkdir()
+        if support.version == 2:
+            _enable_controllers(support.parents["memory"])
+            _write(folders["memory"] / "memory.max", memory_bytes)
+            _write(folders["memory"] / "memory.swap.max", 0, optional=True)
+        else:
+            _write(folders["memory"] / "memory.limit_in_bytes", memory_bytes)
+            _write(folders["memory"] / "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
+        _write(folders["pids"] / "pids.max", max_processes)
+    except OSError as exc:
+        group.remove()
+        raise SandboxError(f"cannot make the task's control group: {exc}") from exc
+    try:
+        yield group
+    finally:
+        group.remove()
+
+
+def _enable_controllers(parent: Path) -> None:
+    """cgroup v2 gives a child the controllers its parent lists in ``subtree_control``."""
+    enabled = set((parent / "cgroup.subtree_control").read_text().split())
+    wanted = [f"+{name}" for name in CONTROLLERS if name not in enabled]
+    if wanted:
+        (parent / "cgroup.subtree_control").write_text(" ".join(wanted))
+
+
+def _own_groups() -> dict[str, str]:
+    """This process's group per v1 controller, and its v2 group under the key ''."""
+    groups: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") if controllers else [""]:
+                groups[controller] = path
+    return groups
+
+
+def _write(path: Path, value: int, optional: bool = False) -> None:
+    if optional and not path.exists():
+        return
+    path.write_text(str(value))
+
+
+def _counter(path: Path, key: str) -> int:
+    """``key N`` from a flat keyed file such as ``memory.events``; 0 when absent."""
+    try:
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0

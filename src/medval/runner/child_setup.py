@@ -1,0 +1,114 @@
+"""What the local runner's first process does between fork and exec of ``bwrap``.
+
+In this order, each step only if asked:
+
+1. join the task's control groups (:mod:`medval.runner.cgroups`), so that every process
+   of the task is counted;
+2. set the per-process fallbacks where there is no control group: RLIMIT_AS (memory)
+   and RLIMIT_NPROC (processes);
+3. join a fresh, empty session keyring, so that no key of the client's session is even
+   addressable from the task (the system-call filter also refuses ``keyctl``);
+4. when the client runs as root: in a private mount namespace, bind every folder the
+   sandbox will show onto a neutral staging folder, then become uid/gid 65534 (nobody)
+   with no supplementary groups before ``bwrap`` runs. bubblewrap then maps the task's
+   uid 65534 to host uid 65534, never to root; the staging binds let it reach folders
+   under, say, ``/root`` that nobody could not walk to;
+5. move to ``/``, which every account may enter.
+
+Python 3.11 has no ``os.unshare`` or ``mount``; the C library's are called through
+ctypes, set up before the fork, as the kernel documents them (unshare(2), mount(2)).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medval.runner.identity import NOBODY
+
+_CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+_KEYCTL_JOIN_SESSION_KEYRING = 1
+
+
+@dataclass
+class Staging:
+    """Neutral names for the host paths a root client binds into the sandbox."""
+
+    folder: Path
+    sources: dict[Path, Path] = field(default_factory=dict)
+
+    def place(self, source: Path) -> Path:
+        """Where ``source`` will appear in the staging folder (same path for the same)."""
+        if source not in self.sources:
+            self.sources[source] = self.folder / str(len(self.sources))
+        return self.sources[source]
+
+
+@dataclass
+class ChildSetup:
+    """The steps above, as a ``preexec_fn``; every value is prepared before the fork."""
+
+    cgroup_files: list[bytes] = field(default_factory=list)
+    address_space_bytes: int | None = None
+    process_limit: int | None = None
+    keyctl_number: int | None = None
+    staging: Staging | None = None
+
+    def __post_init__(self) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._binds: list[tuple[bytes, bytes, bool]] = []
+        if self.staging is not None:
+            self._stage_folder = os.fsencode(self.staging.folder)
+            for source, target in self.staging.sources.items():
+                is_dir = source.is_dir()
+                self._binds.append((os.fsencode(source), os.fsencode(target), is_dir))
+
+    def __call__(self) -> None:
+        for name in self.cgroup_files:
+            fd = os.open(name, os.O_WRONLY)
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+        if self.address_space_bytes is not None:
+            limit = self.address_space_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if self.process_limit is not None:
+            limit = self.process_limit
+            resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+        if self.keyctl_number is not None:
+            self._check(
+                self._libc.syscall(self.keyctl_number, _KEYCTL_JOIN_SESSION_KEYRING, None),
+                "keyctl",
+            )
+        if self.staging is not None:
+            self._stage_and_drop_root()
+        os.chdir("/")
+
+    def _stage_and_drop_root(self) -> None:
+        libc = self._libc
+        self._check(libc.unshare(_CLONE_NEWNS), "unshare")
+        self._check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount")
+        flags = _MS_NOSUID | _MS_NODEV
+        self._check(
+            libc.mount(b"medval", self._stage_folder, b"tmpfs", flags, b"mode=0755,size=64k"),
+            "mount",
+        )
+        for source, target, is_dir in self._binds:
+            if is_dir:
+                os.mkdir(target, 0o755)
+            else:
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+            self._check(libc.mount(source, target, None, _MS_BIND | _MS_REC, None), "mount")
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+
+    def _check(self, result: int, what: str) -> None:
+        if result < 0:
+            number = ctypes.get_errno()
+            raise OSError(number, f"{what}: {os.strerror(number)}")
