@@ -5,6 +5,13 @@ Each test is an attack seen in a review, run on every runner (see conftest.py).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
 import pytest
 
 from medval.runner import Limits, Runner
@@ -131,3 +138,35 @@ report({"attach": outcome, "pids": sorted(int(p) for p in os.listdir("/proc") if
     assert len(report["pids"]) < 6
     if runner.kind == "local":
         assert report["attach"] == "EPERM"
+
+
+def test_the_task_is_never_host_root(runner: Runner, make_cube: CubeMaker) -> None:
+    """Seen from the host, the task's processes are uid 65534 when the client is root
+    (bubblewrap maps it so; the engines run it so), and the client's uid otherwise."""
+    token = f"medval-uid-probe-{uuid.uuid4().hex}"
+    cube = make_cube(
+        f"""
+        import subprocess
+        subprocess.run([sys.executable, "-c", "import time; time.sleep(4)  # {token}"])
+        report("done")
+        """
+    )
+    seen: dict[int, int] = {}
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not seen:
+            for entry in Path("/proc").iterdir():
+                with contextlib.suppress(OSError):
+                    if entry.name.isdigit() and token.encode() in (entry / "cmdline").read_bytes():
+                        seen[int(entry.name)] = entry.stat().st_uid
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        runner.run(cube.folder, cube.spec, "infer", cube.mounts, FAST)
+    finally:
+        watcher.join()
+    expected = 65534 if os.getuid() == 0 else os.getuid()
+    assert seen and set(seen.values()) == {expected}, seen

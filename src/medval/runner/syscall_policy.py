@@ -105,6 +105,8 @@ KERNEL = (
     "sysfs",
     "_sysctl",
     "vhangup",
+    "sethostname",
+    "setdomainname",
     "vm86",
     "vm86old",
     "fanotify_init",
