@@ -58,3 +58,33 @@ def test_a_supported_runner_kind_passes(tmp_path: Path) -> None:
 
 def test_the_kinds_a_benchmark_can_name_are_the_runners_there_are() -> None:
     assert set(RUNNER_KINDS) == {kind.value for kind in RunnerKind}
+
+
+class _RunnerWithCaveat(BubblewrapRunner):
+    def caveats(self, limits: Limits) -> list[str]:
+        return [f"no cgroup here: {limits.describe_memory()} per process"]
+
+
+class _Steps:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def step(self, message: str) -> None:
+        self.said.append(message)
+
+    def done(self, message: str, seconds: float) -> None:
+        return None
+
+
+def test_limits_a_runner_cannot_hold_are_said_once_before_any_task(tmp_path: Path) -> None:
+    steps = _Steps()
+    executor = Executor(
+        MedvalClient("http://127.0.0.1:9"),
+        Workspace(tmp_path),
+        _RunnerWithCaveat(),
+        Limits(memory_bytes=512 << 20),
+        steps,
+    )
+    executor.say_caveats()
+    executor.say_caveats()
+    assert steps.said == ["note: no cgroup here: 512 MiB per process"]

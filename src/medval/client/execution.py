@@ -71,6 +71,14 @@ class Executor:
         self.runner = runner.with_image_cache(workspace.images_dir)
         self.limits = limits
         self.progress = progress or SilentProgress()
+        self._caveats_said = False
+
+    def say_caveats(self) -> None:
+        """Say, once, which limits the runner cannot hold here, before any task runs."""
+        if not self._caveats_said:
+            self._caveats_said = True
+            for line in self.runner.caveats(self.limits):
+                self.progress.step(f"note: {line}")
 
     def require_supported_by(self, benchmark: BenchmarkPublic) -> None:
         """Refuse to run a benchmark's cubes on a runner kind the benchmark does not support."""
@@ -139,6 +147,7 @@ class Executor:
         return cube.image_digest
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> None:
+        self.say_caveats()
         image = self.pinned_image(cube)
         with self.unpacked(cube) as (folder, spec):
             label = f"{cube.name}: {task}"

@@ -22,7 +22,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,9 +96,13 @@ class TaskGroup:
         return sorted(pids)
 
 
-def find_support(root: Path = ROOT) -> Support | str:
-    """Where this process may make task groups, or why it may not (one line)."""
-    own = _own_groups()
+def find_support(root: Path = ROOT, own: Mapping[str, str] | None = None) -> Support | str:
+    """Where this process may make task groups, or why it may not (one line).
+
+    ``own`` is this process's group per v1 controller and its v2 group under ``""``
+    (read from ``/proc/self/cgroup`` when not given).
+    """
+    own = _own_groups() if own is None else own
     v1 = {name: root / name / own[name].lstrip("/") for name in CONTROLLERS if name in own}
     if len(v1) == len(CONTROLLERS) and all((root / name).is_dir() for name in CONTROLLERS):
         blocked = [str(path) for path in v1.values() if not os.access(path, os.W_OK)]

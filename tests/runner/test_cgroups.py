@@ -1,0 +1,51 @@
+"""Where the local runner can make a task's control group, and the group it makes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from medval.runner import MIB, cgroups
+
+
+def test_v1_hierarchies_are_found_under_the_process_own_groups(tmp_path: Path) -> None:
+    for controller in ("memory", "pids"):
+        (tmp_path / controller / "client").mkdir(parents=True)
+    support = cgroups.find_support(tmp_path, {"memory": "/client", "pids": "/client"})
+    assert support == cgroups.Support(
+        1, {"memory": tmp_path / "memory/client", "pids": tmp_path / "pids/client"}
+    )
+
+
+def test_v2_needs_both_controllers_in_the_process_group(tmp_path: Path) -> None:
+    group = tmp_path / "user.slice"
+    group.mkdir()
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (group / "cgroup.controllers").write_text("cpu memory\n")
+    support = cgroups.find_support(tmp_path, {"": "/user.slice"})
+    assert support == f"the control group {group} does not offer pids"
+    (group / "cgroup.controllers").write_text("cpu memory pids\n")
+    assert cgroups.find_support(tmp_path, {"": "/user.slice"}) == cgroups.Support(
+        2, {"memory": group, "pids": group}
+    )
+
+
+def test_no_control_groups_is_a_reason(tmp_path: Path) -> None:
+    assert cgroups.find_support(tmp_path, {}) == (
+        "this machine has no memory and pids control groups"
+    )
+
+
+def test_a_task_group_on_this_machine_holds_its_limits_and_is_removed() -> None:
+    support = cgroups.find_support()
+    if isinstance(support, str):
+        # An ordinary account without a delegated group: the runner says so (caveats).
+        assert os.getuid() != 0 and "\n" not in support
+        return
+    with cgroups.task_group(support, 256 * MIB, 40) as group:
+        memory, pids = group.folders["memory"], group.folders["pids"]
+        limit = "memory.max" if support.version == 2 else "memory.limit_in_bytes"
+        assert int((memory / limit).read_text()) == 256 * MIB
+        assert (pids / "pids.max").read_text().strip() == "40"
+        assert group.ran_out_of_memory() is False and group.hit_process_limit() is False
+    assert not memory.exists() and not pids.exists()
