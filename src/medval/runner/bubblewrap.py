@@ -120,11 +120,11 @@ class BubblewrapRunner(Runner):
         identity = Identity.for_invoking_user()
         check_readable(invocation, identity)
         support = cgroups.find_support()
-        staging = None
-        if identity.uid != identity.owner_uid:
-            staging = Staging(Path(tempfile.mkdtemp(prefix="medval-stage-")))
         filter_fd = syscall_policy.filter_file()
+        staging = None
         try:
+            if identity.uid != identity.owner_uid:
+                staging = Staging(Path(tempfile.mkdtemp(prefix="medval-stage-")))
             with outputs_lent(invocation, identity), _task_group(support, limits) as group:
                 argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image, staging)]
                 argv += ["--seccomp", str(filter_fd), "--", *self._command(invocation, image)]

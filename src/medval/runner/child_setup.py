@@ -22,6 +22,7 @@ ctypes, set up before the fork, as the kernel documents them (unshare(2), mount(
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import resource
 from dataclasses import dataclass, field
@@ -81,10 +82,10 @@ class ChildSetup:
             limit = self.process_limit
             resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
         if self.keyctl_number is not None:
-            self._check(
-                self._libc.syscall(self.keyctl_number, _KEYCTL_JOIN_SESSION_KEYRING, None),
-                "keyctl",
-            )
+            joined = self._libc.syscall(self.keyctl_number, _KEYCTL_JOIN_SESSION_KEYRING, None)
+            # A kernel without keyrings (ENOSYS) has no key to hide.
+            if joined < 0 and ctypes.get_errno() != errno.ENOSYS:
+                self._check(joined, "keyctl")
         if self.staging is not None:
             self._stage_and_drop_root()
         os.chdir("/")

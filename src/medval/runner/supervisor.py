@@ -104,6 +104,12 @@ def _start(
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox {argv[0]!r}: {exc.strerror}") from exc
+    except subprocess.SubprocessError as exc:
+        # Python reports only that the step before exec failed, not which one.
+        raise SandboxError(
+            f"could not prepare the sandbox for {argv[0]!r} (its control group, keyring or "
+            "mounts): run medval as an ordinary user, or as root with mount rights"
+        ) from exc
 
 
 def _pump(
