@@ -13,7 +13,17 @@ from pathlib import Path
 import typer
 
 from medval import __version__
-from medval.cli import accounts, benchmarks, cubes, datasets, demo, executions, models, results
+from medval.cli import (
+    accounts,
+    benchmarks,
+    cubes,
+    datasets,
+    demo,
+    executions,
+    models,
+    results,
+    storage,
+)
 from medval.cli.context import Session
 from medval.cli.server_commands import server_app
 from medval.client.settings import ClientSettings
@@ -69,6 +79,7 @@ app.add_typer(datasets.app, name="dataset")
 app.add_typer(models.app, name="model")
 executions.register(app)
 app.add_typer(results.app, name="results")
+app.add_typer(storage.app, name="storage")
 demo.register(app)
 
 

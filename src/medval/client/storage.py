@@ -1,0 +1,115 @@
+"""What the client keeps on disk, and freeing the parts it can fetch or make again.
+
+Caches (cube and image archives, unpacked images, demo data, scratch folders, task logs)
+are re-downloaded, re-verified or re-made when needed, so cleaning them loses nothing.
+Prepared datasets and local results are the data owner's work: they are listed, never
+cleaned; only the outputs of results already uploaded can be freed, on request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from medval.client.workspace import Workspace
+
+
+class Area(StrEnum):
+    """A part of the workspace, by what it holds."""
+
+    CUBES = "cubes"
+    IMAGES = "images"
+    DEMO_DATA = "demo-data"
+    SCRATCH = "scratch"
+    LOGS = "logs"
+    DATASETS = "datasets"
+    RESULTS = "results"
+
+
+CACHES = (Area.CUBES, Area.IMAGES, Area.DEMO_DATA, Area.SCRATCH, Area.LOGS)
+WHAT = {
+    Area.CUBES: "cube and image archives (downloaded again, verified, when needed)",
+    Area.IMAGES: "cube images unpacked for the local runner (unpacked again when needed)",
+    Area.DEMO_DATA: "benchmarks' demo data (downloaded again when needed)",
+    Area.SCRATCH: "unpacked cubes and compatibility tests left by interrupted runs",
+    Area.LOGS: "the cube task logs",
+    Area.DATASETS: "prepared datasets: never removed by medval storage clean",
+    Area.RESULTS: "local results; unsent ones are never removed",
+}
+
+
+@dataclass(frozen=True)
+class AreaUsage:
+    area: Area
+    path: Path
+    entries: int
+    bytes: int
+    cache: bool
+    holds: str
+
+
+def usage(workspace: Workspace) -> list[AreaUsage]:
+    """Every area of the workspace with its size on disk."""
+    rows = []
+    for area in Area:
+        path = workspace.home / area.value
+        entries = sorted(path.iterdir()) if path.is_dir() else []
+        rows.append(
+            AreaUsage(
+                area=area,
+                path=path,
+                entries=len(entries),
+                bytes=sum(_size(entry) for entry in entries),
+                cache=area in CACHES,
+                holds=WHAT[area],
+            )
+        )
+    return rows
+
+
+def clean(workspace: Workspace, areas: list[Area], uploaded_results: bool = False) -> int:
+    """Remove the given cache areas (and, if asked, the folders of uploaded results);
+    returns the bytes freed. Prepared datasets and unsent results are never touched."""
+    freed = 0
+    for area in areas:
+        if area not in CACHES:
+            raise ValueError(f"{area.value} is not a cache")
+        path = workspace.home / area.value
+        if path.is_dir():
+            freed += _size(path)
+            shutil.rmtree(path)
+    if uploaded_results:
+        for result in workspace.results():
+            if result.uploaded_at is not None:
+                folder = workspace.result_dir(result.key)
+                freed += _size(folder) - _size(folder / "result.json")
+                for entry in folder.iterdir():
+                    if entry.name != "result.json":
+                        _remove(entry)
+    return freed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _size(path: Path) -> int:
+    """Bytes on disk under ``path``, links not followed."""
+    if not path.exists() and not path.is_symlink():
+        return 0
+    if not path.is_dir() or path.is_symlink():
+        return path.lstat().st_size
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                continue
+    return total
