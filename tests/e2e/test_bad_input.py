@@ -70,6 +70,20 @@ def test_invalid_values(people: dict[str, Person]) -> None:
     assert_clean_failure(admin.medval("users", "create", "bad name!"), 2, "username")
     usage = admin.medval("association", "list", "--status", "maybe")
     assert usage.code == 2 and "Traceback" not in usage.stderr and "maybe" in usage.stderr
+    hospital = people["hospital-a"]
+    assert_clean_failure(
+        hospital.medval("run", "--model", "3,x", "--yes"),
+        2,
+        "--model takes model IDs separated by commas, not '3,x'",
+    )
+    assert_clean_failure(
+        hospital.medval("results", "upload"), 2, "name one result KEY, or pass --all (not both)"
+    )
+    assert_clean_failure(
+        hospital.medval("results", "upload", "b1-m1-d1", "--all"),
+        2,
+        "name one result KEY, or pass --all (not both)",
+    )
 
 
 def test_wrong_states(people: dict[str, Person], benchmark: Benchmark) -> None:

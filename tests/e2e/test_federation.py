@@ -64,6 +64,7 @@ class Federation:
     datasets: dict[str, int]
     wire: list[Recorded]
     marked_site: Path
+    first_run_models: set[int]
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +115,23 @@ def federation(
         assert [p["entity_id"] for p in pending] == [model["id"]]
         committee.ok("association", "approve", str(pending[0]["id"]), "--yes")
 
-        datasets = {}
-        for person in (a, b):
-            person.ok("run", "--yes")
-            for result in person.json("results", "list", "--local"):
-                key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
-                person.ok("results", "upload", key, "--yes")
-                datasets[result["dataset"]] = result["dataset_id"]
-        yield Federation(benchmark, model["id"], datasets, list(wire), marked)
+        # Hospital A runs the reference model alone first, then the rest, and uploads
+        # everything in one review; hospital B runs all and uploads result by result.
+        a.ok("run", "--model", str(benchmark.reference_id), "--yes")
+        first_run = {r["model_id"] for r in a.json("results", "list", "--local")}
+        a.ok("run", "--yes")
+        a.ok("results", "upload", "--all", "--yes")
+        b.ok("run", "--yes")
+        for result in b.json("results", "list", "--local"):
+            key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
+            b.ok("results", "upload", key, "--yes")
+        datasets = {
+            result["dataset"]: result["dataset_id"]
+            for person in (a, b)
+            for result in person.json("results", "list", "--local")
+            if result["uploaded_at"] is not None
+        }
+        yield Federation(benchmark, model["id"], datasets, list(wire), marked, first_run)
 
 
 def test_leaderboard_pools_both_models_across_both_sites(
@@ -139,6 +149,10 @@ def test_leaderboard_pools_both_models_across_both_sites(
         assert 0.55 < pooled["value"] < 0.9  # real models on real data: clearly better than chance
     ranked = [entry["pooled"]["auroc"]["value"] for entry in board["entries"]]
     assert ranked == sorted(ranked, reverse=True)
+
+
+def test_run_model_runs_only_the_chosen_models(federation: Federation) -> None:
+    assert federation.first_run_models == {federation.benchmark.reference_id}
 
 
 def test_nothing_is_left_to_run_and_a_rerun_resumes(

@@ -9,7 +9,7 @@ from rich.table import Table
 from medval.cli.context import Session, YesOption
 from medval.cli.render import print_result_document
 from medval.client.runs import PlannedExecution, execute, plan
-from medval.core.errors import MedvalError, SandboxError
+from medval.core.errors import InvalidInput, MedvalError, SandboxError
 
 
 class _Failure(BaseModel):
@@ -33,6 +33,9 @@ def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
 def run(
     ctx: typer.Context,
     benchmark_id: int | None = typer.Option(None, "--benchmark", "-b"),
+    model_ids: str | None = typer.Option(
+        None, "--model", "-m", help="Only these models: ID or ID,ID,..."
+    ),
     force: bool = typer.Option(False, "--force", help="Run again even if a local result exists."),
     yes: bool = YesOption,
 ) -> None:
@@ -40,7 +43,7 @@ def run(
     session: Session = ctx.obj
     with session.client() as client:
         executor = session.executor(client)
-        items = plan(executor, benchmark_id)
+        items = plan(executor, benchmark_id, _ids(model_ids))
         if not items:
             session.err.print("nothing to run: no approved model is waiting for your datasets")
             return
@@ -71,6 +74,15 @@ def run(
             f"{len(failures)} of {len(todo)} executions failed: "
             + "; ".join(f"{f.key}: {f.message}" for f in failures)
         )
+
+
+def _ids(text: str | None) -> set[int] | None:
+    if text is None:
+        return None
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    if not words or not all(word.isdigit() for word in words):
+        raise InvalidInput(f"--model takes model IDs separated by commas, not {text!r}")
+    return {int(word) for word in words}
 
 
 def register(app: typer.Typer) -> None:

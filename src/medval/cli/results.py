@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import interval, result_rows
 from medval.client.runs import upload_payload
-from medval.core.errors import Conflict, NotFound
+from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
 
 app = typer.Typer(help="Review, upload and see results.", no_args_is_help=True)
 
@@ -70,19 +70,59 @@ def show(ctx: typer.Context, result_id: int, fmt: OutputFormat = FormatOption) -
 
 
 @app.command("upload")
-def upload(ctx: typer.Context, key: str, yes: bool = YesOption) -> None:
-    """Show the exact payload of a local result, and upload it on approval."""
+def upload(
+    ctx: typer.Context,
+    key: str | None = typer.Argument(None, help="The local result's key (see --local list)."),
+    every: bool = typer.Option(
+        False, "--all", help="Every local result not uploaded yet: one review, one approval."
+    ),
+    benchmark_id: int | None = typer.Option(None, "--benchmark", "-b", help="With --all."),
+    yes: bool = YesOption,
+) -> None:
+    """Show the exact payload of local results, and upload them on approval."""
     session: Session = ctx.obj
-    result = session.workspace.result(key)
-    if result is None:
-        raise NotFound(f"no local result {key!r}; see 'medval results list --local'")
-    if result.uploaded_at is not None:
-        raise Conflict(f"result {key} was already uploaded (as {result.server_id})")
-    payload = upload_payload(result)
+    if (key is None) == (not every):
+        raise InvalidInput("name one result KEY, or pass --all (not both)")
+    if key is not None:
+        result = session.workspace.result(key)
+        if result is None:
+            raise NotFound(f"no local result {key!r}; see 'medval results list --local'")
+        if result.uploaded_at is not None:
+            raise Conflict(f"result {key} was already uploaded (as {result.server_id})")
+        results = [result]
+    else:
+        results = [
+            r
+            for r in session.workspace.results()
+            if r.uploaded_at is None and benchmark_id in (None, r.benchmark_id)
+        ]
+        if not results:
+            session.err.print("nothing to upload: every local result here was uploaded")
+            return
+    payloads = [upload_payload(result) for result in results]
     with session.client() as client:
         session.err.print("This is everything that will be sent to the server:")
-        session.out.print_json(payload.model_dump_json())
-        session.confirm(f"Upload result {key} to {client.base_url}?", yes)
-        uploaded = client.upload_result(payload)
-    session.workspace.mark_uploaded(result, uploaded.id)
-    session.err.print(f"result {key} uploaded as {uploaded.id}")
+        if len(payloads) == 1:
+            session.out.print_json(payloads[0].model_dump_json())
+        else:
+            session.out.print_json(data=[p.model_dump(mode="json") for p in payloads])
+        keys = ", ".join(result.key for result in results)
+        session.confirm(f"Upload result {keys} to {client.base_url}?", yes)
+        refused: list[tuple[str, MedvalError]] = []
+        for result, payload in zip(results, payloads, strict=True):
+            try:
+                uploaded = client.upload_result(payload)
+            except MedvalError as exc:
+                if len(results) == 1:
+                    raise
+                refused.append((result.key, exc))
+                session.err.print(f"  [red]✗[/red] result {result.key}: {exc.message}")
+                continue
+            session.workspace.mark_uploaded(result, uploaded.id)
+            session.err.print(f"result {result.key} uploaded as {uploaded.id}")
+    if refused:
+        # One kind of refusal keeps its exit code; a mixture is a conflict.
+        kinds = {type(exc) for _, exc in refused}
+        kind = kinds.pop() if len(kinds) == 1 else Conflict
+        reasons = "; ".join(f"{key}: {exc.message}" for key, exc in refused)
+        raise kind(f"{len(refused)} of {len(results)} uploads refused: {reasons}")

@@ -29,12 +29,17 @@ class PlannedExecution:
         return result_key(p.benchmark_id, p.model_id, p.dataset_id)
 
 
-def plan(executor: Executor, benchmark_id: int | None = None) -> list[PlannedExecution]:
-    """What the server says is waiting for this account, matched with local state."""
+def plan(
+    executor: Executor, benchmark_id: int | None = None, model_ids: set[int] | None = None
+) -> list[PlannedExecution]:
+    """What the server says is waiting for this account, matched with local state
+    (only one benchmark's, or only some models', when given)."""
     workspace = executor.workspace
     planned = []
     for pending in executor.client.pending_executions():
         if benchmark_id is not None and pending.benchmark_id != benchmark_id:
+            continue
+        if model_ids is not None and pending.model_id not in model_ids:
             continue
         key = result_key(pending.benchmark_id, pending.model_id, pending.dataset_id)
         planned.append(
