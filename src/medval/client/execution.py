@@ -11,15 +11,12 @@ of here.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Protocol
 
 from medval.client.http import MedvalClient
 from medval.client.workspace import Workspace
@@ -29,14 +26,13 @@ from medval.core.cube_spec import (
     CubeSpec,
     load_cube_spec,
 )
-from medval.core.documents import DatasetStatistics, ResultDocument
+from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
 from medval.runner.interface import Limits, Runner
 
-D = TypeVar("D", bound=BaseModel)
-
+__all__ = ["Executor", "Progress", "SilentProgress", "read_document"]
 
 class Progress(Protocol):
     """Where long work reports what it is doing (the CLI prints; tests collect)."""
@@ -240,16 +236,3 @@ class Executor:
             shutil.rmtree(folder)
         unpack_archive(archive.read_bytes(), folder)
         return folder
-
-
-def read_document(kind: type[D], path: Path, what: str) -> D:
-    """Read a document a cube wrote; anything malformed is one clear line."""
-    if not path.is_file():
-        raise InvalidInput(f"the cube wrote no {path.name} ({what})")
-    try:
-        return kind.model_validate(json.loads(path.read_text()))
-    except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0:3]
-        raise InvalidInput(
-            f"the cube's {path.name} is not a valid {what} document: {' '.join(first)}"
-        ) from exc

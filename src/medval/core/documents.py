@@ -3,18 +3,41 @@
 Both are strict (unknown fields refused, bounded sizes, finite numbers only) so that an
 evaluator or preparation cube cannot smuggle per-case rows out inside a free-form blob.
 The data owner still sees the exact payload and approves it before anything is sent.
+
+:func:`read_document` reads one as a cube wrote it, trusting nothing about the file:
+never through a link, only a regular file, at most :data:`MAX_DOCUMENT_BYTES`, nested
+at most :data:`MAX_DOCUMENT_DEPTH` deep; anything else is one line (InvalidInput).
 """
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Annotated
+import re
+from pathlib import Path
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from medval.core.cube_files import NotRegular, TooLarge, read_regular
+from medval.core.errors import InvalidInput
 
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 MAX_METRICS = 64
 MAX_STATISTICS = 256
+# The largest valid document is a few KiB and three levels deep; these leave room.
+MAX_DOCUMENT_BYTES = 1 << 20
+MAX_DOCUMENT_DEPTH = 8
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+D = TypeVar("D", bound=BaseModel)
 
 
 def _finite(value: float | None) -> float | None:
@@ -68,3 +91,46 @@ class Provenance(BaseModel):
     data_preparator_hash: str
     model_hash: str
     evaluator_hash: str
+
+
+def read_document(kind: type[D], path: Path, what: str) -> D:
+    """Read a document a cube wrote at ``path``; anything amiss is one clear line."""
+    name = path.name
+    try:
+        raw = read_regular(path, MAX_DOCUMENT_BYTES)
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"the cube wrote no {name} ({what})") from exc
+    except NotRegular as exc:
+        raise InvalidInput(f"the cube's {name} is {exc.kind}, not a file ({what})") from exc
+    except TooLarge as exc:
+        raise InvalidInput(
+            f"the cube's {name} is larger than {MAX_DOCUMENT_BYTES // 1024} KiB "
+            f"({exc.size} bytes; {what})"
+        ) from exc
+    except OSError as exc:
+        raise InvalidInput(f"the cube's {name} cannot be read: {exc.strerror} ({what})") from exc
+    if _depth_exceeds(raw.decode("utf-8", errors="replace"), MAX_DOCUMENT_DEPTH):
+        raise InvalidInput(
+            f"the cube's {name} is nested deeper than {MAX_DOCUMENT_DEPTH} levels ({what})"
+        )
+    try:
+        return kind.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0:3]
+        raise InvalidInput(
+            f"the cube's {name} is not a valid {what} document: {' '.join(first)}"
+        ) from exc
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON ``text`` opens more than ``limit`` arrays or objects inside each other.
+
+    Checked before parsing: the parser (and anything walking what it built) recurses once
+    per level, and a document of a few hundred thousand brackets would exhaust the stack.
+    """
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False

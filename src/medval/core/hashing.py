@@ -10,9 +10,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
+import shutil
+import stat
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from medval.core.cube_files import kind_of, walk
 from medval.core.errors import HashMismatch, InvalidInput
 
 _CHUNK = 1 << 20
@@ -33,22 +37,41 @@ def sha256_file(path: Path) -> str:
 def tree_hash(*roots: Path) -> str:
     """Hash of one or more directory trees: every relative path and every file's content.
 
-    Used for prepared datasets (data and labels together). Symlinks are refused so that
-    the hash covers what a cube will actually read.
+    Used for prepared datasets (data and labels together), which a cube wrote. Only files
+    and folders are allowed: a link is refused so that the hash covers what a cube will
+    actually read, and a FIFO, socket or device is refused without ever being opened.
+    Paths come in order of their parts (``a/b`` before ``a-c``), as they always have.
     """
     digest = hashlib.sha256()
     for index, root in enumerate(roots):
-        if not root.is_dir():
+        if root.is_symlink() or not root.is_dir():
             raise InvalidInput(f"not a directory: {root}")
         digest.update(f"root {index}\n".encode())
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
+        for entry in walk(root):
+            rel, path = entry.relative.as_posix(), root / entry.relative
+            if stat.S_ISLNK(entry.mode):
                 raise InvalidInput(f"symbolic links are not allowed in hashed data: {path}")
-            if path.is_dir():
+            if stat.S_ISDIR(entry.mode):
                 digest.update(f"dir {rel}\n".encode())
+            elif stat.S_ISREG(entry.mode):
+                digest.update(f"file {rel} {_sha256_regular(path)}\n".encode())
             else:
-                digest.update(f"file {rel} {sha256_file(path)}\n".encode())
+                raise InvalidInput(
+                    f"only files and folders are allowed in hashed data, "
+                    f"not {kind_of(entry.mode)}: {path}"
+                )
+    return digest.hexdigest()
+
+
+def _sha256_regular(path: Path) -> str:
+    """Like :func:`sha256_file`, but never through a link and never waiting on a FIFO."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InvalidInput(f"only files and folders are allowed in hashed data: {path}")
+        digest = hashlib.sha256()
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -68,6 +91,12 @@ def pack_directory(root: Path) -> bytes:
                 raise InvalidInput(f"symbolic links are not allowed in a cube or archive: {path}")
             if "__pycache__" in path.parts:
                 continue
+            mode = path.lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                raise InvalidInput(
+                    f"only files and folders are allowed in a cube or archive, "
+                    f"not {kind_of(mode)}: {path}"
+                )
             info = tar.gettarinfo(str(path), arcname=rel)
             info.mtime = 0
             info.uid = info.gid = 0
@@ -83,19 +112,52 @@ def pack_directory(root: Path) -> bytes:
 
 
 def unpack_archive(data: bytes, destination: Path) -> None:
-    """Extract an archive made by :func:`pack_directory`, refusing unsafe members."""
+    """Extract an archive made by :func:`pack_directory`, refusing unsafe members.
+
+    Every member is checked and written by this code, not by ``TarFile.extractall``: its
+    ``filter`` argument (which would drop links, devices, owners and set-user-ID bits)
+    only exists from Python 3.11.4, and medval runs on the 3.11.2 of Debian 12. Only
+    plain files and folders are allowed, none outside ``destination``; a file is created
+    afresh (never through a link, never over another member), owned by whoever unpacks
+    it, with mode 644 or, if the archive marks it executable, 755; folders are 755.
+    """
     destination.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            for member in tar.getmembers():
+            members = tar.getmembers()
+            for member in members:
                 name = PurePosixPath(member.name)
                 if name.is_absolute() or ".." in name.parts:
                     raise InvalidInput(f"archive member escapes its folder: {member.name}")
                 if not (member.isfile() or member.isdir()):
                     raise InvalidInput(f"archive member is not a plain file: {member.name}")
-            tar.extractall(destination, filter="data")
+                if not name.parts and not member.isdir():
+                    raise InvalidInput(f"archive member has no name: {member.name!r}")
+            for member in members:
+                _extract(tar, member, destination)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise InvalidInput(f"not a valid archive: {exc}") from exc
+
+
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, destination: Path) -> None:
+    """Write one checked member (a plain file or a folder) under ``destination``."""
+    parts = PurePosixPath(member.name).parts
+    folder = destination
+    for part in parts if member.isdir() else parts[:-1]:
+        folder = folder / part
+        if not folder.is_dir() or folder.is_symlink():
+            folder.mkdir(mode=0o755)  # Fails on anything else in the way.
+        folder.chmod(0o755)
+    if member.isdir():
+        return
+    target = folder / parts[-1]
+    mode = 0o755 if member.mode & 0o111 else 0o644
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    source = tar.extractfile(member)
+    assert source is not None  # A regular member always has content to read.
+    with source, os.fdopen(os.open(target, flags, 0o600), "wb") as handle:
+        shutil.copyfileobj(source, handle, _CHUNK)
+    target.chmod(mode)
 
 
 def verify_sha256_file(path: Path, expected: str, what: str) -> None:
