@@ -62,7 +62,7 @@ def test_tree_hash_refuses_a_socket(tmp_path: Path) -> None:
 
 def test_tree_hash_still_refuses_links(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to("/etc/hostname")
-    with pytest.raises(InvalidInput, match="^symbolic links are not allowed in hashed data"):
+    with pytest.raises(InvalidInput, match=r"^symbolic links are not allowed in hashed data"):
         tree_hash(tmp_path)
 
 
@@ -70,7 +70,7 @@ def test_tree_hash_still_refuses_links(tmp_path: Path) -> None:
 def test_pack_directory_refuses_a_fifo(tmp_path: Path) -> None:
     (tmp_path / "run.py").write_text("print(1)")
     os.mkfifo(tmp_path / "trap")
-    with pytest.raises(InvalidInput, match="not a FIFO: .*trap$"):
+    with pytest.raises(InvalidInput, match=r"not a FIFO: .*trap$"):
         pack_directory(tmp_path)
 
 

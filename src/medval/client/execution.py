@@ -34,6 +34,7 @@ from medval.runner.interface import Limits, Runner
 
 __all__ = ["Executor", "Progress", "SilentProgress", "read_document"]
 
+
 class Progress(Protocol):
     """Where long work reports what it is doing (the CLI prints; tests collect)."""
 

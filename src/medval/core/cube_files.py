@@ -11,6 +11,7 @@ Imports nothing but the standard library and the errors.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ _KINDS = {
     stat.S_IFBLK: "a block device",
 }
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_SWAPPED = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
@@ -42,32 +44,39 @@ class TreeChanged(Exception):
 
 
 class UnreadableFolder(InvalidInput):
-    """A folder that cannot be listed, even by its owner after making it readable."""
+    """A folder that cannot be listed (``relative`` to the root of the walk)."""
 
-    def __init__(self, relative: PurePosixPath) -> None:
-        super().__init__(f"a folder that cannot be read: {relative}")
+    def __init__(self, root: Path, relative: PurePosixPath) -> None:
+        super().__init__(f"a folder that cannot be read: {root / relative}")
         self.relative = relative
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One entry of a tree, as ``lstat`` saw it."""
+    """One entry of a tree, as ``lstat`` saw it.
+
+    ``folder`` is a descriptor of the folder holding it, valid until the walk goes on:
+    act on the entry as ``name`` relative to it (a path may be too long for the system).
+    """
 
     relative: PurePosixPath
     status: os.stat_result
+    name: str
+    folder: int
 
     @property
     def mode(self) -> int:
         return self.status.st_mode
 
 
-def walk(root: Path) -> Iterator[Entry]:
-    """Every entry below ``root`` (root itself not included), each folder before its
-    entries; a link is an entry and its target is never looked at.
+def walk(root: Path, repair: bool = False) -> Iterator[Entry]:
+    """Every entry below ``root`` (root itself not included) in order of name, each folder
+    followed by its entries; a link is an entry and its target is never looked at.
 
-    ``root`` itself must be a folder, not a link. A folder its owner (us) cannot list is
-    made readable by us first; one still unreadable raises :class:`UnreadableFolder`. A
-    folder moved during the walk raises :class:`TreeChanged`.
+    ``root`` itself must be a folder, not a link. A folder that cannot be listed raises
+    :class:`UnreadableFolder`, unless ``repair`` and we own it (a cube running as us made
+    it so): then it is made readable to us first. A folder moved during the walk (only a
+    task still running can) raises :class:`TreeChanged`.
     """
     descriptor = os.open(root, _FOLDER_FLAGS)
     # One frame per level down to here: the names still to visit, where, and which folder.
@@ -79,18 +88,20 @@ def walk(root: Path) -> Iterator[Entry]:
             if not pending:
                 frames.pop()
                 if frames:  # Back up to the parent we came from, and make sure it is it.
-                    descriptor = _reopen(descriptor, "..", frames[-1][2])
+                    opened = _open_folder(descriptor, "..", root, where, repair=False)
+                    descriptor = _switch(descriptor, opened, frames[-1][2])
                 continue
             name = pending.pop()
             try:
                 status = os.stat(name, dir_fd=descriptor, follow_symlinks=False)
             except FileNotFoundError:
                 continue  # Removed since it was listed (by a task still running).
-            entry = Entry(where / name, status)
+            entry = Entry(where / name, status, name, descriptor)
             yield entry
             if stat.S_ISDIR(status.st_mode):
                 identity = (status.st_dev, status.st_ino)
-                descriptor = _reopen(descriptor, name, identity, entry.relative)
+                opened = _open_folder(descriptor, name, root, entry.relative, repair)
+                descriptor = _switch(descriptor, opened, identity)
                 frames.append((_names(descriptor), entry.relative, identity))
     finally:
         os.close(descriptor)
@@ -144,33 +155,25 @@ def _identity(descriptor: int) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-def _reopen(
-    current: int,
-    name: str,
-    expected: tuple[int, int],
-    relative: PurePosixPath | None = None,
-) -> int:
-    """Open ``name`` (a folder, or ``..``) relative to ``current``, then close ``current``.
-
-    The new folder must be the one recorded (``expected``): otherwise it was moved.
-    """
-    try:
-        opened = _open_folder(current, name, relative)
-    except FileNotFoundError as exc:
-        raise TreeChanged(name) from exc
+def _switch(current: int, opened: int, expected: tuple[int, int]) -> int:
+    """Go on in ``opened`` instead of ``current``, if it is the folder recorded."""
     if _identity(opened) != expected:
         os.close(opened)
-        raise TreeChanged(name)
+        raise TreeChanged()
     os.close(current)
     return opened
 
 
-def _open_folder(parent: int, name: str, relative: PurePosixPath | None) -> int:
+def _open_folder(parent: int, name: str, root: Path, relative: PurePosixPath, repair: bool) -> int:
     try:
         return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
-    except PermissionError:
-        if relative is None:
-            raise
+    except PermissionError as exc:
+        if not repair:
+            raise UnreadableFolder(root, relative) from exc
+    except OSError as exc:
+        if exc.errno in _SWAPPED:  # Removed, or swapped for a file or a link, meanwhile.
+            raise TreeChanged() from exc
+        raise
     # Our own folder that its (cube) owner made unreadable: make it readable to us again,
     # through a descriptor that cannot be a link, then try once more.
     try:
@@ -181,5 +184,5 @@ def _open_folder(parent: int, name: str, relative: PurePosixPath | None) -> int:
         finally:
             os.close(handle)
         return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
-    except PermissionError as exc:
-        raise UnreadableFolder(relative) from exc
+    except OSError as exc:
+        raise UnreadableFolder(root, relative) from exc

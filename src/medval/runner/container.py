@@ -10,8 +10,9 @@ entrypoint, or else the medval Python image (:mod:`medval.runner.python_image`),
   limit), an empty read-only ``/sys``; the cube folder read-only at ``/cube`` (the
   working directory), inputs read-only and outputs writable at ``/mlcube_io/<name>``;
 - every capability dropped, no-new-privileges, a non-root user (see below);
-- memory (swap included), pids, CPU and open-file limits, and the wall clock: when time
-  is up the engine client is killed and the container removed by name;
+- memory (swap included), pids, CPU, open-file and file-size limits, and the wall clock:
+  when time is up, or the outputs pass their cap, the engine client is killed and the
+  container removed by name;
 - no host environment: only the variables the local runner sets;
 - ``--rm``, ``--pull never`` (no registry is ever asked), no log kept by the engine.
 
@@ -69,6 +70,7 @@ class ContainerRunner(Runner):
 
     program: ClassVar[str]
     package: ClassVar[str]
+    limits_file_size_itself: ClassVar[bool] = False  # --ulimit fsize, not the client's.
 
     executable: str | None = None
     runtime: PythonRuntime = field(default_factory=PythonRuntime.current)
@@ -104,11 +106,11 @@ class ContainerRunner(Runner):
                     log_path=log_path,
                     env=self.client_environment(),
                 )
-                finished = not outcome.timed_out
+                finished = not outcome.cut_short
             finally:
                 if not finished:
                     self.remove_container(name)
-        if outcome.returncode == ENGINE_REFUSED and not outcome.timed_out:
+        if outcome.returncode == ENGINE_REFUSED and not outcome.cut_short:
             reason = outcome.last_error_line.strip() or f"exit code {ENGINE_REFUSED}"
             raise SandboxError(f"{program} could not start the container: {reason}")
         return judge(invocation, outcome, limits, log_path)
@@ -143,6 +145,7 @@ class ContainerRunner(Runner):
             "--pids-limit", str(limits.max_processes),
             "--cpus", f"{self.cpus:g}",
             "--ulimit", f"nofile={self.open_files_limit}:{self.open_files_limit}",
+            "--ulimit", f"fsize={limits.output_bytes}:{limits.output_bytes}",
             "--log-driver", "none",
             "--workdir", str(CUBE_DIR),
         ]  # fmt: skip

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from medval.core.cube_files import walk
 from medval.core.errors import SandboxError
 from medval.runner.invocation import TaskInvocation
 
@@ -66,18 +67,24 @@ def check_readable(invocation: TaskInvocation, identity: Identity) -> None:
 def _first_unreadable(folder: Path) -> Path | None:
     """The first path in the tree that 'others' cannot read (or traverse, for folders).
 
-    The folders above it do not matter: a bind mount shows the folder itself.
+    The folders above it do not matter: a bind mount shows the folder itself. Links are
+    skipped, never followed: what one points at inside the mount is checked as itself,
+    and anything outside is not the cube's to see (nor this message's to reveal).
     """
-    for directory, _, files in os.walk(folder):
-        if (os.stat(directory).st_mode & (stat.S_IROTH | stat.S_IXOTH)) != (
-            stat.S_IROTH | stat.S_IXOTH
-        ):
-            return Path(directory)
-        for name in files:
-            path = os.path.join(directory, name)
-            if not os.stat(path).st_mode & stat.S_IROTH:
-                return Path(path)
+    status = os.lstat(folder)
+    if _blocked(status.st_mode):
+        return folder
+    if not stat.S_ISDIR(status.st_mode):
+        return None
+    for entry in walk(folder):
+        if not stat.S_ISLNK(entry.mode) and _blocked(entry.mode):
+            return folder / entry.relative
     return None
+
+
+def _blocked(mode: int) -> bool:
+    needed = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+    return mode & needed != needed
 
 
 @contextlib.contextmanager

@@ -10,7 +10,8 @@ world, checked by one contract suite in ``tests/runner``:
 - the entrypoint called as ``ENTRYPOINT --NAME=/mlcube_io/NAME ...`` plus
   ``--parameters_file=/cube/parameters.yaml`` when the cube has one; a first word
   ``python`` means "the sandbox's Python";
-- a time limit and a memory limit.
+- a time limit and a memory limit; a cap on what its outputs and log hold together;
+- afterwards, whatever happened, no set-user-ID or set-group-ID bit left in its outputs.
 
 The client calls::
 
@@ -36,6 +37,7 @@ from typing import ClassVar
 from medval.core.cube_spec import CubeSpec
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner.invocation import TaskInvocation, plan_invocation
+from medval.runner.outputs import OutputCap, capping, strip_set_id_bits
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -96,6 +98,9 @@ class Runner(ABC):
     """Runs one cube task in a sandbox. Subclasses only say how to execute a plan."""
 
     kind: ClassVar[str]
+    # Whether the sandbox process gets RLIMIT_FSIZE at the output cap from the supervisor
+    # (engines pass it to the container instead: their own client must not have it).
+    limits_file_size_itself: ClassVar[bool] = True
 
     def run(
         self,
@@ -112,9 +117,17 @@ class Runner(ABC):
         ``mounts`` maps every input and output name of the task to a host directory.
         The cube's output goes to ``log_path`` as it is produced, when given. ``image``
         is the ID of the cube's own container image (already in the engine), if it has one.
+        Whatever happens, no set-user-ID or set-group-ID bit stays in the outputs after.
         """
         invocation = plan_invocation(cube_folder, spec, task, mounts, image)
-        return self.execute(invocation, limits or Limits(), log_path)
+        limits = limits or Limits()
+        outputs = tuple(mount.host_path for mount in invocation.mounts if mount.writable)
+        cap = OutputCap(outputs, limits.output_bytes, self.limits_file_size_itself)
+        try:
+            with capping(cap):
+                return self.execute(invocation, limits, log_path)
+        finally:
+            strip_set_id_bits(outputs)
 
     def check_ready(self) -> None:
         """Raise SandboxError (one line naming what to install) if this runner cannot run."""

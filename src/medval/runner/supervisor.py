@@ -2,7 +2,8 @@
 
 Shared by every runner: the sandbox tool (``bwrap``, later ``docker run``) is started
 in a new process group, its stdout and stderr are copied to the log file as they come
-and remembered as a bounded tail, and when time is up the whole group is killed.
+and remembered as a bounded tail, and when time is up the whole group is killed. So
+is it when its outputs and log together pass their cap (:mod:`medval.runner.outputs`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import BinaryIO
 
 from medval.core.errors import SandboxError
 from medval.runner.log_tail import LineSplitter, LogTail
+from medval.runner.outputs import OutputCap, OutputMeter, active_cap
 
 _CHUNK = 1 << 16
 
@@ -35,6 +37,16 @@ class ProcessOutcome:
     log_tail: tuple[str, ...]
     error_tail: tuple[str, ...]
     last_error_line: str
+    # Under an output cap: what the outputs and log held at the end (None: no cap), whether
+    # the task was killed for passing it, and a folder in its outputs no one could read.
+    output_bytes: int | None = None
+    output_exceeded: bool = False
+    unreadable_output: str | None = None
+
+    @property
+    def cut_short(self) -> bool:
+        """Killed by the supervisor (time or output), not ended on its own."""
+        return self.timed_out or self.output_exceeded or self.unreadable_output is not None
 
 
 def supervise(
@@ -46,41 +58,69 @@ def supervise(
     env: Mapping[str, str] | None = None,
     prepare_child: Callable[[], None] | None = None,
     pass_fds: Sequence[int] = (),
+    outputs: OutputCap | None = None,
 ) -> ProcessOutcome:
-    """Run ``argv`` to its end or to its deadline.
+    """Run ``argv`` to its end, to its deadline or past its output cap.
 
     ``address_space_bytes`` sets RLIMIT_AS in the child before it executes ``argv``;
     every process it starts (the whole sandbox) inherits it. ``prepare_child`` runs in
-    the child after that, before the exec; ``pass_fds`` stay open across it.
+    the child after that, before the exec; ``pass_fds`` stay open across it. ``outputs``
+    (by default the cap of the task being run, see :func:`medval.runner.outputs.capping`)
+    bounds what the output folders and the log hold together, and sets RLIMIT_FSIZE in
+    the child likewise if it says so.
     """
+    cap = outputs if outputs is not None else active_cap()
+    meter = OutputMeter(cap)
+    file_size = cap.max_bytes if cap is not None and cap.limit_file_size else None
     log_tail, error_tail = LogTail(), LogTail()
     with _open_log(log_path) as log:
         started = time.monotonic()
         deadline = started + timeout_seconds
-        process = _start(argv, _before_exec(address_space_bytes, prepare_child), env, pass_fds)
+        process = _start(
+            argv, _before_exec(address_space_bytes, file_size, prepare_child), env, pass_fds
+        )
         try:
-            timed_out = not _pump(process, deadline, log, log_tail, error_tail)
-            if not timed_out:
-                try:
-                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    timed_out = True  # It closed its output but kept running.
+            timed_out = not _pump(process, deadline, log, log_tail, error_tail, meter)
+            if not (timed_out or meter.stop):
+                timed_out = not _wait(process, deadline, meter)
         except BaseException:
             # Interrupted (Ctrl-C, a bug): never leave a sandbox running behind us.
             _kill_group(process)
             process.wait()
             raise
-        if timed_out:
+        if timed_out or meter.stop:
             _kill_group(process)
         returncode = process.wait()
+    meter.finish()
     return ProcessOutcome(
         returncode=returncode,
         duration_seconds=time.monotonic() - started,
-        timed_out=timed_out,
+        timed_out=timed_out and not meter.stop,
         log_tail=log_tail.lines(),
         error_tail=error_tail.lines(),
         last_error_line=error_tail.last_nonempty(),
+        output_bytes=meter.total if cap is not None else None,
+        output_exceeded=meter.exceeded,
+        unreadable_output=meter.unreadable,
     )
+
+
+def _wait(process: subprocess.Popen[bytes], deadline: float, meter: OutputMeter) -> bool:
+    """Wait for a process that closed its output; False if the deadline came first.
+
+    Returns early (True) when the meter says stop: the caller kills it.
+    """
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            process.wait(timeout=min(remaining, meter.seconds_to_poll()))
+            return True
+        except subprocess.TimeoutExpired:
+            meter.poll()  # It closed its output but may still be writing files.
+            if meter.stop:
+                return True
 
 
 def _start(
@@ -118,8 +158,12 @@ def _pump(
     log: BinaryIO | None,
     log_tail: LogTail,
     error_tail: LogTail,
+    meter: OutputMeter,
 ) -> bool:
-    """Copy output until both streams close; False if the deadline came first."""
+    """Copy output until both streams close; False if the deadline came first.
+
+    Returns early (True) when the meter says stop: the caller kills the process.
+    """
     assert process.stdout is not None and process.stderr is not None
     splitters = {process.stdout.fileno(): LineSplitter(), process.stderr.fileno(): LineSplitter()}
     stderr_fd = process.stderr.fileno()
@@ -131,12 +175,13 @@ def _pump(
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                for key, _ in selector.select(timeout=remaining):
+                for key, _ in selector.select(timeout=min(remaining, meter.seconds_to_poll())):
                     fd = int(key.fd)
                     chunk = os.read(fd, _CHUNK)
                     if chunk:
-                        if log is not None:
-                            log.write(chunk)
+                        kept = meter.keep_log(len(chunk))
+                        if log is not None and kept:
+                            log.write(chunk[:kept])
                             log.flush()
                         lines = splitters[fd].feed(chunk)
                     else:
@@ -145,6 +190,9 @@ def _pump(
                     log_tail.extend(lines)
                     if fd == stderr_fd:
                         error_tail.extend(lines)
+                meter.poll()
+                if meter.stop:
+                    return True
             return True
         finally:
             process.stdout.close()
@@ -158,15 +206,20 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def _before_exec(
-    address_space_bytes: int | None, prepare_child: Callable[[], None] | None
+    address_space_bytes: int | None,
+    file_size_bytes: int | None,
+    prepare_child: Callable[[], None] | None,
 ) -> Callable[[], None] | None:
-    if address_space_bytes is None and prepare_child is None:
+    if address_space_bytes is None and file_size_bytes is None and prepare_child is None:
         return None
 
     def apply() -> None:
         if address_space_bytes is not None:
             limit = address_space_bytes
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if file_size_bytes is not None:
+            # No file may outgrow the output cap between two measurements of the outputs.
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_bytes, file_size_bytes))
         if prepare_child is not None:
             prepare_child()
 

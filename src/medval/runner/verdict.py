@@ -21,6 +21,8 @@ _MEMORY_MARKERS = (
 )
 # Exit statuses of a process killed by SIGKILL: -9 from Popen, 137 as a sandbox reports it.
 _KILLED = {-signal.SIGKILL, 128 + signal.SIGKILL}
+# ... and of one killed for writing a file past RLIMIT_FSIZE (the output cap).
+_FILE_TOO_LARGE = {-signal.SIGXFSZ, 128 + signal.SIGXFSZ}
 
 
 def judge(
@@ -31,6 +33,9 @@ def judge(
 ) -> TaskRun:
     """A TaskRun for a clean exit; otherwise a SandboxError that says what happened."""
     label = invocation.label
+    output_problem = _output_problem(outcome, limits)
+    if output_problem is not None:
+        raise TaskFailed(f"{label} {output_problem}", outcome.log_tail)
     if outcome.timed_out:
         raise SandboxError(f"{label} timed out after {limits.timeout_seconds:g} s")
     if outcome.returncode == 0:
@@ -52,6 +57,30 @@ def judge(
         f"{last}",
         outcome.log_tail,
     )
+
+
+def _output_problem(outcome: ProcessOutcome, limits: Limits) -> str | None:
+    """What the task did wrong with its outputs, if anything (as the end of a sentence).
+
+    Past the cap: killed for it while running, found above it at the end, or failed at the
+    cap (a write refused by RLIMIT_FSIZE: SIGXFSZ, or "File too large" in a program that
+    ignores the signal, as Python does, when the file reached the cap).
+    """
+    if outcome.unreadable_output is not None:
+        return f"made a folder in its outputs that cannot be read: {outcome.unreadable_output}"
+    if outcome.output_bytes is None:
+        return None
+    written = outcome.output_bytes
+    failed_at_cap = (
+        outcome.returncode != 0
+        and not outcome.timed_out
+        and (outcome.returncode in _FILE_TOO_LARGE or written >= limits.output_bytes)
+    )
+    if outcome.output_exceeded or written > limits.output_bytes or failed_at_cap:
+        return (
+            f"wrote more than {limits.describe_output()} to its outputs and log (its output limit)"
+        )
+    return None
 
 
 def ran_out_of_memory(outcome: ProcessOutcome) -> bool:
