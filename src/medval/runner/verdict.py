@@ -104,7 +104,7 @@ def judge_group(
     invocation: TaskInvocation, outcome: ProcessOutcome, limits: Limits, group: TaskGroup
 ) -> None:
     """A failed task whose control group saw it hit a limit: say which, in one line."""
-    if outcome.returncode == 0 or outcome.timed_out:
+    if outcome.returncode == 0 or outcome.cut_short:
         return
     if group.ran_out_of_memory():
         raise TaskFailed(
