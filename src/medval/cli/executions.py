@@ -9,12 +9,13 @@ from rich.table import Table
 from medval.cli.context import Session, YesOption
 from medval.cli.render import print_result_document
 from medval.client.runs import PlannedExecution, execute, plan
-from medval.core.errors import InvalidInput, MedvalError, SandboxError
+from medval.core.errors import ERRORS_BY_CODE, InvalidInput, MedvalError, SandboxError
 
 
 class _Failure(BaseModel):
     key: str
     message: str
+    kind: str  # the error's code: the run ends with that kind when all failures share it
 
 
 def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
@@ -64,13 +65,16 @@ def run(
             try:
                 result = execute(executor, item)
             except (SandboxError, MedvalError) as exc:
-                failures.append(_Failure(key=item.key, message=exc.message))
+                failures.append(_Failure(key=item.key, message=exc.message, kind=exc.code))
                 session.err.print(f"  [red]✗[/red] {exc.message}")
                 continue
             print_result_document(session, result.document, f"{item.key} (local, not uploaded)")
     session.err.print("review and upload each result with 'medval results upload KEY'")
     if failures:
-        raise SandboxError(
+        # One kind of failure (say, invalid documents only) keeps its own exit code.
+        kinds = {failure.kind for failure in failures}
+        error = ERRORS_BY_CODE.get(kinds.pop(), SandboxError) if len(kinds) == 1 else SandboxError
+        raise error(
             f"{len(failures)} of {len(todo)} executions failed: "
             + "; ".join(f"{f.key}: {f.message}" for f in failures)
         )
