@@ -7,12 +7,15 @@ inputs or outputs are never followed. Runs against every runner (see conftest.py
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from medval.core.cube_files import walk
 from medval.core.errors import SandboxError
 from medval.runner import MIB, Limits, Runner
 
@@ -193,3 +196,30 @@ def test_links_in_inputs_are_skipped_by_every_check_and_reveal_nothing(
     run = runner.run(cube.folder, cube.spec, "infer", cube.mounts, CAPPED)
     assert run.exit_code == 0
     assert cube.report() == ["dangling", "etc", "private"]
+
+
+def test_folders_nested_past_any_path_are_handled_to_the_bottom(
+    runner: Runner, make_cube: CubeMaker
+) -> None:
+    """3000 levels: past Python's recursion limit and past PATH_MAX for a path from the
+    output folder, so only a walk by descriptors reaches the set-user-ID file at the bottom."""
+    cube = make_cube(
+        """
+        os.chdir(args["output_path"])
+        for _ in range(3000):
+            os.mkdir("d")
+            os.chdir("d")
+        with open("tool", "w") as handle:
+            handle.write("#!/bin/sh\\n")
+        os.chmod("tool", 0o4755)
+        """
+    )
+    roomy = Limits(timeout_seconds=60, memory_bytes=1 << 30, output_bytes=64 * MIB)
+    try:  # (3001 entries of at least one 4 KiB block each pass the 8 MiB cap.)
+        runner.run(cube.folder, cube.spec, "infer", cube.mounts, roomy)
+        entries = list(walk(cube.output))
+        assert len(entries) == 3001
+        assert {(e.status.st_uid, e.status.st_gid) for e in entries} == {(os.getuid(), os.getgid())}
+        assert stat.S_IMODE(entries[-1].mode) == 0o755 and entries[-1].name == "tool"
+    finally:
+        subprocess.run(["rm", "-rf", str(cube.output)], check=True)  # Any depth, unlike rmtree.

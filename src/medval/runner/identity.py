@@ -104,7 +104,8 @@ def outputs_lent(invocation: TaskInvocation, identity: Identity) -> Iterator[Non
 
 
 def _chown_tree(folder: Path, uid: int, gid: int) -> None:
+    """Without following links, at any depth (a cube may nest folders past what recursion
+    or a path can reach: the walk goes by descriptors, one level at a time)."""
     os.lchown(folder, uid, gid)
-    for directory, subdirs, files in os.walk(folder):
-        for name in subdirs + files:
-            os.lchown(os.path.join(directory, name), uid, gid)
+    for entry in walk(folder):
+        os.chown(entry.name, uid, gid, dir_fd=entry.folder, follow_symlinks=False)
