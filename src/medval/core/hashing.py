@@ -93,7 +93,14 @@ def unpack_archive(data: bytes, destination: Path) -> None:
                     raise InvalidInput(f"archive member escapes its folder: {member.name}")
                 if not (member.isfile() or member.isdir()):
                     raise InvalidInput(f"archive member is not a plain file: {member.name}")
-            tar.extractall(destination, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(destination, filter="data")
+            else:
+                # Python before 3.11.4 (Debian 12's own 3.11.2) has no filters: the checks
+                # above, and the modes cleared as the "data" filter clears them.
+                for member in tar.getmembers():
+                    member.mode &= 0o755
+                tar.extractall(destination)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise InvalidInput(f"not a valid archive: {exc}") from exc
 
