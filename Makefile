@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit setup system-deps clean bench
+.PHONY: demo test lint typecheck unit unit-as-user setup system-deps clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,16 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: setup lint typecheck unit
+# The runner contract suite (tests/runner) again as the unprivileged user medval-tester,
+# which it creates when run as root (see tests/runner/as_user.py); run by an ordinary
+# user, `unit` already was the unprivileged run and this says so.
+unit-as-user: $(STAMP)
+	$(BIN)/python -m tests.runner.as_user
+
+test: setup lint typecheck unit unit-as-user
 
 bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-user .pytest_cache .mypy_cache .ruff_cache

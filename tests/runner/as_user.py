@@ -51,7 +51,7 @@ def main(pytest_args: list[str]) -> int:
         return 0
     try:
         account = ensure_user()
-        check_traversable(account, [CHECKOUT, USER_VENV.parent, USER_PYTHON.resolve()])
+        check_traversable(account, [CHECKOUT / "src" / "medval", USER_PYTHON.resolve()])
         ensure_user_venv()
         runtime_dir = ensure_podman_setup(account)
         started = time.monotonic()
@@ -89,20 +89,19 @@ def ensure_user() -> pwd.struct_passwd:
 
 
 def check_traversable(account: pwd.struct_passwd, paths: list[Path]) -> None:
-    """Every folder from / down to each path must let the user in (checked as the user)."""
+    """The user must be able to enter every folder down to each path (checked as the user)."""
     folders = sorted({str(p) for path in paths for p in [path, *path.parents] if p.is_dir()})
     answer = subprocess.run(
         ["runuser", "-u", account.pw_name, "--", "/bin/sh", "-c",
-         'for p; do [ -x "$p" ] && [ -r "$p" ] || { echo "$p"; exit 1; }; done', "sh",
-         *folders],
+         'for p; do [ -x "$p" ] || { echo "$p"; exit 1; }; done', "sh", *folders],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if answer.returncode != 0:
         blocked = answer.stdout.strip() or answer.stderr.strip()
+        mode = os.stat(blocked).st_mode & 0o7777 if os.path.exists(blocked) else 0
         raise CannotRunAsUser(
-            f"{account.pw_name} cannot enter {blocked} "
-            f"(mode {oct(os.stat(blocked).st_mode & 0o7777)}): check out medval where others "
-            "may read it, or set MEDVAL_USER_PYTHON to a Python they can run"
+            f"{account.pw_name} cannot enter {blocked} (mode {mode:o}): make it traversable "
+            f"(chmod o+x {blocked}) or check out medval where others may read it"
         )
 
 
