@@ -47,23 +47,31 @@ class CannotRunAsUser(Exception):
 
 def main(pytest_args: list[str]) -> int:
     if os.geteuid() != 0:
-        print(f"as_user: not root (uid {os.geteuid()}): the run above was the unprivileged one")
+        print(
+            f"as_user: run by uid {os.geteuid()}, not root: the runner suite above already "
+            "ran unprivileged, so no test user is made and nothing runs again"
+        )
         return 0
+    started = time.monotonic()
     try:
         account = ensure_user()
         check_traversable(account, [CHECKOUT / "src" / "medval", USER_PYTHON.resolve()])
         ensure_user_venv()
         runtime_dir = ensure_podman_setup(account)
-        started = time.monotonic()
         with (
             tempfile.TemporaryDirectory(prefix="medval-dockerd-") as workdir,
             docker_daemon(Path(workdir)),
         ):
+            suite_started = time.monotonic()
             status = run_suite(account, runtime_dir, pytest_args)
+            suite_seconds = time.monotonic() - suite_started
     except (CannotRunAsUser, EngineUnavailable) as reason:
         print(f"as_user: cannot run the runner suite as {USER}: {reason}", file=sys.stderr)
         return 1
-    print(f"as_user: the runner suite as {USER} took {time.monotonic() - started:.0f} s")
+    print(
+        f"as_user: {time.monotonic() - started:.0f} s in all, "
+        f"{suite_seconds:.0f} s of it pytest as {USER}"
+    )
     return status
 
 
