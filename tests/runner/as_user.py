@@ -5,9 +5,12 @@
 - creates the user ``medval-tester`` when missing (a home folder, subordinate uid and gid
   ranges for rootless Podman, a member of the ``docker`` group so that it may use the
   Docker daemon's socket: that makes it root on the host in effect, Docker's own model);
+- checks that the user can enter every folder down to the checkout and read it, and
+  stops with one line naming the first folder or file it cannot;
 - gives that user a virtual environment of its own, ``.venv-user``, made from Debian's
-  ``/usr/bin/python3`` (root's interpreter may live where others cannot enter, such as
-  pyenv under ``/root``) with medval installed from this checkout;
+  ``/usr/bin/python3`` (``MEDVAL_USER_PYTHON`` names another; root's interpreter may
+  live where others cannot enter, such as pyenv under ``/root``) with medval installed
+  from this checkout;
 - gives rootless Podman a runtime folder (``/run/user/UID``) and, when the user has none,
   a storage configuration with the kernel's own overlay driver;
 - starts a Docker daemon when none answers (stopped afterwards);
@@ -39,6 +42,12 @@ USER_PYTHON = Path(os.environ.get("MEDVAL_USER_PYTHON", "/usr/bin/python3"))
 SUBORDINATE_FILES = (Path("/etc/subuid"), Path("/etc/subgid"))
 SUBORDINATE_COUNT = 65536
 STORAGE_CONF = '[storage]\ndriver = "overlay"\n'
+# What the user must read: the project, the package and the suite, in the checkout.
+CHECKED_FILES = [
+    CHECKOUT / "pyproject.toml",
+    CHECKOUT / "src" / "medval" / "__init__.py",
+    CHECKOUT / "tests" / "runner" / "conftest.py",
+]
 
 
 class CannotRunAsUser(Exception):
@@ -55,7 +64,7 @@ def main(pytest_args: list[str]) -> int:
     started = time.monotonic()
     try:
         account = ensure_user()
-        check_traversable(account, [CHECKOUT / "src" / "medval", USER_PYTHON.resolve()])
+        check_readable(account, [*CHECKED_FILES, USER_PYTHON.resolve()])
         ensure_user_venv()
         runtime_dir = ensure_podman_setup(account)
         with (
@@ -96,20 +105,25 @@ def ensure_user() -> pwd.struct_passwd:
     return account
 
 
-def check_traversable(account: pwd.struct_passwd, paths: list[Path]) -> None:
-    """The user must be able to enter every folder down to each path (checked as the user)."""
-    folders = sorted({str(p) for path in paths for p in [path, *path.parents] if p.is_dir()})
+def check_readable(account: pwd.struct_passwd, paths: list[Path]) -> None:
+    """The user must be able to enter every folder down to each path, and read it."""
+    folders = sorted({str(parent) for path in paths for parent in path.parents})
+    script = (
+        'for p in "$@"; do case "$p" in'
+        ' -r:*) [ -r "${p#-r:}" ] || { echo "read ${p#-r:}"; exit 1; } ;;'
+        ' *) [ -x "$p" ] || { echo "enter $p"; exit 1; } ;; esac; done'
+    )
     answer = subprocess.run(
-        ["runuser", "-u", account.pw_name, "--", "/bin/sh", "-c",
-         'for p; do [ -x "$p" ] || { echo "$p"; exit 1; }; done', "sh", *folders],
+        ["runuser", "-u", account.pw_name, "--", "/bin/sh", "-c", script, "sh",
+         *folders, *(f"-r:{path}" for path in paths)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if answer.returncode != 0:
-        blocked = answer.stdout.strip() or answer.stderr.strip()
+        verb, _, blocked = (answer.stdout.strip() or answer.stderr.strip()).partition(" ")
         mode = os.stat(blocked).st_mode & 0o7777 if os.path.exists(blocked) else 0
         raise CannotRunAsUser(
-            f"{account.pw_name} cannot enter {blocked} (mode {mode:o}): make it traversable "
-            f"(chmod o+x {blocked}) or check out medval where others may read it"
+            f"{account.pw_name} cannot {verb} {blocked} (mode {mode:o}): let others {verb} it, "
+            "or check out medval (or point MEDVAL_USER_PYTHON) elsewhere"
         )
 
 
