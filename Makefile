@@ -37,7 +37,10 @@ unit: $(STAMP)
 unit-as-user: $(STAMP)
 	$(BIN)/python -m tests.runner.as_user
 
-test: setup lint typecheck unit unit-as-user
+# Both runs, even when the first fails, so that one report shows both; fails if either does.
+test: setup lint typecheck
+	@$(MAKE) --no-print-directory unit; first=$$?; \
+	$(MAKE) --no-print-directory unit-as-user || exit $$?; exit $$first
 
 bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
