@@ -10,7 +10,7 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit setup system-deps clean bench test-debian-python
+.PHONY: demo test lint typecheck unit unit-as-user setup system-deps clean bench test-debian-python
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +50,21 @@ test-debian-python: system-deps $(DEBIAN_STAMP)
 	$(DEBIAN_VENV)/bin/pytest -p no:cacheprovider -m "not container" \
 		tests/core tests/runner tests/client tests/e2e/test_hostile_outputs.py
 
-test: setup lint typecheck unit test-debian-python
+# The runner contract suite (tests/runner) again as the unprivileged user medval-tester,
+# which it creates when run as root (see tests/runner/as_user.py); run by an ordinary
+# user, `unit` already was the unprivileged run and this says so.
+unit-as-user: $(STAMP)
+	$(BIN)/python -m tests.runner.as_user
+
+# Every run, even when one fails, so that one report shows all; fails if any does.
+test: setup lint typecheck
+	@status=0; \
+	for part in unit test-debian-python unit-as-user; do \
+		$(MAKE) --no-print-directory $$part || status=1; \
+	done; exit $$status
 
 bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) $(DEBIAN_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEBIAN_VENV) .venv-user .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,9 @@
 
 Every runner kind in ``RUNNER_FACTORIES`` runs the whole contract suite: ``local``
 (bubblewrap), ``docker`` and ``podman`` (marked ``container``). A runner whose tool is
-absent or cannot work here is skipped with the tool's own reason.
+absent or cannot work here fails its tests with the tool's own reason, never skips them.
+The suite runs as whoever runs pytest; as root, ``make test`` runs it once more as an
+unprivileged user (``tests/runner/as_user.py``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Docker needs its daemon; when none answers and we are root, the tests start ``dockerd``
 (no iptables, no bridge: tasks run with ``--network none`` anyway) on the usual socket
 and stop it at the end of the session. Podman has no daemon. An engine that cannot
-work here is a skip whose reason is the engine's own last error line.
+work here fails the tests that need it, with the engine's own last error line.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _START_SECONDS = 60
 
 
 class EngineUnavailable(Exception):
-    """Why an engine cannot run containers on this machine (a skip reason)."""
+    """Why an engine cannot run containers on this machine (a failure's reason)."""
 
 
 def _answer(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -39,11 +39,15 @@ def docker_daemon(workdir: Path) -> Iterator[None]:
     """A Docker daemon that answers for the whole block; stopped after if we started it."""
     if shutil.which("docker") is None or shutil.which("dockerd") is None:
         raise EngineUnavailable("docker is not installed: run `bash scripts/system-deps.sh`")
-    if _answer("docker", "info").returncode == 0:
+    answer = _answer("docker", "info")
+    if answer.returncode == 0:
         yield  # Someone else's daemon: use it, leave it running.
         return
     if os.geteuid() != 0:
-        raise EngineUnavailable("the docker daemon is not running and only root may start it")
+        raise EngineUnavailable(
+            f"uid {os.geteuid()} cannot use the docker daemon (only root may start it; using "
+            f"it takes the docker group): {_last_line(answer.stderr)}"
+        )
     log = workdir / "dockerd.log"
     with log.open("wb") as handle:
         daemon = subprocess.Popen(

@@ -140,15 +140,12 @@ class ContainerRunner(Runner):
             "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges",
             "--user", f"{identity.uid}:{identity.gid}",
-            "--memory", memory,
-            "--memory-swap", memory,
-            "--pids-limit", str(limits.max_processes),
-            "--cpus", f"{self.cpus:g}",
             "--ulimit", f"nofile={self.open_files_limit}:{self.open_files_limit}",
             "--ulimit", f"fsize={limits.output_bytes}:{limits.output_bytes}",
             "--log-driver", "none",
             "--workdir", str(CUBE_DIR),
         ]  # fmt: skip
+        args += self.limit_arguments(limits)
         args += self.engine_arguments(identity, seccomp_profile)
         environment = BubblewrapRunner(runtime=self.runtime).environment()
         if invocation.image is not None:
@@ -165,6 +162,16 @@ class ContainerRunner(Runner):
         for mount in invocation.mounts:
             args += ["--mount", _bind(mount.host_path, str(mount.sandbox_path), mount.writable)]
         return args
+
+    def limit_arguments(self, limits: Limits) -> list[str]:
+        """The container's cgroup limits: memory (swap included), pids and CPU."""
+        memory = str(limits.memory_bytes)
+        return [
+            "--memory", memory,
+            "--memory-swap", memory,
+            "--pids-limit", str(limits.max_processes),
+            "--cpus", f"{self.cpus:g}",
+        ]  # fmt: skip
 
     def engine_arguments(self, identity: Identity, seccomp_profile: Path | None) -> list[str]:
         """Options only this engine needs."""
