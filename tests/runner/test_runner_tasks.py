@@ -60,6 +60,24 @@ def test_happy_path_reads_inputs_writes_outputs_and_logs(
     assert report["parameters"] == "threshold: 0.5\n"
 
 
+def test_the_log_keeps_each_line_whole(
+    runner: Runner, make_cube: CubeMaker, tmp_path: Path
+) -> None:
+    """stdout and stderr interleave in the log by whole lines, never inside one."""
+    cube = make_cube(
+        """
+        import time
+        sys.stdout.write("scored "); sys.stdout.flush(); time.sleep(0.3)
+        sys.stderr.write("a warning\\n"); sys.stderr.flush(); time.sleep(0.3)
+        sys.stdout.write("2 cases\\n"); sys.stdout.flush()
+        report("done")
+        """
+    )
+    log_path = tmp_path / "interleaved.log"
+    runner.run(cube.folder, cube.spec, "infer", cube.mounts, FAST, log_path=log_path)
+    assert log_path.read_text().splitlines() == ["a warning", "scored 2 cases"]
+
+
 def test_no_parameters_file_means_no_parameters_argument(
     runner: Runner, make_cube: CubeMaker
 ) -> None:

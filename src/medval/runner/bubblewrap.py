@@ -65,6 +65,7 @@ from medval.runner.verdict import judge, judge_group
 _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # --disable-userns (no user namespaces inside the sandbox) appeared in bubblewrap 0.8.
 _DISABLE_USERNS_SINCE = (0, 8)
+_HIDDEN_PROC_FILES = ("/proc/keys", "/proc/key-users")
 # PATH in a cube's own image that sets none: its tools at the usual places.
 IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Top-level folders of an image the sandbox makes afresh instead of showing the image's.
@@ -119,6 +120,9 @@ class BubblewrapRunner(Runner):
         image = self.unpacked_image(invocation)
         identity = Identity.for_invoking_user()
         check_readable(invocation, identity)
+        for root in self.runtime.bind_roots() if image is None else []:
+            if not root.exists():  # Said here, as bwrap run by a root client cannot say it.
+                raise SandboxError(f"the sandbox could not start: {root} does not exist")
         support = cgroups.find_support()
         filter_fd = syscall_policy.filter_file()
         staging = None
@@ -245,7 +249,12 @@ class BubblewrapRunner(Runner):
             args += _image_mounts(image, invocation, source)
         # A fresh /proc of its own, all of it read-only (/proc/sys included); /dev with the
         # usual few devices, and /tmp and /dev/shm as tmpfs no larger than the memory limit.
-        args += ["--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
+        # /proc/keys and /proc/key-users would list the keys of the task's host uid (the
+        # client's, for an ordinary user): an empty file stands in for each.
+        args += ["--proc", "/proc"]
+        for hidden in _HIDDEN_PROC_FILES:
+            args += ["--ro-bind", source(Path("/dev/null")), hidden]
+        args += ["--remount-ro", "/proc", "--dev", "/dev"]
         memory = str(limits.memory_bytes)
         args += ["--perms", "1777", "--size", memory, "--tmpfs", "/tmp"]
         args += ["--perms", "1777", "--size", memory, "--tmpfs", "/dev/shm"]

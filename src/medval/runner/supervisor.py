@@ -167,6 +167,7 @@ def _pump(
     assert process.stdout is not None and process.stderr is not None
     splitters = {process.stdout.fileno(): LineSplitter(), process.stderr.fileno(): LineSplitter()}
     stderr_fd = process.stderr.fileno()
+    lines_log = _LineLog(log, meter, list(splitters))
     with selectors.DefaultSelector() as selector:
         for fd in splitters:
             selector.register(fd, selectors.EVENT_READ)
@@ -179,13 +180,11 @@ def _pump(
                     fd = int(key.fd)
                     chunk = os.read(fd, _CHUNK)
                     if chunk:
-                        kept = meter.keep_log(len(chunk))
-                        if log is not None and kept:
-                            log.write(chunk[:kept])
-                            log.flush()
+                        lines_log.write(fd, chunk)
                         lines = splitters[fd].feed(chunk)
                     else:
                         selector.unregister(fd)
+                        lines_log.write(fd, b"", final=True)
                         lines = splitters[fd].flush()
                     log_tail.extend(lines)
                     if fd == stderr_fd:
@@ -197,6 +196,32 @@ def _pump(
         finally:
             process.stdout.close()
             process.stderr.close()
+
+
+class _LineLog:
+    """Writes each stream to the log a whole line at a time, so that stdout and stderr
+    interleave by lines, never inside one (a line longer than 64 KiB goes as it is)."""
+
+    _LONGEST = 1 << 16
+
+    def __init__(self, log: BinaryIO | None, meter: OutputMeter, fds: list[int]) -> None:
+        self.log = log
+        self.meter = meter
+        self.pending = {fd: bytearray() for fd in fds}
+
+    def write(self, fd: int, chunk: bytes, final: bool = False) -> None:
+        buffer = self.pending[fd]
+        buffer += chunk
+        whole = final or len(buffer) > self._LONGEST
+        cut = len(buffer) if whole else buffer.rfind(b"\n") + 1
+        if not cut:
+            return
+        data = bytes(buffer[:cut])
+        del buffer[:cut]
+        kept = self.meter.keep_log(len(data))
+        if self.log is not None and kept:
+            self.log.write(data[:kept])
+            self.log.flush()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
