@@ -58,6 +58,7 @@ from medval.runner.identity import NOBODY, Identity, check_readable, outputs_len
 from medval.runner.image_rootfs import ImageStore, UnpackedImage
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, IO_DIR, TaskInvocation
+from medval.runner.outputs import OutputCap
 from medval.runner.supervisor import supervise
 from medval.runner.verdict import judge, judge_group
 
@@ -147,6 +148,7 @@ class BubblewrapRunner(Runner):
                     env={},
                     prepare_child=setup,
                     pass_fds=[filter_fd],
+                    outputs=OutputCap.of(invocation, limits, limit_file_size=True),
                 )
                 if group is not None:
                     judge_group(invocation, outcome, limits, group)

@@ -41,6 +41,7 @@ from medval.runner.identity import Identity, check_readable, outputs_lent
 from medval.runner.image_archive import load_pinned_image
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
+from medval.runner.outputs import OutputCap
 from medval.runner.python_image import PythonImagePlan, build_python_image
 from medval.runner.supervisor import supervise
 from medval.runner.verdict import judge
@@ -70,7 +71,6 @@ class ContainerRunner(Runner):
 
     program: ClassVar[str]
     package: ClassVar[str]
-    limits_file_size_itself: ClassVar[bool] = False  # --ulimit fsize, not the client's.
 
     executable: str | None = None
     runtime: PythonRuntime = field(default_factory=PythonRuntime.current)
@@ -105,6 +105,8 @@ class ContainerRunner(Runner):
                     address_space_bytes=None,  # The container's cgroup limits memory.
                     log_path=log_path,
                     env=self.client_environment(),
+                    # --ulimit fsize limits each file: the engine's client must not have it.
+                    outputs=OutputCap.of(invocation, limits, limit_file_size=False),
                 )
                 finished = not outcome.cut_short
             finally:

@@ -37,7 +37,7 @@ from typing import ClassVar
 from medval.core.cube_spec import CubeSpec
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner.invocation import TaskInvocation, plan_invocation
-from medval.runner.outputs import OutputCap, capping, strip_set_id_bits
+from medval.runner.outputs import strip_set_id_bits
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -100,7 +100,6 @@ class Runner(ABC):
     kind: ClassVar[str]
     # Whether the sandbox process gets RLIMIT_FSIZE at the output cap from the supervisor
     # (engines pass it to the container instead: their own client must not have it).
-    limits_file_size_itself: ClassVar[bool] = True
 
     def run(
         self,
@@ -120,12 +119,9 @@ class Runner(ABC):
         Whatever happens, no set-user-ID or set-group-ID bit stays in the outputs after.
         """
         invocation = plan_invocation(cube_folder, spec, task, mounts, image)
-        limits = limits or Limits()
         outputs = tuple(mount.host_path for mount in invocation.mounts if mount.writable)
-        cap = OutputCap(outputs, limits.output_bytes, self.limits_file_size_itself)
         try:
-            with capping(cap):
-                return self.execute(invocation, limits, log_path)
+            return self.execute(invocation, limits or Limits(), log_path)
         finally:
             strip_set_id_bits(outputs)
 

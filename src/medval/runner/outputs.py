@@ -12,8 +12,7 @@
   never leaves a program that runs as someone else on the host.
 
 Both look with ``lstat`` only and never follow a link (:func:`medval.core.cube_files.walk`).
-:class:`Runner.run <medval.runner.interface.Runner>` sets the cap for the task it runs
-(:func:`capping`), so the supervisor applies it whichever runner started it.
+Each runner hands its task's cap (:meth:`OutputCap.of`) to the supervisor.
 """
 
 from __future__ import annotations
@@ -22,13 +21,17 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medval.core.cube_files import TreeChanged, UnreadableFolder, walk
 from medval.core.errors import SandboxError
+from medval.runner.invocation import TaskInvocation
+
+if TYPE_CHECKING:  # interface.py imports this module.
+    from medval.runner.interface import Limits
 
 BLOCK = 4096
 SET_ID_BITS = stat.S_ISUID | stat.S_ISGID
@@ -48,22 +51,11 @@ class OutputCap:
     max_bytes: int
     limit_file_size: bool = True
 
-
-_ACTIVE: ContextVar[OutputCap | None] = ContextVar("medval_output_cap", default=None)
-
-
-@contextlib.contextmanager
-def capping(cap: OutputCap) -> Iterator[None]:
-    """Within this block, the task a supervisor starts is held to ``cap``."""
-    token = _ACTIVE.set(cap)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
-
-
-def active_cap() -> OutputCap | None:
-    return _ACTIVE.get()
+    @classmethod
+    def of(cls, invocation: TaskInvocation, limits: Limits, limit_file_size: bool) -> OutputCap:
+        """The cap of one task: its writable mounts and ``Limits.output_bytes``."""
+        folders = tuple(mount.host_path for mount in invocation.mounts if mount.writable)
+        return cls(folders, limits.output_bytes, limit_file_size)
 
 
 def disk_bytes(status: os.stat_result) -> int:

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from medval.core.errors import SandboxError
 from medval.runner.log_tail import LineSplitter, LogTail
-from medval.runner.outputs import OutputCap, OutputMeter, active_cap
+from medval.runner.outputs import OutputCap, OutputMeter
 
 _CHUNK = 1 << 16
 
@@ -65,11 +65,10 @@ def supervise(
     ``address_space_bytes`` sets RLIMIT_AS in the child before it executes ``argv``;
     every process it starts (the whole sandbox) inherits it. ``prepare_child`` runs in
     the child after that, before the exec; ``pass_fds`` stay open across it. ``outputs``
-    (by default the cap of the task being run, see :func:`medval.runner.outputs.capping`)
     bounds what the output folders and the log hold together, and sets RLIMIT_FSIZE in
     the child likewise if it says so.
     """
-    cap = outputs if outputs is not None else active_cap()
+    cap = outputs
     meter = OutputMeter(cap)
     file_size = cap.max_bytes if cap is not None and cap.limit_file_size else None
     log_tail, error_tail = LogTail(), LogTail()
