@@ -107,8 +107,14 @@ def test_medperf_volumes_at_their_paths_and_no_path_arguments(tmp_path: Path) ->
     assert _where(plan) == {
         "data_path": ("/volumes/data", False),
         "labels_path": ("/volumes/labels", False),
-        "output_path": ("/volumes/statistics", True),
+        # MedPerf binds a file output itself, at its path.
+        "output_path": ("/volumes/statistics/statistics.json", True),
     }
+    statistics_file = next(m for m in plan.mounts if m.name == "output_path")
+    assert (
+        statistics_file.is_file and statistics_file.host_path == tmp_path / "s" / "statistics.json"
+    )
+    assert statistics_file.host_path.is_file()  # Made empty for the bind.
     prepare = plan_invocation(
         folder,
         spec,

@@ -69,7 +69,7 @@ def test_medperf_volumes_keep_their_mount_paths(tmp_path: Path) -> None:
     statistics = spec.task("statistics")
     assert statistics.mount_points is not None
     assert statistics.mount_points[-1] == MountPoint(
-        "output_path", PurePosixPath("/volumes/statistics"), "statistics.json"
+        "output_path", PurePosixPath("/volumes/statistics"), "statistics.json", bind_file=True
     )
     assert statistics.entrypoint == ("python3", "/app/main.py", "statistics")
     assert statistics.replaces_image_entrypoint and not statistics.path_arguments

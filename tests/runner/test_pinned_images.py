@@ -217,3 +217,22 @@ def test_a_medperf_cube_runs_as_it_is_with_its_volumes_at_their_paths(
     assert cube.image_digest == image_id
     output = run_infer(executor_for(author, engine, tmp_path / "home"), cube, tmp_path)
     assert (output / "marker.txt").read_text().strip() == marker
+
+
+def test_a_medperf_output_file_at_the_root_is_bound_as_that_file_on_every_runner(
+    engine: ContainerRunner, make_image: ImageMaker, author: MedvalClient, tmp_path: Path
+) -> None:
+    """``output_path: {mount_path: /marker.txt, type: file}``: the file itself is bound
+    there (not its folder over /), on this engine and under bubblewrap."""
+    tag = fresh_tag()
+    image_id, marker = make_image(tag)
+    archive = tmp_path / "saved.tar"
+    save_image(engine, tag, archive)
+    for runner in (engine, BubblewrapRunner()):
+        place = tmp_path / runner.kind
+        folder = write_medperf(place / f"at-root-{runner.kind}-{tag[-8:]}", tag, file_at_root=True)
+        cube = register_cube(author, folder, runner_kind=runner.kind, image_archive=archive)
+        output = run_infer(executor_for(author, runner, place / "home"), cube, place)
+        assert (output / "marker.txt").read_text().strip() == marker
+        assert sorted(path.name for path in output.iterdir()) == ["marker.txt"]
+    remove_image(engine, image_id)

@@ -145,9 +145,20 @@ def write_mlcube(folder: Path, image: str) -> Path:
     return folder
 
 
-def write_medperf(folder: Path, image: str) -> Path:
-    """The same model in MedPerf's format: volumes at its own paths, no path arguments."""
+def write_medperf(folder: Path, image: str, file_at_root: bool = False) -> Path:
+    """The same model in MedPerf's format: volumes at its own paths, no path arguments.
+
+    ``file_at_root``: its output is the one file ``/marker.txt``, as MedPerf's preparation
+    cubes declare ``/medperf_statistics.yaml``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    if file_at_root:
+        where, output = "/", "{mount_path: /marker.txt, type: file}"
+    else:
+        where, output = (
+            "/volumes/predictions",
+            "{mount_path: /volumes/predictions, type: directory}",
+        )
     (folder / "container_config.yaml").write_text(
         textwrap.dedent(
             f"""\
@@ -157,11 +168,11 @@ def write_medperf(folder: Path, image: str) -> Path:
               infer:
                 run_args:
                   entrypoint: sh
-                  command: [/opt/tool/infer.sh, --output_path=/volumes/predictions]
+                  command: [/opt/tool/infer.sh, --output_path={where}]
                 input_volumes:
                   data_path: {{mount_path: /volumes/data, type: directory}}
                 output_volumes:
-                  output_path: {{mount_path: /volumes/predictions, type: directory}}
+                  output_path: {output}
             """
         )
     )

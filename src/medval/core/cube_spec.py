@@ -69,13 +69,16 @@ class MountPoint:
     ``name`` is one of the task's mounts, or ``parameters_file`` (the cube's parameters
     file) or ``additional_files`` (the cube's additional files, a folder). ``path`` is a
     folder in the container; None means medval's own place, ``/mlcube_io/<name>``. A
-    ``file_name`` makes the mount a file: the path the cube is given is ``path/file_name``
-    (an output folder is mounted at ``path`` and the cube writes that file in it).
+    ``file_name`` makes the mount a file: the path the cube is given is ``path/file_name``.
+    An output folder is then mounted at ``path`` and the cube writes that file in it
+    (MLCube), or, with ``bind_file``, only that file of the output folder is mounted at
+    ``path/file_name``, wherever that is (MedPerf, which binds the file itself).
     """
 
     name: str
     path: PurePosixPath | None = None
     file_name: str | None = None
+    bind_file: bool = False
 
 
 @dataclass(frozen=True)

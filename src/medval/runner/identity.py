@@ -90,7 +90,7 @@ def _blocked(mode: int) -> bool:
 @contextlib.contextmanager
 def outputs_lent(invocation: TaskInvocation, identity: Identity) -> Iterator[None]:
     """Hand the output folders to the cube's uid for the run, then back to their owner."""
-    outputs = [mount.host_path for mount in invocation.mounts if mount.writable]
+    outputs = [mount.folder for mount in invocation.mounts if mount.writable]
     if identity.uid == identity.owner_uid:
         yield
         return

@@ -119,7 +119,7 @@ class Runner(ABC):
         Whatever happens, no set-user-ID or set-group-ID bit stays in the outputs after.
         """
         invocation = plan_invocation(cube_folder, spec, task, mounts, image)
-        outputs = tuple(mount.host_path for mount in invocation.mounts if mount.writable)
+        outputs = tuple(mount.folder for mount in invocation.mounts if mount.writable)
         try:
             return self.execute(invocation, limits or Limits(), log_path)
         finally:

@@ -38,12 +38,18 @@ IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class Mount:
-    """One host directory (or, for a parameters file, one file) shown at ``sandbox_path``."""
+    """One host directory, or one file (``is_file``), shown at ``sandbox_path``."""
 
     name: str
     host_path: Path
     sandbox_path: PurePosixPath
     writable: bool
+    is_file: bool = False
+
+    @property
+    def folder(self) -> Path:
+        """The host folder that holds what the task may write through this mount."""
+        return self.host_path.parent if self.is_file else self.host_path
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,10 @@ def _declared_mounts(
         elif point.name == ADDITIONAL_FILES_MOUNT:
             host = _additional_files(cube_folder, spec, unpacked)
             planned.append(Mount(point.name, host, folder, writable=False))
+        elif point.bind_file and point.file_name:
+            # One file of the output folder, bound at exactly the path declared.
+            host = Path(mounts[point.name]).resolve() / point.file_name
+            planned.append(Mount(point.name, host, given, point.name in outputs, is_file=True))
         else:
             writable = point.name in outputs
             host = Path(mounts[point.name]).resolve()
@@ -227,7 +237,12 @@ def _make_readable(root: Path) -> None:
 
 def _create_output(mount: Mount) -> None:
     try:
-        mount.host_path.mkdir(parents=True, exist_ok=True)
+        mount.folder.mkdir(parents=True, exist_ok=True)
+        if mount.is_file:
+            if not mount.host_path.is_file() or mount.host_path.is_symlink():
+                mount.host_path.unlink(missing_ok=True)
+                mount.host_path.touch(0o644)
+            return
     except OSError as exc:
         raise SandboxError(
             f"output mount {mount.name!r} cannot be created at {mount.host_path}: {exc.strerror}"

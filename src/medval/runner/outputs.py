@@ -54,7 +54,7 @@ class OutputCap:
     @classmethod
     def of(cls, invocation: TaskInvocation, limits: Limits, limit_file_size: bool) -> OutputCap:
         """The cap of one task: its writable mounts and ``Limits.output_bytes``."""
-        folders = tuple(mount.host_path for mount in invocation.mounts if mount.writable)
+        folders = tuple(mount.folder for mount in invocation.mounts if mount.writable)
         return cls(folders, limits.output_bytes, limit_file_size)
 
 

@@ -18,9 +18,10 @@ What medval reads of it::
 Each declared volume is mounted at its ``mount_path`` and nothing is passed on the
 command line: the task runs as the image's entrypoint (or ``run_args.entrypoint``)
 followed by ``run_args.command``. An output of ``type: file`` is a file the cube writes:
-medval mounts the output folder at the file's parent folder. Other ``run_args``
-(``gpus``, ``shm_size``, ``user``, ``network``, ``ports``, ``environment``) are ignored:
-the runner decides devices, user, network, limits and environment. ``parameters.yaml``
+medval mounts that one file of the output folder at its ``mount_path``, as MedPerf does
+(``/medperf_statistics.yaml`` included), so the cube may write it but not replace it.
+Other ``run_args`` (``gpus``, ``shm_size``, ``user``, ``network``, ``ports``,
+``environment``) are ignored: the runner decides devices, user, network, limits and environment. ``parameters.yaml``
 and ``additional_files.tar.gz`` sit beside the config or in ``workspace/``.
 """
 
@@ -84,7 +85,7 @@ def _task(where: Path, kind: CubeKind, task: str, body: Any, files: CubeFiles) -
             seen[path] = name
             check_parameter(where, kind, task, name, is_output, is_file, files)
             if is_file:
-                points.append(MountPoint(name, path.parent, path.name))
+                points.append(MountPoint(name, path.parent, path.name, bind_file=True))
             else:
                 points.append(MountPoint(name, path))
     run_args = mapping_at(where, body.get("run_args"), f"task {task!r} 'run_args'", False)
