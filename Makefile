@@ -67,7 +67,8 @@ test: setup lint typecheck
 # After changing the ORM models (src/medval/server/store/models.py): the next migration,
 # generated from them, to review and commit. make migration NAME="cube description"
 migration: $(STAMP)
-	$(BIN)/python -m medval.server.store.migrate "$(NAME)"
+	$(BIN)/python -c 'import sys; from medval.server.store.migrate import new_revision; \
+		print(new_revision(sys.argv[1]))' "$(NAME)"
 	$(BIN)/ruff check --fix --quiet src/medval/server/migrations
 	$(BIN)/ruff format --quiet src/medval/server/migrations
 

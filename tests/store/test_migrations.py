@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from medval.server.settings import ServerSettings
 from medval.server.store.column_types import UtcDateTime
@@ -78,12 +79,12 @@ def test_alembic_check_finds_nothing_left_to_generate(database_url: str, tmp_pat
     command.check(alembic_config(database_url))
 
 
-def _models_with_a_cube_description() -> sa.MetaData:
+def _models_with_a_new_cube_column() -> sa.MetaData:
     metadata = sa.MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
         table.to_metadata(metadata)
     metadata.tables["cubes"].append_column(
-        sa.Column("description", sa.Text(), nullable=False, server_default="")
+        sa.Column("shape_probe", sa.Text(), nullable=False, server_default="")
     )
     return metadata
 
@@ -95,10 +96,10 @@ def test_a_column_the_migrations_lack_is_seen(database_url: str, tmp_path: Path)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            diff = compare_metadata(context, _models_with_a_cube_description())
+            diff = compare_metadata(context, _models_with_a_new_cube_column())
     finally:
         engine.dispose()
-    assert [(op[0], op[2], op[3].name) for op in diff] == [("add_column", "cubes", "description")]
+    assert [(op[0], op[2], op[3].name) for op in diff] == [("add_column", "cubes", "shape_probe")]
 
 
 def test_a_generated_revision_makes_the_models(database_url: str, tmp_path: Path) -> None:
@@ -106,13 +107,15 @@ def test_a_generated_revision_makes_the_models(database_url: str, tmp_path: Path
     upgrading to it gives exactly the changed models, on every backend."""
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    models = _models_with_a_cube_description()
+    models = _models_with_a_new_cube_column()
     models.tables["cubes"].append_column(sa.Column("reviewed_at", UtcDateTime(), nullable=True))
-    written = new_revision("cube description", models, scripts)
-    assert written.name == "0003_cube_description.py"
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    following = f"{int(head or 0) + 1:04d}"
+    written = new_revision("shape probe", models, scripts)
+    assert written.name == f"{following}_shape_probe.py"
     source = written.read_text()
-    assert "down_revision: str | None = '0002'" in source
-    assert "add_column(sa.Column('description', sa.Text()" in source
+    assert f"down_revision: str | None = {head!r}" in source
+    assert "add_column(sa.Column('shape_probe', sa.Text()" in source
     assert "sa.Column('reviewed_at', sa.DateTime(timezone=True)" in source
     assert "medval" not in source  # no migration imports the models
     config = alembic_config(database_url, models, scripts)

@@ -69,8 +69,3 @@ def new_revision(
         command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
     return next((script_location / "versions").glob(f"{rev_id}_*.py"))
 
-
-if __name__ == "__main__":  # make migration NAME="what changed"
-    import sys
-
-    print(new_revision(" ".join(sys.argv[1:]) or "change"))
