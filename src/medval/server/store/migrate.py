@@ -68,4 +68,3 @@ def new_revision(
         rev_id = f"{int(head or 0) + 1:04d}"
         command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
     return next((script_location / "versions").glob(f"{rev_id}_*.py"))
-
