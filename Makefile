@@ -10,7 +10,8 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit unit-as-user setup system-deps clean bench test-debian-python
+.PHONY: demo test lint typecheck unit unit-as-user setup system-deps clean bench test-debian-python \
+	migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +63,14 @@ test: setup lint typecheck
 	for part in unit test-debian-python unit-as-user; do \
 		$(MAKE) --no-print-directory $$part || status=1; \
 	done; exit $$status
+
+# After changing the ORM models (src/medval/server/store/models.py): the next migration,
+# generated from them, to review and commit. make migration NAME="cube description"
+migration: $(STAMP)
+	$(BIN)/python -c 'import sys; from medval.server.store.migrate import new_revision; \
+		print(new_revision(sys.argv[1]))' "$(NAME)"
+	$(BIN)/ruff check --fix --quiet src/medval/server/migrations
+	$(BIN)/ruff format --quiet src/medval/server/migrations
 
 bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done

@@ -8,10 +8,13 @@ import sys
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, validated
+from medval.cli.render import columns
 from medval.client.http import MedvalClient
 from medval.client.settings import StoredLogin, forget_login, load_login, save_login
 from medval.core.errors import InvalidInput, MedvalError
-from medval.core.schemas import UserCreate
+from medval.core.schemas import UserCreate, UserPublic
+
+USER_COLUMNS = columns(UserPublic, "id", "username", "is_admin", "created_at")
 
 users_app = typer.Typer(help="Manage accounts (admins).", no_args_is_help=True)
 
@@ -88,7 +91,7 @@ def list_users(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List every account (admins only)."""
     session: Session = ctx.obj
     with session.client() as client:
-        session.show(client.users(), fmt, ["id", "username", "is_admin", "created_at"], "users")
+        session.show(client.users(), fmt, USER_COLUMNS, "users")
 
 
 @users_app.command("create")

@@ -8,9 +8,9 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument
-from medval.cli.render import print_leaderboard, print_result_document
+from medval.cli.render import columns, print_leaderboard, print_result_document
 from medval.client.registration import pack_demo_data
-from medval.core.schemas import BenchmarkCreate
+from medval.core.schemas import AssociationPublic, BenchmarkCreate, BenchmarkPublic
 from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, RunnerKind, Stage
 
 app = typer.Typer(help="Define, approve and inspect benchmarks.", no_args_is_help=True)
@@ -18,8 +18,11 @@ associations_app = typer.Typer(
     help="Requests to join a benchmark (datasets and models).", no_args_is_help=True
 )
 
-BENCHMARK_COLUMNS = ["id", "name", "owner", "approval", "stage", "release_policy"]
-ASSOCIATION_COLUMNS = [
+BENCHMARK_COLUMNS = columns(
+    BenchmarkPublic, "id", "name", "owner", "approval", "stage", "release_policy"
+)
+ASSOCIATION_COLUMNS = columns(
+    AssociationPublic,
     "id",
     "benchmark_id",
     "kind",
@@ -28,7 +31,7 @@ ASSOCIATION_COLUMNS = [
     "status",
     "initiated_by",
     "decided_by",
-]
+)
 
 
 @app.command("register")

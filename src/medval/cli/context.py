@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from medval.cli.render import record_table, rows_table
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings, load_login, require_login
@@ -125,38 +125,11 @@ class Session:
             else:
                 self.out.print_json(data=[row.model_dump(mode="json") for row in rows])
             return
-        items = [rows] if isinstance(rows, BaseModel) else list(rows)
         if isinstance(rows, BaseModel) and columns is None:
-            self.show_record(rows, title)
+            self.out.print(record_table(rows, title))
             return
-        table = Table(title=title, show_lines=False)
-        names = list(columns or (type(items[0]).model_fields if items else []))
-        for name in names:
-            table.add_column(name)
-        for item in items:
-            data = item.model_dump(mode="json")
-            table.add_row(*(_cell(data.get(name)) for name in names))
+        items = [rows] if isinstance(rows, BaseModel) else list(rows)
         if not items:
             self.out.print(f"(no {title or 'rows'})")
             return
-        self.out.print(table)
-
-    def show_record(self, record: BaseModel, title: str | None = None) -> None:
-        table = Table(title=title, show_header=False)
-        table.add_column("field", style="bold")
-        table.add_column("value")
-        for key, value in record.model_dump(mode="json").items():
-            table.add_row(key, _cell(value))
-        self.out.print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    if isinstance(value, dict | list):
-        import json
-
-        return json.dumps(value, separators=(",", ":"))[:120]
-    return str(value)
+        self.out.print(rows_table(items, columns, title))

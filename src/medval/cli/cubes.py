@@ -8,14 +8,16 @@ from typing import Any
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.cli.render import columns
 from medval.client.registration import register_cube
+from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, Stage
 
 app = typer.Typer(
     help="Register and inspect cubes (preparation, model, evaluator).", no_args_is_help=True
 )
 
-CUBE_COLUMNS = ["id", "name", "kind", "owner", "stage", "archive_hash"]
+CUBE_COLUMNS = columns(CubePublic, "id", "name", "kind", "owner", "stage", "archive_hash")
 
 
 def development_option() -> Any:

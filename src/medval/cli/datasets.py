@@ -8,10 +8,17 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument
+from medval.cli.render import columns
 from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
+from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, InvalidInput
-from medval.core.schemas import AssociationCreate
+from medval.core.schemas import AssociationCreate, DatasetPublic
 from medval.core.states import AssociationKind, Stage
+
+DATASET_COLUMNS = columns(DatasetPublic, "id", "name", "owner", "location", "stage", "data_hash")
+LOCAL_DATASET_COLUMNS = columns(
+    LocalDataset, "name", "benchmark_id", "server_id", "data_hash", "prepared_at"
+)
 
 app = typer.Typer(
     help="Data owners: prepare, register and associate datasets.", no_args_is_help=True
@@ -109,7 +116,7 @@ def set_stage(
     session: Session = ctx.obj
     with session.client() as client:
         rows = client.set_dataset_stage(dataset_id, stage)
-    session.show(rows, fmt, ["id", "name", "owner", "stage"])
+    session.show(rows, fmt, columns(DatasetPublic, "id", "name", "owner", "stage"))
 
 
 @app.command("list")
@@ -122,12 +129,11 @@ def list_datasets(
     """Registered datasets (or, with --local, the ones prepared here)."""
     session: Session = ctx.obj
     if local:
-        columns = ["name", "benchmark_id", "server_id", "data_hash", "prepared_at"]
-        session.show(session.workspace.datasets(), fmt, columns, "local datasets")
+        session.show(session.workspace.datasets(), fmt, LOCAL_DATASET_COLUMNS, "local datasets")
         return
     with session.client() as client:
         rows = client.datasets(mine=mine or None)
-    session.show(rows, fmt, ["id", "name", "owner", "location", "stage", "data_hash"], "datasets")
+    session.show(rows, fmt, DATASET_COLUMNS, "datasets")
 
 
 @app.command("show")

@@ -1,18 +1,72 @@
-"""How results, metrics and leaderboards look in a terminal."""
+"""How records, results, metrics and leaderboards look in a terminal.
+
+A record (``show``) is rendered from its schema: every field the API exposes, in the
+schema's order, so a new field shows there with no CLI edit. A list table shows a chosen
+summary of a resource (``columns``), named next to its commands and checked against the
+schema when the CLI is imported, so a renamed field fails loudly instead of showing "-";
+a new field joins a list only where someone adds its name.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from rich.table import Table
 
-from medval.cli.context import Session
 from medval.core.documents import MetricValue, ResultDocument
 from medval.core.schemas import LeaderboardPublic, PooledMetric, ResultPublic
 
+if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
+    from medval.cli.context import Session
+
 HEADLINE_METRICS = ("auroc", "sensitivity", "specificity", "calibration_slope", "oe_ratio")
 HEADERS = {"calibration_slope": "calib. slope", "oe_ratio": "O:E ratio"}
+
+
+def columns(schema: type[BaseModel], *names: str) -> list[str]:
+    """A list table's columns: some of ``schema``'s fields, by name, checked now."""
+    unknown = [name for name in names if name not in schema.model_fields]
+    if unknown:
+        raise ValueError(f"{schema.__name__} has no field {', '.join(unknown)}")
+    return list(names)
+
+
+def cell(value: Any) -> str:
+    """One value as a table shows it (JSON values already: enums and dates are strings)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))[:120]
+    return str(value)
+
+
+def record_table(record: BaseModel, title: str | None = None) -> Table:
+    """Every field of one record, one per line."""
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in record.model_dump(mode="json").items():
+        table.add_row(key, cell(value))
+    return table
+
+
+def rows_table(
+    rows: Sequence[BaseModel], names: Sequence[str] | None = None, title: str | None = None
+) -> Table:
+    """Records as rows: the given columns, or every field of the rows' schema."""
+    table = Table(title=title, show_lines=False)
+    names = list(names or (type(rows[0]).model_fields if rows else []))
+    for name in names:
+        table.add_column(name)
+    for row in rows:
+        data = row.model_dump(mode="json")
+        table.add_row(*(cell(data.get(name)) for name in names))
+    return table
 
 
 def interval(metric: MetricValue | PooledMetric | None, stacked: bool = False) -> str:

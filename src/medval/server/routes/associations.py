@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
 from medval.core import api
@@ -15,7 +17,7 @@ router = APIRouter(tags=["associations"])
 def request_association(
     ctx: ContextDep, user: CurrentUser, body: AssociationCreate
 ) -> AssociationPublic:
-    return AssociationPublic.model_validate(associations.request_association(ctx, user, body))
+    return associations.request_association(ctx, user, body)
 
 
 @router.get(api.ASSOCIATIONS)
@@ -25,14 +27,12 @@ def list_associations(
     benchmark_id: int | None = None,
     status: ApprovalStatus | None = None,
     kind: AssociationKind | None = None,
-) -> list[AssociationPublic]:
-    found = associations.list_associations(ctx, user, benchmark_id, kind, status)
-    return [AssociationPublic.model_validate(a) for a in found]
+) -> Sequence[AssociationPublic]:
+    return associations.list_associations(ctx, user, benchmark_id, kind, status)
 
 
 @router.put(api.ASSOCIATION_DECISION)
 def decide(
     ctx: ContextDep, user: CurrentUser, association_id: int, body: Decision
 ) -> AssociationPublic:
-    record = associations.decide_association(ctx, user, association_id, body.status)
-    return AssociationPublic.model_validate(record)
+    return associations.decide_association(ctx, user, association_id, body.status)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
 from medval.core import api
@@ -13,21 +15,21 @@ router = APIRouter(tags=["cubes"])
 
 @router.post(api.CUBES, status_code=201)
 def register_cube(ctx: ContextDep, user: CurrentUser, body: CubeCreate) -> CubePublic:
-    return CubePublic.model_validate(cubes.register_cube(ctx, user, body))
+    return cubes.register_cube(ctx, user, body)
 
 
 @router.get(api.CUBES)
 def list_cubes(
     ctx: ContextDep, user: CurrentUser, kind: CubeKind | None = None, mine: bool = False
-) -> list[CubePublic]:
-    return [CubePublic.model_validate(c) for c in cubes.list_cubes(ctx, user, kind, mine)]
+) -> Sequence[CubePublic]:
+    return cubes.list_cubes(ctx, user, kind, mine)
 
 
 @router.get(api.CUBE)
 def get_cube(ctx: ContextDep, user: CurrentUser, cube_id: int) -> CubePublic:
-    return CubePublic.model_validate(cubes.get_cube(ctx, user, cube_id))
+    return cubes.get_cube(ctx, user, cube_id)
 
 
 @router.put(api.CUBE_STAGE)
 def change_stage(ctx: ContextDep, user: CurrentUser, cube_id: int, body: StageChange) -> CubePublic:
-    return CubePublic.model_validate(cubes.change_cube_stage(ctx, user, cube_id, body.stage))
+    return cubes.change_cube_stage(ctx, user, cube_id, body.stage)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
 from medval.core import api
@@ -12,22 +14,23 @@ router = APIRouter(tags=["datasets"])
 
 @router.post(api.DATASETS, status_code=201)
 def register_dataset(ctx: ContextDep, user: CurrentUser, body: DatasetCreate) -> DatasetPublic:
-    return DatasetPublic.model_validate(datasets.register_dataset(ctx, user, body))
+    return datasets.register_dataset(ctx, user, body)
 
 
 @router.get(api.DATASETS)
-def list_datasets(ctx: ContextDep, user: CurrentUser, mine: bool = False) -> list[DatasetPublic]:
-    return [DatasetPublic.model_validate(d) for d in datasets.list_datasets(ctx, user, mine)]
+def list_datasets(
+    ctx: ContextDep, user: CurrentUser, mine: bool = False
+) -> Sequence[DatasetPublic]:
+    return datasets.list_datasets(ctx, user, mine)
 
 
 @router.get(api.DATASET)
 def get_dataset(ctx: ContextDep, user: CurrentUser, dataset_id: int) -> DatasetPublic:
-    return DatasetPublic.model_validate(datasets.get_dataset(ctx, user, dataset_id))
+    return datasets.get_dataset(ctx, user, dataset_id)
 
 
 @router.put(api.DATASET_STAGE)
 def change_stage(
     ctx: ContextDep, user: CurrentUser, dataset_id: int, body: StageChange
 ) -> DatasetPublic:
-    record = datasets.change_dataset_stage(ctx, user, dataset_id, body.stage)
-    return DatasetPublic.model_validate(record)
+    return datasets.change_dataset_stage(ctx, user, dataset_id, body.stage)

@@ -12,4 +12,4 @@ router = APIRouter(tags=["executions"])
 
 @router.get(api.PENDING_EXECUTIONS)
 def list_pending(ctx: ContextDep, user: CurrentUser) -> list[PendingExecution]:
-    return [PendingExecution.model_validate(p) for p in pending_executions(ctx, user)]
+    return pending_executions(ctx, user)

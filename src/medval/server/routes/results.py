@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
 from medval.core import api
@@ -12,7 +14,7 @@ router = APIRouter(tags=["results"])
 
 @router.post(api.RESULTS, status_code=201)
 def upload_result(ctx: ContextDep, user: CurrentUser, body: ResultCreate) -> ResultPublic:
-    return ResultPublic.model_validate(results.upload_result(ctx, user, body))
+    return results.upload_result(ctx, user, body)
 
 
 @router.get(api.RESULTS)
@@ -22,11 +24,10 @@ def list_results(
     benchmark_id: int | None = None,
     model_id: int | None = None,
     dataset_id: int | None = None,
-) -> list[ResultPublic]:
-    found = results.list_results(ctx, user, benchmark_id, dataset_id, model_id)
-    return [ResultPublic.model_validate(r) for r in found]
+) -> Sequence[ResultPublic]:
+    return results.list_results(ctx, user, benchmark_id, dataset_id, model_id)
 
 
 @router.get(api.RESULT)
 def get_result(ctx: ContextDep, user: CurrentUser, result_id: int) -> ResultPublic:
-    return ResultPublic.model_validate(results.get_result(ctx, user, result_id))
+    return results.get_result(ctx, user, result_id)

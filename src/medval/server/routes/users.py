@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
 from medval.core import api
@@ -12,14 +14,14 @@ router = APIRouter(tags=["users"])
 
 @router.get(api.ME)
 def me(user: CurrentUser) -> UserPublic:
-    return UserPublic.model_validate(user)
+    return user
 
 
 @router.get(api.USERS)
-def list_users(ctx: ContextDep, user: CurrentUser) -> list[UserPublic]:
-    return [UserPublic.model_validate(u) for u in accounts.list_users(ctx, user)]
+def list_users(ctx: ContextDep, user: CurrentUser) -> Sequence[UserPublic]:
+    return accounts.list_users(ctx, user)
 
 
 @router.post(api.USERS, status_code=201)
 def create_user(ctx: ContextDep, user: CurrentUser, body: UserCreate) -> UserPublic:
-    return UserPublic.model_validate(accounts.create_user(ctx, user, body))
+    return accounts.create_user(ctx, user, body)

@@ -39,7 +39,12 @@ def log_in(ctx: ServiceContext, credentials: Credentials) -> tuple[str, TokenRec
     hasher = password_hasher(ctx.settings)
     with ctx.store.transaction() as tx:
         user = tx.user_by_name(credentials.username)
-    if user is None or not verify_password(hasher, user.password_hash, credentials.password):
+        password_hash = tx.password_hash(user.id) if user is not None else None
+    if (
+        user is None
+        or password_hash is None
+        or not verify_password(hasher, password_hash, credentials.password)
+    ):
         raise NotAuthenticated("wrong username or password")
     token = secrets.token_urlsafe(32)
     now = ctx.clock()

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from medval.core.schemas import PendingExecution
 from medval.core.states import ApprovalStatus, AssociationKind, Stage
 from medval.server.services.context import ServiceContext
 from medval.server.store.records import UserRecord
 
 
-@dataclass(frozen=True)
-class PendingWork:
-    benchmark_id: int
-    benchmark: str
-    dataset_id: int
-    dataset: str
-    model_id: int
-    model: str
-    model_owner: str
-    model_hash: str
-
-
-def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingWork]:
+def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingExecution]:
     """Approved models x the caller's approved datasets, on approved benchmarks in
     operation, minus the pairs that already have a result."""
-    pending: list[PendingWork] = []
+    pending: list[PendingExecution] = []
     with ctx.store.transaction() as tx:
         mine = {d.id: d for d in tx.list_datasets(owner_id=caller.id)}
         approved = tx.list_associations(status=ApprovalStatus.APPROVED)
@@ -49,7 +36,7 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingW
                 if model is None or model.id in done:
                     continue
                 pending.append(
-                    PendingWork(
+                    PendingExecution(
                         benchmark_id=benchmark.id,
                         benchmark=benchmark.name,
                         dataset_id=dataset.id,

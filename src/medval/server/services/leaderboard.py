@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from medval.core.documents import MetricValue
 from medval.core.errors import NotAuthenticated, PermissionDenied
-from medval.core.schemas import LeaderboardSite, PooledMetric
+from medval.core.schemas import LeaderboardEntry, LeaderboardPublic, LeaderboardSite
 from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
 from medval.server.services.context import ServiceContext
@@ -18,27 +17,9 @@ from medval.stats.pooling import pool_metric
 PRIMARY_METRIC = "auroc"
 
 
-@dataclass(frozen=True)
-class Entry:
-    model_id: int
-    model: str
-    model_owner: str
-    n_sites: int
-    n_cases: int
-    pooled: dict[str, PooledMetric]
-    sites: list[LeaderboardSite] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Board:
-    benchmark_id: int
-    benchmark: str
-    release_policy: ReleasePolicy
-    primary_metric: str
-    entries: list[Entry]
-
-
-def leaderboard(ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int) -> Board:
+def leaderboard(
+    ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int
+) -> LeaderboardPublic:
     with ctx.store.transaction() as tx:
         if caller is None and not _is_public(tx.benchmark(benchmark_id)):
             # The same answer for unknown and non-public ids: anonymous callers learn nothing.
@@ -59,7 +40,13 @@ def leaderboard(ctx: ServiceContext, caller: UserRecord | None, benchmark_id: in
     for model_id, rows in by_model.items():
         entries.append(_entry(caller, benchmark, rows, model_owners.get(model_id, "")))
     entries.sort(key=_rank)
-    return Board(benchmark.id, benchmark.name, benchmark.release_policy, PRIMARY_METRIC, entries)
+    return LeaderboardPublic(
+        benchmark_id=benchmark.id,
+        benchmark=benchmark.name,
+        release_policy=benchmark.release_policy,
+        primary_metric=PRIMARY_METRIC,
+        entries=entries,
+    )
 
 
 def _entry(
@@ -67,7 +54,7 @@ def _entry(
     benchmark: BenchmarkRecord,
     rows: list[ResultRecord],
     model_owner: str,
-) -> Entry:
+) -> LeaderboardEntry:
     values: dict[str, list[MetricValue]] = defaultdict(list)
     for row in rows:
         for name, value in row.document.metrics.items():
@@ -82,7 +69,7 @@ def _entry(
         for row in rows
         if can_see_result(caller, row, benchmark)
     ]
-    return Entry(
+    return LeaderboardEntry(
         model_id=rows[0].model_id,
         model=rows[0].model,
         model_owner=model_owner,
@@ -97,7 +84,7 @@ def _is_public(benchmark: BenchmarkRecord | None) -> bool:
     return benchmark is not None and can_see_benchmark(None, benchmark)
 
 
-def _rank(entry: Entry) -> tuple[bool, float, str]:
+def _rank(entry: LeaderboardEntry) -> tuple[bool, float, str]:
     """Best primary metric first; models without it last, by name."""
     primary = entry.pooled.get(PRIMARY_METRIC)
     return (primary is None, -(primary.value if primary else 0.0), entry.model)

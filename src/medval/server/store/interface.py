@@ -1,5 +1,8 @@
 """The store interface: every read and write the services need, independent of the backend.
 
+It speaks in the core's schemas: ``XCreate`` in, records (``records``: the ``XPublic``
+schemas, frozen) out, so the interface does not change when an entity gains a field.
+
 A service opens one ``StoreTransaction`` per use case (``with store.transaction() as tx``);
 everything inside commits together or not at all. Methods that add a row raise
 ``Conflict`` when a uniqueness rule is broken; getters return ``None`` for unknown ids.
@@ -33,6 +36,10 @@ class StoreTransaction(Protocol):
     ) -> UserRecord: ...
     def user(self, user_id: int) -> UserRecord | None: ...
     def user_by_name(self, username: str) -> UserRecord | None: ...
+    def password_hash(self, user_id: int) -> str | None:
+        """Only for checking a password at login: records never carry it."""
+        ...
+
     def list_users(self) -> list[UserRecord]: ...
     def add_token(
         self, token_hash: str, user_id: int, now: datetime, expires_at: datetime

@@ -1,34 +1,39 @@
-"""The tables, as typed SQLAlchemy 2 ORM classes. The schema itself is made by Alembic."""
+"""The tables, as typed SQLAlchemy 2 ORM classes: the one persistent shape of each entity.
+
+A column written here is stored (Alembic makes the schema from these classes, and a test
+checks that the migrations produce exactly them) and, when the core's ``XPublic`` schema
+has a field of the same name, shown by the API: records are validated from these rows
+(``records``). Names the API shows that live in another table (``owner``, ``model``,
+``entity_name``) are resolved here, as association proxies or properties, so that no
+mapping code repeats the fields. The ORM stays inside the store: services get records.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Dialect,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
+from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    declared_attr,
+    foreign,
+    mapped_column,
+    relationship,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
     CubeKind,
     ReleasePolicy,
+    RunnerKind,
     Stage,
 )
+from medval.server.store.column_types import JsonDocument, UtcDateTime, enum_column
 
 # Named constraints, so that future migrations can alter them on every backend.
 NAMING = {
@@ -40,49 +45,23 @@ NAMING = {
 }
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC on the way out, on every backend.
-
-    SQLite has no time zones and hands back naive values; they are stored as UTC.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    # Stored as plain strings with their values (not names): readable and easy to extend.
-    return Enum(
-        cls,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+def every_runner_kind() -> list[RunnerKind]:
+    return list(RunnerKind)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # A domain type in a ``Mapped[...]`` annotation picks its column type here.
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UtcDateTime(),
-        Stage: _enum(Stage),
-        CubeKind: _enum(CubeKind),
-        ApprovalStatus: _enum(ApprovalStatus),
-        AssociationKind: _enum(AssociationKind),
-        ReleasePolicy: _enum(ReleasePolicy),
+        Stage: enum_column(Stage),
+        CubeKind: enum_column(CubeKind),
+        ApprovalStatus: enum_column(ApprovalStatus),
+        AssociationKind: enum_column(AssociationKind),
+        ReleasePolicy: enum_column(ReleasePolicy),
+        DatasetStatistics: JsonDocument(DatasetStatistics),
+        ResultDocument: JsonDocument(ResultDocument),
+        Provenance: JsonDocument(Provenance),
     }
 
 
@@ -91,6 +70,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
+    # Never in a record: only the login service reads it, through the store's own method.
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
@@ -110,7 +90,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class Cube(Base):
+class Owned:
+    """Belongs to an account: ``owner_id`` is stored, ``owner`` (the username) is shown."""
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+    @declared_attr
+    def owner_account(cls) -> Mapped[User]:
+        return relationship(User, lazy="joined")
+
+    owner: AssociationProxy[str] = association_proxy("owner_account", "username")
+
+
+class Cube(Owned, Base):
     __tablename__ = "cubes"
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
 
@@ -118,24 +110,20 @@ class Cube(Base):
     name: Mapped[str] = mapped_column(String(80))
     kind: Mapped[CubeKind]
     archive_hash: Mapped[str] = mapped_column(String(64))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     stage: Mapped[Stage]
     created_at: Mapped[datetime]
     # A cube with a container image: its ID ("sha256:" + 64 hex) and its archive's blob.
     image_digest: Mapped[str | None] = mapped_column(String(71))
     image_archive_hash: Mapped[str | None] = mapped_column(String(64))
 
-    owner: Mapped[User] = relationship(lazy="joined")
 
-
-class Benchmark(Base):
+class Benchmark(Owned, Base):
     __tablename__ = "benchmarks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text)
     docs_url: Mapped[str] = mapped_column(String(500))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     data_preparator_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"))
     reference_model_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"))
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"))
@@ -144,13 +132,14 @@ class Benchmark(Base):
     approval: Mapped[ApprovalStatus]
     stage: Mapped[Stage]
     created_at: Mapped[datetime]
-    # Runner kinds the benchmark supports (a list of strings); NULL means every kind.
-    runners: Mapped[list[str] | None] = mapped_column(JSON)
+    # The runner kinds the benchmark supports. NULL (benchmarks registered before
+    # revision 0002) means every kind, so the column stays nullable.
+    runners: Mapped[list[RunnerKind]] = mapped_column(
+        JsonDocument(list[RunnerKind], when_null=every_runner_kind), nullable=True
+    )
 
-    owner: Mapped[User] = relationship(lazy="joined")
 
-
-class Dataset(Base):
+class Dataset(Owned, Base):
     __tablename__ = "datasets"
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
 
@@ -158,14 +147,11 @@ class Dataset(Base):
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str] = mapped_column(String(200))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     data_preparator_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"))
     data_hash: Mapped[str] = mapped_column(String(64))
-    statistics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    statistics: Mapped[DatasetStatistics]
     stage: Mapped[Stage]
     created_at: Mapped[datetime]
-
-    owner: Mapped[User] = relationship(lazy="joined")
 
 
 class Association(Base):
@@ -187,8 +173,44 @@ class Association(Base):
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
-    initiated_by: Mapped[User] = relationship(foreign_keys=[initiated_by_id], lazy="joined")
-    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+    initiator: Mapped[User] = relationship(foreign_keys=[initiated_by_id], lazy="joined")
+    decider: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+    initiated_by: AssociationProxy[str] = association_proxy("initiator", "username")
+    decided_by: AssociationProxy[str | None] = association_proxy("decider", "username")
+
+    # ``entity_id`` has no foreign key (it points into one of two tables), so each side is
+    # a read-only relationship joined on the kind.
+    dataset_entity: Mapped[Dataset | None] = relationship(
+        primaryjoin=lambda: and_(
+            Association.kind == AssociationKind.DATASET,
+            foreign(Association.entity_id) == Dataset.id,
+        ),
+        viewonly=True,
+        lazy="joined",
+    )
+    model_entity: Mapped[Cube | None] = relationship(
+        primaryjoin=lambda: and_(
+            Association.kind == AssociationKind.MODEL,
+            foreign(Association.entity_id) == Cube.id,
+        ),
+        viewonly=True,
+        lazy="joined",
+    )
+
+    @property
+    def entity(self) -> Dataset | Cube:
+        entity = self.dataset_entity if self.kind is AssociationKind.DATASET else self.model_entity
+        if entity is None:  # the store refuses dangling ids when it adds an association
+            raise LookupError(f"association {self.id}: {self.kind.value} {self.entity_id} is gone")
+        return entity
+
+    @property
+    def entity_name(self) -> str:
+        return self.entity.name
+
+    @property
+    def entity_owner_id(self) -> int:
+        return self.entity.owner_id
 
 
 class Result(Base):
@@ -200,10 +222,15 @@ class Result(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document: Mapped[ResultDocument]
+    provenance: Mapped[Provenance]
     created_at: Mapped[datetime]
 
-    dataset: Mapped[Dataset] = relationship(lazy="joined")
-    model: Mapped[Cube] = relationship(lazy="joined")
-    owner: Mapped[User] = relationship(lazy="joined")
+    dataset_entity: Mapped[Dataset] = relationship(lazy="joined")
+    model_entity: Mapped[Cube] = relationship(lazy="joined")
+    owner_account: Mapped[User] = relationship(lazy="joined")
+    dataset: AssociationProxy[str] = association_proxy("dataset_entity", "name")
+    dataset_owner_id: AssociationProxy[int] = association_proxy("dataset_entity", "owner_id")
+    model: AssociationProxy[str] = association_proxy("model_entity", "name")
+    model_owner_id: AssociationProxy[int] = association_proxy("model_entity", "owner_id")
+    owner: AssociationProxy[str] = association_proxy("owner_account", "username")

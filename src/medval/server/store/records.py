@@ -1,6 +1,16 @@
-"""What the store hands back: plain frozen records, with the names the API shows resolved.
+"""What the store hands back: each entity as the API shows it, read straight from its row.
 
-Records are read-only snapshots; services never mutate them, they call the store.
+A record *is* the core's ``XPublic`` schema (the API contract, written once in
+``medval.core.schemas``), frozen because services never change what they read, and
+extended only by the few ids that the services' rules need but the API does not show.
+The store validates records from ORM rows with pydantic's ``from_attributes``: a field
+is read from the row attribute of the same name (``models`` resolves names such as
+``owner`` there). So the fields are never listed a second time, and a column added to the
+ORM model and to the schema reaches services and routes with no code in between.
+
+Routes return records where the API promises an ``XPublic``; FastAPI serializes them by
+the promised schema, so the extra ids below never reach the wire. Never add a secret
+here: the password hash stays in the store (``StoreTransaction.password_hash``).
 """
 
 from __future__ import annotations
@@ -8,109 +18,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
-from medval.core.states import (
-    ApprovalStatus,
-    AssociationKind,
-    CubeKind,
-    ReleasePolicy,
-    RunnerKind,
-    Stage,
+from medval.core.schemas import (
+    AssociationPublic,
+    BenchmarkPublic,
+    CubePublic,
+    DatasetPublic,
+    ResultPublic,
+    UserPublic,
 )
 
 
-@dataclass(frozen=True)
-class UserRecord:
-    id: int
-    username: str
-    password_hash: str
-    is_admin: bool
-    created_at: datetime
+class UserRecord(UserPublic, frozen=True):
+    """An account, without its password hash."""
+
+
+class CubeRecord(CubePublic, frozen=True):
+    pass
+
+
+class BenchmarkRecord(BenchmarkPublic, frozen=True):
+    pass
+
+
+class DatasetRecord(DatasetPublic, frozen=True):
+    pass
+
+
+class AssociationRecord(AssociationPublic, frozen=True):
+    entity_owner_id: int  # who may see it, and who counts as a participant
+    initiated_by_id: int  # four eyes: whoever asked may not approve
+
+
+class ResultRecord(ResultPublic, frozen=True):
+    # Per-site results are released to these owners (services.release).
+    dataset_owner_id: int
+    model_owner_id: int
 
 
 @dataclass(frozen=True)
 class TokenRecord:
     user: UserRecord
     expires_at: datetime
-
-
-@dataclass(frozen=True)
-class CubeRecord:
-    id: int
-    name: str
-    kind: CubeKind
-    archive_hash: str
-    owner_id: int
-    owner: str
-    stage: Stage
-    created_at: datetime
-    image_digest: str | None = None
-    image_archive_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class BenchmarkRecord:
-    id: int
-    name: str
-    description: str
-    docs_url: str
-    owner_id: int
-    owner: str
-    data_preparator_id: int
-    reference_model_id: int
-    evaluator_id: int
-    demo_data_hash: str
-    release_policy: ReleasePolicy
-    approval: ApprovalStatus
-    stage: Stage
-    created_at: datetime
-    runners: tuple[RunnerKind, ...] = tuple(RunnerKind)
-
-
-@dataclass(frozen=True)
-class DatasetRecord:
-    id: int
-    name: str
-    description: str
-    location: str
-    owner_id: int
-    owner: str
-    data_preparator_id: int
-    data_hash: str
-    statistics: DatasetStatistics
-    stage: Stage
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class AssociationRecord:
-    id: int
-    benchmark_id: int
-    kind: AssociationKind
-    entity_id: int
-    entity_name: str
-    entity_owner_id: int
-    status: ApprovalStatus
-    initiated_by_id: int
-    initiated_by: str
-    decided_by_id: int | None
-    decided_by: str | None
-    created_at: datetime
-    decided_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ResultRecord:
-    id: int
-    benchmark_id: int
-    dataset_id: int
-    dataset: str
-    dataset_owner_id: int
-    model_id: int
-    model: str
-    model_owner_id: int
-    owner_id: int
-    owner: str
-    document: ResultDocument
-    provenance: Provenance
-    created_at: datetime

@@ -1,20 +1,26 @@
-"""The one store implementation: SQLAlchemy, on SQLite or PostgreSQL."""
+"""The one store implementation: SQLAlchemy, on SQLite or PostgreSQL.
+
+No field is listed here. A row is made from a ``XCreate`` schema by name
+(``Model(**dict(body), **what_the_server_sets)``: each field goes to the column of the
+same name) and read back as a record validated from the row (``records``). The methods
+only say which rows: filters, order, uniqueness and the errors a caller can cause.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from pydantic import BaseModel
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import Conflict, NotFound
 from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
-from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, RunnerKind, Stage
+from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
 from medval.server.store.database import create_database_engine
 from medval.server.store.records import (
@@ -28,6 +34,7 @@ from medval.server.store.records import (
 )
 
 _Row = TypeVar("_Row", bound=m.Base)
+_Record = TypeVar("_Record", bound=BaseModel)
 
 
 class SqlStore:
@@ -50,13 +57,23 @@ class SqlStore:
         self.engine.dispose()
 
 
+def _matching(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]:
+    """Filter on ``column == value`` for each (column, value) whose value is not None."""
+    for column, value in conditions:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
 class SqlTransaction:
     """One session; ``add_*`` flush at once so a broken uniqueness rule surfaces here."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _insert(self, row: m.Base, what: str) -> None:
+    # --- the generic part: rows in, records out -----------------------------------------
+
+    def _insert(self, row: _Row, what: str) -> _Row:
         self.session.add(row)
         try:
             self.session.flush()
@@ -66,12 +83,30 @@ class SqlTransaction:
                 raise NotFound(f"{what} refers to a row that does not exist") from exc
             raise Conflict(f"{what} already exists") from exc
         self.session.refresh(row)
+        return row
 
     def _get(self, model: type[_Row], row_id: int, what: str) -> _Row:
         row = self.session.get(model, row_id)
         if row is None:
             raise NotFound(f"{what} {row_id} does not exist")
         return row
+
+    def _find(self, record: type[_Record], model: type[m.Base], row_id: int) -> _Record | None:
+        row = self.session.get(model, row_id)
+        return record.model_validate(row) if row is not None else None
+
+    def _list(self, record: type[_Record], query: Select[Any]) -> list[_Record]:
+        return [record.model_validate(row) for row in self.session.scalars(query)]
+
+    def _change(
+        self, record: type[_Record], model: type[m.Base], row_id: int, what: str, **values: Any
+    ) -> _Record:
+        row = self._get(model, row_id, what)
+        for name, value in values.items():
+            setattr(row, name, value)
+        self.session.flush()
+        self.session.refresh(row)
+        return record.model_validate(row)
 
     # --- accounts ---------------------------------------------------------------------
 
@@ -81,19 +116,21 @@ class SqlTransaction:
         row = m.User(
             username=username, password_hash=password_hash, is_admin=is_admin, created_at=now
         )
-        self._insert(row, f"a user named {username!r}")
-        return _user(row)
+        return UserRecord.model_validate(self._insert(row, f"a user named {username!r}"))
 
     def user(self, user_id: int) -> UserRecord | None:
-        row = self.session.get(m.User, user_id)
-        return _user(row) if row else None
+        return self._find(UserRecord, m.User, user_id)
 
     def user_by_name(self, username: str) -> UserRecord | None:
         row = self.session.scalar(select(m.User).where(m.User.username == username))
-        return _user(row) if row else None
+        return UserRecord.model_validate(row) if row else None
+
+    def password_hash(self, user_id: int) -> str | None:
+        row = self.session.get(m.User, user_id)
+        return row.password_hash if row else None
 
     def list_users(self) -> list[UserRecord]:
-        return [_user(r) for r in self.session.scalars(select(m.User).order_by(m.User.id))]
+        return self._list(UserRecord, select(m.User).order_by(m.User.id))
 
     def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None:
         row = m.ApiToken(
@@ -103,7 +140,7 @@ class SqlTransaction:
 
     def token(self, token_hash: str) -> TokenRecord | None:
         row = self.session.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == token_hash))
-        return TokenRecord(_user(row.user), row.expires_at) if row else None
+        return TokenRecord(UserRecord.model_validate(row.user), row.expires_at) if row else None
 
     def delete_token(self, token_hash: str) -> None:
         row = self.session.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == token_hash))
@@ -114,38 +151,23 @@ class SqlTransaction:
     # --- cubes ------------------------------------------------------------------------
 
     def add_cube(self, owner_id: int, cube: CubeCreate, now: datetime) -> CubeRecord:
-        row = m.Cube(
-            name=cube.name,
-            kind=cube.kind,
-            archive_hash=cube.archive_hash,
-            owner_id=owner_id,
-            stage=cube.stage,
-            created_at=now,
-            image_digest=cube.image_digest,
-            image_archive_hash=cube.image_archive_hash,
-        )
-        self._insert(row, f"a cube named {cube.name!r} of this owner")
-        return _cube(row)
+        row = m.Cube(**dict(cube), owner_id=owner_id, created_at=now)
+        what = f"a cube named {cube.name!r} of this owner"
+        return CubeRecord.model_validate(self._insert(row, what))
 
     def cube(self, cube_id: int) -> CubeRecord | None:
-        row = self.session.get(m.Cube, cube_id)
-        return _cube(row) if row else None
+        return self._find(CubeRecord, m.Cube, cube_id)
 
     def list_cubes(
         self, kind: CubeKind | None = None, owner_id: int | None = None
     ) -> list[CubeRecord]:
-        query = select(m.Cube).order_by(m.Cube.id)
-        if kind is not None:
-            query = query.where(m.Cube.kind == kind)
-        if owner_id is not None:
-            query = query.where(m.Cube.owner_id == owner_id)
-        return [_cube(r) for r in self.session.scalars(query)]
+        query = _matching(
+            select(m.Cube).order_by(m.Cube.id), (m.Cube.kind, kind), (m.Cube.owner_id, owner_id)
+        )
+        return self._list(CubeRecord, query)
 
     def set_cube_stage(self, cube_id: int, stage: Stage) -> CubeRecord:
-        row = self._get(m.Cube, cube_id, "cube")
-        row.stage = stage
-        self.session.flush()
-        return _cube(row)
+        return self._change(CubeRecord, m.Cube, cube_id, "cube", stage=stage)
 
     # --- benchmarks -------------------------------------------------------------------
 
@@ -153,64 +175,43 @@ class SqlTransaction:
         self, owner_id: int, benchmark: BenchmarkCreate, now: datetime
     ) -> BenchmarkRecord:
         row = m.Benchmark(
-            **benchmark.model_dump(exclude={"runners"}),
-            runners=[kind.value for kind in benchmark.runners],
-            owner_id=owner_id,
-            approval=ApprovalStatus.PENDING,
-            created_at=now,
+            **dict(benchmark), owner_id=owner_id, approval=ApprovalStatus.PENDING, created_at=now
         )
-        self._insert(row, f"a benchmark named {benchmark.name!r}")
-        return _benchmark(row)
+        what = f"a benchmark named {benchmark.name!r}"
+        return BenchmarkRecord.model_validate(self._insert(row, what))
 
     def benchmark(self, benchmark_id: int) -> BenchmarkRecord | None:
-        row = self.session.get(m.Benchmark, benchmark_id)
-        return _benchmark(row) if row else None
+        return self._find(BenchmarkRecord, m.Benchmark, benchmark_id)
 
     def list_benchmarks(self) -> list[BenchmarkRecord]:
-        query = select(m.Benchmark).order_by(m.Benchmark.id)
-        return [_benchmark(r) for r in self.session.scalars(query)]
+        return self._list(BenchmarkRecord, select(m.Benchmark).order_by(m.Benchmark.id))
 
     def set_benchmark_stage(self, benchmark_id: int, stage: Stage) -> BenchmarkRecord:
-        row = self._get(m.Benchmark, benchmark_id, "benchmark")
-        row.stage = stage
-        self.session.flush()
-        return _benchmark(row)
+        return self._change(BenchmarkRecord, m.Benchmark, benchmark_id, "benchmark", stage=stage)
 
     def set_benchmark_approval(
         self, benchmark_id: int, approval: ApprovalStatus
     ) -> BenchmarkRecord:
-        row = self._get(m.Benchmark, benchmark_id, "benchmark")
-        row.approval = approval
-        self.session.flush()
-        return _benchmark(row)
+        return self._change(
+            BenchmarkRecord, m.Benchmark, benchmark_id, "benchmark", approval=approval
+        )
 
     # --- datasets ---------------------------------------------------------------------
 
     def add_dataset(self, owner_id: int, dataset: DatasetCreate, now: datetime) -> DatasetRecord:
-        row = m.Dataset(
-            **dataset.model_dump(exclude={"statistics"}),
-            statistics=dataset.statistics.model_dump(mode="json"),
-            owner_id=owner_id,
-            created_at=now,
-        )
-        self._insert(row, f"a dataset named {dataset.name!r} of this owner")
-        return _dataset(row)
+        row = m.Dataset(**dict(dataset), owner_id=owner_id, created_at=now)
+        what = f"a dataset named {dataset.name!r} of this owner"
+        return DatasetRecord.model_validate(self._insert(row, what))
 
     def dataset(self, dataset_id: int) -> DatasetRecord | None:
-        row = self.session.get(m.Dataset, dataset_id)
-        return _dataset(row) if row else None
+        return self._find(DatasetRecord, m.Dataset, dataset_id)
 
     def list_datasets(self, owner_id: int | None = None) -> list[DatasetRecord]:
-        query = select(m.Dataset).order_by(m.Dataset.id)
-        if owner_id is not None:
-            query = query.where(m.Dataset.owner_id == owner_id)
-        return [_dataset(r) for r in self.session.scalars(query)]
+        query = _matching(select(m.Dataset).order_by(m.Dataset.id), (m.Dataset.owner_id, owner_id))
+        return self._list(DatasetRecord, query)
 
     def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord:
-        row = self._get(m.Dataset, dataset_id, "dataset")
-        row.stage = stage
-        self.session.flush()
-        return _dataset(row)
+        return self._change(DatasetRecord, m.Dataset, dataset_id, "dataset", stage=stage)
 
     # --- associations -----------------------------------------------------------------
 
@@ -222,7 +223,11 @@ class SqlTransaction:
         initiated_by_id: int,
         now: datetime,
     ) -> AssociationRecord:
-        self._entity(kind, entity_id)  # refuse dangling ids: there is no foreign key here
+        # Refuse dangling ids: ``entity_id`` has no foreign key to do it.
+        if kind is AssociationKind.DATASET:
+            self._get(m.Dataset, entity_id, "dataset")
+        else:
+            self._get(m.Cube, entity_id, "cube")
         row = m.Association(
             benchmark_id=benchmark_id,
             kind=kind,
@@ -231,12 +236,11 @@ class SqlTransaction:
             initiated_by_id=initiated_by_id,
             created_at=now,
         )
-        self._insert(row, f"an association of {kind.value} {entity_id} with this benchmark")
-        return self._association(row)
+        what = f"an association of {kind.value} {entity_id} with this benchmark"
+        return AssociationRecord.model_validate(self._insert(row, what))
 
     def association(self, association_id: int) -> AssociationRecord | None:
-        row = self.session.get(m.Association, association_id)
-        return self._association(row) if row else None
+        return self._find(AssociationRecord, m.Association, association_id)
 
     def list_associations(
         self,
@@ -245,69 +249,37 @@ class SqlTransaction:
         status: ApprovalStatus | None = None,
         entity_id: int | None = None,
     ) -> list[AssociationRecord]:
-        query = select(m.Association).order_by(m.Association.id)
-        if benchmark_id is not None:
-            query = query.where(m.Association.benchmark_id == benchmark_id)
-        if kind is not None:
-            query = query.where(m.Association.kind == kind)
-        if status is not None:
-            query = query.where(m.Association.status == status)
-        if entity_id is not None:
-            query = query.where(m.Association.entity_id == entity_id)
-        return [self._association(r) for r in self.session.scalars(query)]
+        query = _matching(
+            select(m.Association).order_by(m.Association.id),
+            (m.Association.benchmark_id, benchmark_id),
+            (m.Association.kind, kind),
+            (m.Association.status, status),
+            (m.Association.entity_id, entity_id),
+        )
+        return self._list(AssociationRecord, query)
 
     def decide_association(
         self, association_id: int, status: ApprovalStatus, decided_by_id: int, now: datetime
     ) -> AssociationRecord:
-        row = self._get(m.Association, association_id, "association")
-        row.status = status
-        row.decided_by_id = decided_by_id
-        row.decided_at = now
-        self.session.flush()
-        self.session.refresh(row)
-        return self._association(row)
-
-    def _entity(self, kind: AssociationKind, entity_id: int) -> m.Dataset | m.Cube:
-        if kind is AssociationKind.DATASET:
-            return self._get(m.Dataset, entity_id, "dataset")
-        return self._get(m.Cube, entity_id, "cube")
-
-    def _association(self, row: m.Association) -> AssociationRecord:
-        entity = self._entity(row.kind, row.entity_id)
-        return AssociationRecord(
-            id=row.id,
-            benchmark_id=row.benchmark_id,
-            kind=row.kind,
-            entity_id=row.entity_id,
-            entity_name=entity.name,
-            entity_owner_id=entity.owner_id,
-            status=row.status,
-            initiated_by_id=row.initiated_by_id,
-            initiated_by=row.initiated_by.username,
-            decided_by_id=row.decided_by_id,
-            decided_by=row.decided_by.username if row.decided_by else None,
-            created_at=row.created_at,
-            decided_at=row.decided_at,
+        return self._change(
+            AssociationRecord,
+            m.Association,
+            association_id,
+            "association",
+            status=status,
+            decided_by_id=decided_by_id,
+            decided_at=now,
         )
 
     # --- results ----------------------------------------------------------------------
 
     def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord:
-        row = m.Result(
-            benchmark_id=result.benchmark_id,
-            dataset_id=result.dataset_id,
-            model_id=result.model_id,
-            owner_id=owner_id,
-            document=result.document.model_dump(mode="json"),
-            provenance=result.provenance.model_dump(mode="json"),
-            created_at=now,
-        )
-        self._insert(row, "a result of this model on this dataset and benchmark")
-        return _result(row)
+        row = m.Result(**dict(result), owner_id=owner_id, created_at=now)
+        what = "a result of this model on this dataset and benchmark"
+        return ResultRecord.model_validate(self._insert(row, what))
 
     def result(self, result_id: int) -> ResultRecord | None:
-        row = self.session.get(m.Result, result_id)
-        return _result(row) if row else None
+        return self._find(ResultRecord, m.Result, result_id)
 
     def list_results(
         self,
@@ -315,86 +287,10 @@ class SqlTransaction:
         dataset_id: int | None = None,
         model_id: int | None = None,
     ) -> list[ResultRecord]:
-        query = select(m.Result).order_by(m.Result.id)
-        if benchmark_id is not None:
-            query = query.where(m.Result.benchmark_id == benchmark_id)
-        if dataset_id is not None:
-            query = query.where(m.Result.dataset_id == dataset_id)
-        if model_id is not None:
-            query = query.where(m.Result.model_id == model_id)
-        return [_result(r) for r in self.session.scalars(query)]
-
-
-def _user(row: m.User) -> UserRecord:
-    return UserRecord(row.id, row.username, row.password_hash, row.is_admin, row.created_at)
-
-
-def _cube(row: m.Cube) -> CubeRecord:
-    return CubeRecord(
-        id=row.id,
-        name=row.name,
-        kind=row.kind,
-        archive_hash=row.archive_hash,
-        owner_id=row.owner_id,
-        owner=row.owner.username,
-        stage=row.stage,
-        created_at=row.created_at,
-        image_digest=row.image_digest,
-        image_archive_hash=row.image_archive_hash,
-    )
-
-
-def _benchmark(row: m.Benchmark) -> BenchmarkRecord:
-    return BenchmarkRecord(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        docs_url=row.docs_url,
-        owner_id=row.owner_id,
-        owner=row.owner.username,
-        data_preparator_id=row.data_preparator_id,
-        reference_model_id=row.reference_model_id,
-        evaluator_id=row.evaluator_id,
-        demo_data_hash=row.demo_data_hash,
-        release_policy=row.release_policy,
-        approval=row.approval,
-        stage=row.stage,
-        created_at=row.created_at,
-        runners=tuple(RunnerKind(kind) for kind in row.runners)
-        if row.runners is not None
-        else tuple(RunnerKind),
-    )
-
-
-def _dataset(row: m.Dataset) -> DatasetRecord:
-    return DatasetRecord(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        location=row.location,
-        owner_id=row.owner_id,
-        owner=row.owner.username,
-        data_preparator_id=row.data_preparator_id,
-        data_hash=row.data_hash,
-        statistics=DatasetStatistics.model_validate(row.statistics),
-        stage=row.stage,
-        created_at=row.created_at,
-    )
-
-
-def _result(row: m.Result) -> ResultRecord:
-    return ResultRecord(
-        id=row.id,
-        benchmark_id=row.benchmark_id,
-        dataset_id=row.dataset_id,
-        dataset=row.dataset.name,
-        dataset_owner_id=row.dataset.owner_id,
-        model_id=row.model_id,
-        model=row.model.name,
-        model_owner_id=row.model.owner_id,
-        owner_id=row.owner_id,
-        owner=row.owner.username,
-        document=ResultDocument.model_validate(row.document),
-        provenance=Provenance.model_validate(row.provenance),
-        created_at=row.created_at,
-    )
+        query = _matching(
+            select(m.Result).order_by(m.Result.id),
+            (m.Result.benchmark_id, benchmark_id),
+            (m.Result.dataset_id, dataset_id),
+            (m.Result.model_id, model_id),
+        )
+        return self._list(ResultRecord, query)
