@@ -40,12 +40,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,13 +129,15 @@ class BubblewrapRunner(Runner):
                 raise SandboxError(f"the sandbox could not start: {root} does not exist")
         support = cgroups.find_support()
         filter_fd = syscall_policy.filter_file()
+        info_read, info_write = os.pipe()
         staging = None
         try:
             if identity.uid != identity.owner_uid:
                 staging = Staging(Path(tempfile.mkdtemp(prefix="medval-stage-")))
             with outputs_lent(invocation, identity), _task_group(support, limits) as group:
                 argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image, staging)]
-                argv += ["--seccomp", str(filter_fd), "--", *self._command(invocation, image)]
+                argv += ["--info-fd", str(info_write), "--seccomp", str(filter_fd)]
+                argv += ["--", *self._command(invocation, image)]
                 setup = ChildSetup(
                     cgroup_files=group.join_file_names() if group else [],
                     address_space_bytes=None if group else limits.memory_bytes,
@@ -147,13 +152,16 @@ class BubblewrapRunner(Runner):
                     log_path=log_path,
                     env={},
                     prepare_child=setup,
-                    pass_fds=[filter_fd],
+                    pass_fds=[filter_fd, info_write],
                     outputs=OutputCap.of(invocation, limits, limit_file_size=True),
                 )
+                if outcome.cut_short:
+                    _end_sandbox(info_read)
                 if group is not None:
                     judge_group(invocation, outcome, limits, group)
         finally:
-            os.close(filter_fd)
+            for fd in (filter_fd, info_read, info_write):
+                os.close(fd)
             if staging is not None:
                 staging.folder.rmdir()
         if outcome.returncode != 0 and _bwrap_refused(outcome.log_tail):
@@ -379,6 +387,30 @@ def _process_limit(limits: Limits, identity: Identity) -> int:
             with contextlib.suppress(OSError):
                 running += entry.stat().st_uid == identity.uid
     return running + limits.max_processes
+
+
+def _end_sandbox(info_fd: int) -> None:
+    """After a task was cut short: kill the sandbox's first process, so its PID namespace
+    and every process in it are gone before the run returns, and wait for that.
+
+    Killing ``bwrap`` alone ends them too (--die-with-parent), but later, while the
+    client may already be reading the outputs; a control group, where there is one, is
+    emptied anyway. bubblewrap wrote the first process's host PID to ``--info-fd``.
+    """
+    os.set_blocking(info_fd, False)
+    try:
+        info = json.loads(os.read(info_fd, 1 << 16) or b"{}")
+    except (BlockingIOError, ValueError):
+        return
+    pid = info.get("child-pid")
+    if not isinstance(pid, int) or pid <= 1:
+        return
+    deadline = time.monotonic() + 10
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)  # Raises once it is gone (reaped by whoever adopted it).
+            time.sleep(0.01)
 
 
 def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:

@@ -21,8 +21,9 @@ followed by ``run_args.command``. An output of ``type: file`` is a file the cube
 medval mounts that one file of the output folder at its ``mount_path``, as MedPerf does
 (``/medperf_statistics.yaml`` included), so the cube may write it but not replace it.
 Other ``run_args`` (``gpus``, ``shm_size``, ``user``, ``network``, ``ports``,
-``environment``) are ignored: the runner decides devices, user, network, limits and environment. ``parameters.yaml``
-and ``additional_files.tar.gz`` sit beside the config or in ``workspace/``.
+``environment``) are ignored: the runner decides devices, user, network, limits and
+environment. ``parameters.yaml`` and ``additional_files.tar.gz`` sit beside the config or
+in ``workspace/``.
 """
 
 from __future__ import annotations
