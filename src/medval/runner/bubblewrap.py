@@ -38,18 +38,14 @@ container runners; the command is the task's entrypoint, or the image's ``Entryp
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -61,6 +57,7 @@ from medval.runner.identity import NOBODY, Identity, check_readable, outputs_len
 from medval.runner.image_rootfs import ImageStore, UnpackedImage
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, IO_DIR, TaskInvocation
+from medval.runner.local_limits import end_sandbox, process_limit, task_group_or_none
 from medval.runner.outputs import OutputCap
 from medval.runner.supervisor import supervise
 from medval.runner.verdict import judge, judge_group
@@ -134,14 +131,14 @@ class BubblewrapRunner(Runner):
         try:
             if identity.uid != identity.owner_uid:
                 staging = Staging(Path(tempfile.mkdtemp(prefix="medval-stage-")))
-            with outputs_lent(invocation, identity), _task_group(support, limits) as group:
+            with outputs_lent(invocation, identity), task_group_or_none(support, limits) as group:
                 argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image, staging)]
                 argv += ["--info-fd", str(info_write), "--seccomp", str(filter_fd)]
                 argv += ["--", *self._command(invocation, image)]
                 setup = ChildSetup(
                     cgroup_files=group.join_file_names() if group else [],
                     address_space_bytes=None if group else limits.memory_bytes,
-                    process_limit=None if group else _process_limit(limits, identity),
+                    process_limit=None if group else process_limit(limits, identity),
                     keyctl_number=syscall_policy.number("keyctl"),
                     staging=staging,
                 )
@@ -156,7 +153,7 @@ class BubblewrapRunner(Runner):
                     outputs=OutputCap.of(invocation, limits, limit_file_size=True),
                 )
                 if outcome.cut_short:
-                    _end_sandbox(info_read)
+                    end_sandbox(info_read)
                 if group is not None:
                     judge_group(invocation, outcome, limits, group)
         finally:
@@ -364,53 +361,6 @@ def _image_mounts(
                 "image, and the local runner does not change images"
             )
     return args
-
-
-@contextlib.contextmanager
-def _task_group(
-    support: cgroups.Support | str, limits: Limits
-) -> Iterator[cgroups.TaskGroup | None]:
-    """The task's control group, where this machine lets us make one."""
-    if isinstance(support, str):
-        yield None
-        return
-    with cgroups.task_group(support, limits.memory_bytes, limits.max_processes) as group:
-        yield group
-
-
-def _process_limit(limits: Limits, identity: Identity) -> int:
-    """Without a control group, RLIMIT_NPROC: it counts every process of the task's host
-    uid, so the task gets ``max_processes`` more than that uid runs already."""
-    running = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                running += entry.stat().st_uid == identity.uid
-    return running + limits.max_processes
-
-
-def _end_sandbox(info_fd: int) -> None:
-    """After a task was cut short: kill the sandbox's first process, so its PID namespace
-    and every process in it are gone before the run returns, and wait for that.
-
-    Killing ``bwrap`` alone ends them too (--die-with-parent), but later, while the
-    client may already be reading the outputs; a control group, where there is one, is
-    emptied anyway. bubblewrap wrote the first process's host PID to ``--info-fd``.
-    """
-    os.set_blocking(info_fd, False)
-    try:
-        info = json.loads(os.read(info_fd, 1 << 16) or b"{}")
-    except (BlockingIOError, ValueError):
-        return
-    pid = info.get("child-pid")
-    if not isinstance(pid, int) or pid <= 1:
-        return
-    deadline = time.monotonic() + 10
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)  # Raises once it is gone (reaped by whoever adopted it).
-            time.sleep(0.01)
 
 
 def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:
