@@ -41,7 +41,11 @@ def register(
     data_preparator_id: int = typer.Option(..., "--data-preparator", help="Cube id."),
     reference_model_id: int = typer.Option(..., "--reference-model", help="Cube id."),
     evaluator_id: int = typer.Option(..., "--evaluator", help="Cube id."),
-    demo_data: Path = typer.Option(..., "--demo-data", help="Folder with data/ and labels/."),
+    demo_data: Path = typer.Option(
+        ...,
+        "--demo-data",
+        help="Folder (or .tar.gz) with data/ and labels/, or MedPerf's paths.yaml.",
+    ),
     description: str = typer.Option("", "--description"),
     docs_url: str = typer.Option("", "--docs-url"),
     release_policy: ReleasePolicy = typer.Option(ReleasePolicy.PARTICIPANTS, "--release-policy"),
@@ -55,7 +59,7 @@ def register(
 ) -> None:
     """Run the compatibility test on the demo data, then submit the benchmark."""
     session: Session = ctx.obj
-    archive, demo_hash = pack_demo_data(demo_data)
+    demo = pack_demo_data(demo_data)
     body = validated(
         BenchmarkCreate,
         name=name,
@@ -64,7 +68,7 @@ def register(
         data_preparator_id=data_preparator_id,
         reference_model_id=reference_model_id,
         evaluator_id=evaluator_id,
-        demo_data_hash=demo_hash,
+        demo_data_hash=demo.sha256,
         release_policy=release_policy,
         stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
         runners=[kind.strip() for kind in runner_kinds.split(",") if kind.strip()],
@@ -74,11 +78,11 @@ def register(
         reference = client.cube(reference_model_id)
         evaluator = client.cube(evaluator_id)
         session.err.print(f"compatibility test of benchmark {name} on its demo data")
-        document = session.executor(client).compatibility_test(
-            preparator, reference, evaluator, demo_data
-        )
+        executor = session.executor(client)
+        with executor.unpacked_demo_data(demo.archive) as folder:
+            document = executor.compatibility_test(preparator, reference, evaluator, folder)
         print_result_document(session, document, "reference model on the demo data")
-        client.upload_blob(demo_hash, archive)
+        client.upload_blob(demo.sha256, demo.archive)
         benchmark = client.register_benchmark(body)
     session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")
     session.show(benchmark, fmt)

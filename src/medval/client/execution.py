@@ -26,6 +26,7 @@ from medval.core.cube_spec import (
     CubeSpec,
     load_cube_spec,
 )
+from medval.core.demo_data import locate as locate_demo_data
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
@@ -219,13 +220,26 @@ class Executor:
         evaluator: CubePublic,
         demo_data: Path,
     ) -> ResultDocument:
-        """The whole pipeline on a benchmark's demo data (a folder with data/ and labels/)."""
+        """The whole pipeline on a benchmark's demo data, unpacked at ``demo_data`` (with
+        ``data/`` and ``labels/``, or MedPerf's ``paths.yaml``)."""
+        folders = locate_demo_data(demo_data)
         work = self.workspace.scratch("compatibility-")
         try:
-            self.prepare(preparator, demo_data / "data", demo_data / "labels", work)
+            self.prepare(preparator, folders.data, folders.labels, work)
             return self.evaluate_model(model, evaluator, work / "data", work / "labels", work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    @contextmanager
+    def unpacked_demo_data(self, archive: bytes) -> Iterator[Path]:
+        """Demo data as it will be pinned (packed), unpacked in a scratch folder: the
+        benchmark owner's compatibility test runs on exactly what others will get."""
+        folder = self.workspace.scratch("demo-data-")
+        try:
+            unpack_archive(archive, folder)
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def demo_data(self, demo_data_hash: str) -> Path:
         """A benchmark's demo data, downloaded, verified and unpacked in the workspace."""

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medval.client.http import MedvalClient
+from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
 from medval.core.errors import InvalidInput
-from medval.core.hashing import pack_directory, sha256_bytes, sha256_file
+from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
 from medval.core.schemas import CubeCreate, CubePublic
 from medval.core.states import CubeKind, Stage
 from medval.runner.image_archive import archive_image_id, save_image
@@ -112,10 +113,33 @@ def _upload_archive(client: MedvalClient, archive: Path, digest: str) -> PinnedI
     return PinnedImage(digest, archive_hash)
 
 
-def pack_demo_data(folder: Path) -> tuple[bytes, str]:
-    """A benchmark's demo data: a folder with ``data/`` and ``labels/`` in the raw format."""
-    for sub in ("data", "labels"):
-        if not (folder / sub).is_dir():
-            raise InvalidInput(f"demo data {folder} needs a '{sub}' folder")
-    archive = pack_directory(folder)
-    return archive, sha256_bytes(archive)
+@dataclass(frozen=True)
+class PackedDemoData:
+    """A benchmark's demo data as it is uploaded and pinned."""
+
+    archive: bytes
+    sha256: str
+
+
+def pack_demo_data(path: Path) -> PackedDemoData:
+    """A benchmark's demo data, from a folder or a ``.tar.gz`` of one, in either layout
+    (``data/`` and ``labels/``, or MedPerf's ``paths.yaml``; see :mod:`medval.core.demo_data`).
+
+    A tarball is unpacked (safely) and packed again the way a folder is, so that the
+    pinned archive does not depend on how it was made.
+    """
+    if path.is_dir():
+        demo_data.locate(path)
+        archive = pack_directory(path)
+    elif path.is_file():
+        with tempfile.TemporaryDirectory(prefix="medval-demo-data-") as scratch:
+            folder = Path(scratch) / "demo-data"
+            try:
+                unpack_archive(path.read_bytes(), folder)
+            except InvalidInput as exc:
+                raise InvalidInput(f"demo data {path}: {exc.message}") from exc
+            demo_data.locate(folder)
+            archive = pack_directory(folder)
+    else:
+        raise InvalidInput(f"demo data {path} does not exist (a folder, or a .tar.gz of one)")
+    return PackedDemoData(archive, sha256_bytes(archive))
