@@ -25,6 +25,7 @@ by an ordinary user, the cube is that user's uid and gid (which own the outputs 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -151,8 +152,13 @@ class ContainerRunner(Runner):
         args += self.engine_arguments(identity, seccomp_profile)
         environment = BubblewrapRunner(runtime=self.runtime).environment()
         if invocation.image is not None:
-            # The cube's own image: its tools at the usual places, not this client's venv.
-            environment["PATH"] = IMAGE_PATH
+            # The cube's own image: its own PATH (or the usual places when it sets none),
+            # not this client's venv; as the local runner does. Podman gives an image
+            # without one no PATH at all, so medval says it.
+            if self.image_sets_path(invocation.image):
+                del environment["PATH"]
+            else:
+                environment["PATH"] = IMAGE_PATH
         for variable, value in environment.items():
             args += ["--env", f"{variable}={value}"]
         args += ["--mount", _bind(invocation.cube_folder, str(CUBE_DIR), writable=False)]
@@ -244,6 +250,19 @@ class ContainerRunner(Runner):
             raise SandboxError(f"{self.program} cannot be used: {error}")
         image_id = answer.stdout.strip()
         return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+
+    def image_sets_path(self, image_id: str) -> bool:
+        """Whether the image's configuration sets ``PATH`` (its ``Env``)."""
+        answer = self.engine("image", "inspect", "--format", "{{json .Config.Env}}", image_id)
+        if answer.returncode != 0:
+            raise SandboxError(
+                f"{self.program} cannot inspect {image_id}: {_last_line(answer.stderr)}"
+            )
+        try:
+            env = json.loads(answer.stdout or "null") or []
+        except ValueError as exc:
+            raise SandboxError(f"{self.program} described {image_id} unreadably") from exc
+        return any(isinstance(item, str) and item.startswith("PATH=") for item in env)
 
     def prepare_image(
         self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
