@@ -28,6 +28,7 @@ class Person:
     username: str
     home: Path
     server_url: str
+    runner: str | None = None  # MEDVAL_RUNNER for this person's commands, when given
 
     def medval(self, *args: str, server: str | None = None, stdin: str = "") -> CliResult:
         env = dict(os.environ)
@@ -38,6 +39,8 @@ class Person:
             COLUMNS="200",
         )
         env.pop("MEDVAL_DEBUG", None)
+        if self.runner is not None:
+            env["MEDVAL_RUNNER"] = self.runner
         done = subprocess.run(
             [sys.executable, "-m", "medval", *args],
             env=env,
