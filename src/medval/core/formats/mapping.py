@@ -65,7 +65,7 @@ def note_other_tasks(notes: Notes, kind: CubeKind, declared: Iterable[str]) -> N
     runs = ", ".join(TASKS[kind])
     for task in declared:
         if task not in TASKS[kind]:
-            notes.add(f"tasks.{task}", f"a {kind.value} cube runs only {runs}")
+            notes.add(f"tasks.{task}", f"{kind.value} cubes run only {runs}")
 
 
 def is_fixed_mount(kind: CubeKind, task: str, name: str) -> bool:
