@@ -145,7 +145,10 @@ def test_bad_parts_are_one_line_and_register_nothing(
             ["-m", str(parts["-m"]), "-a", str(_escaping_tarball(tmp_path / "link.tar.gz"))],
             "archive member is not a plain file: weights",
         ),
-        (["-m", str(parts["-m"])], "task 'infer' input 'parameters_file' needs a parameters.yaml"),
+        (
+            ["-m", str(parts["-m"])],
+            f"{parts['-m']}: task 'infer' input 'parameters_file' needs a parameters.yaml",
+        ),
     ]
     for args, message in cases:
         assert_clean_failure(vendor.medval("model", "register", *args), 2, message)

@@ -74,7 +74,12 @@ def assembled(parts: CubeParts) -> Iterator[Path]:
         if parts.additional_files is not None:
             check_additional_files(parts.additional_files)
             shutil.copyfile(parts.additional_files, folder / WORKSPACE / ADDITIONAL_FILES_ARCHIVE)
-        yield folder
+        try:
+            yield folder
+        except InvalidInput as exc:
+            # Name the author's own file, never this scratch folder.
+            message = str(exc).replace(str(folder / spec_file), str(parts.container_config))
+            raise InvalidInput(message.replace(str(folder), str(parts.container_config))) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

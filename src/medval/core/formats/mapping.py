@@ -22,7 +22,6 @@ so (:func:`note_other_tasks`); a caller settles names that fit several kinds.
 
 from __future__ import annotations
 
-import io
 import tarfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -195,7 +194,7 @@ def check_additional_source(
         return
     wanted = source.as_posix()
     try:
-        with tarfile.open(fileobj=io.BytesIO(location.read_bytes()), mode="r:*") as tar:
+        with tarfile.open(location, mode="r:*") as tar:
             for member in tar:
                 name = PurePosixPath(member.name).as_posix().removeprefix("./")
                 if is_file and member.isfile() and name == wanted:
