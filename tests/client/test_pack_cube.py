@@ -53,3 +53,41 @@ def test_the_kind_given_when_packing_settles_an_ambiguous_cube(tmp_path: Path) -
     with pytest.raises(InvalidInput, match="say which kind"):
         pack_cube(folder)
     assert pack_cube(folder, CubeKind.MODEL).spec.kind is CubeKind.MODEL
+
+
+MLCUBE_WEIGHTS = """\
+name: chest-model
+docker: {image: example/chest-model:0.1}
+tasks:
+  infer:
+    parameters:
+      inputs: {data_path: data, weights: additional_files/weights/model.h5}
+      outputs: {output_path: predictions}
+"""
+
+
+def test_an_input_the_additional_files_lack_is_refused_when_packed(tmp_path: Path) -> None:
+    folder = write_cube(tmp_path / "cube", "mlcube.yaml", MLCUBE_WEIGHTS)
+    archive = write_additional_files(folder, {"weights/other.h5": b"w"})
+    with pytest.raises(InvalidInput) as refused:
+        pack_cube(folder)
+    assert str(refused.value) == (
+        f"{folder / 'mlcube.yaml'}: task 'infer' input 'weights': additional_files.tar.gz "
+        "holds no file weights/model.h5"
+    )
+    write_additional_files(folder, {"weights/model.h5": b"w"})
+    assert archive.is_file() and pack_cube(folder).spec.kind is CubeKind.MODEL
+
+
+def test_a_docker_archive_inside_the_folder_is_not_packed_with_the_cube(tmp_path: Path) -> None:
+    text = MEDPERF_MODEL.replace(
+        "DockerImage\nimage: example/chest-model:0.1", "DockerArchive\nimage: image.tar"
+    )
+    folder = write_cube(tmp_path / "cube", "container_config.yaml", text, parameters=True)
+    write_additional_files(folder, {"w.txt": b"1"})
+    (folder / "image.tar").write_bytes(b"an image archive, registered as the image")
+    assert _members(pack_cube(folder).archive) == {
+        "container_config.yaml",
+        "workspace/parameters.yaml",
+        "additional_files.tar.gz",
+    }

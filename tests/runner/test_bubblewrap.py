@@ -115,12 +115,38 @@ def test_an_image_is_the_root_instead_of_the_hosts_usr_and_python(tmp_path: Path
     assert "--setenv HOME /tmp" in joined  # the fixed variables win but for PATH
 
 
-def test_a_mount_point_missing_from_an_images_folder_is_one_line(tmp_path: Path) -> None:
+def test_a_mount_point_missing_from_an_images_folder_is_made_in_a_fresh_copy_of_it(
+    tmp_path: Path,
+) -> None:
+    image = _unpacked(tmp_path, ())
+    (image.rootfs / "workspace" / "model").mkdir()
+    (image.rootfs / "workspace" / "run.sh").write_text("")
+    (image.rootfs / "workspace").chmod(0o750)
     invocation = dataclasses.replace(
         _invocation(tmp_path),
-        mounts=(Mount("data_path", tmp_path / "d", PurePosixPath("/workspace/input"), False),),
+        mounts=(Mount("data_path", tmp_path / "d", PurePosixPath("/workspace/input/x"), False),),
     )
-    with pytest.raises(
-        SandboxError, match="its mount /workspace/input is not a folder of its image"
-    ):
+    joined = " ".join(BubblewrapRunner().sandbox_arguments(invocation, Limits(), "bwrap", image))
+    rootfs = image.rootfs
+    # /workspace is made afresh (with its mode) and each of its entries bound into it: the
+    # mount point /workspace/input is then made in the sandbox's root, not in the image.
+    assert "--perms 0750 --dir /workspace" in joined
+    assert f"--ro-bind {rootfs}/workspace/model /workspace/model" in joined
+    assert f"--ro-bind {rootfs}/workspace/run.sh /workspace/run.sh" in joined
+    assert f"--ro-bind {rootfs}/workspace /workspace" not in joined
+    assert f"--ro-bind {tmp_path / 'd'} /workspace/input/x" in joined
+    assert f"--ro-bind {rootfs}/etc /etc" in joined  # untouched folders are bound whole
+    assert not (rootfs / "workspace" / "input").exists()
+
+
+def test_a_mount_point_through_a_link_of_the_image_is_one_line(tmp_path: Path) -> None:
+    invocation = dataclasses.replace(
+        _invocation(tmp_path),
+        mounts=(Mount("data_path", tmp_path / "d", PurePosixPath("/bin/input"), False),),
+    )
+    with pytest.raises(SandboxError) as refused:
         BubblewrapRunner().sandbox_arguments(invocation, Limits(), "bwrap", _unpacked(tmp_path, ()))
+    assert str(refused.value) == (
+        "task 'infer' of cube 'model-a': its mount /bin/input goes through /bin, which is a "
+        "link in its image: the local runner cannot make a mount point there"
+    )

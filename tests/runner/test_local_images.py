@@ -69,7 +69,7 @@ def test_an_image_cube_runs_in_its_unpacked_image_without_any_engine(
     local_runner: BubblewrapRunner, author: MedvalClient, tmp_path: Path
 ) -> None:
     marker = f"marker-{uuid.uuid4().hex[:12]}"
-    archive = tiny_image_archive(marker)
+    archive = tiny_image_archive(marker, tags=("tiny:never-run-by-tag",))
     folder = write_image_cube(tmp_path / "cube", "tiny:never-run-by-tag")
     cube = register_with_archive(author, folder, archive, tmp_path)
     assert cube.image_digest == archive_id(archive)
@@ -93,7 +93,7 @@ def test_an_mlcube_runs_through_its_images_own_entrypoint_under_bubblewrap(
     local_runner: BubblewrapRunner, author: MedvalClient, tmp_path: Path
 ) -> None:
     marker = f"marker-{uuid.uuid4().hex[:12]}"
-    archive = tiny_image_archive(marker, with_entrypoint=True)
+    archive = tiny_image_archive(marker, with_entrypoint=True, tags=("tiny:x",))
     cube = register_with_archive(
         author, write_mlcube(tmp_path / "cube", "tiny:x"), archive, tmp_path
     )
@@ -108,7 +108,7 @@ def test_a_medperf_cube_runs_with_its_volumes_at_their_paths_under_bubblewrap(
     local_runner: BubblewrapRunner, author: MedvalClient, tmp_path: Path
 ) -> None:
     marker = f"marker-{uuid.uuid4().hex[:12]}"
-    archive = tiny_image_archive(marker)
+    archive = tiny_image_archive(marker, tags=("docker.io/library/tiny:x",))
     cube = register_with_archive(
         author, write_medperf(tmp_path / "cube", "tiny:x"), archive, tmp_path
     )
@@ -192,7 +192,7 @@ def test_an_image_cube_cannot_get_out(
         )
     )
     (folder / "probe.sh").write_text(probe)
-    archive = tiny_image_archive("m", programs=("sh", "bash"))
+    archive = tiny_image_archive("m", programs=("sh", "bash"), tags=("probe:x",))
     cube = register_with_archive(author, folder, archive, tmp_path)
     executor = Executor(author, Workspace(tmp_path / "home"), local_runner, LIMITS)
 

@@ -29,7 +29,13 @@ from medval.runner.interface import Limits, Runner
 from tests.conftest import LiveServer
 
 from .conftest import RUNNER_FACTORIES
-from .tiny_image import build_tiny_image, write_image_cube, write_medperf, write_mlcube
+from .tiny_image import (
+    build_tiny_image,
+    save_tagged,
+    write_image_cube,
+    write_medperf,
+    write_mlcube,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.container]
 
@@ -179,7 +185,7 @@ def test_a_saved_archive_registers_without_an_engine_and_runs_under_bubblewrap(
     tag = fresh_tag()
     image_id, marker = make_image(tag)
     archive = tmp_path / "saved.tar"
-    save_image(engine, tag, archive)
+    save_tagged(engine.program, tag, archive)
 
     cube = register_cube(
         author, write_image_cube(tmp_path / "cube", tag), runner_kind="local", image_archive=archive
@@ -227,7 +233,7 @@ def test_a_medperf_output_file_at_the_root_is_bound_as_that_file_on_every_runner
     tag = fresh_tag()
     image_id, marker = make_image(tag)
     archive = tmp_path / "saved.tar"
-    save_image(engine, tag, archive)
+    save_tagged(engine.program, tag, archive)
     for runner in (engine, BubblewrapRunner()):
         place = tmp_path / runner.kind
         folder = write_medperf(place / f"at-root-{runner.kind}-{tag[-8:]}", tag, file_at_root=True)

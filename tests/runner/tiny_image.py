@@ -79,12 +79,22 @@ def tiny_root_filesystem(marker: str, programs: tuple[str, ...] = ("sh",)) -> by
     return buffer.getvalue()
 
 
-def build_tiny_image(program: str, tag: str, marker: str, with_entrypoint: bool = False) -> str:
+def build_tiny_image(
+    program: str,
+    tag: str,
+    marker: str,
+    with_entrypoint: bool = False,
+    env: tuple[str, ...] = (),
+    workdir: str = "/cube",
+) -> str:
     """``<program> import`` the tiny image as ``tag``; returns its ID.
 
-    ``with_entrypoint``: the image's own entrypoint is its tool, as in MLCube images.
+    ``with_entrypoint``: the image's own entrypoint is its tool, as in MLCube images;
+    ``env``: its own variables (``NAME=value``); ``workdir``: its ``WORKDIR``.
     """
-    changes = ["--change", "WORKDIR /cube"]
+    changes = ["--change", f"WORKDIR {workdir}"]
+    for variable in env:
+        changes += ["--change", f"ENV {variable}"]
     if with_entrypoint:
         changes += ["--change", 'ENTRYPOINT ["sh", "/opt/tool/infer.sh"]']
     subprocess.run(
@@ -181,10 +191,13 @@ def write_medperf(folder: Path, image: str, file_at_root: bool = False) -> Path:
     return folder
 
 
-def image_archive(layers: list[bytes], config: dict[str, object] | None = None) -> bytes:
+def image_archive(
+    layers: list[bytes], config: dict[str, object] | None = None, tags: tuple[str, ...] = ()
+) -> bytes:
     """A ``docker save`` archive built by hand: manifest, configuration, layer tars.
 
-    The image's ID is the sha256 of the configuration (see :func:`archive_id`).
+    The image's ID is the sha256 of the configuration (see :func:`archive_id`); ``tags``
+    are its manifest's ``RepoTags`` (none: null, as ``docker save ID`` writes).
     """
     diff_ids = [f"sha256:{hashlib.sha256(layer).hexdigest()}" for layer in layers]
     document = {
@@ -196,7 +209,7 @@ def image_archive(layers: list[bytes], config: dict[str, object] | None = None) 
     config_bytes = json.dumps(document).encode()
     config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
     layer_names = [f"{diff_id[7:]}/layer.tar" for diff_id in diff_ids]
-    manifest = [{"Config": config_name, "RepoTags": None, "Layers": layer_names}]
+    manifest = [{"Config": config_name, "RepoTags": list(tags) or None, "Layers": layer_names}]
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, layer in zip(layer_names, layers, strict=True):
@@ -218,13 +231,29 @@ def archive_id(archive: bytes) -> str:
 
 
 def tiny_image_archive(
-    marker: str, with_entrypoint: bool = False, programs: tuple[str, ...] = ("sh",)
+    marker: str,
+    with_entrypoint: bool = False,
+    programs: tuple[str, ...] = ("sh",),
+    tags: tuple[str, ...] = (),
+    env: tuple[str, ...] = (),
+    workdir: str = "/cube",
 ) -> bytes:
-    """The tiny image as a saved archive, without any engine (PATH set, as engines do)."""
+    """The tiny image as a saved archive, without any engine (PATH set, as engines do),
+    with the manifest's ``tags`` and more ``env`` (``NAME=value``)."""
     config: dict[str, object] = {
-        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-        "WorkingDir": "/cube",
+        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", *env],
+        "WorkingDir": workdir,
     }
     if with_entrypoint:
         config["Entrypoint"] = ["sh", "/opt/tool/infer.sh"]
-    return image_archive([tiny_root_filesystem(marker, programs)], config)
+    return image_archive([tiny_root_filesystem(marker, programs)], config, tags)
+
+
+def save_tagged(program: str, tag: str, destination: Path) -> None:
+    """``<program> save`` of the image by its tag, so the archive's manifest names it."""
+    subprocess.run(
+        [program, "save", "--output", str(destination), tag],
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )

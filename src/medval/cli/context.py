@@ -101,6 +101,10 @@ class Session:
         runner = runner_for(self.settings.runner)
         return Executor(client, self.workspace, runner, limits, TerminalProgress(self.err))
 
+    def note(self, line: str) -> None:
+        """One line on stderr, as it is (no markup read into it)."""
+        self.err.print(line, markup=False, highlight=False)
+
     def confirm(self, question: str, yes: bool) -> None:
         """Ask before anything leaves this machine; --yes answers for scripts."""
         if yes:

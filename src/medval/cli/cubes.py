@@ -1,4 +1,4 @@
-"""Cubes: register a cube folder, list and show cubes."""
+"""Cubes: register a cube (a folder, or its parts the MedPerf way), list and show cubes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.cli.render import columns
-from medval.client.registration import register_cube
+from medval.client.cube_parts import CubeParts
+from medval.client.registration import register_cube, registered_notes
+from medval.core.errors import InvalidInput
 from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, Stage
 
@@ -33,22 +35,74 @@ def image_archive_option() -> Any:
     )
 
 
+def folder_argument() -> Any:
+    return typer.Argument(
+        None, help="The cube folder (medval-cube.yaml, mlcube.yaml or container_config.yaml)."
+    )
+
+
+def container_config_option() -> Any:
+    return typer.Option(
+        None,
+        "--container-config",
+        "-m",
+        help="Instead of a folder: a container_config.yaml or mlcube.yaml (MedPerf's -m).",
+    )
+
+
+def parameters_option() -> Any:
+    return typer.Option(
+        None, "--parameters", "-p", help="With --container-config: its parameters.yaml."
+    )
+
+
+def additional_files_option() -> Any:
+    return typer.Option(
+        None,
+        "--additional-files",
+        "-a",
+        help="With --container-config: its additional files, a .tar.gz.",
+    )
+
+
 @app.command("register")
 def register(
     ctx: typer.Context,
-    folder: Path = typer.Argument(..., help="The cube folder (with medval-cube.yaml)."),
+    folder: Path | None = folder_argument(),
+    container_config: Path | None = container_config_option(),
+    parameters: Path | None = parameters_option(),
+    additional_files: Path | None = additional_files_option(),
     name: str | None = typer.Option(None, "--name", help="Defaults to the spec's name."),
     development: bool = development_option(),
     image_archive: Path | None = image_archive_option(),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Pack a cube folder, upload it (and its image) and register it, pinned by hashes."""
-    register_folder(ctx.obj, folder, name, development, image_archive, fmt, None)
+    """Pack a cube, upload it (and its image) and register it, pinned by hashes."""
+    cube = cube_to_register(folder, container_config, parameters, additional_files)
+    register_folder(ctx.obj, cube, name, development, image_archive, fmt, None)
+
+
+def cube_to_register(
+    folder: Path | None,
+    container_config: Path | None,
+    parameters: Path | None,
+    additional_files: Path | None,
+) -> Path | CubeParts:
+    """A folder, or the parts given separately; any other mix is one line."""
+    if folder is not None and container_config is not None:
+        raise InvalidInput("give a cube folder or --container-config, not both")
+    if container_config is not None:
+        return CubeParts(container_config, parameters, additional_files)
+    if parameters is not None or additional_files is not None:
+        raise InvalidInput("--parameters and --additional-files go with --container-config")
+    if folder is None:
+        raise InvalidInput("give a cube folder, or --container-config FILE")
+    return folder
 
 
 def register_folder(
     session: Session,
-    folder: Path,
+    cube: Path | CubeParts,
     name: str | None,
     development: bool,
     image_archive: Path | None,
@@ -58,16 +112,17 @@ def register_folder(
     """What ``cube register`` and ``model register`` share."""
     stage = Stage.DEVELOPMENT if development else Stage.OPERATION
     with session.client() as client:
-        cube = register_cube(
+        registered = register_cube(
             client,
-            folder,
+            cube,
             name=name,
             expected_kind=expected_kind,
             stage=stage,
             runner_kind=session.settings.runner,
             image_archive=image_archive,
+            say=session.note,
         )
-    session.show(cube, fmt)
+    session.show(registered, fmt)
 
 
 StageArgument = typer.Argument(..., help="development or operation (there is no way back).")
@@ -99,7 +154,10 @@ def list_cubes(
 
 @app.command("show")
 def show(ctx: typer.Context, cube_id: int, fmt: OutputFormat = FormatOption) -> None:
-    """Show one cube."""
+    """Show one cube, and what its spec declares that medval does not honour."""
     session: Session = ctx.obj
     with session.client() as client:
-        session.show(client.cube(cube_id), fmt)
+        cube = client.cube(cube_id)
+        session.show(cube, fmt)
+        for line in registered_notes(session.executor(client), cube):
+            session.note(line)

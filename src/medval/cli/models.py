@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.cubes import CUBE_COLUMNS, development_option, image_archive_option, register_folder
+from medval.cli.cubes import (
+    CUBE_COLUMNS,
+    additional_files_option,
+    container_config_option,
+    cube_to_register,
+    development_option,
+    folder_argument,
+    image_archive_option,
+    parameters_option,
+    register_folder,
+)
 from medval.cli.render import print_result_document, result_rows
 from medval.core.schemas import AssociationCreate
 from medval.core.states import AssociationKind, CubeKind
@@ -18,14 +28,18 @@ app = typer.Typer(help="Model owners: register models and join benchmarks.", no_
 @app.command("register")
 def register(
     ctx: typer.Context,
-    folder: Path = typer.Argument(..., help="The model cube folder."),
+    folder: Path | None = folder_argument(),
+    container_config: Path | None = container_config_option(),
+    parameters: Path | None = parameters_option(),
+    additional_files: Path | None = additional_files_option(),
     name: str | None = typer.Option(None, "--name"),
     development: bool = development_option(),
     image_archive: Path | None = image_archive_option(),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Register a model cube (pinned by its content hash, and its image's digest)."""
-    register_folder(ctx.obj, folder, name, development, image_archive, fmt, CubeKind.MODEL)
+    cube = cube_to_register(folder, container_config, parameters, additional_files)
+    register_folder(ctx.obj, cube, name, development, image_archive, fmt, CubeKind.MODEL)
 
 
 @app.command("list")

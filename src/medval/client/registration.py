@@ -1,26 +1,38 @@
 """Registering what a benchmark owner or a model owner ships: cubes and demo data.
 
 Both travel as deterministic archives, uploaded once as content-addressed blobs and
-pinned by their hash. A cube whose spec names a container image also ships the image:
-its archive (``docker save`` / ``podman save`` of exactly that image, or one the author
-saved before) is uploaded as a blob, and the image's ID is registered with its hash.
+pinned by their hash. A cube is a folder, or its parts given the MedPerf way (a container
+config, a parameters file, an additional-files tarball: :mod:`medval.client.cube_parts`),
+packed alike. A cube whose spec names a container image also ships the image: its
+archive (``docker save`` / ``podman save`` of exactly that image, or one the author saved
+before, which must hold the image the spec names) is uploaded as a blob, and the image's
+ID is registered with its hash. MedPerf's ``container_type: DockerArchive`` names that
+archive itself. What the spec declares that medval does not honour is said, one line
+each, before anything is uploaded.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from medval.client.cube_parts import CubeParts, assembled, check_additional_files
+from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
 from medval.core.errors import InvalidInput
+from medval.core.formats.mapping import check_additional_source
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
 from medval.core.schemas import CubeCreate, CubePublic
 from medval.core.states import CubeKind, Stage
-from medval.runner.image_archive import archive_image_id, save_image
+from medval.runner.image_archive import archive_image_id, check_archive_holds, save_image
 from medval.runner.registry import image_engine
+
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -34,14 +46,47 @@ def pack_cube(folder: Path, kind: CubeKind | None = None) -> PackedCube:
     """Validate a cube folder and pack it whole; the hash is what the server will pin.
 
     The folder may be in medval's format, MLCube's or MedPerf's: the archive holds it
-    as it is (spec, parameters, additional files), so the hash covers all of them.
+    as it is (spec, parameters, additional files), so the hash covers all of them; a
+    DockerArchive's image archive inside it is left out (it is registered as the image).
     ``kind`` settles a container format whose tasks fit several kinds.
     """
     if not folder.is_dir():
         raise InvalidInput(f"cube folder {folder} does not exist")
     spec = load_cube_spec(folder, kind)
-    archive = pack_directory(folder)
+    check_cube_files(folder, spec)
+    archive = pack_directory(folder, exclude=_image_inside(folder, spec))
     return PackedCube(spec, archive, sha256_bytes(archive))
+
+
+def check_cube_files(folder: Path, spec: CubeSpec) -> None:
+    """What only registration checks, reading the whole additional-files archive: that
+    it unpacks, and holds every input its tasks take from it."""
+    if spec.additional_files is None:
+        return
+    if (folder / spec.additional_files).is_file():
+        check_additional_files(folder / spec.additional_files)
+    for task in spec.tasks.values():
+        for point in task.mount_points or ():
+            if point.source is not None and point.in_additional_files:
+                what = f"{folder / spec.spec_file}: task {task.name!r} input {point.name!r}"
+                check_additional_source(
+                    folder, spec.additional_files, point.source, point.file_name is not None, what
+                )
+
+
+def _image_inside(folder: Path, spec: CubeSpec) -> frozenset[PurePosixPath]:
+    """The DockerArchive image archive, when it lies inside the cube folder."""
+    if not spec.image_is_archive or spec.image is None or _is_url(spec.image):
+        return frozenset()
+    path = (folder / spec.image).resolve()
+    root = folder.resolve()
+    if path.is_file() and path.is_relative_to(root):
+        return frozenset({PurePosixPath(path.relative_to(root).as_posix())})
+    return frozenset()
+
+
+def _is_url(reference: str) -> bool:
+    return "://" in reference or reference.startswith("synapse:")
 
 
 @dataclass(frozen=True)
@@ -54,26 +99,38 @@ class PinnedImage:
 
 def register_cube(
     client: MedvalClient,
-    folder: Path,
+    cube: Path | CubeParts,
     *,
     name: str | None = None,
     expected_kind: CubeKind | None = None,
     stage: Stage = Stage.OPERATION,
     runner_kind: str = "local",
     image_archive: Path | None = None,
+    say: Say | None = None,
 ) -> CubePublic:
     """Upload a cube (and its image, if its spec names one) and register it.
 
-    The image is saved from ``runner_kind``'s engine (or Docker, else Podman, when that
-    is the local runner), unless ``image_archive`` is an archive saved before.
+    ``cube`` is a folder, or its parts given separately (assembled into one first). The
+    image is saved from ``runner_kind``'s engine (or Docker, else Podman, when that is
+    the local runner), unless ``image_archive`` is an archive saved before. ``say``
+    hears, one line each, what the spec declares that medval does not honour.
     """
-    packed = pack_cube(folder, expected_kind)
-    if expected_kind is not None and packed.spec.kind != expected_kind:
-        raise InvalidInput(
-            f"{folder} is a {packed.spec.kind.value} cube, not a {expected_kind.value} cube"
-        )
-    image = upload_image(client, packed.spec, runner_kind, image_archive)
-    client.upload_blob(packed.sha256, packed.archive)
+    with ExitStack() as stack:
+        if isinstance(cube, CubeParts):
+            folder = stack.enter_context(assembled(cube))
+            beside, label = cube.container_config.resolve().parent, cube.container_config
+        else:
+            folder = beside = label = cube
+        packed = pack_cube(folder, expected_kind)
+        if expected_kind is not None and packed.spec.kind != expected_kind:
+            raise InvalidInput(
+                f"{label} is a {packed.spec.kind.value} cube, not a {expected_kind.value} cube"
+            )
+        for line in unhonoured_lines(packed.spec):
+            if say is not None:
+                say(line)
+        image = upload_image(client, packed.spec, runner_kind, image_archive, beside)
+        client.upload_blob(packed.sha256, packed.archive)
     body = CubeCreate(
         name=name or packed.spec.name,
         kind=packed.spec.kind,
@@ -86,9 +143,17 @@ def register_cube(
 
 
 def upload_image(
-    client: MedvalClient, spec: CubeSpec, runner_kind: str, image_archive: Path | None
+    client: MedvalClient,
+    spec: CubeSpec,
+    runner_kind: str,
+    image_archive: Path | None,
+    beside: Path | None = None,
 ) -> PinnedImage | None:
-    """Pin and upload the cube's image; None for a cube without one."""
+    """Pin and upload the cube's image; None for a cube without one.
+
+    ``beside`` is where a DockerArchive's relative ``image`` path starts (the folder of
+    the spec as the author has it).
+    """
     if spec.image is None:
         if image_archive is not None:
             raise InvalidInput(
@@ -96,15 +161,33 @@ def upload_image(
                 "with an 'image'"
             )
         return None
+    if spec.image_is_archive:
+        archive = image_archive or _named_archive(spec, beside)
+        if not archive.is_file():
+            raise InvalidInput(f"image archive {archive} does not exist")
+        return _upload_archive(client, archive, archive_image_id(archive))
     if image_archive is not None:
         if not image_archive.is_file():
             raise InvalidInput(f"image archive {image_archive} does not exist")
-        return _upload_archive(client, image_archive, archive_image_id(image_archive))
+        image_id = archive_image_id(image_archive)
+        check_archive_holds(image_archive, image_id, spec.image)
+        return _upload_archive(client, image_archive, image_id)
     engine = image_engine(runner_kind, f"the image {spec.image} of cube {spec.name}")
     with tempfile.TemporaryDirectory(prefix="medval-image-") as scratch:
         archive = Path(scratch) / "image.tar"
         digest = save_image(engine, spec.image, archive)
         return _upload_archive(client, archive, digest)
+
+
+def _named_archive(spec: CubeSpec, beside: Path | None) -> Path:
+    """The archive a DockerArchive spec names, on this machine."""
+    assert spec.image is not None
+    if _is_url(spec.image) or beside is None:
+        raise InvalidInput(
+            f"cube {spec.name}: its image archive is {spec.image}, which medval does not "
+            "download: give the archive with --image-archive PATH"
+        )
+    return beside / spec.image
 
 
 def _upload_archive(client: MedvalClient, archive: Path, digest: str) -> PinnedImage:
@@ -143,3 +226,14 @@ def pack_demo_data(path: Path) -> PackedDemoData:
     else:
         raise InvalidInput(f"demo data {path} does not exist (a folder, or a .tar.gz of one)")
     return PackedDemoData(archive, sha256_bytes(archive))
+
+
+def unhonoured_lines(spec: CubeSpec) -> list[str]:
+    """What the spec declares that medval does not honour, one line each."""
+    return [f"note: {spec.spec_file}: medval does not honour {line}" for line in spec.unhonoured]
+
+
+def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:
+    """The same lines for a registered cube, read from its verified archive."""
+    with executor.unpacked(cube) as (_, spec):
+        return unhonoured_lines(spec)

@@ -79,6 +79,11 @@ class MountPoint:
     path: PurePosixPath | None = None
     file_name: str | None = None
     bind_file: bool = False
+    # An input the cube brings itself (MLCube's ``weights: additional_files/w.h5``): its
+    # path relative to the cube's additional files (``in_additional_files``) or to the
+    # cube folder; mounted read-only from there, never from the data owner's folders.
+    source: PurePosixPath | None = None
+    in_additional_files: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,12 @@ class TaskSpec:
     (``leading_arguments``: MLCube's task name), replace the image's entrypoint with
     ``entrypoint[0]``, show only the ``mount_points`` it declares, at its own paths, and
     pass no path arguments at all.
+
+    ``environment`` holds the variables the cube declares for the task (MedPerf's
+    ``run_args.environment``, MLCube's ``docker.env_args``): part of the pinned cube, they
+    are given to the task under medval's own (see :mod:`medval.runner.environment`).
+    ``in_image_workdir``: in its own image, the task starts in the image's ``WORKDIR``
+    (else ``/``), as ``docker run`` does (the container formats); otherwise in ``/cube``.
     """
 
     name: str
@@ -101,6 +112,8 @@ class TaskSpec:
     replaces_image_entrypoint: bool = False
     mount_points: tuple[MountPoint, ...] | None = None
     path_arguments: bool = True
+    environment: tuple[tuple[str, str], ...] = ()
+    in_image_workdir: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,13 @@ class CubeSpec:
 
     ``spec_file`` names the file the spec was read from; ``parameters_path`` and
     ``additional_files`` are paths inside the cube folder (the latter a folder or a
-    ``.tar.gz`` archive, unpacked for each run)."""
+    ``.tar.gz`` archive, unpacked for each run).
+
+    ``image_is_archive``: ``image`` names the image's archive (MedPerf's
+    ``container_type: DockerArchive``: a path beside the spec, or a URL), not a tag; the
+    archive is registered as the pinned image. ``unhonoured`` names, one line each, what
+    the spec declares that medval does not do (``gpus``, ``shm_size``, unknown keys ...):
+    said at registration and by ``cube show``, never silently dropped."""
 
     name: str
     kind: CubeKind
@@ -121,6 +140,8 @@ class CubeSpec:
     spec_file: str = SPEC_FILE
     parameters_path: str = PARAMETERS_FILE
     additional_files: str | None = None
+    image_is_archive: bool = False
+    unhonoured: tuple[str, ...] = ()
 
     def task(self, name: str) -> TaskSpec:
         if name not in self.tasks:

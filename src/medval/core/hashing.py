@@ -75,8 +75,9 @@ def _sha256_regular(path: Path) -> str:
     return digest.hexdigest()
 
 
-def pack_directory(root: Path) -> bytes:
-    """A deterministic gzip'd tar of ``root``'s contents (paths relative to ``root``)."""
+def pack_directory(root: Path, exclude: frozenset[PurePosixPath] = frozenset()) -> bytes:
+    """A deterministic gzip'd tar of ``root``'s contents (paths relative to ``root``),
+    but for the files ``exclude`` names (relative to ``root``)."""
     if not root.is_dir():
         raise InvalidInput(f"not a directory: {root}")
     buffer = io.BytesIO()
@@ -87,6 +88,8 @@ def pack_directory(root: Path) -> bytes:
     ):
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root).as_posix()
+            if PurePosixPath(rel) in exclude:
+                continue
             if path.is_symlink():
                 raise InvalidInput(f"symbolic links are not allowed in a cube or archive: {path}")
             if "__pycache__" in path.parts:

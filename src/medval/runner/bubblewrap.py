@@ -29,11 +29,12 @@ user on the host, and nothing more.
 A cube with its own container image runs in that image instead of the host's ``/usr``
 and Python, with no container engine: the client unpacks the image's root filesystem
 from its verified archive (:mod:`medval.runner.image_rootfs`) and every top-level entry
-of it is bound read-only into the sandbox's root, everything else as above. The
-environment is the image's ``Env`` overridden by the fixed variables (``PATH`` is the
-image's, or the usual system one); the working directory is ``/cube``, as in the
-container runners; the command is the task's entrypoint, or the image's ``Entrypoint``
-(else its ``Cmd``) followed by the task's words, as engines run it.
+of it is bound read-only into the sandbox's root (:mod:`medval.runner.image_mounts`),
+everything else as above. The environment is the image's ``Env``, then the cube's
+declared variables, then the fixed ones (:mod:`medval.core.task_environment`); the
+working directory is the image's ``WORKDIR`` for a container format's task, else
+``/cube``, as in the container runners; the command is the task's entrypoint, or the
+image's ``Entrypoint`` (else its ``Cmd``) followed by the task's words, as engines run it.
 """
 
 from __future__ import annotations
@@ -51,12 +52,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
+from medval.core.task_environment import task_environment
 from medval.runner import cgroups, syscall_policy
 from medval.runner.child_setup import ChildSetup, Staging
 from medval.runner.identity import NOBODY, Identity, check_readable, outputs_lent
+from medval.runner.image_mounts import image_mounts
 from medval.runner.image_rootfs import ImageStore, UnpackedImage
 from medval.runner.interface import Limits, Runner, TaskRun
-from medval.runner.invocation import CUBE_DIR, IO_DIR, TaskInvocation
+from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.local_limits import end_sandbox, process_limit, task_group_or_none
 from medval.runner.outputs import OutputCap
 from medval.runner.supervisor import supervise
@@ -67,10 +70,6 @@ _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # --disable-userns (no user namespaces inside the sandbox) appeared in bubblewrap 0.8.
 _DISABLE_USERNS_SINCE = (0, 8)
 _HIDDEN_PROC_FILES = ("/proc/keys", "/proc/key-users")
-# PATH in a cube's own image that sets none: its tools at the usual places.
-IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Top-level folders of an image the sandbox makes afresh instead of showing the image's.
-_SANDBOX_OWN = frozenset({"proc", "dev", "sys", "tmp", CUBE_DIR.parts[1], IO_DIR.parts[1]})
 
 
 @dataclass(frozen=True)
@@ -247,13 +246,14 @@ class BubblewrapRunner(Runner):
         if self._bwrap_version(bwrap) >= _DISABLE_USERNS_SINCE:
             args.append("--disable-userns")
         args.append("--clearenv")
-        environment = self.environment() if image is None else self.image_environment(image)
+        image_env = image.config.env if image is not None else None
+        environment = invocation.task_environment(image_env, self.runner_path())
         for name, value in environment.items():
             args += ["--setenv", name, value]
         if image is None:
             args += self._system_mounts(source)
         else:
-            args += _image_mounts(image, invocation, source)
+            args += image_mounts(image, invocation, source)
         # A fresh /proc of its own, all of it read-only (/proc/sys included); /dev with the
         # usual few devices, and /tmp and /dev/shm as tmpfs no larger than the memory limit.
         # /proc/keys and /proc/key-users would list the keys of the task's host uid (the
@@ -274,34 +274,17 @@ class BubblewrapRunner(Runner):
                 source(mount.host_path),
                 str(mount.sandbox_path),
             ]
-        args += ["--remount-ro", "/", "--chdir", str(CUBE_DIR)]
+        workdir = invocation.working_directory(image.config.working_dir if image else "")
+        args += ["--remount-ro", "/", "--chdir", workdir]
         return args
 
-    def environment(self) -> dict[str, str]:
-        """The whole environment a cube sees; nothing comes from the host."""
-        return {
-            "PATH": f"{self.runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": "/tmp",
-            "TMPDIR": "/tmp",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONNOUSERSITE": "1",
-            # One thread per library, so a task's footprint matches its memory limit.
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1",
-        }
+    def runner_path(self) -> str:
+        """``PATH`` for a cube run on this Python: its folder first."""
+        return f"{self.runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin"
 
-    def image_environment(self, image: UnpackedImage) -> dict[str, str]:
-        """The image's own variables, overridden by the fixed ones but for its PATH."""
-        environment = dict(image.config.env)
-        path = environment.get("PATH", IMAGE_PATH)
-        environment.update(self.environment())
-        environment["PATH"] = path
-        return environment
+    def environment(self) -> dict[str, str]:
+        """The whole environment a cube without an image sees; nothing from the host."""
+        return task_environment((), None, self.runner_path())
 
     def _system_mounts(self, source: Callable[[Path], str]) -> list[str]:
         args = ["--ro-bind", source(Path("/usr")), "/usr"]
@@ -333,34 +316,6 @@ class BubblewrapRunner(Runner):
             match = re.search(r"(\d+)\.(\d+)", answer)
             self._version = tuple(int(part) for part in match.groups()) if match else (0, 0)
         return self._version
-
-
-def _image_mounts(
-    image: UnpackedImage, invocation: TaskInvocation, source: Callable[[Path], str]
-) -> list[str]:
-    """The image's top-level entries, read-only, in the sandbox's own (tmpfs) root.
-
-    Bound one by one, not as the root itself, so the mount points bubblewrap makes for
-    ``/cube`` and ``/mlcube_io`` land in its fresh root, never in the unpacked image.
-    """
-    args: list[str] = []
-    for entry in sorted(image.rootfs.iterdir()):
-        target = f"/{entry.name}"
-        if entry.name in _SANDBOX_OWN:
-            continue
-        if entry.is_symlink():
-            args += ["--symlink", os.readlink(entry), target]
-        elif entry.is_dir() or entry.is_file():
-            args += ["--ro-bind", source(entry), target]
-    for mount in invocation.mounts:
-        top = mount.sandbox_path.parts[1]
-        inside = image.rootfs / str(mount.sandbox_path).lstrip("/")
-        if top not in _SANDBOX_OWN and (image.rootfs / top).exists() and not inside.exists():
-            raise SandboxError(
-                f"{invocation.label}: its mount {mount.sandbox_path} is not a folder of its "
-                "image, and the local runner does not change images"
-            )
-    return args
 
 
 def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:

@@ -8,12 +8,16 @@ entrypoint, or else the medval Python image (:mod:`medval.runner.python_image`),
 - ``--network none`` (only its own loopback), ``--ipc private``, its own PID namespace;
 - a read-only root filesystem, a fresh tmpfs at ``/tmp`` (no larger than the memory
   limit), an empty read-only ``/sys``; the cube folder read-only at ``/cube`` (the
-  working directory), inputs read-only and outputs writable at ``/mlcube_io/<name>``;
+  working directory, but for a container format's task in its own image, which starts
+  in the image's ``WORKDIR``), inputs read-only and outputs writable at
+  ``/mlcube_io/<name>`` or where a container format declares them;
 - every capability dropped, no-new-privileges, a non-root user (see below);
 - memory (swap included), pids, CPU, open-file and file-size limits, and the wall clock:
   when time is up, or the outputs pass their cap, the engine client is killed and the
   container removed by name;
-- no host environment: only the variables the local runner sets;
+- no host environment: the image's ``Env``, the cube's declared variables and medval's
+  fixed ones, all given explicitly (:mod:`medval.core.task_environment`), as the local
+  runner gives them;
 - ``--rm``, ``--pull never`` (no registry is ever asked), no log kept by the engine.
 
 Who the cube is. Run by root (the usual case for a Docker daemon's socket), the cube is
@@ -37,9 +41,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
-from medval.runner.bubblewrap import IMAGE_PATH, BubblewrapRunner, PythonRuntime
+from medval.runner.bubblewrap import BubblewrapRunner, PythonRuntime
 from medval.runner.identity import Identity, check_readable, outputs_lent
 from medval.runner.image_archive import load_pinned_image
+from medval.runner.image_rootfs import ImageConfig
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.outputs import OutputCap
@@ -146,21 +151,17 @@ class ContainerRunner(Runner):
             "--ulimit", f"nofile={self.open_files_limit}:{self.open_files_limit}",
             "--ulimit", f"fsize={limits.output_bytes}:{limits.output_bytes}",
             "--log-driver", "none",
-            "--workdir", str(CUBE_DIR),
         ]  # fmt: skip
         args += self.limit_arguments(limits)
         args += self.engine_arguments(identity, seccomp_profile)
-        environment = BubblewrapRunner(runtime=self.runtime).environment()
-        if invocation.image is not None:
-            # The cube's own image: its own PATH (or the usual places when it sets none),
-            # not this client's venv; as the local runner does. Podman gives an image
-            # without one no PATH at all, so medval says it.
-            if self.image_sets_path(invocation.image):
-                del environment["PATH"]
-            else:
-                environment["PATH"] = IMAGE_PATH
-        for variable, value in environment.items():
+        # The whole environment, the image's own Env included: Podman's --unsetenv-all
+        # drops the image's, so every engine is given all of it, as the local runner is.
+        config = self.image_config(invocation.image) if invocation.image else ImageConfig()
+        image_env = config.env if invocation.image is not None else None
+        runner_path = BubblewrapRunner(runtime=self.runtime).runner_path()
+        for variable, value in invocation.task_environment(image_env, runner_path).items():
             args += ["--env", f"{variable}={value}"]
+        args += ["--workdir", invocation.working_directory(config.working_dir)]
         args += ["--mount", _bind(invocation.cube_folder, str(CUBE_DIR), writable=False)]
         # The task's fresh /tmp hides whatever the image holds there: a Python runtime that
         # lives under /tmp (a checkout in /tmp) is bound read-only from the host instead.
@@ -251,18 +252,16 @@ class ContainerRunner(Runner):
         image_id = answer.stdout.strip()
         return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
 
-    def image_sets_path(self, image_id: str) -> bool:
-        """Whether the image's configuration sets ``PATH`` (its ``Env``)."""
-        answer = self.engine("image", "inspect", "--format", "{{json .Config.Env}}", image_id)
+    def image_config(self, image_id: str) -> ImageConfig:
+        """How a local image says it runs (its ``Env``, ``WorkingDir``, ...)."""
+        answer = self.engine("image", "inspect", "--format", "{{json .Config}}", image_id)
         if answer.returncode != 0:
-            raise SandboxError(
-                f"{self.program} cannot inspect {image_id}: {_last_line(answer.stderr)}"
-            )
+            raise SandboxError(f"{self.program} cannot be used: {_last_line(answer.stderr)}")
         try:
-            env = json.loads(answer.stdout or "null") or []
+            document = json.loads(answer.stdout)
         except ValueError as exc:
-            raise SandboxError(f"{self.program} described {image_id} unreadably") from exc
-        return any(isinstance(item, str) and item.startswith("PATH=") for item in env)
+            raise SandboxError(f"{self.program} image inspect answered no JSON") from exc
+        return ImageConfig.from_document({"config": document if isinstance(document, dict) else {}})
 
     def prepare_image(
         self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None

@@ -116,3 +116,46 @@ def load_pinned_image(runner: ContainerRunner, archive: Path, digest: str, what:
 def _last(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "(no message)"
+
+
+def archive_tags(archive: Path) -> list[str]:
+    """The tags (``RepoTags``) the archive's manifest gives its image; none: []."""
+    try:
+        with tarfile.open(archive, mode="r:*") as tar:
+            entries = json.loads(read_member(tar, _MANIFEST, str(archive)))
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        raise InvalidInput(f"{archive} is not an image archive: {exc.__class__.__name__}") from exc
+    tags = entries[0].get("RepoTags") if isinstance(entries, list) and entries else None
+    return [tag for tag in tags or [] if isinstance(tag, str)]
+
+
+def normal_reference(reference: str) -> str:
+    """A tag as engines mean it: ``docker.io/library/x:latest``, ``localhost/x:latest``
+    (Podman's local images) and ``x`` are all ``x:latest``."""
+    name, tag = reference, "latest"
+    last = reference.rsplit("/", 1)[-1]
+    if ":" in last:
+        name, tag = reference.rsplit(":", 1)
+    for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/", "localhost/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    name = name.removeprefix("library/")
+    return f"{name}:{tag}"
+
+
+def check_archive_holds(archive: Path, image_id: str, reference: str) -> None:
+    """Refuse, in one line, an archive that does not hold the image ``reference`` names:
+    a digest must be the image's ID, a tag one of the archive's ``RepoTags``."""
+    digest = reference.rsplit("@", 1)[-1] if "@" in reference else reference
+    if digest.startswith("sha256:"):
+        if digest != image_id:
+            raise InvalidInput(
+                f"image archive {archive} holds image {image_id[:19]}…, not the spec's {reference}"
+            )
+        return
+    tags = archive_tags(archive)
+    wanted = normal_reference(reference)
+    if wanted not in {normal_reference(tag) for tag in tags}:
+        held = ", ".join(tags) if tags else f"an untagged image {image_id[:19]}…"
+        raise InvalidInput(f"image archive {archive} holds {held}, not the spec's {reference}")

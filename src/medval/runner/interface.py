@@ -3,10 +3,14 @@
 Every sandbox (local bubblewrap, Docker, Podman) gives a task the same
 world, checked by one contract suite in ``tests/runner``:
 
-- the cube folder, read-only, at ``/cube``, which is also the working directory;
-- one directory per declared mount at ``/mlcube_io/<name>``: inputs read-only, outputs
-  the only writable places (created on the host when absent);
-- a fresh, empty ``/tmp``; no network; not root; no environment from the host;
+- the cube folder, read-only, at ``/cube``, which is also the working directory (a
+  container format's task in its own image starts in the image's ``WORKDIR``);
+- one directory per declared mount at ``/mlcube_io/<name>`` (or where a container format
+  declares it, any path :mod:`medval.core.formats.mount_paths` allows): inputs
+  read-only, outputs the only writable places (created on the host when absent);
+- a fresh, empty ``/tmp``; no network; not root; no environment from the host, only the
+  image's, the cube's declared variables and medval's own
+  (:mod:`medval.core.task_environment`);
 - the entrypoint called as ``ENTRYPOINT --NAME=/mlcube_io/NAME ...`` plus
   ``--parameters_file=/cube/parameters.yaml`` when the cube has one; a first word
   ``python`` means "the sandbox's Python";

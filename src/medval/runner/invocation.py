@@ -7,9 +7,12 @@ sandbox starts, gives every runner the same errors for the same mistakes.
 A cube in a container format (MLCube, MedPerf; see :mod:`medval.core.formats`) shows
 only the mounts it declares, at the paths it declares; its parameters file is mounted
 as a file, and its additional files as a read-only folder (an ``additional_files.tar.gz``
-is unpacked for each run into a fresh folder, removed with the plan). Its command may
-be the image's own entrypoint: :meth:`TaskInvocation.image_command` says what a
-container runner passes.
+is unpacked for each run into a fresh folder, removed with the plan), as are the inputs
+it brings itself (a file or folder of its additional files or its ``workspace/``). Its
+command may be the image's own entrypoint: :meth:`TaskInvocation.image_command` says
+what a container runner passes. The variables it declares travel with the plan
+(:meth:`TaskInvocation.task_environment` puts medval's own over them), and so does
+where it starts (:meth:`TaskInvocation.working_directory`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from medval.core.cube_spec import PARAMETERS_FILE, CubeSpec, MountPoint
 from medval.core.errors import InvalidInput, SandboxError
 from medval.core.formats.mapping import ADDITIONAL_FILES_MOUNT, PARAMETERS_MOUNT
 from medval.core.hashing import unpack_archive
+from medval.core.task_environment import task_environment
 
 CUBE_DIR = PurePosixPath("/cube")
 IO_DIR = PurePosixPath("/mlcube_io")
@@ -68,6 +72,24 @@ class TaskInvocation:
     argument_paths: tuple[tuple[str, PurePosixPath], ...] | None = None
     # The cube's own container image, by ID; None runs it on the runner's own Python.
     image: str | None = None
+    # Variables the cube declares for the task (medval's own are put over them).
+    environment: tuple[tuple[str, str], ...] = ()
+    # In its own image: start in the image's WORKDIR (the container formats), not /cube.
+    in_image_workdir: bool = False
+
+    def task_environment(
+        self, image_env: tuple[tuple[str, str], ...] | None, runner_path: str | None = None
+    ) -> dict[str, str]:
+        """The whole environment of the task: its image's ``Env`` (None: no image; then
+        ``runner_path`` is ``PATH``), the cube's variables, medval's fixed ones."""
+        return task_environment(self.environment, image_env, runner_path)
+
+    def working_directory(self, image_workdir: str) -> str:
+        """Where the task starts: ``/cube``, or in its own image as a container format
+        says, the image's ``WORKDIR`` (``image_workdir``), else ``/``, as engines do."""
+        if self.image is not None and self.in_image_workdir:
+            return image_workdir or "/"
+        return str(CUBE_DIR)
 
     def arguments(self) -> list[str]:
         """The words after the entrypoint: fixed words, then ``--NAME=PATH`` in the sandbox."""
@@ -140,12 +162,12 @@ def plan_invocation(
         planned += [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, True) for n in outputs]
         argument_paths = None
         parameters = CUBE_DIR / PARAMETERS_FILE if spec.has_parameters else None
-    else:
-        planned, argument_paths = _declared_mounts(
-            cube_folder, spec, task_spec.mount_points, task_spec.io.outputs, mounts, unpacked
-        )
-        parameters = None
     try:
+        if task_spec.mount_points is not None:
+            planned, argument_paths = _declared_mounts(
+                cube_folder, spec, task_spec.mount_points, task_spec.io.outputs, mounts, unpacked
+            )
+            parameters = None
         _check_no_overlap(cube_folder, planned)
         for mount in planned:
             if mount.writable:
@@ -166,6 +188,8 @@ def plan_invocation(
         replaces_image_entrypoint=task_spec.replaces_image_entrypoint,
         argument_paths=argument_paths if task_spec.path_arguments else (),
         image=image,
+        environment=task_spec.environment,
+        in_image_workdir=task_spec.in_image_workdir,
     )
     for folder in unpacked:
         # Removed when the plan is let go (after the run), or when the client exits.
@@ -188,7 +212,10 @@ def _declared_mounts(
         folder = point.path or IO_DIR / point.name
         given = folder / point.file_name if point.file_name else folder
         paths.append((point.name, given))
-        if point.name == PARAMETERS_MOUNT:
+        if point.source is not None:
+            host = _cube_source(cube_folder, spec, point, unpacked)
+            planned.append(Mount(point.name, host, given, writable=False))
+        elif point.name == PARAMETERS_MOUNT:
             host = cube_folder / spec.parameters_path
             planned.append(Mount(point.name, host, given, writable=False))
         elif point.name == ADDITIONAL_FILES_MOUNT:
@@ -203,6 +230,32 @@ def _declared_mounts(
             host = Path(mounts[point.name]).resolve()
             planned.append(Mount(point.name, host, folder, writable))
     return planned, tuple(paths)
+
+
+def _cube_source(
+    cube_folder: Path, spec: CubeSpec, point: MountPoint, unpacked: list[Path]
+) -> Path:
+    """An input the cube brings itself: a file or folder of its additional files or of
+    its own folder, checked to be there as declared (never through a link)."""
+    assert point.source is not None
+    if point.in_additional_files:
+        root = _additional_files(cube_folder, spec, unpacked)
+    else:
+        root = cube_folder
+    host = root / point.source
+    wanted_file = point.file_name is not None
+    inside = not any(
+        (root / PurePosixPath(*point.source.parts[: depth + 1])).is_symlink()
+        for depth in range(len(point.source.parts))
+    )
+    if not inside or not (host.is_file() if wanted_file else host.is_dir()):
+        where = "additional files" if point.in_additional_files else "files"
+        what = "file" if wanted_file else "folder"
+        raise InvalidInput(
+            f"cube {spec.name!r}: input {point.name!r} needs the {what} {point.source} "
+            f"of its {where}, which it does not hold"
+        )
+    return host
 
 
 def _additional_files(cube_folder: Path, spec: CubeSpec, unpacked: list[Path]) -> Path:
