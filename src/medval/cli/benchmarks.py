@@ -74,10 +74,12 @@ def register(
         reference = client.cube(reference_model_id)
         evaluator = client.cube(evaluator_id)
         session.err.print(f"compatibility test of benchmark {name} on its demo data")
-        document = session.executor(client).compatibility_test(
+        read = session.executor(client).compatibility_test(
             preparator, reference, evaluator, demo_data
         )
-        print_result_document(session, document, "reference model on the demo data")
+        print_result_document(
+            session, read.document, "reference model on the demo data", read.left_out
+        )
         client.upload_blob(demo_hash, archive)
         benchmark = client.register_benchmark(body)
     session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")
