@@ -6,8 +6,9 @@ by the first metric the evaluator reports (the first in its results file, across
 benchmark's results in the order they were uploaded).
 
 Higher is better, except for a metric whose name says it is an error or a distance:
-one of :data:`LOWER_IS_BETTER`, or whose name has one of :data:`LOWER_IS_BETTER_WORDS`
-as a word (``hausdorff95_et``, ``log_loss``, ``mean_absolute_error``). Imports nothing.
+one with a word (split at ``_``, trailing digits ignored) in :data:`LOWER_IS_BETTER`
+(``brier``, ``hausdorff95_et``, ``hd95``, ``log_loss``, ``mean_absolute_error``).
+Imports nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 DEFAULT_PRIMARY = "auroc"
-LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "mse", "rmse", "hd95", "nll"})
-LOWER_IS_BETTER_WORDS = frozenset({"brier", "loss", "error", "distance", "hausdorff"})
+LOWER_IS_BETTER = frozenset(
+    {"brier", "loss", "error", "distance", "hausdorff", "hd", "ece", "mae", "mse", "rmse", "nll"}
+)
 
 
 def primary_metric(order: Sequence[str]) -> str | None:
@@ -28,7 +30,4 @@ def primary_metric(order: Sequence[str]) -> str | None:
 
 def higher_is_better(name: str) -> bool:
     """Whether a larger value of the metric ``name`` is the better one."""
-    if name in LOWER_IS_BETTER:
-        return False
-    words = name.split("_")
-    return not any(word.startswith(tuple(LOWER_IS_BETTER_WORDS)) for word in words)
+    return not any(word.rstrip("0123456789") in LOWER_IS_BETTER for word in name.split("_"))
