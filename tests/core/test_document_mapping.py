@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from medval.core.cube_spec import TASKS, CubeSpec, MountPoint, TaskSpec
+from medval.core.cube_spec import TASKS, CubeSpec, MountPoint, TaskSpec, load_cube_spec
 from medval.core.document_mapping import (
     MAX_NAMED_LEFT_OUT,
     MAX_TABLE_ENTRIES,
@@ -360,3 +360,62 @@ def test_no_results_file_at_all_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as refused:
         read_task_document(ResultDocument, NATIVE, "evaluate", tmp_path, "results")
     assert refused.value.message == ("the cube wrote no results.json (nor results.yaml) (results)")
+
+
+MEDPERF_STATISTICS_AT_THE_ROOT = """\
+image: example/prep:0.1
+tasks:
+  prepare:
+    input_volumes:
+      data_path: {mount_path: /raw, type: directory}
+      labels_path: {mount_path: /raw_labels, type: directory}
+    output_volumes:
+      output_path: {mount_path: /data, type: directory}
+      output_labels_path: {mount_path: /labels, type: directory}
+  sanity_check:
+    input_volumes:
+      data_path: {mount_path: /data, type: directory}
+  statistics:
+    input_volumes:
+      data_path: {mount_path: /data, type: directory}
+    output_volumes:
+      output_path: {mount_path: /medperf_statistics.yaml, type: file}
+"""
+
+MLCUBE_EVALUATOR_FOLDER = """\
+name: metrics
+docker: {image: example/metrics:0.1}
+tasks:
+  evaluate:
+    parameters:
+      inputs: {predictions: predictions, labels: labels}
+      outputs: {output_path: {type: directory, default: results}}
+"""
+
+
+def test_a_real_medperf_spec_names_the_statistics_file_it_binds(tmp_path: Path) -> None:
+    cube = tmp_path / "cube"
+    cube.mkdir()
+    (cube / "container_config.yaml").write_text(MEDPERF_STATISTICS_AT_THE_ROOT)
+    spec = load_cube_spec(cube, CubeKind.DATA_PREPARATOR)
+    out = tmp_path / "statistics"
+    out.mkdir()
+    (out / "medperf_statistics.yaml").write_text("n_cases: 4\nlabels: {a: 3, b: 1}\n")
+    read = read_task_document(DatasetStatistics, spec, "statistics", out, "statistics")
+    assert read.file_name == "medperf_statistics.yaml"
+    assert read.document == DatasetStatistics(n_cases=4, values={"labels_a": 3, "labels_b": 1})
+
+
+def test_a_real_mlcube_spec_with_an_output_folder_is_read_like_a_native_one(
+    tmp_path: Path,
+) -> None:
+    cube = tmp_path / "cube"
+    cube.mkdir()
+    (cube / "mlcube.yaml").write_text(MLCUBE_EVALUATOR_FOLDER)
+    spec = load_cube_spec(cube, CubeKind.EVALUATOR)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "results.yml").write_text("dice: 0.8\n")
+    read = read_task_document(ResultDocument, spec, "evaluate", out, "results")
+    assert read.file_name == "results.yml"
+    assert read.document.metrics == {"dice": MetricValue(value=0.8)}
