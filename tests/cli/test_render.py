@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 from rich.console import Console
 
-from medval.cli.render import columns, record_table, rows_table
-from medval.core.schemas import CubePublic
-from medval.core.states import CubeKind, Stage
+from medval.cli.render import (
+    MAX_METRIC_COLUMNS,
+    columns,
+    print_leaderboard,
+    record_table,
+    results_table,
+    rows_table,
+    shown_metrics,
+)
+from medval.core.documents import MetricValue, Provenance, ResultDocument
+from medval.core.schemas import (
+    CubePublic,
+    LeaderboardEntry,
+    LeaderboardPublic,
+    LeaderboardSite,
+    PooledMetric,
+    ResultPublic,
+)
+from medval.core.states import CubeKind, ReleasePolicy, Stage
 
 CUBE = CubePublic(
     id=7,
@@ -45,3 +62,100 @@ def test_list_columns_must_be_fields_of_the_schema() -> None:
 def test_a_list_shows_its_chosen_columns_only() -> None:
     shown = _text(rows_table([CUBE], columns(CubePublic, "id", "name")))
     assert "tumour-net" in shown and "vendor" not in shown
+
+
+# --- metrics: whichever the evaluator reports ----------------------------------------------
+
+
+def _result(result_id: int, metrics: dict[str, MetricValue], n_cases: int | None) -> ResultPublic:
+    return ResultPublic(
+        id=result_id,
+        benchmark_id=1,
+        dataset_id=result_id,
+        dataset=f"site-{result_id}",
+        model_id=3,
+        model="seg-net",
+        owner="hospital",
+        document=ResultDocument(n_cases=n_cases, metrics=metrics),
+        provenance=Provenance(
+            dataset_hash="d", data_preparator_hash="p", model_hash="m", evaluator_hash="e"
+        ),
+        created_at=datetime(2024, 5, 1, tzinfo=UTC),
+    )
+
+
+def test_results_show_the_evaluators_own_metrics_in_its_order() -> None:
+    results = [
+        _result(1, {"dice_et": MetricValue(value=0.812), "hd95_et": MetricValue(value=None)}, None),
+        _result(2, {"dice_et": MetricValue(value=0.755, lower=0.7, upper=0.8)}, 40),
+    ]
+    lines = _text(results_table(results)).splitlines()
+    header = next(line for line in lines if "dice_et" in line)
+    assert header.index("dice_et") < header.index("hd95_et")
+    site_1 = next(line for line in lines if "site-1" in line).split("│")
+    site_2 = next(line for line in lines if "site-2" in line).split("│")
+    assert [cell.strip() for cell in site_1[5:8]] == ["-", "0.812", "missing"]
+    assert [cell.strip() for cell in site_2[5:8]] == ["40", "0.755 [0.700, 0.800]", "-"]
+
+
+def test_a_table_of_many_metrics_names_those_it_has_no_room_for() -> None:
+    metrics = {f"m{i}": MetricValue(value=i / 10) for i in range(MAX_METRIC_COLUMNS + 2)}
+    shown = _text(results_table([_result(1, metrics, 5)]))
+    assert "m4" in shown and "0.400" in shown and "0.500" not in shown
+    assert "2 more metric(s): m5, m6; --format json shows every one" in shown
+
+
+def test_the_primary_metric_is_always_shown() -> None:
+    order = [f"m{i}" for i in range(8)]
+    assert shown_metrics(order, "m7", limit=3) == (
+        ["m7", "m0", "m1"],
+        ["m2", "m3", "m4", "m5", "m6"],
+    )
+    assert shown_metrics(order, "m1", limit=3) == (["m0", "m1", "m2"], order[3:])
+
+
+@dataclass
+class _Screen:
+    out: Console = field(default_factory=lambda: Console(width=400, record=True))
+    err: Console = field(default_factory=lambda: Console(width=400, record=True))
+
+
+def test_a_leaderboard_with_its_own_metrics_shows_their_values() -> None:
+    site = LeaderboardSite(
+        dataset_id=1,
+        dataset="site-1",
+        n_cases=None,
+        metrics={"dice_et": MetricValue(value=0.8), "hd95_et": MetricValue(value=None)},
+    )
+    board = LeaderboardPublic(
+        benchmark_id=1,
+        benchmark="brats",
+        release_policy=ReleasePolicy.PUBLIC,
+        metrics=["dice_et", "hd95_et"],
+        primary_metric="dice_et",
+        higher_is_better=True,
+        entries=[
+            LeaderboardEntry(
+                model_id=3,
+                model="seg-net",
+                model_owner="vendor",
+                n_sites=1,
+                n_cases=None,
+                pooled={
+                    "dice_et": PooledMetric(
+                        value=0.8, lower=0.75, upper=0.85, n_sites=1, i_squared=None
+                    )
+                },
+                sites=[site],
+            )
+        ],
+    )
+    screen = _Screen()
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    shown = screen.out.export_text()
+    assert "ranked by dice_et (higher is better)" in shown
+    assert "auroc" not in shown
+    pooled_row = next(line for line in shown.splitlines() if "seg-net" in line and "vendor" in line)
+    assert "0.800" in pooled_row and "I² dice_et" in shown
+    site_row = next(line for line in shown.splitlines() if "site-1" in line)
+    assert "0.800" in site_row and "missing" in site_row

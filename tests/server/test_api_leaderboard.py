@@ -16,8 +16,11 @@ def _board(api: Api, user: User | None, benchmark: Any) -> Any:
     return api.client.get(path, headers=user.headers if user else {})
 
 
-def _federation(api: Api, policy: str) -> dict[str, Any]:
-    """Two hospitals, two vendors' models, all four results uploaded."""
+def _federation(
+    api: Api, policy: str, documents: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Two hospitals, two vendors' models, all four results uploaded (the given
+    documents, or an auroc each)."""
     people = {n: api.user(n) for n in ("bench", "h1", "h2", "v1", "v2", "stranger")}
     root = User("root", 1, api)
     benchmark = api.benchmark(people["bench"], approve_by=root, policy=policy)
@@ -32,6 +35,8 @@ def _federation(api: Api, policy: str) -> dict[str, Any]:
     aurocs = {("h1", "v1"): 0.70, ("h2", "v1"): 0.74, ("h1", "v2"): 0.85, ("h2", "v2"): 0.87}
     for (hospital, vendor), auroc in aurocs.items():
         body = api.result_body(benchmark, datasets[hospital], models[vendor], auroc=auroc)
+        if documents is not None:
+            body["document"] = documents[hospital, vendor]
         people[hospital].ok("post", "/results", body)
     return {"root": root, **people, "benchmark": benchmark, "datasets": datasets}
 
@@ -47,6 +52,53 @@ def test_entries_are_pooled_and_ranked_by_auroc(api: Api) -> None:
     assert 0.85 < pooled["value"] < 0.87 and pooled["lower"] < pooled["value"] < pooled["upper"]
     assert pooled["n_sites"] == 2
     assert len(best["sites"]) == 2  # the benchmark owner sees every site
+
+
+def _segmentation(dice: float, hd95: float | None) -> dict[str, Any]:
+    """A MedPerf-style result as medval maps it: no counts, its own metric names."""
+    return {
+        "metrics": {
+            "dice_et": {"value": dice, "lower": dice - 0.04, "upper": dice + 0.04},
+            "hd95_et": {"value": hd95},
+        }
+    }
+
+
+SEGMENTATION = {
+    ("h1", "v1"): _segmentation(0.80, 5.0),
+    ("h2", "v1"): _segmentation(0.82, None),
+    ("h1", "v2"): _segmentation(0.70, 9.0),
+    ("h2", "v2"): _segmentation(0.72, 8.0),
+}
+
+
+def test_a_benchmark_with_its_own_metrics_is_pooled_and_ranked_by_its_first(api: Api) -> None:
+    fed = _federation(api, "public", SEGMENTATION)
+    board = _board(api, fed["bench"], fed["benchmark"]).json()
+    assert board["metrics"] == ["dice_et", "hd95_et"]
+    assert (board["primary_metric"], board["higher_is_better"]) == ("dice_et", True)
+    assert [e["model"] for e in board["entries"]] == ["model-v1", "model-v2"]
+    best = board["entries"][0]
+    assert 0.80 < best["pooled"]["dice_et"]["value"] < 0.82
+    # A missing value at one site: the other site's value is the pooled one, alone.
+    assert best["pooled"]["hd95_et"] == {
+        "value": 5.0, "lower": None, "upper": None, "n_sites": 1, "i_squared": None
+    }  # fmt: skip
+    assert best["n_cases"] is None and all(s["n_cases"] is None for s in best["sites"])
+    h2 = next(s for s in best["sites"] if s["dataset"] == fed["datasets"]["h2"]["name"])
+    assert h2["metrics"]["hd95_et"] == {"value": None, "lower": None, "upper": None}
+
+
+def test_a_lower_is_better_first_metric_ranks_the_smallest_first(api: Api) -> None:
+    distances = {("h1", "v1"): 2.0, ("h2", "v1"): 1.8, ("h1", "v2"): 3.0, ("h2", "v2"): 2.8}
+    documents = {
+        key: {"metrics": {"hd95_et": {"value": d, "lower": d - 0.5, "upper": d + 0.5}}}
+        for key, d in distances.items()
+    }
+    fed = _federation(api, "public", documents)
+    board = _board(api, fed["bench"], fed["benchmark"]).json()
+    assert (board["primary_metric"], board["higher_is_better"]) == ("hd95_et", False)
+    assert [e["model"] for e in board["entries"]] == ["model-v1", "model-v2"]
 
 
 def test_sites_are_shown_only_where_the_caller_may_see_the_result(api: Api) -> None:

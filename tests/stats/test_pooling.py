@@ -181,6 +181,21 @@ def test_no_sites_is_a_programming_error() -> None:
         pool_metric("auroc", [])
 
 
+def test_a_missing_site_value_is_not_pooled_nor_counted() -> None:
+    with_ci = [
+        MetricValue(value=0.70, lower=0.62, upper=0.77),
+        MetricValue(value=0.76, lower=0.70, upper=0.81),
+    ]
+    pooled = pool_metric("auroc", [*with_ci, MetricValue(value=None, lower=0.1, upper=0.9)])
+    assert pooled == pool_metric("auroc", with_ci)
+    assert pooled.n_sites == 2
+
+
+def test_only_missing_values_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="no site values"):
+        pool_metric("auroc", [MetricValue(value=None)])
+
+
 def test_sites_without_an_interval_are_left_out_of_the_weighted_pool() -> None:
     with_ci = [
         MetricValue(value=0.70, lower=0.62, upper=0.77),

@@ -80,8 +80,10 @@ def register(
         session.err.print(f"compatibility test of benchmark {name} on its demo data")
         executor = session.executor(client)
         with executor.unpacked_demo_data(demo.archive) as folder:
-            document = executor.compatibility_test(preparator, reference, evaluator, folder)
-        print_result_document(session, document, "reference model on the demo data")
+            read = executor.compatibility_test(preparator, reference, evaluator, folder)
+        print_result_document(
+            session, read.document, "reference model on the demo data", read.left_out
+        )
         client.upload_blob(demo.sha256, demo.archive)
         benchmark = client.register_benchmark(body)
     session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")

@@ -8,7 +8,7 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument
-from medval.cli.render import columns
+from medval.cli.render import columns, count, print_left_out
 from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
 from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, InvalidInput
@@ -48,9 +48,10 @@ def prepare(
             description=description,
         )
     session.err.print(
-        f"prepared {dataset.name}: {dataset.statistics.n_cases} cases, "
+        f"prepared {dataset.name}: {count(dataset.statistics.n_cases)} cases, "
         f"hash {dataset.data_hash[:12]}…; next: medval dataset register {dataset.name}"
     )
+    print_left_out(session, dataset.left_out, "the statistics file")
 
 
 @app.command("register")
@@ -74,6 +75,7 @@ def register(
         )
         session.err.print("This is everything that will be sent to the server:")
         session.out.print_json(payload.model_dump_json())
+        print_left_out(session, dataset.left_out, "the statistics file")
         session.confirm(f"Register dataset {name} on {client.base_url}?", yes)
         registered = client.register_dataset(payload)
     session.workspace.save_dataset(dataset.model_copy(update={"server_id": registered.id}))

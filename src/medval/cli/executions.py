@@ -68,7 +68,9 @@ def run(
                 failures.append(_Failure(key=item.key, message=exc.message, kind=exc.code))
                 session.err.print(f"  [red]✗[/red] {exc.message}")
                 continue
-            print_result_document(session, result.document, f"{item.key} (local, not uploaded)")
+            print_result_document(
+                session, result.document, f"{item.key} (local, not uploaded)", result.left_out
+            )
     session.err.print("review and upload each result with 'medval results upload KEY'")
     if failures:
         # One kind of failure (say, invalid documents only) keeps its own exit code.

@@ -18,7 +18,7 @@ from medval.cli.cubes import (
     parameters_option,
     register_folder,
 )
-from medval.cli.render import print_result_document, result_rows
+from medval.cli.render import print_result_document, print_results
 from medval.core.schemas import AssociationCreate
 from medval.core.states import AssociationKind, CubeKind
 
@@ -70,13 +70,15 @@ def associate(
         executor = session.executor(client)
         executor.require_supported_by(benchmark)
         session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
-        document = executor.compatibility_test(
+        read = executor.compatibility_test(
             client.cube(benchmark.data_preparator_id),
             model,
             client.cube(benchmark.evaluator_id),
             executor.demo_data(benchmark.demo_data_hash),
         )
-        print_result_document(session, document, "compatibility test (demo data)")
+        print_result_document(
+            session, read.document, "compatibility test (demo data)", read.left_out
+        )
         session.confirm(f"Ask benchmark {benchmark.name} to accept model {model.name}?", yes)
         association = client.request_association(
             AssociationCreate(
@@ -99,7 +101,4 @@ def model_results(
     session: Session = ctx.obj
     with session.client() as client:
         rows = client.results(model_id=model_id)
-    if fmt is OutputFormat.JSON:
-        session.show(rows, fmt)
-    else:
-        session.show(result_rows(rows), fmt, title="results")
+    print_results(session, rows, fmt)

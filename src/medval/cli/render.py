@@ -5,24 +5,34 @@ schema's order, so a new field shows there with no CLI edit. A list table shows 
 summary of a resource (``columns``), named next to its commands and checked against the
 schema when the CLI is imported, so a renamed field fails loudly instead of showing "-";
 a new field joins a list only where someone adds its name.
+
+Results and leaderboards show the metrics their evaluator reports, whatever they are
+called, in the evaluator's own order: at most :data:`MAX_METRIC_COLUMNS` of them (the
+leaderboard's primary metric always among them), the others named in the table's caption
+and shown in full by ``--format json``. A metric the evaluator reported as NaN shows as
+``missing``; one it did not report at all as ``-``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from rich.table import Table
 
+from medval.client.workspace import LocalResult
+from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, ResultDocument
 from medval.core.schemas import LeaderboardPublic, PooledMetric, ResultPublic
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
-    from medval.cli.context import Session
+    from medval.cli.context import OutputFormat, Session
 
-HEADLINE_METRICS = ("auroc", "sensitivity", "specificity", "calibration_slope", "oe_ratio")
+# A table shows at most this many metrics (the evaluator's first, the primary among them);
+# the rest are named under it and shown in full by --format json.
+MAX_METRIC_COLUMNS = 5
 HEADERS = {"calibration_slope": "calib. slope", "oe_ratio": "O:E ratio"}
 
 
@@ -70,91 +80,172 @@ def rows_table(
 
 
 def interval(metric: MetricValue | PooledMetric | None, stacked: bool = False) -> str:
-    """``0.712 [0.650, 0.770]``: the estimate with its 95% interval (stacked: two lines)."""
+    """``0.712 [0.650, 0.770]``: the estimate with its 95% interval (stacked: two lines);
+    ``-`` when there is no such metric, ``missing`` when the evaluator reported NaN."""
     if metric is None:
         return "-"
+    if metric.value is None:
+        return "missing"
     if metric.lower is None or metric.upper is None:
         return f"{metric.value:.3f}"
     separator = "\n" if stacked else " "
     return f"{metric.value:.3f}{separator}[{metric.lower:.3f}, {metric.upper:.3f}]"
 
 
-def print_result_document(session: Session, document: ResultDocument, title: str) -> None:
-    table = Table(title=f"{title}: {document.n_cases} cases, {document.n_positive} events")
+def count(value: int | None) -> str:
+    """A count a document may lack (MedPerf's results have none)."""
+    return "-" if value is None else str(value)
+
+
+# --- metrics: whichever the evaluator reports, in its own order ---------------------------
+
+
+def metric_order(metrics: Iterable[Mapping[str, object]]) -> list[str]:
+    """Every metric name of these documents, in the order the evaluator first wrote them."""
+    return list(dict.fromkeys(name for document in metrics for name in document))
+
+
+def shown_metrics(
+    order: Sequence[str], primary: str | None = None, limit: int = MAX_METRIC_COLUMNS
+) -> tuple[list[str], list[str]]:
+    """The metric columns a table shows (at most ``limit``, the primary one among them)
+    and those it leaves to ``--format json``."""
+    shown = list(order[:limit])
+    if primary is not None and primary in order and primary not in shown:
+        shown = [primary, *shown[: limit - 1]]
+    return shown, [name for name in order if name not in shown]
+
+
+def more_metrics(hidden: Sequence[str]) -> str | None:
+    """A table's caption naming the metrics it has no room for."""
+    if not hidden:
+        return None
+    names = ", ".join(hidden[:6]) + (", …" if len(hidden) > 6 else "")
+    return f"{len(hidden)} more metric(s): {names}; --format json shows every one"
+
+
+def _metric_column(table: Table, name: str, header: str | None = None) -> None:
+    # Names stay whole; the intervals wrap instead.
+    table.add_column(header or name, no_wrap=True, min_width=14)
+
+
+def print_result_document(
+    session: Session, document: ResultDocument, title: str, left_out: Sequence[LeftOut] = ()
+) -> None:
+    """Every metric of one result (one per line, so none is capped), and what is left out."""
+    counts = f"{count(document.n_cases)} cases, {count(document.n_positive)} events"
+    table = Table(title=f"{title}: {counts}")
     table.add_column("metric")
     table.add_column("estimate (95% CI)")
     for name, metric in document.metrics.items():
         table.add_row(name, interval(metric))
     session.err.print(table)  # informational; stdout stays clean for --format json
+    print_left_out(session, left_out, "the evaluator's results")
 
 
-class ResultRow(BaseModel):
-    id: int
-    benchmark_id: int
-    model: str
-    dataset: str
-    n_cases: int
-    auroc: str
-    sensitivity: str
-    specificity: str
+def print_left_out(session: Session, left_out: Sequence[LeftOut], what: str) -> None:
+    """Name what of a cube's file medval will not send (see core.document_mapping)."""
+    if not left_out:
+        return
+    session.err.print(f"Left out of {what}: kept on this machine, never sent:")
+    for item in left_out:
+        session.err.print(f"  - {item.path}: {item.reason}", markup=False, highlight=False)
 
 
-def result_rows(results: Sequence[ResultPublic]) -> list[ResultRow]:
-    return [
-        ResultRow(
-            id=r.id,
-            benchmark_id=r.benchmark_id,
-            model=r.model,
-            dataset=r.dataset,
-            n_cases=r.document.n_cases,
-            auroc=interval(r.document.metrics.get("auroc")),
-            sensitivity=interval(r.document.metrics.get("sensitivity")),
-            specificity=interval(r.document.metrics.get("specificity")),
+def results_table(results: Sequence[ResultPublic], title: str = "results") -> Table:
+    """Released results, with the metrics their evaluators report."""
+    shown, hidden = shown_metrics(metric_order(r.document.metrics for r in results))
+    table = Table(title=title, caption=more_metrics(hidden))
+    for column in ("id", "benchmark_id", "model", "dataset", "n_cases"):
+        table.add_column(column)
+    for name in shown:
+        table.add_column(name)
+    for r in results:
+        table.add_row(
+            str(r.id),
+            str(r.benchmark_id),
+            r.model,
+            r.dataset,
+            count(r.document.n_cases),
+            *(interval(r.document.metrics.get(name)) for name in shown),
         )
-        for r in results
-    ]
+    return table
+
+
+def print_results(session: Session, results: Sequence[ResultPublic], fmt: OutputFormat) -> None:
+    """Released results: every field as JSON, or a table of their metrics."""
+    from medval.cli.context import OutputFormat  # the session's module imports this one
+
+    if fmt is OutputFormat.JSON:
+        session.show(results, fmt)
+    elif results:
+        session.out.print(results_table(results))
+    else:
+        session.out.print("(no results)")
+
+
+def local_results_table(results: Sequence[LocalResult], title: str = "local results") -> Table:
+    """Results computed here, with their metrics, what is left out, and upload state."""
+    shown, hidden = shown_metrics(metric_order(r.document.metrics for r in results))
+    table = Table(title=title, caption=more_metrics(hidden))
+    for column in ("key", "dataset", "model", "n_cases", *shown, "left out", "uploaded"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            r.key,
+            r.dataset,
+            r.model,
+            count(r.document.n_cases),
+            *(interval(r.document.metrics.get(name)) for name in shown),
+            str(len(r.left_out)),
+            f"{r.uploaded_at:%Y-%m-%d %H:%M}" if r.uploaded_at else "no",
+        )
+    return table
 
 
 def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     """Across sites (random-effects pooled) first, then each site's own estimates."""
+    primary = board.primary_metric
+    shown, hidden = shown_metrics(board.metrics, primary)
+    direction = "higher" if board.higher_is_better else "lower"
+    ranking = f"ranked by {primary} ({direction} is better)" if primary else "no metrics yet"
     pooled = Table(
-        title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), "
-        f"ranked by {board.primary_metric}"
+        title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
+        caption=more_metrics(hidden),
     )
-    for column in ("rank", "model", "owner", "sites", "cases", *HEADLINE_METRICS, "I² auroc"):
-        # Names stay whole; the intervals wrap instead.
-        pooled.add_column(
-            column, no_wrap=True, min_width=14 if column in HEADLINE_METRICS else None
-        )
+    for column in ("rank", "model", "owner", "sites", "cases"):
+        pooled.add_column(column, no_wrap=True)
+    for name in shown:
+        _metric_column(pooled, name)
+    if primary:
+        pooled.add_column(f"I² {primary}", no_wrap=True)
     for rank, entry in enumerate(board.entries, start=1):
-        auroc = entry.pooled.get("auroc")
-        i2 = "-" if auroc is None or auroc.i_squared is None else f"{auroc.i_squared:.0%}"
+        best = entry.pooled.get(primary) if primary else None
+        i2 = "-" if best is None or best.i_squared is None else f"{best.i_squared:.0%}"
         pooled.add_row(
             str(rank),
             entry.model,
             entry.model_owner,
             str(entry.n_sites),
-            str(entry.n_cases),
-            *(interval(entry.pooled.get(name), stacked=True) for name in HEADLINE_METRICS),
-            i2,
+            count(entry.n_cases),
+            *(interval(entry.pooled.get(name), stacked=True) for name in shown),
+            *([i2] if primary else []),
         )
     session.out.print(pooled)
     if not any(entry.sites for entry in board.entries):
         session.out.print("(per-site results are not released to this account)")
         return
-    sites = Table(title="per site (each site's own 95% CI)")
-    for column in ("model", "site", "cases", *HEADLINE_METRICS):
-        sites.add_column(
-            HEADERS.get(column, column),
-            no_wrap=True,
-            min_width=14 if column in HEADLINE_METRICS else None,
-        )
+    sites = Table(title="per site (each site's own 95% CI)", caption=more_metrics(hidden))
+    for column in ("model", "site", "cases"):
+        sites.add_column(column, no_wrap=True)
+    for name in shown:
+        _metric_column(sites, name, HEADERS.get(name))
     for entry in board.entries:
         for site in entry.sites:
             sites.add_row(
                 entry.model,
                 site.dataset,
-                str(site.n_cases),
-                *(interval(site.metrics.get(name), stacked=True) for name in HEADLINE_METRICS),
+                count(site.n_cases),
+                *(interval(site.metrics.get(name), stacked=True) for name in shown),
             )
     session.out.print(sites)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import typer
-from pydantic import BaseModel
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.render import interval, result_rows
+from medval.cli.render import local_results_table, print_left_out, print_results
 from medval.client.runs import upload_payload
 from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
 
 app = typer.Typer(help="Review, upload and see results.", no_args_is_help=True)
-
-
-class LocalRow(BaseModel):
-    key: str
-    dataset: str
-    model: str
-    n_cases: int
-    auroc: str
-    uploaded: str
 
 
 @app.command("list")
@@ -40,25 +30,14 @@ def list_results(
         if fmt is OutputFormat.JSON:
             session.show(results, fmt)
             return
-        rows = [
-            LocalRow(
-                key=r.key,
-                dataset=r.dataset,
-                model=r.model,
-                n_cases=r.document.n_cases,
-                auroc=interval(r.document.metrics.get("auroc")),
-                uploaded=f"{r.uploaded_at:%Y-%m-%d %H:%M}" if r.uploaded_at else "no",
-            )
-            for r in results
-        ]
-        session.show(rows, fmt, title="local results")
+        if results:
+            session.out.print(local_results_table(results))
+        else:
+            session.out.print("(no local results)")
         return
     with session.client() as client:
         released = client.results(benchmark_id=benchmark_id)
-    if fmt is OutputFormat.JSON:
-        session.show(released, fmt)
-    else:
-        session.show(result_rows(released), fmt, title="results")
+    print_results(session, released, fmt)
 
 
 @app.command("show")
@@ -106,6 +85,8 @@ def upload(
             session.out.print_json(payloads[0].model_dump_json())
         else:
             session.out.print_json(data=[p.model_dump(mode="json") for p in payloads])
+        for result in results:
+            print_left_out(session, result.left_out, f"the results file of {result.key}")
         keys = ", ".join(result.key for result in results)
         session.confirm(f"Upload result {keys} to {client.base_url}?", yes)
         refused: list[tuple[str, MedvalError]] = []

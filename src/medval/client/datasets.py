@@ -42,7 +42,8 @@ def prepare_dataset(
         raw_data_path=str(data_path.resolve()),
         raw_labels_path=str(labels_path.resolve()),
         data_hash=data_hash,
-        statistics=statistics,
+        statistics=statistics.document,
+        left_out=statistics.left_out,
         prepared_at=datetime.now(UTC),
         location=location,
         description=description,
@@ -68,7 +69,8 @@ def verify_prepared(executor: Executor, dataset: LocalDataset) -> None:
 
 
 def registration_payload(dataset: LocalDataset, stage: Stage = Stage.OPERATION) -> DatasetCreate:
-    """Exactly what registration sends: a name, a hash and aggregate statistics."""
+    """Exactly what registration sends: a name, a hash and aggregate statistics (never
+    what of the cube's statistics file was left out)."""
     return DatasetCreate(
         name=dataset.name,
         description=dataset.description,

@@ -20,13 +20,9 @@ from typing import Protocol
 
 from medval.client.http import MedvalClient
 from medval.client.workspace import Workspace
-from medval.core.cube_spec import (
-    RESULTS_FILE,
-    STATISTICS_FILE,
-    CubeSpec,
-    load_cube_spec,
-)
+from medval.core.cube_spec import CubeSpec, load_cube_spec
 from medval.core.demo_data import locate as locate_demo_data
+from medval.core.document_mapping import ReadDocument, read_task_document
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
@@ -144,7 +140,8 @@ class Executor:
         self.runner.prepare_image(path, cube.image_digest, f"cube {cube.name}", self.progress.step)
         return cube.image_digest
 
-    def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> None:
+    def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> CubeSpec:
+        """Run one task of a cube; returns the cube's spec (which says what it wrote)."""
         self.say_caveats()
         image = self.pinned_image(cube)
         with self.unpacked(cube) as (folder, spec):
@@ -156,13 +153,15 @@ class Executor:
             log.parent.mkdir(parents=True, exist_ok=True)
             self.runner.run(folder, spec, task, mounts, self.limits, log, image=image)
             self.progress.done(label, time.monotonic() - started)
+        return spec
 
     # --- the benchmark's steps ----------------------------------------------------------
 
     def prepare(
         self, preparator: CubePublic, data_path: Path, labels_path: Path, out: Path
-    ) -> tuple[str, DatasetStatistics]:
-        """prepare -> sanity_check -> statistics; returns the data hash and the statistics."""
+    ) -> tuple[str, ReadDocument[DatasetStatistics]]:
+        """prepare -> sanity_check -> statistics; returns the data hash and the statistics
+        (with what of the cube's statistics file is left out)."""
         for path, what in ((data_path, "data path"), (labels_path, "labels path")):
             if not path.is_dir():
                 raise InvalidInput(f"{what} {path} is not a folder")
@@ -181,12 +180,12 @@ class Executor:
             },
         )
         self.run_task(preparator, "sanity_check", {"data_path": data, "labels_path": labels})
-        self.run_task(
+        spec = self.run_task(
             preparator,
             "statistics",
             {"data_path": data, "labels_path": labels, "output_path": stats},
         )
-        statistics = read_document(DatasetStatistics, stats / STATISTICS_FILE, "statistics")
+        statistics = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
         return tree_hash(data, labels), statistics
 
     def evaluate_model(
@@ -196,8 +195,9 @@ class Executor:
         data: Path,
         labels: Path,
         work: Path,
-    ) -> ResultDocument:
-        """infer -> evaluate on prepared data; predictions stay in ``work``.
+    ) -> ReadDocument[ResultDocument]:
+        """infer -> evaluate on prepared data; predictions stay in ``work``, and so does
+        what of the evaluator's results file is left out (it is returned, never sent).
 
         The caller has checked the prepared data's hash (``client.datasets.verify_prepared``).
         """
@@ -206,12 +206,12 @@ class Executor:
             if folder.exists():
                 shutil.rmtree(folder)
         self.run_task(model, "infer", {"data_path": data, "output_path": predictions})
-        self.run_task(
+        spec = self.run_task(
             evaluator,
             "evaluate",
             {"predictions": predictions, "labels": labels, "output_path": output},
         )
-        return read_document(ResultDocument, output / RESULTS_FILE, "results")
+        return read_task_document(ResultDocument, spec, "evaluate", output, "results")
 
     def compatibility_test(
         self,
@@ -219,7 +219,7 @@ class Executor:
         model: CubePublic,
         evaluator: CubePublic,
         demo_data: Path,
-    ) -> ResultDocument:
+    ) -> ReadDocument[ResultDocument]:
         """The whole pipeline on a benchmark's demo data, unpacked at ``demo_data`` (with
         ``data/`` and ``labels/``, or MedPerf's ``paths.yaml``)."""
         folders = locate_demo_data(demo_data)

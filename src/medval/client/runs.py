@@ -75,7 +75,7 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
         )
     verify_prepared(executor, dataset)  # the data is hashed once per execution, here
     data, labels = prepared_folders(executor, dataset)
-    document = executor.evaluate_model(
+    read = executor.evaluate_model(
         model, evaluator, data, labels, executor.workspace.result_dir(item.key)
     )
     result = LocalResult(
@@ -84,7 +84,8 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
         dataset=dataset.name,
         model_id=model.id,
         model=model.name,
-        document=document,
+        document=read.document,
+        left_out=read.left_out,
         provenance=Provenance(
             dataset_hash=dataset.data_hash,
             data_preparator_hash=preparator.archive_hash,
@@ -98,7 +99,8 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
 
 
 def upload_payload(result: LocalResult) -> ResultCreate:
-    """Exactly what an upload sends: aggregate metrics with intervals, and the hashes."""
+    """Exactly what an upload sends: aggregate metrics with intervals, and the hashes
+    (never what of the results file was left out)."""
     return ResultCreate(
         benchmark_id=result.benchmark_id,
         dataset_id=result.dataset_id,

@@ -8,10 +8,12 @@ Layout under the client's home::
     cubes/<sha256>.tar.gz                 cube archives, re-verified before every run
     cubes/<sha256>.image.tar              cube image archives, re-verified before every run
     images/<image id hex>/rootfs, config.json   cube images unpacked for the local runner
-    datasets/<name>/dataset.json          local record (paths, hash, statistics, server id)
+    datasets/<name>/dataset.json          local record (paths, hash, statistics, server id,
+                                          what of the statistics file is left out)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
-    datasets/<name>/statistics.json       what registration sends, with the hash
-    results/b<B>-m<M>-d<D>/result.json    a result document, its provenance, upload state
+    datasets/<name>/statistics/           the statistics task's output (its file is read back)
+    results/b<B>-m<M>-d<D>/result.json    a result document, its provenance, upload state,
+                                          what of the results file is left out (never sent)
     results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
     logs/                                 the cube task logs
 """
@@ -25,8 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from medval.core.document_mapping import LeftOut
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import InvalidInput, NotFound
 from medval.core.schemas import Name
@@ -43,6 +46,8 @@ class LocalDataset(BaseModel):
     raw_labels_path: str
     data_hash: str
     statistics: DatasetStatistics
+    # What the cube's statistics file held that is not sent: named in the review, kept here.
+    left_out: list[LeftOut] = Field(default_factory=list)
     prepared_at: datetime
     server_id: int | None = None
     location: str = ""
@@ -56,6 +61,8 @@ class LocalResult(BaseModel):
     model_id: int
     model: str
     document: ResultDocument
+    # What the evaluator's results file held that is not sent: named in the review only.
+    left_out: list[LeftOut] = Field(default_factory=list)
     provenance: Provenance
     executed_at: datetime
     uploaded_at: datetime | None = None

@@ -3,6 +3,10 @@
 Both are strict (unknown fields refused, bounded sizes, finite numbers only) so that an
 evaluator or preparation cube cannot smuggle per-case rows out inside a free-form blob.
 The data owner still sees the exact payload and approves it before anything is sent.
+A metric or statistic may be *missing* (``null``: the evaluator reported it as not a
+number); the counts ``n_cases`` and ``n_positive`` may be absent (MedPerf's documents
+have none). What MedPerf cubes write instead is mapped onto these shapes by
+:mod:`medval.core.document_mapping`.
 
 :func:`read_document` reads one as a cube wrote it, trusting nothing about the file:
 never through a link, only a regular file, at most :data:`MAX_DOCUMENT_BYTES`, nested
@@ -47,11 +51,15 @@ def _finite(value: float | None) -> float | None:
 
 
 class MetricValue(BaseModel):
-    """A point estimate with its confidence interval computed at the site."""
+    """A point estimate with its confidence interval computed at the site.
+
+    ``value`` None: the evaluator reported the metric as not a number (missing); it is
+    shown as missing and never pooled.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    value: float
+    value: float | None
     lower: float | None = None
     upper: float | None = None
 
@@ -63,12 +71,13 @@ class ResultDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    n_cases: int = Field(ge=0)
-    n_positive: int = Field(ge=0)
+    n_cases: int | None = Field(default=None, ge=0)
+    n_positive: int | None = Field(default=None, ge=0)
     metrics: dict[MetricName, MetricValue] = Field(max_length=MAX_METRICS)
 
 
-StatisticValue = float | int | dict[MetricName, float | int]
+# None: reported as not a number (missing).
+StatisticValue = float | int | None | dict[MetricName, float | int | None]
 
 
 class DatasetStatistics(BaseModel):
@@ -76,7 +85,7 @@ class DatasetStatistics(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    n_cases: int = Field(ge=0)
+    n_cases: int | None = Field(default=None, ge=0)
     values: dict[MetricName, StatisticValue] = Field(
         default_factory=dict, max_length=MAX_STATISTICS
     )
@@ -95,6 +104,18 @@ class Provenance(BaseModel):
 
 def read_document(kind: type[D], path: Path, what: str) -> D:
     """Read a document a cube wrote at ``path``; anything amiss is one clear line."""
+    raw = read_cube_document(path, what)
+    try:
+        return kind.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0:3]
+        raise InvalidInput(
+            f"the cube's {path.name} is not a valid {what} document: {' '.join(first)}"
+        ) from exc
+
+
+def read_cube_document(path: Path, what: str) -> bytes:
+    """The bytes of a document a cube wrote, read as the module docstring says."""
     name = path.name
     try:
         raw = read_regular(path, MAX_DOCUMENT_BYTES)
@@ -113,13 +134,7 @@ def read_document(kind: type[D], path: Path, what: str) -> D:
         raise InvalidInput(
             f"the cube's {name} is nested deeper than {MAX_DOCUMENT_DEPTH} levels ({what})"
         )
-    try:
-        return kind.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0:3]
-        raise InvalidInput(
-            f"the cube's {name} is not a valid {what} document: {' '.join(first)}"
-        ) from exc
+    return raw
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:

@@ -247,7 +247,7 @@ class PooledMetric(_Schema):
 class LeaderboardSite(_Schema):
     dataset_id: int
     dataset: str
-    n_cases: int
+    n_cases: int | None  # None: the evaluator did not report it
     metrics: dict[str, MetricValue]
 
 
@@ -256,7 +256,7 @@ class LeaderboardEntry(_Schema):
     model: str
     model_owner: str
     n_sites: int
-    n_cases: int
+    n_cases: int | None  # None: some site's evaluator did not report it
     pooled: dict[str, PooledMetric]
     sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
 
@@ -265,7 +265,11 @@ class LeaderboardPublic(_Schema):
     benchmark_id: int
     benchmark: str
     release_policy: ReleasePolicy
-    primary_metric: str
+    # The evaluator's metrics in its own order; the first ranks unless auroc is among them
+    # (see core.metric_ranking). None: no result yet.
+    metrics: list[str]
+    primary_metric: str | None
+    higher_is_better: bool
     entries: list[LeaderboardEntry]
 
 

@@ -11,6 +11,8 @@ back-transformed:
 A site's standard error on the pooling scale is its transformed interval width divided by
 2 x 1.96. The rules for awkward sites, applied in this order:
 
+0. A site whose value is missing (its evaluator reported NaN) is not pooled at all, and
+   ``n_sites`` does not count it.
 1. Values at (or beyond) the edge of the transform's domain are clipped to ``EPSILON``
    inside it (a sensitivity of 1.0 is pooled as 1 - 1e-3), so every site has a finite
    transformed value. The clip only affects sites at the boundary. On the pooling scale,
@@ -22,7 +24,8 @@ A site's standard error on the pooling scale is its transformed interval width d
    pooling scale, with no interval and no I².
 4. A single site is returned as it is (its own value and interval), with no I².
 
-An empty sequence is a programming error (there is nothing to pool) and raises ValueError.
+A sequence with no value to pool (empty, or every value missing) is a programming error
+(the caller shows such a metric as missing) and raises ValueError.
 """
 
 from __future__ import annotations
@@ -142,7 +145,16 @@ def _on_scale(x: float, scale: Scale) -> float:
     return _clip(scale.forward(x), -BOUND, BOUND)
 
 
-def _standard_error(site: MetricValue, scale: Scale) -> float | None:
+@dataclass(frozen=True)
+class _Site:
+    """A site's value that is not missing."""
+
+    value: float
+    lower: float | None
+    upper: float | None
+
+
+def _standard_error(site: _Site, scale: Scale) -> float | None:
     """The site's standard error on the pooling scale, or None when it has no usable one."""
     if site.lower is None or site.upper is None:
         return None
@@ -150,8 +162,9 @@ def _standard_error(site: MetricValue, scale: Scale) -> float | None:
     return se if se >= MIN_STANDARD_ERROR else None
 
 
-def pool_metric(name: str, values: Sequence[MetricValue]) -> PooledMetric:
+def pool_metric(name: str, sites: Sequence[MetricValue]) -> PooledMetric:
     """Pool one metric across sites; see the module docstring for every rule."""
+    values = [_Site(v.value, v.lower, v.upper) for v in sites if v.value is not None]
     if not values:
         raise ValueError(f"no site values to pool for metric {name!r}")
     if len(values) == 1:

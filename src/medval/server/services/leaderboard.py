@@ -1,11 +1,19 @@
-"""The leaderboard: each model's results pooled across sites, shown per the release policy."""
+"""The leaderboard: each model's results pooled across sites, shown per the release policy.
+
+Every metric the evaluator reports is pooled and shown, in the evaluator's own order; the
+ranking metric and its direction are chosen by :mod:`medval.core.metric_ranking`. A site
+whose value is missing (NaN at the site) is not pooled; a metric missing at every site
+has no pooled value. The pooled case count is None unless every site reported one.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from medval.core.documents import MetricValue
 from medval.core.errors import NotAuthenticated, PermissionDenied
+from medval.core.metric_ranking import higher_is_better, primary_metric
 from medval.core.schemas import LeaderboardEntry, LeaderboardPublic, LeaderboardSite
 from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
@@ -13,8 +21,6 @@ from medval.server.services.context import ServiceContext
 from medval.server.services.release import can_see_leaderboard, can_see_result
 from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
 from medval.stats.pooling import pool_metric
-
-PRIMARY_METRIC = "auroc"
 
 
 def leaderboard(
@@ -39,12 +45,17 @@ def leaderboard(
     entries = []
     for model_id, rows in by_model.items():
         entries.append(_entry(caller, benchmark, rows, model_owners.get(model_id, "")))
-    entries.sort(key=_rank)
+    order = list(dict.fromkeys(name for r in results for name in r.document.metrics))
+    primary = primary_metric(order)
+    higher = higher_is_better(primary) if primary else True
+    entries.sort(key=lambda entry: _rank(entry, primary, higher))
     return LeaderboardPublic(
         benchmark_id=benchmark.id,
         benchmark=benchmark.name,
         release_policy=benchmark.release_policy,
-        primary_metric=PRIMARY_METRIC,
+        metrics=order,
+        primary_metric=primary,
+        higher_is_better=higher,
         entries=entries,
     )
 
@@ -58,7 +69,8 @@ def _entry(
     values: dict[str, list[MetricValue]] = defaultdict(list)
     for row in rows:
         for name, value in row.document.metrics.items():
-            values[name].append(value)
+            if value.value is not None:
+                values[name].append(value)
     sites = [
         LeaderboardSite(
             dataset_id=row.dataset_id,
@@ -74,7 +86,7 @@ def _entry(
         model=rows[0].model,
         model_owner=model_owner,
         n_sites=len(rows),
-        n_cases=sum(row.document.n_cases for row in rows),
+        n_cases=_total(row.document.n_cases for row in rows),
         pooled={name: pool_metric(name, site_values) for name, site_values in values.items()},
         sites=sites,
     )
@@ -84,10 +96,16 @@ def _is_public(benchmark: BenchmarkRecord | None) -> bool:
     return benchmark is not None and can_see_benchmark(None, benchmark)
 
 
-def _rank(entry: LeaderboardEntry) -> tuple[bool, float, str]:
+def _total(counts: Iterable[int | None]) -> int | None:
+    known = list(counts)
+    return None if any(n is None for n in known) else sum(n for n in known if n is not None)
+
+
+def _rank(entry: LeaderboardEntry, primary: str | None, higher: bool) -> tuple[bool, float, str]:
     """Best primary metric first; models without it last, by name."""
-    primary = entry.pooled.get(PRIMARY_METRIC)
-    return (primary is None, -(primary.value if primary else 0.0), entry.model)
+    best = entry.pooled.get(primary) if primary else None
+    value = best.value if best else 0.0
+    return (best is None, -value if higher else value, entry.model)
 
 
 def _audience(policy: ReleasePolicy) -> str:

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         for key in ("lower", "upper"):
             if metrics[name][key] is not None and not math.isfinite(metrics[name][key]):
                 metrics[name][key] = None
-    text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
+    text = json.dumps(document, indent=2, allow_nan=False)  # in the metrics' own order
     (args.output_path / RESULTS_FILE).write_text(text + "\n")
     print(f"evaluate: wrote {RESULTS_FILE} for {document['n_cases']} cases")
 

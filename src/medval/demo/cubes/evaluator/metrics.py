@@ -120,7 +120,8 @@ def _wald(estimate: float, variance: float) -> dict:
 
 
 def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
-    """The results document: n_cases, n_positive and metrics with intervals."""
+    """The results document: n_cases, n_positive and metrics with intervals, in the order
+    tables show them (discrimination, then calibration)."""
     n, n_pos = len(y), int(y.sum())
     n_neg = n - n_pos
     metrics: dict[str, dict] = {}
@@ -131,20 +132,11 @@ def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
         metrics["sensitivity"] = wilson(int(np.sum(predicted & (y == 1))), n_pos)
     if n_neg:
         metrics["specificity"] = wilson(int(np.sum(~predicted & (y == 0))), n_neg)
-    squared = (p - y) ** 2
-    se_brier = float(squared.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-    brier = float(squared.mean())
-    metrics["brier"] = _metric(brier, brier - Z * se_brier, brier + Z * se_brier)
     lp = _logit(p)
     if n_pos and n_neg:
         slope = fit_logistic(y, np.column_stack([np.ones(n), lp]), np.zeros(n))
         if slope is not None:
             metrics["calibration_slope"] = _wald(float(slope[0][1]), float(slope[1][1, 1]))
-        intercept = fit_logistic(y, np.ones((n, 1)), lp)
-        if intercept is not None:
-            metrics["calibration_intercept"] = _wald(
-                float(intercept[0][0]), float(intercept[1][0, 0])
-            )
     expected = float(p.sum())
     if expected > 0:
         ratio = n_pos / expected
@@ -153,4 +145,14 @@ def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
             metrics["oe_ratio"] = _metric(ratio, ratio * math.exp(-half), ratio * math.exp(half))
         else:
             metrics["oe_ratio"] = _metric(0.0)
+    squared = (p - y) ** 2
+    se_brier = float(squared.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    brier = float(squared.mean())
+    metrics["brier"] = _metric(brier, brier - Z * se_brier, brier + Z * se_brier)
+    if n_pos and n_neg:
+        intercept = fit_logistic(y, np.ones((n, 1)), lp)
+        if intercept is not None:
+            metrics["calibration_intercept"] = _wald(
+                float(intercept[0][0]), float(intercept[1][0, 0])
+            )
     return {"n_cases": n, "n_positive": n_pos, "metrics": metrics}

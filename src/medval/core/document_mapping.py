@@ -1,0 +1,407 @@
+"""Free-form statistics and results, as MedPerf cubes write them, mapped onto medval's.
+
+A MedPerf preparation cube's ``statistics`` task and its metrics cube's ``evaluate`` task
+write a free-form YAML (or JSON) file: nested mappings, NaN, lists of per-case values,
+text. medval sends only its own documents (:mod:`medval.core.documents`), so such a file
+is mapped onto them by these rules, in the file's own order:
+
+1. The top level must be a mapping; anything else is one line (InvalidInput). An empty
+   file is "the cube wrote nothing". A file that already is a valid medval document is
+   taken as it is.
+2. ``n_cases`` (and, for results, ``n_positive``) at the top level, a whole number >= 0,
+   are the document's counts; absent, the counts are absent (shown as "-").
+3. Every number at any depth becomes one metric (results) or statistic (statistics),
+   named by its path of keys joined with ``_``: lower-cased, every run of characters
+   other than ``a-z`` and ``0-9`` made one ``_``, a name not starting with a letter
+   prefixed with ``x_`` (``AUC: {Label 1: 0.8}`` is ``auc_label_1``). The top-level
+   ``metrics`` mapping of results and ``values`` mapping of statistics add nothing to
+   the names (a medval-shaped document reads as itself). Two values whose names come
+   out the same are refused in one line, naming both.
+4. In results, a mapping of ``value`` with ``lower`` and/or ``upper`` (and nothing
+   else) is one metric with its interval.
+5. NaN, infinity, ``null`` and the words ``nan``/``inf`` are a *missing* value: kept,
+   shown as missing, never pooled, never a reason to refuse the document. A bound of an
+   interval that is not a finite number leaves the metric without that bound.
+6. What medval will not send is **left out, and named** (its path and why) in the
+   review the data owner sees before anything is sent; it is kept with the local
+   result or dataset, never sent, never silently dropped:
+
+   - a list (per-case values, say), whatever its length;
+   - text, yes/no values, dates and anything else that is not a number;
+   - a mapping of more than :data:`MAX_TABLE_ENTRIES` entries below the top level (a
+     per-case or per-item table), as a whole;
+   - a name longer than 64 characters;
+   - every value past the first :data:`~medval.core.documents.MAX_METRICS` metrics or
+     :data:`~medval.core.documents.MAX_STATISTICS` statistics.
+
+   At most :data:`MAX_NAMED_LEFT_OUT` are named one by one; the rest are counted.
+
+Which file is read, in the task's output folder (:func:`read_task_document`):
+
+- a container format (MedPerf, MLCube) whose ``output_path`` is a file: that file, by the
+  name its spec gives it (``/medperf_statistics.yaml`` is ``medperf_statistics.yaml``);
+- otherwise ``results.json`` (``statistics.json``), else ``results.yaml``, else
+  ``results.yml``. A cube in medval's own format that writes ``results.json`` gets the
+  strict reading of :func:`medval.core.documents.read_document`, exactly as before;
+  every other file is mapped by the rules above.
+
+The file itself is read as :func:`medval.core.documents.read_cube_document` reads any
+document (no link, a regular file, at most 1 MiB, nested at most 8 deep; for YAML the
+nesting is counted on the parser's events before anything is built), YAML with
+``safe_load``'s types only (a Python object tag is a value of another kind, left out),
+and a walk that visits more than :data:`MAX_VISITED` values (aliases can repeat a
+mapping many times over) is refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from medval.core.cube_spec import RESULTS_FILE, SPEC_FILE, STATISTICS_FILE, CubeSpec
+from medval.core.documents import (
+    MAX_DOCUMENT_DEPTH,
+    MAX_METRICS,
+    MAX_STATISTICS,
+    DatasetStatistics,
+    MetricValue,
+    ResultDocument,
+    read_cube_document,
+    read_document,
+)
+from medval.core.errors import InvalidInput
+
+MAX_TABLE_ENTRIES = 32
+MAX_NAMED_LEFT_OUT = 50
+MAX_VISITED = 20_000
+MAX_NAME = 64
+_MISSING_WORDS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity"})
+_NOT_NAME = re.compile(r"[^a-z0-9]+")
+_INTERVAL_KEYS = frozenset({"value", "lower", "upper"})
+
+Document = ResultDocument | DatasetStatistics
+D = TypeVar("D", ResultDocument, DatasetStatistics)
+
+
+class LeftOut(BaseModel):
+    """A value of a cube's document that medval does not send: where it is, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadDocument(Generic[D]):
+    """A document as medval sends it, and what of the cube's file was left out."""
+
+    document: D
+    left_out: list[LeftOut]
+    file_name: str
+
+
+class _Unreadable:
+    """A YAML value of a tag ``safe_load`` does not build (a Python object, say)."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """``safe_load``'s types; an unknown tag becomes a value to leave out, not an error."""
+
+
+_Loader.add_constructor(None, lambda loader, node: _Unreadable(str(node.tag)))
+
+
+def read_task_document(
+    kind: type[D], spec: CubeSpec, task: str, folder: Path, what: str
+) -> ReadDocument[D]:
+    """The statistics or results file that ``task`` of ``spec`` wrote in ``folder``."""
+    native = RESULTS_FILE if kind is ResultDocument else STATISTICS_FILE
+    points = spec.task(task).mount_points or ()
+    declared = next((p.file_name for p in points if p.name == "output_path" and p.file_name), None)
+    if declared is not None:
+        return read_free_document(kind, folder / declared, what)
+    stem = native.removesuffix(".json")
+    names = (native, f"{stem}.yaml", f"{stem}.yml")
+    found = next((name for name in names if os.path.lexists(folder / name)), None)
+    if found is None:
+        raise InvalidInput(f"the cube wrote no {native} (nor {stem}.yaml) ({what})")
+    if found == native and spec.spec_file == SPEC_FILE:
+        return read_strict_document(kind, folder / native, what)
+    return read_free_document(kind, folder / found, what)
+
+
+def read_free_document(kind: type[D], path: Path, what: str) -> ReadDocument[D]:
+    """A statistics or results file of any cube format, mapped by the module's rules."""
+    raw = read_cube_document(path, what)
+    data = _parse(raw, path.name, what)
+    if data is None:
+        raise InvalidInput(f"the cube wrote nothing in {path.name} ({what})")
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"the cube's {path.name} is {_kind_of(data)}, not a mapping at the top level ({what})"
+        )
+    try:
+        return ReadDocument(kind.model_validate(data), [], path.name)
+    except ValidationError:
+        pass
+    mapped = _Mapping(kind, path.name, what)
+    mapped.walk(data)
+    return ReadDocument(mapped.document(), mapped.named_left_out(), path.name)
+
+
+def read_strict_document(kind: type[D], path: Path, what: str) -> ReadDocument[D]:
+    """medval's own ``results.json`` or ``statistics.json``: strict, nothing left out."""
+    return ReadDocument(read_document(kind, path, what), [], path.name)
+
+
+def _parse(raw: bytes, name: str, what: str) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"the cube's {name} is not UTF-8 text ({what})") from None
+    if name.endswith(".json"):
+        try:
+            return json.loads(text) if text.strip() else None
+        except ValueError as exc:
+            raise InvalidInput(f"the cube's {name} is not valid JSON: {exc} ({what})") from None
+    try:
+        _check_yaml_depth(text, name, what)
+        return yaml.load(text, Loader=_Loader)  # a safe loader: see _Loader
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InvalidInput(f"the cube's {name} is not valid YAML: {first} ({what})") from None
+
+
+def _check_yaml_depth(text: str, name: str, what: str) -> None:
+    """Nesting counted on the parser's events, before the (recursive) composer builds it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DOCUMENT_DEPTH:
+                raise InvalidInput(
+                    f"the cube's {name} is nested deeper than {MAX_DOCUMENT_DEPTH} levels ({what})"
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
+def metric_name(path: tuple[str, ...]) -> str:
+    """A path of keys as a medval name (rule 3); may be longer than allowed."""
+    name = _NOT_NAME.sub("_", "_".join(path).lower()).strip("_")
+    return name if name[:1].isalpha() else f"x_{name}".rstrip("_")
+
+
+@dataclass
+class _Mapping:
+    """One walk over a cube's document, collecting what is sent and what is left out."""
+
+    kind: type[Document]
+    file_name: str
+    what: str
+    counts: dict[str, int] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    left_out: list[LeftOut] = field(default_factory=list)
+    visited: int = 0
+
+    @property
+    def is_results(self) -> bool:
+        return self.kind is ResultDocument
+
+    @property
+    def limit(self) -> int:
+        return MAX_METRICS if self.is_results else MAX_STATISTICS
+
+    def walk(self, top: dict[Any, Any]) -> None:
+        count_keys = ("n_cases", "n_positive") if self.is_results else ("n_cases",)
+        container = "metrics" if self.is_results else "values"
+        for key, value in top.items():
+            key_text = str(key)
+            if key_text in count_keys:
+                self._count(key_text, value)
+            elif key_text == container and isinstance(value, dict):
+                # medval's own shape: its entries are named as if at the top level.
+                for inner_key, inner in value.items():
+                    self._value((str(inner_key),), (container, str(inner_key)), inner)
+            else:
+                self._value((key_text,), (key_text,), value)
+
+    def _count(self, key: str, value: Any) -> None:
+        number = _whole(value)
+        if number is None or number < 0:
+            self._leave_out((key,), f"{_kind_of(value)}, not a count of cases")
+        else:
+            self.counts[key] = number
+
+    def _value(self, name_path: tuple[str, ...], path: tuple[str, ...], value: Any) -> None:
+        self.visited += 1
+        if self.visited > MAX_VISITED:
+            raise InvalidInput(
+                f"the cube's {self.file_name} holds more than {MAX_VISITED} values ({self.what})"
+            )
+        if isinstance(value, dict):
+            self._mapping(name_path, path, value)
+            return
+        number = _number(value)
+        if number is _NOT_A_NUMBER:
+            self._leave_out(path, _not_sent(value))
+            return
+        self._keep(name_path, path, number)
+
+    def _mapping(
+        self, name_path: tuple[str, ...], path: tuple[str, ...], value: dict[Any, Any]
+    ) -> None:
+        if self.is_results and _is_interval(value):
+            self._keep(name_path, path, self._interval(path, value))
+            return
+        if len(value) > MAX_TABLE_ENTRIES:
+            self._leave_out(
+                path,
+                f"a mapping of {len(value)} entries (more than {MAX_TABLE_ENTRIES}: "
+                "per-case or per-item values are not sent)",
+            )
+            return
+        for key, inner in value.items():
+            self._value((*name_path, str(key)), (*path, str(key)), inner)
+
+    def _interval(self, path: tuple[str, ...], value: dict[Any, Any]) -> MetricValue:
+        """Rule 4: ``value`` is a number (checked); a bound that is not one is left out."""
+        bounds: dict[str, float | None] = {}
+        for key, inner in value.items():
+            number = _number(inner)
+            if number is _NOT_A_NUMBER:
+                self._leave_out((*path, str(key)), _not_sent(inner))
+                number = None
+            bounds[str(key)] = number
+        return MetricValue(
+            value=bounds["value"], lower=bounds.get("lower"), upper=bounds.get("upper")
+        )
+
+    def _keep(self, name_path: tuple[str, ...], path: tuple[str, ...], value: Any) -> None:
+        name = metric_name(name_path)
+        shown = _shown(path)
+        if not name or len(name) > MAX_NAME:
+            self._leave_out(path, f"its name {name!r} is not 1 to {MAX_NAME} characters long")
+            return
+        if name in self.paths:
+            raise InvalidInput(
+                f"the cube's {self.file_name} has two values named {name!r} "
+                f"({self.paths[name]!r} and {shown!r}); rename one ({self.what})"
+            )
+        self.paths[name] = shown
+        if len(self.values) >= self.limit:
+            noun = "metrics" if self.is_results else "statistics"
+            self._leave_out(path, f"beyond the {self.limit} {noun} medval sends")
+            return
+        if self.is_results and not isinstance(value, MetricValue):
+            value = MetricValue(value=value)
+        self.values[name] = value
+
+    def _leave_out(self, path: tuple[str, ...], reason: str) -> None:
+        self.left_out.append(LeftOut(path=_shown(path), reason=reason))
+
+    def named_left_out(self) -> list[LeftOut]:
+        named = self.left_out[:MAX_NAMED_LEFT_OUT]
+        more = len(self.left_out) - len(named)
+        if more:
+            named.append(LeftOut(path="…", reason=f"and {more} more values left out"))
+        return named
+
+    def document(self) -> Any:
+        try:
+            if self.is_results:
+                return ResultDocument(metrics=self.values, **self.counts)
+            return DatasetStatistics(values=self.values, **self.counts)
+        except ValidationError as exc:  # the rules above make this unreachable
+            raise InvalidInput(
+                f"the cube's {self.file_name} maps to no valid {self.what} document: "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
+
+
+_NOT_A_NUMBER = object()
+
+
+def _number(value: Any) -> Any:
+    """A finite float or int, None (missing), or ``_NOT_A_NUMBER``."""
+    if isinstance(value, bool):
+        return _NOT_A_NUMBER
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else _finite(float(value))
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, str) and value.strip().lower() in _MISSING_WORDS:
+        return None
+    return _NOT_A_NUMBER
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    if isinstance(number, int):
+        return number
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
+    return None
+
+
+def _is_interval(value: dict[Any, Any]) -> bool:
+    """``value`` (a number, or missing) with ``lower`` and/or ``upper``, nothing else."""
+    keys = {str(key) for key in value}
+    return (
+        "value" in keys
+        and len(keys) > 1
+        and keys <= _INTERVAL_KEYS
+        and len(keys) == len(value)
+        and _number(value.get("value")) is not _NOT_A_NUMBER
+    )
+
+
+def _shown(path: tuple[str, ...]) -> str:
+    """A path as the review shows it: keys joined with ``/``, each cut to 40 characters."""
+    text = "/".join(key if len(key) <= 40 else key[:39] + "…" for key in path)
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def _not_sent(value: Any) -> str:
+    """Why a value that is not a number is left out."""
+    if isinstance(value, list):
+        return f"{_kind_of(value)}; lists (per-case values, say) are never sent"
+    return f"{_kind_of(value)}; only numbers are sent"
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a yes/no value"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} entries"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "empty"
+    if isinstance(value, _Unreadable):
+        return f"a value tagged {value.tag}"
+    return f"a value of another kind ({type(value).__name__})"
