@@ -18,6 +18,7 @@ from rich.table import Table
 
 from medval.core.documents import MetricValue, ResultDocument
 from medval.core.schemas import LeaderboardPublic, PooledMetric, ResultPublic
+from medval.core.states import ExecutionStatus
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
     from medval.cli.context import Session
@@ -93,26 +94,36 @@ class ResultRow(BaseModel):
     benchmark_id: int
     model: str
     dataset: str
-    n_cases: int
+    status: str  # "succeeded", or "failed: " and its one-line reason
+    n_cases: int | None
     auroc: str
     sensitivity: str
     specificity: str
 
 
+def status_text(status: ExecutionStatus, failure: str | None) -> str:
+    """How a table shows an execution's end: ``succeeded``, or ``failed: REASON``."""
+    return f"{status.value}: {failure}" if failure else status.value
+
+
 def result_rows(results: Sequence[ResultPublic]) -> list[ResultRow]:
-    return [
-        ResultRow(
-            id=r.id,
-            benchmark_id=r.benchmark_id,
-            model=r.model,
-            dataset=r.dataset,
-            n_cases=r.document.n_cases,
-            auroc=interval(r.document.metrics.get("auroc")),
-            sensitivity=interval(r.document.metrics.get("sensitivity")),
-            specificity=interval(r.document.metrics.get("specificity")),
+    rows = []
+    for r in results:
+        metrics = r.document.metrics if r.document is not None else {}
+        rows.append(
+            ResultRow(
+                id=r.id,
+                benchmark_id=r.benchmark_id,
+                model=r.model,
+                dataset=r.dataset,
+                status=status_text(r.status, r.failure),
+                n_cases=r.document.n_cases if r.document is not None else None,
+                auroc=interval(metrics.get("auroc")),
+                sensitivity=interval(metrics.get("sensitivity")),
+                specificity=interval(metrics.get("specificity")),
+            )
         )
-        for r in results
-    ]
+    return rows
 
 
 def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
@@ -133,7 +144,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
             str(rank),
             entry.model,
             entry.model_owner,
-            str(entry.n_sites),
+            f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),
             str(entry.n_cases),
             *(interval(entry.pooled.get(name), stacked=True) for name in HEADLINE_METRICS),
             i2,

@@ -1,4 +1,8 @@
-"""Results: local ones awaiting review, uploads after approval, and released ones."""
+"""Results: local ones awaiting review, uploads after approval, and released ones.
+
+A result is a model's execution on a dataset: succeeded (metrics) or failed (medval's
+one-line reason, no metrics); both are reviewed and uploaded the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.render import interval, result_rows
+from medval.cli.render import interval, result_rows, status_text
 from medval.client.runs import upload_payload
 from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
 
@@ -17,7 +21,8 @@ class LocalRow(BaseModel):
     key: str
     dataset: str
     model: str
-    n_cases: int
+    status: str
+    n_cases: int | None
     auroc: str
     uploaded: str
 
@@ -45,8 +50,9 @@ def list_results(
                 key=r.key,
                 dataset=r.dataset,
                 model=r.model,
-                n_cases=r.document.n_cases,
-                auroc=interval(r.document.metrics.get("auroc")),
+                status=status_text(r.status, r.failure),
+                n_cases=r.document.n_cases if r.document else None,
+                auroc=interval(r.document.metrics.get("auroc") if r.document else None),
                 uploaded=f"{r.uploaded_at:%Y-%m-%d %H:%M}" if r.uploaded_at else "no",
             )
             for r in results

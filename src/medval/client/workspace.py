@@ -11,7 +11,7 @@ Layout under the client's home::
     datasets/<name>/dataset.json          local record (paths, hash, statistics, server id)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
     datasets/<name>/statistics.json       what registration sends, with the hash
-    results/b<B>-m<M>-d<D>/result.json    a result document, its provenance, upload state
+    results/b<B>-m<M>-d<D>/result.json    a result (metrics, or a failure), provenance, upload state
     results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
     logs/                                 the cube task logs
 """
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import InvalidInput, NotFound
 from medval.core.schemas import Name
+from medval.core.states import ExecutionStatus
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,12 +51,17 @@ class LocalDataset(BaseModel):
 
 
 class LocalResult(BaseModel):
+    """A model's execution here: succeeded (``document``) or failed (``failure``, medval's
+    one-line reason), kept until its data owner uploads it."""
+
     benchmark_id: int
     dataset_id: int
     dataset: str
     model_id: int
     model: str
-    document: ResultDocument
+    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
+    document: ResultDocument | None = None
+    failure: str | None = None
     provenance: Provenance
     executed_at: datetime
     uploaded_at: datetime | None = None

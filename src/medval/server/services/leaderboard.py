@@ -1,4 +1,8 @@
-"""The leaderboard: each model's results pooled across sites, shown per the release policy."""
+"""The leaderboard: each model's results pooled across sites, shown per the release policy.
+
+Only succeeded executions are pooled; failed ones are counted (``n_failed``), so that a
+model that fails at some sites does not look as if it had been run at fewer.
+"""
 
 from __future__ import annotations
 
@@ -55,26 +59,28 @@ def _entry(
     rows: list[ResultRecord],
     model_owner: str,
 ) -> LeaderboardEntry:
+    succeeded = [(row, row.document) for row in rows if row.document is not None]
     values: dict[str, list[MetricValue]] = defaultdict(list)
-    for row in rows:
-        for name, value in row.document.metrics.items():
+    for _, document in succeeded:
+        for name, value in document.metrics.items():
             values[name].append(value)
     sites = [
         LeaderboardSite(
             dataset_id=row.dataset_id,
             dataset=row.dataset,
-            n_cases=row.document.n_cases,
-            metrics=row.document.metrics,
+            n_cases=document.n_cases,
+            metrics=document.metrics,
         )
-        for row in rows
+        for row, document in succeeded
         if can_see_result(caller, row, benchmark)
     ]
     return LeaderboardEntry(
         model_id=rows[0].model_id,
         model=rows[0].model,
         model_owner=model_owner,
-        n_sites=len(rows),
-        n_cases=sum(row.document.n_cases for row in rows),
+        n_sites=len(succeeded),
+        n_failed=len(rows) - len(succeeded),
+        n_cases=sum(document.n_cases for _, document in succeeded),
         pooled={name: pool_metric(name, site_values) for name, site_values in values.items()},
         sites=sites,
     )
