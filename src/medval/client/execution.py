@@ -124,18 +124,15 @@ class Executor:
     # --- cubes --------------------------------------------------------------------------
 
     def cached_blob(self, sha256: str, path: Path, what: str) -> Path:
-        """A registered blob at ``path``, downloaded and verified when it is not there yet.
+        """A registered blob at ``path``, downloaded and verified when it is not there yet
+        (``medval.client.transfers``: bounded memory, resumed after a broken connection).
 
         Callers re-check the cached copy against ``sha256`` before each use.
         """
         if not path.is_file():
             self.progress.step(f"downloading {what} ({sha256[:12]})")
-            data = self.client.download_blob(sha256)
-            verify_sha256(data, sha256, what)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".partial")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            # Streamed to disk, continued if cut short, verified before it appears at path.
+            self.client.download_blob_to(sha256, path, what)
         return path
 
     def fetch(self, cube: CubePublic) -> Path:

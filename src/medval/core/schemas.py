@@ -62,6 +62,18 @@ class UserPublic(_Schema):
     created_at: datetime
 
 
+# --- blobs ----------------------------------------------------------------------------
+
+
+class BlobUploadState(_Schema):
+    """How much of a blob the server holds: all of it (``complete``), or the ``size``
+    bytes of an upload cut short, to continue from there."""
+
+    sha256: str
+    size: int
+    complete: bool
+
+
 # --- cubes ----------------------------------------------------------------------------
 
 
