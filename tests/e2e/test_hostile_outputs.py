@@ -179,5 +179,10 @@ def test_run_goes_on_after_a_results_document_nested_too_deep(
     dataset = hospital.json("dataset", "list", "--mine")[0]["id"]
     key = result_key(hostile.id, hostile.hostile_model, dataset)
     assert error == f"error: 1 of 2 executions failed: {key}: {deep}"
+    # Kept as a failed execution, in medval's words: nothing of the document is quoted.
     done = hospital.json("results", "list", "--local")
-    assert [result["model"] for result in done] == ["plain-model"]
+    assert [(r["model"], r["status"], r["failure"]) for r in done] == [
+        ("plain-model", "succeeded", None),
+        ("deep-model", "failed", "evaluator hostile-evaluator wrote a results document that "
+         "medval refused"),
+    ]  # fmt: skip

@@ -32,6 +32,7 @@ def test_pending_executions_are_approved_models_on_my_datasets(
         "model": world["model"]["name"],
         "model_owner": "vendor",
         "model_hash": world["model"]["archive_hash"],
+        "failed": False,
     }
     # A model still waiting for approval is not pending work.
     waiting = api.cube(world["vendor"], "model")
@@ -107,3 +108,85 @@ def test_a_model_owner_does_not_see_other_models_results(world: dict[str, Any], 
     body = api.result_body(world["benchmark"], world["dataset"], reference)
     result = world["hospital"].ok("post", "/results", body)
     assert _error(world["vendor"].get(f"/results/{result['id']}")) == (404, "not_found")
+
+
+REASON = "task 'infer' of cube 'model-x' failed with exit code 1"
+
+
+def _failed(body: dict[str, Any], reason: str = REASON) -> dict[str, Any]:
+    return body | {"status": "failed", "document": None, "failure": reason}
+
+
+def test_a_failed_execution_is_recorded_with_its_reason_and_no_metrics(
+    world: dict[str, Any], api: Api
+) -> None:
+    body = _failed(api.result_body(world["benchmark"], world["dataset"], world["model"]))
+    body["executed_at"] = "2024-05-01T08:30:00Z"
+    failed = world["hospital"].ok("post", "/results", body)
+    assert (failed["status"], failed["document"], failed["failure"]) == ("failed", None, REASON)
+    assert failed["executed_at"] == "2024-05-01T08:30:00Z"
+    assert failed["created_at"] == "2024-05-01T09:00:00Z"
+    # The benchmark owner and the model owner see it, as any per-site result.
+    for viewer in ("bench", "vendor", "root"):
+        [seen] = world[viewer].ok("get", f"/results?model_id={world['model']['id']}")
+        assert (seen["id"], seen["status"], seen["failure"]) == (failed["id"], "failed", REASON)
+    assert world["stranger"].ok("get", "/results") == []
+    # Still pending for its data owner, marked: it may run and be uploaded again.
+    pending = world["hospital"].ok("get", "/executions/pending")
+    assert {p["model_id"]: p["failed"] for p in pending}[world["model"]["id"]] is True
+
+
+def test_a_failure_is_replaced_by_a_later_upload_and_a_success_is_final(
+    world: dict[str, Any], api: Api, clock: Any
+) -> None:
+    hospital = world["hospital"]
+    succeeded = api.result_body(world["benchmark"], world["dataset"], world["model"])
+    first = hospital.ok("post", "/results", _failed(succeeded))
+    again = hospital.ok("post", "/results", _failed(succeeded, REASON + " (again)"))
+    assert (again["id"], again["failure"]) == (first["id"], REASON + " (again)")
+    clock.advance(hours=1)
+    done = hospital.ok("post", "/results", succeeded)
+    assert (done["id"], done["status"], done["failure"]) == (first["id"], "succeeded", None)
+    assert done["document"] == succeeded["document"]
+    assert done["created_at"] == "2024-05-01T10:00:00Z"
+    response = hospital.post("/results", _failed(succeeded))
+    assert _error(response) == (409, "conflict")
+    assert "already has a result" in response.json()["error"]["message"]
+    pending = hospital.ok("get", "/executions/pending")
+    assert world["model"]["id"] not in {p["model_id"] for p in pending}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "failed"},  # a failure without a reason, with metrics
+        {"status": "failed", "document": None},  # no reason
+        {"failure": REASON},  # a success with a reason
+        {"document": None},  # a success without metrics
+        {"status": "failed", "document": None, "failure": "two\nlines"},
+        {"status": "failed", "document": None, "failure": "x" * 501},
+        {"status": "failed", "document": None, "failure": ""},
+    ],
+)
+def test_metrics_or_a_one_line_reason_never_both(
+    world: dict[str, Any], api: Api, change: dict[str, Any]
+) -> None:
+    body = api.result_body(world["benchmark"], world["dataset"], world["model"]) | change
+    assert _error(world["hospital"].post("/results", body)) == (422, "invalid_input")
+    assert world["hospital"].ok("get", "/results") == []
+
+
+def test_the_leaderboard_counts_failures_and_pools_only_successes(
+    world: dict[str, Any], api: Api
+) -> None:
+    hospital, benchmark = world["hospital"], world["benchmark"]
+    second = api.dataset(hospital, benchmark)
+    api.associate(hospital, benchmark, "dataset", second, world["bench"])
+    hospital.ok("post", "/results", api.result_body(benchmark, world["dataset"], world["model"]))
+    failed = _failed(api.result_body(benchmark, second, world["model"]))
+    hospital.ok("post", "/results", failed)
+    board = world["bench"].ok("get", f"/benchmarks/{benchmark['id']}/leaderboard")
+    [entry] = board["entries"]
+    assert (entry["n_sites"], entry["n_failed"], entry["n_cases"]) == (1, 1, 100)
+    assert entry["pooled"]["auroc"]["n_sites"] == 1
+    assert [site["dataset_id"] for site in entry["sites"]] == [world["dataset"]["id"]]

@@ -9,7 +9,7 @@ import pytest
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.errors import Conflict, NotFound
 from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
-from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, ExecutionStatus, Stage
 from medval.server.store.interface import Store, StoreTransaction
 from medval.server.store.records import CubeRecord, UserRecord
 
@@ -231,3 +231,54 @@ def test_results_round_trip_and_one_per_benchmark_dataset_model(store: Store) ->
         assert tx.result(9999) is None
     with pytest.raises(Conflict), store.transaction() as tx:
         tx.add_result(ids["owner"], body, NOW)
+
+
+def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+        other = _cube(tx, _user(tx, "bob"), "other", CubeKind.MODEL)
+    provenance = Provenance(
+        dataset_hash="b" * 64, data_preparator_hash=H, model_hash=H, evaluator_hash=H
+    )
+    failed = ResultCreate(
+        benchmark_id=ids["benchmark"],
+        dataset_id=ids["dataset"],
+        model_id=ids["model"],
+        status=ExecutionStatus.FAILED,
+        failure="task 'infer' of cube 'model' timed out after 60 s",
+        provenance=provenance,
+        executed_at=NOW - timedelta(minutes=5),
+    )
+    with store.transaction() as tx:
+        result = tx.add_result(ids["owner"], failed, NOW)
+    assert (result.status, result.document, result.failure) == (
+        ExecutionStatus.FAILED,
+        None,
+        failed.failure,
+    )
+    assert result.executed_at == NOW - timedelta(minutes=5)
+    succeeded = failed.model_copy(
+        update={
+            "status": ExecutionStatus.SUCCEEDED,
+            "failure": None,
+            "document": ResultDocument(n_cases=10, n_positive=3, metrics={}),
+            "executed_at": None,
+        }
+    )
+    later = NOW + timedelta(hours=1)
+    with store.transaction() as tx:
+        replaced = tx.replace_result(result.id, ids["owner"], succeeded, later)
+    with store.transaction() as tx:
+        assert tx.result(result.id) == replaced
+        assert (replaced.status, replaced.failure, replaced.executed_at) == (
+            ExecutionStatus.SUCCEEDED,
+            None,
+            None,
+        )
+        assert replaced.document == succeeded.document and replaced.created_at == later
+        assert tx.list_results(benchmark_id=ids["benchmark"]) == [replaced]
+    elsewhere = succeeded.model_copy(update={"model_id": other.id})
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.replace_result(result.id, ids["owner"], elsewhere, later)
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.replace_result(9999, ids["owner"], succeeded, later)

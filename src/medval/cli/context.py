@@ -59,6 +59,28 @@ class TerminalProgress:
         self.console.print(f"  [green]✓[/green] {message} ({seconds:.1f} s)")
 
 
+class TransferLines:
+    """Says how far a blob transfer is on stderr, every tenth of it (only for transfers
+    of at least ``least`` bytes: a small cube archive goes without a word)."""
+
+    def __init__(self, console: Console, least: int = 4 << 20) -> None:
+        self.console = console
+        self.least = least
+        self._said: dict[str, int] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if total < self.least:
+            return
+        tenth = done * 10 // total if total else 10
+        if self._said.get(what, -1) >= tenth:
+            return
+        self._said[what] = tenth
+        mib = 1 << 20
+        self.console.print(
+            f"  [cyan]⇅[/cyan] {what}: {tenth * 10}% ({done / mib:.1f} of {total / mib:.1f} MiB)"
+        )
+
+
 @dataclass
 class Session:
     settings: ClientSettings
@@ -83,7 +105,12 @@ class Session:
     def client(self) -> MedvalClient:
         """A client logged in as the stored account."""
         login = require_login(self.settings)
-        return MedvalClient(login.server, login.token, timeout=self.settings.http_timeout_seconds)
+        return MedvalClient(
+            login.server,
+            login.token,
+            timeout=self.settings.http_timeout_seconds,
+            transfer_report=TransferLines(self.err),
+        )
 
     def anonymous_client(self) -> MedvalClient:
         """Logged in if possible, anonymous otherwise (for public listings)."""

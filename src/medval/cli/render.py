@@ -26,6 +26,7 @@ from medval.client.workspace import LocalResult
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, ResultDocument
 from medval.core.schemas import LeaderboardPublic, PooledMetric, ResultPublic
+from medval.core.states import ExecutionStatus
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
     from medval.cli.context import OutputFormat, Session
@@ -152,11 +153,25 @@ def print_left_out(session: Session, left_out: Sequence[LeftOut], what: str) -> 
         session.err.print(f"  - {item.path}: {item.reason}", markup=False, highlight=False)
 
 
+def status_text(status: ExecutionStatus, failure: str | None) -> str:
+    """How a table shows an execution's end: ``succeeded``, or ``failed: REASON``."""
+    return f"{status.value}: {failure}" if failure else status.value
+
+
+def _metrics(document: ResultDocument | None) -> dict[str, MetricValue]:
+    return document.metrics if document is not None else {}
+
+
+def _cases(document: ResultDocument | None) -> str:
+    return count(document.n_cases) if document is not None else "-"
+
+
 def results_table(results: Sequence[ResultPublic], title: str = "results") -> Table:
-    """Released results, with the metrics their evaluators report."""
-    shown, hidden = shown_metrics(metric_order(r.document.metrics for r in results))
+    """Released results (failed executions with their reason), with the metrics their
+    evaluators report."""
+    shown, hidden = shown_metrics(metric_order(_metrics(r.document) for r in results))
     table = Table(title=title, caption=more_metrics(hidden))
-    for column in ("id", "benchmark_id", "model", "dataset", "n_cases"):
+    for column in ("id", "benchmark_id", "model", "dataset", "status", "n_cases"):
         table.add_column(column)
     for name in shown:
         table.add_column(name)
@@ -166,8 +181,9 @@ def results_table(results: Sequence[ResultPublic], title: str = "results") -> Ta
             str(r.benchmark_id),
             r.model,
             r.dataset,
-            count(r.document.n_cases),
-            *(interval(r.document.metrics.get(name)) for name in shown),
+            status_text(r.status, r.failure),
+            _cases(r.document),
+            *(interval(_metrics(r.document).get(name)) for name in shown),
         )
     return table
 
@@ -186,17 +202,19 @@ def print_results(session: Session, results: Sequence[ResultPublic], fmt: Output
 
 def local_results_table(results: Sequence[LocalResult], title: str = "local results") -> Table:
     """Results computed here, with their metrics, what is left out, and upload state."""
-    shown, hidden = shown_metrics(metric_order(r.document.metrics for r in results))
+    shown, hidden = shown_metrics(metric_order(_metrics(r.document) for r in results))
     table = Table(title=title, caption=more_metrics(hidden))
-    for column in ("key", "dataset", "model", "n_cases", *shown, "left out", "uploaded"):
+    columns = ("key", "dataset", "model", "status", "n_cases", *shown, "left out", "uploaded")
+    for column in columns:
         table.add_column(column)
     for r in results:
         table.add_row(
             r.key,
             r.dataset,
             r.model,
-            count(r.document.n_cases),
-            *(interval(r.document.metrics.get(name)) for name in shown),
+            status_text(r.status, r.failure),
+            _cases(r.document),
+            *(interval(_metrics(r.document).get(name)) for name in shown),
             str(len(r.left_out)),
             f"{r.uploaded_at:%Y-%m-%d %H:%M}" if r.uploaded_at else "no",
         )
@@ -226,7 +244,10 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
             str(rank),
             entry.model,
             entry.model_owner,
-            str(entry.n_sites),
+            str(rank),
+            entry.model,
+            entry.model_owner,
+            f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),
             count(entry.n_cases),
             *(interval(entry.pooled.get(name), stacked=True) for name in shown),
             *([i2] if primary else []),

@@ -1,4 +1,8 @@
-"""Results: local ones awaiting review, uploads after approval, and released ones."""
+"""Results: local ones awaiting review, uploads after approval, and released ones.
+
+A result is a model's execution on a dataset: succeeded (metrics) or failed (medval's
+one-line reason, no metrics); both are reviewed and uploaded the same way.
+"""
 
 from __future__ import annotations
 

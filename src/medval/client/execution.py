@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -24,12 +25,12 @@ from medval.core.cube_spec import CubeSpec, load_cube_spec
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_mapping import ReadDocument, read_task_document
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
-from medval.core.errors import InvalidInput
+from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
 from medval.runner.interface import Limits, Runner
 
-__all__ = ["Executor", "Progress", "SilentProgress", "read_document"]
+__all__ = ["DocumentRefused", "Executor", "Progress", "SilentProgress", "read_document"]
 
 
 class Progress(Protocol):
@@ -46,6 +47,40 @@ class SilentProgress:
 
     def done(self, message: str, seconds: float) -> None:
         return None
+
+
+class DocumentRefused(InvalidInput):
+    """A document a cube wrote that medval will not read. ``verdict`` says so in medval's
+    own words, without quoting the document (as ``SandboxError.verdict`` does)."""
+
+    def __init__(self, message: str, verdict: str) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+
+def describe(cube: CubePublic) -> str:
+    """How messages name a cube: its kind and registered name (``model logistic-v2``)."""
+    return f"{cube.kind.value.replace('_', ' ')} {cube.name}"
+
+
+@contextmanager
+def named_as(cube: CubePublic, folder: Path) -> Iterator[None]:
+    """Errors raised inside name the cube, not the scratch folder it is unpacked in."""
+    try:
+        yield
+    except MedvalError as exc:
+        name = describe(cube)
+        for path in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
+            exc.message = exc.message.replace(f"{path}/", f"{name}: ").replace(path, name)
+        exc.args = (exc.message,)
+        raise
+
+
+def _has_entries(folder: Path) -> bool:
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False
 
 
 class Executor:
@@ -86,18 +121,15 @@ class Executor:
     # --- cubes --------------------------------------------------------------------------
 
     def cached_blob(self, sha256: str, path: Path, what: str) -> Path:
-        """A registered blob at ``path``, downloaded and verified when it is not there yet.
+        """A registered blob at ``path``, downloaded and verified when it is not there yet
+        (``medval.client.transfers``: bounded memory, resumed after a broken connection).
 
         Callers re-check the cached copy against ``sha256`` before each use.
         """
         if not path.is_file():
             self.progress.step(f"downloading {what} ({sha256[:12]})")
-            data = self.client.download_blob(sha256)
-            verify_sha256(data, sha256, what)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".partial")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            # Streamed to disk, continued if cut short, verified before it appears at path.
+            self.client.download_blob_to(sha256, path, what)
         return path
 
     def fetch(self, cube: CubePublic) -> Path:
@@ -107,20 +139,25 @@ class Executor:
 
     @contextmanager
     def unpacked(self, cube: CubePublic) -> Iterator[tuple[Path, CubeSpec]]:
-        """A fresh copy of the cube, unpacked only after its hash is checked again."""
+        """A fresh copy of the cube, unpacked only after its hash is checked again.
+
+        The spec carries the cube's registered name, and any error inside names the cube
+        by it, never by the scratch folder it was unpacked in.
+        """
         archive = self.fetch(cube)
         data = archive.read_bytes()
         verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
         folder = self.workspace.scratch(f"cube-{cube.id}-")
         try:
-            unpack_archive(data, folder)
-            spec = load_cube_spec(folder, cube.kind)
-            if spec.kind != cube.kind:
-                raise InvalidInput(
-                    f"cube {cube.name} is registered as {cube.kind.value} "
-                    f"but its spec says {spec.kind.value}"
-                )
-            yield folder, spec
+            with named_as(cube, folder):
+                unpack_archive(data, folder)
+                spec = replace(load_cube_spec(folder, cube.kind), name=cube.name)
+                if spec.kind != cube.kind:
+                    raise InvalidInput(
+                        f"cube {cube.name} is registered as {cube.kind.value} "
+                        f"but its spec says {spec.kind.value}"
+                    )
+                yield folder, spec
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -211,7 +248,15 @@ class Executor:
             "evaluate",
             {"predictions": predictions, "labels": labels, "output_path": output},
         )
-        return read_task_document(ResultDocument, spec, "evaluate", output, "results")
+        try:
+            return read_task_document(ResultDocument, spec, "evaluate", output, "results")
+        except InvalidInput as exc:
+            wrote = (
+                "a results document that medval refused"
+                if _has_entries(output)
+                else ("no results document")
+            )
+            raise DocumentRefused(exc.message, f"{describe(evaluator)} wrote {wrote}") from exc
 
     def compatibility_test(
         self,

@@ -6,11 +6,15 @@ server that cannot be reached is a ``ServerUnavailable`` with the URL in its mes
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from medval.client import transfers
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.schemas import (
@@ -18,6 +22,7 @@ from medval.core.schemas import (
     AssociationPublic,
     BenchmarkCreate,
     BenchmarkPublic,
+    BlobUploadState,
     Credentials,
     CubeCreate,
     CubePublic,
@@ -49,8 +54,10 @@ class MedvalClient:
         *,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        transfer_report: transfers.TransferReport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.transfer_report = transfer_report  # hears how far each blob transfer is
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(
             base_url=self.base_url + api.PREFIX,
@@ -139,11 +146,51 @@ class MedvalClient:
 
     # --- blobs and cubes ----------------------------------------------------------------
 
-    def upload_blob(self, sha256: str, data: bytes) -> None:
-        self._send("PUT", api.BLOB.format(sha256=sha256), content=data)
+    def upload_blob(self, sha256: str, source: bytes | Path, what: str = "a blob") -> None:
+        """Stream a blob (bytes, or a file chunk by chunk), resuming where the server
+        stopped (``medval.client.transfers``)."""
+        transfers.upload(self, sha256, source, what, self.transfer_report)
+
+    def download_blob_to(self, sha256: str, target: Path, what: str = "a blob") -> None:
+        """Stream a blob into ``target``, resumed and verified (``medval.client.transfers``)."""
+        transfers.download(self, sha256, target, what, self.transfer_report)
 
     def download_blob(self, sha256: str) -> bytes:
+        """A small blob, whole in memory (not verified: callers check it)."""
         return self._send("GET", api.BLOB.format(sha256=sha256)).content
+
+    def blob_upload_state(self, sha256: str) -> BlobUploadState:
+        return self._call(BlobUploadState, "GET", api.BLOB_UPLOAD.format(sha256=sha256))
+
+    def put_blob_part(self, sha256: str, chunks: Iterable[bytes], offset: int, length: int) -> None:
+        """Send ``length`` bytes of a blob from byte ``offset``. A broken connection is
+        raised as httpx's ``TransportError``, for the caller to continue."""
+        headers = {api.UPLOAD_OFFSET: str(offset), "Content-Length": str(length)}
+        path = api.BLOB.format(sha256=sha256)
+        response = self._http.request("PUT", path, content=chunks, headers=headers)
+        if not response.is_success:
+            raise self._error(response)
+
+    @contextmanager
+    def get_blob_part(self, sha256: str, offset: int) -> Iterator[tuple[int, int, Iterator[bytes]]]:
+        """A blob from byte ``offset``: (where the answer starts, the blob's size, chunks).
+        The answer may start at 0 if the server sends it whole. A broken connection is
+        raised as httpx's ``TransportError``, for the caller to continue."""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        path = api.BLOB.format(sha256=sha256)
+        with self._http.stream("GET", path, headers=headers) as response:
+            if response.status_code == 416:  # nothing after offset: the caller checks
+                yield offset, offset, iter(())
+                return
+            if not response.is_success:
+                response.read()
+                raise self._error(response)
+            start, total = 0, int(response.headers.get("content-length", "0"))
+            if response.status_code == 206:
+                # Content-Range: bytes START-END/TOTAL
+                span, _, size = response.headers["content-range"].partition("/")
+                start, total = int(span.split()[-1].split("-")[0]), int(size)
+            yield start, total, response.iter_bytes(transfers.CHUNK)
 
     def register_cube(self, cube: CubeCreate) -> CubePublic:
         return self._call(CubePublic, "POST", api.CUBES, body=cube)

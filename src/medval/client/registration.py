@@ -192,7 +192,7 @@ def _named_archive(spec: CubeSpec, beside: Path | None) -> Path:
 
 def _upload_archive(client: MedvalClient, archive: Path, digest: str) -> PinnedImage:
     archive_hash = sha256_file(archive)
-    client.upload_blob(archive_hash, archive.read_bytes())
+    client.upload_blob(archive_hash, archive, f"image archive {digest[:19]}…")  # streamed
     return PinnedImage(digest, archive_hash)
 
 

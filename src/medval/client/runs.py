@@ -2,6 +2,13 @@
 
 A run is resumable: an execution whose local result exists is not run again (unless
 forced), so an interrupted ``medval run`` picks up where it stopped.
+
+A model that fails here is a result too: when the cube ran and medval judged how it
+ended (a task failed, timed out, hit a limit, or the evaluator wrote no readable
+results document), a failed result is kept with medval's one-line verdict, never the
+cube's own output, and uploaded like any other after review. What is not the model's
+doing (a hash that does not match, a container engine that cannot start a container,
+a server that cannot be reached) records nothing and is raised as it is.
 """
 
 from __future__ import annotations
@@ -10,11 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from medval.client.datasets import prepared_folders, verify_prepared
-from medval.client.execution import Executor
+from medval.client.execution import DocumentRefused, Executor
 from medval.client.workspace import LocalDataset, LocalResult, result_key
 from medval.core.documents import Provenance
-from medval.core.errors import HashMismatch, NotFound
+from medval.core.errors import EngineError, HashMismatch, MedvalError, NotFound, SandboxError
 from medval.core.schemas import PendingExecution, ResultCreate
+from medval.core.states import ExecutionStatus
+
+MAX_REASON = 500  # the server's limit on a failure's reason (core.schemas.FailureReason)
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,28 @@ def plan(
     return planned
 
 
-def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
-    """infer then evaluate in the sandbox, after checking every hash; keeps the result local."""
+@dataclass(frozen=True)
+class Execution:
+    """What running one planned execution gave: its local result, and for a failed one
+    the error in full (for the console; the result keeps only the verdict)."""
+
+    result: LocalResult
+    error: MedvalError | None = None
+
+
+def failure_verdict(error: MedvalError) -> str | None:
+    """The one-line reason a failed execution records, or None when ``error`` is not the
+    model's failure (nothing is recorded then)."""
+    if isinstance(error, EngineError):
+        return None
+    if isinstance(error, SandboxError | DocumentRefused):
+        return error.verdict
+    return None
+
+
+def execute(executor: Executor, item: PlannedExecution) -> Execution:
+    """infer then evaluate in the sandbox, after checking every hash; keeps the result
+    (succeeded or failed) local."""
     if item.dataset is None:
         raise NotFound(
             f"dataset {item.pending.dataset} was not prepared in this workspace "
@@ -75,17 +105,12 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
         )
     verify_prepared(executor, dataset)  # the data is hashed once per execution, here
     data, labels = prepared_folders(executor, dataset)
-    read = executor.evaluate_model(
-        model, evaluator, data, labels, executor.workspace.result_dir(item.key)
-    )
     result = LocalResult(
         benchmark_id=pending.benchmark_id,
         dataset_id=pending.dataset_id,
         dataset=dataset.name,
         model_id=model.id,
         model=model.name,
-        document=read.document,
-        left_out=read.left_out,
         provenance=Provenance(
             dataset_hash=dataset.data_hash,
             data_preparator_hash=preparator.archive_hash,
@@ -94,17 +119,36 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
         ),
         executed_at=datetime.now(UTC),
     )
+    error: MedvalError | None = None
+    try:
+        read = executor.evaluate_model(
+            model, evaluator, data, labels, executor.workspace.result_dir(item.key)
+        )
+        result = result.model_copy(update={"document": read.document, "left_out": read.left_out})
+    except MedvalError as exc:
+        verdict = failure_verdict(exc)
+        if verdict is None:
+            raise
+        error = exc
+        result = result.model_copy(
+            update={"status": ExecutionStatus.FAILED, "failure": verdict[:MAX_REASON]}
+        )
+    result = result.model_copy(update={"executed_at": datetime.now(UTC)})
     executor.workspace.save_result(result)
-    return result
+    return Execution(result, error)
 
 
 def upload_payload(result: LocalResult) -> ResultCreate:
-    """Exactly what an upload sends: aggregate metrics with intervals, and the hashes
-    (never what of the results file was left out)."""
+    """Exactly what an upload sends: aggregate metrics with intervals (or, for a failed
+    execution, its one-line reason), when it ran, and the hashes (never what of the
+    results file was left out)."""
     return ResultCreate(
         benchmark_id=result.benchmark_id,
         dataset_id=result.dataset_id,
         model_id=result.model_id,
+        status=result.status,
         document=result.document,
+        failure=result.failure,
         provenance=result.provenance,
+        executed_at=result.executed_at,
     )

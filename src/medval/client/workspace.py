@@ -12,8 +12,8 @@ Layout under the client's home::
                                           what of the statistics file is left out)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
     datasets/<name>/statistics/           the statistics task's output (its file is read back)
-    results/b<B>-m<M>-d<D>/result.json    a result document, its provenance, upload state,
-                                          what of the results file is left out (never sent)
+    results/b<B>-m<M>-d<D>/result.json    a result (metrics, or a failure), provenance, upload
+                                          state, what of the results file is left out (never sent)
     results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
     logs/                                 the cube task logs
 """
@@ -33,6 +33,7 @@ from medval.core.document_mapping import LeftOut
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import InvalidInput, NotFound
 from medval.core.schemas import Name
+from medval.core.states import ExecutionStatus
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,12 +56,17 @@ class LocalDataset(BaseModel):
 
 
 class LocalResult(BaseModel):
+    """A model's execution here: succeeded (``document``) or failed (``failure``, medval's
+    one-line reason), kept until its data owner uploads it."""
+
     benchmark_id: int
     dataset_id: int
     dataset: str
     model_id: int
     model: str
-    document: ResultDocument
+    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
+    document: ResultDocument | None = None
+    failure: str | None = None
     # What the evaluator's results file held that is not sent: named in the review only.
     left_out: list[LeftOut] = Field(default_factory=list)
     provenance: Provenance

@@ -16,7 +16,11 @@ TOKEN = "/auth/token"  # POST Credentials -> TokenPublic; DELETE revokes the cal
 ME = "/users/me"  # GET -> UserPublic
 USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> UserPublic
 
-BLOB = "/blobs/{sha256}"  # PUT raw bytes (hash checked) -> 201; GET -> the bytes
+# PUT raw bytes (hash checked; UPLOAD_OFFSET: N continues an upload cut short) -> 201;
+# GET -> the bytes (a Range header continues a download cut short)
+BLOB = "/blobs/{sha256}"
+BLOB_UPLOAD = "/blobs/{sha256}/upload"  # GET -> BlobUploadState (what the server holds)
+UPLOAD_OFFSET = "Upload-Offset"  # the request header of a PUT that continues an upload
 
 CUBES = "/cubes"  # POST CubeCreate -> CubePublic; GET ?kind=&mine= -> list[CubePublic]
 CUBE = "/cubes/{cube_id}"  # GET -> CubePublic

@@ -99,11 +99,27 @@ class ServerUnavailable(MedvalError):
 
 
 class SandboxError(MedvalError):
-    """A cube task could not be run, failed, timed out or ran out of memory."""
+    """A cube task could not be run, failed, timed out or ran out of memory.
+
+    ``verdict``, when given, is the same event in medval's own words only: no word the
+    cube printed or chose (its stderr, a file name it made) and no host path. It is what
+    a failed execution records and, once the data owner approves, sends.
+    """
 
     code = "sandbox_error"
     http_status = 500
     exit_code = 8
+
+    def __init__(self, message: str, verdict: str | None = None) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+
+class EngineError(SandboxError):
+    """The container engine (Docker, Podman) could not create or start the container:
+    the site's problem, not the cube's. The message keeps the engine's whole reason."""
+
+    code = "engine_error"
 
 
 class Cancelled(MedvalError):
@@ -128,6 +144,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         TooLarge,
         ServerUnavailable,
         SandboxError,
+        EngineError,
         Cancelled,
     )
 }

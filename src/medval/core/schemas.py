@@ -15,6 +15,7 @@ from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
     CubeKind,
+    ExecutionStatus,
     ReleasePolicy,
     RunnerKind,
     Stage,
@@ -25,6 +26,10 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # A container image's ID: the sha256 of its configuration, as Docker and Podman print it.
 ImageDigest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 Text = Annotated[str, StringConstraints(max_length=4000)]
+# A failed execution's reason: one printable line, in medval's own words.
+FailureReason = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 
 
 class _Schema(BaseModel):
@@ -55,6 +60,18 @@ class UserPublic(_Schema):
     username: str
     is_admin: bool
     created_at: datetime
+
+
+# --- blobs ----------------------------------------------------------------------------
+
+
+class BlobUploadState(_Schema):
+    """How much of a blob the server holds: all of it (``complete``), or the ``size``
+    bytes of an upload cut short, to continue from there."""
+
+    sha256: str
+    size: int
+    complete: bool
 
 
 # --- cubes ----------------------------------------------------------------------------
@@ -211,14 +228,32 @@ class PendingExecution(_Schema):
     model: str
     model_owner: str
     model_hash: str
+    # A failed execution is recorded on the server: it runs again only when asked to.
+    failed: bool = False
 
 
 class ResultCreate(_Schema):
+    """A model's execution on a dataset: succeeded with its metrics (``document``), or
+    failed with a one-line ``failure`` (medval's own verdict) and no metrics. Either way
+    ``provenance`` names every artifact that ran."""
+
     benchmark_id: int
     dataset_id: int
     model_id: int
-    document: ResultDocument
+    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
+    document: ResultDocument | None = None
+    failure: FailureReason | None = None
     provenance: Provenance
+    executed_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _metrics_or_a_reason(self) -> ResultCreate:
+        if self.status is ExecutionStatus.SUCCEEDED:
+            if self.document is None or self.failure is not None:
+                raise ValueError("a succeeded result has a document and no failure")
+        elif self.document is not None or self.failure is None:
+            raise ValueError("a failed result has a failure and no document")
+        return self
 
 
 class ResultPublic(_Schema):
@@ -229,8 +264,11 @@ class ResultPublic(_Schema):
     model_id: int
     model: str
     owner: str
-    document: ResultDocument
+    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
+    document: ResultDocument | None
+    failure: str | None = None
     provenance: Provenance
+    executed_at: datetime | None = None
     created_at: datetime
 
 
@@ -255,8 +293,9 @@ class LeaderboardEntry(_Schema):
     model_id: int
     model: str
     model_owner: str
-    n_sites: int
+    n_sites: int  # sites whose execution succeeded (pooled)
     n_cases: int | None  # None: some site's evaluator did not report it
+    n_failed: int = 0  # sites where it failed: counted, never pooled
     pooled: dict[str, PooledMetric]
     sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
 

@@ -45,6 +45,18 @@ class AssociationKind(StrEnum):
     MODEL = "model"
 
 
+class ExecutionStatus(StrEnum):
+    """How a model's execution on a dataset ended, as the data owner uploads it.
+
+    ``succeeded``: the model and the evaluator ran; the result carries metrics.
+    ``failed``: a task failed, timed out, ran out of a limit, or the evaluator wrote no
+    readable results document; the result carries a one-line reason and no metrics.
+    """
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class ReleasePolicy(StrEnum):
     """Who may see a benchmark's aggregate leaderboard.
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from medval.core.errors import SandboxError
+from medval.core.errors import EngineError, SandboxError
 from medval.runner.bubblewrap import BubblewrapRunner, PythonRuntime
 from medval.runner.identity import Identity, check_readable, outputs_lent
 from medval.runner.image_archive import load_pinned_image
@@ -49,11 +49,19 @@ from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.outputs import OutputCap
 from medval.runner.python_image import PythonImagePlan, build_python_image
-from medval.runner.supervisor import supervise
+from medval.runner.supervisor import ProcessOutcome, supervise
 from medval.runner.verdict import judge
 
-# The engine's own exit status when it could not create or start the container.
+# The engine's own exit status when it could not create or start the container; 126
+# and 127 when the OCI runtime could not start the container's process.
 ENGINE_REFUSED = 125
+_RUNTIME_REFUSED = (126, 127)
+# Where an engine's own error lines start (Docker's client, its daemon, Podman) ...
+_ENGINE_PREFIXES = ("docker: ", "Error response from daemon", "Error: ")
+# ... and what says that the OCI runtime refused (not a program the cube ran).
+_RUNTIME_MARKERS = ("OCI runtime", "oci runtime", "crun: ", "runc: ", "runc create failed")
+# What engines print after an error that is no part of it.
+_ENGINE_HINTS = ("Run '", "See '")
 # Variables the engine's client itself may need (where its daemon or storage is).
 _CLIENT_VARIABLES = (
     "PATH",
@@ -118,9 +126,12 @@ class ContainerRunner(Runner):
             finally:
                 if not finished:
                     self.remove_container(name)
-        if outcome.returncode == ENGINE_REFUSED and not outcome.cut_short:
-            reason = outcome.last_error_line.strip() or f"exit code {ENGINE_REFUSED}"
-            raise SandboxError(f"{program} could not start the container: {reason}")
+        refusal = engine_refusal(self.program, outcome)
+        if refusal is not None:
+            raise EngineError(
+                f"{self.program} could not start the container for {invocation.label}: {refusal}",
+                f"{self.program} could not start the container for {invocation.label}",
+            )
         return judge(invocation, outcome, limits, log_path)
 
     # --- what every container gets ------------------------------------------------------
@@ -304,6 +315,28 @@ def _bind(source: Path, target: str, writable: bool) -> str:
     if "," in str(source):
         raise SandboxError(f"a folder mounted into a container cannot contain a comma: {source}")
     return f"type=bind,source={source},target={target}" + ("" if writable else ",readonly")
+
+
+def engine_refusal(program: str, outcome: ProcessOutcome) -> str | None:
+    """The engine's whole reason, on one line, when it refused to start the container;
+    None when the container ran (and whatever failed is the cube's).
+
+    Exit status 125 is the engine's own error. 126 and 127 are also what a container's
+    process returns when it cannot run a program, so they count as the engine's only
+    when the engine says its OCI runtime failed (Podman's mount errors, for instance).
+    """
+    if outcome.cut_short:
+        return None
+    lines = [line.strip() for line in outcome.error_tail if line.strip()]
+    engine_lines = [line for line in lines if line.startswith(_ENGINE_PREFIXES)]
+    if outcome.returncode in _RUNTIME_REFUSED:
+        if not any(marker in line for line in engine_lines for marker in _RUNTIME_MARKERS):
+            return None
+    elif outcome.returncode != ENGINE_REFUSED:
+        return None
+    said = [line for line in lines if not line.startswith(_ENGINE_HINTS)]
+    reason = " ".join(engine_lines or said)
+    return reason or f"{program} exited with status {outcome.returncode} and no message"
 
 
 def _last_line(text: str) -> str:

@@ -93,8 +93,8 @@ class TaskRun:
 class TaskFailed(SandboxError):
     """The cube's own code exited with an error; ``log_tail`` holds its last lines."""
 
-    def __init__(self, message: str, log_tail: tuple[str, ...]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, log_tail: tuple[str, ...], verdict: str | None = None) -> None:
+        super().__init__(message, verdict)
         self.log_tail = log_tail
 
 

@@ -1,4 +1,10 @@
-"""Read how a sandboxed task ended and say it in one line."""
+"""Read how a sandboxed task ended and say it in one line.
+
+Each failure is said twice: the message, for the person at the console, may quote the
+cube's last error line or a path; the ``verdict`` says the same in medval's own words
+only (the task, the cube's registered name, the limit or exit status), because that is
+what a failed execution records and sends once the data owner approves it.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +41,11 @@ def judge(
     label = invocation.label
     output_problem = _output_problem(outcome, limits)
     if output_problem is not None:
-        raise TaskFailed(f"{label} {output_problem}", outcome.log_tail)
+        message, verdict = output_problem
+        raise TaskFailed(f"{label} {message}", outcome.log_tail, f"{label} {verdict}")
     if outcome.timed_out:
-        raise SandboxError(f"{label} timed out after {limits.timeout_seconds:g} s")
+        timed_out = f"{label} timed out after {limits.timeout_seconds:g} s"
+        raise SandboxError(timed_out, timed_out)
     if outcome.returncode == 0:
         return TaskRun(
             cube=invocation.cube,
@@ -48,26 +56,24 @@ def judge(
             log_path=log_path,
         )
     if ran_out_of_memory(outcome):
-        raise TaskFailed(
-            f"{label} ran out of memory (limit {limits.describe_memory()})", outcome.log_tail
-        )
+        memory = f"{label} ran out of memory (limit {limits.describe_memory()})"
+        raise TaskFailed(memory, outcome.log_tail, memory)
     last = outcome.last_error_line.strip() or "(it printed no error)"
-    raise TaskFailed(
-        f"{label} failed with exit code {outcome.returncode}{_signal_note(outcome.returncode)}: "
-        f"{last}",
-        outcome.log_tail,
-    )
+    failed = f"{label} failed with exit code {outcome.returncode}{_signal_note(outcome.returncode)}"
+    raise TaskFailed(f"{failed}: {last}", outcome.log_tail, failed)
 
 
-def _output_problem(outcome: ProcessOutcome, limits: Limits) -> str | None:
-    """What the task did wrong with its outputs, if anything (as the end of a sentence).
+def _output_problem(outcome: ProcessOutcome, limits: Limits) -> tuple[str, str] | None:
+    """What the task did wrong with its outputs, if anything (as the end of a sentence),
+    and the same without the path (its verdict).
 
     Past the cap: killed for it while running, found above it at the end, or failed at the
     cap (a write refused by RLIMIT_FSIZE: SIGXFSZ, or "File too large" in a program that
     ignores the signal, as Python does, when the file reached the cap).
     """
     if outcome.unreadable_output is not None:
-        return f"made a folder in its outputs that cannot be read: {outcome.unreadable_output}"
+        unreadable = "made a folder in its outputs that cannot be read"
+        return f"{unreadable}: {outcome.unreadable_output}", unreadable
     if outcome.output_bytes is None:
         return None
     written = outcome.output_bytes
@@ -77,9 +83,10 @@ def _output_problem(outcome: ProcessOutcome, limits: Limits) -> str | None:
         and (outcome.returncode in _FILE_TOO_LARGE or written >= limits.output_bytes)
     )
     if outcome.output_exceeded or written > limits.output_bytes or failed_at_cap:
-        return (
+        too_much = (
             f"wrote more than {limits.describe_output()} to its outputs and log (its output limit)"
         )
+        return too_much, too_much
     return None
 
 
@@ -107,12 +114,8 @@ def judge_group(
     if outcome.returncode == 0 or outcome.cut_short:
         return
     if group.ran_out_of_memory():
-        raise TaskFailed(
-            f"{invocation.label} ran out of memory (limit {limits.describe_memory()})",
-            outcome.log_tail,
-        )
+        memory = f"{invocation.label} ran out of memory (limit {limits.describe_memory()})"
+        raise TaskFailed(memory, outcome.log_tail, memory)
     if group.hit_process_limit():
-        raise TaskFailed(
-            f"{invocation.label} reached its limit of {limits.max_processes} processes",
-            outcome.log_tail,
-        )
+        processes = f"{invocation.label} reached its limit of {limits.max_processes} processes"
+        raise TaskFailed(processes, outcome.log_tail, processes)

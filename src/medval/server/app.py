@@ -48,7 +48,7 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     """
     context = ServiceContext(
         store=SqlStore.from_url(settings.database_url),
-        blobs=BlobStore(settings.blob_dir, settings.max_blob_bytes),
+        blobs=BlobStore(settings.blob_dir, settings.max_blob_bytes, settings.partial_upload_hours),
         settings=settings,
         clock=clock,
     )

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
+GIB = 1024 * MIB
 
 
 class ServerSettings(BaseSettings):
@@ -25,7 +26,12 @@ class ServerSettings(BaseSettings):
     )
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in data_dir")
     token_ttl_hours: float = Field(default=12.0, gt=0, description="Lifetime of a login token")
-    max_blob_bytes: int = Field(default=200 * MIB, gt=0, description="Largest accepted blob")
+    max_blob_bytes: int = Field(
+        default=20 * GIB, gt=0, description="Largest accepted blob (container images: GBs)"
+    )
+    partial_upload_hours: float = Field(
+        default=24.0, gt=0, description="How long an upload cut short is kept to continue"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535, description="0 picks a free port")
     password_hash_profile: Literal["standard", "test_only_cheapest"] = Field(

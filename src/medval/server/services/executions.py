@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from medval.core.schemas import PendingExecution
-from medval.core.states import ApprovalStatus, AssociationKind, Stage
+from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus, Stage
 from medval.server.services.context import ServiceContext
 from medval.server.store.records import UserRecord
 
 
 def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingExecution]:
     """Approved models x the caller's approved datasets, on approved benchmarks in
-    operation, minus the pairs that already have a result."""
+    operation, minus the pairs that already have a succeeded result (a failed one is
+    still pending, marked ``failed``: it may be run and uploaded again)."""
     pending: list[PendingExecution] = []
     with ctx.store.transaction() as tx:
         mine = {d.id: d for d in tx.list_datasets(owner_id=caller.id)}
@@ -25,7 +26,9 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
             if benchmark.stage is not Stage.OPERATION:
                 continue
             dataset = mine[dataset_association.entity_id]
-            done = {r.model_id for r in tx.list_results(benchmark.id, dataset_id=dataset.id)}
+            results = tx.list_results(benchmark.id, dataset_id=dataset.id)
+            done = {r.model_id for r in results if r.status is ExecutionStatus.SUCCEEDED}
+            failed = {r.model_id for r in results if r.status is ExecutionStatus.FAILED}
             models = [
                 a
                 for a in approved
@@ -45,6 +48,7 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
                         model=model.name,
                         model_owner=model.owner,
                         model_hash=model.archive_hash,
+                        failed=model.id in failed,
                     )
                 )
     return pending

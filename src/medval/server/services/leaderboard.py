@@ -4,6 +4,9 @@ Every metric the evaluator reports is pooled and shown, in the evaluator's own o
 ranking metric and its direction are chosen by :mod:`medval.core.metric_ranking`. A site
 whose value is missing (NaN at the site) is not pooled; a metric missing at every site
 has no pooled value. The pooled case count is None unless every site reported one.
+
+Only succeeded executions are pooled; failed ones are counted (``n_failed``), so that a
+model that fails at some sites does not look as if it had been run at fewer.
 """
 
 from __future__ import annotations
@@ -45,7 +48,11 @@ def leaderboard(
     entries = []
     for model_id, rows in by_model.items():
         entries.append(_entry(caller, benchmark, rows, model_owners.get(model_id, "")))
-    order = list(dict.fromkeys(name for r in results for name in r.document.metrics))
+    order = list(
+        dict.fromkeys(
+            name for r in results if r.document is not None for name in r.document.metrics
+        )
+    )
     primary = primary_metric(order)
     higher = higher_is_better(primary) if primary else True
     entries.sort(key=lambda entry: _rank(entry, primary, higher))
@@ -66,27 +73,29 @@ def _entry(
     rows: list[ResultRecord],
     model_owner: str,
 ) -> LeaderboardEntry:
+    succeeded = [(row, row.document) for row in rows if row.document is not None]
     values: dict[str, list[MetricValue]] = defaultdict(list)
-    for row in rows:
-        for name, value in row.document.metrics.items():
+    for _, document in succeeded:
+        for name, value in document.metrics.items():
             if value.value is not None:
                 values[name].append(value)
     sites = [
         LeaderboardSite(
             dataset_id=row.dataset_id,
             dataset=row.dataset,
-            n_cases=row.document.n_cases,
-            metrics=row.document.metrics,
+            n_cases=document.n_cases,
+            metrics=document.metrics,
         )
-        for row in rows
+        for row, document in succeeded
         if can_see_result(caller, row, benchmark)
     ]
     return LeaderboardEntry(
         model_id=rows[0].model_id,
         model=rows[0].model,
         model_owner=model_owner,
-        n_sites=len(rows),
-        n_cases=_total(row.document.n_cases for row in rows),
+        n_sites=len(succeeded),
+        n_failed=len(rows) - len(succeeded),
+        n_cases=_total(document.n_cases for _, document in succeeded),
         pooled={name: pool_metric(name, site_values) for name, site_values in values.items()},
         sites=sites,
     )

@@ -1,10 +1,16 @@
-"""Results: uploaded by the data owner after review, checked against every registered hash."""
+"""Results: uploaded by the data owner after review, checked against every registered hash.
+
+A result is a model's execution on a dataset: succeeded (metrics) or failed (a one-line
+reason, no metrics). There is one per benchmark, dataset and model; a failed one is
+replaced when its data owner uploads that execution again (run again after the failure),
+a succeeded one is final.
+"""
 
 from __future__ import annotations
 
-from medval.core.errors import HashMismatch, InvalidTransition, PermissionDenied
+from medval.core.errors import Conflict, HashMismatch, InvalidTransition, PermissionDenied
 from medval.core.schemas import ResultCreate
-from medval.core.states import ApprovalStatus, AssociationKind
+from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import visible_cube
@@ -61,7 +67,17 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         _require_approved(tx, benchmark, AssociationKind.DATASET, body.dataset_id)
         _require_approved(tx, benchmark, AssociationKind.MODEL, body.model_id)
         _check_provenance(tx, benchmark, body)
-        return tx.add_result(caller.id, body, ctx.clock())
+        found = tx.list_results(
+            benchmark_id=body.benchmark_id, dataset_id=body.dataset_id, model_id=body.model_id
+        )
+        if not found:
+            return tx.add_result(caller.id, body, ctx.clock())
+        if found[0].status is not ExecutionStatus.FAILED:
+            raise Conflict(
+                f"model {found[0].model} already has a result on dataset {dataset.name} "
+                f"in benchmark {benchmark.name} (result {found[0].id})"
+            )
+        return tx.replace_result(found[0].id, caller.id, body, ctx.clock())
 
 
 def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> ResultRecord:

@@ -100,6 +100,13 @@ class StoreTransaction(Protocol):
 
     # --- results ----------------------------------------------------------------------
     def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord: ...
+    def replace_result(
+        self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
+    ) -> ResultRecord:
+        """Everything of result ``result_id`` from ``result`` (of the same benchmark,
+        dataset and model, else Conflict), as uploaded at ``now``."""
+        ...
+
     def result(self, result_id: int) -> ResultRecord | None: ...
     def list_results(
         self,

@@ -29,6 +29,7 @@ from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
     CubeKind,
+    ExecutionStatus,
     ReleasePolicy,
     RunnerKind,
     Stage,
@@ -59,6 +60,7 @@ class Base(DeclarativeBase):
         ApprovalStatus: enum_column(ApprovalStatus),
         AssociationKind: enum_column(AssociationKind),
         ReleasePolicy: enum_column(ReleasePolicy),
+        ExecutionStatus: enum_column(ExecutionStatus),
         DatasetStatistics: JsonDocument(DatasetStatistics),
         ResultDocument: JsonDocument(ResultDocument),
         Provenance: JsonDocument(Provenance),
@@ -214,6 +216,9 @@ class Association(Base):
 
 
 class Result(Base):
+    """A model's execution on a dataset, as its data owner uploaded it: succeeded, with
+    metrics (``document``), or failed, with a one-line ``failure`` and no metrics."""
+
     __tablename__ = "results"
     __table_args__ = (UniqueConstraint("benchmark_id", "dataset_id", "model_id"),)
 
@@ -222,8 +227,11 @@ class Result(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    document: Mapped[ResultDocument]
+    status: Mapped[ExecutionStatus] = mapped_column(server_default=ExecutionStatus.SUCCEEDED.value)
+    document: Mapped[ResultDocument | None]
+    failure: Mapped[str | None] = mapped_column(String(500))
     provenance: Mapped[Provenance]
+    executed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     dataset_entity: Mapped[Dataset] = relationship(lazy="joined")

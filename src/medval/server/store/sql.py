@@ -278,6 +278,21 @@ class SqlTransaction:
         what = "a result of this model on this dataset and benchmark"
         return ResultRecord.model_validate(self._insert(row, what))
 
+    def replace_result(
+        self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
+    ) -> ResultRecord:
+        row = self._get(m.Result, result_id, "result")
+        if (row.benchmark_id, row.dataset_id, row.model_id) != (
+            result.benchmark_id,
+            result.dataset_id,
+            result.model_id,
+        ):
+            raise Conflict(f"result {result_id} is of another benchmark, dataset or model")
+        return self._change(
+            ResultRecord, m.Result, result_id, "result",
+            **dict(result), owner_id=owner_id, created_at=now,
+        )  # fmt: skip
+
     def result(self, result_id: int) -> ResultRecord | None:
         return self._find(ResultRecord, m.Result, result_id)
 
