@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
+from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.cubes import StageArgument
+from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.render import columns
 from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
 from medval.client.workspace import LocalDataset
@@ -15,7 +16,9 @@ from medval.core.errors import Conflict, InvalidInput
 from medval.core.schemas import AssociationCreate, DatasetPublic
 from medval.core.states import AssociationKind, Stage
 
-DATASET_COLUMNS = columns(DatasetPublic, "id", "name", "owner", "location", "stage", "data_hash")
+DATASET_COLUMNS = columns(
+    DatasetPublic, "id", "name", "owner", "location", "stage", "data_hash", "invalidated_at"
+)
 LOCAL_DATASET_COLUMNS = columns(
     LocalDataset, "name", "benchmark_id", "server_id", "data_hash", "prepared_at"
 )
@@ -102,7 +105,7 @@ def associate(
                 benchmark_id=target, kind=AssociationKind.DATASET, entity_id=dataset.server_id
             )
         )
-    session.err.print(f"association {association.id} requested: {association.status.value}")
+    session.err.print(f"association {association.id} {requested(association)}")
 
 
 @app.command("set-stage")
@@ -142,3 +145,15 @@ def show(ctx: typer.Context, dataset_id: int, fmt: OutputFormat = FormatOption) 
     session: Session = ctx.obj
     with session.client() as client:
         session.show(client.dataset(dataset_id), fmt)
+
+
+@app.command("invalidate")
+def invalidate(
+    ctx: typer.Context, dataset_id: int, yes: bool = YesOption, fmt: OutputFormat = FormatOption
+) -> None:
+    """Invalidate a registered dataset for good (owners, admins): nothing new runs on it."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        dataset = client.dataset(dataset_id)
+        confirm_invalidation(session, f"dataset {dataset.id} ({dataset.name})", yes)
+        session.show(client.invalidate_dataset(dataset_id), fmt, DATASET_COLUMNS)

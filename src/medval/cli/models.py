@@ -6,11 +6,12 @@ from pathlib import Path
 
 import typer
 
+from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import CUBE_COLUMNS, development_option, image_archive_option, register_folder
 from medval.cli.render import print_result_document, result_rows
 from medval.core.schemas import AssociationCreate
-from medval.core.states import AssociationKind, CubeKind
+from medval.core.states import AssociationKind, CubeKind, check_valid
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
 
@@ -53,6 +54,7 @@ def associate(
     with session.client() as client:
         benchmark = client.benchmark(benchmark_id)
         model = client.cube(model_id)
+        check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
         executor = session.executor(client)
         executor.require_supported_by(benchmark)
         session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
@@ -70,8 +72,7 @@ def associate(
             )
         )
     session.err.print(
-        f"association {association.id} requested: {association.status.value}; "
-        "the benchmark owner decides"
+        f"association {association.id} {requested(association)}; the benchmark owner decides"
     )
 
 

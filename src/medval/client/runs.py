@@ -15,6 +15,7 @@ from medval.client.workspace import LocalDataset, LocalResult, result_key
 from medval.core.documents import Provenance
 from medval.core.errors import HashMismatch, NotFound
 from medval.core.schemas import PendingExecution, ResultCreate
+from medval.core.states import check_valid
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,17 @@ def plan(
     return planned
 
 
+def refuse_invalid_models(
+    executor: Executor, model_ids: set[int] | None, planned: list[PlannedExecution]
+) -> None:
+    """A model asked for by id that has nothing pending because it was invalidated is
+    refused in one line, not silently skipped."""
+    waiting = {item.pending.model_id for item in planned}
+    for model_id in sorted((model_ids or set()) - waiting):
+        model = executor.client.cube(model_id)
+        check_valid(f"model {model.name} ({model.id})", model)
+
+
 def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
     """infer then evaluate in the sandbox, after checking every hash; keeps the result local."""
     if item.dataset is None:
@@ -62,6 +74,7 @@ def execute(executor: Executor, item: PlannedExecution) -> LocalResult:
     client = executor.client
     pending, dataset = item.pending, item.dataset
     benchmark = client.benchmark(pending.benchmark_id)
+    check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
     executor.require_supported_by(benchmark)
     model = client.cube(pending.model_id)
     if model.archive_hash != pending.model_hash:
