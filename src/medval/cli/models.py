@@ -54,7 +54,9 @@ def associate(
     with session.client() as client:
         benchmark = client.benchmark(benchmark_id)
         model = client.cube(model_id)
+        # Refused before the compatibility test runs anything.
         check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
+        check_valid(f"model {model.name} ({model.id})", model)
         executor = session.executor(client)
         executor.require_supported_by(benchmark)
         session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
