@@ -40,7 +40,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from medval.client.http import MedvalClient
 from medval.client.workspace import LocalDataset, LocalResult, Workspace, write_json_atomically
-from medval.core.errors import Conflict, HashMismatch, InvalidInput, PermissionDenied
+from medval.core.errors import (
+    Conflict,
+    HashMismatch,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from medval.core.hashing import pack_trees, tree_hash, unpack_archive_file
 
 MANIFEST = "medval-export.json"
@@ -213,7 +219,13 @@ def check_registered(client: MedvalClient, staged: StagedImport) -> None:
     if dataset.server_id is None:
         return
     me = client.me()
-    registered = client.dataset(dataset.server_id)
+    try:
+        registered = client.dataset(dataset.server_id)
+    except NotFound:  # hidden from this account (or gone): not its dataset either way
+        raise PermissionDenied(
+            f"dataset {dataset.name} ({dataset.server_id}) is not registered to "
+            f"{me.username} on this server; log in as its owner to import it"
+        ) from None
     if registered.owner_id != me.id:
         raise PermissionDenied(
             f"dataset {dataset.name} is registered as {dataset.server_id} by "
