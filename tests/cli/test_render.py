@@ -95,7 +95,12 @@ def test_results_show_the_evaluators_own_metrics_in_its_order() -> None:
     site_1 = next(line for line in lines if "site-1" in line).split("│")
     site_2 = next(line for line in lines if "site-2" in line).split("│")
     assert [cell.strip() for cell in site_1[5:9]] == ["succeeded", "-", "0.812", "missing"]
-    assert [cell.strip() for cell in site_2[5:9]] == ["succeeded", "40", "0.755 [0.700, 0.800]", "-"]
+    assert [cell.strip() for cell in site_2[5:9]] == [
+        "succeeded",
+        "40",
+        "0.755 [0.700, 0.800]",
+        "-",
+    ]
 
 
 def test_a_table_of_many_metrics_names_those_it_has_no_room_for() -> None:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 import pytest
 
 from medval.core.errors import InvalidTransition
-from medval.core.states import ApprovalStatus, Stage, check_approval_move, check_stage_move
+from medval.core.states import (
+    ApprovalStatus,
+    Stage,
+    check_approval_move,
+    check_association_move,
+    check_stage_move,
+    check_valid,
+)
 
 
 def test_development_moves_to_operation() -> None:
@@ -35,3 +45,48 @@ def test_pending_can_be_decided(target: ApprovalStatus) -> None:
 def test_decisions_are_final(current: ApprovalStatus, target: ApprovalStatus) -> None:
     with pytest.raises(InvalidTransition, match=f"already {current.value}"):
         check_approval_move("association 3", current, target)
+
+
+def test_a_benchmark_is_never_revoked() -> None:
+    with pytest.raises(InvalidTransition, match="cannot become revoked"):
+        check_approval_move("benchmark b", ApprovalStatus.PENDING, ApprovalStatus.REVOKED)
+
+
+ASSOCIATION_MOVES = {
+    (ApprovalStatus.PENDING, ApprovalStatus.APPROVED),
+    (ApprovalStatus.PENDING, ApprovalStatus.REJECTED),
+    (ApprovalStatus.PENDING, ApprovalStatus.REVOKED),
+    (ApprovalStatus.APPROVED, ApprovalStatus.REVOKED),
+    (ApprovalStatus.REJECTED, ApprovalStatus.PENDING),
+    (ApprovalStatus.REVOKED, ApprovalStatus.PENDING),
+}
+
+
+@pytest.mark.parametrize("current", list(ApprovalStatus))
+@pytest.mark.parametrize("target", list(ApprovalStatus))
+def test_association_moves(current: ApprovalStatus, target: ApprovalStatus) -> None:
+    """Revoked from pending or approved; asked again (pending) after a rejection or a
+    revocation; nothing else."""
+    if (current, target) in ASSOCIATION_MOVES:
+        check_association_move("association 3", current, target)
+        return
+    with pytest.raises(InvalidTransition) as refused:
+        check_association_move("association 3", current, target)
+    assert refused.value.message == (
+        f"association 3 is {current.value}; it cannot become {target.value}"
+    )
+
+
+@dataclass(frozen=True)
+class _Entity:
+    invalidated_at: datetime | None
+    invalidated_by: str | None
+
+
+def test_an_invalidated_entity_is_refused_in_one_line() -> None:
+    check_valid("cube 1", _Entity(None, None))
+    with pytest.raises(InvalidTransition) as refused:
+        check_valid("cube 1", _Entity(datetime(2024, 5, 1, tzinfo=UTC), "vendor"))
+    assert refused.value.message == (
+        "cube 1 was invalidated by vendor on 2024-05-01; nothing new runs against it"
+    )

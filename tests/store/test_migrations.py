@@ -26,7 +26,16 @@ from medval.server.store.migrate import (
 )
 from medval.server.store.models import Base
 
-TABLES = {"users", "api_tokens", "cubes", "benchmarks", "datasets", "associations", "results"}
+TABLES = {
+    "users",
+    "api_tokens",
+    "cubes",
+    "benchmarks",
+    "datasets",
+    "associations",
+    "association_events",
+    "results",
+}
 
 
 def test_upgrade_from_empty_matches_the_models(database_url: str, tmp_path: Path) -> None:
@@ -65,6 +74,85 @@ def test_cube_images_revision_goes_down_and_up_again(database_url: str, tmp_path
             assert "image_digest" not in columns and "archive_hash" in columns
             benchmark_columns = sa.inspect(connection).get_columns("benchmarks")
             assert "runners" not in {c["name"] for c in benchmark_columns}
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_invalidation_revision_gives_old_associations_their_history(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Associations made before revision 0004 get their request and decision as history;
+    down to 0002 and up again leaves the models' schema."""
+    config = alembic_config(database_url)
+    command.upgrade(config, "0002")
+    engine = create_database_engine(database_url)
+    at, decided = "2024-05-01 09:00:00", "2024-05-01 10:00:00"
+    try:
+        with engine.begin() as connection:
+            for user_id, name in ((1, "alice"), (2, "bob")):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO users (id, username, password_hash, is_admin, created_at) "
+                        "VALUES (:id, :name, 'h', false, :at)"
+                    ),
+                    {"id": user_id, "name": name, "at": at},
+                )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cubes (id, name, kind, archive_hash, owner_id, stage, "
+                    "created_at) VALUES (1, 'm', 'model', :h, 1, 'operation', :at)"
+                ),
+                {"h": "a" * 64, "at": at},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO benchmarks (id, name, description, docs_url, "
+                    "data_preparator_id, reference_model_id, evaluator_id, demo_data_hash, "
+                    "release_policy, approval, stage, created_at, owner_id) VALUES (1, 'b', '', "
+                    "'', 1, 1, 1, :h, 'public', 'approved', 'operation', :at, 2)"
+                ),
+                {"h": "a" * 64, "at": at},
+            )
+            for association_id, status, decided_by, decided_at in (
+                (1, "approved", 2, decided),
+                (2, "pending", None, None),
+            ):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO associations (id, benchmark_id, kind, entity_id, status, "
+                        "initiated_by_id, decided_by_id, created_at, decided_at) VALUES "
+                        "(:id, 1, 'model', :id, :status, 1, :by, :at, :decided_at)"
+                    ),
+                    {
+                        "id": association_id,
+                        "status": status,
+                        "by": decided_by,
+                        "at": at,
+                        "decided_at": decided_at,
+                    },
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            events = connection.execute(
+                sa.text(
+                    "SELECT association_id, status, actor_id FROM association_events "
+                    "ORDER BY association_id, id"
+                )
+            ).all()
+        assert [tuple(row) for row in events] == [
+            (1, "pending", 1),
+            (1, "approved", 2),
+            (2, "pending", 1),
+        ]
+        command.downgrade(config, "0002")
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            assert "association_events" not in inspector.get_table_names()
+            assert "invalidated_at" not in {c["name"] for c in inspector.get_columns("cubes")}
         command.upgrade(config, "head")
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -282,3 +282,61 @@ def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Sto
         tx.replace_result(result.id, ids["owner"], elsewhere, later)
     with pytest.raises(NotFound), store.transaction() as tx:
         tx.replace_result(9999, ids["owner"], succeeded, later)
+
+
+def test_every_association_move_is_kept_in_its_history(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+        bob = _user(tx, "bob")
+        asked = tx.add_association(
+            ids["benchmark"], AssociationKind.MODEL, ids["model"], ids["owner"], NOW
+        )
+    moves = [
+        (ApprovalStatus.REJECTED, bob.id, NOW + timedelta(minutes=1)),
+        (ApprovalStatus.PENDING, ids["owner"], NOW + timedelta(minutes=2)),
+        (ApprovalStatus.APPROVED, bob.id, NOW + timedelta(minutes=3)),
+        (ApprovalStatus.REVOKED, ids["owner"], NOW + timedelta(minutes=4)),
+    ]
+    for status, actor, at in moves:
+        with store.transaction() as tx:
+            if status is ApprovalStatus.PENDING:
+                current = tx.reopen_association(asked.id, actor, at)
+                assert current.decided_by is None and current.decided_at is None
+            else:
+                current = tx.decide_association(asked.id, status, actor, at)
+                assert current.decided_at == at
+            assert current.status is status
+    with store.transaction() as tx:
+        found = tx.association(asked.id)
+        assert found is not None
+        assert [(e.status, e.by, e.at) for e in found.history] == [
+            (ApprovalStatus.PENDING, "alice", NOW),
+            (ApprovalStatus.REJECTED, "bob", NOW + timedelta(minutes=1)),
+            (ApprovalStatus.PENDING, "alice", NOW + timedelta(minutes=2)),
+            (ApprovalStatus.APPROVED, "bob", NOW + timedelta(minutes=3)),
+            (ApprovalStatus.REVOKED, "alice", NOW + timedelta(minutes=4)),
+        ]
+        assert found.history[0].at.tzinfo is not None
+        assert tx.list_associations(status=ApprovalStatus.REVOKED) == [found]
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.reopen_association(9999, ids["owner"], NOW)
+
+
+def test_cubes_datasets_and_benchmarks_are_invalidated_with_who_and_when(store: Store) -> None:
+    later = NOW + timedelta(days=1)
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+        admin = _user(tx, "root", admin=True)
+    with store.transaction() as tx:
+        cube = tx.cube(ids["model"])
+        assert cube is not None and cube.invalidated_at is None and cube.invalidated_by is None
+        cube = tx.invalidate_cube(ids["model"], admin.id, later)
+        dataset = tx.invalidate_dataset(ids["dataset"], ids["owner"], later)
+        benchmark = tx.invalidate_benchmark(ids["benchmark"], admin.id, later)
+    with store.transaction() as tx:
+        assert tx.cube(ids["model"]) == cube and tx.list_cubes(kind=CubeKind.MODEL) == [cube]
+        assert (cube.invalidated_at, cube.invalidated_by, cube.owner) == (later, "root", "alice")
+        assert (dataset.invalidated_by, benchmark.invalidated_by) == ("alice", "root")
+        assert tx.dataset(ids["dataset"]) == dataset and tx.list_benchmarks() == [benchmark]
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.invalidate_dataset(9999, admin.id, later)

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
-from medval.cli.cubes import StageArgument
-from medval.cli.render import columns, print_leaderboard, print_result_document
+from medval.cli.cubes import StageArgument, confirm_invalidation
+from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
 from medval.client.registration import pack_demo_data
 from medval.core.schemas import AssociationPublic, BenchmarkCreate, BenchmarkPublic
 from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, RunnerKind, Stage
@@ -19,7 +19,7 @@ associations_app = typer.Typer(
 )
 
 BENCHMARK_COLUMNS = columns(
-    BenchmarkPublic, "id", "name", "owner", "approval", "stage", "release_policy"
+    BenchmarkPublic, "id", "name", "owner", "approval", "stage", "release_policy", "invalidated_at"
 )
 ASSOCIATION_COLUMNS = columns(
     AssociationPublic,
@@ -32,6 +32,12 @@ ASSOCIATION_COLUMNS = columns(
     "initiated_by",
     "decided_by",
 )
+
+
+def requested(association: AssociationPublic) -> str:
+    """How a request reads: a first one, or one again after a rejection or revocation."""
+    again = " again" if len(association.history) > 1 else ""
+    return f"requested{again}: {association.status.value}"
 
 
 @app.command("register")
@@ -138,6 +144,18 @@ def reject(ctx: typer.Context, benchmark_id: int) -> None:
     _decide(ctx, benchmark_id, ApprovalStatus.REJECTED)
 
 
+@app.command("invalidate")
+def invalidate(
+    ctx: typer.Context, benchmark_id: int, yes: bool = YesOption, fmt: OutputFormat = FormatOption
+) -> None:
+    """Invalidate a benchmark for good (owners, admins): nothing new runs under it."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        benchmark = client.benchmark(benchmark_id)
+        confirm_invalidation(session, f"benchmark {benchmark.id} ({benchmark.name})", yes)
+        session.show(client.invalidate_benchmark(benchmark_id), fmt, BENCHMARK_COLUMNS)
+
+
 @app.command("leaderboard")
 def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
     """Models ranked across sites, with each site's results where they are released to you."""
@@ -189,3 +207,32 @@ def approve_association(ctx: typer.Context, association_id: int, yes: bool = Yes
 def reject_association(ctx: typer.Context, association_id: int, yes: bool = YesOption) -> None:
     """Turn down a request to join your benchmark (benchmark owners)."""
     _decide_association(ctx, association_id, ApprovalStatus.REJECTED, yes)
+
+
+@associations_app.command("revoke")
+def revoke_association(ctx: typer.Context, association_id: int, yes: bool = YesOption) -> None:
+    """Withdraw an association (either side, or an admin): nothing new runs under it; what
+    was uploaded stays. The dataset's or model's owner may ask again later."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        session.confirm(f"Revoke association {association_id}?", yes)
+        association = client.revoke_association(association_id)
+    session.err.print(
+        f"association {association.id} ({association.kind.value} {association.entity_name}) "
+        f"is {association.status.value}"
+    )
+
+
+@associations_app.command("show")
+def show_association(
+    ctx: typer.Context, association_id: int, fmt: OutputFormat = FormatOption
+) -> None:
+    """One association and its history: who asked, approved, rejected or revoked, when."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        association = client.association(association_id)
+    if fmt is OutputFormat.JSON:
+        session.show(association, fmt)
+        return
+    session.show(association, fmt, ASSOCIATION_COLUMNS)
+    session.out.print(rows_table(association.history, title="history"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import columns
 from medval.client.cube_parts import CubeParts
 from medval.client.registration import register_cube, registered_notes
@@ -19,7 +19,9 @@ app = typer.Typer(
     help="Register and inspect cubes (preparation, model, evaluator).", no_args_is_help=True
 )
 
-CUBE_COLUMNS = columns(CubePublic, "id", "name", "kind", "owner", "stage", "archive_hash")
+CUBE_COLUMNS = columns(
+    CubePublic, "id", "name", "kind", "owner", "stage", "archive_hash", "invalidated_at"
+)
 
 
 def development_option() -> Any:
@@ -125,6 +127,15 @@ def register_folder(
     session.show(registered, fmt)
 
 
+def confirm_invalidation(session: Session, what: str, yes: bool) -> None:
+    """Invalidation has no way back: say what it does, then ask (``--yes`` for scripts)."""
+    session.err.print(
+        f"{what} will stay in the record with its results, but nothing new will run, "
+        "associate or upload against it. This cannot be undone."
+    )
+    session.confirm(f"Invalidate {what}?", yes)
+
+
 StageArgument = typer.Argument(..., help="development or operation (there is no way back).")
 
 
@@ -161,3 +172,15 @@ def show(ctx: typer.Context, cube_id: int, fmt: OutputFormat = FormatOption) -> 
         session.show(cube, fmt)
         for line in registered_notes(session.executor(client), cube):
             session.note(line)
+
+
+@app.command("invalidate")
+def invalidate(
+    ctx: typer.Context, cube_id: int, yes: bool = YesOption, fmt: OutputFormat = FormatOption
+) -> None:
+    """Invalidate a cube for good (owners, admins): nothing new runs it."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        cube = client.cube(cube_id)
+        confirm_invalidation(session, f"cube {cube.id} ({cube.name})", yes)
+        session.show(client.invalidate_cube(cube_id), fmt, CUBE_COLUMNS)

@@ -6,16 +6,25 @@ from pathlib import Path
 
 import typer
 
+from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.cubes import StageArgument
+from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.render import columns, count, print_left_out
+from medval.client.dataset_transfer import (
+    check_registered,
+    export_dataset,
+    install,
+    staged_import,
+)
 from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
 from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.schemas import AssociationCreate, DatasetPublic
 from medval.core.states import AssociationKind, Stage
 
-DATASET_COLUMNS = columns(DatasetPublic, "id", "name", "owner", "location", "stage", "data_hash")
+DATASET_COLUMNS = columns(
+    DatasetPublic, "id", "name", "owner", "location", "stage", "data_hash", "invalidated_at"
+)
 LOCAL_DATASET_COLUMNS = columns(
     LocalDataset, "name", "benchmark_id", "server_id", "data_hash", "prepared_at"
 )
@@ -104,7 +113,7 @@ def associate(
                 benchmark_id=target, kind=AssociationKind.DATASET, entity_id=dataset.server_id
             )
         )
-    session.err.print(f"association {association.id} requested: {association.status.value}")
+    session.err.print(f"association {association.id} {requested(association)}")
 
 
 @app.command("set-stage")
@@ -144,3 +153,56 @@ def show(ctx: typer.Context, dataset_id: int, fmt: OutputFormat = FormatOption) 
     session: Session = ctx.obj
     with session.client() as client:
         session.show(client.dataset(dataset_id), fmt)
+
+
+@app.command("invalidate")
+def invalidate(
+    ctx: typer.Context, dataset_id: int, yes: bool = YesOption, fmt: OutputFormat = FormatOption
+) -> None:
+    """Invalidate a registered dataset for good (owners, admins): nothing new runs on it."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        dataset = client.dataset(dataset_id)
+        confirm_invalidation(session, f"dataset {dataset.id} ({dataset.name})", yes)
+        session.show(client.invalidate_dataset(dataset_id), fmt, DATASET_COLUMNS)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The local dataset's name."),
+    archive: Path = typer.Argument(..., help="A new file to write (never overwritten)."),
+) -> None:
+    """Write a prepared dataset and its local results (sent or not) to one archive, for
+    another machine of yours. It holds labels and predictions: keep it at your site."""
+    session: Session = ctx.obj
+    exported = export_dataset(session.workspace, name, archive)
+    unsent = sum(1 for r in exported.results if r.uploaded_at is None)
+    session.err.print(
+        f"exported {name} with {len(exported.results)} local result(s) ({unsent} not uploaded) "
+        f"to {exported.path} ({exported.size / 1e6:.1f} MB); "
+        f"on the other machine: medval dataset import {exported.path.name}"
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    archive: Path = typer.Argument(..., help="An archive from 'medval dataset export'."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Overwrite a local dataset (and results) of the same name."
+    ),
+) -> None:
+    """Check an exported dataset (its data hash, and the registered one) and add it here."""
+    session: Session = ctx.obj
+    with staged_import(session.workspace, archive) as staged:
+        if staged.dataset.server_id is not None:
+            with session.client() as client:
+                check_registered(client, staged)
+        imported = install(session.workspace, staged, replace)
+    for result in imported.kept:
+        session.err.print(f"kept result {result.key}: it was already uploaded from here")
+    session.err.print(
+        f"imported {imported.dataset.name} (hash {imported.dataset.data_hash[:12]}… checked) "
+        f"with {len(imported.results)} local result(s)"
+    )

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from medval.cli.context import Session, YesOption
 from medval.cli.render import print_result_document
-from medval.client.runs import PlannedExecution, execute, plan
+from medval.client.runs import PlannedExecution, execute, plan, refuse_invalid_models
 from medval.core.errors import ERRORS_BY_CODE, InvalidInput, MedvalError, SandboxError
 from medval.core.states import ExecutionStatus
 
@@ -69,7 +69,9 @@ def run(
     session: Session = ctx.obj
     with session.client() as client:
         executor = session.executor(client)
-        items = plan(executor, benchmark_id, _ids(model_ids))
+        chosen = _ids(model_ids)
+        items = plan(executor, benchmark_id, chosen)
+        refuse_invalid_models(executor, chosen, items)
         if not items:
             session.err.print("nothing to run: no approved model is waiting for your datasets")
             return

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import (
     CUBE_COLUMNS,
@@ -20,7 +21,7 @@ from medval.cli.cubes import (
 )
 from medval.cli.render import print_result_document, print_results
 from medval.core.schemas import AssociationCreate
-from medval.core.states import AssociationKind, CubeKind
+from medval.core.states import AssociationKind, CubeKind, check_valid
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
 
@@ -67,6 +68,9 @@ def associate(
     with session.client() as client:
         benchmark = client.benchmark(benchmark_id)
         model = client.cube(model_id)
+        # Refused before the compatibility test runs anything.
+        check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
+        check_valid(f"model {model.name} ({model.id})", model)
         executor = session.executor(client)
         executor.require_supported_by(benchmark)
         session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
@@ -86,8 +90,7 @@ def associate(
             )
         )
     session.err.print(
-        f"association {association.id} requested: {association.status.value}; "
-        "the benchmark owner decides"
+        f"association {association.id} {requested(association)}; the benchmark owner decides"
     )
 
 

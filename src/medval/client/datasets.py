@@ -10,7 +10,7 @@ from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, HashMismatch
 from medval.core.hashing import tree_hash
 from medval.core.schemas import DatasetCreate
-from medval.core.states import Stage
+from medval.core.states import Stage, check_valid
 
 
 def prepare_dataset(
@@ -29,6 +29,7 @@ def prepare_dataset(
     if any(d.name == name and d.server_id is not None for d in existing):
         raise Conflict(f"dataset {name!r} is already registered; choose another name")
     benchmark = executor.client.benchmark(benchmark_id)
+    check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
     executor.require_supported_by(benchmark)
     preparator = executor.client.cube(benchmark.data_preparator_id)
     data_hash, statistics = executor.prepare(

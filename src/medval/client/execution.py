@@ -28,6 +28,7 @@ from medval.core.documents import DatasetStatistics, ResultDocument, read_docume
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
+from medval.core.states import check_valid
 from medval.runner.interface import Limits, Runner
 
 __all__ = ["DocumentRefused", "Executor", "Progress", "SilentProgress", "read_document"]
@@ -179,6 +180,7 @@ class Executor:
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> CubeSpec:
         """Run one task of a cube; returns the cube's spec (which says what it wrote)."""
+        check_valid(f"{cube.kind.value} cube {cube.name} ({cube.id})", cube)  # never runs
         self.say_caveats()
         image = self.pinned_image(cube)
         with self.unpacked(cube) as (folder, spec):

@@ -206,6 +206,9 @@ class MedvalClient:
         path = api.CUBE_STAGE.format(cube_id=cube_id)
         return self._call(CubePublic, "PUT", path, body=StageChange(stage=stage))
 
+    def invalidate_cube(self, cube_id: int) -> CubePublic:
+        return self._call(CubePublic, "POST", api.CUBE_INVALIDATION.format(cube_id=cube_id))
+
     # --- benchmarks ---------------------------------------------------------------------
 
     def register_benchmark(self, benchmark: BenchmarkCreate) -> BenchmarkPublic:
@@ -226,6 +229,10 @@ class MedvalClient:
         path = api.BENCHMARK_APPROVAL.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkPublic, "PUT", path, body=Decision(status=status))
 
+    def invalidate_benchmark(self, benchmark_id: int) -> BenchmarkPublic:
+        path = api.BENCHMARK_INVALIDATION.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkPublic, "POST", path)
+
     def leaderboard(self, benchmark_id: int) -> LeaderboardPublic:
         path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
         return self._call(LeaderboardPublic, "GET", path)
@@ -245,6 +252,10 @@ class MedvalClient:
         path = api.DATASET_STAGE.format(dataset_id=dataset_id)
         return self._call(DatasetPublic, "PUT", path, body=StageChange(stage=stage))
 
+    def invalidate_dataset(self, dataset_id: int) -> DatasetPublic:
+        path = api.DATASET_INVALIDATION.format(dataset_id=dataset_id)
+        return self._call(DatasetPublic, "POST", path)
+
     # --- associations -------------------------------------------------------------------
 
     def request_association(self, association: AssociationCreate) -> AssociationPublic:
@@ -262,6 +273,14 @@ class MedvalClient:
     def decide_association(self, association_id: int, status: ApprovalStatus) -> AssociationPublic:
         path = api.ASSOCIATION_DECISION.format(association_id=association_id)
         return self._call(AssociationPublic, "PUT", path, body=Decision(status=status))
+
+    def association(self, association_id: int) -> AssociationPublic:
+        path = api.ASSOCIATION.format(association_id=association_id)
+        return self._call(AssociationPublic, "GET", path)
+
+    def revoke_association(self, association_id: int) -> AssociationPublic:
+        path = api.ASSOCIATION_REVOCATION.format(association_id=association_id)
+        return self._call(AssociationPublic, "POST", path)
 
     # --- executions and results ---------------------------------------------------------
 

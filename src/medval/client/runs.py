@@ -22,7 +22,7 @@ from medval.client.workspace import LocalDataset, LocalResult, result_key
 from medval.core.documents import Provenance
 from medval.core.errors import EngineError, HashMismatch, MedvalError, NotFound, SandboxError
 from medval.core.schemas import PendingExecution, ResultCreate
-from medval.core.states import ExecutionStatus
+from medval.core.states import ExecutionStatus, check_valid
 
 MAX_REASON = 500  # the server's limit on a failure's reason (core.schemas.FailureReason)
 
@@ -62,6 +62,17 @@ def plan(
     return planned
 
 
+def refuse_invalid_models(
+    executor: Executor, model_ids: set[int] | None, planned: list[PlannedExecution]
+) -> None:
+    """A model asked for by id that has nothing pending because it was invalidated is
+    refused in one line, not silently skipped."""
+    waiting = {item.pending.model_id for item in planned}
+    for model_id in sorted((model_ids or set()) - waiting):
+        model = executor.client.cube(model_id)
+        check_valid(f"model {model.name} ({model.id})", model)
+
+
 @dataclass(frozen=True)
 class Execution:
     """What running one planned execution gave: its local result, and for a failed one
@@ -92,6 +103,7 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
     client = executor.client
     pending, dataset = item.pending, item.dataset
     benchmark = client.benchmark(pending.benchmark_id)
+    check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
     executor.require_supported_by(benchmark)
     model = client.cube(pending.model_id)
     if model.archive_hash != pending.model_hash:

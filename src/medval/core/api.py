@@ -25,19 +25,24 @@ UPLOAD_OFFSET = "Upload-Offset"  # the request header of a PUT that continues an
 CUBES = "/cubes"  # POST CubeCreate -> CubePublic; GET ?kind=&mine= -> list[CubePublic]
 CUBE = "/cubes/{cube_id}"  # GET -> CubePublic
 CUBE_STAGE = "/cubes/{cube_id}/stage"  # PUT StageChange -> CubePublic (owner)
+CUBE_INVALIDATION = "/cubes/{cube_id}/invalidation"  # POST -> CubePublic (owner, admin)
 
 BENCHMARKS = "/benchmarks"  # POST BenchmarkCreate -> BenchmarkPublic; GET -> list
 BENCHMARK = "/benchmarks/{benchmark_id}"  # GET -> BenchmarkPublic
 BENCHMARK_STAGE = "/benchmarks/{benchmark_id}/stage"  # PUT StageChange (owner)
 BENCHMARK_APPROVAL = "/benchmarks/{benchmark_id}/approval"  # PUT Decision (admin)
+BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owner, admin)
 LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"  # GET -> LeaderboardPublic
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic
 DATASET_STAGE = "/datasets/{dataset_id}/stage"  # PUT StageChange (owner)
+DATASET_INVALIDATION = "/datasets/{dataset_id}/invalidation"  # POST (owner, admin)
 
 ASSOCIATIONS = "/associations"  # POST AssociationCreate; GET ?benchmark_id=&status=&kind=
+ASSOCIATION = "/associations/{association_id}"  # GET -> AssociationPublic (with history)
 ASSOCIATION_DECISION = "/associations/{association_id}/decision"  # PUT Decision
+ASSOCIATION_REVOCATION = "/associations/{association_id}/revocation"  # POST (either side)
 
 PENDING_EXECUTIONS = "/executions/pending"  # GET -> list[PendingExecution] for the caller
 

@@ -14,7 +14,11 @@ import os
 import shutil
 import stat
 import tarfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from medval.core.cube_files import kind_of, walk
 from medval.core.errors import HashMismatch, InvalidInput
@@ -81,37 +85,74 @@ def pack_directory(root: Path, exclude: frozenset[PurePosixPath] = frozenset()) 
     if not root.is_dir():
         raise InvalidInput(f"not a directory: {root}")
     buffer = io.BytesIO()
+    with _deterministic_tar(buffer) as tar:
+        _add_tree(tar, root, "", skip=("__pycache__",), exclude=exclude)
+    return buffer.getvalue()
+
+
+def pack_trees(members: Sequence[tuple[str, Path]], destination: BinaryIO) -> None:
+    """A deterministic gzip'd tar of several files and folders, each under its own name
+    (``(name, path)``; an empty name puts a folder's contents at the top), written to
+    ``destination`` as it goes (never whole in memory). The same rules as
+    :func:`pack_directory`: only files and folders, no links; nothing is skipped."""
+    with _deterministic_tar(destination) as tar:
+        for name, path in members:
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                raise InvalidInput(f"only files and folders can be packed: {path}")
+            if path.is_file():
+                _add_member(tar, path, name)
+                continue
+            if name:
+                _add_member(tar, path, name)
+            _add_tree(tar, path, name, skip=())
+
+
+@contextmanager
+def _deterministic_tar(destination: BinaryIO) -> Iterator[tarfile.TarFile]:
     # mtime=0 in the gzip header too, or the archive bytes change every second.
     with (
-        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped,
+        gzip.GzipFile(fileobj=destination, mode="wb", mtime=0) as zipped,
         tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if PurePosixPath(rel) in exclude:
-                continue
-            if path.is_symlink():
-                raise InvalidInput(f"symbolic links are not allowed in a cube or archive: {path}")
-            if "__pycache__" in path.parts:
-                continue
-            mode = path.lstat().st_mode
-            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-                raise InvalidInput(
-                    f"only files and folders are allowed in a cube or archive, "
-                    f"not {kind_of(mode)}: {path}"
-                )
-            info = tar.gettarinfo(str(path), arcname=rel)
-            info.mtime = 0
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            if path.is_dir():
-                info.mode = 0o755
-                tar.addfile(info)
-            else:
-                info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
-                with path.open("rb") as handle:
-                    tar.addfile(info, handle)
-    return buffer.getvalue()
+        yield tar
+
+
+def _add_tree(
+    tar: tarfile.TarFile,
+    root: Path,
+    prefix: str,
+    skip: Sequence[str],
+    exclude: frozenset[PurePosixPath] = frozenset(),
+) -> None:
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if PurePosixPath(rel) in exclude:
+            continue
+        if path.is_symlink():
+            raise InvalidInput(f"symbolic links are not allowed in a cube or archive: {path}")
+        if any(part in path.parts for part in skip):
+            continue
+        _add_member(tar, path, f"{prefix}/{rel}" if prefix else rel)
+
+
+def _add_member(tar: tarfile.TarFile, path: Path, name: str) -> None:
+    """One file or folder, with fixed times, owners and modes."""
+    mode = path.lstat().st_mode
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise InvalidInput(
+            f"only files and folders are allowed in a cube or archive, not {kind_of(mode)}: {path}"
+        )
+    info = tar.gettarinfo(str(path), arcname=name)
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if path.is_dir():
+        info.mode = 0o755
+        tar.addfile(info)
+    else:
+        info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+        with path.open("rb") as handle:
+            tar.addfile(info, handle)
 
 
 def unpack_archive(data: bytes, destination: Path) -> None:
@@ -124,9 +165,23 @@ def unpack_archive(data: bytes, destination: Path) -> None:
     afresh (never through a link, never over another member), owned by whoever unpacks
     it, with mode 644 or, if the archive marks it executable, 755; folders are 755.
     """
+    _unpack(data, destination)
+
+
+def unpack_archive_file(archive: Path, destination: Path) -> None:
+    """:func:`unpack_archive` for an archive on disk, read as it goes (a big one never
+    whole in memory), with the same checks."""
+    _unpack(archive, destination)
+
+
+def _unpack(source: bytes | Path, destination: Path) -> None:
     destination.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        with (
+            tarfile.open(source, mode="r:gz")
+            if isinstance(source, Path)
+            else tarfile.open(fileobj=io.BytesIO(source), mode="r:gz")
+        ) as tar:
             members = tar.getmembers()
             for member in members:
                 name = PurePosixPath(member.name)
@@ -138,7 +193,7 @@ def unpack_archive(data: bytes, destination: Path) -> None:
                     raise InvalidInput(f"archive member has no name: {member.name!r}")
             for member in members:
                 _extract(tar, member, destination)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise InvalidInput(f"not a valid archive: {exc}") from exc
 
 

@@ -110,6 +110,8 @@ class CubePublic(_Schema):
     created_at: datetime
     image_digest: str | None = None
     image_archive_hash: str | None = None
+    invalidated_at: datetime | None = None  # set once, for good (see states.Invalidatable)
+    invalidated_by: str | None = None
 
 
 class StageChange(_Schema):
@@ -155,6 +157,8 @@ class BenchmarkPublic(_Schema):
     stage: Stage
     created_at: datetime
     runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind))
+    invalidated_at: datetime | None = None
+    invalidated_by: str | None = None
 
 
 class Decision(_Schema):
@@ -190,6 +194,8 @@ class DatasetPublic(_Schema):
     statistics: DatasetStatistics
     stage: Stage
     created_at: datetime
+    invalidated_at: datetime | None = None
+    invalidated_by: str | None = None
 
 
 # --- associations ---------------------------------------------------------------------
@@ -201,7 +207,18 @@ class AssociationCreate(_Schema):
     entity_id: int  # dataset id or model cube id, by kind
 
 
+class AssociationEventPublic(_Schema):
+    """One move of an association: requested (``pending``), approved, rejected, revoked."""
+
+    status: ApprovalStatus
+    by: str
+    at: datetime
+
+
 class AssociationPublic(_Schema):
+    """The current state (``initiated_by``: the latest request; ``decided_*``: the decision
+    on it, if any) and every move so far, oldest first, in ``history``."""
+
     id: int
     benchmark_id: int
     kind: AssociationKind
@@ -212,6 +229,7 @@ class AssociationPublic(_Schema):
     decided_by: str | None
     created_at: datetime
     decided_at: datetime | None
+    history: list[AssociationEventPublic] = Field(default_factory=list)
 
 
 # --- executions and results -----------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from medval.core.errors import InvalidTransition
 
@@ -19,11 +21,16 @@ class Stage(StrEnum):
 
 
 class ApprovalStatus(StrEnum):
-    """Decision on a benchmark (by an admin) or an association (by the benchmark owner)."""
+    """Decision on a benchmark (by an admin) or an association (by the benchmark owner).
+
+    ``revoked`` is for associations only: either side (or an admin) withdrew it. A
+    rejected or revoked association can be requested again, which makes it pending.
+    """
 
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    REVOKED = "revoked"
 
 
 class CubeKind(StrEnum):
@@ -81,6 +88,20 @@ _APPROVAL_MOVES: dict[ApprovalStatus, set[ApprovalStatus]] = {
 }
 
 
+# An association is one row per (benchmark, entity) whose status moves on; every move is
+# kept in its history. Rejected and revoked ones reopen (pending) on a new request.
+_ASSOCIATION_MOVES: dict[ApprovalStatus, set[ApprovalStatus]] = {
+    ApprovalStatus.PENDING: {
+        ApprovalStatus.APPROVED,
+        ApprovalStatus.REJECTED,
+        ApprovalStatus.REVOKED,
+    },
+    ApprovalStatus.APPROVED: {ApprovalStatus.REVOKED},
+    ApprovalStatus.REJECTED: {ApprovalStatus.PENDING},
+    ApprovalStatus.REVOKED: {ApprovalStatus.PENDING},
+}
+
+
 def check_stage_move(what: str, current: Stage, target: Stage) -> None:
     """Refuse a stage change that is not allowed, naming the entity."""
     if target not in _STAGE_MOVES[current]:
@@ -92,4 +113,32 @@ def check_approval_move(what: str, current: ApprovalStatus, target: ApprovalStat
     if target not in _APPROVAL_MOVES[current]:
         raise InvalidTransition(
             f"{what} is already {current.value}; it cannot become {target.value}"
+        )
+
+
+def check_association_move(what: str, current: ApprovalStatus, target: ApprovalStatus) -> None:
+    """Refuse an association move that is not allowed (see ``_ASSOCIATION_MOVES``)."""
+    if target not in _ASSOCIATION_MOVES[current]:
+        raise InvalidTransition(f"{what} is {current.value}; it cannot become {target.value}")
+
+
+class Invalidatable(Protocol):
+    """A cube, dataset or benchmark: an owner (or an admin) may invalidate it, for good.
+
+    It stays in the record (listed, its results kept), but nothing new runs against it.
+    """
+
+    @property
+    def invalidated_at(self) -> datetime | None: ...
+
+    @property
+    def invalidated_by(self) -> str | None: ...
+
+
+def check_valid(what: str, entity: Invalidatable) -> None:
+    """Refuse to run, associate or upload anything new with an invalidated entity."""
+    if entity.invalidated_at is not None:
+        raise InvalidTransition(
+            f"{what} was invalidated by {entity.invalidated_by or 'its owner'} on "
+            f"{entity.invalidated_at:%Y-%m-%d}; nothing new runs against it"
         )

@@ -36,3 +36,13 @@ def decide(
     ctx: ContextDep, user: CurrentUser, association_id: int, body: Decision
 ) -> AssociationPublic:
     return associations.decide_association(ctx, user, association_id, body.status)
+
+
+@router.get(api.ASSOCIATION)
+def get_association(ctx: ContextDep, user: CurrentUser, association_id: int) -> AssociationPublic:
+    return associations.get_association(ctx, user, association_id)
+
+
+@router.post(api.ASSOCIATION_REVOCATION)
+def revoke(ctx: ContextDep, user: CurrentUser, association_id: int) -> AssociationPublic:
+    return associations.revoke_association(ctx, user, association_id)

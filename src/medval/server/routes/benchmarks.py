@@ -13,7 +13,7 @@ from medval.core.schemas import (
     StageChange,
 )
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
-from medval.server.services import benchmarks
+from medval.server.services import benchmarks, invalidation
 from medval.server.services.leaderboard import leaderboard
 
 router = APIRouter(tags=["benchmarks"])
@@ -55,3 +55,9 @@ def decide(
 def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: int) -> LeaderboardPublic:
     """Anonymous callers may read a public benchmark's leaderboard."""
     return leaderboard(ctx, user, benchmark_id)
+
+
+@router.post(api.BENCHMARK_INVALIDATION)
+def invalidate(ctx: ContextDep, user: CurrentUser, benchmark_id: int) -> BenchmarkPublic:
+    """For good: it stays in the record, but nothing new runs against it."""
+    return invalidation.invalidate_benchmark(ctx, user, benchmark_id)

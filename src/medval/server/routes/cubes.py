@@ -8,7 +8,7 @@ from medval.core import api
 from medval.core.schemas import CubeCreate, CubePublic, StageChange
 from medval.core.states import CubeKind
 from medval.server.dependencies import ContextDep, CurrentUser
-from medval.server.services import cubes
+from medval.server.services import cubes, invalidation
 
 router = APIRouter(tags=["cubes"])
 
@@ -33,3 +33,9 @@ def get_cube(ctx: ContextDep, user: CurrentUser, cube_id: int) -> CubePublic:
 @router.put(api.CUBE_STAGE)
 def change_stage(ctx: ContextDep, user: CurrentUser, cube_id: int, body: StageChange) -> CubePublic:
     return cubes.change_cube_stage(ctx, user, cube_id, body.stage)
+
+
+@router.post(api.CUBE_INVALIDATION)
+def invalidate(ctx: ContextDep, user: CurrentUser, cube_id: int) -> CubePublic:
+    """For good: it stays in the record, but nothing new runs against it."""
+    return invalidation.invalidate_cube(ctx, user, cube_id)

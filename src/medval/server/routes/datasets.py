@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.schemas import DatasetCreate, DatasetPublic, StageChange
 from medval.server.dependencies import ContextDep, CurrentUser
-from medval.server.services import datasets
+from medval.server.services import datasets, invalidation
 
 router = APIRouter(tags=["datasets"])
 
@@ -34,3 +34,9 @@ def change_stage(
     ctx: ContextDep, user: CurrentUser, dataset_id: int, body: StageChange
 ) -> DatasetPublic:
     return datasets.change_dataset_stage(ctx, user, dataset_id, body.stage)
+
+
+@router.post(api.DATASET_INVALIDATION)
+def invalidate(ctx: ContextDep, user: CurrentUser, dataset_id: int) -> DatasetPublic:
+    """For good: it stays in the record, but nothing new runs against it."""
+    return invalidation.invalidate_dataset(ctx, user, dataset_id)

@@ -1,15 +1,21 @@
-"""Associations: a dataset or a model asks to join a benchmark; its owner decides."""
+"""Associations: a dataset or a model asks to join a benchmark; its owner decides.
+
+One association per (benchmark, dataset or model), whose status moves on: pending, then
+approved or rejected; either side (or an admin) may revoke it; a rejected or revoked one
+is reopened (pending again) by a new request. Every move is kept in its ``history``
+(who, what, when), and results uploaded under it stay in the record.
+"""
 
 from __future__ import annotations
 
-from medval.core.errors import InvalidInput, InvalidTransition, PermissionDenied
+from medval.core.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from medval.core.schemas import AssociationCreate
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
     CubeKind,
     Stage,
-    check_approval_move,
+    check_association_move,
 )
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
@@ -20,17 +26,24 @@ from medval.server.services.permissions import (
     not_found,
     require_owner_or_admin,
 )
+from medval.server.services.validity import (
+    require_benchmark_runs,
+    require_valid_cube,
+    require_valid_dataset,
+)
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AssociationRecord, BenchmarkRecord, UserRecord
 
 
 def _check_entity(
     tx: StoreTransaction, caller: UserRecord, benchmark: BenchmarkRecord, body: AssociationCreate
-) -> None:
-    """The entity exists, belongs to the caller, is frozen and fits the benchmark."""
+) -> str:
+    """The entity exists, belongs to the caller, is valid, frozen and fits the benchmark;
+    returns its name."""
     if body.kind is AssociationKind.DATASET:
         dataset = visible_dataset(tx, caller, body.entity_id)
         require_owner_or_admin(caller, dataset.owner_id, f"dataset {dataset.name}")
+        require_valid_dataset(dataset)
         name, stage = dataset.name, dataset.stage
         if dataset.data_preparator_id != benchmark.data_preparator_id:
             raise InvalidInput(
@@ -41,41 +54,112 @@ def _check_entity(
     else:
         model = cube_of_kind(tx, caller, body.entity_id, CubeKind.MODEL, "entity_id")
         require_owner_or_admin(caller, model.owner_id, f"model {model.name}")
+        require_valid_cube(model)
         name, stage = model.name, model.stage
     if stage is not Stage.OPERATION:
         raise InvalidTransition(
             f"{body.kind.value} {name} is in development; move it to operation first"
         )
+    return name
+
+
+def _require_takes_associations(tx: StoreTransaction, benchmark: BenchmarkRecord) -> None:
+    if benchmark.approval is not ApprovalStatus.APPROVED:
+        raise InvalidTransition(
+            f"benchmark {benchmark.name} is {benchmark.approval.value}; "
+            "only an approved benchmark takes associations"
+        )
+    require_benchmark_runs(tx, benchmark)
 
 
 def request_association(
     ctx: ServiceContext, caller: UserRecord, body: AssociationCreate
 ) -> AssociationRecord:
+    """A new request, or a request again after a rejection or a revocation (the same
+    association reopens as pending; its history keeps what came before)."""
     with ctx.store.transaction() as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
-        if benchmark.approval is not ApprovalStatus.APPROVED:
-            raise InvalidTransition(
-                f"benchmark {benchmark.name} is {benchmark.approval.value}; "
-                "only an approved benchmark takes associations"
+        _require_takes_associations(tx, benchmark)
+        name = _check_entity(tx, caller, benchmark, body)
+        existing = tx.list_associations(
+            benchmark_id=benchmark.id, kind=body.kind, entity_id=body.entity_id
+        )
+        if not existing:
+            return tx.add_association(
+                benchmark.id, body.kind, body.entity_id, caller.id, ctx.clock()
             )
-        _check_entity(tx, caller, benchmark, body)
-        return tx.add_association(benchmark.id, body.kind, body.entity_id, caller.id, ctx.clock())
+        association = existing[0]
+        if association.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
+            raise Conflict(
+                f"{body.kind.value} {name} is already {association.status.value} on benchmark "
+                f"{benchmark.name} (association {association.id})"
+            )
+        return tx.reopen_association(association.id, caller.id, ctx.clock())
 
 
 def decide_association(
     ctx: ServiceContext, caller: UserRecord, association_id: int, status: ApprovalStatus
 ) -> AssociationRecord:
     """The benchmark owner's (or an admin's) decision; never the initiator's approval."""
+    if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        raise InvalidInput(
+            f"a decision is approved or rejected, not {status.value} (revoking has its own route)"
+        )
     with ctx.store.transaction() as tx:
         association = _visible_association(tx, caller, association_id)
         benchmark = visible_benchmark(tx, caller, association.benchmark_id)
         what = f"the association of {association.kind.value} {association.entity_name}"
         require_owner_or_admin(caller, benchmark.owner_id, f"benchmark {benchmark.name}")
-        check_approval_move(what, association.status, status)
+        check_association_move(what, association.status, status)
         # Four eyes: whoever asked cannot also grant, not even an admin.
         if status is ApprovalStatus.APPROVED and association.initiated_by_id == caller.id:
             raise PermissionDenied(f"you requested {what}; someone else must approve it")
+        if status is ApprovalStatus.APPROVED:
+            _require_entity_valid(tx, association)
+            require_benchmark_runs(tx, benchmark)
         return tx.decide_association(association_id, status, caller.id, ctx.clock())
+
+
+def revoke_association(
+    ctx: ServiceContext, caller: UserRecord, association_id: int
+) -> AssociationRecord:
+    """Either side withdraws: the benchmark owner, the dataset's or model's owner, or an
+    admin. Nothing new runs under it; what was uploaded under it stays."""
+    with ctx.store.transaction() as tx:
+        # Visible only to the parties (and admins): whoever sees it may revoke it.
+        association = _visible_association(tx, caller, association_id)
+        benchmark = tx.benchmark(association.benchmark_id)
+        if benchmark is None:
+            raise not_found("association", association_id)
+        what = f"the association of {association.kind.value} {association.entity_name}"
+        if (
+            association.kind is AssociationKind.MODEL
+            and association.entity_id == benchmark.reference_model_id
+        ):
+            raise InvalidTransition(
+                f"model {association.entity_name} is the reference model of benchmark "
+                f"{benchmark.name}, part of its definition; invalidate the benchmark instead"
+            )
+        check_association_move(what, association.status, ApprovalStatus.REVOKED)
+        return tx.decide_association(association_id, ApprovalStatus.REVOKED, caller.id, ctx.clock())
+
+
+def get_association(
+    ctx: ServiceContext, caller: UserRecord, association_id: int
+) -> AssociationRecord:
+    with ctx.store.transaction() as tx:
+        return _visible_association(tx, caller, association_id)
+
+
+def _require_entity_valid(tx: StoreTransaction, association: AssociationRecord) -> None:
+    if association.kind is AssociationKind.DATASET:
+        dataset = tx.dataset(association.entity_id)
+        if dataset is not None:
+            require_valid_dataset(dataset)
+    else:
+        cube = tx.cube(association.entity_id)
+        if cube is not None:
+            require_valid_cube(cube)
 
 
 def _can_see(tx: StoreTransaction, caller: UserRecord, association: AssociationRecord) -> bool:

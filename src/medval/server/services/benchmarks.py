@@ -21,6 +21,7 @@ from medval.server.services.permissions import (
     require_admin,
     require_owner_or_admin,
 )
+from medval.server.services.validity import require_valid_cube
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, CubeRecord, UserRecord
 
@@ -81,6 +82,8 @@ def register_benchmark(
         cubes = _benchmark_cubes(
             tx, caller, body.data_preparator_id, body.reference_model_id, body.evaluator_id
         )
+        for cube in cubes:
+            require_valid_cube(cube)
         if body.stage is Stage.OPERATION:
             _require_cubes_in_operation(cubes, body.name)
         benchmark = tx.add_benchmark(caller.id, body, now)

@@ -12,6 +12,7 @@ from medval.server.services.permissions import (
     not_found,
     require_owner_or_admin,
 )
+from medval.server.services.validity import require_valid_cube
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import DatasetRecord, UserRecord
 
@@ -41,6 +42,7 @@ def register_dataset(ctx: ServiceContext, caller: UserRecord, body: DatasetCreat
         preparator = cube_of_kind(
             tx, caller, body.data_preparator_id, CubeKind.DATA_PREPARATOR, "data_preparator_id"
         )
+        require_valid_cube(preparator)
         if body.stage is Stage.OPERATION and preparator.stage is not Stage.OPERATION:
             raise InvalidTransition(
                 f"dataset {body.name} cannot be in operation: its preparation cube "

@@ -5,13 +5,16 @@ from __future__ import annotations
 from medval.core.schemas import PendingExecution
 from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus, Stage
 from medval.server.services.context import ServiceContext
+from medval.server.services.validity import benchmark_blocker
 from medval.server.store.records import UserRecord
 
 
 def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingExecution]:
     """Approved models x the caller's approved datasets, on approved benchmarks in
     operation, minus the pairs that already have a succeeded result (a failed one is
-    still pending, marked ``failed``: it may be run and uploaded again)."""
+    still pending, marked ``failed``: it may be run and uploaded again). Nothing
+    invalidated runs: not a benchmark (or its preparation or evaluator cube), a dataset
+    or a model."""
     pending: list[PendingExecution] = []
     with ctx.store.transaction() as tx:
         mine = {d.id: d for d in tx.list_datasets(owner_id=caller.id)}
@@ -26,6 +29,8 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
             if benchmark.stage is not Stage.OPERATION:
                 continue
             dataset = mine[dataset_association.entity_id]
+            if dataset.invalidated_at is not None or benchmark_blocker(tx, benchmark):
+                continue
             results = tx.list_results(benchmark.id, dataset_id=dataset.id)
             done = {r.model_id for r in results if r.status is ExecutionStatus.SUCCEEDED}
             failed = {r.model_id for r in results if r.status is ExecutionStatus.FAILED}
@@ -36,7 +41,7 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
             ]
             for model_association in models:
                 model = tx.cube(model_association.entity_id)
-                if model is None or model.id in done:
+                if model is None or model.id in done or model.invalidated_at is not None:
                     continue
                 pending.append(
                     PendingExecution(

@@ -17,6 +17,11 @@ from medval.server.services.cubes import visible_cube
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.permissions import not_found
 from medval.server.services.release import can_see_result
+from medval.server.services.validity import (
+    require_benchmark_runs,
+    require_valid_cube,
+    require_valid_dataset,
+)
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
 
@@ -60,10 +65,14 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
     with ctx.store.transaction() as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
         dataset = visible_dataset(tx, caller, body.dataset_id)
-        visible_cube(tx, caller, body.model_id)
+        model = visible_cube(tx, caller, body.model_id)
         # Not even an admin: an upload is the data owner's approval to release it.
         if dataset.owner_id != caller.id:
             raise PermissionDenied(f"only the owner of dataset {dataset.name} may upload results")
+        # Nothing new against an invalidated benchmark, dataset or cube.
+        require_benchmark_runs(tx, benchmark)
+        require_valid_dataset(dataset)
+        require_valid_cube(model)
         _require_approved(tx, benchmark, AssociationKind.DATASET, body.dataset_id)
         _require_approved(tx, benchmark, AssociationKind.MODEL, body.model_id)
         _check_provenance(tx, benchmark, body)

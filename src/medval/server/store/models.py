@@ -92,6 +92,12 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+def _mapped_name(cls: object) -> str:
+    """The name of the class a mixin's ``declared_attr`` is called for (typed as an
+    instance by mypy, a class at run time)."""
+    return cls.__name__ if isinstance(cls, type) else type(cls).__name__
+
+
 class Owned:
     """Belongs to an account: ``owner_id`` is stored, ``owner`` (the username) is shown."""
 
@@ -99,12 +105,29 @@ class Owned:
 
     @declared_attr
     def owner_account(cls) -> Mapped[User]:
-        return relationship(User, lazy="joined")
+        # Named, since an entity may point at users twice (see ``Invalidatable``).
+        return relationship(User, foreign_keys=f"{_mapped_name(cls)}.owner_id", lazy="joined")
 
     owner: AssociationProxy[str] = association_proxy("owner_account", "username")
 
 
-class Cube(Owned, Base):
+class Invalidatable:
+    """Can be invalidated, once and for good, by its owner or an admin: who and when are
+    stored (``invalidated_by`` shows the username); NULL while it is valid."""
+
+    invalidated_at: Mapped[datetime | None] = mapped_column(default=None)
+    invalidated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    @declared_attr
+    def invalidator(cls) -> Mapped[User | None]:
+        return relationship(
+            User, foreign_keys=f"{_mapped_name(cls)}.invalidated_by_id", lazy="joined"
+        )
+
+    invalidated_by: AssociationProxy[str | None] = association_proxy("invalidator", "username")
+
+
+class Cube(Owned, Invalidatable, Base):
     __tablename__ = "cubes"
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
 
@@ -119,7 +142,7 @@ class Cube(Owned, Base):
     image_archive_hash: Mapped[str | None] = mapped_column(String(64))
 
 
-class Benchmark(Owned, Base):
+class Benchmark(Owned, Invalidatable, Base):
     __tablename__ = "benchmarks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -141,7 +164,7 @@ class Benchmark(Owned, Base):
     )
 
 
-class Dataset(Owned, Base):
+class Dataset(Owned, Invalidatable, Base):
     __tablename__ = "datasets"
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
 
@@ -154,6 +177,25 @@ class Dataset(Owned, Base):
     statistics: Mapped[DatasetStatistics]
     stage: Mapped[Stage]
     created_at: Mapped[datetime]
+
+
+class AssociationEvent(Base):
+    """One move of an association (requested, approved, rejected, revoked): its history.
+
+    Rows are only ever added (by the store, with each change of the association)."""
+
+    __tablename__ = "association_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ApprovalStatus]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]
+
+    actor: Mapped[User] = relationship(lazy="joined")
+    by: AssociationProxy[str] = association_proxy("actor", "username")
 
 
 class Association(Base):
@@ -179,6 +221,9 @@ class Association(Base):
     decider: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
     initiated_by: AssociationProxy[str] = association_proxy("initiator", "username")
     decided_by: AssociationProxy[str | None] = association_proxy("decider", "username")
+    history: Mapped[list[AssociationEvent]] = relationship(
+        order_by=AssociationEvent.id, lazy="selectin", viewonly=True
+    )
 
     # ``entity_id`` has no foreign key (it points into one of two tables), so each side is
     # a read-only relationship joined on the kind.

@@ -169,6 +169,11 @@ class SqlTransaction:
     def set_cube_stage(self, cube_id: int, stage: Stage) -> CubeRecord:
         return self._change(CubeRecord, m.Cube, cube_id, "cube", stage=stage)
 
+    def invalidate_cube(self, cube_id: int, by_id: int, now: datetime) -> CubeRecord:
+        return self._change(
+            CubeRecord, m.Cube, cube_id, "cube", invalidated_at=now, invalidated_by_id=by_id
+        )
+
     # --- benchmarks -------------------------------------------------------------------
 
     def add_benchmark(
@@ -196,6 +201,16 @@ class SqlTransaction:
             BenchmarkRecord, m.Benchmark, benchmark_id, "benchmark", approval=approval
         )
 
+    def invalidate_benchmark(self, benchmark_id: int, by_id: int, now: datetime) -> BenchmarkRecord:
+        return self._change(
+            BenchmarkRecord,
+            m.Benchmark,
+            benchmark_id,
+            "benchmark",
+            invalidated_at=now,
+            invalidated_by_id=by_id,
+        )
+
     # --- datasets ---------------------------------------------------------------------
 
     def add_dataset(self, owner_id: int, dataset: DatasetCreate, now: datetime) -> DatasetRecord:
@@ -212,6 +227,16 @@ class SqlTransaction:
 
     def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord:
         return self._change(DatasetRecord, m.Dataset, dataset_id, "dataset", stage=stage)
+
+    def invalidate_dataset(self, dataset_id: int, by_id: int, now: datetime) -> DatasetRecord:
+        return self._change(
+            DatasetRecord,
+            m.Dataset,
+            dataset_id,
+            "dataset",
+            invalidated_at=now,
+            invalidated_by_id=by_id,
+        )
 
     # --- associations -----------------------------------------------------------------
 
@@ -237,7 +262,8 @@ class SqlTransaction:
             created_at=now,
         )
         what = f"an association of {kind.value} {entity_id} with this benchmark"
-        return AssociationRecord.model_validate(self._insert(row, what))
+        added = self._insert(row, what)
+        return self._record_move(added.id, ApprovalStatus.PENDING, initiated_by_id, now)
 
     def association(self, association_id: int) -> AssociationRecord | None:
         return self._find(AssociationRecord, m.Association, association_id)
@@ -261,7 +287,7 @@ class SqlTransaction:
     def decide_association(
         self, association_id: int, status: ApprovalStatus, decided_by_id: int, now: datetime
     ) -> AssociationRecord:
-        return self._change(
+        self._change(
             AssociationRecord,
             m.Association,
             association_id,
@@ -270,6 +296,34 @@ class SqlTransaction:
             decided_by_id=decided_by_id,
             decided_at=now,
         )
+        return self._record_move(association_id, status, decided_by_id, now)
+
+    def reopen_association(
+        self, association_id: int, initiated_by_id: int, now: datetime
+    ) -> AssociationRecord:
+        self._change(
+            AssociationRecord,
+            m.Association,
+            association_id,
+            "association",
+            status=ApprovalStatus.PENDING,
+            initiated_by_id=initiated_by_id,
+            decided_by_id=None,
+            decided_at=None,
+        )
+        return self._record_move(association_id, ApprovalStatus.PENDING, initiated_by_id, now)
+
+    def _record_move(
+        self, association_id: int, status: ApprovalStatus, actor_id: int, now: datetime
+    ) -> AssociationRecord:
+        """Every change of an association is kept in its history, here and nowhere else."""
+        event = m.AssociationEvent(
+            association_id=association_id, status=status, actor_id=actor_id, at=now
+        )
+        self._insert(event, "an association event")
+        row = self._get(m.Association, association_id, "association")
+        self.session.refresh(row)  # reloads the history with the new move
+        return AssociationRecord.model_validate(row)
 
     # --- results ----------------------------------------------------------------------
 
