@@ -8,12 +8,15 @@ that fails at the hospitals, and a metrics cube whose ``results.yaml`` holds nes
 mappings, a NaN, a per-case list and a note. Their images are built here with
 ``docker build`` (no registry) and travel as the archives registered with the cubes.
 
-The committee registers on Docker; one hospital prepares and runs on each runner
-(bubblewrap, Docker, Podman), and every runner must give the very same numbers.
+The committee and the vendor register on Docker; three hospitals, one per runner
+(bubblewrap, Docker, Podman), prepare the same export and run every model: every runner
+must give the very same numbers, the failing model must be a recorded failure at each,
+and what medval does not send must be named in the reviews and absent from the server.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tarfile
@@ -33,7 +36,7 @@ from tests.runner.engines import EngineUnavailable, docker_daemon
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox, pytest.mark.container]
 
 RUNNERS = ("local", "docker", "podman")
-SITES = {"local": "rotterdam-1990-93", "docker": "gbsg", "podman": "rotterdam-1988-89"}
+SITE = "gbsg"  # the same export at every hospital: the runners must agree exactly
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,10 @@ class MedperfFederation:
     hospitals: dict[str, Person]  # by runner kind
     committee: Person
     vendor: Person
-    runs: dict[str, str]  # each hospital's `medval run` output (stdout + stderr)
+    runs: dict[str, tuple[int, str]]  # each hospital's `medval run`: exit code, output
     reviews: dict[str, str]  # each hospital's dataset registration review
+    uploads: dict[str, str]  # each hospital's `results upload --all` review
+    vendor_registration: str  # what `model register -m -p -a` printed
 
 
 def _demo_tarball(root: Path) -> Path:
@@ -108,9 +113,13 @@ def medperf(
         people[name].ok("login", "--username", name)
     committee, vendor = people["mp-committee"], people["mp-vendor"]
 
-    prep = committee.json("cube", "register", str(CUBES / "prep"))["id"]
-    metrics = committee.json("cube", "register", str(CUBES / "metrics"))["id"]
-    reference = committee.json("model", "register", str(CUBES / "model"))["id"]
+    prep = committee.json("cube", "register", str(CUBES / "prep"), "--name", "mp-prep")["id"]
+    metrics = committee.json("cube", "register", str(CUBES / "metrics"), "--name", "mp-metrics")[
+        "id"
+    ]
+    reference = committee.json("model", "register", str(CUBES / "model"), "--name", "mp-reference")[
+        "id"
+    ]
     benchmark = committee.json(
         "benchmark", "register", "--name", "medperf-breast",
         "--data-preparator", str(prep), "--reference-model", str(reference),
@@ -120,37 +129,46 @@ def medperf(
     bid = str(benchmark)
 
     models = {"reference": reference}
-    models["vendor"] = vendor.json(
+    registered = vendor.medval(
         "model", "register", "--name", "breast-logistic-vendor",
         "--container-config", str(CUBES / "model" / "container_config.yaml"),
         "--parameters", str(CUBES / "model" / "workspace" / "parameters.yaml"),
-        "--additional-files", str(_additional_files(root)),
-    )["id"]  # fmt: skip
+        "--additional-files", str(_additional_files(root)), "--format", "json",
+    )  # fmt: skip
+    assert registered.code == 0, registered.stderr
+    models["vendor"] = json.loads(registered.stdout)["id"]
     models["mlcube"] = vendor.json("model", "register", str(_mlcube_model(root)))["id"]
-    models["broken"] = vendor.json("model", "register", str(CUBES / "broken_model"))["id"]
+    models["broken"] = vendor.json(
+        "model", "register", str(CUBES / "broken_model"), "--name", "mp-broken"
+    )["id"]
     for key in ("vendor", "mlcube", "broken"):
         vendor.ok("model", "associate", str(models[key]), "--benchmark", bid, "--yes")
 
     hospitals = {kind: people[f"mp-hospital-{kind}"] for kind in RUNNERS}
-    reviews, runs = {}, {}
+    reviews, runs, uploads = {}, {}, {}
     for kind, hospital in hospitals.items():
-        site = data.write_site(SITES[kind], root / "sites" / kind)
+        site = data.write_site(SITE, root / "sites" / kind)
         name = f"site-{kind}"
         hospital.ok(
             "dataset", "prepare", "--benchmark", bid, "--name", name,
             "--data-path", str(site.data_path), "--labels-path", str(site.labels_path),
         )  # fmt: skip
-        registered = hospital.medval("dataset", "register", name, "--yes")
-        assert registered.code == 0, registered.stderr
-        reviews[kind] = registered.stdout + registered.stderr
+        review = hospital.medval("dataset", "register", name, "--yes")
+        assert review.code == 0, review.stderr
+        reviews[kind] = review.stdout + review.stderr
         hospital.ok("dataset", "associate", name, "--yes")
     for association in committee.json("association", "list", "--status", "pending"):
         committee.ok("association", "approve", str(association["id"]), "--yes")
     for kind, hospital in hospitals.items():
         ran = hospital.medval("run", "--yes")
-        runs[kind] = ran.stdout + ran.stderr
-        hospital.ok("results", "upload", "--all", "--yes")
-    return MedperfFederation(benchmark, models, hospitals, committee, vendor, runs, reviews)
+        runs[kind] = (ran.code, ran.stdout + ran.stderr)
+        uploaded = hospital.medval("results", "upload", "--all", "--yes")
+        assert uploaded.code == 0, uploaded.stderr
+        uploads[kind] = uploaded.stdout + uploaded.stderr
+    return MedperfFederation(
+        benchmark, models, hospitals, committee, vendor, runs, reviews, uploads,
+        registered.stderr,
+    )  # fmt: skip
 
 
 def _site_metrics(board: dict[str, Any], model_id: int) -> dict[str, dict[str, Any]]:
@@ -162,10 +180,67 @@ def test_every_runner_gives_the_same_numbers_for_medperf_cubes(medperf: MedperfF
     board = medperf.committee.json("benchmark", "leaderboard", str(medperf.benchmark_id))
     by_site = _site_metrics(board, medperf.models["reference"])
     assert sorted(by_site) == [f"site-{kind}" for kind in sorted(RUNNERS)]
-    # The same model, the same weights, three different sites: real, different numbers.
-    aucs = {site: metrics["auc"]["value"] for site, metrics in by_site.items()}
-    assert all(0.5 < value < 1.0 for value in aucs.values()), aucs
-    # The model registered the MedPerf way (-m -p -a) and in MLCube's layout score
-    # exactly as the reference (the same image and weights), on every runner.
+    first = by_site["site-local"]
+    # The evaluator's own metrics, named by their path in its results.yaml.
+    assert list(first) == [
+        "auc", "accuracy", "per_class_event_recall", "per_class_no_event_recall",
+        "high_risk_ppv",
+    ]  # fmt: skip
+    assert 0.6 < first["auc"]["value"] < 0.9, first
+    # NaN at the site (no case reaches the high-risk threshold) is missing, not refused.
+    assert first["high_risk_ppv"]["value"] is None
+    # The same export on bubblewrap, Docker and Podman: the very same numbers.
+    assert by_site["site-docker"] == first and by_site["site-podman"] == first
+    # The model registered the MedPerf way (-m -p -a) and in MLCube's layout scores
+    # exactly as the reference (the same image and weights) on every runner: its
+    # environment (RISK_MODEL), WORKDIR (python3 infer.py) and weights were all there.
     for key in ("vendor", "mlcube"):
         assert _site_metrics(board, medperf.models[key]) == by_site, key
+    ranked = [entry["model_id"] for entry in board["entries"]]
+    assert board["primary_metric"] == "auc" and ranked[-1] == medperf.models["broken"]
+
+
+def test_a_model_failing_at_the_sites_is_a_recorded_failure_on_every_runner(
+    medperf: MedperfFederation,
+) -> None:
+    verdict = "task 'infer' of cube 'mp-broken' failed with exit code 2"
+    for kind, (code, output) in medperf.runs.items():
+        # The run went on with the other models and says which one failed.
+        assert code == 8, (kind, output)
+        assert "cannot score" in output and "kept as a failed execution" in output, kind
+    for person in (medperf.committee, medperf.vendor):
+        rows = person.json("results", "list", "--benchmark", str(medperf.benchmark_id))
+        failed = [r for r in rows if r["model_id"] == medperf.models["broken"]]
+        assert sorted(r["dataset"] for r in failed) == [f"site-{k}" for k in sorted(RUNNERS)]
+        assert {(r["status"], r["failure"], r["document"]) for r in failed} == {
+            ("failed", verdict, None)
+        }
+    board = medperf.vendor.json("benchmark", "leaderboard", str(medperf.benchmark_id))
+    broken = next(e for e in board["entries"] if e["model_id"] == medperf.models["broken"])
+    assert (broken["n_sites"], broken["n_failed"], broken["pooled"]) == (0, 3, {})
+
+
+def test_what_medval_does_not_send_is_named_in_each_review_and_never_sent(
+    medperf: MedperfFederation, server: Server
+) -> None:
+    for kind in RUNNERS:
+        review, upload = medperf.reviews[kind], medperf.uploads[kind]
+        assert "Left out of" in review and "ages" in review and "note" in review, kind
+        assert "brier_per_case" in upload and "notes" in upload, kind
+    # Nothing of what was left out reached the server's database.
+    stored = b"".join(path.read_bytes() for path in server.data_dir.rglob("*.db*"))
+    for name in (b"brier_per_case", b"ages", b"threshold 0.5", b"outcome within five"):
+        assert name not in stored, name
+    dataset = medperf.hospitals["docker"].json("dataset", "list")
+    statistics = next(d for d in dataset if d["name"] == "site-docker")["statistics"]
+    assert statistics["values"]["events_yes"] > 0 and "ages" not in statistics["values"]
+
+
+def test_what_medval_does_not_honour_is_said_at_registration_and_on_cube_show(
+    medperf: MedperfFederation,
+) -> None:
+    for text in (
+        medperf.vendor_registration,
+        medperf.vendor.medval("cube", "show", str(medperf.models["vendor"])).stderr,
+    ):
+        assert "gpus" in text and "shm_size" in text, text
