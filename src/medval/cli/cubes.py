@@ -47,6 +47,7 @@ def container_config_option() -> Any:
     return typer.Option(
         None,
         "--container-config",
+        "--container-config-file",
         "-m",
         help="Instead of a folder: a container_config.yaml or mlcube.yaml (MedPerf's -m).",
     )
@@ -54,7 +55,11 @@ def container_config_option() -> Any:
 
 def parameters_option() -> Any:
     return typer.Option(
-        None, "--parameters", "-p", help="With --container-config: its parameters.yaml."
+        None,
+        "--parameters",
+        "--parameters-file",
+        "-p",
+        help="With --container-config: its parameters.yaml.",
     )
 
 
@@ -62,6 +67,7 @@ def additional_files_option() -> Any:
     return typer.Option(
         None,
         "--additional-files",
+        "--additional-file",
         "-a",
         help="With --container-config: its additional files, a .tar.gz.",
     )
