@@ -23,6 +23,11 @@ from medval.core.states import CubeKind
 MLCUBE, MEDPERF = "mlcube.yaml", "container_config.yaml"
 
 
+def _replace(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new)
+
+
 @pytest.mark.parametrize(
     ("spec_file", "text", "kind", "image"),
     [
@@ -78,6 +83,58 @@ def test_medperf_volumes_keep_their_mount_paths(tmp_path: Path) -> None:
     assert not prepare.replaces_image_entrypoint
 
 
+_WITH_METADATA = _replace(
+    _replace(
+        MEDPERF_PREPARATOR,
+        "      output_labels_path: {mount_path: /volumes/labels, type: directory}\n",
+        "      output_labels_path: {mount_path: /volumes/labels, type: directory}\n"
+        "      metadata_path: {mount_path: /volumes/metadata, type: directory}\n"
+        "      report_file: {mount_path: /volumes/report/report.yaml, type: file}\n",
+    ),
+    "      labels_path: {mount_path: /volumes/labels, type: directory}\n    output_volumes:\n"
+    "      output_path: {mount_path: /volumes/statistics",
+    "      labels_path: {mount_path: /volumes/labels, type: directory}\n"
+    "      metadata_path: {mount_path: /volumes/metadata, type: directory}\n"
+    "    output_volumes:\n      output_path: {mount_path: /volumes/statistics",
+)
+
+
+def test_medperfs_preparation_metadata_and_report_are_mounted_where_declared(
+    tmp_path: Path,
+) -> None:
+    spec = load_cube_spec(write_cube(tmp_path / "p", MEDPERF, _WITH_METADATA))
+    prepare = spec.task("prepare").mount_points or ()
+    assert prepare[-2:] == (
+        MountPoint("metadata_path", PurePosixPath("/volumes/metadata")),
+        MountPoint("report_file", PurePosixPath("/volumes/report"), "report.yaml", True),
+    )
+    statistics = spec.task("statistics").mount_points or ()
+    assert MountPoint("metadata_path", PurePosixPath("/volumes/metadata")) in statistics
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "report/report.yaml, type: file}",
+            "report, type: directory}",
+            "task 'prepare' output 'report_file' must be a file",
+        ),
+        (
+            "metadata_path: {mount_path: /volumes/metadata, type: directory}\n      report",
+            "metadata_path: {mount_path: /volumes/metadata, type: file}\n      report",
+            "task 'prepare' output 'metadata_path' must be a directory",
+        ),
+    ],
+)
+def test_medperfs_optional_preparation_volumes_have_their_types(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    folder = write_cube(tmp_path / "p", MEDPERF, _replace(_WITH_METADATA, old, new))
+    with pytest.raises(InvalidInput, match=message):
+        load_cube_spec(folder)
+
+
 def test_an_unpacked_additional_files_folder_in_the_workspace_is_used(tmp_path: Path) -> None:
     folder = write_cube(tmp_path / "m", MEDPERF, MEDPERF_MODEL, parameters=True)
     (folder / "workspace" / "additional_files").mkdir()
@@ -92,11 +149,6 @@ def test_the_kind_settles_task_names_that_fit_two_kinds(tmp_path: Path) -> None:
     assert load_cube_spec(folder, CubeKind.EVALUATOR).kind is CubeKind.EVALUATOR
     with pytest.raises(InvalidInput, match="a data_preparator cube needs task prepare"):
         load_cube_spec(folder, CubeKind.DATA_PREPARATOR)
-
-
-def _replace(text: str, old: str, new: str) -> str:
-    assert old in text
-    return text.replace(old, new)
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,17 @@ model owner see them, the leaderboard counts them and pools only the successes.
 from __future__ import annotations
 
 import json
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.people import Person, assert_clean_failure
+from tests.e2e.script_cubes import write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
 SECRET = "jane_roe_1961"
-_ARGS = 'import json, os, shutil, sys\nargs = dict(a[2:].split("=", 1) for a in sys.argv[1:])\n'
 _PREP = {
     "prepare.py": """
         for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
@@ -52,29 +51,9 @@ CRASHED = "task 'infer' of cube 'crashing-model' failed with exit code 3"
 NO_DOCUMENT = "evaluator plain-evaluator wrote no results document"
 
 
-def _cube(root: Path, name: str, kind: str, scripts: dict[str, str]) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    tasks = "".join(
-        f"  {file.removesuffix('.py')}: {{entrypoint: [python, {file}]}}\n" for file in scripts
-    )
-    (folder / "medval-cube.yaml").write_text(f"name: {name}\nkind: {kind}\ntasks:\n{tasks}")
-    for file, body in scripts.items():
-        (folder / file).write_text(_ARGS + textwrap.dedent(body))
-    return folder
-
-
-def _site(root: Path, mode: str) -> Path:
-    for part in ("data", "labels"):
-        (root / part).mkdir(parents=True)
-    (root / "data" / "mode.txt").write_text(mode)
-    (root / "labels" / "labels.csv").write_text("id,y\n1,0\n")
-    return root
-
-
 def _model(root: Path, name: str, crash: bool = False, silent: bool = False) -> Path:
     body = _MODEL.format(crash=crash, silent=silent, secret=SECRET)
-    return _cube(root, name, "model", {"infer.py": body})
+    return write_cube(root, name, "model", {"infer.py": body})
 
 
 @dataclass(frozen=True)
@@ -90,15 +69,15 @@ def failing(people: dict[str, Person], tmp_path_factory: pytest.TempPathFactory)
     root = tmp_path_factory.mktemp("failing")
     committee, vendor = people["committee"], people["vendor"]
     cubes = (
-        _cube(root, "plain-prep", "data_preparator", _PREP),
+        write_cube(root, "plain-prep", "data_preparator", _PREP),
         _model(root, "plain-model"),
-        _cube(root, "plain-evaluator", "evaluator", {"evaluate.py": _EVALUATE}),
+        write_cube(root, "plain-evaluator", "evaluator", {"evaluate.py": _EVALUATE}),
     )
     ids = [committee.json("cube", "register", str(cube))["id"] for cube in cubes]
     benchmark = committee.json(
         "benchmark", "register", "--name", "failures",
         "--data-preparator", str(ids[0]), "--reference-model", str(ids[1]),
-        "--evaluator", str(ids[2]), "--demo-data", str(_site(root / "demo", "demo")),
+        "--evaluator", str(ids[2]), "--demo-data", str(write_site(root / "demo", "demo")),
         "--release-policy", "participants",
     )["id"]  # fmt: skip
     people["admin"].ok("benchmark", "approve", str(benchmark))
@@ -108,7 +87,7 @@ def failing(people: dict[str, Person], tmp_path_factory: pytest.TempPathFactory)
         vendor.ok("model", "associate", str(model), "--benchmark", str(benchmark), "--yes")
         models.append(model)
     for hospital in ("hospital-a", "hospital-b"):
-        site = _site(root / hospital, "site")
+        site = write_site(root / hospital, "site")
         people[hospital].ok(
             "dataset", "prepare", "--benchmark", str(benchmark), "--name", f"{hospital}-site",
             "--data-path", str(site / "data"), "--labels-path", str(site / "labels"),

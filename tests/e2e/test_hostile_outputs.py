@@ -9,7 +9,6 @@ model. Each is one line with InvalidInput's exit code, never a traceback, and
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +17,11 @@ import pytest
 from medval.client.workspace import result_key
 from medval.core.documents import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH
 from tests.e2e.people import Person, assert_clean_failure
+from tests.e2e.script_cubes import write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
 # Every script reads its mounts, then does what mode.txt (in the raw data) says.
-_ARGS = 'import json, os, shutil, sys\nargs = dict(a[2:].split("=", 1) for a in sys.argv[1:])\n'
 _PREP = {
     "prepare.py": """
         for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
@@ -61,26 +60,6 @@ _EVALUATE = """
     """
 
 
-def _cube(root: Path, name: str, kind: str, scripts: dict[str, str]) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    tasks = "".join(
-        f"  {file.removesuffix('.py')}: {{entrypoint: [python, {file}]}}\n" for file in scripts
-    )
-    (folder / "medval-cube.yaml").write_text(f"name: {name}\nkind: {kind}\ntasks:\n{tasks}")
-    for file, body in scripts.items():
-        (folder / file).write_text(_ARGS + textwrap.dedent(body))
-    return folder
-
-
-def _site(root: Path, mode: str) -> Path:
-    for part in ("data", "labels"):
-        (root / part).mkdir(parents=True)
-    (root / "data" / "mode.txt").write_text(mode)
-    (root / "labels" / "labels.csv").write_text("id,y\n1,0\n")
-    return root
-
-
 @dataclass(frozen=True)
 class HostileBenchmark:
     id: int
@@ -93,20 +72,20 @@ def hostile(
 ) -> HostileBenchmark:
     root = tmp_path_factory.mktemp("hostile")
     committee, vendor = people["committee"], people["vendor"]
-    prep = _cube(root, "hostile-prep", "data_preparator", _PREP)
-    reference = _cube(root, "plain-model", "model", {"infer.py": _MODEL.format(attack=False)})
-    evaluator = _cube(root, "hostile-evaluator", "evaluator", {"evaluate.py": _EVALUATE})
+    prep = write_cube(root, "hostile-prep", "data_preparator", _PREP)
+    reference = write_cube(root, "plain-model", "model", {"infer.py": _MODEL.format(attack=False)})
+    evaluator = write_cube(root, "hostile-evaluator", "evaluator", {"evaluate.py": _EVALUATE})
     ids = [
         committee.json("cube", "register", str(cube))["id"] for cube in (prep, reference, evaluator)
     ]
     benchmark = committee.json(
         "benchmark", "register", "--name", "hostile-outputs",
         "--data-preparator", str(ids[0]), "--reference-model", str(ids[1]),
-        "--evaluator", str(ids[2]), "--demo-data", str(_site(root / "demo", "ok")),
+        "--evaluator", str(ids[2]), "--demo-data", str(write_site(root / "demo", "ok")),
         "--release-policy", "participants",
     )["id"]  # fmt: skip
     people["admin"].ok("benchmark", "approve", str(benchmark))
-    model = _cube(root, "deep-model", "model", {"infer.py": _MODEL.format(attack=True)})
+    model = write_cube(root, "deep-model", "model", {"infer.py": _MODEL.format(attack=True)})
     hostile_model = vendor.json("model", "register", str(model))["id"]
     vendor.ok("model", "associate", str(hostile_model), "--benchmark", str(benchmark), "--yes")
     for association in committee.json("association", "list", "--status", "pending"):
@@ -128,7 +107,7 @@ def test_a_statistics_link_to_a_host_file_is_not_followed(
 ) -> None:
     secret = tmp_path / "host-secret.json"
     secret.write_text('{"n_cases": 1, "values": {"jane_roe_1961": 1}}')
-    site = _site(tmp_path / "site", f"link:{secret}")
+    site = write_site(tmp_path / "site", f"link:{secret}")
     line = _only_error(people["hospital-a"], hostile.id, "linked", site)
     assert line == "error: the cube's statistics.json is a symbolic link, not a file (statistics)"
 
@@ -143,7 +122,7 @@ def test_a_statistics_link_to_a_host_file_is_not_followed(
 def test_a_statistics_document_too_deep_or_too_large_is_one_line(
     people: dict[str, Person], hostile: HostileBenchmark, tmp_path: Path, mode: str, message: str
 ) -> None:
-    line = _only_error(people["hospital-a"], hostile.id, mode, _site(tmp_path / mode, mode))
+    line = _only_error(people["hospital-a"], hostile.id, mode, write_site(tmp_path / mode, mode))
     assert line == f"error: the cube's statistics.json {message}"
 
 
@@ -151,7 +130,7 @@ def test_a_fifo_in_prepared_data_is_refused_without_waiting_on_it(
     people: dict[str, Person], hostile: HostileBenchmark, tmp_path: Path
 ) -> None:
     hospital = people["hospital-a"]
-    line = _only_error(hospital, hostile.id, "fifo", _site(tmp_path / "fifo", "fifo"))
+    line = _only_error(hospital, hostile.id, "fifo", write_site(tmp_path / "fifo", "fifo"))
     trap = hospital.home / "datasets" / "fifo" / "data" / "trap"
     assert line == f"error: only files and folders are allowed in hashed data, not a FIFO: {trap}"
 
@@ -160,7 +139,7 @@ def test_run_goes_on_after_a_results_document_nested_too_deep(
     people: dict[str, Person], hostile: HostileBenchmark, tmp_path: Path
 ) -> None:
     hospital, committee = people["hospital-b"], people["committee"]
-    site = _site(tmp_path / "site", "attack")
+    site = write_site(tmp_path / "site", "attack")
     hospital.ok(
         "dataset", "prepare", "--benchmark", str(hostile.id), "--name", "attacked",
         "--data-path", str(site / "data"), "--labels-path", str(site / "labels"),

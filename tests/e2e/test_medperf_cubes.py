@@ -47,7 +47,7 @@ class MedperfFederation:
     committee: Person
     vendor: Person
     runs: dict[str, tuple[int, str]]  # each hospital's `medval run`: exit code, output
-    reviews: dict[str, str]  # each hospital's dataset registration review
+    reviews: dict[str, str]  # each hospital's dataset preparation and registration output
     uploads: dict[str, str]  # each hospital's `results upload --all` review
     vendor_registration: str  # what `model register -m -p -a` printed
 
@@ -149,13 +149,14 @@ def medperf(
     for kind, hospital in hospitals.items():
         site = data.write_site(SITE, root / "sites" / kind)
         name = f"site-{kind}"
-        hospital.ok(
+        prepared = hospital.medval(
             "dataset", "prepare", "--benchmark", bid, "--name", name,
             "--data-path", str(site.data_path), "--labels-path", str(site.labels_path),
         )  # fmt: skip
+        assert prepared.code == 0, prepared.stderr
         review = hospital.medval("dataset", "register", name, "--yes")
         assert review.code == 0, review.stderr
-        reviews[kind] = review.stdout + review.stderr
+        reviews[kind] = prepared.stderr + review.stdout + review.stderr
         hospital.ok("dataset", "associate", name, "--yes")
     for association in committee.json("association", "list", "--status", "pending"):
         committee.ok("association", "approve", str(association["id"]), "--yes")
@@ -234,6 +235,16 @@ def test_what_medval_does_not_send_is_named_in_each_review_and_never_sent(
     dataset = medperf.hospitals["docker"].json("dataset", "list")
     statistics = next(d for d in dataset if d["name"] == "site-docker")["statistics"]
     assert statistics["values"]["events_yes"] > 0 and "ages" not in statistics["values"]
+    # MedPerf's metadata folder went from prepare to statistics (on every runner), and
+    # the preparation report stayed at the hospital: named, never sent.
+    assert statistics["values"]["censored_early"] > 0
+    for kind in RUNNERS:
+        kept = [line for line in medperf.reviews[kind].splitlines() if "never sent: " in line]
+        assert [Path(line.split("never sent: ")[1]).name for line in kept] == [
+            "metadata",
+            "report.yaml",
+        ], kind
+    assert b"censored_early: " not in stored and b"status: done" not in stored
 
 
 def test_what_medval_does_not_honour_is_said_at_registration_and_on_cube_show(

@@ -12,10 +12,8 @@ a mapping is one line and a non-zero exit, and ``medval run`` goes on.
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +21,7 @@ from medval.client.workspace import result_key
 from tests.e2e.conftest import Server
 from tests.e2e.people import Person
 from tests.e2e.recording_proxy import Recorded, recording_proxy
+from tests.e2e.script_cubes import write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
@@ -31,7 +30,6 @@ PER_CASE = ("0.918273", "0.546372", "0.102938")
 SCANNER = "Siemens Aera 1.5T"
 AGES = ("61.25", "72.75", "55.5")
 
-_ARGS = 'import os, shutil, sys\nargs = dict(a[2:].split("=", 1) for a in sys.argv[1:])\n'
 _PREP = {
     "prepare.py": """
         for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
@@ -67,29 +65,10 @@ _EVALUATE = """
             "evaluator_note: computed by the tiny evaluator\\n"
         )
     """
+LABELS = "id,y\n1,0\n2,1\n3,0\n"
 PER_CASE_REASON = (
     "per_case_probability: a list of 3 items; lists (per-case values, say) are never sent"
 )
-
-
-def _cube(root: Path, name: str, kind: str, scripts: dict[str, str]) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    tasks = "".join(
-        f"  {file.removesuffix('.py')}: {{entrypoint: [python, {file}]}}\n" for file in scripts
-    )
-    (folder / "medval-cube.yaml").write_text(f"name: {name}\nkind: {kind}\ntasks:\n{tasks}")
-    for file, body in scripts.items():
-        (folder / file).write_text(_ARGS + textwrap.dedent(body))
-    return folder
-
-
-def _site(root: Path, mode: str) -> Path:
-    for part in ("data", "labels"):
-        (root / part).mkdir(parents=True)
-    (root / "data" / "mode.txt").write_text(mode)
-    (root / "labels" / "labels.csv").write_text("id,y\n1,0\n2,1\n3,0\n")
-    return root
 
 
 @dataclass(frozen=True)
@@ -118,30 +97,30 @@ def outputs(
 ) -> Iterator[Outputs]:
     root = tmp_path_factory.mktemp("medperf-documents")
     committee, vendor, admin = people["committee"], people["vendor"], people["admin"]
-    prep = _cube(root, "yaml-prep", "data_preparator", _PREP)
-    reference = _cube(
+    prep = write_cube(root, "yaml-prep", "data_preparator", _PREP)
+    reference = write_cube(
         root, "plain-model", "model", {"infer.py": _MODEL.format(listing=False, per_case=PER_CASE)}
     )
-    evaluator = _cube(root, "medperf-style-evaluator", "evaluator", {"evaluate.py": _EVALUATE})
+    evaluator = write_cube(root, "medperf-style-evaluator", "evaluator", {"evaluate.py": _EVALUATE})
     ids = [
         committee.json("cube", "register", str(cube))["id"] for cube in (prep, reference, evaluator)
     ]
     registered = committee.medval(
         "benchmark", "register", "--name", "medperf-style",
         "--data-preparator", str(ids[0]), "--reference-model", str(ids[1]),
-        "--evaluator", str(ids[2]), "--demo-data", str(_site(root / "demo", "demo")),
+        "--evaluator", str(ids[2]), "--demo-data", str(write_site(root / "demo", "demo", LABELS)),
         "--release-policy", "participants", "--format", "json",
     )  # fmt: skip
     assert registered.code == 0, registered.stderr
     benchmark = json.loads(registered.stdout)["id"]
     admin.ok("benchmark", "approve", str(benchmark))
-    listing = _cube(
+    listing = write_cube(
         root, "listing-model", "model", {"infer.py": _MODEL.format(listing=True, per_case=PER_CASE)}
     )
     listing_model = vendor.json("model", "register", str(listing))["id"]
     vendor.ok("model", "associate", str(listing_model), "--benchmark", str(benchmark), "--yes")
 
-    site = _site(root / "site", "site")
+    site = write_site(root / "site", "site", LABELS)
     with recording_proxy(server.url) as (proxy_url, wire):
         hospital = Person("hospital-a", people["hospital-a"].home, proxy_url)
         hospital.ok("login", "--username", "hospital-a")

@@ -16,7 +16,12 @@ from medval.client.dataset_transfer import (
     install,
     staged_import,
 )
-from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
+from medval.client.datasets import (
+    preparation_extras,
+    prepare_dataset,
+    registration_payload,
+    verify_prepared,
+)
 from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.schemas import AssociationCreate, DatasetPublic
@@ -61,6 +66,8 @@ def prepare(
         f"hash {dataset.data_hash[:12]}…; next: medval dataset register {dataset.name}"
     )
     print_left_out(session, dataset.left_out, "the statistics file")
+    for kept in preparation_extras(session.workspace, dataset):
+        session.err.print(f"kept here, never sent: {kept}", markup=False, highlight=False)
 
 
 @app.command("register")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medval.client.execution import Executor
-from medval.client.workspace import LocalDataset
+from medval.client.workspace import LocalDataset, Workspace
 from medval.core.errors import Conflict, HashMismatch
 from medval.core.hashing import tree_hash
 from medval.core.schemas import DatasetCreate
@@ -56,6 +56,16 @@ def prepare_dataset(
 def prepared_folders(executor: Executor, dataset: LocalDataset) -> tuple[Path, Path]:
     folder = executor.workspace.dataset_dir(dataset.name)
     return folder / "data", folder / "labels"
+
+
+def preparation_extras(workspace: Workspace, dataset: LocalDataset) -> list[Path]:
+    """What a MedPerf preparation cube wrote besides the data: its metadata folder and its
+    report (when it declared them), kept with the prepared data and never sent."""
+    folder = workspace.dataset_dir(dataset.name)
+    metadata = folder / "metadata"
+    found = [metadata] if metadata.is_dir() and any(metadata.iterdir()) else []
+    report = folder / "report"
+    return found + (sorted(report.iterdir()) if report.is_dir() else [])
 
 
 def verify_prepared(executor: Executor, dataset: LocalDataset) -> None:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from medval.client.http import MedvalClient
 from medval.client.workspace import Workspace
-from medval.core.cube_spec import CubeSpec, load_cube_spec
+from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_mapping import ReadDocument, read_task_document
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
@@ -205,7 +205,10 @@ class Executor:
             if not path.is_dir():
                 raise InvalidInput(f"{what} {path} is not a folder")
         data, labels, stats = out / "data", out / "labels", out / "statistics"
-        for folder in (data, labels, stats):
+        # MedPerf's optional preparation volumes: given to a cube that declares them,
+        # kept here with the prepared data, never hashed into it, never sent.
+        metadata, report = out / "metadata", out / "report"
+        for folder in (data, labels, stats, metadata, report):
             if folder.exists():
                 shutil.rmtree(folder)
         self.run_task(
@@ -216,14 +219,14 @@ class Executor:
                 "labels_path": labels_path,
                 "output_path": data,
                 "output_labels_path": labels,
+                METADATA_MOUNT: metadata,
+                REPORT_MOUNT: report,
             },
         )
-        self.run_task(preparator, "sanity_check", {"data_path": data, "labels_path": labels})
-        spec = self.run_task(
-            preparator,
-            "statistics",
-            {"data_path": data, "labels_path": labels, "output_path": stats},
-        )
+        metadata.mkdir(exist_ok=True)  # read by the next tasks even if prepare wrote none
+        inputs = {"data_path": data, "labels_path": labels, METADATA_MOUNT: metadata}
+        self.run_task(preparator, "sanity_check", inputs)
+        spec = self.run_task(preparator, "statistics", {**inputs, "output_path": stats})
         statistics = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
         return tree_hash(data, labels), statistics
 

@@ -36,17 +36,33 @@ PARAMETERS_FILE = "parameters.yaml"
 
 @dataclass(frozen=True)
 class TaskIO:
-    """Names of a task's input and output mounts."""
+    """Names of a task's input and output mounts.
+
+    The optional ones are given only to a container-format task that declares them
+    (MedPerf's preparation ``metadata_path`` folder and ``report_file``): they stay on
+    the data owner's machine, are never hashed into the dataset and never sent.
+    """
 
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    optional_inputs: tuple[str, ...] = ()
+    optional_outputs: tuple[str, ...] = ()
 
+
+METADATA_MOUNT = "metadata_path"
+REPORT_MOUNT = "report_file"
 
 TASKS: dict[CubeKind, dict[str, TaskIO]] = {
     CubeKind.DATA_PREPARATOR: {
-        "prepare": TaskIO(("data_path", "labels_path"), ("output_path", "output_labels_path")),
-        "sanity_check": TaskIO(("data_path", "labels_path"), ()),
-        "statistics": TaskIO(("data_path", "labels_path"), ("output_path",)),
+        "prepare": TaskIO(
+            ("data_path", "labels_path"),
+            ("output_path", "output_labels_path"),
+            optional_outputs=(METADATA_MOUNT, REPORT_MOUNT),
+        ),
+        "sanity_check": TaskIO(("data_path", "labels_path"), (), optional_inputs=(METADATA_MOUNT,)),
+        "statistics": TaskIO(
+            ("data_path", "labels_path"), ("output_path",), optional_inputs=(METADATA_MOUNT,)
+        ),
     },
     CubeKind.MODEL: {
         "infer": TaskIO(("data_path",), ("output_path",)),

@@ -146,13 +146,18 @@ def plan_invocation(
             f"cube {spec.name!r} names the image {spec.image} but was given no pinned image "
             "ID to run; register it with its image"
         )
-    inputs, outputs = task_spec.io.inputs, task_spec.io.outputs
-    _check_names(f"task {task!r} of cube {spec.name!r}", inputs + outputs, mounts)
+    io = task_spec.io
+    inputs, outputs = io.inputs, io.outputs
+    optional = io.optional_inputs + io.optional_outputs
+    _check_names(f"task {task!r} of cube {spec.name!r}", inputs + outputs, mounts, optional)
     cube_folder = cube_folder.resolve()
     if not cube_folder.is_dir():
         raise SandboxError(f"cube folder is missing: {cube_folder}")
 
-    for name in inputs:
+    declared = {point.name for point in task_spec.mount_points or ()}
+    for name in inputs + tuple(n for n in io.optional_inputs if n in declared):
+        if name not in mounts:
+            raise InvalidInput(f"task {task!r} of cube {spec.name!r} declares {name!r}: none given")
         host = Path(mounts[name]).resolve()
         if not host.is_dir():
             raise SandboxError(f"input mount {name!r} is missing: no directory at {host}")
@@ -165,7 +170,12 @@ def plan_invocation(
     try:
         if task_spec.mount_points is not None:
             planned, argument_paths = _declared_mounts(
-                cube_folder, spec, task_spec.mount_points, task_spec.io.outputs, mounts, unpacked
+                cube_folder,
+                spec,
+                task_spec.mount_points,
+                outputs + io.optional_outputs,
+                mounts,
+                unpacked,
             )
             parameters = None
         _check_no_overlap(cube_folder, planned)
@@ -304,9 +314,16 @@ def _create_output(mount: Mount) -> None:
         raise SandboxError(f"output mount {mount.name!r} is not a directory: {mount.host_path}")
 
 
-def _check_names(label: str, expected: tuple[str, ...], mounts: Mapping[str, Path]) -> None:
+def _check_names(
+    label: str,
+    expected: tuple[str, ...],
+    mounts: Mapping[str, Path],
+    optional: tuple[str, ...] = (),
+) -> None:
+    """Every expected mount given, and nothing else but the optional ones (which a task
+    that does not declare them never sees)."""
     missing = [name for name in expected if name not in mounts]
-    unknown = sorted(set(mounts) - set(expected))
+    unknown = sorted(set(mounts) - set(expected) - set(optional))
     if missing or unknown:
         takes = ", ".join(expected) if expected else "no mounts"
         raise InvalidInput(

@@ -9,6 +9,10 @@ Both formats name a task's inputs and outputs; medval gives each task fixed moun
   writable, a folder (or a file the cube writes in it);
 - ``parameters_file`` (an input): the cube's ``parameters.yaml``, read-only, a file;
 - ``additional_files`` (an input): the cube's additional files, read-only, a folder;
+- a preparation cube's ``metadata_path`` (a folder ``prepare`` writes and
+  ``sanity_check`` and ``statistics`` read) and ``report_file`` (a file ``prepare``
+  writes): kept with the prepared dataset on the data owner's machine, never hashed
+  into it, never sent;
 - another input of an MLCube whose ``default`` is a path into the cube's own files
   (``weights: additional_files/w.h5``, ``config: config.yaml``): that file or folder,
   read-only, from the cube's additional files or its ``workspace/``, where MLCube looks
@@ -26,7 +30,7 @@ import tarfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from medval.core.cube_spec import PARAMETERS_FILE, TASKS, TaskIO
+from medval.core.cube_spec import PARAMETERS_FILE, REPORT_MOUNT, TASKS, TaskIO
 from medval.core.errors import InvalidInput
 from medval.core.formats.common import Notes
 from medval.core.states import CubeKind
@@ -137,12 +141,17 @@ def check_parameter(
         if is_file and not is_output:
             raise InvalidInput(f"{label} must be a directory: medval's inputs are folders")
         return
+    if name in (io.optional_outputs if is_output else io.optional_inputs):
+        wanted_file = name == REPORT_MOUNT
+        if is_file != wanted_file:
+            raise InvalidInput(f"{label} must be a {'file' if wanted_file else 'directory'}")
+        return
     raise InvalidInput(f"{label} cannot be mapped: {_offer(kind, task, io)}")
 
 
 def _offer(kind: CubeKind, task: str, io: TaskIO) -> str:
-    inputs = ", ".join((*io.inputs, PARAMETERS_MOUNT, ADDITIONAL_FILES_MOUNT))
-    outputs = ", ".join(io.outputs) or "none"
+    inputs = ", ".join((*io.inputs, *io.optional_inputs, PARAMETERS_MOUNT, ADDITIONAL_FILES_MOUNT))
+    outputs = ", ".join((*io.outputs, *io.optional_outputs)) or "none"
     return f"a {kind.value} cube's {task} takes inputs {inputs}; outputs {outputs}"
 
 

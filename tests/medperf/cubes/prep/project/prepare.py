@@ -36,6 +36,11 @@ def main() -> int:
         writer = csv.writer(handle)
         writer.writerow(("case_id", "label"))
         writer.writerows(kept)
+    excluded = len(outcomes) - len(kept)
+    (VOLUMES / "metadata" / "exclusions.yaml").write_text(f"censored_early: {excluded}\n")
+    (VOLUMES / "report" / "report.yaml").write_text(
+        yaml.safe_dump({"prepared": len(kept), "excluded": excluded, "status": "done"})
+    )
     print(f"prepared {len(kept)} of {len(outcomes)} cases")
     return 0
 

@@ -21,8 +21,10 @@ def main() -> None:
     # Not the statistics module: this script's own name hides it, as in MedPerf's examples.
     mean = sum(ages) / len(ages)
     sd = math.sqrt(sum((age - mean) ** 2 for age in ages) / (len(ages) - 1))
+    metadata = yaml.safe_load((VOLUMES / "metadata" / "exclusions.yaml").read_text())
     summary = {
         "n_cases": len(rows),
+        "censored_early": metadata["censored_early"],
         "events": {"yes": sum(labels), "no": len(labels) - sum(labels)},
         "age": {"mean": round(mean, 2), "sd": round(sd, 2)},
         "ages": ages,
