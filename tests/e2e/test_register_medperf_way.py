@@ -150,6 +150,20 @@ def test_bad_parts_are_one_line_and_register_nothing(
             f"{parts['-m']}: task 'infer' input 'parameters_file' needs a parameters.yaml",
         ),
     ]
+    refusals = (
+        ("/", "'mount_path' must be an absolute path below /"),
+        ("/proc/data", "cannot be mounted at /proc/data: the sandbox makes /proc itself"),
+    )
+    for mount, why in refusals:
+        config = tmp_path / "at" / mount.strip("/").replace("/", "-") / "container_config.yaml"
+        config.parent.mkdir(parents=True)
+        config.write_text(parts["-m"].read_text().replace("/mlcommons/volumes/data", mount))
+        cases.append(
+            (
+                ["-m", str(config), "-p", str(parts["-p"]), "-a", str(parts["-a"])],
+                f"{config}: task 'infer' volume 'data_path' {why}",
+            )
+        )
     for args, message in cases:
         assert_clean_failure(vendor.medval("model", "register", *args), 2, message)
     assert vendor.json("model", "list", "--mine") == before
