@@ -164,3 +164,36 @@ def test_a_leaderboard_with_its_own_metrics_shows_their_values() -> None:
     assert "0.800" in pooled_row and "I² dice_et" in shown
     site_row = next(line for line in shown.splitlines() if "site-1" in line)
     assert "0.800" in site_row and "missing" in site_row
+
+
+def test_each_leaderboard_row_fills_exactly_its_columns() -> None:
+    """A row of more cells than headers would shift every value under the wrong name."""
+    entry = LeaderboardEntry(
+        model_id=3,
+        model="seg-net",
+        model_owner="vendor",
+        n_sites=2,
+        n_failed=1,
+        n_cases=40,
+        model_invalidated_at=datetime(2026, 1, 2, tzinfo=UTC),
+        pooled={"dice": PooledMetric(value=0.8, lower=0.7, upper=0.9, n_sites=2, i_squared=0.1)},
+    )
+    board = LeaderboardPublic(
+        benchmark_id=1,
+        benchmark="b",
+        release_policy=ReleasePolicy.PUBLIC,
+        metrics=["dice"],
+        primary_metric="dice",
+        higher_is_better=True,
+        entries=[entry],
+    )
+    screen = _Screen()
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    lines = screen.out.export_text().splitlines()
+    header = next(line for line in lines if line.startswith("┃"))
+    row = next(line for line in lines if "seg-net" in line)
+    headers = [cell.strip() for cell in header.split("┃")[1:-1]]
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert headers == ["rank", "model", "owner", "sites", "cases", "dice", "I² dice"]
+    assert cells[:5] == ["1", "seg-net (invalidated)", "vendor", "2 (1 failed)", "40"]
+    assert len(cells) == len(headers) and cells[5].startswith("0.800") and cells[6] == "10%"

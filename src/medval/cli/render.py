@@ -25,7 +25,7 @@ from rich.table import Table
 from medval.client.workspace import LocalResult
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, ResultDocument
-from medval.core.schemas import LeaderboardPublic, PooledMetric, ResultPublic
+from medval.core.schemas import LeaderboardEntry, LeaderboardPublic, PooledMetric, ResultPublic
 from medval.core.states import ExecutionStatus
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
@@ -221,6 +221,11 @@ def local_results_table(results: Sequence[LocalResult], title: str = "local resu
     return table
 
 
+def _model_label(entry: LeaderboardEntry) -> str:
+    """A model's name, marked when it was invalidated (its results stay in the record)."""
+    return f"{entry.model} (invalidated)" if entry.model_invalidated_at else entry.model
+
+
 def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     """Across sites (random-effects pooled) first, then each site's own estimates."""
     primary = board.primary_metric
@@ -242,10 +247,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
         i2 = "-" if best is None or best.i_squared is None else f"{best.i_squared:.0%}"
         pooled.add_row(
             str(rank),
-            entry.model,
-            entry.model_owner,
-            str(rank),
-            entry.model,
+            _model_label(entry),
             entry.model_owner,
             f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),
             count(entry.n_cases),
@@ -264,7 +266,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     for entry in board.entries:
         for site in entry.sites:
             sites.add_row(
-                entry.model,
+                _model_label(entry),
                 site.dataset,
                 count(site.n_cases),
                 *(interval(site.metrics.get(name), stacked=True) for name in shown),

@@ -314,6 +314,8 @@ class LeaderboardEntry(_Schema):
     n_sites: int  # sites whose execution succeeded (pooled)
     n_cases: int | None  # None: some site's evaluator did not report it
     n_failed: int = 0  # sites where it failed: counted, never pooled
+    # When the model was invalidated: its results stay on the board, marked so.
+    model_invalidated_at: datetime | None = None
     pooled: dict[str, PooledMetric]
     sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
 

@@ -22,7 +22,7 @@ from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.release import can_see_leaderboard, can_see_result
-from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
+from medval.server.store.records import BenchmarkRecord, CubeRecord, ResultRecord, UserRecord
 from medval.stats.pooling import pool_metric
 
 
@@ -41,13 +41,13 @@ def leaderboard(
             )
         results = tx.list_results(benchmark_id=benchmark.id)
         model_ids = {r.model_id for r in results}
-        model_owners = {c.id: c.owner for i in model_ids if (c := tx.cube(i)) is not None}
+        models = {c.id: c for i in model_ids if (c := tx.cube(i)) is not None}
     by_model: dict[int, list[ResultRecord]] = defaultdict(list)
     for result in results:
         by_model[result.model_id].append(result)
     entries = []
     for model_id, rows in by_model.items():
-        entries.append(_entry(caller, benchmark, rows, model_owners.get(model_id, "")))
+        entries.append(_entry(caller, benchmark, rows, models.get(model_id)))
     order = list(
         dict.fromkeys(
             name for r in results if r.document is not None for name in r.document.metrics
@@ -71,7 +71,7 @@ def _entry(
     caller: UserRecord | None,
     benchmark: BenchmarkRecord,
     rows: list[ResultRecord],
-    model_owner: str,
+    model: CubeRecord | None,
 ) -> LeaderboardEntry:
     succeeded = [(row, row.document) for row in rows if row.document is not None]
     values: dict[str, list[MetricValue]] = defaultdict(list)
@@ -92,7 +92,8 @@ def _entry(
     return LeaderboardEntry(
         model_id=rows[0].model_id,
         model=rows[0].model,
-        model_owner=model_owner,
+        model_owner=model.owner if model else "",
+        model_invalidated_at=model.invalidated_at if model else None,
         n_sites=len(succeeded),
         n_failed=len(rows) - len(succeeded),
         n_cases=_total(document.n_cases for _, document in succeeded),
