@@ -9,7 +9,9 @@ import typer
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
-from medval.client.registration import pack_demo_data
+from medval.client.registration import pack_demo_data, register_benchmark
+from medval.core.document_mapping import ReadDocument
+from medval.core.documents import ResultDocument
 from medval.core.schemas import AssociationPublic, BenchmarkCreate, BenchmarkPublic
 from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, RunnerKind, Stage
 
@@ -79,19 +81,14 @@ def register(
         stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
         runners=[kind.strip() for kind in runner_kinds.split(",") if kind.strip()],
     )
+    session.err.print(f"compatibility test of benchmark {name} on its demo data")
+
+    def tested(read: ReadDocument[ResultDocument]) -> None:
+        title = "reference model on the demo data"
+        print_result_document(session, read.document, title, read.left_out)
+
     with session.client() as client:
-        preparator = client.cube(data_preparator_id)
-        reference = client.cube(reference_model_id)
-        evaluator = client.cube(evaluator_id)
-        session.err.print(f"compatibility test of benchmark {name} on its demo data")
-        executor = session.executor(client)
-        with executor.unpacked_demo_data(demo.archive) as folder:
-            read = executor.compatibility_test(preparator, reference, evaluator, folder)
-        print_result_document(
-            session, read.document, "reference model on the demo data", read.left_out
-        )
-        client.upload_blob(demo.sha256, demo.archive)
-        benchmark = client.register_benchmark(body)
+        benchmark = register_benchmark(session.executor(client), body, demo, tested)
     session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")
     session.show(benchmark, fmt)
 

@@ -3,20 +3,44 @@
 from __future__ import annotations
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
 from medval.cli.context import Session, YesOption
 from medval.cli.render import print_result_document
-from medval.client.runs import PlannedExecution, execute, plan, refuse_invalid_models
-from medval.core.errors import ERRORS_BY_CODE, InvalidInput, MedvalError, SandboxError
+from medval.client.runs import (
+    PlannedExecution,
+    plan,
+    refuse_invalid_models,
+    run_executions,
+    should_run,
+)
+from medval.client.workspace import LocalResult
+from medval.core.errors import ERRORS_BY_CODE, InvalidInput, SandboxError
 from medval.core.states import ExecutionStatus
 
 
-class _Failure(BaseModel):
-    key: str
-    message: str
-    kind: str  # the error's code: the run ends with that kind when all failures share it
+class _Console:
+    """What the data owner sees while ``run_executions`` works."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def starting(self, number: int, total: int, item: PlannedExecution) -> None:
+        self.session.err.print(f"[{number}/{total}] {item.pending.model} on {item.pending.dataset}")
+
+    def succeeded(self, item: PlannedExecution, result: LocalResult) -> None:
+        if result.document is not None:
+            title = f"{item.key} (local, not uploaded)"
+            print_result_document(self.session, result.document, title, result.left_out)
+
+    def failed(self, item: PlannedExecution, message: str, recorded: str | None) -> None:
+        if recorded is None:
+            self.session.err.print(f"  [red]✗[/red] {message} (nothing recorded)")
+            return
+        self.session.err.print(f"  [red]✗[/red] {message}")
+        self.session.err.print(
+            f"  kept as a failed execution ({item.key}), to upload after review: {recorded}"
+        )
 
 
 def _state(item: PlannedExecution) -> str:
@@ -38,13 +62,6 @@ def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
             item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], state
         )
     session.out.print(table)
-
-
-def _to_run(item: PlannedExecution, force: bool) -> bool:
-    """Not done here yet, and no failure recorded on the server (those: with --force)."""
-    if item.dataset is None:
-        return False
-    return force or (item.done is None and not item.pending.failed)
 
 
 def run(
@@ -76,7 +93,7 @@ def run(
             session.err.print("nothing to run: no approved model is waiting for your datasets")
             return
         _show_plan(session, items)
-        todo = [i for i in items if _to_run(i, force)]
+        todo = [i for i in items if should_run(i, force)]
         if not todo:
             session.err.print(
                 "every execution here already has a local result or a recorded failure "
@@ -84,45 +101,19 @@ def run(
             )
             return
         session.confirm(f"Run {len(todo)} model execution(s) in the sandbox on your data?", yes)
-        failures: list[_Failure] = []
-        ran = 0
-        for number, item in enumerate(todo, start=1):
-            ran = number
-            session.err.print(
-                f"[{number}/{len(todo)}] {item.pending.model} on {item.pending.dataset}"
-            )
-            try:
-                done = execute(executor, item)
-            except MedvalError as exc:
-                failures.append(_Failure(key=item.key, message=exc.message, kind=exc.code))
-                session.err.print(f"  [red]✗[/red] {exc.message} (nothing recorded)")
-            else:
-                if done.error is None and done.result.document is not None:
-                    title = f"{item.key} (local, not uploaded)"
-                    print_result_document(
-                        session, done.result.document, title, done.result.left_out
-                    )
-                    continue
-                message = done.error.message if done.error else str(done.result.failure)
-                kind = done.error.code if done.error else SandboxError.code
-                failures.append(_Failure(key=item.key, message=message, kind=kind))
-                session.err.print(f"  [red]✗[/red] {message}")
-                session.err.print(
-                    f"  kept as a failed execution ({item.key}), to upload after review: "
-                    f"{done.result.failure}"
-                )
-            if fail_fast:
-                session.err.print("stopping at the first failure (--fail-fast)")
-                break
+        outcome = run_executions(executor, todo, _Console(session), fail_fast)
+        if fail_fast and outcome.failures:
+            session.err.print("stopping at the first failure (--fail-fast)")
     session.err.print("review and upload each result with 'medval results upload KEY'")
-    if failures:
+    if outcome.failures:
         # One kind of failure (say, invalid documents only) keeps its own exit code.
-        kinds = {failure.kind for failure in failures}
+        kinds = {failure.code for failure in outcome.failures}
         error = ERRORS_BY_CODE.get(kinds.pop(), SandboxError) if len(kinds) == 1 else SandboxError
-        left = f" ({len(todo) - ran} not run: --fail-fast)" if ran < len(todo) else ""
+        left = outcome.total - outcome.ran
+        not_run = f" ({left} not run: --fail-fast)" if left else ""
         raise error(
-            f"{len(failures)} of {ran} executions failed{left}: "
-            + "; ".join(f"{f.key}: {f.message}" for f in failures)
+            f"{len(outcome.failures)} of {outcome.ran} executions failed{not_run}: "
+            + "; ".join(f"{f.key}: {f.message}" for f in outcome.failures)
         )
 
 

@@ -24,10 +24,12 @@ from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
+from medval.core.document_mapping import ReadDocument
+from medval.core.documents import ResultDocument
 from medval.core.errors import InvalidInput
 from medval.core.formats.mapping import check_additional_source
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
-from medval.core.schemas import CubeCreate, CubePublic
+from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, CubeCreate, CubePublic
 from medval.core.states import CubeKind, Stage
 from medval.runner.image_archive import archive_image_id, check_archive_holds, save_image
 from medval.runner.registry import image_engine
@@ -237,3 +239,22 @@ def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:
     """The same lines for a registered cube, read from its verified archive."""
     with executor.unpacked(cube) as (_, spec):
         return unhonoured_lines(spec)
+
+
+def register_benchmark(
+    executor: Executor,
+    body: BenchmarkCreate,
+    demo: PackedDemoData,
+    tested: Callable[[ReadDocument[ResultDocument]], None],
+) -> BenchmarkPublic:
+    """The committee's benchmark: the compatibility test of its cubes on the demo data as
+    it will be pinned (``tested`` sees the reference model's document), then the demo
+    data uploaded and the benchmark submitted for an admin's approval."""
+    client = executor.client
+    preparator = client.cube(body.data_preparator_id)
+    reference = client.cube(body.reference_model_id)
+    evaluator = client.cube(body.evaluator_id)
+    with executor.unpacked_demo_data(demo.archive) as folder:
+        tested(executor.compatibility_test(preparator, reference, evaluator, folder))
+    client.upload_blob(demo.sha256, demo.archive)
+    return client.register_benchmark(body)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from medval.client.datasets import prepared_folders, verify_prepared
 from medval.client.execution import DocumentRefused, Executor
@@ -164,3 +165,69 @@ def upload_payload(result: LocalResult) -> ResultCreate:
         provenance=result.provenance,
         executed_at=result.executed_at,
     )
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """One execution that did not give metrics: its key, the whole message (for the
+    console) and the error's code (the run ends with that kind when all share it)."""
+
+    key: str
+    message: str
+    code: str
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    ran: int
+    total: int
+    failures: tuple[RunFailure, ...]
+
+
+class RunListener(Protocol):
+    """Where ``run_executions`` says what happens (the CLI prints; tests collect)."""
+
+    def starting(self, number: int, total: int, item: PlannedExecution) -> None: ...
+
+    def succeeded(self, item: PlannedExecution, result: LocalResult) -> None: ...
+
+    def failed(self, item: PlannedExecution, message: str, recorded: str | None) -> None: ...
+
+
+def should_run(item: PlannedExecution, force: bool) -> bool:
+    """Not done here yet, and no failure recorded on the server (those: with ``force``)."""
+    if item.dataset is None:
+        return False
+    return force or (item.done is None and not item.pending.failed)
+
+
+def run_executions(
+    executor: Executor,
+    todo: list[PlannedExecution],
+    listener: RunListener,
+    fail_fast: bool = False,
+) -> RunOutcome:
+    """Run each planned execution in turn, going on after a failure (unless
+    ``fail_fast``); a failure the model caused is kept as a failed result
+    (``recorded`` is its one-line reason), any other is only reported."""
+    failures: list[RunFailure] = []
+    ran = 0
+    for number, item in enumerate(todo, start=1):
+        ran = number
+        listener.starting(number, len(todo), item)
+        try:
+            done = execute(executor, item)
+        except MedvalError as exc:
+            failures.append(RunFailure(item.key, exc.message, exc.code))
+            listener.failed(item, exc.message, None)
+        else:
+            if done.error is None and done.result.document is not None:
+                listener.succeeded(item, done.result)
+                continue
+            message = done.error.message if done.error else str(done.result.failure)
+            code = done.error.code if done.error else SandboxError.code
+            failures.append(RunFailure(item.key, message, code))
+            listener.failed(item, message, done.result.failure)
+        if fail_fast:
+            break
+    return RunOutcome(ran, len(todo), tuple(failures))
