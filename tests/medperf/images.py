@@ -1,8 +1,9 @@
 """The MedPerf test cubes' images, built here with ``docker build`` and no registry.
 
-Each image starts from a small image of the client's own Python with PyYAML only (built
-as the Docker runner builds its Python image, see medval.runner.python_image), as MedPerf
-cubes bring their own Python and libraries, and adds the cube's ``project/`` folder.
+Each image starts from a small image of the client's own Python interpreter with PyYAML
+in its site-packages (built as the Docker runner builds its Python image, see
+medval.runner.python_image), as MedPerf cubes bring their own Python and libraries, and
+adds the cube's ``project/`` folder.
 Built in Docker; a data owner on Podman or bubblewrap gets them as the image archives
 registered with the cubes.
 """
@@ -10,7 +11,10 @@ registered with the cubes.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 from medval.runner.docker import DockerRunner
@@ -28,30 +32,52 @@ IMAGES = {
 
 def build_images(runner: DockerRunner) -> dict[str, str]:
     """Build every test cube's image in Docker; the tag -> image ID of each."""
-    plan = PythonImagePlan.for_runtime(runner.runtime, top="PyYAML")
-    base = plan.tag()
-    if runner.image_id(base) is None:
-        build_python_image("docker", plan)
+    base = _python_with_yaml(runner)
     built = {}
     for folder, tag in IMAGES.items():
-        argv = [
-            "docker", "build", "--quiet", "--tag", tag,
-            "--build-arg", f"BASE={base}",
-            "--build-arg", f"PYTHON_BIN={runner.runtime.bin_dir}",
+        _docker_build(
+            ["--tag", tag, "--build-arg", f"BASE={base}", "--build-arg", f"PYTHON_BIN={_BIN}"],
             str(CUBES / folder),
-        ]  # fmt: skip
-        answer = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            # The classic builder: BuildKit needs the buildx plugin, not always installed.
-            env={**os.environ, "DOCKER_BUILDKIT": "0"},
         )
-        if answer.returncode != 0:
-            raise RuntimeError(f"docker build {tag} failed: {answer.stderr.strip()[-500:]}")
         image_id = runner.image_id(tag)
         assert image_id is not None, tag
         built[tag] = image_id
     return built
+
+
+# The interpreter itself, not the virtual environment: a checkout under /tmp (CI's clean
+# clone) has its venv there, and every runner gives a task a fresh /tmp over the image's.
+_BIN = Path(sys.base_prefix) / "bin"
+_SITE = Path(sysconfig.get_paths(vars={"base": sys.base_prefix})["purelib"])
+
+
+def _python_with_yaml(runner: DockerRunner) -> str:
+    """medval's Python image with PyYAML only, its package copied into the interpreter's
+    own site-packages: the base of every test cube's image."""
+    plan = PythonImagePlan.for_runtime(runner.runtime, top="PyYAML")
+    if runner.image_id(plan.tag()) is None:
+        build_python_image("docker", plan)
+    tag = f"medperf-test/python-yaml:{plan.tag().rsplit(':', 1)[1]}"
+    if runner.image_id(tag) is None:
+        copy = (
+            "import os, shutil, yaml; "
+            f"shutil.copytree(os.path.dirname(yaml.__file__), {str(_SITE / 'yaml')!r})"
+        )
+        dockerfile = f"FROM {plan.tag()}\nRUN {sys.executable} -c {shlex.quote(copy)}\n"
+        _docker_build(["--tag", tag], "-", stdin=dockerfile)
+    return tag
+
+
+def _docker_build(options: list[str], context: str, stdin: str | None = None) -> None:
+    answer = subprocess.run(
+        ["docker", "build", "--quiet", "--network", "none", *options, context],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        # The classic builder: BuildKit needs the buildx plugin, not always installed.
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+    )
+    if answer.returncode != 0:
+        raise RuntimeError(f"docker build {options} failed: {answer.stderr.strip()[-500:]}")
