@@ -23,7 +23,8 @@ from medval.client.http import MedvalClient
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
 from medval.core.demo_data import locate as locate_demo_data
-from medval.core.document_mapping import ReadDocument, read_task_document
+from medval.core.document_files import read_task_document
+from medval.core.document_mapping import ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
