@@ -126,7 +126,14 @@ class Session:
             output_bytes=self.settings.task_output_mb * 1024 * 1024,
         )
         runner = runner_for(self.settings.runner)
-        return Executor(client, self.workspace, runner, limits, TerminalProgress(self.err))
+        return Executor(
+            client,
+            self.workspace,
+            runner,
+            limits,
+            TerminalProgress(self.err),
+            min_cell_count=self.settings.min_cell_count,
+        )
 
     def note(self, line: str) -> None:
         """One line on stderr, as it is (no markup read into it)."""

@@ -29,6 +29,11 @@ from medval.core.documents import DatasetStatistics, ResultDocument, read_docume
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
+from medval.core.small_cells import (
+    DEFAULT_MIN_CELL_COUNT,
+    suppress_result,
+    suppress_statistics,
+)
 from medval.core.states import check_valid
 from medval.runner.interface import Limits, Runner
 
@@ -95,8 +100,11 @@ class Executor:
         runner: Runner,
         limits: Limits,
         progress: Progress | None = None,
+        min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
     ) -> None:
         self.client = client
+        # Counts below it are withheld from every document before it is reviewed.
+        self.min_cell_count = min_cell_count
         self.workspace = workspace
         # Whatever a runner makes of cubes' own images lives in this workspace.
         self.runner = runner.with_image_cache(workspace.images_dir)
@@ -228,7 +236,9 @@ class Executor:
         inputs = {"data_path": data, "labels_path": labels, METADATA_MOUNT: metadata}
         self.run_task(preparator, "sanity_check", inputs)
         spec = self.run_task(preparator, "statistics", {**inputs, "output_path": stats})
-        statistics = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
+        read = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
+        document, withheld = suppress_statistics(read.document, self.min_cell_count)
+        statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
         return tree_hash(data, labels), statistics
 
     def evaluate_model(
@@ -255,7 +265,7 @@ class Executor:
             {"predictions": predictions, "labels": labels, "output_path": output},
         )
         try:
-            return read_task_document(ResultDocument, spec, "evaluate", output, "results")
+            read = read_task_document(ResultDocument, spec, "evaluate", output, "results")
         except InvalidInput as exc:
             wrote = (
                 "a results document that medval refused"
@@ -263,6 +273,8 @@ class Executor:
                 else ("no results document")
             )
             raise DocumentRefused(exc.message, f"{describe(evaluator)} wrote {wrote}") from exc
+        document, withheld = suppress_result(read.document, self.min_cell_count)
+        return ReadDocument(document, read.left_out + withheld, read.file_name)
 
     def compatibility_test(
         self,

@@ -30,6 +30,8 @@ class ClientSettings(BaseSettings):
     task_max_processes: int = 512
     task_output_mb: int = 4096
     http_timeout_seconds: float = 120.0
+    # Counts below it are withheld from statistics and results (core.small_cells).
+    min_cell_count: int = Field(default=5, ge=1)
 
 
 class StoredLogin(BaseModel):

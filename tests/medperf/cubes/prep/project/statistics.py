@@ -1,6 +1,7 @@
 """statistics: a free-form summary, as MedPerf preparation cubes write it.
 
-Nested mappings, a list of ages (which medval must leave out) and a note in words.
+Nested mappings, counts (a small one among them, which medval must withhold), a list of
+ages (which medval must leave out) and a note in words.
 """
 
 import csv
@@ -27,6 +28,12 @@ def main() -> None:
         "censored_early": metadata["censored_early"],
         "events": {"yes": sum(labels), "no": len(labels) - sum(labels)},
         "age": {"mean": round(mean, 2), "sd": round(sd, 2)},
+        # Counts as a cube reports them, small ones included: medval withholds those.
+        "age_band": {
+            "under_40": sum(age < 40 for age in ages),
+            "40_to_74": sum(40 <= age < 75 for age in ages),
+            "75_and_over": sum(age >= 75 for age in ages),
+        },
         "ages": ages,
         "note": "outcome within five years of surgery",
     }
