@@ -38,7 +38,8 @@ _PREP = {
     "sanity_check.py": "pass",
     "statistics.py": f"""
         open(os.path.join(args["output_path"], "statistics.yaml"), "w").write(
-            "n_cases: 3\\n"
+            # As many cases as the cube says: above medval's small-cell threshold.
+            "n_cases: 30\\n"
             "image_size: {{mean: 512.0, std: .nan}}\\n"
             "scanner: {SCANNER}\\n"
             "ages: [{", ".join(AGES)}]\\n"
@@ -172,7 +173,7 @@ def test_dataset_statistics_review_names_what_is_left_out_and_sends_none_of_it(
         assert "  - ages: a list of 3 items; lists (per-case values, say) are never sent" in shown
     payload = json.loads(outputs.register_out)
     assert payload["statistics"] == {
-        "n_cases": 3,
+        "n_cases": 30,
         "values": {"image_size_mean": 512.0, "image_size_std": None},
     }
 
