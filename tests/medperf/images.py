@@ -11,11 +11,14 @@ registered with the cubes.
 from __future__ import annotations
 
 import os
-import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
+
+import yaml
 
 from medval.runner.docker import DockerRunner
 from medval.runner.python_image import PythonImagePlan, build_python_image
@@ -59,19 +62,23 @@ def _python_with_yaml(runner: DockerRunner) -> str:
         build_python_image("docker", plan)
     tag = f"medperf-test/python-yaml:{plan.tag().rsplit(':', 1)[1]}"
     if runner.image_id(tag) is None:
-        copy = (
-            "import os, shutil, yaml; "
-            f"shutil.copytree(os.path.dirname(yaml.__file__), {str(_SITE / 'yaml')!r})"
-        )
-        dockerfile = f"FROM {plan.tag()}\nRUN {sys.executable} -c {shlex.quote(copy)}\n"
-        _docker_build(["--tag", tag], "-", stdin=dockerfile)
+        # Copied in from here: a venv under /tmp is not in medval's Python image at all.
+        with tempfile.TemporaryDirectory(prefix="medperf-image-") as context:
+            package = Path(yaml.__file__).parent
+            shutil.copytree(package, Path(context) / "yaml", ignore=_BYTECODE)
+            (Path(context) / "Dockerfile").write_text(
+                f"FROM {plan.tag()}\nCOPY yaml {_SITE / 'yaml'}\n"
+            )
+            _docker_build(["--tag", tag], context)
     return tag
 
 
-def _docker_build(options: list[str], context: str, stdin: str | None = None) -> None:
+_BYTECODE = shutil.ignore_patterns("__pycache__")
+
+
+def _docker_build(options: list[str], context: str) -> None:
     answer = subprocess.run(
         ["docker", "build", "--quiet", "--network", "none", *options, context],
-        input=stdin,
         capture_output=True,
         text=True,
         timeout=600,
