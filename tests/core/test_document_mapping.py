@@ -303,3 +303,10 @@ def test_statistics_are_flattened_with_their_count(tmp_path: Path) -> None:
         },
     )
     assert [item.path for item in read.left_out] == ["source", "ages"]
+
+
+def test_statistics_flattened_out_of_a_mapping_keep_their_group(tmp_path: Path) -> None:
+    path = tmp_path / "statistics.yaml"
+    path.write_text("n_cases: 10\nband: {low: 2, high: 8}\nmean_age: 50.5\n")
+    read = read_free_document(DatasetStatistics, path, "statistics")
+    assert read.groups == {"band_low": "band", "band_high": "band"}

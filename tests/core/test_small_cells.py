@@ -67,3 +67,18 @@ def test_a_results_small_positive_count_is_withheld_its_metrics_stay(
 def test_k_of_one_withholds_nothing() -> None:
     statistics = DatasetStatistics(n_cases=3, values={"events": 1})
     assert suppress_statistics(statistics, 1) == (statistics, [])
+
+
+def test_counts_flattened_out_of_one_mapping_are_one_group() -> None:
+    """A free-form file's ``age_band: {...}`` arrives as three top-level statistics."""
+    statistics = DatasetStatistics(
+        n_cases=406,
+        values={"age_band_under_40": 47, "age_band_40_to_74": 355, "age_band_75_and_over": 4},
+    )
+    groups = dict.fromkeys(statistics.values, "age_band")
+    kept, withheld = suppress_statistics(statistics, K, groups)
+    assert kept.values == {"age_band_40_to_74": 355}
+    assert [w.path for w in withheld] == ["age_band_under_40", "age_band_75_and_over"]
+    # Without the group, the small one alone would go, and be the total minus the others.
+    alone, _ = suppress_statistics(statistics, K)
+    assert list(alone.values) == ["age_band_under_40", "age_band_40_to_74"]

@@ -243,11 +243,12 @@ def test_what_medval_does_not_send_is_named_in_each_review_and_never_sent(
     assert statistics["values"]["events_yes"] > 0 and "ages" not in statistics["values"]
     # A count of a few patients (75 and over) is withheld by medval itself, with the
     # smallest other count of its group, so that it cannot be recovered from the total.
-    assert list(statistics["values"]["age_band"]) == ["40_to_74"]
+    bands = [name for name in statistics["values"] if name.startswith("age_band")]
+    assert bands == ["age_band_40_to_74"]
     for kind in RUNNERS:
         withheld = "a count below 5 (a small cell); medval withholds it"
-        assert f"age_band.75_and_over: {withheld}" in medperf.reviews[kind], kind
-        assert f"age_band.under_40: {withheld}" in medperf.reviews[kind], kind
+        assert f"age_band_75_and_over: {withheld}" in medperf.reviews[kind], kind
+        assert f"age_band_under_40: {withheld}" in medperf.reviews[kind], kind
     # MedPerf's metadata folder went from prepare to statistics (on every runner), and
     # the preparation report stayed at the hospital: named, never sent.
     assert statistics["values"]["censored_early"] > 0

@@ -237,7 +237,7 @@ class Executor:
         self.run_task(preparator, "sanity_check", inputs)
         spec = self.run_task(preparator, "statistics", {**inputs, "output_path": stats})
         read = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
-        document, withheld = suppress_statistics(read.document, self.min_cell_count)
+        document, withheld = suppress_statistics(read.document, self.min_cell_count, read.groups)
         statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
         return tree_hash(data, labels), statistics
 

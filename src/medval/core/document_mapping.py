@@ -78,11 +78,17 @@ class LeftOut(BaseModel):
 
 @dataclass(frozen=True)
 class ReadDocument(Generic[D]):
-    """A document as medval sends it, and what of the cube's file was left out."""
+    """A document as medval sends it, and what of the cube's file was left out.
+
+    ``groups`` says, for a statistic flattened out of a mapping (``age_band:
+    {under_40: …}`` is ``age_band_under_40``), the path of the mapping it came from:
+    its counts are one group for small-cell suppression (:mod:`medval.core.small_cells`).
+    """
 
     document: D
     left_out: list[LeftOut]
     file_name: str
+    groups: dict[str, str] = field(default_factory=dict)
 
 
 def map_document(kind: type[D], data: dict[Any, Any], name: str, what: str) -> ReadDocument[D]:
@@ -94,7 +100,7 @@ def map_document(kind: type[D], data: dict[Any, Any], name: str, what: str) -> R
         pass
     mapped = _Mapping(kind, name, what)
     mapped.walk(data)
-    return ReadDocument(mapped.document(), mapped.named_left_out(), name)
+    return ReadDocument(mapped.document(), mapped.named_left_out(), name, mapped.groups)
 
 
 class Unreadable:
@@ -120,6 +126,7 @@ class _Mapping:
     counts: dict[str, int] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
     visited: int = 0
 
@@ -214,6 +221,8 @@ class _Mapping:
             return
         if self.is_results and not isinstance(value, MetricValue):
             value = MetricValue(value=value)
+        if not self.is_results and len(path) > 1:
+            self.groups[name] = _shown(path[:-1])
         self.values[name] = value
 
     def _leave_out(self, path: tuple[str, ...], reason: str) -> None:
