@@ -44,3 +44,4 @@ def test_an_entrypoint_missing_from_the_image_is_the_engines_refusal_in_full(
     assert "/no/such/program" in message, message
     assert "\n" not in message and "--help" not in message, message
     assert error.value.verdict == f"{said}'gone-entrypoint'"
+    assert error.value.exit_code == 9  # the site's engine, told apart from a cube's failure (8)

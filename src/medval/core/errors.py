@@ -120,6 +120,7 @@ class EngineError(SandboxError):
     the site's problem, not the cube's. The message keeps the engine's whole reason."""
 
     code = "engine_error"
+    exit_code = 9
 
 
 class Cancelled(MedvalError):
