@@ -8,8 +8,12 @@ hospital).
 
 from __future__ import annotations
 
+import json
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
+
+from tests.e2e.people import CliResult, Person
 
 ARGS = 'import json, os, shutil, sys\nargs = dict(a[2:].split("=", 1) for a in sys.argv[1:])\n'
 
@@ -34,3 +38,29 @@ def write_site(root: Path, mode: str, labels: str = "id,y\n1,0\n") -> Path:
     (root / "data" / "mode.txt").write_text(mode)
     (root / "labels" / "labels.csv").write_text(labels)
     return root
+
+
+@dataclass(frozen=True)
+class RegisteredBenchmark:
+    id: int
+    cube_ids: tuple[int, int, int]  # preparation, reference model, evaluator
+    registration: CliResult  # what `benchmark register` printed (its compatibility test)
+
+
+def register_benchmark(
+    committee: Person, admin: Person, name: str, cubes: tuple[Path, Path, Path], demo: Path
+) -> RegisteredBenchmark:
+    """The committee registers the three cubes and the benchmark; the admin approves it."""
+    prep, reference, evaluator = (
+        committee.json("cube", "register", str(cube))["id"] for cube in cubes
+    )
+    registered = committee.medval(
+        "benchmark", "register", "--name", name,
+        "--data-preparator", str(prep), "--reference-model", str(reference),
+        "--evaluator", str(evaluator), "--demo-data", str(demo),
+        "--release-policy", "participants", "--format", "json",
+    )  # fmt: skip
+    assert registered.code == 0, registered.stderr
+    benchmark = json.loads(registered.stdout)["id"]
+    admin.ok("benchmark", "approve", str(benchmark))
+    return RegisteredBenchmark(benchmark, (prep, reference, evaluator), registered)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.people import Person, assert_clean_failure
-from tests.e2e.script_cubes import write_cube, write_site
+from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
@@ -73,14 +73,10 @@ def failing(people: dict[str, Person], tmp_path_factory: pytest.TempPathFactory)
         _model(root, "plain-model"),
         write_cube(root, "plain-evaluator", "evaluator", {"evaluate.py": _EVALUATE}),
     )
-    ids = [committee.json("cube", "register", str(cube))["id"] for cube in cubes]
-    benchmark = committee.json(
-        "benchmark", "register", "--name", "failures",
-        "--data-preparator", str(ids[0]), "--reference-model", str(ids[1]),
-        "--evaluator", str(ids[2]), "--demo-data", str(write_site(root / "demo", "demo")),
-        "--release-policy", "participants",
-    )["id"]  # fmt: skip
-    people["admin"].ok("benchmark", "approve", str(benchmark))
+    registered = register_benchmark(
+        committee, people["admin"], "failures", cubes, write_site(root / "demo", "demo")
+    )
+    benchmark, ids = registered.id, registered.cube_ids
     models = []
     for name, crash, silent in (("crashing-model", True, False), ("silent-model", False, True)):
         model = vendor.json("model", "register", str(_model(root, name, crash, silent)))["id"]

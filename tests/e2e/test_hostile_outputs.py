@@ -17,7 +17,7 @@ import pytest
 from medval.client.workspace import result_key
 from medval.core.documents import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH
 from tests.e2e.people import Person, assert_clean_failure
-from tests.e2e.script_cubes import write_cube, write_site
+from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
@@ -75,16 +75,13 @@ def hostile(
     prep = write_cube(root, "hostile-prep", "data_preparator", _PREP)
     reference = write_cube(root, "plain-model", "model", {"infer.py": _MODEL.format(attack=False)})
     evaluator = write_cube(root, "hostile-evaluator", "evaluator", {"evaluate.py": _EVALUATE})
-    ids = [
-        committee.json("cube", "register", str(cube))["id"] for cube in (prep, reference, evaluator)
-    ]
-    benchmark = committee.json(
-        "benchmark", "register", "--name", "hostile-outputs",
-        "--data-preparator", str(ids[0]), "--reference-model", str(ids[1]),
-        "--evaluator", str(ids[2]), "--demo-data", str(write_site(root / "demo", "ok")),
-        "--release-policy", "participants",
-    )["id"]  # fmt: skip
-    people["admin"].ok("benchmark", "approve", str(benchmark))
+    benchmark = register_benchmark(
+        committee,
+        people["admin"],
+        "hostile-outputs",
+        (prep, reference, evaluator),
+        write_site(root / "demo", "ok"),
+    ).id
     model = write_cube(root, "deep-model", "model", {"infer.py": _MODEL.format(attack=True)})
     hostile_model = vendor.json("model", "register", str(model))["id"]
     vendor.ok("model", "associate", str(hostile_model), "--benchmark", str(benchmark), "--yes")

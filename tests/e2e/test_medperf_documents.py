@@ -21,7 +21,7 @@ from medval.client.workspace import result_key
 from tests.e2e.conftest import Server
 from tests.e2e.people import Person
 from tests.e2e.recording_proxy import Recorded, recording_proxy
-from tests.e2e.script_cubes import write_cube, write_site
+from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
@@ -103,18 +103,14 @@ def outputs(
         root, "plain-model", "model", {"infer.py": _MODEL.format(listing=False, per_case=PER_CASE)}
     )
     evaluator = write_cube(root, "medperf-style-evaluator", "evaluator", {"evaluate.py": _EVALUATE})
-    ids = [
-        committee.json("cube", "register", str(cube))["id"] for cube in (prep, reference, evaluator)
-    ]
-    registered = committee.medval(
-        "benchmark", "register", "--name", "medperf-style",
-        "--data-preparator", str(ids[0]), "--reference-model", str(ids[1]),
-        "--evaluator", str(ids[2]), "--demo-data", str(write_site(root / "demo", "demo", LABELS)),
-        "--release-policy", "participants", "--format", "json",
-    )  # fmt: skip
-    assert registered.code == 0, registered.stderr
-    benchmark = json.loads(registered.stdout)["id"]
-    admin.ok("benchmark", "approve", str(benchmark))
+    registered = register_benchmark(
+        committee,
+        admin,
+        "medperf-style",
+        (prep, reference, evaluator),
+        write_site(root / "demo", "demo", LABELS),
+    )
+    benchmark, ids = registered.id, registered.cube_ids
     listing = write_cube(
         root, "listing-model", "model", {"infer.py": _MODEL.format(listing=True, per_case=PER_CASE)}
     )
@@ -146,7 +142,7 @@ def outputs(
             reference=ids[1],
             listing_model=listing_model,
             dataset=dataset,
-            register_benchmark_err=registered.stderr,
+            register_benchmark_err=registered.registration.stderr,
             prepare_err=prepared.stderr,
             register_out=registered_dataset.stdout,
             register_err=registered_dataset.stderr,
