@@ -339,3 +339,27 @@ class ErrorBody(_Schema):
 
 class ErrorResponse(_Schema):
     error: ErrorBody
+
+
+# --- audit trail ----------------------------------------------------------------------
+
+
+class AuditEntryPublic(_Schema):
+    """One entry of a hash-chained audit log (the server's, or a data owner's own).
+
+    Who (``actor``) did what (``action``, e.g. ``cube.stage``) to which entity, when, and
+    the entity's content hash before and after (``None``: it did not exist before, or no
+    longer exists). ``entry_hash`` commits to all of it and to ``prev_hash``, the hash of
+    the entry before (see ``medval.trust.audit_chain``); ``seq`` is its place, from 1.
+    """
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity_kind: str
+    entity_id: str
+    before_hash: str | None
+    after_hash: str | None
+    prev_hash: str
+    entry_hash: str
