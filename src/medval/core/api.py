@@ -48,3 +48,8 @@ PENDING_EXECUTIONS = "/executions/pending"  # GET -> list[PendingExecution] for 
 
 RESULTS = "/results"  # POST ResultCreate -> ResultPublic; GET ?benchmark_id=&model_id=&dataset_id=
 RESULT = "/results/{result_id}"  # GET -> ResultPublic (if the release policy allows)
+
+# GET ?entity_kind=&entity_id=&entity_id=...&actor= -> list[AuditEntryPublic], in the log's
+# order: all of them for an admin; for others, those about what they own or may see (their
+# cubes, datasets, benchmarks, associations, results) and those they made
+AUDIT = "/audit"

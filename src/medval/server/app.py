@@ -12,6 +12,7 @@ from medval.core import api
 from medval.server.error_handlers import install_error_handlers
 from medval.server.routes import (
     associations,
+    audit,
     auth,
     benchmarks,
     blobs,
@@ -38,6 +39,7 @@ ROUTERS = (
     associations,
     executions,
     results,
+    audit,
 )
 
 

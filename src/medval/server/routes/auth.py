@@ -17,6 +17,6 @@ def log_in(ctx: ContextDep, body: Credentials) -> TokenPublic:
 
 
 @router.delete(api.TOKEN, status_code=204)
-def log_out(ctx: ContextDep, _user: CurrentUser, token: TokenDep) -> Response:
-    accounts.log_out(ctx, token)
+def log_out(ctx: ContextDep, user: CurrentUser, token: TokenDep) -> Response:
+    accounts.log_out(ctx, user, token)
     return Response(status_code=204)

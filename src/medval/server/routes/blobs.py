@@ -18,6 +18,7 @@ from medval.core import api
 from medval.core.errors import InvalidInput
 from medval.core.schemas import BlobUploadState
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import blobs
 
 router = APIRouter(tags=["blobs"])
 
@@ -41,7 +42,7 @@ def _number(header: str, value: str | None) -> int:
 
 @router.put(api.BLOB, status_code=201)
 async def put_blob(
-    ctx: ContextDep, _user: CurrentUser, sha256: Sha256Path, request: Request
+    ctx: ContextDep, user: CurrentUser, sha256: Sha256Path, request: Request
 ) -> dict[str, str | int]:
     """Stream the body to disk (never whole into memory), checking size and hash."""
     offset = _number(api.UPLOAD_OFFSET, request.headers.get(api.UPLOAD_OFFSET))
@@ -59,6 +60,7 @@ async def put_blob(
                 f"continue it with {api.UPLOAD_OFFSET}: {writer.size}"
             ) from None
         await run_in_threadpool(writer.commit)
+    await run_in_threadpool(blobs.record_upload, ctx, user, sha256)
     return {"sha256": sha256, "size": writer.size}
 
 

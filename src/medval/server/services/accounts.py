@@ -24,7 +24,7 @@ def create_user(ctx: ServiceContext, caller: UserRecord | None, body: UserCreate
     if caller is not None:
         require_admin(caller)
     hashed = password_hasher(ctx.settings).hash(body.password)
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         return tx.add_user(body.username, hashed, body.is_admin, ctx.clock())
 
 
@@ -49,7 +49,7 @@ def log_in(ctx: ServiceContext, credentials: Credentials) -> tuple[str, TokenRec
     token = secrets.token_urlsafe(32)
     now = ctx.clock()
     expires_at = now + timedelta(hours=ctx.settings.token_ttl_hours)
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(user) as tx:
         tx.add_token(token_hash(token), user.id, now, expires_at)
     return token, TokenRecord(user, expires_at)
 
@@ -65,6 +65,6 @@ def authenticate(ctx: ServiceContext, token: str) -> UserRecord:
         return record.user
 
 
-def log_out(ctx: ServiceContext, token: str) -> None:
-    with ctx.store.transaction() as tx:
+def log_out(ctx: ServiceContext, caller: UserRecord, token: str) -> None:
+    with ctx.transaction(caller) as tx:
         tx.delete_token(token_hash(token))

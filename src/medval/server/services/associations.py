@@ -77,7 +77,7 @@ def request_association(
 ) -> AssociationRecord:
     """A new request, or a request again after a rejection or a revocation (the same
     association reopens as pending; its history keeps what came before)."""
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
         _require_takes_associations(tx, benchmark)
         name = _check_entity(tx, caller, benchmark, body)
@@ -105,7 +105,7 @@ def decide_association(
         raise InvalidInput(
             f"a decision is approved or rejected, not {status.value} (revoking has its own route)"
         )
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         association = _visible_association(tx, caller, association_id)
         benchmark = visible_benchmark(tx, caller, association.benchmark_id)
         what = f"the association of {association.kind.value} {association.entity_name}"
@@ -125,7 +125,7 @@ def revoke_association(
 ) -> AssociationRecord:
     """Either side withdraws: the benchmark owner, the dataset's or model's owner, or an
     admin. Nothing new runs under it; what was uploaded under it stays."""
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         # Visible only to the parties (and admins): whoever sees it may revoke it.
         association = _visible_association(tx, caller, association_id)
         benchmark = tx.benchmark(association.benchmark_id)

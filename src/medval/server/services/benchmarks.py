@@ -78,7 +78,7 @@ def register_benchmark(
             f"demo data {body.demo_data_hash[:12]}… has not been uploaded; upload the blob first"
         )
     now = ctx.clock()
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         cubes = _benchmark_cubes(
             tx, caller, body.data_preparator_id, body.reference_model_id, body.evaluator_id
         )
@@ -109,7 +109,7 @@ def list_benchmarks(ctx: ServiceContext, caller: UserRecord | None) -> list[Benc
 def change_benchmark_stage(
     ctx: ServiceContext, caller: UserRecord, benchmark_id: int, stage: Stage
 ) -> BenchmarkRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
         require_owner_or_admin(caller, benchmark.owner_id, f"benchmark {benchmark.name}")
         check_stage_move(f"benchmark {benchmark.name}", benchmark.stage, stage)
@@ -132,7 +132,7 @@ def decide_benchmark(
     """The admin's decision. Only a benchmark in operation can be approved: a draft may
     still change, and an approval must cover what participants will actually run."""
     require_admin(caller)
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
         check_approval_move(f"benchmark {benchmark.name}", benchmark.approval, status)
         if status is ApprovalStatus.APPROVED and benchmark.stage is not Stage.OPERATION:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from medval.server.settings import ServerSettings
 from medval.server.store.blobs import BlobStore
-from medval.server.store.interface import Store
+from medval.server.store.interface import SERVER_OPERATOR, Actor, Store, StoreTransaction
+from medval.server.store.records import UserRecord
 
 Clock = Callable[[], datetime]
 
@@ -23,3 +25,10 @@ class ServiceContext:
     blobs: BlobStore
     settings: ServerSettings
     clock: Clock = utc_now
+
+    def transaction(self, caller: UserRecord | None) -> AbstractContextManager[StoreTransaction]:
+        """The transaction of a use case that changes something, done by ``caller`` (None:
+        the server's operator): the store appends each change to the audit log, as theirs,
+        now. Reading needs no caller: ``store.transaction()``."""
+        name = caller.username if caller is not None else SERVER_OPERATOR
+        return self.store.transaction(Actor(name, self.clock()))

@@ -25,7 +25,7 @@ def register_cube(ctx: ServiceContext, caller: UserRecord, body: CubeCreate) -> 
             f"image archive {body.image_archive_hash[:12]}… has not been uploaded; "
             "upload the blob first"
         )
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         return tx.add_cube(caller.id, body, ctx.clock())
 
 
@@ -65,7 +65,7 @@ def list_cubes(
 def change_cube_stage(
     ctx: ServiceContext, caller: UserRecord, cube_id: int, stage: Stage
 ) -> CubeRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         cube = visible_cube(tx, caller, cube_id)
         require_owner_or_admin(caller, cube.owner_id, f"cube {cube.name}")
         check_stage_move(f"cube {cube.name}", cube.stage, stage)

@@ -38,7 +38,7 @@ def visible_dataset(tx: StoreTransaction, caller: UserRecord, dataset_id: int) -
 
 
 def register_dataset(ctx: ServiceContext, caller: UserRecord, body: DatasetCreate) -> DatasetRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         preparator = cube_of_kind(
             tx, caller, body.data_preparator_id, CubeKind.DATA_PREPARATOR, "data_preparator_id"
         )
@@ -65,7 +65,7 @@ def list_datasets(ctx: ServiceContext, caller: UserRecord, mine: bool) -> list[D
 def change_dataset_stage(
     ctx: ServiceContext, caller: UserRecord, dataset_id: int, stage: Stage
 ) -> DatasetRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         dataset = visible_dataset(tx, caller, dataset_id)
         require_owner_or_admin(caller, dataset.owner_id, f"dataset {dataset.name}")
         check_stage_move(f"dataset {dataset.name}", dataset.stage, stage)

@@ -24,7 +24,7 @@ def _not_yet(what: str, invalidated_by: str | None, already: bool) -> None:
 
 
 def invalidate_cube(ctx: ServiceContext, caller: UserRecord, cube_id: int) -> CubeRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         cube = visible_cube(tx, caller, cube_id)
         require_owner_or_admin(caller, cube.owner_id, f"cube {cube.name}")
         _not_yet(cube_label(cube), cube.invalidated_by, cube.invalidated_at is not None)
@@ -32,7 +32,7 @@ def invalidate_cube(ctx: ServiceContext, caller: UserRecord, cube_id: int) -> Cu
 
 
 def invalidate_dataset(ctx: ServiceContext, caller: UserRecord, dataset_id: int) -> DatasetRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         dataset = visible_dataset(tx, caller, dataset_id)
         require_owner_or_admin(caller, dataset.owner_id, f"dataset {dataset.name}")
         what = f"dataset {dataset.name} ({dataset.id})"
@@ -43,7 +43,7 @@ def invalidate_dataset(ctx: ServiceContext, caller: UserRecord, dataset_id: int)
 def invalidate_benchmark(
     ctx: ServiceContext, caller: UserRecord, benchmark_id: int
 ) -> BenchmarkRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
         require_owner_or_admin(caller, benchmark.owner_id, f"benchmark {benchmark.name}")
         what = f"benchmark {benchmark.name} ({benchmark.id})"

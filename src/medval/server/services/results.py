@@ -62,7 +62,7 @@ def _cube_hash(tx: StoreTransaction, cube_id: int) -> str | None:
 
 
 def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -> ResultRecord:
-    with ctx.store.transaction() as tx:
+    with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
         dataset = visible_dataset(tx, caller, body.dataset_id)
         model = visible_cube(tx, caller, body.model_id)

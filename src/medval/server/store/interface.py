@@ -11,10 +11,17 @@ everything inside commits together or not at all. Methods that add a row raise
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
-from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
+from medval.core.schemas import (
+    AuditEntryPublic,
+    BenchmarkCreate,
+    CubeCreate,
+    DatasetCreate,
+    ResultCreate,
+)
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.records import (
     AssociationRecord,
@@ -25,6 +32,26 @@ from medval.server.store.records import (
     TokenRecord,
     UserRecord,
 )
+from medval.trust.audit_chain import ChainHead
+
+# Who the server's operator is in the audit log (``medval server create-admin``); a
+# username cannot start with "(" so it cannot be taken by an account.
+SERVER_OPERATOR = "(server operator)"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a transaction's changes are recorded as done by in the audit log, and when."""
+
+    name: str
+    at: datetime
+
+
+def unattributed() -> Actor:
+    """For a transaction opened without an actor: its changes are logged, as nobody's.
+    Every use case names its caller (``ServiceContext.transaction``); a test of every
+    route checks that none is logged this way."""
+    return Actor("(unattributed)", datetime.now(UTC))
 
 
 class StoreTransaction(Protocol):
@@ -129,9 +156,35 @@ class StoreTransaction(Protocol):
         model_id: int | None = None,
     ) -> list[ResultRecord]: ...
 
+    # --- audit trail ------------------------------------------------------------------
+    # Every row added or changed above is logged by the store itself; only a change that
+    # is not a row (a blob's upload) is recorded here, by its service.
+    def record_change(
+        self,
+        entity_kind: str,
+        entity_id: str,
+        action: str,
+        before_hash: str | None,
+        after_hash: str | None,
+    ) -> None: ...
+    def list_audit_entries(
+        self,
+        entity_kind: str | None = None,
+        entity_ids: list[str] | None = None,
+        actor: str | None = None,
+    ) -> list[AuditEntryPublic]:
+        """In the log's order (by ``seq``)."""
+        ...
+
+    def audit_head(self) -> ChainHead: ...
+
 
 class Store(Protocol):
     """A database the server keeps its state in, chosen by URL."""
 
-    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+    def transaction(self, actor: Actor | None = None) -> AbstractContextManager[StoreTransaction]:
+        """Every change made in it is appended to the audit log as done by ``actor``,
+        in the same transaction."""
+        ...
+
     def close(self) -> None: ...

@@ -287,3 +287,40 @@ class Result(Base):
     model: AssociationProxy[str] = association_proxy("model_entity", "name")
     model_owner_id: AssociationProxy[int] = association_proxy("model_entity", "owner_id")
     owner: AssociationProxy[str] = association_proxy("owner_account", "username")
+
+
+class AuditEntry(Base):
+    """One entry of the server's audit log (``medval.trust.audit_chain``): who did what to
+    which entity, when, its content hash before and after, chained to the entry before.
+
+    Rows are only ever added, by the store as each transaction commits (``sql``)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_entity", "entity_kind", "entity_id"),)
+
+    # Assigned by the store from the head (1, 2, ...), never by the database: a unique
+    # number, so that two appends can never both take the same place in the chain.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80), index=True)
+    action: Mapped[str] = mapped_column(String(80))
+    entity_kind: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    before_hash: Mapped[str | None] = mapped_column(String(64))
+    after_hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The audit log's head, one row (id 1): how many entries, and the last one's hash.
+
+    Every append locks and moves it (so appends queue up here, one at a time), and
+    ``medval server audit verify`` checks the entries against it, which is how entries
+    deleted at the end of the log show."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))

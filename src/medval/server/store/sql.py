@@ -19,10 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from medval.core.errors import Conflict, NotFound
-from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
+from medval.core.schemas import (
+    AuditEntryPublic,
+    BenchmarkCreate,
+    CubeCreate,
+    DatasetCreate,
+    ResultCreate,
+)
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
+from medval.server.store.audit_log import AuditLog
 from medval.server.store.database import create_database_engine
+from medval.server.store.interface import Actor, unattributed
 from medval.server.store.records import (
     AssociationRecord,
     BenchmarkRecord,
@@ -32,6 +40,7 @@ from medval.server.store.records import (
     TokenRecord,
     UserRecord,
 )
+from medval.trust.audit_chain import ChainHead
 
 _Row = TypeVar("_Row", bound=m.Base)
 _Record = TypeVar("_Record", bound=BaseModel)
@@ -49,9 +58,12 @@ class SqlStore:
         return cls(create_database_engine(url))
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlTransaction]:
+    def transaction(self, actor: Actor | None = None) -> Iterator[SqlTransaction]:
         with self._sessions.begin() as session:
-            yield SqlTransaction(session)
+            tx = SqlTransaction(session, actor or unattributed())
+            yield tx
+            # Only when the use case succeeded: its changes and their entries commit together.
+            tx.audit.append_entries()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -68,8 +80,11 @@ def _matching(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]:
 class SqlTransaction:
     """One session; ``add_*`` flush at once so a broken uniqueness rule surfaces here."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
+        # Every change below goes through ``_insert``, ``_change`` or ``audit.touch``: the
+        # one place where it is recorded for the audit log, whichever service made it.
+        self.audit = AuditLog(session, actor)
 
     # --- the generic part: rows in, records out -----------------------------------------
 
@@ -83,6 +98,7 @@ class SqlTransaction:
                 raise NotFound(f"{what} refers to a row that does not exist") from exc
             raise Conflict(f"{what} already exists") from exc
         self.session.refresh(row)
+        self.audit.touch(row, "add", new=True)
         return row
 
     def _get(self, model: type[_Row], row_id: int, what: str) -> _Row:
@@ -99,9 +115,16 @@ class SqlTransaction:
         return [record.model_validate(row) for row in self.session.scalars(query)]
 
     def _change(
-        self, record: type[_Record], model: type[m.Base], row_id: int, what: str, **values: Any
+        self,
+        record: type[_Record],
+        model: type[m.Base],
+        row_id: int,
+        what: str,
+        action: str,
+        **values: Any,
     ) -> _Record:
         row = self._get(model, row_id, what)
+        self.audit.touch(row, action)
         for name, value in values.items():
             setattr(row, name, value)
         self.session.flush()
@@ -137,6 +160,7 @@ class SqlTransaction:
             token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
         )
         self._insert(row, "token")
+        self.audit.touch(self._get(m.User, user_id, "user"), "log_in")
 
     def token(self, token_hash: str) -> TokenRecord | None:
         row = self.session.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == token_hash))
@@ -145,6 +169,7 @@ class SqlTransaction:
     def delete_token(self, token_hash: str) -> None:
         row = self.session.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == token_hash))
         if row is not None:
+            self.audit.touch(row.user, "log_out")
             self.session.delete(row)
             self.session.flush()
 
@@ -167,11 +192,17 @@ class SqlTransaction:
         return self._list(CubeRecord, query)
 
     def set_cube_stage(self, cube_id: int, stage: Stage) -> CubeRecord:
-        return self._change(CubeRecord, m.Cube, cube_id, "cube", stage=stage)
+        return self._change(CubeRecord, m.Cube, cube_id, "cube", "stage", stage=stage)
 
     def invalidate_cube(self, cube_id: int, by_id: int, now: datetime) -> CubeRecord:
         return self._change(
-            CubeRecord, m.Cube, cube_id, "cube", invalidated_at=now, invalidated_by_id=by_id
+            CubeRecord,
+            m.Cube,
+            cube_id,
+            "cube",
+            "invalidate",
+            invalidated_at=now,
+            invalidated_by_id=by_id,
         )
 
     # --- benchmarks -------------------------------------------------------------------
@@ -192,13 +223,20 @@ class SqlTransaction:
         return self._list(BenchmarkRecord, select(m.Benchmark).order_by(m.Benchmark.id))
 
     def set_benchmark_stage(self, benchmark_id: int, stage: Stage) -> BenchmarkRecord:
-        return self._change(BenchmarkRecord, m.Benchmark, benchmark_id, "benchmark", stage=stage)
+        return self._change(
+            BenchmarkRecord, m.Benchmark, benchmark_id, "benchmark", "stage", stage=stage
+        )
 
     def set_benchmark_approval(
         self, benchmark_id: int, approval: ApprovalStatus
     ) -> BenchmarkRecord:
         return self._change(
-            BenchmarkRecord, m.Benchmark, benchmark_id, "benchmark", approval=approval
+            BenchmarkRecord,
+            m.Benchmark,
+            benchmark_id,
+            "benchmark",
+            approval.value,
+            approval=approval,
         )
 
     def invalidate_benchmark(self, benchmark_id: int, by_id: int, now: datetime) -> BenchmarkRecord:
@@ -207,6 +245,7 @@ class SqlTransaction:
             m.Benchmark,
             benchmark_id,
             "benchmark",
+            "invalidate",
             invalidated_at=now,
             invalidated_by_id=by_id,
         )
@@ -226,7 +265,7 @@ class SqlTransaction:
         return self._list(DatasetRecord, query)
 
     def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord:
-        return self._change(DatasetRecord, m.Dataset, dataset_id, "dataset", stage=stage)
+        return self._change(DatasetRecord, m.Dataset, dataset_id, "dataset", "stage", stage=stage)
 
     def invalidate_dataset(self, dataset_id: int, by_id: int, now: datetime) -> DatasetRecord:
         return self._change(
@@ -234,6 +273,7 @@ class SqlTransaction:
             m.Dataset,
             dataset_id,
             "dataset",
+            "invalidate",
             invalidated_at=now,
             invalidated_by_id=by_id,
         )
@@ -292,6 +332,7 @@ class SqlTransaction:
             m.Association,
             association_id,
             "association",
+            status.value,
             status=status,
             decided_by_id=decided_by_id,
             decided_at=now,
@@ -306,6 +347,7 @@ class SqlTransaction:
             m.Association,
             association_id,
             "association",
+            "reopen",
             status=ApprovalStatus.PENDING,
             initiated_by_id=initiated_by_id,
             decided_by_id=None,
@@ -343,7 +385,7 @@ class SqlTransaction:
         ):
             raise Conflict(f"result {result_id} is of another benchmark, dataset or model")
         return self._change(
-            ResultRecord, m.Result, result_id, "result",
+            ResultRecord, m.Result, result_id, "result", "replace",
             **dict(result), owner_id=owner_id, created_at=now,
         )  # fmt: skip
 
@@ -363,3 +405,33 @@ class SqlTransaction:
             (m.Result.model_id, model_id),
         )
         return self._list(ResultRecord, query)
+
+    # --- audit trail --------------------------------------------------------------------
+
+    def record_change(
+        self,
+        entity_kind: str,
+        entity_id: str,
+        action: str,
+        before_hash: str | None,
+        after_hash: str | None,
+    ) -> None:
+        self.audit.record(entity_kind, entity_id, action, before_hash, after_hash)
+
+    def list_audit_entries(
+        self,
+        entity_kind: str | None = None,
+        entity_ids: list[str] | None = None,
+        actor: str | None = None,
+    ) -> list[AuditEntryPublic]:
+        query = _matching(
+            select(m.AuditEntry).order_by(m.AuditEntry.seq),
+            (m.AuditEntry.entity_kind, entity_kind),
+            (m.AuditEntry.actor, actor),
+        )
+        if entity_ids is not None:
+            query = query.where(m.AuditEntry.entity_id.in_(entity_ids))
+        return self._list(AuditEntryPublic, query)
+
+    def audit_head(self) -> ChainHead:
+        return self.audit.head()

@@ -1,0 +1,26 @@
+"""The audit log, read over the API (what the caller may see; see ``services.audit``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from medval.core import api
+from medval.core.schemas import AuditEntryPublic
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import audit
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get(api.AUDIT)
+def audit_entries(
+    ctx: ContextDep,
+    user: CurrentUser,
+    entity_kind: str | None = None,
+    entity_id: Annotated[list[str] | None, Query()] = None,
+    actor: str | None = None,
+) -> Sequence[AuditEntryPublic]:
+    return audit.audit_entries(ctx, user, entity_kind, entity_id, actor)
