@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.server.conftest import PASSWORD, PREFIX, Api
+from tests.server.conftest import PASSWORD, Api
 
 from medval.core import api as routes
+from medval.core.api import PREFIX
 from medval.core.schemas import AuditEntryPublic
 from medval.server.settings import ServerSettings
 from medval.server.store.sql import SqlStore

@@ -25,7 +25,13 @@ from rich.table import Table
 from medval.client.workspace import LocalResult
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, ResultDocument
-from medval.core.schemas import LeaderboardEntry, LeaderboardPublic, PooledMetric, ResultPublic
+from medval.core.schemas import (
+    AuditEntryPublic,
+    LeaderboardEntry,
+    LeaderboardPublic,
+    PooledMetric,
+    ResultPublic,
+)
 from medval.core.states import ExecutionStatus
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
@@ -272,3 +278,22 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
                 *(interval(site.metrics.get(name), stacked=True) for name in shown),
             )
     session.out.print(sites)
+
+
+def audit_table(entries: Sequence[AuditEntryPublic], title: str = "audit log") -> Table:
+    """Audit entries, one a row; hashes cut to 12 characters (``--format json``: in full)."""
+    table = Table(title=title)
+    for name in ("seq", "at", "actor", "action", "entity", "before", "after", "entry"):
+        table.add_column(name)
+    for e in entries:
+        table.add_row(
+            str(e.seq),
+            e.at.isoformat(timespec="seconds"),
+            e.actor,
+            e.action,
+            f"{e.entity_kind} {e.entity_id[:12]}",
+            (e.before_hash or "-")[:12],
+            (e.after_hash or "-")[:12],
+            e.entry_hash[:12],
+        )
+    return table

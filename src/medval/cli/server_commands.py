@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
+from rich.console import Console
 
 from medval.cli.accounts import read_password
+from medval.cli.context import FormatOption, OutputFormat
 from medval.core.errors import InvalidInput, describe_problems
 
 if TYPE_CHECKING:
@@ -103,3 +106,49 @@ def create_admin_command(
         upgrade_database(settings)
         user = create_admin(settings, username, password)
         typer.echo(f"admin {user.username} created (id {user.id})", err=True)
+
+
+audit_app = typer.Typer(
+    help="The server's audit log: every change, hash-chained.", no_args_is_help=True
+)
+server_app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Check every entry, link and the head; name the first entry that does not verify."""
+    from medval.server.audit_admin import verify_audit_log
+
+    with _one_line_errors():
+        head = verify_audit_log(_settings(data_dir, database_url))
+    typer.echo(f"audit log verified: {head.size} entries, head {head.last_hash}")
+
+
+@audit_app.command("show")
+def audit_show(
+    entity: str | None = typer.Option(
+        None, "--entity", help="KIND or KIND:ID, e.g. result or result:7"
+    ),
+    actor: str | None = typer.Option(None, "--actor", help="Only what this account did"),
+    fmt: OutputFormat = FormatOption,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """List the entries, oldest first."""
+    from medval.cli.render import audit_table
+    from medval.server.audit_admin import read_audit_log
+
+    kind, _, entity_id = (entity or "").partition(":")
+    with _one_line_errors():
+        entries = read_audit_log(
+            _settings(data_dir, database_url), kind or None, entity_id or None, actor
+        )
+    if fmt is OutputFormat.JSON:
+        typer.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+    elif entries:
+        Console(soft_wrap=True).print(audit_table(entries))
+    else:
+        typer.echo("(no audit entries)")
