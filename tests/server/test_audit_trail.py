@@ -19,10 +19,10 @@ from tests.server.conftest import PASSWORD, Api
 
 from medval.core import api as routes
 from medval.core.api import PREFIX
-from medval.core.schemas import AuditEntryPublic
+from medval.core.schemas import AuditEntryPublic, ResultCreate
 from medval.server.settings import ServerSettings
 from medval.server.store.sql import SqlStore
-from medval.trust.audit_chain import ChainHead, verify_chain
+from medval.trust.audit_chain import ChainHead, recomputed_hash, verify_chain
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -273,3 +273,28 @@ def test_an_admin_sees_every_entry_and_others_what_concerns_them(
 def test_the_audit_log_needs_a_login(client: TestClient) -> None:
     response = client.get(PREFIX + routes.AUDIT)
     assert response.status_code == 401
+
+
+def test_the_client_fetches_the_entries_about_given_results(
+    api: Api, world: dict[str, Any]
+) -> None:
+    from medval.client.http import MedvalClient
+
+    def through_the_app(request: httpx.Request) -> httpx.Response:
+        return api.client.request(
+            request.method, str(request.url), headers=request.headers, content=request.content
+        )
+
+    token = world["hospital"].headers["Authorization"].removeprefix("Bearer ")
+    client = MedvalClient(
+        "http://testserver", token, transport=httpx.MockTransport(through_the_app)
+    )
+    body = api.result_body(world["benchmark"], world["dataset"], world["model"])
+    result = client.upload_result(ResultCreate.model_validate(body))
+    entries = client.audit_entries("result", [result.id])
+    assert [(e.action, e.actor, e.entity_id) for e in entries] == [
+        ("result.add", "hospital", str(result.id))
+    ]
+    # A slice of the log, not the whole chain: each entry's own hash still checks out.
+    assert recomputed_hash(entries[0]) == entries[0].entry_hash
+    assert client.audit_entries("result", []) == []

@@ -9,6 +9,7 @@ import typer
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
+from medval.client.audit_log import record
 from medval.client.registration import pack_demo_data, register_benchmark
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
@@ -188,6 +189,7 @@ def _decide_association(
         verb = "Approve" if status is ApprovalStatus.APPROVED else "Reject"
         session.confirm(f"{verb} association {association_id}?", yes)
         association = client.decide_association(association_id, status)
+    record(session.audit_log(), status.value, "association", str(association.id), association)
     session.err.print(
         f"association {association.id} ({association.kind.value} {association.entity_name}) "
         f"is {association.status.value}"
@@ -214,6 +216,7 @@ def revoke_association(ctx: typer.Context, association_id: int, yes: bool = YesO
     with session.client() as client:
         session.confirm(f"Revoke association {association_id}?", yes)
         association = client.revoke_association(association_id)
+    record(session.audit_log(), "revoked", "association", str(association.id), association)
     session.err.print(
         f"association {association.id} ({association.kind.value} {association.entity_name}) "
         f"is {association.status.value}"

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from medval.cli.render import record_table, rows_table
+from medval.client.audit_log import LocalAuditLog
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings, load_login, require_login
@@ -133,7 +134,16 @@ class Session:
             limits,
             TerminalProgress(self.err),
             min_cell_count=self.settings.min_cell_count,
+            actor=self.actor(),
         )
+
+    def actor(self) -> str:
+        """Who the local audit log records: the account logged in here."""
+        login = load_login(self.settings)
+        return login.username if login else "(not logged in)"
+
+    def audit_log(self) -> LocalAuditLog:
+        return LocalAuditLog(self.workspace.audit_dir, self.actor())
 
     def note(self, line: str) -> None:
         """One line on stderr, as it is (no markup read into it)."""

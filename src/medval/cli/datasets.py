@@ -10,6 +10,7 @@ from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.render import columns, count, print_left_out
+from medval.client.audit_log import record
 from medval.client.dataset_transfer import (
     check_registered,
     export_dataset,
@@ -120,6 +121,7 @@ def associate(
                 benchmark_id=target, kind=AssociationKind.DATASET, entity_id=dataset.server_id
             )
         )
+    record(session.audit_log(), "request", "association", str(association.id), association)
     session.err.print(f"association {association.id} {requested(association)}")
 
 

@@ -15,6 +15,7 @@ import typer
 from medval import __version__
 from medval.cli import (
     accounts,
+    audit,
     benchmarks,
     cubes,
     datasets,
@@ -80,6 +81,7 @@ app.add_typer(models.app, name="model")
 executions.register(app)
 app.add_typer(results.app, name="results")
 app.add_typer(storage.app, name="storage")
+app.add_typer(audit.app, name="audit")
 demo.register(app)
 
 

@@ -20,6 +20,7 @@ from medval.cli.cubes import (
     register_folder,
 )
 from medval.cli.render import print_result_document, print_results
+from medval.client.audit_log import record
 from medval.core.schemas import AssociationCreate
 from medval.core.states import AssociationKind, CubeKind, check_valid
 
@@ -89,6 +90,7 @@ def associate(
                 benchmark_id=benchmark_id, kind=AssociationKind.MODEL, entity_id=model_id
             )
         )
+    record(session.audit_log(), "request", "association", str(association.id), association)
     session.err.print(
         f"association {association.id} {requested(association)}; the benchmark owner decides"
     )

@@ -10,6 +10,7 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import local_results_table, print_left_out, print_results
+from medval.client.audit_log import record
 from medval.client.runs import upload_payload
 from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
 
@@ -104,6 +105,7 @@ def upload(
                 session.err.print(f"  [red]✗[/red] result {result.key}: {exc.message}")
                 continue
             session.workspace.mark_uploaded(result, uploaded.id)
+            record(session.audit_log(), "upload", "execution", result.key, payload)
             session.err.print(f"result {result.key} uploaded as {uploaded.id}")
     if refused:
         # One kind of refusal keeps its exit code; a mixture is a conflict.

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from medval.client.audit_log import LocalAuditLog
 from medval.client.http import MedvalClient
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
@@ -101,8 +102,11 @@ class Executor:
         limits: Limits,
         progress: Progress | None = None,
         min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
+        actor: str = "(this machine)",
     ) -> None:
         self.client = client
+        # What this account approves, runs and sends from here (``actor``: its name).
+        self.audit = LocalAuditLog(workspace.audit_dir, actor)
         # Counts below it are withheld from every document before it is reviewed.
         self.min_cell_count = min_cell_count
         self.workspace = workspace

@@ -20,6 +20,7 @@ from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.schemas import (
     AssociationCreate,
     AssociationPublic,
+    AuditEntryPublic,
     BenchmarkCreate,
     BenchmarkPublic,
     BlobUploadState,
@@ -301,3 +302,19 @@ class MedvalClient:
 
     def result(self, result_id: int) -> ResultPublic:
         return self._call(ResultPublic, "GET", api.RESULT.format(result_id=result_id))
+
+    # --- audit trail --------------------------------------------------------------------
+
+    def audit_entries(
+        self,
+        entity_kind: str | None = None,
+        entity_ids: Iterable[int | str] | None = None,
+        actor: str | None = None,
+    ) -> list[AuditEntryPublic]:
+        """The server's audit entries this account may see, in the log's order: about
+        ``entity_kind`` (e.g. ``"result"``) and, when given, only those ``entity_ids``."""
+        ids = [str(i) for i in entity_ids] if entity_ids is not None else None
+        if ids == []:
+            return []  # none asked for (an empty filter would ask for every entry)
+        params = {"entity_kind": entity_kind, "entity_id": ids, "actor": actor}
+        return self._call(list[AuditEntryPublic], "GET", api.AUDIT, params=params)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from medval.client.audit_log import record
 from medval.client.datasets import prepared_folders, verify_prepared
 from medval.client.execution import DocumentRefused, Executor
 from medval.client.workspace import LocalDataset, LocalResult, result_key
@@ -209,18 +210,23 @@ def run_executions(
 ) -> RunOutcome:
     """Run each planned execution in turn, going on after a failure (unless
     ``fail_fast``); a failure the model caused is kept as a failed result
-    (``recorded`` is its one-line reason), any other is only reported."""
+    (``recorded`` is its one-line reason), any other is only reported.
+
+    Called once the data owner approved ``todo``: the local audit log gets the approval
+    of each execution (what was to run) and, when it ran, its result."""
     failures: list[RunFailure] = []
     ran = 0
     for number, item in enumerate(todo, start=1):
         ran = number
         listener.starting(number, len(todo), item)
+        record(executor.audit, "approve", "execution", item.key, item.pending)
         try:
             done = execute(executor, item)
         except MedvalError as exc:
             failures.append(RunFailure(item.key, exc.message, exc.code))
             listener.failed(item, exc.message, None)
         else:
+            record(executor.audit, done.result.status.value, "execution", item.key, done.result)
             if done.error is None and done.result.document is not None:
                 listener.succeeded(item, done.result)
                 continue

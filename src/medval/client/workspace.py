@@ -16,6 +16,8 @@ Layout under the client's home::
                                           state, what of the results file is left out (never sent)
     results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
     logs/                                 the cube task logs
+    audit/log.jsonl, head.json            the local audit log: every approval, execution and
+                                          upload made here, hash-chained (``audit_log``)
 """
 
 from __future__ import annotations
@@ -107,6 +109,10 @@ class Workspace:
     @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.home / "audit"
 
     @property
     def images_dir(self) -> Path:
