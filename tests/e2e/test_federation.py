@@ -8,8 +8,11 @@ privacy test can check every byte that left it and every row the server stored.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from medval.client.workspace import result_key
+from medval.demo.embedded_server import server_env
 from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
 from tests.e2e.people import Person
 from tests.e2e.recording_proxy import Recorded, recording_proxy
@@ -219,3 +223,37 @@ def test_no_raw_data_label_or_prediction_crosses_the_wire(
         assert not leaked, f"per-case predictions reached {where}: {leaked[:3]}"
         assert "site-b/labels" not in text and "outcomes.csv" not in text
     assert MARKER_ID.encode() not in blobs
+
+
+def test_each_step_is_in_the_audit_trails(
+    federation: Federation, people: dict[str, Person], server: Server
+) -> None:
+    """Hospital B's own log has each execution's approval, result and upload, in that
+    order; the server's log verifies, and holds each upload as done by its hospital."""
+    b = people["hospital-b"]
+    local = b.json("audit")
+    uploaded = [r for r in b.json("results", "list", "--local") if r["uploaded_at"] is not None]
+    assert uploaded
+    for result in uploaded:
+        key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
+        steps = [e["action"] for e in local if e["entity_id"] == key]
+        assert steps[:3] == ["execution.approve", "execution.succeeded", "execution.upload"]
+    assert {e["actor"] for e in local} == {"hospital-b"}
+    assert "association.request" in {e["action"] for e in local}
+    assert b.ok("audit", "verify").startswith("local audit log verified: ")
+
+    env = server_env(server.data_dir, 0)
+    verify = subprocess.run(
+        [sys.executable, "-m", "medval", "server", "audit", "verify"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stderr
+    assert verify.stdout.startswith("audit log verified: ")
+    shown = subprocess.run(
+        [sys.executable, "-m", "medval", "server", "audit", "show", "--entity", "result",
+         "--format", "json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    by_result = {e["entity_id"]: e["actor"] for e in json.loads(shown.stdout)}
+    for result in uploaded:
+        assert by_result[str(result["server_id"])] == "hospital-b"
