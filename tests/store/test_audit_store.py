@@ -72,3 +72,20 @@ def test_concurrent_appends_queue_up_and_never_fork(store: SqlStore) -> None:
     assert len(entries) == head.size == 24
     assert verify_chain(entries, head) is None
     assert len({e.prev_hash for e in entries}) == 24  # no two chained to the same entry
+
+
+def test_a_deleted_entity_has_no_after_hash(store: SqlStore) -> None:
+    """No store method deletes an entity yet; one that will must touch it first, as here."""
+    from medval.server.store import models as m
+
+    with store.transaction(Actor("(server operator)", NOW)) as tx:
+        alice = tx.add_user("alice", "argon2-hash", False, NOW)
+    with store.transaction(Actor("root", NOW)) as tx:
+        row = tx.session.get(m.User, alice.id)
+        assert row is not None
+        tx.audit.touch(row, "delete")
+        tx.session.delete(row)
+    with store.transaction() as tx:
+        last = tx.list_audit_entries()[-1]
+    assert (last.action, last.actor, last.after_hash) == ("user.delete", "root", None)
+    assert last.before_hash is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from medval.core.schemas import (
@@ -99,8 +99,9 @@ class AuditLog:
         for change in self._changes:
             if change.row is None:
                 continue
-            if change.row in self.session.deleted or change.row not in self.session:
-                change.after_hash = None  # deleted
+            state = inspect(change.row)
+            if state.deleted or state.detached:
+                change.after_hash = None  # deleted: it has no after
             else:
                 self.session.refresh(change.row)  # relationships too (an association's history)
                 change.after_hash = self._hash(change.row)
