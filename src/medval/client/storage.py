@@ -27,6 +27,7 @@ class Area(StrEnum):
     LOGS = "logs"
     DATASETS = "datasets"
     RESULTS = "results"
+    AUDIT = "audit"
 
 
 CACHES = (Area.CUBES, Area.IMAGES, Area.DEMO_DATA, Area.SCRATCH, Area.LOGS)
@@ -38,6 +39,7 @@ WHAT = {
     Area.LOGS: "the cube task logs",
     Area.DATASETS: "prepared datasets: never removed by medval storage clean",
     Area.RESULTS: "local results; unsent ones are never removed",
+    Area.AUDIT: "the local audit log: never removed by medval storage clean",
 }
 
 
