@@ -19,6 +19,7 @@ from medval.server.routes import (
     datasets,
     executions,
     health,
+    membership,
     results,
     users,
 )
@@ -34,6 +35,7 @@ ROUTERS = (
     blobs,
     cubes,
     benchmarks,
+    membership,
     datasets,
     associations,
     executions,

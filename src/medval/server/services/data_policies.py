@@ -1,0 +1,60 @@
+"""Data policies: a data owner's terms on a dataset's association with a benchmark.
+
+The data owner sets them (``set_policy``); the association shows them to both sides
+(the data owner and the benchmark owner). The server enforces them when a result is
+uploaded (``services.results``) with ``medval.trust.data_policy``, the same code the
+data owner's client runs before it executes a model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from medval.core.errors import InvalidInput, PermissionDenied
+from medval.core.schemas import DataPolicy
+from medval.core.states import AssociationKind
+from medval.server.services.associations import visible_association
+from medval.server.services.context import ServiceContext
+from medval.server.store.interface import StoreTransaction
+from medval.server.store.records import AssociationRecord, CubeRecord, UserRecord
+from medval.trust.data_policy import Execution, require_allowed
+
+
+def set_policy(
+    ctx: ServiceContext, caller: UserRecord, association_id: int, policy: DataPolicy
+) -> AssociationRecord:
+    """The dataset's owner, and only they (not an admin: these are the site's terms),
+    sets the whole policy of a dataset's association, in any state."""
+    with ctx.store.transaction() as tx:
+        association = visible_association(tx, caller, association_id)
+        _require_policy_maker(caller, association)
+        return tx.set_association_policy(association.id, policy)
+
+
+def _require_policy_maker(caller: UserRecord, association: AssociationRecord) -> None:
+    if association.kind is not AssociationKind.DATASET:
+        raise InvalidInput(
+            f"association {association.id} is a model's; data policies are set on a "
+            "dataset's association"
+        )
+    if association.entity_owner_id != caller.id:
+        raise PermissionDenied(
+            f"only the owner of dataset {association.entity_name} may set its policy"
+        )
+
+
+def require_policy_allows(
+    tx: StoreTransaction,
+    benchmark_id: int,
+    dataset_id: int,
+    model: CubeRecord,
+    runs: int,
+    now: datetime,
+) -> None:
+    """The dataset's policy on the benchmark allows one more run of ``model`` (which has
+    run ``runs`` times there), else ``PolicyRefused`` naming the clause."""
+    found = tx.list_associations(
+        benchmark_id=benchmark_id, kind=AssociationKind.DATASET, entity_id=dataset_id
+    )
+    policy = found[0].policy if found else DataPolicy()
+    require_allowed(policy, Execution(model.id, model.owner, dataset_id, runs), now.date())
