@@ -69,6 +69,33 @@ def test_only_the_data_owner_sets_it_and_only_on_a_dataset(world: dict[str, Any]
     )
 
 
+def test_each_party_sees_the_clauses_that_concern_it(api: Api, world: dict[str, Any]) -> None:
+    association = _dataset_association(world)
+    whole = {"model_owners": ["acme", "vendor"], "max_runs": 2, "expires_on": "2027-01-01"}
+    _set_policy(world["hospital"], association, **whole)
+    path = f"/benchmarks/{world['benchmark']['id']}/data-policies"
+    for side in (world["bench"], world["hospital"], world["root"]):
+        (terms,) = side.ok("get", path)
+        assert terms == {
+            "association_id": association["id"],
+            "benchmark_id": world["benchmark"]["id"],
+            "dataset_id": world["dataset"]["id"],
+            "dataset": world["dataset"]["name"],
+            "status": "approved",
+            "policy": whole,
+        }
+    # The vendor sees itself on the allowlist, never the other names on it.
+    (terms,) = world["vendor"].ok("get", path)
+    assert terms["policy"] == whole | {"model_owners": ["vendor"]}
+    # An owner with no model on the benchmark sees nothing.
+    assert world["stranger"].ok("get", path) == []
+    # A model owner off the list sees an allowlist that does not hold them.
+    other = api.user("other-vendor")
+    api.associate(other, world["benchmark"], "model", api.cube(other, "model"), None)
+    (terms,) = other.ok("get", path)
+    assert terms["policy"]["model_owners"] == []
+
+
 def _upload(api: Api, world: dict[str, Any], **changes: Any) -> Any:
     body = api.result_body(world["benchmark"], world["dataset"], world["model"]) | changes
     return world["hospital"].post("/results", body)

@@ -9,6 +9,7 @@ import typer
 from medval.cli import membership
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
+from medval.cli.data_policies import benchmark_policies
 from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
 from medval.client.membership import auto_approval_rule, read_agreement
 from medval.client.registration import pack_demo_data, register_benchmark
@@ -265,3 +266,4 @@ def show_association(
 
 
 membership.register(app)
+app.command("policies")(benchmark_policies)

@@ -1,4 +1,6 @@
-"""``medval dataset policy show|set``: a data owner's terms on a dataset's associations."""
+"""``medval dataset policy show|set``: a data owner's terms on a dataset's associations;
+``medval benchmark policies``: every dataset's terms on a benchmark, as the caller may
+see them (whole for the two sides, the clauses that concern them for a model owner)."""
 
 from __future__ import annotations
 
@@ -97,6 +99,32 @@ def set_policy(
         markup=False,
         highlight=False,
     )
+
+
+def benchmark_policies(
+    ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption
+) -> None:
+    """The datasets' policies on a benchmark: whole for its owner and for your own
+    datasets; for a model owner, the clauses that concern you."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        terms = client.data_policies(benchmark_id)
+    if fmt is OutputFormat.JSON or not terms:
+        session.show(terms, fmt, title="data policies")
+        return
+    table = Table(title=f"data policies on benchmark {benchmark_id}")
+    for column in ("dataset", "association", "status", "model owners", "runs per model"):
+        table.add_column(column)
+    table.add_column("expires on")
+    for term in terms:
+        values = [value for _, value in clauses(term.policy)]
+        table.add_row(
+            f"{term.dataset} ({term.dataset_id})",
+            str(term.association_id),
+            term.status.value,
+            *values,
+        )
+    session.out.print(table)
 
 
 def _one_of(first: str, given: bool, second: str, other: bool) -> None:

@@ -32,6 +32,7 @@ from medval.core.schemas import (
     DataPolicy,
     DatasetCreate,
     DatasetPublic,
+    DatasetTermsPublic,
     Decision,
     ErrorResponse,
     LeaderboardPublic,
@@ -258,6 +259,10 @@ class MedvalClient:
     def agreement_acceptances(self, benchmark_id: int) -> list[AgreementAcceptancePublic]:
         path = api.AGREEMENT_ACCEPTANCES.format(benchmark_id=benchmark_id)
         return self._call(list[AgreementAcceptancePublic], "GET", path)
+
+    def data_policies(self, benchmark_id: int) -> list[DatasetTermsPublic]:
+        path = api.BENCHMARK_DATA_POLICIES.format(benchmark_id=benchmark_id)
+        return self._call(list[DatasetTermsPublic], "GET", path)
 
     def set_auto_approval(self, benchmark_id: int, rule: AutoApprovalRule) -> BenchmarkPublic:
         path = api.BENCHMARK_AUTO_APPROVAL.format(benchmark_id=benchmark_id)

@@ -38,6 +38,8 @@ BENCHMARK_AGREEMENT = "/benchmarks/{benchmark_id}/agreement"
 # POST AgreementAcceptanceCreate -> AgreementAcceptancePublic (the caller accepts);
 # GET -> list (the owner and admins: everyone's; others: their own)
 AGREEMENT_ACCEPTANCES = "/benchmarks/{benchmark_id}/agreement/acceptances"
+# GET -> list[DatasetTermsPublic]: the datasets' policies as the caller may see them
+BENCHMARK_DATA_POLICIES = "/benchmarks/{benchmark_id}/data-policies"
 # PUT AutoApprovalRule -> BenchmarkPublic (owner, admin)
 BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
 

@@ -191,6 +191,19 @@ class DataPolicy(_Schema):
     expires_on: date | None = None
 
 
+class DatasetTermsPublic(_Schema):
+    """A dataset's policy on a benchmark, as one party sees it: the data owner and the
+    benchmark owner see it whole; a model owner sees the clauses that concern them (the
+    allowlist shows them alone, or no one)."""
+
+    association_id: int
+    benchmark_id: int
+    dataset_id: int
+    dataset: str
+    status: ApprovalStatus
+    policy: DataPolicy
+
+
 # --- benchmarks -----------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Routes of a benchmark's membership rules: its agreement, acceptances, auto-approval."""
+"""Routes of a benchmark's membership rules: its agreement, acceptances, auto-approval,
+and its datasets' policies as the caller may see them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from medval.core.schemas import (
     AgreementAcceptancePublic,
     AutoApprovalRule,
     BenchmarkPublic,
+    DatasetTermsPublic,
     MembershipAgreement,
 )
 from medval.server.dependencies import ContextDep, CurrentUser
-from medval.server.services import membership
+from medval.server.services import data_policies, membership
 
 router = APIRouter(tags=["membership"])
 
@@ -46,3 +48,10 @@ def set_auto_approval(
     ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: AutoApprovalRule
 ) -> BenchmarkPublic:
     return membership.set_auto_approval(ctx, user, benchmark_id, body)
+
+
+@router.get(api.BENCHMARK_DATA_POLICIES)
+def list_data_policies(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: int
+) -> Sequence[DatasetTermsPublic]:
+    return data_policies.policies_on_benchmark(ctx, user, benchmark_id)

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from medval.core.errors import InvalidInput, PermissionDenied
-from medval.core.schemas import DataPolicy
-from medval.core.states import AssociationKind
+from medval.core.schemas import DataPolicy, DatasetTermsPublic
+from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.services.associations import visible_association
+from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AssociationRecord, CubeRecord, UserRecord
-from medval.trust.data_policy import Execution, require_allowed
+from medval.trust.data_policy import Execution, for_model_owner, require_allowed
 
 
 def set_policy(
@@ -41,6 +42,45 @@ def _require_policy_maker(caller: UserRecord, association: AssociationRecord) ->
         raise PermissionDenied(
             f"only the owner of dataset {association.entity_name} may set its policy"
         )
+
+
+def policies_on_benchmark(
+    ctx: ServiceContext, caller: UserRecord, benchmark_id: int
+) -> list[DatasetTermsPublic]:
+    """Each dataset's policy on the benchmark, as the caller may see it: whole for the
+    benchmark's owner (and admins) and for their own datasets; for a model owner with a
+    model associated with the benchmark (pending or approved), the approved datasets'
+    clauses that concern them; nothing for anyone else."""
+    with ctx.store.transaction() as tx:
+        benchmark = visible_benchmark(tx, caller, benchmark_id)
+        associations = tx.list_associations(benchmark_id=benchmark.id)
+        committee = caller.is_admin or caller.id == benchmark.owner_id
+        model_owner = any(
+            a.kind is AssociationKind.MODEL
+            and a.entity_owner_id == caller.id
+            and a.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+            for a in associations
+        )
+        terms = []
+        for association in associations:
+            if association.kind is not AssociationKind.DATASET:
+                continue
+            policy = association.policy
+            if not (committee or association.entity_owner_id == caller.id):
+                if not model_owner or association.status is not ApprovalStatus.APPROVED:
+                    continue
+                policy = for_model_owner(policy, caller.username)
+            terms.append(
+                DatasetTermsPublic(
+                    association_id=association.id,
+                    benchmark_id=benchmark.id,
+                    dataset_id=association.entity_id,
+                    dataset=association.entity_name,
+                    status=association.status,
+                    policy=policy,
+                )
+            )
+        return terms
 
 
 def require_policy_allows(
