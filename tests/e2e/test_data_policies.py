@@ -196,3 +196,22 @@ def test_an_agreement_file_that_is_not_text_is_one_line(
         "benchmark", "agreement", "set", str(joined.benchmark), str(binary)
     )
     assert_clean_failure(result, 2, f"agreement file {binary} is not UTF-8 text")
+
+
+def test_a_bad_auto_approval_rule_is_refused_before_anything_runs(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    base = (
+        "benchmark", "register", "--name", "never-made", "--data-preparator", "1",
+        "--reference-model", "2", "--evaluator", "3", "--demo-data", str(tmp_path),
+    )  # fmt: skip
+    for extra, message in (
+        (("--auto-approval", "allowlist"), "users: an allowlist names at least one user"),
+        (
+            ("--auto-approval", "always", "--auto-approval-users", "vendor"),
+            "users: only an allowlist names users, not always",
+        ),
+    ):
+        result = people["committee"].medval(*base, *extra)
+        assert_clean_failure(result, 2, message)
+        assert "compatibility test" not in result.stderr
