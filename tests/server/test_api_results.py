@@ -33,6 +33,8 @@ def test_pending_executions_are_approved_models_on_my_datasets(
         "model_owner": "vendor",
         "model_hash": world["model"]["archive_hash"],
         "failed": False,
+        "policy": {"model_owners": None, "max_runs": None, "expires_on": None},
+        "runs": 0,
     }
     # A model still waiting for approval is not pending work.
     waiting = api.cube(world["vendor"], "model")

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.errors import Conflict, NotFound
-from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate, ResultCreate
-from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, ExecutionStatus, Stage
+from medval.core.schemas import (
+    AutoApprovalRule,
+    BenchmarkCreate,
+    CubeCreate,
+    DataPolicy,
+    DatasetCreate,
+    MembershipAgreement,
+    ResultCreate,
+    agreement_sha256,
+)
+from medval.core.states import (
+    ApprovalStatus,
+    AssociationKind,
+    AutoApprovalMode,
+    CubeKind,
+    ExecutionStatus,
+    Stage,
+)
 from medval.server.store.interface import Store, StoreTransaction
 from medval.server.store.records import CubeRecord, UserRecord
 
@@ -257,6 +273,7 @@ def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Sto
         failed.failure,
     )
     assert result.executed_at == NOW - timedelta(minutes=5)
+    assert result.runs == 1
     succeeded = failed.model_copy(
         update={
             "status": ExecutionStatus.SUCCEEDED,
@@ -276,6 +293,7 @@ def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Sto
             None,
         )
         assert replaced.document == succeeded.document and replaced.created_at == later
+        assert replaced.runs == 2  # a data policy may limit a model's runs
         assert tx.list_results(benchmark_id=ids["benchmark"]) == [replaced]
     elsewhere = succeeded.model_copy(update={"model_id": other.id})
     with pytest.raises(Conflict), store.transaction() as tx:
@@ -340,3 +358,46 @@ def test_cubes_datasets_and_benchmarks_are_invalidated_with_who_and_when(store: 
         assert tx.dataset(ids["dataset"]) == dataset and tx.list_benchmarks() == [benchmark]
     with pytest.raises(NotFound), store.transaction() as tx:
         tx.invalidate_dataset(9999, admin.id, later)
+
+
+def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = _benchmark_world(tx)
+        bob = _user(tx, "bob")
+        benchmark = tx.benchmark(ids["benchmark"])
+        assert benchmark is not None
+        assert (benchmark.agreement, benchmark.auto_approval) == (None, AutoApprovalRule())
+        agreement = MembershipAgreement(text="terms", sha256=agreement_sha256("terms"))
+        rule = AutoApprovalRule(mode=AutoApprovalMode.ALLOWLIST, users=["bob"])
+        assert tx.set_benchmark_agreement(ids["benchmark"], agreement).agreement == agreement
+        assert tx.set_benchmark_auto_approval(ids["benchmark"], rule).auto_approval == rule
+        accepted = tx.add_agreement_acceptance(ids["benchmark"], bob.id, agreement.sha256, NOW)
+        association = tx.add_association(
+            ids["benchmark"], AssociationKind.DATASET, ids["dataset"], bob.id, NOW
+        )
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_agreement_acceptance(ids["benchmark"], bob.id, agreement.sha256, NOW)
+    policy = DataPolicy(model_owners=["carol"], max_runs=2, expires_on=date(2027, 1, 1))
+    with store.transaction() as tx:
+        assert tx.agreement_acceptances(ids["benchmark"]) == [accepted]
+        assert tx.agreement_acceptances(ids["benchmark"], ids["owner"]) == []
+        assert (accepted.username, accepted.sha256, accepted.accepted_at) == (
+            "bob",
+            agreement.sha256,
+            NOW,
+        )
+        assert association.policy == DataPolicy()
+        assert tx.set_association_policy(association.id, policy).policy == policy
+        decided = tx.decide_association(
+            association.id, ApprovalStatus.APPROVED, ids["owner"], NOW, automatic=True
+        )
+    with store.transaction() as tx:
+        found = tx.association(association.id)
+        assert found == decided and found.policy == policy
+        assert [(e.status, e.automatic) for e in found.history] == [
+            (ApprovalStatus.PENDING, False),
+            (ApprovalStatus.APPROVED, True),
+        ]
+        benchmark = tx.benchmark(ids["benchmark"])
+        assert benchmark is not None and benchmark.agreement == agreement
+        assert benchmark.auto_approval == rule

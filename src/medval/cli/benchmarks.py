@@ -6,15 +6,25 @@ from pathlib import Path
 
 import typer
 
+from medval.cli import membership
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
+from medval.cli.data_policies import benchmark_policies
 from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
 from medval.client.audit_log import record
+from medval.client.membership import auto_approval_rule, read_agreement
 from medval.client.registration import pack_demo_data, register_benchmark
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
 from medval.core.schemas import AssociationPublic, BenchmarkCreate, BenchmarkPublic
-from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, RunnerKind, Stage
+from medval.core.states import (
+    ApprovalStatus,
+    AssociationKind,
+    AutoApprovalMode,
+    ReleasePolicy,
+    RunnerKind,
+    Stage,
+)
 
 app = typer.Typer(help="Define, approve and inspect benchmarks.", no_args_is_help=True)
 associations_app = typer.Typer(
@@ -64,10 +74,21 @@ def register(
         "--runner-kinds",
         help="Comma-separated runner kinds the data owners may use (default: all).",
     ),
+    agreement: Path | None = typer.Option(
+        None, "--agreement", help="A membership agreement (UTF-8 text) data owners accept."
+    ),
+    auto_approval: AutoApprovalMode = typer.Option(
+        AutoApprovalMode.NEVER, "--auto-approval", help="never, always or allowlist."
+    ),
+    auto_approval_users: str | None = typer.Option(
+        None, "--auto-approval-users", help="For allowlist: NAME,NAME,..."
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Run the compatibility test on the demo data, then submit the benchmark."""
     session: Session = ctx.obj
+    rule = auto_approval_rule(auto_approval, auto_approval_users)
+    pinned = read_agreement(agreement) if agreement is not None else None
     demo = pack_demo_data(demo_data)
     body = validated(
         BenchmarkCreate,
@@ -81,6 +102,8 @@ def register(
         release_policy=release_policy,
         stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
         runners=[kind.strip() for kind in runner_kinds.split(",") if kind.strip()],
+        agreement=pinned,
+        auto_approval=rule,
     )
     session.err.print(f"compatibility test of benchmark {name} on its demo data")
 
@@ -117,10 +140,17 @@ def list_benchmarks(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> Non
 
 @app.command("show")
 def show(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
-    """Show one benchmark."""
+    """Show one benchmark, with the membership agreement it requires (if any) in full."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
-        session.show(client.benchmark(benchmark_id), fmt)
+        benchmark = client.benchmark(benchmark_id)
+    if fmt is OutputFormat.JSON or benchmark.agreement is None:
+        session.show(benchmark, fmt)
+        return
+    # The table names the agreement by its hash; the document follows in full.
+    agreement = benchmark.agreement
+    session.show(benchmark.model_copy(update={"agreement": None}), fmt)
+    membership.print_agreement(session, agreement)
 
 
 def _decide(ctx: typer.Context, benchmark_id: int, status: ApprovalStatus) -> None:
@@ -236,3 +266,7 @@ def show_association(
         return
     session.show(association, fmt, ASSOCIATION_COLUMNS)
     session.out.print(rows_table(association.history, title="history"))
+
+
+membership.register(app)
+app.command("policies")(benchmark_policies)

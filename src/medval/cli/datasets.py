@@ -9,6 +9,7 @@ import typer
 from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument, confirm_invalidation
+from medval.cli.data_policies import policy_app
 from medval.cli.render import columns, count, print_left_out
 from medval.client.audit_log import record
 from medval.client.dataset_transfer import (
@@ -38,6 +39,7 @@ LOCAL_DATASET_COLUMNS = columns(
 app = typer.Typer(
     help="Data owners: prepare, register and associate datasets.", no_args_is_help=True
 )
+app.add_typer(policy_app, name="policy")
 
 
 @app.command("prepare")

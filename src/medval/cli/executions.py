@@ -44,6 +44,8 @@ class _Console:
 
 
 def _state(item: PlannedExecution) -> str:
+    if item.refusal() is not None:
+        return "refused by policy"
     if item.done is not None:
         return "failed here" if item.done.status is ExecutionStatus.FAILED else "done locally"
     if item.dataset is None:
@@ -62,6 +64,10 @@ def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
             item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], state
         )
     session.out.print(table)
+    for item in items:
+        refused = item.refusal()
+        if refused is not None:
+            session.err.print(f"{item.key}: {refused}", markup=False, highlight=False)
 
 
 def run(

@@ -18,20 +18,26 @@ from medval.client import transfers
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.schemas import (
+    AgreementAcceptanceCreate,
+    AgreementAcceptancePublic,
     AssociationCreate,
     AssociationPublic,
     AuditEntryPublic,
+    AutoApprovalRule,
     BenchmarkCreate,
     BenchmarkPublic,
     BlobUploadState,
     Credentials,
     CubeCreate,
     CubePublic,
+    DataPolicy,
     DatasetCreate,
     DatasetPublic,
+    DatasetTermsPublic,
     Decision,
     ErrorResponse,
     LeaderboardPublic,
+    MembershipAgreement,
     PendingExecution,
     ResultCreate,
     ResultPublic,
@@ -238,6 +244,31 @@ class MedvalClient:
         path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
         return self._call(LeaderboardPublic, "GET", path)
 
+    # --- membership: the agreement, its acceptances, auto-approval -----------------------
+
+    def set_benchmark_agreement(
+        self, benchmark_id: int, agreement: MembershipAgreement
+    ) -> BenchmarkPublic:
+        path = api.BENCHMARK_AGREEMENT.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkPublic, "PUT", path, body=agreement)
+
+    def accept_agreement(self, benchmark_id: int, sha256: str) -> AgreementAcceptancePublic:
+        path = api.AGREEMENT_ACCEPTANCES.format(benchmark_id=benchmark_id)
+        body = AgreementAcceptanceCreate(sha256=sha256)
+        return self._call(AgreementAcceptancePublic, "POST", path, body=body)
+
+    def agreement_acceptances(self, benchmark_id: int) -> list[AgreementAcceptancePublic]:
+        path = api.AGREEMENT_ACCEPTANCES.format(benchmark_id=benchmark_id)
+        return self._call(list[AgreementAcceptancePublic], "GET", path)
+
+    def data_policies(self, benchmark_id: int) -> list[DatasetTermsPublic]:
+        path = api.BENCHMARK_DATA_POLICIES.format(benchmark_id=benchmark_id)
+        return self._call(list[DatasetTermsPublic], "GET", path)
+
+    def set_auto_approval(self, benchmark_id: int, rule: AutoApprovalRule) -> BenchmarkPublic:
+        path = api.BENCHMARK_AUTO_APPROVAL.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkPublic, "PUT", path, body=rule)
+
     # --- datasets -----------------------------------------------------------------------
 
     def register_dataset(self, dataset: DatasetCreate) -> DatasetPublic:
@@ -282,6 +313,10 @@ class MedvalClient:
     def revoke_association(self, association_id: int) -> AssociationPublic:
         path = api.ASSOCIATION_REVOCATION.format(association_id=association_id)
         return self._call(AssociationPublic, "POST", path)
+
+    def set_association_policy(self, association_id: int, policy: DataPolicy) -> AssociationPublic:
+        path = api.ASSOCIATION_POLICY.format(association_id=association_id)
+        return self._call(AssociationPublic, "PUT", path, body=policy)
 
     # --- executions and results ---------------------------------------------------------
 

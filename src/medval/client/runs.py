@@ -1,5 +1,9 @@
 """Executing approved models on the data owner's datasets, and the upload payload.
 
+An execution the dataset's policy refuses (``medval.trust.data_policy``: a model owner
+off the allowlist, a model that ran the limit, an expired association) does not run: it
+fails at once with the clause's line and records nothing.
+
 A run is resumable: an execution whose local result exists is not run again (unless
 forced), so an interrupted ``medval run`` picks up where it stopped.
 
@@ -14,15 +18,23 @@ a server that cannot be reached) records nothing and is raised as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from medval.client.audit_log import record
+from medval.client.data_policies import policy_refusal
 from medval.client.datasets import prepared_folders, verify_prepared
 from medval.client.execution import DocumentRefused, Executor
 from medval.client.workspace import LocalDataset, LocalResult, result_key
 from medval.core.documents import Provenance
-from medval.core.errors import EngineError, HashMismatch, MedvalError, NotFound, SandboxError
+from medval.core.errors import (
+    EngineError,
+    HashMismatch,
+    MedvalError,
+    NotFound,
+    PolicyRefused,
+    SandboxError,
+)
 from medval.core.schemas import PendingExecution, ResultCreate
 from medval.core.states import ExecutionStatus, check_valid
 
@@ -39,6 +51,10 @@ class PlannedExecution:
     def key(self) -> str:
         p = self.pending
         return result_key(p.benchmark_id, p.model_id, p.dataset_id)
+
+    def refusal(self, today: date | None = None) -> str | None:
+        """The clause of the dataset's policy that refuses this execution, if any."""
+        return policy_refusal(self.pending, today or datetime.now(UTC).date())
 
 
 def plan(
@@ -102,6 +118,10 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
             f"dataset {item.pending.dataset} was not prepared in this workspace "
             f"({executor.workspace.home})"
         )
+    # The data owner's own terms first: nothing is hashed or run that they refuse.
+    refused = item.refusal()
+    if refused is not None:
+        raise PolicyRefused(refused)
     client = executor.client
     pending, dataset = item.pending, item.dataset
     benchmark = client.benchmark(pending.benchmark_id)

@@ -33,6 +33,15 @@ BENCHMARK_STAGE = "/benchmarks/{benchmark_id}/stage"  # PUT StageChange (owner)
 BENCHMARK_APPROVAL = "/benchmarks/{benchmark_id}/approval"  # PUT Decision (admin)
 BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owner, admin)
 LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"  # GET -> LeaderboardPublic
+# Membership (issue 10): PUT MembershipAgreement -> BenchmarkPublic (owner, admin)
+BENCHMARK_AGREEMENT = "/benchmarks/{benchmark_id}/agreement"
+# POST AgreementAcceptanceCreate -> AgreementAcceptancePublic (the caller accepts);
+# GET -> list (the owner and admins: everyone's; others: their own)
+AGREEMENT_ACCEPTANCES = "/benchmarks/{benchmark_id}/agreement/acceptances"
+# GET -> list[DatasetTermsPublic]: the datasets' policies as the caller may see them
+BENCHMARK_DATA_POLICIES = "/benchmarks/{benchmark_id}/data-policies"
+# PUT AutoApprovalRule -> BenchmarkPublic (owner, admin)
+BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic
@@ -43,6 +52,7 @@ ASSOCIATIONS = "/associations"  # POST AssociationCreate; GET ?benchmark_id=&sta
 ASSOCIATION = "/associations/{association_id}"  # GET -> AssociationPublic (with history)
 ASSOCIATION_DECISION = "/associations/{association_id}/decision"  # PUT Decision
 ASSOCIATION_REVOCATION = "/associations/{association_id}/revocation"  # POST (either side)
+ASSOCIATION_POLICY = "/associations/{association_id}/policy"  # PUT DataPolicy (dataset owner)
 
 PENDING_EXECUTIONS = "/executions/pending"  # GET -> list[PendingExecution] for the caller
 

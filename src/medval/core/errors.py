@@ -123,6 +123,15 @@ class EngineError(SandboxError):
     exit_code = 9
 
 
+class PolicyRefused(MedvalError):
+    """A data owner's policy on a dataset's association refuses this execution or
+    result; the message names the clause (``medval.trust.data_policy``)."""
+
+    code = "policy_refused"
+    http_status = 403
+    exit_code = 11
+
+
 class Cancelled(MedvalError):
     """The user declined a confirmation. Nothing was sent."""
 
@@ -146,6 +155,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         ServerUnavailable,
         SandboxError,
         EngineError,
+        PolicyRefused,
         Cancelled,
     )
 }

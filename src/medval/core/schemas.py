@@ -5,7 +5,8 @@ One family of schemas per resource: ``XCreate`` (request body), ``XPublic`` (res
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -14,6 +15,7 @@ from medval.core.documents import DatasetStatistics, MetricValue, Provenance, Re
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
+    AutoApprovalMode,
     CubeKind,
     ExecutionStatus,
     ReleasePolicy,
@@ -118,6 +120,90 @@ class StageChange(_Schema):
     stage: Stage
 
 
+# --- membership: the agreement, auto-approval and data policies (issue 10) -------------
+
+# A membership agreement is a UTF-8 text document (Markdown or plain text).
+AgreementText = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+
+
+def agreement_sha256(text: str) -> str:
+    """What pins an agreement: the sha256 of its text, encoded as UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class MembershipAgreement(_Schema):
+    """The document a benchmark asks each data owner to accept, once, before any of their
+    datasets may join; pinned by ``sha256`` (of the text), checked against the text."""
+
+    text: AgreementText
+    sha256: Sha256
+
+    @model_validator(mode="after")
+    def _pinned(self) -> MembershipAgreement:
+        if agreement_sha256(self.text) != self.sha256:
+            raise ValueError("sha256 does not match the agreement's text")
+        return self
+
+
+class AutoApprovalRule(_Schema):
+    """When a benchmark approves an association at request time, on its owner's behalf:
+    ``never`` (the default), ``always``, or for the ``users`` on an allowlist."""
+
+    mode: AutoApprovalMode = AutoApprovalMode.NEVER
+    users: list[Name] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _users_for_allowlist_only(self) -> AutoApprovalRule:
+        if self.mode is AutoApprovalMode.ALLOWLIST and not self.users:
+            raise ValueError("users: an allowlist names at least one user")
+        if self.mode is not AutoApprovalMode.ALLOWLIST and self.users:
+            raise ValueError(f"users: only an allowlist names users, not {self.mode.value}")
+        if len(set(self.users)) != len(self.users):
+            raise ValueError("users: name each user once")
+        return self
+
+
+class AgreementAcceptanceCreate(_Schema):
+    """A data owner accepts the agreement they were shown, named by its hash."""
+
+    sha256: Sha256
+
+
+class AgreementAcceptancePublic(_Schema):
+    benchmark_id: int
+    username: str
+    sha256: str
+    accepted_at: datetime
+
+
+class DataPolicy(_Schema):
+    """A data owner's terms on a dataset's association with a benchmark.
+
+    ``model_owners``: the only model owners whose models may run on it (None: any model
+    the benchmark's committee approves). ``max_runs``: how many times one model may be
+    executed on it, counting every result uploaded for it, succeeded or failed (None:
+    unlimited). ``expires_on``: from this day (UTC) on, nothing new runs on it and no new
+    result is accepted (None: no expiry). Evaluated by ``medval.trust.data_policy``.
+    """
+
+    model_owners: list[Name] | None = Field(default=None, max_length=1000)
+    max_runs: int | None = Field(default=None, ge=1, le=1_000_000)
+    expires_on: date | None = None
+
+
+class DatasetTermsPublic(_Schema):
+    """A dataset's policy on a benchmark, as one party sees it: the data owner and the
+    benchmark owner see it whole; a model owner sees the clauses that concern them (the
+    allowlist shows them alone, or no one)."""
+
+    association_id: int
+    benchmark_id: int
+    dataset_id: int
+    dataset: str
+    status: ApprovalStatus
+    policy: DataPolicy
+
+
 # --- benchmarks -----------------------------------------------------------------------
 
 
@@ -133,6 +219,10 @@ class BenchmarkCreate(_Schema):
     stage: Stage = Stage.OPERATION
     # The sandboxes a data owner may run this benchmark's cubes in; all by default.
     runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind), min_length=1)
+    # --- membership (issue 10, data policies): the agreement and auto-approval -------
+    agreement: MembershipAgreement | None = None
+    auto_approval: AutoApprovalRule = Field(default_factory=AutoApprovalRule)
+    # --- end of membership ------------------------------------------------------------
 
     @model_validator(mode="after")
     def _runners_once_each(self) -> BenchmarkCreate:
@@ -159,6 +249,10 @@ class BenchmarkPublic(_Schema):
     runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind))
     invalidated_at: datetime | None = None
     invalidated_by: str | None = None
+    # --- membership (issue 10, data policies): the agreement and auto-approval -------
+    agreement: MembershipAgreement | None = None
+    auto_approval: AutoApprovalRule = Field(default_factory=AutoApprovalRule)
+    # --- end of membership ------------------------------------------------------------
 
 
 class Decision(_Schema):
@@ -208,11 +302,15 @@ class AssociationCreate(_Schema):
 
 
 class AssociationEventPublic(_Schema):
-    """One move of an association: requested (``pending``), approved, rejected, revoked."""
+    """One move of an association: requested (``pending``), approved, rejected, revoked.
+
+    ``automatic``: approved by the system at request time, on behalf of ``by`` (the
+    benchmark's owner), by the benchmark's auto-approval rule."""
 
     status: ApprovalStatus
     by: str
     at: datetime
+    automatic: bool = False
 
 
 class AssociationPublic(_Schema):
@@ -230,6 +328,8 @@ class AssociationPublic(_Schema):
     created_at: datetime
     decided_at: datetime | None
     history: list[AssociationEventPublic] = Field(default_factory=list)
+    # A dataset's association: its data owner's terms (a model's has the default policy).
+    policy: DataPolicy = Field(default_factory=DataPolicy)
 
 
 # --- executions and results -----------------------------------------------------------
@@ -248,6 +348,10 @@ class PendingExecution(_Schema):
     model_hash: str
     # A failed execution is recorded on the server: it runs again only when asked to.
     failed: bool = False
+    # The dataset's policy on this benchmark, and how many times this model has run on
+    # it (results uploaded): the client refuses to run what the policy refuses.
+    policy: DataPolicy = Field(default_factory=DataPolicy)
+    runs: int = 0
 
 
 class ResultCreate(_Schema):
@@ -288,6 +392,7 @@ class ResultPublic(_Schema):
     provenance: Provenance
     executed_at: datetime | None = None
     created_at: datetime
+    runs: int = 1  # how many times it was uploaded (a failed one may be run again)
 
 
 class PooledMetric(_Schema):

@@ -64,6 +64,18 @@ class ExecutionStatus(StrEnum):
     FAILED = "failed"
 
 
+class AutoApprovalMode(StrEnum):
+    """Whether a benchmark approves an association at request time, on its owner's behalf.
+
+    ``never``: its owner decides each one. ``always``: every request (but the owner's
+    own, which someone else must approve). ``allowlist``: requests by the named users.
+    """
+
+    NEVER = "never"
+    ALWAYS = "always"
+    ALLOWLIST = "allowlist"
+
+
 class ReleasePolicy(StrEnum):
     """Who may see a benchmark's aggregate leaderboard.
 

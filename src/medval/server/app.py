@@ -20,6 +20,7 @@ from medval.server.routes import (
     datasets,
     executions,
     health,
+    membership,
     results,
     users,
 )
@@ -35,6 +36,7 @@ ROUTERS = (
     blobs,
     cubes,
     benchmarks,
+    membership,
     datasets,
     associations,
     executions,

@@ -5,10 +5,10 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import AssociationCreate, AssociationPublic, Decision
+from medval.core.schemas import AssociationCreate, AssociationPublic, DataPolicy, Decision
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.dependencies import ContextDep, CurrentUser
-from medval.server.services import associations
+from medval.server.services import associations, data_policies
 
 router = APIRouter(tags=["associations"])
 
@@ -46,3 +46,11 @@ def get_association(ctx: ContextDep, user: CurrentUser, association_id: int) -> 
 @router.post(api.ASSOCIATION_REVOCATION)
 def revoke(ctx: ContextDep, user: CurrentUser, association_id: int) -> AssociationPublic:
     return associations.revoke_association(ctx, user, association_id)
+
+
+@router.put(api.ASSOCIATION_POLICY)
+def set_policy(
+    ctx: ContextDep, user: CurrentUser, association_id: int, body: DataPolicy
+) -> AssociationPublic:
+    """The dataset owner's terms on the association, replaced whole."""
+    return data_policies.set_policy(ctx, user, association_id, body)

@@ -4,6 +4,10 @@ One association per (benchmark, dataset or model), whose status moves on: pendin
 approved or rejected; either side (or an admin) may revoke it; a rejected or revoked one
 is reopened (pending again) by a new request. Every move is kept in its ``history``
 (who, what, when), and results uploaded under it stay in the record.
+
+A benchmark's membership rules apply at request time (``membership``): a dataset's
+owner must have accepted the benchmark's agreement, and the benchmark's auto-approval
+rule may approve the request at once, on the benchmark owner's behalf.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
 from medval.server.services.datasets import visible_dataset
+from medval.server.services.membership import approves_at_request, require_agreement_accepted
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
@@ -81,20 +86,29 @@ def request_association(
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
         _require_takes_associations(tx, benchmark)
         name = _check_entity(tx, caller, benchmark, body)
+        if body.kind is AssociationKind.DATASET:
+            dataset = visible_dataset(tx, caller, body.entity_id)
+            require_agreement_accepted(tx, benchmark, dataset.owner_id)
         existing = tx.list_associations(
             benchmark_id=benchmark.id, kind=body.kind, entity_id=body.entity_id
         )
+        now = ctx.clock()
         if not existing:
-            return tx.add_association(
-                benchmark.id, body.kind, body.entity_id, caller.id, ctx.clock()
-            )
-        association = existing[0]
-        if association.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
-            raise Conflict(
-                f"{body.kind.value} {name} is already {association.status.value} on benchmark "
-                f"{benchmark.name} (association {association.id})"
-            )
-        return tx.reopen_association(association.id, caller.id, ctx.clock())
+            requested = tx.add_association(benchmark.id, body.kind, body.entity_id, caller.id, now)
+        else:
+            association = existing[0]
+            if association.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
+                raise Conflict(
+                    f"{body.kind.value} {name} is already {association.status.value} on "
+                    f"benchmark {benchmark.name} (association {association.id})"
+                )
+            requested = tx.reopen_association(association.id, caller.id, now)
+        if not approves_at_request(benchmark, caller):
+            return requested
+        # Approved by the system on the benchmark owner's behalf, marked so in its history.
+        return tx.decide_association(
+            requested.id, ApprovalStatus.APPROVED, benchmark.owner_id, now, automatic=True
+        )
 
 
 def decide_association(
@@ -106,7 +120,7 @@ def decide_association(
             f"a decision is approved or rejected, not {status.value} (revoking has its own route)"
         )
     with ctx.transaction(caller) as tx:
-        association = _visible_association(tx, caller, association_id)
+        association = visible_association(tx, caller, association_id)
         benchmark = visible_benchmark(tx, caller, association.benchmark_id)
         what = f"the association of {association.kind.value} {association.entity_name}"
         require_owner_or_admin(caller, benchmark.owner_id, f"benchmark {benchmark.name}")
@@ -127,7 +141,7 @@ def revoke_association(
     admin. Nothing new runs under it; what was uploaded under it stays."""
     with ctx.transaction(caller) as tx:
         # Visible only to the parties (and admins): whoever sees it may revoke it.
-        association = _visible_association(tx, caller, association_id)
+        association = visible_association(tx, caller, association_id)
         benchmark = tx.benchmark(association.benchmark_id)
         if benchmark is None:
             raise not_found("association", association_id)
@@ -148,7 +162,7 @@ def get_association(
     ctx: ServiceContext, caller: UserRecord, association_id: int
 ) -> AssociationRecord:
     with ctx.store.transaction() as tx:
-        return _visible_association(tx, caller, association_id)
+        return visible_association(tx, caller, association_id)
 
 
 def _require_entity_valid(tx: StoreTransaction, association: AssociationRecord) -> None:
@@ -169,7 +183,7 @@ def _can_see(tx: StoreTransaction, caller: UserRecord, association: AssociationR
     return benchmark is not None and benchmark.owner_id == caller.id
 
 
-def _visible_association(
+def visible_association(
     tx: StoreTransaction, caller: UserRecord, association_id: int
 ) -> AssociationRecord:
     association = tx.association(association_id)

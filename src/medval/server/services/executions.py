@@ -12,7 +12,8 @@ from medval.server.store.records import UserRecord
 def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingExecution]:
     """Approved models x the caller's approved datasets, on approved benchmarks in
     operation, minus the pairs that already have a succeeded result (a failed one is
-    still pending, marked ``failed``: it may be run and uploaded again). Nothing
+    still pending, marked ``failed``: it may be run and uploaded again). Each carries
+    the dataset's policy and the model's runs there, for the client to judge. Nothing
     invalidated runs: not a benchmark (or its preparation or evaluator cube), a dataset
     or a model."""
     pending: list[PendingExecution] = []
@@ -34,6 +35,7 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
             results = tx.list_results(benchmark.id, dataset_id=dataset.id)
             done = {r.model_id for r in results if r.status is ExecutionStatus.SUCCEEDED}
             failed = {r.model_id for r in results if r.status is ExecutionStatus.FAILED}
+            runs = {r.model_id: r.runs for r in results}
             models = [
                 a
                 for a in approved
@@ -54,6 +56,8 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
                         model_owner=model.owner,
                         model_hash=model.archive_hash,
                         failed=model.id in failed,
+                        policy=dataset_association.policy,
+                        runs=runs.get(model.id, 0),
                     )
                 )
     return pending

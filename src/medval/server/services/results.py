@@ -14,6 +14,7 @@ from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import visible_cube
+from medval.server.services.data_policies import require_policy_allows
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.permissions import not_found
 from medval.server.services.release import can_see_result
@@ -79,14 +80,18 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         found = tx.list_results(
             benchmark_id=body.benchmark_id, dataset_id=body.dataset_id, model_id=body.model_id
         )
-        if not found:
-            return tx.add_result(caller.id, body, ctx.clock())
-        if found[0].status is not ExecutionStatus.FAILED:
+        if found and found[0].status is not ExecutionStatus.FAILED:
             raise Conflict(
                 f"model {found[0].model} already has a result on dataset {dataset.name} "
                 f"in benchmark {benchmark.name} (result {found[0].id})"
             )
-        return tx.replace_result(found[0].id, caller.id, body, ctx.clock())
+        # The data owner's terms, checked with the same code their client ran.
+        runs = found[0].runs if found else 0
+        now = ctx.clock()
+        require_policy_allows(tx, benchmark.id, dataset.id, model, runs, now)
+        if not found:
+            return tx.add_result(caller.id, body, now)
+        return tx.replace_result(found[0].id, caller.id, body, now)
 
 
 def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> ResultRecord:

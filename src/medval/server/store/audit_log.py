@@ -20,6 +20,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from medval.core.schemas import (
+    AgreementAcceptancePublic,
     AssociationPublic,
     BenchmarkPublic,
     CubePublic,
@@ -39,6 +40,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Dataset: ("dataset", DatasetPublic),
     m.Association: ("association", AssociationPublic),
     m.Result: ("result", ResultPublic),
+    m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
 }
 _HEAD_ID = 1
 

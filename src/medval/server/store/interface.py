@@ -17,13 +17,17 @@ from typing import Protocol
 
 from medval.core.schemas import (
     AuditEntryPublic,
+    AutoApprovalRule,
     BenchmarkCreate,
     CubeCreate,
+    DataPolicy,
     DatasetCreate,
+    MembershipAgreement,
     ResultCreate,
 )
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.records import (
+    AgreementAcceptanceRecord,
     AssociationRecord,
     BenchmarkRecord,
     CubeRecord,
@@ -97,6 +101,23 @@ class StoreTransaction(Protocol):
         self, benchmark_id: int, by_id: int, now: datetime
     ) -> BenchmarkRecord: ...
 
+    # --- membership: the agreement, its acceptances, auto-approval ---------------------
+    def set_benchmark_agreement(
+        self, benchmark_id: int, agreement: MembershipAgreement | None
+    ) -> BenchmarkRecord: ...
+    def set_benchmark_auto_approval(
+        self, benchmark_id: int, rule: AutoApprovalRule
+    ) -> BenchmarkRecord: ...
+    def add_agreement_acceptance(
+        self, benchmark_id: int, user_id: int, sha256: str, now: datetime
+    ) -> AgreementAcceptanceRecord:
+        """Conflict when this user already accepted this agreement (this hash)."""
+        ...
+
+    def agreement_acceptances(
+        self, benchmark_id: int, user_id: int | None = None
+    ) -> list[AgreementAcceptanceRecord]: ...
+
     # --- datasets ---------------------------------------------------------------------
     def add_dataset(
         self, owner_id: int, dataset: DatasetCreate, now: datetime
@@ -128,10 +149,20 @@ class StoreTransaction(Protocol):
         entity_id: int | None = None,
     ) -> list[AssociationRecord]: ...
     def decide_association(
-        self, association_id: int, status: ApprovalStatus, decided_by_id: int, now: datetime
+        self,
+        association_id: int,
+        status: ApprovalStatus,
+        decided_by_id: int,
+        now: datetime,
+        automatic: bool = False,
     ) -> AssociationRecord:
-        """Approved, rejected or revoked, by whom and when."""
+        """Approved, rejected or revoked, by whom and when; ``automatic``: approved by the
+        system on ``decided_by_id``'s behalf (the benchmark's auto-approval rule)."""
         ...
+
+    def set_association_policy(
+        self, association_id: int, policy: DataPolicy
+    ) -> AssociationRecord: ...
 
     def reopen_association(
         self, association_id: int, initiated_by_id: int, now: datetime
@@ -145,7 +176,7 @@ class StoreTransaction(Protocol):
         self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
     ) -> ResultRecord:
         """Everything of result ``result_id`` from ``result`` (of the same benchmark,
-        dataset and model, else Conflict), as uploaded at ``now``."""
+        dataset and model, else Conflict), as uploaded at ``now``; one more ``runs``."""
         ...
 
     def result(self, result_id: int) -> ResultRecord | None: ...

@@ -13,7 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, and_
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+)
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -25,6 +35,7 @@ from sqlalchemy.orm import (
 )
 
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
+from medval.core.schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -162,6 +173,35 @@ class Benchmark(Owned, Invalidatable, Base):
     runners: Mapped[list[RunnerKind]] = mapped_column(
         JsonDocument(list[RunnerKind], when_null=every_runner_kind), nullable=True
     )
+    # --- membership (issue 10, data policies): the agreement and auto-approval -------
+    # NULL: no agreement required; NULL auto-approval (rows before 0005): never.
+    agreement: Mapped[MembershipAgreement | None] = mapped_column(
+        JsonDocument(MembershipAgreement), nullable=True
+    )
+    auto_approval: Mapped[AutoApprovalRule] = mapped_column(
+        JsonDocument(AutoApprovalRule, when_null=AutoApprovalRule), nullable=True
+    )
+    # --- end of membership ------------------------------------------------------------
+
+
+class AgreementAcceptance(Base):
+    """A data owner accepted a benchmark's membership agreement, pinned by its hash.
+
+    Rows are only ever added; a new agreement (another hash) must be accepted anew."""
+
+    __tablename__ = "agreement_acceptances"
+    __table_args__ = (UniqueConstraint("benchmark_id", "user_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    benchmark_id: Mapped[int] = mapped_column(
+        ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime]
+
+    account: Mapped[User] = relationship(lazy="joined")
+    username: AssociationProxy[str] = association_proxy("account", "username")
 
 
 class Dataset(Owned, Invalidatable, Base):
@@ -193,6 +233,9 @@ class AssociationEvent(Base):
     status: Mapped[ApprovalStatus]
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime]
+    # Approved by the system at request time on the actor's (the benchmark owner's)
+    # behalf, by the benchmark's auto-approval rule.
+    automatic: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     actor: Mapped[User] = relationship(lazy="joined")
     by: AssociationProxy[str] = association_proxy("actor", "username")
@@ -216,6 +259,10 @@ class Association(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    # A dataset's association: its owner's terms. NULL (rows before 0005): the default.
+    policy: Mapped[DataPolicy] = mapped_column(
+        JsonDocument(DataPolicy, when_null=DataPolicy), nullable=True
+    )
 
     initiator: Mapped[User] = relationship(foreign_keys=[initiated_by_id], lazy="joined")
     decider: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
@@ -278,6 +325,8 @@ class Result(Base):
     provenance: Mapped[Provenance]
     executed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # How many times it was uploaded: a data policy may limit a model's runs on a dataset.
+    runs: Mapped[int] = mapped_column(default=1, server_default="1")
 
     dataset_entity: Mapped[Dataset] = relationship(lazy="joined")
     model_entity: Mapped[Cube] = relationship(lazy="joined")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from medval.core.schemas import (
+    AgreementAcceptancePublic,
     AssociationPublic,
     BenchmarkPublic,
     CubePublic,
@@ -42,6 +43,10 @@ class BenchmarkRecord(BenchmarkPublic, frozen=True):
 
 class DatasetRecord(DatasetPublic, frozen=True):
     pass
+
+
+class AgreementAcceptanceRecord(AgreementAcceptancePublic, frozen=True):
+    user_id: int
 
 
 class AssociationRecord(AssociationPublic, frozen=True):

@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from medval.core.errors import Conflict, NotFound
 from medval.core.schemas import (
     AuditEntryPublic,
+    AutoApprovalRule,
     BenchmarkCreate,
     CubeCreate,
+    DataPolicy,
     DatasetCreate,
+    MembershipAgreement,
     ResultCreate,
 )
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
@@ -32,6 +35,7 @@ from medval.server.store.audit_log import AuditLog
 from medval.server.store.database import create_database_engine
 from medval.server.store.interface import Actor, unattributed
 from medval.server.store.records import (
+    AgreementAcceptanceRecord,
     AssociationRecord,
     BenchmarkRecord,
     CubeRecord,
@@ -250,6 +254,52 @@ class SqlTransaction:
             invalidated_by_id=by_id,
         )
 
+    # --- membership: the agreement, its acceptances, auto-approval ---------------------
+
+    def set_benchmark_agreement(
+        self, benchmark_id: int, agreement: MembershipAgreement | None
+    ) -> BenchmarkRecord:
+        return self._change(
+            BenchmarkRecord,
+            m.Benchmark,
+            benchmark_id,
+            "benchmark",
+            "set agreement",
+            agreement=agreement,
+        )
+
+    def set_benchmark_auto_approval(
+        self, benchmark_id: int, rule: AutoApprovalRule
+    ) -> BenchmarkRecord:
+        return self._change(
+            BenchmarkRecord,
+            m.Benchmark,
+            benchmark_id,
+            "benchmark",
+            "set auto-approval",
+            auto_approval=rule,
+        )
+
+    def add_agreement_acceptance(
+        self, benchmark_id: int, user_id: int, sha256: str, now: datetime
+    ) -> AgreementAcceptanceRecord:
+        row = m.AgreementAcceptance(
+            benchmark_id=benchmark_id, user_id=user_id, sha256=sha256, accepted_at=now
+        )
+        what = f"an acceptance of agreement {sha256[:12]}… by this user"
+        return AgreementAcceptanceRecord.model_validate(self._insert(row, what))
+
+    def agreement_acceptances(
+        self, benchmark_id: int, user_id: int | None = None
+    ) -> list[AgreementAcceptanceRecord]:
+        query = _matching(
+            select(m.AgreementAcceptance)
+            .where(m.AgreementAcceptance.benchmark_id == benchmark_id)
+            .order_by(m.AgreementAcceptance.id),
+            (m.AgreementAcceptance.user_id, user_id),
+        )
+        return self._list(AgreementAcceptanceRecord, query)
+
     # --- datasets ---------------------------------------------------------------------
 
     def add_dataset(self, owner_id: int, dataset: DatasetCreate, now: datetime) -> DatasetRecord:
@@ -325,19 +375,34 @@ class SqlTransaction:
         return self._list(AssociationRecord, query)
 
     def decide_association(
-        self, association_id: int, status: ApprovalStatus, decided_by_id: int, now: datetime
+        self,
+        association_id: int,
+        status: ApprovalStatus,
+        decided_by_id: int,
+        now: datetime,
+        automatic: bool = False,
     ) -> AssociationRecord:
         self._change(
             AssociationRecord,
             m.Association,
             association_id,
             "association",
-            status.value,
+            f"auto-{status.value}" if automatic else status.value,
             status=status,
             decided_by_id=decided_by_id,
             decided_at=now,
         )
-        return self._record_move(association_id, status, decided_by_id, now)
+        return self._record_move(association_id, status, decided_by_id, now, automatic)
+
+    def set_association_policy(self, association_id: int, policy: DataPolicy) -> AssociationRecord:
+        return self._change(
+            AssociationRecord,
+            m.Association,
+            association_id,
+            "association",
+            "set policy",
+            policy=policy,
+        )
 
     def reopen_association(
         self, association_id: int, initiated_by_id: int, now: datetime
@@ -356,11 +421,20 @@ class SqlTransaction:
         return self._record_move(association_id, ApprovalStatus.PENDING, initiated_by_id, now)
 
     def _record_move(
-        self, association_id: int, status: ApprovalStatus, actor_id: int, now: datetime
+        self,
+        association_id: int,
+        status: ApprovalStatus,
+        actor_id: int,
+        now: datetime,
+        automatic: bool = False,
     ) -> AssociationRecord:
         """Every change of an association is kept in its history, here and nowhere else."""
         event = m.AssociationEvent(
-            association_id=association_id, status=status, actor_id=actor_id, at=now
+            association_id=association_id,
+            status=status,
+            actor_id=actor_id,
+            at=now,
+            automatic=automatic,
         )
         self._insert(event, "an association event")
         row = self._get(m.Association, association_id, "association")
@@ -386,7 +460,7 @@ class SqlTransaction:
             raise Conflict(f"result {result_id} is of another benchmark, dataset or model")
         return self._change(
             ResultRecord, m.Result, result_id, "result", "replace",
-            **dict(result), owner_id=owner_id, created_at=now,
+            **dict(result), owner_id=owner_id, created_at=now, runs=row.runs + 1,
         )  # fmt: skip
 
     def result(self, result_id: int) -> ResultRecord | None:

@@ -1,0 +1,139 @@
+"""``medval dataset policy show|set``: a data owner's terms on a dataset's associations;
+``medval benchmark policies``: every dataset's terms on a benchmark, as the caller may
+see them (whole for the two sides, the clauses that concern them for a model owner)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.client.data_policies import change_policy, dataset_associations
+from medval.core.errors import InvalidInput
+from medval.trust.data_policy import clauses
+
+policy_app = typer.Typer(
+    help="Your terms on a dataset's association with a benchmark (data owners).",
+    no_args_is_help=True,
+)
+
+
+@policy_app.command("show")
+def show(
+    ctx: typer.Context,
+    dataset_id: int,
+    benchmark_id: int | None = typer.Option(None, "--benchmark", "-b"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """The policy of each of the dataset's associations (data and benchmark owners)."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        associations = dataset_associations(client, dataset_id, benchmark_id)
+    if fmt is OutputFormat.JSON:
+        session.show(associations, fmt)
+        return
+    table = Table(title=f"data policies of dataset {dataset_id}")
+    for column in ("association", "benchmark", "status", "model owners", "runs per model"):
+        table.add_column(column)
+    table.add_column("expires on")
+    for association in associations:
+        values = [value for _, value in clauses(association.policy)]
+        table.add_row(
+            str(association.id),
+            str(association.benchmark_id),
+            association.status.value,
+            *values,
+        )
+    session.out.print(table)
+
+
+@policy_app.command("set")
+def set_policy(
+    ctx: typer.Context,
+    dataset_id: int,
+    benchmark_id: int = typer.Option(..., "--benchmark", "-b"),
+    model_owners: str | None = typer.Option(
+        None, "--model-owners", help="Only these model owners' models may run: NAME,NAME,..."
+    ),
+    anyone: bool = typer.Option(
+        False, "--anyone", help="Any model the committee approves may run (the default)."
+    ),
+    max_runs: int | None = typer.Option(
+        None, "--max-runs", help="How many times one model may run on this dataset."
+    ),
+    unlimited: bool = typer.Option(False, "--unlimited", help="No limit on runs (the default)."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="From this day (YYYY-MM-DD, UTC) on, nothing new runs."
+    ),
+    no_expiry: bool = typer.Option(False, "--no-expiry", help="No expiry (the default)."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Change the clauses named; the others stay as they are."""
+    session: Session = ctx.obj
+    changes: dict[str, Any] = {}
+    _one_of("--model-owners", model_owners is not None, "--anyone", anyone)
+    _one_of("--max-runs", max_runs is not None, "--unlimited", unlimited)
+    _one_of("--expires", expires is not None, "--no-expiry", no_expiry)
+    if model_owners is not None:
+        changes["model_owners"] = [n.strip() for n in model_owners.split(",") if n.strip()]
+    if anyone:
+        changes["model_owners"] = None
+    if max_runs is not None or unlimited:
+        changes["max_runs"] = max_runs
+    if expires is not None:
+        changes["expires_on"] = _day(expires)
+    if no_expiry:
+        changes["expires_on"] = None
+    with session.client() as client:
+        association = change_policy(client, dataset_id, benchmark_id, changes)
+    if fmt is OutputFormat.JSON:
+        session.show(association, fmt)
+        return
+    session.err.print(
+        f"association {association.id} (dataset {association.entity_name}, benchmark "
+        f"{association.benchmark_id}): "
+        + "; ".join(f"{name}: {value}" for name, value in clauses(association.policy)),
+        markup=False,
+        highlight=False,
+    )
+
+
+def benchmark_policies(
+    ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption
+) -> None:
+    """The datasets' policies on a benchmark: whole for its owner and for your own
+    datasets; for a model owner, the clauses that concern you."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        terms = client.data_policies(benchmark_id)
+    if fmt is OutputFormat.JSON or not terms:
+        session.show(terms, fmt, title="data policies")
+        return
+    table = Table(title=f"data policies on benchmark {benchmark_id}")
+    for column in ("dataset", "association", "status", "model owners", "runs per model"):
+        table.add_column(column)
+    table.add_column("expires on")
+    for term in terms:
+        values = [value for _, value in clauses(term.policy)]
+        table.add_row(
+            f"{term.dataset} ({term.dataset_id})",
+            str(term.association_id),
+            term.status.value,
+            *values,
+        )
+    session.out.print(table)
+
+
+def _one_of(first: str, given: bool, second: str, other: bool) -> None:
+    if given and other:
+        raise InvalidInput(f"{first} and {second} contradict each other; give one")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--expires takes a day as YYYY-MM-DD, not {text!r}") from None

@@ -1,0 +1,57 @@
+"""Routes of a benchmark's membership rules: its agreement, acceptances, auto-approval,
+and its datasets' policies as the caller may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from medval.core import api
+from medval.core.schemas import (
+    AgreementAcceptanceCreate,
+    AgreementAcceptancePublic,
+    AutoApprovalRule,
+    BenchmarkPublic,
+    DatasetTermsPublic,
+    MembershipAgreement,
+)
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import data_policies, membership
+
+router = APIRouter(tags=["membership"])
+
+
+@router.put(api.BENCHMARK_AGREEMENT)
+def set_agreement(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: MembershipAgreement
+) -> BenchmarkPublic:
+    return membership.set_agreement(ctx, user, benchmark_id, body)
+
+
+@router.post(api.AGREEMENT_ACCEPTANCES, status_code=201)
+def accept_agreement(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: AgreementAcceptanceCreate
+) -> AgreementAcceptancePublic:
+    return membership.accept_agreement(ctx, user, benchmark_id, body.sha256)
+
+
+@router.get(api.AGREEMENT_ACCEPTANCES)
+def list_acceptances(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: int
+) -> Sequence[AgreementAcceptancePublic]:
+    return membership.list_acceptances(ctx, user, benchmark_id)
+
+
+@router.put(api.BENCHMARK_AUTO_APPROVAL)
+def set_auto_approval(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: AutoApprovalRule
+) -> BenchmarkPublic:
+    return membership.set_auto_approval(ctx, user, benchmark_id, body)
+
+
+@router.get(api.BENCHMARK_DATA_POLICIES)
+def list_data_policies(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: int
+) -> Sequence[DatasetTermsPublic]:
+    return data_policies.policies_on_benchmark(ctx, user, benchmark_id)

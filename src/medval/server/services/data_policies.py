@@ -1,0 +1,100 @@
+"""Data policies: a data owner's terms on a dataset's association with a benchmark.
+
+The data owner sets them (``set_policy``); the association shows them to both sides
+(the data owner and the benchmark owner). The server enforces them when a result is
+uploaded (``services.results``) with ``medval.trust.data_policy``, the same code the
+data owner's client runs before it executes a model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from medval.core.errors import InvalidInput, PermissionDenied
+from medval.core.schemas import DataPolicy, DatasetTermsPublic
+from medval.core.states import ApprovalStatus, AssociationKind
+from medval.server.services.associations import visible_association
+from medval.server.services.benchmarks import visible_benchmark
+from medval.server.services.context import ServiceContext
+from medval.server.store.interface import StoreTransaction
+from medval.server.store.records import AssociationRecord, CubeRecord, UserRecord
+from medval.trust.data_policy import Execution, for_model_owner, require_allowed
+
+
+def set_policy(
+    ctx: ServiceContext, caller: UserRecord, association_id: int, policy: DataPolicy
+) -> AssociationRecord:
+    """The dataset's owner, and only they (not an admin: these are the site's terms),
+    sets the whole policy of a dataset's association, in any state."""
+    with ctx.transaction(caller) as tx:
+        association = visible_association(tx, caller, association_id)
+        _require_policy_maker(caller, association)
+        return tx.set_association_policy(association.id, policy)
+
+
+def _require_policy_maker(caller: UserRecord, association: AssociationRecord) -> None:
+    if association.kind is not AssociationKind.DATASET:
+        raise InvalidInput(
+            f"association {association.id} is a model's; data policies are set on a "
+            "dataset's association"
+        )
+    if association.entity_owner_id != caller.id:
+        raise PermissionDenied(
+            f"only the owner of dataset {association.entity_name} may set its policy"
+        )
+
+
+def policies_on_benchmark(
+    ctx: ServiceContext, caller: UserRecord, benchmark_id: int
+) -> list[DatasetTermsPublic]:
+    """Each dataset's policy on the benchmark, as the caller may see it: whole for the
+    benchmark's owner (and admins) and for their own datasets; for a model owner with a
+    model associated with the benchmark (pending or approved), the approved datasets'
+    clauses that concern them; nothing for anyone else."""
+    with ctx.store.transaction() as tx:
+        benchmark = visible_benchmark(tx, caller, benchmark_id)
+        associations = tx.list_associations(benchmark_id=benchmark.id)
+        committee = caller.is_admin or caller.id == benchmark.owner_id
+        model_owner = any(
+            a.kind is AssociationKind.MODEL
+            and a.entity_owner_id == caller.id
+            and a.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+            for a in associations
+        )
+        terms = []
+        for association in associations:
+            if association.kind is not AssociationKind.DATASET:
+                continue
+            policy = association.policy
+            if not (committee or association.entity_owner_id == caller.id):
+                if not model_owner or association.status is not ApprovalStatus.APPROVED:
+                    continue
+                policy = for_model_owner(policy, caller.username)
+            terms.append(
+                DatasetTermsPublic(
+                    association_id=association.id,
+                    benchmark_id=benchmark.id,
+                    dataset_id=association.entity_id,
+                    dataset=association.entity_name,
+                    status=association.status,
+                    policy=policy,
+                )
+            )
+        return terms
+
+
+def require_policy_allows(
+    tx: StoreTransaction,
+    benchmark_id: int,
+    dataset_id: int,
+    model: CubeRecord,
+    runs: int,
+    now: datetime,
+) -> None:
+    """The dataset's policy on the benchmark allows one more run of ``model`` (which has
+    run ``runs`` times there), else ``PolicyRefused`` naming the clause."""
+    found = tx.list_associations(
+        benchmark_id=benchmark_id, kind=AssociationKind.DATASET, entity_id=dataset_id
+    )
+    policy = found[0].policy if found else DataPolicy()
+    require_allowed(policy, Execution(model.id, model.owner, dataset_id, runs), now.date())
