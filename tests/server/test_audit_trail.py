@@ -146,6 +146,41 @@ def _revoke_association(api: Api, w: dict[str, Any]) -> Change:
     return Change("vendor", "association", lambda: w["vendor"].post(path, None))
 
 
+_AGREEMENT = "Each member keeps its data at home.\n"
+
+
+def _agreement_path(w: dict[str, Any]) -> str:
+    return f"/benchmarks/{w['benchmark']['id']}/agreement"
+
+
+def _set_agreement(api: Api, w: dict[str, Any]) -> Change:
+    body = {"text": _AGREEMENT, "sha256": hashlib.sha256(_AGREEMENT.encode()).hexdigest()}
+    return Change("bench", "benchmark", lambda: w["bench"].put(_agreement_path(w), body))
+
+
+def _accept_agreement(api: Api, w: dict[str, Any]) -> Change:
+    sha256 = hashlib.sha256(_AGREEMENT.encode()).hexdigest()
+    w["bench"].ok("put", _agreement_path(w), {"text": _AGREEMENT, "sha256": sha256})
+    path = _agreement_path(w) + "/acceptances"
+    return Change(
+        "hospital", "agreement_acceptance", lambda: w["hospital"].post(path, {"sha256": sha256})
+    )
+
+
+def _set_auto_approval(api: Api, w: dict[str, Any]) -> Change:
+    path = f"/benchmarks/{w['benchmark']['id']}/auto-approval"
+    return Change("bench", "benchmark", lambda: w["bench"].put(path, {"mode": "always"}))
+
+
+def _set_data_policy(api: Api, w: dict[str, Any]) -> Change:
+    found = w["hospital"].ok(
+        "get", f"/associations?benchmark_id={w['benchmark']['id']}&kind=dataset"
+    )
+    ours = next(a for a in found if a["entity_id"] == w["dataset"]["id"])
+    path = f"/associations/{ours['id']}/policy"
+    return Change("hospital", "association", lambda: w["hospital"].put(path, {"max_runs": 3}))
+
+
 def _upload_result(api: Api, w: dict[str, Any]) -> Change:
     body = api.result_body(w["benchmark"], w["dataset"], w["model"])
     return Change("hospital", "result", lambda: w["hospital"].post(routes.RESULTS, body))
@@ -170,6 +205,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", routes.ASSOCIATION_DECISION): _decide_association,
     ("POST", routes.ASSOCIATION_REVOCATION): _revoke_association,
     ("POST", routes.RESULTS): _upload_result,
+    ("PUT", routes.BENCHMARK_AGREEMENT): _set_agreement,
+    ("POST", routes.AGREEMENT_ACCEPTANCES): _accept_agreement,
+    ("PUT", routes.BENCHMARK_AUTO_APPROVAL): _set_auto_approval,
+    ("PUT", routes.ASSOCIATION_POLICY): _set_data_policy,
 }
 
 
