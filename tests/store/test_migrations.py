@@ -198,7 +198,7 @@ def test_a_generated_revision_makes_the_models(database_url: str, tmp_path: Path
     models = _models_with_a_new_cube_column()
     models.tables["cubes"].append_column(sa.Column("reviewed_at", UtcDateTime(), nullable=True))
     head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
-    following = f"{int(head or 0) + 1:04d}"
+    following = f"{int((head or '0').split('_', 1)[0]) + 1:04d}"
     written = new_revision("shape probe", models, scripts)
     assert written.name == f"{following}_shape_probe.py"
     source = written.read_text()

@@ -65,6 +65,7 @@ def new_revision(
         )
         command.upgrade(config, "head")
         head = ScriptDirectory.from_config(config).get_current_head()
-        rev_id = f"{int(head or 0) + 1:04d}"
+        # A revision id is its number, maybe with a topic ("0005_account_doors").
+        rev_id = f"{int((head or '0').split('_', 1)[0]) + 1:04d}"
         command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
     return next((script_location / "versions").glob(f"{rev_id}_*.py"))
