@@ -18,6 +18,7 @@ from medval.client import transfers
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.schemas import (
+    AccountStatus,
     AssociationCreate,
     AssociationPublic,
     BenchmarkCreate,
@@ -31,11 +32,13 @@ from medval.core.schemas import (
     Decision,
     ErrorResponse,
     LeaderboardPublic,
+    PasswordChange,
     PendingExecution,
     ResultCreate,
     ResultPublic,
     StageChange,
     TokenPublic,
+    TokensRevoked,
     UserCreate,
     UserPublic,
 )
@@ -143,6 +146,16 @@ class MedvalClient:
 
     def create_user(self, user: UserCreate) -> UserPublic:
         return self._call(UserPublic, "POST", api.USERS, body=user)
+
+    def change_password(self, user_id: int, change: PasswordChange) -> None:
+        self._send("PUT", api.USER_PASSWORD.format(user_id=user_id), body=change)
+
+    def set_account_status(self, user_id: int, status: AccountStatus) -> UserPublic:
+        path = api.USER_STATUS.format(user_id=user_id)
+        return self._call(UserPublic, "PUT", path, body=status)
+
+    def revoke_tokens(self, user_id: int) -> TokensRevoked:
+        return self._call(TokensRevoked, "DELETE", api.USER_TOKENS.format(user_id=user_id))
 
     # --- blobs and cubes ----------------------------------------------------------------
 
