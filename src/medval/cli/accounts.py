@@ -11,7 +11,13 @@ from medval.cli.context import FormatOption, OutputFormat, Session, validated
 from medval.cli.render import columns
 from medval.client import accounts
 from medval.client.http import MedvalClient
-from medval.client.settings import StoredLogin, forget_login, load_login, save_login
+from medval.client.settings import (
+    StoredLogin,
+    forget_login,
+    load_login,
+    save_login,
+    tls_verify,
+)
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.schemas import PasswordChange, UserCreate, UserPublic
 
@@ -55,7 +61,8 @@ def login(
     session: Session = ctx.obj
     url = session.server_url(server)
     password = read_password(password_stdin)
-    with MedvalClient(url, timeout=session.settings.http_timeout_seconds) as client:
+    verify = tls_verify(session.settings)
+    with MedvalClient(url, timeout=session.settings.http_timeout_seconds, verify=verify) as client:
         token = client.login(username, password)
     save_login(
         session.settings,
@@ -74,7 +81,9 @@ def logout(ctx: typer.Context) -> None:
         session.err.print("not logged in")
         return
     try:
-        with MedvalClient(stored.server, stored.token) as client:
+        with MedvalClient(
+            stored.server, stored.token, verify=tls_verify(session.settings)
+        ) as client:
             client.logout()
     except MedvalError as exc:  # an expired token or a server that is gone: forget it anyway
         session.err.print(f"note: the server did not revoke the token ({exc.message})")

@@ -6,6 +6,7 @@ server that cannot be reached is a ``ServerUnavailable`` with the URL in its mes
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,7 @@ class MedvalClient:
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         transfer_report: transfers.TransferReport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.transfer_report = transfer_report  # hears how far each blob transfer is
@@ -67,6 +69,7 @@ class MedvalClient:
             headers=headers,
             timeout=timeout,
             transport=transport,
+            verify=verify,  # settings.tls_verify: a pinned CA, or the system's
         )
 
     def close(self) -> None:
@@ -99,12 +102,20 @@ class MedvalClient:
                 params=query,
             )
         except httpx.HTTPError as exc:
-            raise ServerUnavailable(
-                f"cannot reach the medval server at {self.base_url} ({exc.__class__.__name__})"
-            ) from exc
+            raise self._unreachable(exc) from exc
         if response.is_success:
             return response
         raise self._error(response)
+
+    def _unreachable(self, exc: httpx.HTTPError) -> ServerUnavailable:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return ServerUnavailable(
+                f"the certificate of the medval server at {self.base_url} is not trusted; "
+                "set MEDVAL_CA_BUNDLE to the CA that signed it"
+            )
+        return ServerUnavailable(
+            f"cannot reach the medval server at {self.base_url} ({exc.__class__.__name__})"
+        )
 
     def _error(self, response: httpx.Response) -> MedvalError:
         try:
