@@ -44,6 +44,10 @@ MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Free text: no NUL (PostgreSQL refuses it in text, so it would be a 500, not an answer).
 Text = Annotated[str, StringConstraints(max_length=4000), AfterValidator(no_nul)]
+# A password as typed at login (any), and a new one (at least 8 characters).
+GivenPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
+]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(no_nul)]
 # A failed execution's reason: one printable line, in medval's own words.
 FailureReason = Annotated[
@@ -60,9 +64,7 @@ class _Schema(BaseModel):
 
 class Credentials(_Schema):
     username: Name
-    password: Annotated[
-        str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
-    ]
+    password: GivenPassword
 
 
 class TokenPublic(_Schema):
@@ -88,9 +90,7 @@ class PasswordChange(_Schema):
     """A new password: for one's own account with the old one; an admin sets another's."""
 
     new_password: Password
-    old_password: (
-        Annotated[str, StringConstraints(max_length=1024), AfterValidator(no_nul)] | None
-    ) = None
+    old_password: GivenPassword | None = None
 
 
 class AccountStatus(_Schema):
