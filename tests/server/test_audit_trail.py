@@ -181,6 +181,23 @@ def _set_data_policy(api: Api, w: dict[str, Any]) -> Change:
     return Change("hospital", "association", lambda: w["hospital"].put(path, {"max_runs": 3}))
 
 
+def _change_password(api: Api, w: dict[str, Any]) -> Change:
+    path = f"/users/{w['stranger'].id}/password"
+    body = {"new_password": "a-new-long-password"}
+    return Change("root", "user", lambda: w["root"].put(path, body))
+
+
+def _disable_user(api: Api, w: dict[str, Any]) -> Change:
+    path = f"/users/{w['stranger'].id}/status"
+    return Change("root", "user", lambda: w["root"].put(path, {"disabled": True}))
+
+
+def _revoke_tokens(api: Api, w: dict[str, Any]) -> Change:
+    path = PREFIX + f"/users/{w['stranger'].id}/tokens"
+    headers = w["root"].headers
+    return Change("root", "user", lambda: api.client.delete(path, headers=headers))
+
+
 def _upload_result(api: Api, w: dict[str, Any]) -> Change:
     body = api.result_body(w["benchmark"], w["dataset"], w["model"])
     return Change("hospital", "result", lambda: w["hospital"].post(routes.RESULTS, body))
@@ -209,6 +226,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", routes.AGREEMENT_ACCEPTANCES): _accept_agreement,
     ("PUT", routes.BENCHMARK_AUTO_APPROVAL): _set_auto_approval,
     ("PUT", routes.ASSOCIATION_POLICY): _set_data_policy,
+    ("PUT", routes.USER_PASSWORD): _change_password,
+    ("PUT", routes.USER_STATUS): _disable_user,
+    ("DELETE", routes.USER_TOKENS): _revoke_tokens,
 }
 
 

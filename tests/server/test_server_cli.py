@@ -95,3 +95,45 @@ def test_live_server_serves_the_api(live_server: Any) -> None:
         live_server.url + PREFIX + "/users/me", headers={"Authorization": f"Bearer {token}"}
     )
     assert me.json()["username"] == "root"
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "line"),
+    [
+        (
+            "postgresql://medval:s3cret-pw@127.0.0.1:1/medval",
+            7,
+            "error: cannot use the database postgresql://medval:***@127.0.0.1:1/medval: "
+            'connection failed: connection to server at "127.0.0.1", port 1 failed: '
+            "Connection refused",
+        ),
+        (
+            "postgresql://medval:s3cret-pw@127.0.0.1:notaport/medval",
+            2,
+            "error: not a database URL: 'postgresql://medval:***@127.0.0.1:notaport/medval'",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["start", "migrate"])
+def test_an_unusable_database_is_one_line_without_its_password(
+    medval: Medval, command: str, url: str, code: int, line: str
+) -> None:
+    args = [command, "--database-url", url] + (["--port", "0"] if command == "start" else [])
+    result = medval(*args)
+    assert (result.code, result.stderr.strip()) == (code, line)
+    assert "s3cret" not in result.stderr
+
+
+def test_a_certificate_that_cannot_be_used_is_one_line(medval: Medval, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    result = medval("start", "--port", "0", "--certfile", str(missing), "--keyfile", str(missing))
+    assert (result.code, result.stderr.strip()) == (
+        2,
+        f"error: cannot serve HTTPS with certificate {missing} and key {missing}: "
+        "No such file or directory",
+    )
+    half = medval("start", "--port", "0", "--certfile", str(missing))
+    assert (half.code, half.stderr.strip()) == (
+        2,
+        "error: invalid setting Value error, certfile and keyfile: give both or neither",
+    )

@@ -9,26 +9,41 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, validated
 from medval.cli.render import columns
+from medval.client import accounts
 from medval.client.http import MedvalClient
-from medval.client.settings import StoredLogin, forget_login, load_login, save_login
+from medval.client.settings import (
+    StoredLogin,
+    forget_login,
+    load_login,
+    save_login,
+    tls_verify,
+)
 from medval.core.errors import InvalidInput, MedvalError
-from medval.core.schemas import UserCreate, UserPublic
+from medval.core.schemas import PasswordChange, UserCreate, UserPublic
 
-USER_COLUMNS = columns(UserPublic, "id", "username", "is_admin", "created_at")
+USER_COLUMNS = columns(UserPublic, "id", "username", "is_admin", "disabled", "created_at")
 
-users_app = typer.Typer(help="Manage accounts (admins).", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Manage accounts (admins; anyone may revoke their own tokens).", no_args_is_help=True
+)
+NEW_PASSWORD_ENV = "MEDVAL_NEW_PASSWORD"
 
 PASSWORD_HELP = "Read the password from standard input (for scripts)."
 
 
-def read_password(password_stdin: bool, confirm: bool = False, env: str = "MEDVAL_PASSWORD") -> str:
+def read_password(
+    password_stdin: bool,
+    confirm: bool = False,
+    env: str = "MEDVAL_PASSWORD",
+    label: str = "Password",
+) -> str:
     """From stdin, an environment variable, or a hidden prompt; never from an argument."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     elif os.environ.get(env):
         password = os.environ[env]
     elif sys.stdin.isatty():
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+        password = typer.prompt(label, hide_input=True, confirmation_prompt=confirm)
     else:
         raise InvalidInput(f"no password: use --password-stdin or set {env}")
     if not password:
@@ -46,7 +61,8 @@ def login(
     session: Session = ctx.obj
     url = session.server_url(server)
     password = read_password(password_stdin)
-    with MedvalClient(url, timeout=session.settings.http_timeout_seconds) as client:
+    verify = tls_verify(session.settings)
+    with MedvalClient(url, timeout=session.settings.http_timeout_seconds, verify=verify) as client:
         token = client.login(username, password)
     save_login(
         session.settings,
@@ -65,7 +81,9 @@ def logout(ctx: typer.Context) -> None:
         session.err.print("not logged in")
         return
     try:
-        with MedvalClient(stored.server, stored.token) as client:
+        with MedvalClient(
+            stored.server, stored.token, verify=tls_verify(session.settings)
+        ) as client:
             client.logout()
     except MedvalError as exc:  # an expired token or a server that is gone: forget it anyway
         session.err.print(f"note: the server did not revoke the token ({exc.message})")
@@ -80,10 +98,30 @@ def whoami(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
         session.show(client.me(), fmt)
 
 
+def password(
+    ctx: typer.Context,
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help=f"Read the old password, then the new one, a line each (or set MEDVAL_PASSWORD "
+        f"and {NEW_PASSWORD_ENV}).",
+    ),
+) -> None:
+    """Change your own password (every other session of yours is logged out)."""
+    session: Session = ctx.obj
+    old = read_password(password_stdin, label="Old password")
+    new = read_password(password_stdin, confirm=True, env=NEW_PASSWORD_ENV, label="New password")
+    change = validated(PasswordChange, old_password=old, new_password=new)
+    with session.client() as client:
+        me = accounts.change_own_password(client, change)
+    session.note(f"password of {me.username} changed; your other sessions are logged out")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(login)
     app.command()(logout)
     app.command()(whoami)
+    app.command()(password)
 
 
 @users_app.command("list")
@@ -108,3 +146,53 @@ def create_user(
     body = validated(UserCreate, username=username, password=password, is_admin=admin)
     with session.client() as client:
         session.show(client.create_user(body), fmt)
+
+
+@users_app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help=f"Read it from stdin (or set {NEW_PASSWORD_ENV})."
+    ),
+) -> None:
+    """Set another account's password (admins only); its sessions are logged out."""
+    session: Session = ctx.obj
+    new = read_password(password_stdin, confirm=True, env=NEW_PASSWORD_ENV, label="New password")
+    change = validated(PasswordChange, new_password=new)
+    with session.client() as client:
+        user = accounts.set_password(client, username, change)
+    session.note(f"password of {user.username} set; their sessions are logged out")
+
+
+@users_app.command("disable")
+def disable_user(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Disable an account (admins only): it cannot log in and its tokens stop working."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        user = accounts.set_disabled(client, username, disabled=True)
+    session.note(f"{user.username} is disabled; their sessions are logged out")
+
+
+@users_app.command("enable")
+def enable_user(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """Enable a disabled account again (admins only)."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        user = accounts.set_disabled(client, username, disabled=False)
+    session.note(f"{user.username} is enabled")
+
+
+@users_app.command("revoke-tokens")
+def revoke_tokens(
+    ctx: typer.Context,
+    username: str | None = typer.Argument(None, help="Another account (admins); yours if none"),
+) -> None:
+    """Log an account out everywhere: every token it holds stops working."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        revocation = accounts.revoke_tokens(client, username)
+    if revocation.own:
+        forget_login(session.settings)
+    note = "; log in again" if revocation.own else ""
+    session.note(f"revoked {revocation.revoked} token(s) of {revocation.user.username}{note}")

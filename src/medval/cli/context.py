@@ -19,7 +19,7 @@ from medval.cli.render import record_table, rows_table
 from medval.client.audit_log import LocalAuditLog
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
-from medval.client.settings import ClientSettings, load_login, require_login
+from medval.client.settings import ClientSettings, load_login, require_login, tls_verify
 from medval.client.workspace import Workspace
 from medval.core.errors import Cancelled, InvalidInput, describe_problems
 from medval.runner.interface import Limits
@@ -111,13 +111,19 @@ class Session:
             login.token,
             timeout=self.settings.http_timeout_seconds,
             transfer_report=TransferLines(self.err),
+            verify=tls_verify(self.settings),
         )
 
     def anonymous_client(self) -> MedvalClient:
         """Logged in if possible, anonymous otherwise (for public listings)."""
         login = load_login(self.settings)
         token = login.token if login else None
-        return MedvalClient(self.server_url(), token, timeout=self.settings.http_timeout_seconds)
+        return MedvalClient(
+            self.server_url(),
+            token,
+            timeout=self.settings.http_timeout_seconds,
+            verify=tls_verify(self.settings),
+        )
 
     def executor(self, client: MedvalClient) -> Executor:
         limits = Limits(

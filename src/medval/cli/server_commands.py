@@ -62,14 +62,23 @@ def start(
     database_url: str | None = DatabaseOption,
     host: str | None = typer.Option(None, "--host", help="[env MEDVAL_SERVER_HOST]"),
     port: int | None = typer.Option(None, "--port", help="[env MEDVAL_SERVER_PORT]"),
+    certfile: Path | None = typer.Option(
+        None,
+        "--certfile",
+        help="Serve HTTPS with this certificate (PEM) [env MEDVAL_SERVER_CERTFILE]",
+    ),
+    keyfile: Path | None = typer.Option(
+        None, "--keyfile", help="The certificate's private key (PEM) [env MEDVAL_SERVER_KEYFILE]"
+    ),
 ) -> None:
-    """Migrate the database to the newest schema, then serve."""
+    """Migrate the database to the newest schema, then serve (HTTPS with --certfile)."""
     with _one_line_errors():
-        settings = _settings(data_dir, database_url, host=host, port=port)
-        typer.echo(f"medval server on http://{settings.host}:{settings.port}", err=True)
+        settings = _settings(
+            data_dir, database_url, host=host, port=port, certfile=certfile, keyfile=keyfile
+        )
         from medval.server.serve import run_server
 
-        run_server(settings)
+        run_server(settings, announce=lambda url: typer.echo(f"medval server on {url}", err=True))
 
 
 @server_app.command()

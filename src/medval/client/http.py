@@ -6,6 +6,7 @@ server that cannot be reached is a ``ServerUnavailable`` with the URL in its mes
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from medval.client import transfers
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.schemas import (
+    AccountStatus,
     AgreementAcceptanceCreate,
     AgreementAcceptancePublic,
     AssociationCreate,
@@ -38,11 +40,13 @@ from medval.core.schemas import (
     ErrorResponse,
     LeaderboardPublic,
     MembershipAgreement,
+    PasswordChange,
     PendingExecution,
     ResultCreate,
     ResultPublic,
     StageChange,
     TokenPublic,
+    TokensRevoked,
     UserCreate,
     UserPublic,
 )
@@ -62,6 +66,7 @@ class MedvalClient:
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         transfer_report: transfers.TransferReport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.transfer_report = transfer_report  # hears how far each blob transfer is
@@ -71,6 +76,7 @@ class MedvalClient:
             headers=headers,
             timeout=timeout,
             transport=transport,
+            verify=verify,  # settings.tls_verify: a pinned CA, or the system's
         )
 
     def close(self) -> None:
@@ -103,12 +109,20 @@ class MedvalClient:
                 params=query,
             )
         except httpx.HTTPError as exc:
-            raise ServerUnavailable(
-                f"cannot reach the medval server at {self.base_url} ({exc.__class__.__name__})"
-            ) from exc
+            raise self._unreachable(exc) from exc
         if response.is_success:
             return response
         raise self._error(response)
+
+    def _unreachable(self, exc: httpx.HTTPError) -> ServerUnavailable:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return ServerUnavailable(
+                f"the certificate of the medval server at {self.base_url} is not trusted; "
+                "set MEDVAL_CA_BUNDLE to the CA that signed it"
+            )
+        return ServerUnavailable(
+            f"cannot reach the medval server at {self.base_url} ({exc.__class__.__name__})"
+        )
 
     def _error(self, response: httpx.Response) -> MedvalError:
         try:
@@ -150,6 +164,16 @@ class MedvalClient:
 
     def create_user(self, user: UserCreate) -> UserPublic:
         return self._call(UserPublic, "POST", api.USERS, body=user)
+
+    def change_password(self, user_id: int, change: PasswordChange) -> None:
+        self._send("PUT", api.USER_PASSWORD.format(user_id=user_id), body=change)
+
+    def set_account_status(self, user_id: int, status: AccountStatus) -> UserPublic:
+        path = api.USER_STATUS.format(user_id=user_id)
+        return self._call(UserPublic, "PUT", path, body=status)
+
+    def revoke_tokens(self, user_id: int) -> TokensRevoked:
+        return self._call(TokensRevoked, "DELETE", api.USER_TOKENS.format(user_id=user_id))
 
     # --- blobs and cubes ----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +31,23 @@ class ClientSettings(BaseSettings):
     task_max_processes: int = 512
     task_output_mb: int = 4096
     http_timeout_seconds: float = 120.0
+    # Trust only this CA (a PEM file) for the server's HTTPS certificate; the system's
+    # trusted CAs when unset.
+    ca_bundle: Path | None = None
     # Counts below it are withheld from statistics and results (core.small_cells).
     min_cell_count: int = Field(default=5, ge=1)
+
+
+def tls_verify(settings: ClientSettings) -> ssl.SSLContext | bool:
+    """What the HTTP client checks the server's certificate against: the pinned CA
+    (``ca_bundle``) if one is set, else the system's CAs (True)."""
+    if settings.ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(settings.ca_bundle))
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror or str(exc)
+        raise InvalidInput(f"cannot use the CA bundle {settings.ca_bundle}: {reason}") from None
 
 
 class StoredLogin(BaseModel):

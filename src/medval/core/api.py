@@ -15,6 +15,10 @@ HEALTH = "/health"  # GET -> {"status": "ok", "version": str}
 TOKEN = "/auth/token"  # POST Credentials -> TokenPublic; DELETE revokes the caller's token
 ME = "/users/me"  # GET -> UserPublic
 USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> UserPublic
+# PUT PasswordChange -> 204 (oneself with the old password; an admin for another)
+USER_PASSWORD = "/users/{user_id}/password"
+USER_STATUS = "/users/{user_id}/status"  # PUT AccountStatus -> UserPublic (admin, not oneself)
+USER_TOKENS = "/users/{user_id}/tokens"  # DELETE -> TokensRevoked (oneself, or an admin)
 
 # PUT raw bytes (hash checked; UPLOAD_OFFSET: N continues an upload cut short) -> 201;
 # GET -> the bytes (a Range header continues a download cut short)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,10 +45,20 @@ _BRACKET = re.compile(r"[\[\]{}]")
 D = TypeVar("D", bound=BaseModel)
 
 
+def no_nul(value: str) -> str:
+    """Refuse a NUL character (PostgreSQL cannot store one in text or JSON)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
 def _finite(value: float | None) -> float | None:
     if value is not None and not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value
+
+
+PlainString = Annotated[str, AfterValidator(no_nul)]
 
 
 class MetricValue(BaseModel):
@@ -90,16 +101,30 @@ class DatasetStatistics(BaseModel):
         default_factory=dict, max_length=MAX_STATISTICS
     )
 
+    @field_validator("values")
+    @classmethod
+    def _finite_values(cls, values: dict[str, StatisticValue]) -> dict[str, StatisticValue]:
+        # NaN and Infinity are not JSON: stored, they would break every listing after.
+        for name, value in values.items():
+            inner = value if isinstance(value, dict) else {"": value}
+            for key, number in inner.items():
+                if isinstance(number, float) and not math.isfinite(number):
+                    where = f"{name}.{key}" if key else name
+                    raise ValueError(
+                        f"{where} is not a finite number (report a missing value as null)"
+                    )
+        return values
+
 
 class Provenance(BaseModel):
     """Every hash that produced a result, re-checked by the server on upload."""
 
     model_config = ConfigDict(extra="forbid")
 
-    dataset_hash: str
-    data_preparator_hash: str
-    model_hash: str
-    evaluator_hash: str
+    dataset_hash: PlainString
+    data_preparator_hash: PlainString
+    model_hash: PlainString
+    evaluator_hash: PlainString
 
 
 def read_document(kind: type[D], path: Path, what: str) -> D:

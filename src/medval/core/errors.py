@@ -90,6 +90,18 @@ class TooLarge(MedvalError):
     exit_code = 2
 
 
+class RateLimited(MedvalError):
+    """Too many attempts (failed logins) in a while; ``retry_after_seconds`` says when."""
+
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 13
+
+    def __init__(self, message: str, retry_after_seconds: int = 0) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ServerUnavailable(MedvalError):
     """The server could not be reached or answered with something unexpected."""
 
@@ -152,6 +164,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         InvalidTransition,
         HashMismatch,
         TooLarge,
+        RateLimited,
         ServerUnavailable,
         SandboxError,
         EngineError,

@@ -9,9 +9,22 @@ import hashlib
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
+from medval.core.documents import (
+    DatasetStatistics,
+    MetricValue,
+    Provenance,
+    ResultDocument,
+    no_nul,
+)
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -27,7 +40,17 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,7
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # A container image's ID: the sha256 of its configuration, as Docker and Podman print it.
 ImageDigest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
-Text = Annotated[str, StringConstraints(max_length=4000)]
+# An id as every store can hold it: PostgreSQL's INTEGER columns end at 2**31 - 1 (SQLite's
+# at 2**63 - 1), and a larger one would reach the database driver as an overflow (a 500).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Free text: no NUL (PostgreSQL refuses it in text, so it would be a 500, not an answer).
+Text = Annotated[str, StringConstraints(max_length=4000), AfterValidator(no_nul)]
+# A password as typed at login (any), and a new one (at least 8 characters).
+GivenPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(no_nul)]
 # A failed execution's reason: one printable line, in medval's own words.
 FailureReason = Annotated[
     str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
@@ -43,7 +66,7 @@ class _Schema(BaseModel):
 
 class Credentials(_Schema):
     username: Name
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    password: GivenPassword
 
 
 class TokenPublic(_Schema):
@@ -53,15 +76,34 @@ class TokenPublic(_Schema):
 
 class UserCreate(_Schema):
     username: Name
-    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+    password: Password
     is_admin: bool = False
 
 
 class UserPublic(_Schema):
-    id: int
+    id: Id
     username: str
     is_admin: bool
     created_at: datetime
+    disabled: bool = False
+
+
+class PasswordChange(_Schema):
+    """A new password: for one's own account with the old one; an admin sets another's."""
+
+    new_password: Password
+    old_password: GivenPassword | None = None
+
+
+class AccountStatus(_Schema):
+    """An admin disables an account (it cannot log in; its tokens stop working) or
+    enables it again."""
+
+    disabled: bool
+
+
+class TokensRevoked(_Schema):
+    revoked: int
 
 
 # --- blobs ----------------------------------------------------------------------------
@@ -102,11 +144,11 @@ class CubeCreate(_Schema):
 
 
 class CubePublic(_Schema):
-    id: int
+    id: Id
     name: str
     kind: CubeKind
     archive_hash: str
-    owner_id: int
+    owner_id: Id
     owner: str
     stage: Stage
     created_at: datetime
@@ -210,10 +252,10 @@ class DatasetTermsPublic(_Schema):
 class BenchmarkCreate(_Schema):
     name: Name
     description: Text = ""
-    docs_url: Annotated[str, StringConstraints(max_length=500)] = ""
-    data_preparator_id: int
-    reference_model_id: int
-    evaluator_id: int
+    docs_url: Annotated[str, StringConstraints(max_length=500), AfterValidator(no_nul)] = ""
+    data_preparator_id: Id
+    reference_model_id: Id
+    evaluator_id: Id
     demo_data_hash: Sha256
     release_policy: ReleasePolicy = ReleasePolicy.PARTICIPANTS
     stage: Stage = Stage.OPERATION
@@ -232,15 +274,15 @@ class BenchmarkCreate(_Schema):
 
 
 class BenchmarkPublic(_Schema):
-    id: int
+    id: Id
     name: str
     description: str
     docs_url: str
-    owner_id: int
+    owner_id: Id
     owner: str
-    data_preparator_id: int
-    reference_model_id: int
-    evaluator_id: int
+    data_preparator_id: Id
+    reference_model_id: Id
+    evaluator_id: Id
     demo_data_hash: str
     release_policy: ReleasePolicy
     approval: ApprovalStatus
@@ -269,21 +311,21 @@ class DatasetCreate(_Schema):
 
     name: Name
     description: Text = ""
-    location: Annotated[str, StringConstraints(max_length=200)] = ""
-    data_preparator_id: int
+    location: Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)] = ""
+    data_preparator_id: Id
     data_hash: Sha256
     statistics: DatasetStatistics
     stage: Stage = Stage.OPERATION
 
 
 class DatasetPublic(_Schema):
-    id: int
+    id: Id
     name: str
     description: str
     location: str
-    owner_id: int
+    owner_id: Id
     owner: str
-    data_preparator_id: int
+    data_preparator_id: Id
     data_hash: str
     statistics: DatasetStatistics
     stage: Stage
@@ -296,9 +338,9 @@ class DatasetPublic(_Schema):
 
 
 class AssociationCreate(_Schema):
-    benchmark_id: int
+    benchmark_id: Id
     kind: AssociationKind
-    entity_id: int  # dataset id or model cube id, by kind
+    entity_id: Id  # dataset id or model cube id, by kind
 
 
 class AssociationEventPublic(_Schema):
@@ -317,10 +359,10 @@ class AssociationPublic(_Schema):
     """The current state (``initiated_by``: the latest request; ``decided_*``: the decision
     on it, if any) and every move so far, oldest first, in ``history``."""
 
-    id: int
-    benchmark_id: int
+    id: Id
+    benchmark_id: Id
     kind: AssociationKind
-    entity_id: int
+    entity_id: Id
     entity_name: str
     status: ApprovalStatus
     initiated_by: str
@@ -338,11 +380,11 @@ class AssociationPublic(_Schema):
 class PendingExecution(_Schema):
     """An approved model on a benchmark, for a dataset of the caller's, with no result yet."""
 
-    benchmark_id: int
+    benchmark_id: Id
     benchmark: str
-    dataset_id: int
+    dataset_id: Id
     dataset: str
-    model_id: int
+    model_id: Id
     model: str
     model_owner: str
     model_hash: str
@@ -359,9 +401,9 @@ class ResultCreate(_Schema):
     failed with a one-line ``failure`` (medval's own verdict) and no metrics. Either way
     ``provenance`` names every artifact that ran."""
 
-    benchmark_id: int
-    dataset_id: int
-    model_id: int
+    benchmark_id: Id
+    dataset_id: Id
+    model_id: Id
     status: ExecutionStatus = ExecutionStatus.SUCCEEDED
     document: ResultDocument | None = None
     failure: FailureReason | None = None
@@ -379,11 +421,11 @@ class ResultCreate(_Schema):
 
 
 class ResultPublic(_Schema):
-    id: int
-    benchmark_id: int
-    dataset_id: int
+    id: Id
+    benchmark_id: Id
+    dataset_id: Id
     dataset: str
-    model_id: int
+    model_id: Id
     model: str
     owner: str
     status: ExecutionStatus = ExecutionStatus.SUCCEEDED
@@ -406,14 +448,14 @@ class PooledMetric(_Schema):
 
 
 class LeaderboardSite(_Schema):
-    dataset_id: int
+    dataset_id: Id
     dataset: str
     n_cases: int | None  # None: the evaluator did not report it
     metrics: dict[str, MetricValue]
 
 
 class LeaderboardEntry(_Schema):
-    model_id: int
+    model_id: Id
     model: str
     model_owner: str
     n_sites: int  # sites whose execution succeeded (pooled)
@@ -426,7 +468,7 @@ class LeaderboardEntry(_Schema):
 
 
 class LeaderboardPublic(_Schema):
-    benchmark_id: int
+    benchmark_id: Id
     benchmark: str
     release_policy: ReleasePolicy
     # The evaluator's metrics in its own order; the first ranks unless auroc is among them

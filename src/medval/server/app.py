@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from medval import __version__
 from medval.core import api
+from medval.server.body_guard import BodyGuard
 from medval.server.error_handlers import install_error_handlers
 from medval.server.routes import (
     associations,
@@ -67,4 +68,5 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=api.PREFIX)
     install_error_handlers(app)
+    app.add_middleware(BodyGuard, context=context, routes=app.router.routes)
     return app

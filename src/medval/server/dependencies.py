@@ -20,6 +20,12 @@ def _context(request: Request) -> ServiceContext:
     return context
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a reverse proxy: the proxy's,
+    unless uvicorn is told to trust its forwarded headers)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 ContextDep = Annotated[ServiceContext, Depends(_context)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

@@ -14,6 +14,8 @@ from medval.core.errors import (
     MedvalError,
     NotAuthenticated,
     NotFound,
+    RateLimited,
+    TooLarge,
     describe_problems,
 )
 from medval.core.schemas import ErrorBody, ErrorResponse
@@ -23,14 +25,17 @@ log = logging.getLogger("medval.server")
 _CODES_BY_STATUS = {
     401: NotAuthenticated.code,
     404: NotFound.code,
+    413: TooLarge.code,
     405: "method_not_allowed",
     422: InvalidInput.code,
 }
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message))
-    return JSONResponse(body.model_dump(), status_code=status)
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -41,7 +46,10 @@ def validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     async def on_medval_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, MedvalError)
-        return error_response(exc.http_status, exc.code, exc.message)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return error_response(exc.http_status, exc.code, exc.message, headers)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

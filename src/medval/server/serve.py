@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
 
-from medval.core.errors import ServerUnavailable
+from medval.core.errors import InvalidInput, ServerUnavailable
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
@@ -29,15 +31,45 @@ def _bind(settings: ServerSettings) -> socket.socket:
     return sock
 
 
+def _check_tls(settings: ServerSettings) -> None:
+    """A certificate and key that cannot be used are one line before anything starts
+    (uvicorn would only find out while starting, with a traceback)."""
+    if settings.certfile is None or settings.keyfile is None:
+        return
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.certfile, settings.keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror or str(exc)
+        raise InvalidInput(
+            f"cannot serve HTTPS with certificate {settings.certfile} and key "
+            f"{settings.keyfile}: {reason}"
+        ) from None
+
+
 def _server(settings: ServerSettings, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(settings), log_level=log_level)
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level=log_level,
+        ssl_certfile=settings.certfile,
+        ssl_keyfile=settings.keyfile,
+    )
     return uvicorn.Server(config)
 
 
-def run_server(settings: ServerSettings, log_level: str = "info") -> None:
-    """Migrate the database, then serve until interrupted."""
+def run_server(
+    settings: ServerSettings,
+    log_level: str = "info",
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Migrate the database, then serve until interrupted; ``announce`` hears the URL
+    once the database is ready and the port is bound."""
+    _check_tls(settings)
     upgrade_database(settings)
     sock = _bind(settings)
+    if announce is not None:
+        host, port = sock.getsockname()[:2]
+        announce(f"{settings.scheme}://{host}:{port}")
     _server(settings, log_level).run(sockets=[sock])
 
 
@@ -56,10 +88,11 @@ class BackgroundServer:
         self.url = ""
 
     def start(self, timeout_seconds: float = 20.0) -> BackgroundServer:
+        _check_tls(self.settings)
         upgrade_database(self.settings)
         sock = _bind(self.settings)
         host, port = sock.getsockname()[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{self.settings.scheme}://{host}:{port}"
         self._server = _server(self.settings, self._log_level)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True

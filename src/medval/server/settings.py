@@ -32,6 +32,23 @@ class ServerSettings(BaseSettings):
     partial_upload_hours: float = Field(
         default=24.0, gt=0, description="How long an upload cut short is kept to continue"
     )
+    max_json_bytes: int = Field(
+        default=1 * MIB, gt=0, description="Largest request body other than a blob (JSON)"
+    )
+    login_max_failures: int = Field(
+        default=10, ge=1, description="Failed logins per account, and per address, in a window"
+    )
+    login_failure_window_seconds: float = Field(
+        default=900.0, gt=0, description="The window failed logins are counted in"
+    )
+    max_concurrent_password_checks: int = Field(
+        default=4, ge=1, description="Password checks at once (each takes ~64 MiB with argon2)"
+    )
+    password_check_wait_seconds: float = Field(
+        default=10.0, ge=0, description="How long a login waits for a free check before a 503"
+    )
+    certfile: Path | None = Field(default=None, description="TLS certificate chain (PEM)")
+    keyfile: Path | None = Field(default=None, description="TLS private key (PEM)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535, description="0 picks a free port")
     password_hash_profile: Literal["standard", "test_only_cheapest"] = Field(
@@ -44,6 +61,16 @@ class ServerSettings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir.resolve() / 'medval.db'}"
         return self
+
+    @model_validator(mode="after")
+    def _tls_whole(self) -> ServerSettings:
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("certfile and keyfile: give both or neither")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.certfile is not None else "http"
 
     @property
     def blob_dir(self) -> Path:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import AssociationCreate, AssociationPublic, DataPolicy, Decision
+from medval.core.schemas import AssociationCreate, AssociationPublic, DataPolicy, Decision, Id
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.services import associations, data_policies
@@ -24,7 +24,7 @@ def request_association(
 def list_associations(
     ctx: ContextDep,
     user: CurrentUser,
-    benchmark_id: int | None = None,
+    benchmark_id: Id | None = None,
     status: ApprovalStatus | None = None,
     kind: AssociationKind | None = None,
 ) -> Sequence[AssociationPublic]:
@@ -33,24 +33,24 @@ def list_associations(
 
 @router.put(api.ASSOCIATION_DECISION)
 def decide(
-    ctx: ContextDep, user: CurrentUser, association_id: int, body: Decision
+    ctx: ContextDep, user: CurrentUser, association_id: Id, body: Decision
 ) -> AssociationPublic:
     return associations.decide_association(ctx, user, association_id, body.status)
 
 
 @router.get(api.ASSOCIATION)
-def get_association(ctx: ContextDep, user: CurrentUser, association_id: int) -> AssociationPublic:
+def get_association(ctx: ContextDep, user: CurrentUser, association_id: Id) -> AssociationPublic:
     return associations.get_association(ctx, user, association_id)
 
 
 @router.post(api.ASSOCIATION_REVOCATION)
-def revoke(ctx: ContextDep, user: CurrentUser, association_id: int) -> AssociationPublic:
+def revoke(ctx: ContextDep, user: CurrentUser, association_id: Id) -> AssociationPublic:
     return associations.revoke_association(ctx, user, association_id)
 
 
 @router.put(api.ASSOCIATION_POLICY)
 def set_policy(
-    ctx: ContextDep, user: CurrentUser, association_id: int, body: DataPolicy
+    ctx: ContextDep, user: CurrentUser, association_id: Id, body: DataPolicy
 ) -> AssociationPublic:
     """The dataset owner's terms on the association, replaced whole."""
     return data_policies.set_policy(ctx, user, association_id, body)

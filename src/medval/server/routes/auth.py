@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from medval.core import api
 from medval.core.schemas import Credentials, TokenPublic
-from medval.server.dependencies import ContextDep, CurrentUser, TokenDep
+from medval.server.dependencies import ContextDep, CurrentUser, TokenDep, client_address
 from medval.server.services import accounts
 
 router = APIRouter(tags=["auth"])
 
 
 @router.post(api.TOKEN)
-def log_in(ctx: ContextDep, body: Credentials) -> TokenPublic:
-    token, record = accounts.log_in(ctx, body)
+def log_in(ctx: ContextDep, body: Credentials, request: Request) -> TokenPublic:
+    token, record = accounts.log_in(ctx, body, client_address(request))
     return TokenPublic(token=token, expires_at=record.expires_at)
 
 

@@ -9,6 +9,7 @@ from medval.core.schemas import (
     BenchmarkCreate,
     BenchmarkPublic,
     Decision,
+    Id,
     LeaderboardPublic,
     StageChange,
 )
@@ -33,31 +34,29 @@ def list_benchmarks(ctx: ContextDep, user: OptionalUser) -> Sequence[BenchmarkPu
 
 
 @router.get(api.BENCHMARK)
-def get_benchmark(ctx: ContextDep, user: CurrentUser, benchmark_id: int) -> BenchmarkPublic:
+def get_benchmark(ctx: ContextDep, user: CurrentUser, benchmark_id: Id) -> BenchmarkPublic:
     return benchmarks.get_benchmark(ctx, user, benchmark_id)
 
 
 @router.put(api.BENCHMARK_STAGE)
 def change_stage(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: StageChange
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: StageChange
 ) -> BenchmarkPublic:
     return benchmarks.change_benchmark_stage(ctx, user, benchmark_id, body.stage)
 
 
 @router.put(api.BENCHMARK_APPROVAL)
-def decide(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: Decision
-) -> BenchmarkPublic:
+def decide(ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: Decision) -> BenchmarkPublic:
     return benchmarks.decide_benchmark(ctx, user, benchmark_id, body.status)
 
 
 @router.get(api.LEADERBOARD)
-def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: int) -> LeaderboardPublic:
+def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> LeaderboardPublic:
     """Anonymous callers may read a public benchmark's leaderboard."""
     return leaderboard(ctx, user, benchmark_id)
 
 
 @router.post(api.BENCHMARK_INVALIDATION)
-def invalidate(ctx: ContextDep, user: CurrentUser, benchmark_id: int) -> BenchmarkPublic:
+def invalidate(ctx: ContextDep, user: CurrentUser, benchmark_id: Id) -> BenchmarkPublic:
     """For good: it stays in the record, but nothing new runs against it."""
     return invalidation.invalidate_benchmark(ctx, user, benchmark_id)

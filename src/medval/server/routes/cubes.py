@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import CubeCreate, CubePublic, StageChange
+from medval.core.schemas import CubeCreate, CubePublic, Id, StageChange
 from medval.core.states import CubeKind
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.services import cubes, invalidation
@@ -26,16 +26,16 @@ def list_cubes(
 
 
 @router.get(api.CUBE)
-def get_cube(ctx: ContextDep, user: CurrentUser, cube_id: int) -> CubePublic:
+def get_cube(ctx: ContextDep, user: CurrentUser, cube_id: Id) -> CubePublic:
     return cubes.get_cube(ctx, user, cube_id)
 
 
 @router.put(api.CUBE_STAGE)
-def change_stage(ctx: ContextDep, user: CurrentUser, cube_id: int, body: StageChange) -> CubePublic:
+def change_stage(ctx: ContextDep, user: CurrentUser, cube_id: Id, body: StageChange) -> CubePublic:
     return cubes.change_cube_stage(ctx, user, cube_id, body.stage)
 
 
 @router.post(api.CUBE_INVALIDATION)
-def invalidate(ctx: ContextDep, user: CurrentUser, cube_id: int) -> CubePublic:
+def invalidate(ctx: ContextDep, user: CurrentUser, cube_id: Id) -> CubePublic:
     """For good: it stays in the record, but nothing new runs against it."""
     return invalidation.invalidate_cube(ctx, user, cube_id)

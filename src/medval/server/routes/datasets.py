@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import DatasetCreate, DatasetPublic, StageChange
+from medval.core.schemas import DatasetCreate, DatasetPublic, Id, StageChange
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.services import datasets, invalidation
 
@@ -25,18 +25,18 @@ def list_datasets(
 
 
 @router.get(api.DATASET)
-def get_dataset(ctx: ContextDep, user: CurrentUser, dataset_id: int) -> DatasetPublic:
+def get_dataset(ctx: ContextDep, user: CurrentUser, dataset_id: Id) -> DatasetPublic:
     return datasets.get_dataset(ctx, user, dataset_id)
 
 
 @router.put(api.DATASET_STAGE)
 def change_stage(
-    ctx: ContextDep, user: CurrentUser, dataset_id: int, body: StageChange
+    ctx: ContextDep, user: CurrentUser, dataset_id: Id, body: StageChange
 ) -> DatasetPublic:
     return datasets.change_dataset_stage(ctx, user, dataset_id, body.stage)
 
 
 @router.post(api.DATASET_INVALIDATION)
-def invalidate(ctx: ContextDep, user: CurrentUser, dataset_id: int) -> DatasetPublic:
+def invalidate(ctx: ContextDep, user: CurrentUser, dataset_id: Id) -> DatasetPublic:
     """For good: it stays in the record, but nothing new runs against it."""
     return invalidation.invalidate_dataset(ctx, user, dataset_id)

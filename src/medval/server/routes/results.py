@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import ResultCreate, ResultPublic
+from medval.core.schemas import Id, ResultCreate, ResultPublic
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.services import results
 
@@ -21,13 +21,13 @@ def upload_result(ctx: ContextDep, user: CurrentUser, body: ResultCreate) -> Res
 def list_results(
     ctx: ContextDep,
     user: CurrentUser,
-    benchmark_id: int | None = None,
-    model_id: int | None = None,
-    dataset_id: int | None = None,
+    benchmark_id: Id | None = None,
+    model_id: Id | None = None,
+    dataset_id: Id | None = None,
 ) -> Sequence[ResultPublic]:
     return results.list_results(ctx, user, benchmark_id, dataset_id, model_id)
 
 
 @router.get(api.RESULT)
-def get_result(ctx: ContextDep, user: CurrentUser, result_id: int) -> ResultPublic:
+def get_result(ctx: ContextDep, user: CurrentUser, result_id: Id) -> ResultPublic:
     return results.get_result(ctx, user, result_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from medval.server.services.login_guard import LoginGuard
 from medval.server.settings import ServerSettings
 from medval.server.store.blobs import BlobStore
 from medval.server.store.interface import SERVER_OPERATOR, Actor, Store, StoreTransaction
@@ -25,6 +26,11 @@ class ServiceContext:
     blobs: BlobStore
     settings: ServerSettings
     clock: Clock = utc_now
+    # One per app: it counts failed logins and bounds the password checks at once.
+    logins: LoginGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "logins", LoginGuard(self.settings))
 
     def transaction(self, caller: UserRecord | None) -> AbstractContextManager[StoreTransaction]:
         """The transaction of a use case that changes something, done by ``caller`` (None:

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
-from medval.core.errors import InvalidInput
+from medval.core.errors import InvalidInput, ServerUnavailable
 
 _SQLITE_BUSY_SECONDS = 30
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def redacted(url: str) -> str:
+    """A database URL fit for a message or a log: its password replaced by ``***``."""
+    return _PASSWORD_IN_URL.sub(r"\1***@", url)
 
 
 def normalize_url(url: str) -> URL:
     """Parse a database URL; ``postgresql://`` means psycopg 3, the driver we ship."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # SQLAlchemy raises several types for bad URLs
-        raise InvalidInput(f"not a database URL: {url!r}") from exc
+    except Exception:  # SQLAlchemy raises several types for bad URLs
+        raise InvalidInput(f"not a database URL: {redacted(url)!r}") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -57,3 +67,20 @@ def _is_memory(dbapi_connection: Any) -> bool:
     finally:
         cursor.close()
     return any(row[1] == "main" and not row[2] for row in rows)
+
+
+@contextmanager
+def reaching_database(url: str) -> Iterator[None]:
+    """Turn a database that cannot be reached (down, refusing, wrong password, a file
+    that cannot be opened) into one line naming it, with no password in it: the
+    driver's own text is several lines and may repeat the URL."""
+    try:
+        yield
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        password = make_url(url).password if "://" in url else None
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise ServerUnavailable(
+            f"cannot use the database {redacted(url)}: {reason or exc.__class__.__name__}"
+        ) from None

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
 from medval.server.settings import ServerSettings
-from medval.server.store.database import normalize_url
+from medval.server.store.database import normalize_url, reaching_database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -46,7 +46,8 @@ def upgrade_database(settings: ServerSettings) -> None:
     url = normalize_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings.database_url), "head")
+    with reaching_database(settings.database_url):
+        command.upgrade(alembic_config(settings.database_url), "head")
 
 
 def new_revision(

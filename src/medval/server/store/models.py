@@ -87,6 +87,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # A disabled account cannot log in, and its tokens are refused.
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ApiToken(Base):

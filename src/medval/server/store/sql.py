@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -176,6 +176,26 @@ class SqlTransaction:
             self.audit.touch(row.user, "log_out")
             self.session.delete(row)
             self.session.flush()
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        user = self._get(m.User, user_id, "user")
+        # The public form does not change (no hash in it), the action says what did.
+        self.audit.touch(user, "password")
+        user.password_hash = password_hash
+        self.session.flush()
+
+    def set_user_disabled(self, user_id: int, disabled: bool) -> UserRecord:
+        action = "disable" if disabled else "enable"
+        return self._change(UserRecord, m.User, user_id, "user", action, disabled=disabled)
+
+    def delete_tokens(self, user_id: int, keep_hash: str | None = None) -> int:
+        self.audit.touch(self._get(m.User, user_id, "user"), "revoke_tokens")
+        query = delete(m.ApiToken).where(m.ApiToken.user_id == user_id)
+        if keep_hash is not None:
+            query = query.where(m.ApiToken.token_hash != keep_hash)
+        result = self.session.execute(query)
+        self.session.flush()
+        return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result has a rowcount
 
     # --- cubes ------------------------------------------------------------------------
 
