@@ -12,7 +12,14 @@ from medval.cli.render import columns, print_leaderboard, print_result_document,
 from medval.client.registration import pack_demo_data, register_benchmark
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
-from medval.core.schemas import AssociationPublic, BenchmarkCreate, BenchmarkPublic
+from medval.core.schemas import (
+    DEFAULT_MIN_SITES,
+    LOWEST_MIN_SITES,
+    AssociationPublic,
+    BenchmarkCreate,
+    BenchmarkPublic,
+)
+from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import ApprovalStatus, AssociationKind, ReleasePolicy, RunnerKind, Stage
 
 app = typer.Typer(help="Define, approve and inspect benchmarks.", no_args_is_help=True)
@@ -63,6 +70,16 @@ def register(
         "--runner-kinds",
         help="Comma-separated runner kinds the data owners may use (default: all).",
     ),
+    min_cell_count: int = typer.Option(
+        DEFAULT_MIN_CELL_COUNT,
+        "--min-cell-count",
+        help=f"k: counts below it never leave a site (at least {LOWEST_MIN_CELL_COUNT}).",
+    ),
+    min_sites: int = typer.Option(
+        DEFAULT_MIN_SITES,
+        "--min-sites",
+        help=f"Sites needed before a pooled figure is released (at least {LOWEST_MIN_SITES}).",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Run the compatibility test on the demo data, then submit the benchmark."""
@@ -80,6 +97,8 @@ def register(
         release_policy=release_policy,
         stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
         runners=[kind.strip() for kind in runner_kinds.split(",") if kind.strip()],
+        min_cell_count=min_cell_count,
+        min_sites=min_sites,
     )
     session.err.print(f"compatibility test of benchmark {name} on its demo data")
 

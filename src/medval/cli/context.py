@@ -132,7 +132,7 @@ class Session:
             runner,
             limits,
             TerminalProgress(self.err),
-            min_cell_count=self.settings.min_cell_count,
+            local_min_cell_count=self.settings.min_cell_count,
         )
 
     def note(self, line: str) -> None:

@@ -30,8 +30,9 @@ class ClientSettings(BaseSettings):
     task_max_processes: int = 512
     task_output_mb: int = 4096
     http_timeout_seconds: float = 120.0
-    # Counts below it are withheld from statistics and results (core.small_cells).
-    min_cell_count: int = Field(default=5, ge=1)
+    # The data owner's own minimum cell size: used instead of a benchmark's when larger
+    # (stricter), never when smaller; unset, the benchmark's (core.small_cells).
+    min_cell_count: int | None = Field(default=None, ge=1)
 
 
 class StoredLogin(BaseModel):

@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
+from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -120,6 +121,14 @@ class StageChange(_Schema):
 
 # --- benchmarks -----------------------------------------------------------------------
 
+# Below this many sites, no pooled figure is released (services.release); with two, each
+# site could work out the other's result from the pooled one and its own.
+DEFAULT_MIN_SITES = 3
+LOWEST_MIN_SITES = 2
+# The disclosure thresholds a benchmark declares, as one block of fields (Create and Public).
+MinCellCount = Annotated[int, Field(ge=LOWEST_MIN_CELL_COUNT, le=1000)]
+MinSites = Annotated[int, Field(ge=LOWEST_MIN_SITES, le=1000)]
+
 
 class BenchmarkCreate(_Schema):
     name: Name
@@ -133,6 +142,10 @@ class BenchmarkCreate(_Schema):
     stage: Stage = Stage.OPERATION
     # The sandboxes a data owner may run this benchmark's cubes in; all by default.
     runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind), min_length=1)
+    # Disclosure control: counts below min_cell_count never leave a site (core.small_cells);
+    # fewer than min_sites sites release no pooled figure (services.release).
+    min_cell_count: MinCellCount = DEFAULT_MIN_CELL_COUNT
+    min_sites: MinSites = DEFAULT_MIN_SITES
 
     @model_validator(mode="after")
     def _runners_once_each(self) -> BenchmarkCreate:
@@ -159,6 +172,9 @@ class BenchmarkPublic(_Schema):
     runners: list[RunnerKind] = Field(default_factory=lambda: list(RunnerKind))
     invalidated_at: datetime | None = None
     invalidated_by: str | None = None
+    # Disclosure control (see BenchmarkCreate).
+    min_cell_count: int = DEFAULT_MIN_CELL_COUNT
+    min_sites: int = DEFAULT_MIN_SITES
 
 
 class Decision(_Schema):
@@ -318,6 +334,9 @@ class LeaderboardEntry(_Schema):
     model_invalidated_at: datetime | None = None
     pooled: dict[str, PooledMetric]
     sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
+    # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
+    # the benchmark's min_sites. None: released.
+    withheld: str | None = None
 
 
 class LeaderboardPublic(_Schema):

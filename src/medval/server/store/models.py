@@ -162,6 +162,9 @@ class Benchmark(Owned, Invalidatable, Base):
     runners: Mapped[list[RunnerKind]] = mapped_column(
         JsonDocument(list[RunnerKind], when_null=every_runner_kind), nullable=True
     )
+    # Disclosure control: the minimum cell size and the minimum number of sites.
+    min_cell_count: Mapped[int] = mapped_column(Integer, server_default="10")
+    min_sites: Mapped[int] = mapped_column(Integer, server_default="3")
 
 
 class Dataset(Owned, Invalidatable, Base):
