@@ -30,9 +30,9 @@ def test_a_small_count_is_withheld_and_named_other_values_stay() -> None:
     assert kept.n_cases == 120
 
 
-def test_a_whole_float_from_two_up_is_a_count_one_point_zero_is_a_proportion() -> None:
-    assert [is_count_like(v) for v in (3, 3.0, 1, 1.0, 0.5, True, -2)] == [
-        True, True, True, False, False, False, False,
+def test_a_number_written_whole_is_a_count_one_with_a_decimal_point_a_measure() -> None:
+    assert [is_count_like(v) for v in (3, 0, 3.0, 1.0, 0.5, True, -2)] == [
+        True, True, False, False, False, False, False,
     ]  # fmt: skip
 
 

@@ -21,16 +21,12 @@ FINEST_DECIMALS = 17
 
 
 def is_count_like(value: object) -> bool:
-    """A whole number: an int (not a yes/no), or a float with no fraction from 2 up.
+    """A number written whole (``3``, an int; not a yes/no), zero or more.
 
-    ``1.0`` is read as a proportion (all of a group), not as a count of one; ``1`` is a
-    count. Nothing else tells a count from a measure once a cube has written it.
+    ``3.0`` is read as a measure (a distance of 3.0 mm, a ratio), not a count: nothing
+    else tells a count from a measure once a cube has written it.
     """
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value >= 0
-    return isinstance(value, float) and value.is_integer() and value >= 2
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def decimals(value: float) -> int:

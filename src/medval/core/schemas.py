@@ -121,10 +121,12 @@ class StageChange(_Schema):
 
 # --- benchmarks -----------------------------------------------------------------------
 
-# Below this many sites, no pooled figure is released (services.release); with two, each
-# site could work out the other's result from the pooled one and its own.
+# Below this many sites, no pooled figure is released (services.release): with one, the
+# pooled figure is that site's result; with two, each site can work out the other's from
+# it and its own. 1 releases every result as soon as its data owner uploads it (for a
+# benchmark run at a single site, whose data owner approves each upload).
 DEFAULT_MIN_SITES = 3
-LOWEST_MIN_SITES = 2
+LOWEST_MIN_SITES = 1
 # The disclosure thresholds a benchmark declares, as one block of fields (Create and Public).
 MinCellCount = Annotated[int, Field(ge=LOWEST_MIN_CELL_COUNT, le=1000)]
 MinSites = Annotated[int, Field(ge=LOWEST_MIN_SITES, le=1000)]

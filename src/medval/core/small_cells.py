@@ -7,8 +7,7 @@ is reviewed (and long before it is sent), the data owner's client withholds:
 
 - every **count** below ``k`` (``0 < c < k``): ``n_cases``, ``n_positive`` and its
   complement ``n_cases - n_positive``, and every value written as a whole number (see
-  :func:`medval.core.proportions.is_count_like`: ``3`` and ``3.0`` are counts, ``1.0``
-  is read as a proportion). Within a group (a statistic that is a mapping of counts, or
+  :func:`medval.core.proportions.is_count_like`: ``3`` is a count, ``3.0`` a measure). Within a group (a statistic that is a mapping of counts, or
   the statistics a free-form file's mapping was flattened into), when exactly one count
   is withheld, the smallest other non-zero count goes with it, so that the hidden one
   cannot be recovered from the others and a total;
@@ -27,7 +26,7 @@ a free-form file had) and refuses a document in which it finds anything.
 Not recognised: a proportion of a count the document does not hold (a positive
 predictive value, a subgroup's rate whose size is not reported), a percentage, a rate
 per 1,000, an odds, an interval computed from a small count that is not itself a
-proportion of one, a count of one written ``1.0``.
+proportion of one, a count written with a decimal point (``2.0``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Minimum sites: a model's results on a benchmark are released (pooled on the leaderboard,
 per site to the model's owner and admins) only once they come from at least the
-benchmark's ``min_sites`` sites (succeeded executions). Below it, the benchmark owner
+benchmark's ``min_sites`` sites (succeeded executions; a failed one, which holds no
+figure, is released as before). Below it, the benchmark owner
 sees everything and each site's data owner its own result; nobody else sees any of it,
 not the model's owner, not an admin, not the public.
 """
@@ -37,10 +38,11 @@ def can_see_result(
 ) -> bool:
     """A per-site result (``sites``: the model's on the benchmark, see site_count): the
     benchmark owner, the dataset's owner, and once released the model's owner and admins.
+    A failed execution (a verdict, no figure from any patient) is released as if it were.
     The same for every release policy."""
     if caller is None:
         return False
-    if not is_released(benchmark, sites):
+    if result.document is not None and not is_released(benchmark, sites):
         return sees_unreleased(caller, result, benchmark)
     return caller.is_admin or caller.id in (
         benchmark.owner_id,
