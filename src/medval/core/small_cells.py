@@ -6,11 +6,12 @@ never below :data:`LOWEST_MIN_CELL_COUNT`). Before any statistics or results doc
 is reviewed (and long before it is sent), the data owner's client withholds:
 
 - every **count** below ``k`` (``0 < c < k``): ``n_cases``, ``n_positive`` and its
-  complement ``n_cases - n_positive``, and every value written as a whole number (see
-  :func:`medval.core.proportions.is_count_like`: ``3`` is a count, ``3.0`` a measure). Within a group (a statistic that is a mapping of counts, or
-  the statistics a free-form file's mapping was flattened into), when exactly one count
-  is withheld, the smallest other non-zero count goes with it, so that the hidden one
-  cannot be recovered from the others and a total;
+  complement ``n_cases - n_positive``, and every value written as a whole number
+  (:func:`medval.core.proportions.is_count_like`: ``3`` is a count, ``3.0`` a
+  measure). Within a group (a statistic that is a mapping of counts, or the statistics
+  a free-form file's mapping was flattened into), when exactly one count is withheld,
+  the smallest other non-zero count goes with it, so that the hidden one cannot be
+  recovered from the others and a total;
 - every **proportion computed from a small count**: a value between 0 and 1 (or a
   bound of its interval) that pins ``c/d`` (:mod:`medval.core.proportions`) for a
   known count ``d`` (``n_cases``, ``n_positive``, ``n_cases - n_positive``, any count
