@@ -35,14 +35,17 @@ def decimals(value: float) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else FINEST_DECIMALS
 
 
-def pinned_counts(value: float, total: int) -> set[int]:
-    """The whole counts ``c`` (0 to ``total``) that ``value`` pins as ``c/total``."""
+def pinned_counts(value: float, total: int, rounded: bool = True) -> set[int]:
+    """The whole counts ``c`` (0 to ``total``) that ``value`` pins as ``c/total``
+    (exactly only, without ``rounded``)."""
     if total <= 0 or not 0 <= value <= 1:
         return set()
     found: set[int] = set()
     nearest = round(value * total)
     if abs(value - nearest / total) <= EXACT:
         found.add(nearest)
+    if not rounded:
+        return found
     # Rounded to r decimals for r from what is shown: the interval only narrows as r
     # grows, so the first r that leaves one candidate (or none) settles it.
     for places in range(decimals(value), FINEST_DECIMALS + 1):

@@ -32,7 +32,7 @@ proportion of one, a count written with a decimal point (``2.0``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from medval.core.document_mapping import LeftOut
@@ -85,12 +85,14 @@ class _Cells:
         return [SmallCell(path, reason) for path, reason in self.found.items()]
 
 
-def _proportion_reason(value: float, totals: Iterable[int], k: int) -> str | None:
-    """Why ``value`` is a proportion of a small count, or None when it is not one."""
-    for total in sorted(set(totals)):
-        for count in sorted(pinned_counts(value, total)):
-            if _small(count, k) or _small(total - count, k) or _small(total, k):
-                return f"{value:g} is {count} of {total}, a proportion of a count below {k}"
+def _proportion_reason(value: float, totals: Collection[int], k: int) -> str | None:
+    """Why ``value`` is a proportion of a small count, or None when it is not one (an
+    exact ``c/d`` is named before one that only rounds to ``value``)."""
+    for rounded in (False, True):
+        for total in sorted(set(totals)):
+            for count in sorted(pinned_counts(value, total, rounded)):
+                if _small(count, k) or _small(total - count, k) or _small(total, k):
+                    return f"{value:g} is {count} of {total}, a proportion of a count below {k}"
     return None
 
 
@@ -126,7 +128,7 @@ def small_cells_in_statistics(
     totals += [n] if n is not None else []
     for path, value, _ in entries:
         if value is not None and path not in cells and not is_count_like(value):
-            reason = _proportion_reason(value, (t for t in totals if t > 0), k)
+            reason = _proportion_reason(value, [t for t in totals if t > 0], k)
             if reason is not None:
                 cells.add(path, reason)
     return cells.cells()
