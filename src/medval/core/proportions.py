@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from functools import lru_cache
 
 # Floating-point noise: c/d computed two ways differs by far less than this.
 EXACT = 1e-9
@@ -29,6 +30,7 @@ def is_count_like(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+@lru_cache(maxsize=4096)  # asked once per known count: a document has a few hundred
 def decimals(value: float) -> int:
     """How many decimals ``value``'s shortest written form has (``0.3333`` has 4)."""
     exponent = Decimal(repr(float(value))).as_tuple().exponent
