@@ -196,3 +196,13 @@ def test_counts_flattened_out_of_one_mapping_are_one_group() -> None:
     # Without the group, the small one alone would go, and be the total minus the others.
     alone, _ = suppress_statistics(statistics, K)
     assert list(alone.values) == ["age_band_under_40", "age_band_40_to_74"]
+
+
+def test_an_exact_proportion_is_named_before_one_that_only_rounds_to_the_value() -> None:
+    """0.05 is exactly 2 of 40, and 2 of 38 rounded to two decimals."""
+    statistics = DatasetStatistics(n_cases=40, values={"other": 38, "share": 0.05})
+    [cell] = small_cells_in_statistics(statistics, K)
+    assert (cell.path, cell.reason) == (
+        "share",
+        "0.05 is 2 of 40, a proportion of a count below 10",
+    )
