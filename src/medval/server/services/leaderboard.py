@@ -99,8 +99,11 @@ def _entry(
         for row, document in succeeded
         if can_see_result(caller, row, benchmark, n_sites)
     ]
-    released = is_released(benchmark, n_sites) or (
-        caller is not None and caller.id == benchmark.owner_id
+    # Nothing to withhold without a succeeded site (failures are counted, never pooled).
+    released = (
+        n_sites == 0
+        or is_released(benchmark, n_sites)
+        or (caller is not None and caller.id == benchmark.owner_id)
     )
     return LeaderboardEntry(
         model_id=rows[0].model_id,
