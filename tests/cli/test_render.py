@@ -12,11 +12,13 @@ from medval.cli.render import (
     MAX_METRIC_COLUMNS,
     columns,
     print_leaderboard,
+    print_left_out,
     record_table,
     results_table,
     rows_table,
     shown_metrics,
 )
+from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, Provenance, ResultDocument
 from medval.core.schemas import (
     CubePublic,
@@ -197,3 +199,44 @@ def test_each_leaderboard_row_fills_exactly_its_columns() -> None:
     assert headers == ["rank", "model", "owner", "sites", "cases", "dice", "I² dice"]
     assert cells[:5] == ["1", "seg-net (invalidated)", "vendor", "2 (1 failed)", "40"]
     assert len(cells) == len(headers) and cells[5].startswith("0.800") and cells[6] == "10%"
+
+
+def test_a_withheld_entry_says_why_and_small_cells_have_their_own_heading() -> None:
+    entry = LeaderboardEntry(
+        model_id=3,
+        model="seg-net",
+        model_owner="vendor",
+        n_sites=2,
+        n_cases=None,
+        pooled={},
+        withheld="results from 2 site(s), fewer than the 3 this benchmark releases pooled "
+        "figures from",
+    )
+    board = LeaderboardPublic(
+        benchmark_id=1,
+        benchmark="b",
+        release_policy=ReleasePolicy.PUBLIC,
+        metrics=["dice"],
+        primary_metric="dice",
+        higher_is_better=True,
+        entries=[entry],
+    )
+    screen = _Screen()
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    shown = " ".join(screen.out.export_text().split())
+    assert (
+        "seg-net: pooled figures withheld (results from 2 site(s), fewer than the 3 this "
+        "benchmark releases pooled figures from)"
+    ) in shown
+    left_out = [
+        LeftOut(path="notes", reason="text; only numbers are sent"),
+        LeftOut(path="n_positive", reason="a count of 3, below the minimum cell size 10",
+                small_cell=True),
+    ]  # fmt: skip
+    print_left_out(screen, left_out, "the evaluator's results")  # type: ignore[arg-type]
+    assert screen.err.export_text().splitlines() == [
+        "Left out of the evaluator's results: kept on this machine, never sent:",
+        "  - notes: text; only numbers are sent",
+        "Withheld from the evaluator's results as small cells: kept on this machine, never sent:",
+        "  - n_positive: a count of 3, below the minimum cell size 10",
+    ]

@@ -80,7 +80,7 @@ def test_statistics_validate_and_hold_no_per_case_values(federation: Federation,
     for variable in ("size_category", "grade"):
         counts = values[variable]
         assert isinstance(counts, dict)
-        assert all(c == 0 or c >= 5 for c in counts.values())  # small-cell suppression
+        assert all(c == 0 or c >= 10 for c in counts.values())  # small-cell suppression
     print(name, json.dumps(json.loads(text)["values"]))
 
 

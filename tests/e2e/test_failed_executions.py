@@ -29,7 +29,7 @@ _PREP = {
         """,
     "sanity_check.py": "pass",
     "statistics.py": """
-        json.dump({"n_cases": 1, "values": {}},
+        json.dump({"n_cases": 100, "values": {}},
                   open(os.path.join(args["output_path"], "statistics.json"), "w"))
         """,
 }
@@ -44,7 +44,7 @@ _MODEL = """
 _EVALUATE = """
     predictions = open(os.path.join(args["predictions"], "predictions.csv")).read()
     if predictions == "ok":
-        json.dump({"n_cases": 1, "n_positive": 0, "metrics": {"auroc": {"value": 0.5}}},
+        json.dump({"n_cases": 100, "n_positive": 50, "metrics": {"auroc": {"value": 0.5}}},
                   open(os.path.join(args["output_path"], "results.json"), "w"))
     """
 CRASHED = "task 'infer' of cube 'crashing-model' failed with exit code 3"

@@ -189,6 +189,6 @@ def test_the_leaderboard_counts_failures_and_pools_only_successes(
     hospital.ok("post", "/results", failed)
     board = world["bench"].ok("get", f"/benchmarks/{benchmark['id']}/leaderboard")
     [entry] = board["entries"]
-    assert (entry["n_sites"], entry["n_failed"], entry["n_cases"]) == (1, 1, 100)
+    assert (entry["n_sites"], entry["n_failed"], entry["n_cases"]) == (1, 1, 1000)
     assert entry["pooled"]["auroc"]["n_sites"] == 1
     assert [site["dataset_id"] for site in entry["sites"]] == [world["dataset"]["id"]]

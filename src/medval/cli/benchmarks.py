@@ -16,7 +16,14 @@ from medval.client.membership import auto_approval_rule, read_agreement
 from medval.client.registration import pack_demo_data, register_benchmark
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
-from medval.core.schemas import AssociationPublic, BenchmarkCreate, BenchmarkPublic
+from medval.core.schemas import (
+    DEFAULT_MIN_SITES,
+    LOWEST_MIN_SITES,
+    AssociationPublic,
+    BenchmarkCreate,
+    BenchmarkPublic,
+)
+from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -83,6 +90,16 @@ def register(
     auto_approval_users: str | None = typer.Option(
         None, "--auto-approval-users", help="For allowlist: NAME,NAME,..."
     ),
+    min_cell_count: int = typer.Option(
+        DEFAULT_MIN_CELL_COUNT,
+        "--min-cell-count",
+        help=f"k: counts below it never leave a site (at least {LOWEST_MIN_CELL_COUNT}).",
+    ),
+    min_sites: int = typer.Option(
+        DEFAULT_MIN_SITES,
+        "--min-sites",
+        help=f"Sites needed before a pooled figure is released (at least {LOWEST_MIN_SITES}).",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Run the compatibility test on the demo data, then submit the benchmark."""
@@ -104,6 +121,8 @@ def register(
         runners=[kind.strip() for kind in runner_kinds.split(",") if kind.strip()],
         agreement=pinned,
         auto_approval=rule,
+        min_cell_count=min_cell_count,
+        min_sites=min_sites,
     )
     session.err.print(f"compatibility test of benchmark {name} on its demo data")
 

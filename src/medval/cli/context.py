@@ -139,7 +139,7 @@ class Session:
             runner,
             limits,
             TerminalProgress(self.err),
-            min_cell_count=self.settings.min_cell_count,
+            local_min_cell_count=self.settings.min_cell_count,
             actor=self.actor(),
         )
 

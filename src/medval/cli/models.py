@@ -80,6 +80,7 @@ def associate(
             model,
             client.cube(benchmark.evaluator_id),
             executor.demo_data(benchmark.demo_data_hash),
+            benchmark_k=benchmark.min_cell_count,
         )
         print_result_document(
             session, read.document, "compatibility test (demo data)", read.left_out

@@ -151,12 +151,17 @@ def print_result_document(
 
 
 def print_left_out(session: Session, left_out: Sequence[LeftOut], what: str) -> None:
-    """Name what of a cube's file medval will not send (see core.document_mapping)."""
-    if not left_out:
-        return
-    session.err.print(f"Left out of {what}: kept on this machine, never sent:")
-    for item in left_out:
-        session.err.print(f"  - {item.path}: {item.reason}", markup=False, highlight=False)
+    """Name what of a cube's file medval will not send (see core.document_mapping), and
+    what medval withheld as small cells (core.small_cells)."""
+    for small, heading in (
+        (False, f"Left out of {what}: kept on this machine, never sent:"),
+        (True, f"Withheld from {what} as small cells: kept on this machine, never sent:"),
+    ):
+        items = [item for item in left_out if item.small_cell is small]
+        if items:
+            session.err.print(heading, markup=False, highlight=False)
+        for item in items:
+            session.err.print(f"  - {item.path}: {item.reason}", markup=False, highlight=False)
 
 
 def status_text(status: ExecutionStatus, failure: str | None) -> str:
@@ -261,6 +266,9 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
             *([i2] if primary else []),
         )
     session.out.print(pooled)
+    for entry in board.entries:
+        if entry.withheld:
+            session.out.print(f"{_model_label(entry)}: pooled figures withheld ({entry.withheld})")
     if not any(entry.sites for entry in board.entries):
         session.out.print("(per-site results are not released to this account)")
         return

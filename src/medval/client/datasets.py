@@ -33,7 +33,11 @@ def prepare_dataset(
     executor.require_supported_by(benchmark)
     preparator = executor.client.cube(benchmark.data_preparator_id)
     data_hash, statistics = executor.prepare(
-        preparator, data_path.resolve(), labels_path.resolve(), workspace.dataset_dir(name)
+        preparator,
+        data_path.resolve(),
+        labels_path.resolve(),
+        workspace.dataset_dir(name),
+        benchmark_k=benchmark.min_cell_count,
     )
     dataset = LocalDataset(
         name=name,

@@ -31,7 +31,7 @@ from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
 from medval.core.small_cells import (
-    DEFAULT_MIN_CELL_COUNT,
+    effective_min_cell_count,
     suppress_result,
     suppress_statistics,
 )
@@ -101,14 +101,14 @@ class Executor:
         runner: Runner,
         limits: Limits,
         progress: Progress | None = None,
-        min_cell_count: int = DEFAULT_MIN_CELL_COUNT,
+        local_min_cell_count: int | None = None,
         actor: str = "(this machine)",
     ) -> None:
         self.client = client
         # What this account approves, runs and sends from here (``actor``: its name).
         self.audit = LocalAuditLog(workspace.audit_dir, actor)
-        # Counts below it are withheld from every document before it is reviewed.
-        self.min_cell_count = min_cell_count
+        # The data owner's own minimum cell size: it can make a benchmark's stricter only.
+        self.local_min_cell_count = local_min_cell_count
         self.workspace = workspace
         # Whatever a runner makes of cubes' own images lives in this workspace.
         self.runner = runner.with_image_cache(workspace.images_dir)
@@ -131,6 +131,11 @@ class Executor:
                 f"benchmark {benchmark.name} supports the runners {', '.join(kinds)}, "
                 f"not {self.runner.kind}: choose one with --runner or MEDVAL_RUNNER"
             )
+
+    def min_cell_count(self, benchmark_k: int) -> int:
+        """The k small cells are withheld with: the benchmark's, or the data owner's own
+        when that is stricter."""
+        return effective_min_cell_count(benchmark_k, self.local_min_cell_count)
 
     # --- cubes --------------------------------------------------------------------------
 
@@ -210,10 +215,17 @@ class Executor:
     # --- the benchmark's steps ----------------------------------------------------------
 
     def prepare(
-        self, preparator: CubePublic, data_path: Path, labels_path: Path, out: Path
+        self,
+        preparator: CubePublic,
+        data_path: Path,
+        labels_path: Path,
+        out: Path,
+        *,
+        benchmark_k: int,
     ) -> tuple[str, ReadDocument[DatasetStatistics]]:
         """prepare -> sanity_check -> statistics; returns the data hash and the statistics
-        (with what of the cube's statistics file is left out)."""
+        (with what of the cube's statistics file is left out, and the small cells withheld
+        by the benchmark's minimum cell size ``benchmark_k``)."""
         for path, what in ((data_path, "data path"), (labels_path, "labels path")):
             if not path.is_dir():
                 raise InvalidInput(f"{what} {path} is not a folder")
@@ -241,7 +253,8 @@ class Executor:
         self.run_task(preparator, "sanity_check", inputs)
         spec = self.run_task(preparator, "statistics", {**inputs, "output_path": stats})
         read = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
-        document, withheld = suppress_statistics(read.document, self.min_cell_count, read.groups)
+        k = self.min_cell_count(benchmark_k)
+        document, withheld = suppress_statistics(read.document, k, read.groups)
         statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
         return tree_hash(data, labels), statistics
 
@@ -252,9 +265,12 @@ class Executor:
         data: Path,
         labels: Path,
         work: Path,
+        *,
+        benchmark_k: int,
     ) -> ReadDocument[ResultDocument]:
         """infer -> evaluate on prepared data; predictions stay in ``work``, and so does
-        what of the evaluator's results file is left out (it is returned, never sent).
+        what of the evaluator's results file is left out (it is returned, never sent), and
+        its small cells by the benchmark's minimum cell size ``benchmark_k``.
 
         The caller has checked the prepared data's hash (``client.datasets.verify_prepared``).
         """
@@ -277,7 +293,7 @@ class Executor:
                 else ("no results document")
             )
             raise DocumentRefused(exc.message, f"{describe(evaluator)} wrote {wrote}") from exc
-        document, withheld = suppress_result(read.document, self.min_cell_count)
+        document, withheld = suppress_result(read.document, self.min_cell_count(benchmark_k))
         return ReadDocument(document, read.left_out + withheld, read.file_name)
 
     def compatibility_test(
@@ -286,14 +302,19 @@ class Executor:
         model: CubePublic,
         evaluator: CubePublic,
         demo_data: Path,
+        *,
+        benchmark_k: int,
     ) -> ReadDocument[ResultDocument]:
         """The whole pipeline on a benchmark's demo data, unpacked at ``demo_data`` (with
-        ``data/`` and ``labels/``, or MedPerf's ``paths.yaml``)."""
+        ``data/`` and ``labels/``, or MedPerf's ``paths.yaml``), its documents suppressed
+        as a site's would be (``benchmark_k``)."""
         folders = locate_demo_data(demo_data)
         work = self.workspace.scratch("compatibility-")
         try:
-            self.prepare(preparator, folders.data, folders.labels, work)
-            return self.evaluate_model(model, evaluator, work / "data", work / "labels", work)
+            self.prepare(preparator, folders.data, folders.labels, work, benchmark_k=benchmark_k)
+            return self.evaluate_model(
+                model, evaluator, work / "data", work / "labels", work, benchmark_k=benchmark_k
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

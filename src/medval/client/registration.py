@@ -255,6 +255,10 @@ def register_benchmark(
     reference = client.cube(body.reference_model_id)
     evaluator = client.cube(body.evaluator_id)
     with executor.unpacked_demo_data(demo.archive) as folder:
-        tested(executor.compatibility_test(preparator, reference, evaluator, folder))
+        tested(
+            executor.compatibility_test(
+                preparator, reference, evaluator, folder, benchmark_k=body.min_cell_count
+            )
+        )
     client.upload_blob(demo.sha256, demo.archive)
     return client.register_benchmark(body)

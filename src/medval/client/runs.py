@@ -156,7 +156,12 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
     error: MedvalError | None = None
     try:
         read = executor.evaluate_model(
-            model, evaluator, data, labels, executor.workspace.result_dir(item.key)
+            model,
+            evaluator,
+            data,
+            labels,
+            executor.workspace.result_dir(item.key),
+            benchmark_k=benchmark.min_cell_count,
         )
         result = result.model_copy(update={"document": read.document, "left_out": read.left_out})
     except MedvalError as exc:

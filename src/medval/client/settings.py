@@ -34,8 +34,9 @@ class ClientSettings(BaseSettings):
     # Trust only this CA (a PEM file) for the server's HTTPS certificate; the system's
     # trusted CAs when unset.
     ca_bundle: Path | None = None
-    # Counts below it are withheld from statistics and results (core.small_cells).
-    min_cell_count: int = Field(default=5, ge=1)
+    # The data owner's own minimum cell size: used instead of a benchmark's when larger
+    # (stricter), never when smaller; unset, the benchmark's (core.small_cells).
+    min_cell_count: int | None = Field(default=None, ge=1)
 
 
 def tls_verify(settings: ClientSettings) -> ssl.SSLContext | bool:

@@ -74,6 +74,8 @@ class LeftOut(BaseModel):
 
     path: str
     reason: str
+    # Withheld as a small cell (medval.core.small_cells), not left out for its shape.
+    small_cell: bool = False
 
 
 @dataclass(frozen=True)

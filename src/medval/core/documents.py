@@ -52,7 +52,7 @@ def no_nul(value: str) -> str:
     return value
 
 
-def _finite(value: float | None) -> float | None:
+def _finite(value: int | float | None) -> int | float | None:
     if value is not None and not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value
@@ -70,9 +70,11 @@ class MetricValue(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    value: float | None
-    lower: float | None = None
-    upper: float | None = None
+    # int | float: a number written whole (``2``) stays whole, so that a count an
+    # evaluator reports as a metric is recognised as one (core.small_cells).
+    value: int | float | None
+    lower: int | float | None = None
+    upper: int | float | None = None
 
     _check = field_validator("value", "lower", "upper")(_finite)
 

@@ -25,6 +25,7 @@ from medval.core.documents import (
     ResultDocument,
     no_nul,
 )
+from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -248,6 +249,16 @@ class DatasetTermsPublic(_Schema):
 
 # --- benchmarks -----------------------------------------------------------------------
 
+# Below this many sites, no pooled figure is released (services.release): with one, the
+# pooled figure is that site's result; with two, each site can work out the other's from
+# it and its own. 1 releases every result as soon as its data owner uploads it (for a
+# benchmark run at a single site, whose data owner approves each upload).
+DEFAULT_MIN_SITES = 3
+LOWEST_MIN_SITES = 1
+# The disclosure thresholds a benchmark declares, as one block of fields (Create and Public).
+MinCellCount = Annotated[int, Field(ge=LOWEST_MIN_CELL_COUNT, le=1000)]
+MinSites = Annotated[int, Field(ge=LOWEST_MIN_SITES, le=1000)]
+
 
 class BenchmarkCreate(_Schema):
     name: Name
@@ -265,6 +276,10 @@ class BenchmarkCreate(_Schema):
     agreement: MembershipAgreement | None = None
     auto_approval: AutoApprovalRule = Field(default_factory=AutoApprovalRule)
     # --- end of membership ------------------------------------------------------------
+    # Disclosure control: counts below min_cell_count never leave a site (core.small_cells);
+    # fewer than min_sites sites release no pooled figure (services.release).
+    min_cell_count: MinCellCount = DEFAULT_MIN_CELL_COUNT
+    min_sites: MinSites = DEFAULT_MIN_SITES
 
     @model_validator(mode="after")
     def _runners_once_each(self) -> BenchmarkCreate:
@@ -295,6 +310,9 @@ class BenchmarkPublic(_Schema):
     agreement: MembershipAgreement | None = None
     auto_approval: AutoApprovalRule = Field(default_factory=AutoApprovalRule)
     # --- end of membership ------------------------------------------------------------
+    # Disclosure control (see BenchmarkCreate).
+    min_cell_count: int = DEFAULT_MIN_CELL_COUNT
+    min_sites: int = DEFAULT_MIN_SITES
 
 
 class Decision(_Schema):
@@ -465,6 +483,9 @@ class LeaderboardEntry(_Schema):
     model_invalidated_at: datetime | None = None
     pooled: dict[str, PooledMetric]
     sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
+    # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
+    # the benchmark's min_sites. None: released.
+    withheld: str | None = None
 
 
 class LeaderboardPublic(_Schema):

@@ -31,6 +31,7 @@ from medval.server.services.permissions import (
     not_found,
     require_owner_or_admin,
 )
+from medval.server.services.small_cells import require_no_small_cells_in_statistics
 from medval.server.services.validity import (
     require_benchmark_runs,
     require_valid_cube,
@@ -56,6 +57,8 @@ def _check_entity(
                 f"but benchmark {benchmark.name} prepares data with cube "
                 f"{benchmark.data_preparator_id}"
             )
+        # Its statistics reach the benchmark's owner from here on: no small cell may.
+        require_no_small_cells_in_statistics(benchmark, dataset)
     else:
         model = cube_of_kind(tx, caller, body.entity_id, CubeKind.MODEL, "entity_id")
         require_owner_or_admin(caller, model.owner_id, f"model {model.name}")

@@ -7,6 +7,11 @@ has no pooled value. The pooled case count is None unless every site reported on
 
 Only succeeded executions are pooled; failed ones are counted (``n_failed``), so that a
 model that fails at some sites does not look as if it had been run at fewer.
+
+A model with results from fewer sites than the benchmark's ``min_sites`` has no pooled
+figure and no case count on the board, and no site's result, except for the benchmark
+owner (everything) and a site's data owner (that site's); ``withheld`` says why
+(:mod:`medval.server.services.release`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ from medval.core.schemas import LeaderboardEntry, LeaderboardPublic, Leaderboard
 from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
 from medval.server.services.context import ServiceContext
-from medval.server.services.release import can_see_leaderboard, can_see_result
+from medval.server.services.release import (
+    can_see_leaderboard,
+    can_see_result,
+    is_released,
+)
 from medval.server.store.records import BenchmarkRecord, CubeRecord, ResultRecord, UserRecord
 from medval.stats.pooling import pool_metric
 
@@ -79,6 +88,7 @@ def _entry(
         for name, value in document.metrics.items():
             if value.value is not None:
                 values[name].append(value)
+    n_sites = len({row.dataset_id for row, _ in succeeded})
     sites = [
         LeaderboardSite(
             dataset_id=row.dataset_id,
@@ -87,18 +97,34 @@ def _entry(
             metrics=document.metrics,
         )
         for row, document in succeeded
-        if can_see_result(caller, row, benchmark)
+        if can_see_result(caller, row, benchmark, n_sites)
     ]
+    # Nothing to withhold without a succeeded site (failures are counted, never pooled).
+    released = (
+        n_sites == 0
+        or is_released(benchmark, n_sites)
+        or (caller is not None and caller.id == benchmark.owner_id)
+    )
     return LeaderboardEntry(
         model_id=rows[0].model_id,
         model=rows[0].model,
         model_owner=model.owner if model else "",
         model_invalidated_at=model.invalidated_at if model else None,
-        n_sites=len(succeeded),
+        n_sites=n_sites,
         n_failed=len(rows) - len(succeeded),
-        n_cases=_total(document.n_cases for _, document in succeeded),
-        pooled={name: pool_metric(name, site_values) for name, site_values in values.items()},
+        n_cases=_total(document.n_cases for _, document in succeeded) if released else None,
+        pooled=(
+            {name: pool_metric(name, site_values) for name, site_values in values.items()}
+            if released
+            else {}
+        ),
         sites=sites,
+        withheld=None
+        if released
+        else (
+            f"results from {n_sites} site(s), fewer than the {benchmark.min_sites} "
+            "this benchmark releases pooled figures from"
+        ),
     )
 
 

@@ -1,4 +1,12 @@
-"""The release policy: who may see which results and a benchmark's leaderboard."""
+"""The release policy: who may see which results and a benchmark's leaderboard.
+
+Minimum sites: a model's results on a benchmark are released (pooled on the leaderboard,
+per site to the model's owner and admins) only once they come from at least the
+benchmark's ``min_sites`` sites (succeeded executions; a failed one, which holds no
+figure, is released as before). Below it, the benchmark owner
+sees everything and each site's data owner its own result; nobody else sees any of it,
+not the model's owner, not an admin, not the public.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,34 @@ from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
 
 
-def can_see_result(
+def site_count(tx: StoreTransaction, benchmark_id: int, model_id: int) -> int:
+    """The sites whose execution of the model on the benchmark succeeded."""
+    found = tx.list_results(benchmark_id=benchmark_id, model_id=model_id)
+    return len({r.dataset_id for r in found if r.document is not None})
+
+
+def is_released(benchmark: BenchmarkRecord, sites: int) -> bool:
+    return sites >= benchmark.min_sites
+
+
+def sees_unreleased(
     caller: UserRecord | None, result: ResultRecord, benchmark: BenchmarkRecord
 ) -> bool:
-    """A per-site result: the benchmark owner, the dataset's owner, the model's owner, admins.
+    """Below min_sites: the benchmark owner, and the data owner of the result's site."""
+    return caller is not None and caller.id in (benchmark.owner_id, result.dataset_owner_id)
+
+
+def can_see_result(
+    caller: UserRecord | None, result: ResultRecord, benchmark: BenchmarkRecord, sites: int
+) -> bool:
+    """A per-site result (``sites``: the model's on the benchmark, see site_count): the
+    benchmark owner, the dataset's owner, and once released the model's owner and admins.
+    A failed execution (a verdict, no figure from any patient) is released as if it were.
     The same for every release policy."""
     if caller is None:
         return False
+    if result.document is not None and not is_released(benchmark, sites):
+        return sees_unreleased(caller, result, benchmark)
     return caller.is_admin or caller.id in (
         benchmark.owner_id,
         result.dataset_owner_id,
@@ -31,7 +60,7 @@ def is_participant(tx: StoreTransaction, user: UserRecord, benchmark_id: int) ->
 def can_see_leaderboard(
     tx: StoreTransaction, caller: UserRecord | None, benchmark: BenchmarkRecord
 ) -> bool:
-    """The aggregate, per the benchmark's release policy."""
+    """The aggregate, per the benchmark's release policy (each entry then per min_sites)."""
     if benchmark.release_policy is ReleasePolicy.PUBLIC:
         return True
     if caller is None:

@@ -17,7 +17,8 @@ from medval.server.services.cubes import visible_cube
 from medval.server.services.data_policies import require_policy_allows
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.permissions import not_found
-from medval.server.services.release import can_see_result
+from medval.server.services.release import can_see_result, site_count
+from medval.server.services.small_cells import require_no_small_cells_in_result
 from medval.server.services.validity import (
     require_benchmark_runs,
     require_valid_cube,
@@ -77,6 +78,8 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         _require_approved(tx, benchmark, AssociationKind.DATASET, body.dataset_id)
         _require_approved(tx, benchmark, AssociationKind.MODEL, body.model_id)
         _check_provenance(tx, benchmark, body)
+        if body.document is not None:
+            require_no_small_cells_in_result(benchmark, body.document)
         found = tx.list_results(
             benchmark_id=body.benchmark_id, dataset_id=body.dataset_id, model_id=body.model_id
         )
@@ -98,7 +101,10 @@ def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> Resul
     with ctx.store.transaction() as tx:
         result = tx.result(result_id)
         benchmark = tx.benchmark(result.benchmark_id) if result else None
-        if result is None or benchmark is None or not can_see_result(caller, result, benchmark):
+        if result is None or benchmark is None:
+            raise not_found("result", result_id)
+        sites = site_count(tx, benchmark.id, result.model_id)
+        if not can_see_result(caller, result, benchmark, sites):
             raise not_found("result", result_id)
         return result
 
@@ -113,4 +119,13 @@ def list_results(
     with ctx.store.transaction() as tx:
         found = tx.list_results(benchmark_id=benchmark_id, dataset_id=dataset_id, model_id=model_id)
         benchmarks = {b.id: b for b in tx.list_benchmarks()}
-    return [r for r in found if can_see_result(caller, r, benchmarks[r.benchmark_id])]
+        sites = {
+            pair: site_count(tx, *pair) for pair in {(r.benchmark_id, r.model_id) for r in found}
+        }
+    return [
+        r
+        for r in found
+        if can_see_result(
+            caller, r, benchmarks[r.benchmark_id], sites[(r.benchmark_id, r.model_id)]
+        )
+    ]

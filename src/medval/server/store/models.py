@@ -184,6 +184,9 @@ class Benchmark(Owned, Invalidatable, Base):
         JsonDocument(AutoApprovalRule, when_null=AutoApprovalRule), nullable=True
     )
     # --- end of membership ------------------------------------------------------------
+    # Disclosure control: the minimum cell size and the minimum number of sites.
+    min_cell_count: Mapped[int] = mapped_column(Integer, server_default="10")
+    min_sites: Mapped[int] = mapped_column(Integer, server_default="3")
 
 
 class AgreementAcceptance(Base):

@@ -2,7 +2,7 @@
 
 Written to ``statistics.json`` as ``{"n_cases": N, "values": {...}}``. Values are means,
 standard deviations, proportions and category counts. Small-cell suppression with
-``min_cell_count`` (k, default 5), because these numbers leave the hospital:
+``min_cell_count`` (k, default 10, as a benchmark's), because these numbers leave the hospital:
 
 - a count c may be shown only if c == 0 or c >= k;
 - a category count that may not be shown is left out; if that leaves exactly one count
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         params = read_parameters(args.parameters_file)
-        k = int(params.get("min_cell_count", "5"))
+        k = int(params.get("min_cell_count", "10"))
         if k < 1:
             raise InputError("min_cell_count must be at least 1")
         cases, labels = read_prepared(args.data_path, args.labels_path)
