@@ -11,6 +11,7 @@ from medval.cli.context import FormatOption, OutputFormat, Session, validated
 from medval.cli.render import columns
 from medval.client.http import MedvalClient
 from medval.client.settings import StoredLogin, forget_login, load_login, save_login
+from medval.client.signing import ensure_signing_key
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.schemas import UserCreate, UserPublic
 
@@ -42,11 +43,15 @@ def login(
     username: str = typer.Option(..., "--username", "-u"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_HELP),
 ) -> None:
-    """Log in to a medval server; the token is kept in the client folder (mode 600)."""
+    """Log in to a medval server; the token is kept in the client folder (mode 600).
+
+    The first login of an account here also makes its signing key (mode 600) and
+    registers the public key on the server; uploads are signed with it."""
     session: Session = ctx.obj
     url = session.server_url(server)
     password = read_password(password_stdin)
-    with MedvalClient(url, timeout=session.settings.http_timeout_seconds) as client:
+    timeout = session.settings.http_timeout_seconds
+    with MedvalClient(url, timeout=timeout) as client:
         token = client.login(username, password)
     save_login(
         session.settings,
@@ -55,6 +60,12 @@ def login(
     session.err.print(
         f"logged in to {url} as {username} (until {token.expires_at:%Y-%m-%d %H:%M} UTC)"
     )
+    with MedvalClient(url, token.token, timeout=timeout) as client:
+        setup = ensure_signing_key(client, session.settings, username)
+    if setup.note is not None:
+        session.note(f"note: {setup.note}")
+    elif setup.made:
+        session.note(f"made signing key {setup.key.key_id[:16]} and registered it on the server")
 
 
 def logout(ctx: typer.Context) -> None:

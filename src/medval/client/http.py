@@ -34,6 +34,8 @@ from medval.core.schemas import (
     PendingExecution,
     ResultCreate,
     ResultPublic,
+    SigningKeyCreate,
+    SigningKeyPublic,
     StageChange,
     TokenPublic,
     UserCreate,
@@ -143,6 +145,18 @@ class MedvalClient:
 
     def create_user(self, user: UserCreate) -> UserPublic:
         return self._call(UserPublic, "POST", api.USERS, body=user)
+
+    # --- signing keys -------------------------------------------------------------------
+
+    def my_signing_keys(self) -> list[SigningKeyPublic]:
+        return self._call(list[SigningKeyPublic], "GET", api.MY_SIGNING_KEYS)
+
+    def register_signing_key(self, public_key: str) -> SigningKeyPublic:
+        body = SigningKeyCreate(public_key=public_key)
+        return self._call(SigningKeyPublic, "POST", api.MY_SIGNING_KEYS, body=body)
+
+    def signing_key(self, key_id: str) -> SigningKeyPublic:
+        return self._call(SigningKeyPublic, "GET", api.SIGNING_KEY.format(key_id=key_id))
 
     # --- blobs and cubes ----------------------------------------------------------------
 

@@ -15,6 +15,10 @@ HEALTH = "/health"  # GET -> {"status": "ok", "version": str}
 TOKEN = "/auth/token"  # POST Credentials -> TokenPublic; DELETE revokes the caller's token
 ME = "/users/me"  # GET -> UserPublic
 USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> UserPublic
+# GET -> list[SigningKeyPublic] (the caller's, retired ones too); POST SigningKeyCreate ->
+# SigningKeyPublic (becomes the caller's current key, the one before it is retired)
+MY_SIGNING_KEYS = "/users/me/signing-keys"
+SIGNING_KEY = "/signing-keys/{key_id}"  # GET -> SigningKeyPublic (any account)
 
 # PUT raw bytes (hash checked; UPLOAD_OFFSET: N continues an upload cut short) -> 201;
 # GET -> the bytes (a Range header continues a download cut short)

@@ -92,7 +92,9 @@ class DatasetStatistics(BaseModel):
 
 
 class Provenance(BaseModel):
-    """Every hash that produced a result, re-checked by the server on upload."""
+    """Every hash that produced a result, re-checked by the server on upload: the
+    dataset's, each cube archive's and, for a cube with its own container image, the
+    image's ID (None: the cube has none)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -100,6 +102,9 @@ class Provenance(BaseModel):
     data_preparator_hash: str
     model_hash: str
     evaluator_hash: str
+    data_preparator_image: str | None = None
+    model_image: str | None = None
+    evaluator_image: str | None = None
 
 
 def read_document(kind: type[D], path: Path, what: str) -> D:

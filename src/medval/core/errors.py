@@ -123,6 +123,15 @@ class EngineError(SandboxError):
     exit_code = 9
 
 
+class SignatureInvalid(MedvalError):
+    """A result's signature does not verify: missing, made with a key that is not the
+    uploader's current one, or not over this payload (``medval.trust``)."""
+
+    code = "signature_invalid"
+    http_status = 422
+    exit_code = 11
+
+
 class Cancelled(MedvalError):
     """The user declined a confirmation. Nothing was sent."""
 
@@ -146,6 +155,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         ServerUnavailable,
         SandboxError,
         EngineError,
+        SignatureInvalid,
         Cancelled,
     )
 }

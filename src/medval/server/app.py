@@ -20,6 +20,7 @@ from medval.server.routes import (
     executions,
     health,
     results,
+    signing_keys,
     users,
 )
 from medval.server.services.context import Clock, ServiceContext, utc_now
@@ -38,6 +39,7 @@ ROUTERS = (
     associations,
     executions,
     results,
+    signing_keys,
 )
 
 

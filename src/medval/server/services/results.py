@@ -17,6 +17,7 @@ from medval.server.services.cubes import visible_cube
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.permissions import not_found
 from medval.server.services.release import can_see_result
+from medval.server.services.signing_keys import require_signed_by_uploader
 from medval.server.services.validity import (
     require_benchmark_runs,
     require_valid_cube,
@@ -39,13 +40,16 @@ def _require_approved(
 
 
 def _check_provenance(tx: StoreTransaction, benchmark: BenchmarkRecord, body: ResultCreate) -> None:
-    """Every hash that produced the result must be the one registered here."""
+    """Every hash and image ID that produced the result must be the one registered here."""
     dataset = tx.dataset(body.dataset_id)
     registered = {
         "dataset_hash": dataset.data_hash if dataset else None,
         "data_preparator_hash": _cube_hash(tx, benchmark.data_preparator_id),
         "model_hash": _cube_hash(tx, body.model_id),
         "evaluator_hash": _cube_hash(tx, benchmark.evaluator_id),
+        "data_preparator_image": _cube_image(tx, benchmark.data_preparator_id),
+        "model_image": _cube_image(tx, body.model_id),
+        "evaluator_image": _cube_image(tx, benchmark.evaluator_id),
     }
     reported = body.provenance.model_dump()
     wrong = [name for name, expected in registered.items() if reported[name] != expected]
@@ -61,6 +65,11 @@ def _cube_hash(tx: StoreTransaction, cube_id: int) -> str | None:
     return cube.archive_hash if cube else None
 
 
+def _cube_image(tx: StoreTransaction, cube_id: int) -> str | None:
+    cube = tx.cube(cube_id)
+    return cube.image_digest if cube else None
+
+
 def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -> ResultRecord:
     with ctx.store.transaction() as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
@@ -69,6 +78,9 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         # Not even an admin: an upload is the data owner's approval to release it.
         if dataset.owner_id != caller.id:
             raise PermissionDenied(f"only the owner of dataset {dataset.name} may upload results")
+        # Signed by the uploader's current key, over exactly what is stored.
+        now = ctx.clock()
+        require_signed_by_uploader(tx, caller, body, now)
         # Nothing new against an invalidated benchmark, dataset or cube.
         require_benchmark_runs(tx, benchmark)
         require_valid_dataset(dataset)
@@ -80,13 +92,13 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
             benchmark_id=body.benchmark_id, dataset_id=body.dataset_id, model_id=body.model_id
         )
         if not found:
-            return tx.add_result(caller.id, body, ctx.clock())
+            return tx.add_result(caller.id, body, now)
         if found[0].status is not ExecutionStatus.FAILED:
             raise Conflict(
                 f"model {found[0].model} already has a result on dataset {dataset.name} "
                 f"in benchmark {benchmark.name} (result {found[0].id})"
             )
-        return tx.replace_result(found[0].id, caller.id, body, ctx.clock())
+        return tx.replace_result(found[0].id, caller.id, body, now)
 
 
 def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> ResultRecord:

@@ -22,6 +22,7 @@ from medval.server.store.records import (
     CubeRecord,
     DatasetRecord,
     ResultRecord,
+    SigningKeyRecord,
     TokenRecord,
     UserRecord,
 )
@@ -46,6 +47,17 @@ class StoreTransaction(Protocol):
     ) -> None: ...
     def token(self, token_hash: str) -> TokenRecord | None: ...
     def delete_token(self, token_hash: str) -> None: ...
+
+    # --- signing keys -----------------------------------------------------------------
+    def add_signing_key(
+        self, owner_id: int, key_id: str, public_key: str, now: datetime
+    ) -> SigningKeyRecord:
+        """A new current key of ``owner_id``; the owner's keys that were current are
+        retired at ``now`` (keys are never deleted)."""
+        ...
+
+    def signing_key(self, key_id: str) -> SigningKeyRecord | None: ...
+    def list_signing_keys(self, owner_id: int | None = None) -> list[SigningKeyRecord]: ...
 
     # --- cubes ------------------------------------------------------------------------
     def add_cube(self, owner_id: int, cube: CubeCreate, now: datetime) -> CubeRecord: ...
