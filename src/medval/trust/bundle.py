@@ -88,20 +88,18 @@ class Verification:
     audit: int
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def failed_results(self) -> int:
-        return len({p.record for p in self.problems if p.record.startswith("result")})
+    def _failed(self, kind: str) -> int:
+        return len({p.record for p in self.problems if p.record.startswith(kind)})
 
     @property
     def summary(self) -> str:
-        keys = f"{self.keys} key{'s' if self.keys != 1 else ''}"
-        audit = f"{self.audit} audit entr{'ies' if self.audit != 1 else 'y'} (not checked)"
+        """One line: how many results and keys verify (the audit entries are counted)."""
+        audit = f"{self.audit} audit entries (not checked)"
         if not self.problems:
-            return f"all {self.results} results verify ({keys}; {audit})"
+            return f"all {self.results} results and {self.keys} keys verify; {audit}"
         return (
-            f"{len(self.problems)} records do not verify: {self.failed_results} of "
-            f"{self.results} results, {len(self.problems) - self.failed_results} other "
-            f"({keys}; {audit})"
+            f"{self._failed('result')} of {self.results} results and {self._failed('key')} "
+            f"of {self.keys} keys do not verify; {audit}"
         )
 
 
