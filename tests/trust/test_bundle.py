@@ -64,7 +64,7 @@ def test_a_changed_field_is_named_by_its_record(field: tuple[str, ...], value: o
 
 
 def test_a_swapped_key_is_named() -> None:
-    key, document = _two_results()
+    _, document = _two_results()
     other = SigningKey.generate()
     # The record claims another key of the same owner, which the bundle holds.
     document["keys"].append(key_entry(other).model_dump(mode="json"))
