@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings
-from medval.client.signing import load_signing_key, require_signing_key, save_signing_key
+from medval.client.signing import (
+    ensure_signing_key,
+    load_signing_key,
+    require_signing_key,
+    rotate,
+    save_signing_key,
+)
 from medval.core.errors import InvalidInput, NotAuthenticated
 from medval.trust.keys import SigningKey
+from tests.conftest import LiveServer
 
 
 @pytest.fixture
@@ -58,3 +66,38 @@ def test_no_key_or_a_broken_key_is_one_line(tmp_path: Path) -> None:
     assert broken.value.message == f"{path} does not hold a signing key (PEM, PKCS #8)"
     with pytest.raises(InvalidInput):
         load_signing_key(settings, "../escape")
+
+
+def test_login_makes_a_key_once_registers_it_and_notes_a_retired_one(
+    tmp_path: Path, live_server: LiveServer
+) -> None:
+    live_server.make_admin("hospital", "hospital-password")
+    with MedvalClient(live_server.url) as anonymous:
+        token = anonymous.login("hospital", "hospital-password").token
+    here = ClientSettings(home=tmp_path / "here")
+    with MedvalClient(live_server.url, token) as client:
+        first = ensure_signing_key(client, here, "hospital")
+        assert first.made and first.note is None
+        assert first.registered is not None and first.registered.key_id == first.key.key_id
+        again = ensure_signing_key(client, here, "hospital")  # the next login: nothing new
+        assert (again.made, again.key.key_id) == (False, first.key.key_id)
+        # Another machine of the same account rotates: this machine's key is retired.
+        elsewhere = ClientSettings(home=tmp_path / "elsewhere")
+        old, new = rotate(client, elsewhere, "hospital")
+        assert old is None and new.key_id != first.key.key_id
+        stale = ensure_signing_key(client, here, "hospital")
+        assert stale.registered is None
+        assert stale.note == (
+            f"this machine's signing key {first.key.key_id[:16]} was retired on the server; "
+            "run 'medval keys rotate' before uploading results"
+        )
+        old, newest = rotate(client, here, "hospital")
+        assert old == first.key.key_id
+        keys = client.my_signing_keys()
+    assert [(k.key_id, k.retired_at is None) for k in keys] == [
+        (first.key.key_id, False),
+        (new.key_id, False),
+        (newest.key_id, True),
+    ]
+    loaded = load_signing_key(here, "hospital")
+    assert loaded is not None and loaded.key_id == newest.key_id

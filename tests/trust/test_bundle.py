@@ -129,6 +129,7 @@ def test_unsigned_and_broken_records_are_named_and_the_rest_still_checked() -> N
         ("not json", "not a medval bundle (medval.bundle/v1): not JSON"),
         ("[]", "not a medval bundle (medval.bundle/v1): Input should be a valid dictionary"),
         ('{"format": "other"}', "not a medval bundle (medval.bundle/v1): format: Input should be"),
+        ("[" * 100_000, "not a medval bundle (medval.bundle/v1): nested too deep"),
     ],
 )
 def test_a_file_that_is_not_a_bundle_is_one_line(text: str, message: str) -> None:

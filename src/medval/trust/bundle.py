@@ -120,6 +120,8 @@ def read_bundle(text: str | bytes) -> _Loose:
     """The bundle's frame; anything that is not a bundle at all is one line."""
     try:
         return _Loose.model_validate(json.loads(text))
+    except RecursionError as exc:  # nested deeper than the parser's stack
+        raise InvalidInput(f"not a medval bundle ({BUNDLE_FORMAT}): nested too deep") from exc
     except ValueError as exc:
         problems = exc.errors() if isinstance(exc, ValidationError) else []
         detail = describe_problems(problems, "not JSON") if problems else "not JSON"
