@@ -13,12 +13,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from medval.core.api import PREFIX
+from medval.core.schemas import ResultContent
 from medval.server.admin import create_admin
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
+from medval.trust.keys import SigningKey
+from medval.trust.signed_result import sign_result
 
 PASSWORD = "correct-horse-battery"
 
@@ -52,6 +56,10 @@ class User:
         return self.http.client.get(PREFIX + path, headers=self.headers, **kw)
 
     def post(self, path: str, json: Any) -> httpx.Response:
+        """POST as this user; a result without a signature is signed with the user's key
+        first, as the client does (tests of signatures send their own)."""
+        if path == "/results" and "signature" not in json:
+            json = self.http.signed(self.name, json)
         return self.http.client.post(PREFIX + path, headers=self.headers, json=json)
 
     def put(self, path: str, json: Any = None, content: bytes | None = None) -> httpx.Response:
@@ -70,7 +78,20 @@ class Api:
     client: TestClient
     settings: ServerSettings
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Each user's signing key, registered when the user logs in here.
+    keys: dict[str, SigningKey] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=count)
+
+    def signed(self, name: str, body: dict[str, Any], key: SigningKey | None = None) -> Any:
+        """``body`` signed by ``name``'s key (or ``key``). A body that is not a valid
+        result gets a well-formed signature that signs nothing, so that only its content
+        is refused."""
+        key = key or self.keys[name]
+        try:
+            content = ResultContent.model_validate(body)
+        except ValidationError:
+            return body | {"key_id": key.key_id, "signature": "A" * 86 + "=="}
+        return sign_result(content, key).model_dump(mode="json")
 
     def login(self, name: str, password: str = PASSWORD) -> httpx.Response:
         return self.client.post(
@@ -82,6 +103,14 @@ class Api:
         assert response.status_code == 200, response.text
         self.tokens[name] = {"Authorization": f"Bearer {response.json()['token']}"}
         me = self.client.get(PREFIX + "/users/me", headers=self.tokens[name]).json()
+        if name not in self.keys:
+            self.keys[name] = SigningKey.generate()
+            registered = self.client.post(
+                PREFIX + "/users/me/signing-keys",
+                headers=self.tokens[name],
+                json={"public_key": self.keys[name].public_key},
+            )
+            assert registered.status_code == 201, registered.text
         return User(name, me["id"], self)
 
     def admin(self, name: str = "admin") -> User:

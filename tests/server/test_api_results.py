@@ -77,6 +77,17 @@ def test_provenance_must_match_every_registered_hash(
     assert field in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("field", ["data_preparator_image", "model_image", "evaluator_image"])
+def test_provenance_names_no_image_a_cube_does_not_have(
+    world: dict[str, Any], api: Api, field: str
+) -> None:
+    wrong = {field: "sha256:" + "0" * 64}
+    body = api.result_body(world["benchmark"], world["dataset"], world["model"], **wrong)
+    response = world["hospital"].post("/results", body)
+    assert _error(response) == (422, "hash_mismatch")
+    assert field in response.json()["error"]["message"]
+
+
 def test_both_associations_must_be_approved(world: dict[str, Any], api: Api) -> None:
     hospital, vendor, benchmark = world["hospital"], world["vendor"], world["benchmark"]
     waiting = api.cube(vendor, "model")

@@ -198,6 +198,15 @@ def _revoke_tokens(api: Api, w: dict[str, Any]) -> Change:
     return Change("root", "user", lambda: api.client.delete(path, headers=headers))
 
 
+def _register_signing_key(api: Api, w: dict[str, Any]) -> Change:
+    from medval.trust.keys import SigningKey
+
+    body = {"public_key": SigningKey.generate().public_key}
+    return Change(
+        "stranger", "signing_key", lambda: w["stranger"].post(routes.MY_SIGNING_KEYS, body)
+    )
+
+
 def _upload_result(api: Api, w: dict[str, Any]) -> Change:
     body = api.result_body(w["benchmark"], w["dataset"], w["model"])
     return Change("hospital", "result", lambda: w["hospital"].post(routes.RESULTS, body))
@@ -229,6 +238,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", routes.USER_PASSWORD): _change_password,
     ("PUT", routes.USER_STATUS): _disable_user,
     ("DELETE", routes.USER_TOKENS): _revoke_tokens,
+    ("POST", routes.MY_SIGNING_KEYS): _register_signing_key,
 }
 
 

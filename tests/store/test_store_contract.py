@@ -31,6 +31,8 @@ from medval.server.store.records import CubeRecord, UserRecord
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 H = "a" * 64
+# The store keeps a result's signature as it is given (services check it).
+SIGNED = {"key_id": "e" * 64, "signature": "A" * 86 + "=="}
 
 
 def _user(tx: StoreTransaction, name: str = "alice", admin: bool = False) -> UserRecord:
@@ -233,12 +235,14 @@ def test_results_round_trip_and_one_per_benchmark_dataset_model(store: Store) ->
         provenance=Provenance(
             dataset_hash="b" * 64, data_preparator_hash=H, model_hash=H, evaluator_hash=H
         ),
+        **SIGNED,
     )
     with store.transaction() as tx:
         result = tx.add_result(ids["owner"], body, NOW)
     with store.transaction() as tx:
         assert tx.result(result.id) == result
         assert result.document == body.document and result.provenance == body.provenance
+        assert (result.key_id, result.signature) == (SIGNED["key_id"], SIGNED["signature"])
         assert result.dataset == "site-a" and result.model == "model"
         assert result.dataset_owner_id == result.model_owner_id == ids["owner"]
         assert tx.list_results(benchmark_id=ids["benchmark"]) == [result]
@@ -264,6 +268,7 @@ def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Sto
         failure="task 'infer' of cube 'model' timed out after 60 s",
         provenance=provenance,
         executed_at=NOW - timedelta(minutes=5),
+        **SIGNED,
     )
     with store.transaction() as tx:
         result = tx.add_result(ids["owner"], failed, NOW)
@@ -401,3 +406,19 @@ def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
         benchmark = tx.benchmark(ids["benchmark"])
         assert benchmark is not None and benchmark.agreement == agreement
         assert benchmark.auto_approval == rule
+
+
+def test_signing_keys_are_kept_and_one_per_owner_is_current(store: Store) -> None:
+    with store.transaction() as tx:
+        owner = _user(tx, "alice").id
+        first = tx.add_signing_key(owner, "1" * 64, "A" * 43 + "=", NOW)
+    later = NOW + timedelta(hours=1)
+    with store.transaction() as tx:
+        second = tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)
+        assert (second.owner, second.retired_at) == ("alice", None)
+        assert tx.signing_key("1" * 64) == first.model_copy(update={"retired_at": later})
+        assert tx.list_signing_keys(owner_id=owner) == [tx.signing_key("1" * 64), second]
+        assert tx.signing_key("3" * 64) is None
+        assert tx.list_signing_keys(owner_id=owner + 1) == []
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)

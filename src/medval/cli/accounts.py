@@ -18,6 +18,7 @@ from medval.client.settings import (
     save_login,
     tls_verify,
 )
+from medval.client.signing import ensure_signing_key
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.schemas import PasswordChange, UserCreate, UserPublic
 
@@ -57,7 +58,10 @@ def login(
     username: str = typer.Option(..., "--username", "-u"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_HELP),
 ) -> None:
-    """Log in to a medval server; the token is kept in the client folder (mode 600)."""
+    """Log in to a medval server; the token is kept in the client folder (mode 600).
+
+    The first login of an account here also makes its signing key (mode 600) and
+    registers the public key on the server; uploads are signed with it."""
     session: Session = ctx.obj
     url = session.server_url(server)
     password = read_password(password_stdin)
@@ -71,6 +75,13 @@ def login(
     session.err.print(
         f"logged in to {url} as {username} (until {token.expires_at:%Y-%m-%d %H:%M} UTC)"
     )
+    timeout = session.settings.http_timeout_seconds
+    with MedvalClient(url, token.token, timeout=timeout, verify=verify) as client:
+        setup = ensure_signing_key(client, session.settings, username)
+    if setup.note is not None:
+        session.note(f"note: {setup.note}")
+    elif setup.made:
+        session.note(f"made signing key {setup.key.key_id[:16]} and registered it on the server")
 
 
 def logout(ctx: typer.Context) -> None:

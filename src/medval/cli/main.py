@@ -21,9 +21,11 @@ from medval.cli import (
     datasets,
     demo,
     executions,
+    keys,
     models,
     results,
     storage,
+    verify,
 )
 from medval.cli.context import Session
 from medval.cli.server_commands import server_app
@@ -80,6 +82,8 @@ app.add_typer(datasets.app, name="dataset")
 app.add_typer(models.app, name="model")
 executions.register(app)
 app.add_typer(results.app, name="results")
+app.add_typer(keys.app, name="keys")
+verify.register(app)
 app.add_typer(storage.app, name="storage")
 app.add_typer(audit.app, name="audit")
 demo.register(app)

@@ -1,17 +1,23 @@
-"""Results: local ones awaiting review, uploads after approval, and released ones.
+"""Results: local ones awaiting review, uploads after approval, released ones, and
+export bundles.
 
 A result is a model's execution on a dataset: succeeded (metrics) or failed (medval's
-one-line reason, no metrics); both are reviewed and uploaded the same way.
+one-line reason, no metrics); both are reviewed, signed and uploaded the same way.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import local_results_table, print_left_out, print_results
 from medval.client.audit_log import record
+from medval.client.bundles import export_bundle, write_bundle
 from medval.client.runs import upload_payload
+from medval.client.settings import require_login
+from medval.client.signing import require_signing_key
 from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
 
 app = typer.Typer(help="Review, upload and see results.", no_args_is_help=True)
@@ -83,7 +89,8 @@ def upload(
         if not results:
             session.err.print("nothing to upload: every local result here was uploaded")
             return
-    payloads = [upload_payload(result) for result in results]
+    signer = require_signing_key(session.settings, require_login(session.settings).username)
+    payloads = [upload_payload(result, signer) for result in results]
     with session.client() as client:
         session.err.print("This is everything that will be sent to the server:")
         if len(payloads) == 1:
@@ -113,3 +120,22 @@ def upload(
         kind = kinds.pop() if len(kinds) == 1 else Conflict
         reasons = "; ".join(f"{key}: {exc.message}" for key, exc in refused)
         raise kind(f"{len(refused)} of {len(results)} uploads refused: {reasons}")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    benchmark_id: int = typer.Option(..., "--benchmark", "-b"),
+    output: Path = typer.Option(..., "--output", "-o", help="The bundle file to write."),
+) -> None:
+    """Write a benchmark's results that you may see, their signatures and the public
+    keys that made them to one file, for 'medval verify' (no server needed)."""
+    session: Session = ctx.obj
+    username = require_login(session.settings).username
+    with session.client() as client:
+        bundle = export_bundle(client, benchmark_id, username)
+    write_bundle(bundle, output)
+    session.note(
+        f"wrote {len(bundle.results)} results of benchmark {bundle.benchmark} "
+        f"and {len(bundle.keys)} keys to {output}"
+    )

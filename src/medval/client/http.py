@@ -44,6 +44,8 @@ from medval.core.schemas import (
     PendingExecution,
     ResultCreate,
     ResultPublic,
+    SigningKeyCreate,
+    SigningKeyPublic,
     StageChange,
     TokenPublic,
     TokensRevoked,
@@ -174,6 +176,18 @@ class MedvalClient:
 
     def revoke_tokens(self, user_id: int) -> TokensRevoked:
         return self._call(TokensRevoked, "DELETE", api.USER_TOKENS.format(user_id=user_id))
+
+    # --- signing keys -------------------------------------------------------------------
+
+    def my_signing_keys(self) -> list[SigningKeyPublic]:
+        return self._call(list[SigningKeyPublic], "GET", api.MY_SIGNING_KEYS)
+
+    def register_signing_key(self, public_key: str) -> SigningKeyPublic:
+        body = SigningKeyCreate(public_key=public_key)
+        return self._call(SigningKeyPublic, "POST", api.MY_SIGNING_KEYS, body=body)
+
+    def signing_key(self, key_id: str) -> SigningKeyPublic:
+        return self._call(SigningKeyPublic, "GET", api.SIGNING_KEY.format(key_id=key_id))
 
     # --- blobs and cubes ----------------------------------------------------------------
 

@@ -35,8 +35,10 @@ from medval.core.errors import (
     PolicyRefused,
     SandboxError,
 )
-from medval.core.schemas import PendingExecution, ResultCreate
+from medval.core.schemas import PendingExecution, ResultContent, ResultCreate
 from medval.core.states import ExecutionStatus, check_valid
+from medval.trust.keys import SigningKey
+from medval.trust.signed_result import sign_result
 
 MAX_REASON = 500  # the server's limit on a failure's reason (core.schemas.FailureReason)
 
@@ -150,6 +152,9 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
             data_preparator_hash=preparator.archive_hash,
             model_hash=model.archive_hash,
             evaluator_hash=evaluator.archive_hash,
+            data_preparator_image=preparator.image_digest,
+            model_image=model.image_digest,
+            evaluator_image=evaluator.image_digest,
         ),
         executed_at=datetime.now(UTC),
     )
@@ -177,11 +182,11 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
     return Execution(result, error)
 
 
-def upload_payload(result: LocalResult) -> ResultCreate:
+def upload_payload(result: LocalResult, key: SigningKey) -> ResultCreate:
     """Exactly what an upload sends: aggregate metrics with intervals (or, for a failed
     execution, its one-line reason), when it ran, and the hashes (never what of the
-    results file was left out)."""
-    return ResultCreate(
+    results file was left out), signed by the data owner's ``key``."""
+    content = ResultContent(
         benchmark_id=result.benchmark_id,
         dataset_id=result.dataset_id,
         model_id=result.model_id,
@@ -191,6 +196,7 @@ def upload_payload(result: LocalResult) -> ResultCreate:
         provenance=result.provenance,
         executed_at=result.executed_at,
     )
+    return sign_result(content, key)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> 
 USER_PASSWORD = "/users/{user_id}/password"
 USER_STATUS = "/users/{user_id}/status"  # PUT AccountStatus -> UserPublic (admin, not oneself)
 USER_TOKENS = "/users/{user_id}/tokens"  # DELETE -> TokensRevoked (oneself, or an admin)
+# GET -> list[SigningKeyPublic] (the caller's, retired ones too); POST SigningKeyCreate ->
+# SigningKeyPublic (becomes the caller's current key, the one before it is retired)
+MY_SIGNING_KEYS = "/users/me/signing-keys"
+SIGNING_KEY = "/signing-keys/{key_id}"  # GET -> SigningKeyPublic (any account)
 
 # PUT raw bytes (hash checked; UPLOAD_OFFSET: N continues an upload cut short) -> 201;
 # GET -> the bytes (a Range header continues a download cut short)

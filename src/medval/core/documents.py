@@ -119,7 +119,9 @@ class DatasetStatistics(BaseModel):
 
 
 class Provenance(BaseModel):
-    """Every hash that produced a result, re-checked by the server on upload."""
+    """Every hash that produced a result, re-checked by the server on upload: the
+    dataset's, each cube archive's and, for a cube with its own container image, the
+    image's ID (None: the cube has none)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -127,6 +129,9 @@ class Provenance(BaseModel):
     data_preparator_hash: PlainString
     model_hash: PlainString
     evaluator_hash: PlainString
+    data_preparator_image: PlainString | None = None
+    model_image: PlainString | None = None
+    evaluator_image: PlainString | None = None
 
 
 def read_document(kind: type[D], path: Path, what: str) -> D:

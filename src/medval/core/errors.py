@@ -144,6 +144,15 @@ class PolicyRefused(MedvalError):
     exit_code = 11
 
 
+class SignatureInvalid(MedvalError):
+    """A result's signature does not verify: missing, made with a key that is not the
+    uploader's current one, or not over this payload (``medval.trust``)."""
+
+    code = "signature_invalid"
+    http_status = 422
+    exit_code = 12
+
+
 class Cancelled(MedvalError):
     """The user declined a confirmation. Nothing was sent."""
 
@@ -169,6 +178,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         SandboxError,
         EngineError,
         PolicyRefused,
+        SignatureInvalid,
         Cancelled,
     )
 }

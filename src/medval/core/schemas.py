@@ -52,6 +52,9 @@ GivenPassword = Annotated[
     str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(no_nul)]
+# Ed25519, base64 (RFC 4648, padded): a raw public key (32 bytes), a signature (64 bytes).
+PublicKeyText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+SignatureText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]
 # A failed execution's reason: one printable line, in medval's own words.
 FailureReason = Annotated[
     str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
@@ -105,6 +108,28 @@ class AccountStatus(_Schema):
 
 class TokensRevoked(_Schema):
     revoked: int
+
+
+# --- signing keys ---------------------------------------------------------------------
+
+
+class SigningKeyCreate(_Schema):
+    """A data owner's Ed25519 public key; its id is computed by the server
+    (``medval.trust.keys.key_id``: the sha256 of the raw key)."""
+
+    public_key: PublicKeyText
+
+
+class SigningKeyPublic(_Schema):
+    """A registered public key. One per account is current (``retired_at`` None); a
+    retired key is kept for good, so that what it signed stays verifiable."""
+
+    key_id: str
+    public_key: str
+    owner_id: int
+    owner: str
+    created_at: datetime
+    retired_at: datetime | None = None
 
 
 # --- blobs ----------------------------------------------------------------------------
@@ -414,10 +439,10 @@ class PendingExecution(_Schema):
     runs: int = 0
 
 
-class ResultCreate(_Schema):
+class ResultContent(_Schema):
     """A model's execution on a dataset: succeeded with its metrics (``document``), or
     failed with a one-line ``failure`` (medval's own verdict) and no metrics. Either way
-    ``provenance`` names every artifact that ran."""
+    ``provenance`` names every artifact that ran. This is what the data owner signs."""
 
     benchmark_id: Id
     dataset_id: Id
@@ -429,13 +454,21 @@ class ResultCreate(_Schema):
     executed_at: datetime | None = None
 
     @model_validator(mode="after")
-    def _metrics_or_a_reason(self) -> ResultCreate:
+    def _metrics_or_a_reason(self) -> ResultContent:
         if self.status is ExecutionStatus.SUCCEEDED:
             if self.document is None or self.failure is not None:
                 raise ValueError("a succeeded result has a document and no failure")
         elif self.document is not None or self.failure is None:
             raise ValueError("a failed result has a failure and no document")
         return self
+
+
+class ResultCreate(ResultContent):
+    """An upload: the content, the uploader's Ed25519 signature over its canonical form
+    (``medval.trust.signed_result``) and the id of the key that made it."""
+
+    key_id: Sha256
+    signature: SignatureText
 
 
 class ResultPublic(_Schema):
@@ -453,6 +486,9 @@ class ResultPublic(_Schema):
     executed_at: datetime | None = None
     created_at: datetime
     runs: int = 1  # how many times it was uploaded (a failed one may be run again)
+    # None only for results uploaded before results were signed.
+    key_id: str | None = None
+    signature: str | None = None
 
 
 class PooledMetric(_Schema):

@@ -23,6 +23,7 @@ from medval.server.routes import (
     health,
     membership,
     results,
+    signing_keys,
     users,
 )
 from medval.server.services.context import Clock, ServiceContext, utc_now
@@ -43,6 +44,7 @@ ROUTERS = (
     executions,
     results,
     audit,
+    signing_keys,
 )
 
 

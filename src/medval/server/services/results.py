@@ -18,6 +18,7 @@ from medval.server.services.data_policies import require_policy_allows
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.permissions import not_found
 from medval.server.services.release import can_see_result, site_count
+from medval.server.services.signing_keys import require_signed_by_uploader
 from medval.server.services.small_cells import require_no_small_cells_in_result
 from medval.server.services.validity import (
     require_benchmark_runs,
@@ -41,13 +42,16 @@ def _require_approved(
 
 
 def _check_provenance(tx: StoreTransaction, benchmark: BenchmarkRecord, body: ResultCreate) -> None:
-    """Every hash that produced the result must be the one registered here."""
+    """Every hash and image ID that produced the result must be the one registered here."""
     dataset = tx.dataset(body.dataset_id)
     registered = {
         "dataset_hash": dataset.data_hash if dataset else None,
         "data_preparator_hash": _cube_hash(tx, benchmark.data_preparator_id),
         "model_hash": _cube_hash(tx, body.model_id),
         "evaluator_hash": _cube_hash(tx, benchmark.evaluator_id),
+        "data_preparator_image": _cube_image(tx, benchmark.data_preparator_id),
+        "model_image": _cube_image(tx, body.model_id),
+        "evaluator_image": _cube_image(tx, benchmark.evaluator_id),
     }
     reported = body.provenance.model_dump()
     wrong = [name for name, expected in registered.items() if reported[name] != expected]
@@ -63,6 +67,11 @@ def _cube_hash(tx: StoreTransaction, cube_id: int) -> str | None:
     return cube.archive_hash if cube else None
 
 
+def _cube_image(tx: StoreTransaction, cube_id: int) -> str | None:
+    cube = tx.cube(cube_id)
+    return cube.image_digest if cube else None
+
+
 def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -> ResultRecord:
     with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
@@ -71,6 +80,9 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         # Not even an admin: an upload is the data owner's approval to release it.
         if dataset.owner_id != caller.id:
             raise PermissionDenied(f"only the owner of dataset {dataset.name} may upload results")
+        # Signed by the uploader's current key, over exactly what is stored.
+        now = ctx.clock()
+        require_signed_by_uploader(tx, caller, body, now)
         # Nothing new against an invalidated benchmark, dataset or cube.
         require_benchmark_runs(tx, benchmark)
         require_valid_dataset(dataset)
@@ -90,7 +102,6 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
             )
         # The data owner's terms, checked with the same code their client ran.
         runs = found[0].runs if found else 0
-        now = ctx.clock()
         require_policy_allows(tx, benchmark.id, dataset.id, model, runs, now)
         if not found:
             return tx.add_result(caller.id, body, now)

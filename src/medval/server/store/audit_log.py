@@ -26,6 +26,7 @@ from medval.core.schemas import (
     CubePublic,
     DatasetPublic,
     ResultPublic,
+    SigningKeyPublic,
     UserPublic,
 )
 from medval.server.store import models as m
@@ -41,6 +42,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Association: ("association", AssociationPublic),
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
+    m.SigningKey: ("signing_key", SigningKeyPublic),
 }
 _HEAD_ID = 1
 

@@ -33,6 +33,7 @@ from medval.server.store.records import (
     CubeRecord,
     DatasetRecord,
     ResultRecord,
+    SigningKeyRecord,
     TokenRecord,
     UserRecord,
 )
@@ -82,6 +83,17 @@ class StoreTransaction(Protocol):
     def delete_tokens(self, user_id: int, keep_hash: str | None = None) -> int:
         """Revoke every token of the account but ``keep_hash``; how many were revoked."""
         ...
+
+    # --- signing keys -----------------------------------------------------------------
+    def add_signing_key(
+        self, owner_id: int, key_id: str, public_key: str, now: datetime
+    ) -> SigningKeyRecord:
+        """A new current key of ``owner_id``; the owner's keys that were current are
+        retired at ``now`` (keys are never deleted)."""
+        ...
+
+    def signing_key(self, key_id: str) -> SigningKeyRecord | None: ...
+    def list_signing_keys(self, owner_id: int | None = None) -> list[SigningKeyRecord]: ...
 
     # --- cubes ------------------------------------------------------------------------
     def add_cube(self, owner_id: int, cube: CubeCreate, now: datetime) -> CubeRecord: ...

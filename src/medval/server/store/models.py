@@ -140,6 +140,19 @@ class Invalidatable:
     invalidated_by: AssociationProxy[str | None] = association_proxy("invalidator", "username")
 
 
+class SigningKey(Owned, Base):
+    """A data owner's Ed25519 public key. Never deleted: a retired key (``retired_at``
+    set) still verifies what it signed. One per owner is current (``retired_at`` NULL)."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    public_key: Mapped[str] = mapped_column(String(44))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Cube(Owned, Invalidatable, Base):
     __tablename__ = "cubes"
     __table_args__ = (UniqueConstraint("owner_id", "name"),)
@@ -332,6 +345,10 @@ class Result(Base):
     created_at: Mapped[datetime]
     # How many times it was uploaded: a data policy may limit a model's runs on a dataset.
     runs: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The uploader's signature over the result (NULL only for results uploaded before
+    # revision 0009, when results were not signed yet).
+    key_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    signature: Mapped[str | None] = mapped_column(String(88), default=None)
 
     dataset_entity: Mapped[Dataset] = relationship(lazy="joined")
     model_entity: Mapped[Cube] = relationship(lazy="joined")

@@ -25,12 +25,17 @@ from medval.core.schemas import (
     CubePublic,
     DatasetPublic,
     ResultPublic,
+    SigningKeyPublic,
     UserPublic,
 )
 
 
 class UserRecord(UserPublic, frozen=True):
     """An account, without its password hash."""
+
+
+class SigningKeyRecord(SigningKeyPublic, frozen=True):
+    pass
 
 
 class CubeRecord(CubePublic, frozen=True):

@@ -41,6 +41,7 @@ from medval.server.store.records import (
     CubeRecord,
     DatasetRecord,
     ResultRecord,
+    SigningKeyRecord,
     TokenRecord,
     UserRecord,
 )
@@ -196,6 +197,30 @@ class SqlTransaction:
         result = self.session.execute(query)
         self.session.flush()
         return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result has a rowcount
+
+    # --- signing keys -----------------------------------------------------------------
+
+    def add_signing_key(
+        self, owner_id: int, key_id: str, public_key: str, now: datetime
+    ) -> SigningKeyRecord:
+        current = select(m.SigningKey).where(
+            m.SigningKey.owner_id == owner_id, m.SigningKey.retired_at.is_(None)
+        )
+        for row in self.session.scalars(current):
+            self.audit.touch(row, "retire")
+            row.retired_at = now
+        key = m.SigningKey(owner_id=owner_id, key_id=key_id, public_key=public_key, created_at=now)
+        return SigningKeyRecord.model_validate(self._insert(key, f"signing key {key_id}"))
+
+    def signing_key(self, key_id: str) -> SigningKeyRecord | None:
+        row = self.session.scalar(select(m.SigningKey).where(m.SigningKey.key_id == key_id))
+        return SigningKeyRecord.model_validate(row) if row else None
+
+    def list_signing_keys(self, owner_id: int | None = None) -> list[SigningKeyRecord]:
+        query = _matching(
+            select(m.SigningKey).order_by(m.SigningKey.id), (m.SigningKey.owner_id, owner_id)
+        )
+        return self._list(SigningKeyRecord, query)
 
     # --- cubes ------------------------------------------------------------------------
 

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from medval.core import api
+from medval.core.schemas import SigningKeyCreate, SigningKeyPublic
+from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import signing_keys
+
+router = APIRouter(tags=["signing keys"])
+
+
+@router.get(api.MY_SIGNING_KEYS)
+def my_signing_keys(ctx: ContextDep, user: CurrentUser) -> Sequence[SigningKeyPublic]:
+    return signing_keys.my_signing_keys(ctx, user)
+
+
+@router.post(api.MY_SIGNING_KEYS, status_code=201)
+def register_signing_key(
+    ctx: ContextDep, user: CurrentUser, body: SigningKeyCreate
+) -> SigningKeyPublic:
+    return signing_keys.register_signing_key(ctx, user, body)
+
+
+@router.get(api.SIGNING_KEY)
+def signing_key(ctx: ContextDep, user: CurrentUser, key_id: str) -> SigningKeyPublic:
+    return signing_keys.signing_key(ctx, key_id)
