@@ -84,6 +84,7 @@ def test_statistics_must_be_finite(world: dict[str, Any], values: Any, where: st
 def test_metrics_must_be_finite(api: Api, world: dict[str, Any]) -> None:
     body = api.result_body(world["benchmark"], world["dataset"], world["model"])
     body["document"]["metrics"]["auroc"]["upper"] = float("inf")
+    body = api.signed("hospital", body)  # signed as the client would (refused before checking)
     response = _post_raw(world["hospital"], "/results", json.dumps(body))
     assert _error(response) == (
         422,

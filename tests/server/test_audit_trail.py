@@ -361,7 +361,7 @@ def test_the_client_fetches_the_entries_about_given_results(
         "http://testserver", token, transport=httpx.MockTransport(through_the_app)
     )
     body = api.result_body(world["benchmark"], world["dataset"], world["model"])
-    result = client.upload_result(ResultCreate.model_validate(body))
+    result = client.upload_result(ResultCreate.model_validate(api.signed("hospital", body)))
     entries = client.audit_entries("result", [result.id])
     assert [(e.action, e.actor, e.entity_id) for e in entries] == [
         ("result.add", "hospital", str(result.id))
