@@ -18,6 +18,7 @@ from medval.core import api
 from medval.core.errors import InvalidInput
 from medval.core.schemas import BlobUploadState
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.services import blobs
 
 router = APIRouter(tags=["blobs"])
 
@@ -41,11 +42,13 @@ def _number(header: str, value: str | None) -> int:
 
 @router.put(api.BLOB, status_code=201)
 async def put_blob(
-    ctx: ContextDep, _user: CurrentUser, sha256: Sha256Path, request: Request
+    ctx: ContextDep, user: CurrentUser, sha256: Sha256Path, request: Request
 ) -> dict[str, str | int]:
-    """Stream the body to disk (never whole into memory), checking size and hash."""
+    """Stream the body to disk (never whole into memory), checking size and hash; the
+    caller owns the blob once it is whole."""
     offset = _number(api.UPLOAD_OFFSET, request.headers.get(api.UPLOAD_OFFSET))
     declared = request.headers.get("content-length")
+    await run_in_threadpool(blobs.begin_upload, ctx, user, sha256, offset)
     with await run_in_threadpool(ctx.blobs.writer, sha256, offset) as writer:
         if declared is not None:
             writer.check_declared_size(_number("Content-Length", declared))
@@ -59,15 +62,19 @@ async def put_blob(
                 f"continue it with {api.UPLOAD_OFFSET}: {writer.size}"
             ) from None
         await run_in_threadpool(writer.commit)
+    await run_in_threadpool(blobs.finish_upload, ctx, user, sha256)
     return {"sha256": sha256, "size": writer.size}
 
 
 @router.get(api.BLOB_UPLOAD)
-def blob_upload_state(ctx: ContextDep, _user: CurrentUser, sha256: Sha256Path) -> BlobUploadState:
-    size, complete = ctx.blobs.upload_state(sha256)
+def blob_upload_state(ctx: ContextDep, user: CurrentUser, sha256: Sha256Path) -> BlobUploadState:
+    """Complete only for the blob's owners; anyone else must send it whole to own it."""
+    size, complete = blobs.upload_state(ctx, user, sha256)
     return BlobUploadState(sha256=sha256, size=size, complete=complete)
 
 
 @router.get(api.BLOB, response_class=BlobResponse)
-def get_blob(ctx: ContextDep, _user: CurrentUser, sha256: Sha256Path) -> BlobResponse:
+def get_blob(ctx: ContextDep, user: CurrentUser, sha256: Sha256Path) -> BlobResponse:
+    """Only to whom may read it (``services.blobs``); anyone else gets a 404."""
+    blobs.require_readable_blob(ctx, user, sha256)
     return BlobResponse(ctx.blobs.open_path(sha256), media_type="application/octet-stream")
