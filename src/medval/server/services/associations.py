@@ -35,7 +35,6 @@ from medval.server.services.validity import (
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AssociationRecord, BenchmarkRecord, UserRecord
 
-
 # A request is made in the entity owner's name (the data owner or the model owner
 # consents to join): an admin who does not own the entity may not make it for them.
 _ASK = "request its association with a benchmark"
@@ -44,8 +43,8 @@ _ASK = "request its association with a benchmark"
 def _check_entity(
     tx: StoreTransaction, caller: UserRecord, benchmark: BenchmarkRecord, body: AssociationCreate
 ) -> str:
-    """The entity exists, belongs to the caller (admins included: see ``_ASK``), is valid, frozen and fits the benchmark;
-    returns its name."""
+    """The entity exists, belongs to the caller (an admin too: see ``_ASK``), is valid,
+    frozen and fits the benchmark; returns its name."""
     if body.kind is AssociationKind.DATASET:
         dataset = visible_dataset(tx, caller, body.entity_id)
         require_owner(caller, dataset.owner_id, f"dataset {dataset.name}", _ASK)

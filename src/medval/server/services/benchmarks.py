@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medval.core.errors import InvalidInput, InvalidTransition
+from medval.core.errors import InvalidTransition
 from medval.core.schemas import BenchmarkCreate
 from medval.core.states import (
     ApprovalStatus,
