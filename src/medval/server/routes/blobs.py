@@ -18,9 +18,10 @@ from medval.core import api
 from medval.core.errors import InvalidInput
 from medval.core.schemas import BlobUploadState
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import blobs
 
-router = APIRouter(tags=["blobs"])
+router = APIRouter(tags=["blobs"], route_class=DocumentedRoute)
 
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
@@ -30,6 +31,10 @@ class BlobResponse(FileResponse):
     round trips through the event loop for a multi-GB image)."""
 
     chunk_size = 1 << 20
+    media_type = "application/octet-stream"
+
+
+_BYTES = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
 
 def _number(header: str, value: str | None) -> int:
@@ -40,7 +45,12 @@ def _number(header: str, value: str | None) -> int:
     return int(value)
 
 
-@router.put(api.BLOB, status_code=201)
+@router.put(
+    api.BLOB,
+    status_code=201,
+    responses=errors(409, 413),
+    openapi_extra={"requestBody": {"required": True, "content": _BYTES}},
+)
 async def put_blob(
     ctx: ContextDep, user: CurrentUser, sha256: Sha256Path, request: Request
 ) -> dict[str, str | int]:
@@ -73,7 +83,15 @@ def blob_upload_state(ctx: ContextDep, user: CurrentUser, sha256: Sha256Path) ->
     return BlobUploadState(sha256=sha256, size=size, complete=complete)
 
 
-@router.get(api.BLOB, response_class=BlobResponse)
+@router.get(
+    api.BLOB,
+    response_class=BlobResponse,
+    responses={
+        200: {"description": "The blob's bytes", "content": _BYTES},
+        206: {"description": "The bytes of the range asked for", "content": _BYTES},
+        **errors(404),
+    },
+)
 def get_blob(ctx: ContextDep, user: CurrentUser, sha256: Sha256Path) -> BlobResponse:
     """Only to whom may read it (``services.blobs``); anyone else gets a 404."""
     blobs.require_readable_blob(ctx, user, sha256)
