@@ -8,7 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.states import (
@@ -52,7 +59,8 @@ class TokenPublic(_Schema):
 class UserCreate(_Schema):
     username: Name
     password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
-    is_admin: bool = False
+    # Strict: 0 or "yes" is not a way to say whether an account is an admin.
+    is_admin: StrictBool = False
 
 
 class UserPublic(_Schema):

@@ -2,12 +2,13 @@
 
 Each router is ``APIRouter(route_class=DocumentedRoute)``. A route then lists the errors
 its signature implies without a word: 401 when it reads a bearer token (even an optional
-one: a bad token is refused), 422 when it takes any input (path, query, header or body),
-413 when it takes a JSON body (bodies are capped). It names the errors that depend on
-its rules with ``errors(...)``: 403, 404, 409 (and 401, 413 when nothing in the
-signature shows them). Every error has the ``ErrorResponse`` body.
+one, since a bad token is refused; ``security`` marks an optional one so), 422 when it
+takes any input (path, query, header or body), 413 when it takes a JSON body (bodies are
+capped). It names the errors that depend on its rules with ``errors(...)``: 403, 404,
+409 (and 401, 413 when nothing in the signature shows them). Every error has the
+``ErrorResponse`` body.
 
-May import FastAPI and the core's schemas only.
+May import FastAPI, the core's schemas and the routes' dependencies only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
 from medval.core.schemas import ErrorResponse
+from medval.server.dependencies import optional_user
 
 _MEANING = {
     401: "Not logged in, or the token is unknown, revoked or expired",
@@ -47,9 +49,8 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
         yield from _dependants(sub)
 
 
-def implied_errors(path: str, endpoint: Callable[..., Any]) -> list[int]:
+def implied_errors(every: list[Dependant]) -> list[int]:
     """The errors the route's signature alone shows it can answer."""
-    every = list(_dependants(get_dependant(path=path, call=endpoint)))
     implied = []
     if any(isinstance(d.call, HTTPBearer) for d in every):
         implied.append(401)
@@ -70,5 +71,11 @@ class DocumentedRoute(APIRoute):
         responses: Responses | None = None,
         **kwargs: Any,
     ) -> None:
-        documented = errors(*implied_errors(path, endpoint)) | dict(responses or {})
+        every = list(_dependants(get_dependant(path=path, call=endpoint)))
+        documented = errors(*implied_errors(every)) | dict(responses or {})
+        if any(d.call is optional_user for d in every):
+            # Anyone may call it without a token: an empty requirement makes the bearer
+            # optional (FastAPI appends this to the route's own security list).
+            extra = dict(kwargs.pop("openapi_extra", None) or {})
+            kwargs["openapi_extra"] = extra | {"security": [{}]}
         super().__init__(path, endpoint, responses=documented, **kwargs)
