@@ -57,7 +57,7 @@ def _left_to_server_doors(value: Any) -> bool:
     if isinstance(value, int):
         return abs(value) > _LARGEST_ID
     if isinstance(value, float):
-        return not math.isfinite(value) or abs(value) > _LARGEST_ID
+        return not math.isfinite(value)
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
