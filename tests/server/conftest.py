@@ -224,6 +224,10 @@ class Api:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> ServerSettings:
+    return migrated_settings(tmp_path)
+
+
+def migrated_settings(tmp_path: Path) -> ServerSettings:
     settings = ServerSettings(
         data_dir=tmp_path / "server",
         password_hash_profile="test_only_cheapest",
@@ -251,6 +255,10 @@ def api(client: TestClient, settings: ServerSettings) -> Api:
 
 @pytest.fixture
 def world(api: Api) -> dict[str, Any]:
+    return make_world(api)
+
+
+def make_world(api: Api) -> dict[str, Any]:
     """An approved benchmark with one approved dataset and one approved extra model:
 
     admin (root), bench (benchmark owner), hospital (data owner), vendor (model owner),

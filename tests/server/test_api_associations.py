@@ -101,3 +101,24 @@ def test_listing_shows_only_associations_the_caller_is_party_to(world: dict[str,
     assert [a["entity_name"] for a in vendor_sees] == [world["model"]["name"]]
     assert world["stranger"].ok("get", "/associations") == []
     assert len(world["root"].ok("get", "/associations?status=approved")) == 3
+
+
+def test_an_admin_cannot_request_an_association_for_an_entity_it_does_not_own(
+    world: dict[str, Any], api: Api
+) -> None:
+    benchmark, root = world["benchmark"], world["root"]
+    dataset = api.dataset(world["hospital"], benchmark)
+    response = _request(root, benchmark, "dataset", dataset)
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "permission_denied",
+        "message": f"only the owner of dataset {dataset['name']} may request its association "
+        "with a benchmark",
+    }
+    model = api.cube(world["vendor"], "model")
+    response = _request(root, benchmark, "model", model)
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        f"only the owner of model {model['name']} may request its association with a benchmark"
+    )
+    assert _request(world["hospital"], benchmark, "dataset", dataset).status_code == 201

@@ -82,8 +82,8 @@ def test_the_upload_state_and_an_offset_that_does_not_continue_it(api: Api) -> N
     )
     assert response.status_code == 409
     assert response.json()["error"]["message"] == (
-        f"the server holds 0 bytes of blob {sha[:12]}…: continue the upload from there, "
-        "not from byte 100"
+        f"the server holds no upload of blob {sha[:12]}… started by you: "
+        "start it from byte 0, not from byte 100"
     )
     response = api.client.put(
         f"{PREFIX}/blobs/{sha}", headers={**alice.headers, "Upload-Offset": "x"}, content=data

@@ -422,3 +422,19 @@ def test_signing_keys_are_kept_and_one_per_owner_is_current(store: Store) -> Non
         assert tx.list_signing_keys(owner_id=owner + 1) == []
     with pytest.raises(Conflict), store.transaction() as tx:
         tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)
+
+
+def test_blob_owners_and_the_uploader_of_the_part_held(store: Store) -> None:
+    with store.transaction() as tx:
+        alice, bob = _user(tx), _user(tx, "bob")
+        assert tx.blob_owner_ids(H) == [] and tx.blob_uploader_id(H) is None
+        tx.start_blob_upload(H, alice.id, NOW)
+        tx.start_blob_upload(H, bob.id, NOW)  # bob starts afresh: the part held is his
+        assert tx.blob_uploader_id(H) == bob.id
+        tx.add_blob_owner(H, bob.id, NOW)
+        tx.add_blob_owner(H, bob.id, NOW)  # sent whole again: nothing changes
+        tx.add_blob_owner(H, alice.id, NOW)
+        assert tx.blob_owner_ids(H) == sorted([alice.id, bob.id])
+        cube = _cube(tx, alice, "m", CubeKind.MODEL)
+        assert [c.id for c in tx.cubes_with_blob(H)] == [cube.id]
+        assert tx.cubes_with_blob("e" * 64) == [] and tx.benchmarks_with_demo_data(H) == []

@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -81,7 +82,8 @@ class TokenPublic(_Schema):
 class UserCreate(_Schema):
     username: Name
     password: Password
-    is_admin: bool = False
+    # Strict: 0 or "yes" is not a way to say whether an account is an admin.
+    is_admin: StrictBool = False
 
 
 class UserPublic(_Schema):

@@ -43,10 +43,11 @@ def _current_user(ctx: ContextDep, token: TokenDep) -> UserRecord:
     return authenticate(ctx, token)
 
 
-def _optional_user(ctx: ContextDep, credentials: BearerDep) -> UserRecord | None:
+def optional_user(ctx: ContextDep, credentials: BearerDep) -> UserRecord | None:
+    """The caller, or None when no token is sent (the route's OpenAPI says so)."""
     # A bad token is still an error: silently treating it as anonymous hides expiry.
     return authenticate(ctx, credentials.credentials) if credentials else None
 
 
 CurrentUser = Annotated[UserRecord, Depends(_current_user)]
-OptionalUser = Annotated[UserRecord | None, Depends(_optional_user)]
+OptionalUser = Annotated[UserRecord | None, Depends(optional_user)]

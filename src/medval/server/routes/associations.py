@@ -8,12 +8,13 @@ from medval.core import api
 from medval.core.schemas import AssociationCreate, AssociationPublic, DataPolicy, Decision, Id
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import associations, data_policies
 
-router = APIRouter(tags=["associations"])
+router = APIRouter(tags=["associations"], route_class=DocumentedRoute)
 
 
-@router.post(api.ASSOCIATIONS, status_code=201)
+@router.post(api.ASSOCIATIONS, status_code=201, responses=errors(403, 404, 409))
 def request_association(
     ctx: ContextDep, user: CurrentUser, body: AssociationCreate
 ) -> AssociationPublic:
@@ -31,24 +32,24 @@ def list_associations(
     return associations.list_associations(ctx, user, benchmark_id, kind, status)
 
 
-@router.put(api.ASSOCIATION_DECISION)
+@router.put(api.ASSOCIATION_DECISION, responses=errors(403, 404, 409))
 def decide(
     ctx: ContextDep, user: CurrentUser, association_id: Id, body: Decision
 ) -> AssociationPublic:
     return associations.decide_association(ctx, user, association_id, body.status)
 
 
-@router.get(api.ASSOCIATION)
+@router.get(api.ASSOCIATION, responses=errors(404))
 def get_association(ctx: ContextDep, user: CurrentUser, association_id: Id) -> AssociationPublic:
     return associations.get_association(ctx, user, association_id)
 
 
-@router.post(api.ASSOCIATION_REVOCATION)
+@router.post(api.ASSOCIATION_REVOCATION, responses=errors(404, 409))
 def revoke(ctx: ContextDep, user: CurrentUser, association_id: Id) -> AssociationPublic:
     return associations.revoke_association(ctx, user, association_id)
 
 
-@router.put(api.ASSOCIATION_POLICY)
+@router.put(api.ASSOCIATION_POLICY, responses=errors(403, 404))
 def set_policy(
     ctx: ContextDep, user: CurrentUser, association_id: Id, body: DataPolicy
 ) -> AssociationPublic:

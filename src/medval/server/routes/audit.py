@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query
 from medval.core import api
 from medval.core.schemas import AuditEntryPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute
 from medval.server.services import audit
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=DocumentedRoute)
 
 
 @router.get(api.AUDIT)

@@ -14,13 +14,14 @@ from medval.core.schemas import (
     StageChange,
 )
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
+from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import benchmarks, invalidation
 from medval.server.services.leaderboard import leaderboard
 
-router = APIRouter(tags=["benchmarks"])
+router = APIRouter(tags=["benchmarks"], route_class=DocumentedRoute)
 
 
-@router.post(api.BENCHMARKS, status_code=201)
+@router.post(api.BENCHMARKS, status_code=201, responses=errors(404, 409))
 def register_benchmark(
     ctx: ContextDep, user: CurrentUser, body: BenchmarkCreate
 ) -> BenchmarkPublic:
@@ -33,30 +34,30 @@ def list_benchmarks(ctx: ContextDep, user: OptionalUser) -> Sequence[BenchmarkPu
     return benchmarks.list_benchmarks(ctx, user)
 
 
-@router.get(api.BENCHMARK)
+@router.get(api.BENCHMARK, responses=errors(404))
 def get_benchmark(ctx: ContextDep, user: CurrentUser, benchmark_id: Id) -> BenchmarkPublic:
     return benchmarks.get_benchmark(ctx, user, benchmark_id)
 
 
-@router.put(api.BENCHMARK_STAGE)
+@router.put(api.BENCHMARK_STAGE, responses=errors(403, 404, 409))
 def change_stage(
     ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: StageChange
 ) -> BenchmarkPublic:
     return benchmarks.change_benchmark_stage(ctx, user, benchmark_id, body.stage)
 
 
-@router.put(api.BENCHMARK_APPROVAL)
+@router.put(api.BENCHMARK_APPROVAL, responses=errors(403, 404, 409))
 def decide(ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: Decision) -> BenchmarkPublic:
     return benchmarks.decide_benchmark(ctx, user, benchmark_id, body.status)
 
 
-@router.get(api.LEADERBOARD)
+@router.get(api.LEADERBOARD, responses=errors(403, 404))
 def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> LeaderboardPublic:
     """Anonymous callers may read a public benchmark's leaderboard."""
     return leaderboard(ctx, user, benchmark_id)
 
 
-@router.post(api.BENCHMARK_INVALIDATION)
+@router.post(api.BENCHMARK_INVALIDATION, responses=errors(403, 404, 409))
 def invalidate(ctx: ContextDep, user: CurrentUser, benchmark_id: Id) -> BenchmarkPublic:
     """For good: it stays in the record, but nothing new runs against it."""
     return invalidation.invalidate_benchmark(ctx, user, benchmark_id)

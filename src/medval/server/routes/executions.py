@@ -5,9 +5,10 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.schemas import PendingExecution
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute
 from medval.server.services.executions import pending_executions
 
-router = APIRouter(tags=["executions"])
+router = APIRouter(tags=["executions"], route_class=DocumentedRoute)
 
 
 @router.get(api.PENDING_EXECUTIONS)

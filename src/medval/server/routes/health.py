@@ -4,8 +4,9 @@ from fastapi import APIRouter
 
 from medval import __version__
 from medval.core import api
+from medval.server.routes.documented import DocumentedRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=DocumentedRoute)
 
 
 @router.get(api.HEALTH)

@@ -14,44 +14,46 @@ from medval.core.schemas import (
     AutoApprovalRule,
     BenchmarkPublic,
     DatasetTermsPublic,
+    Id,
     MembershipAgreement,
 )
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import data_policies, membership
 
-router = APIRouter(tags=["membership"])
+router = APIRouter(tags=["membership"], route_class=DocumentedRoute)
 
 
-@router.put(api.BENCHMARK_AGREEMENT)
+@router.put(api.BENCHMARK_AGREEMENT, responses=errors(403, 404))
 def set_agreement(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: MembershipAgreement
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: MembershipAgreement
 ) -> BenchmarkPublic:
     return membership.set_agreement(ctx, user, benchmark_id, body)
 
 
-@router.post(api.AGREEMENT_ACCEPTANCES, status_code=201)
+@router.post(api.AGREEMENT_ACCEPTANCES, status_code=201, responses=errors(404, 409))
 def accept_agreement(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: AgreementAcceptanceCreate
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: AgreementAcceptanceCreate
 ) -> AgreementAcceptancePublic:
     return membership.accept_agreement(ctx, user, benchmark_id, body.sha256)
 
 
-@router.get(api.AGREEMENT_ACCEPTANCES)
+@router.get(api.AGREEMENT_ACCEPTANCES, responses=errors(404))
 def list_acceptances(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id
 ) -> Sequence[AgreementAcceptancePublic]:
     return membership.list_acceptances(ctx, user, benchmark_id)
 
 
-@router.put(api.BENCHMARK_AUTO_APPROVAL)
+@router.put(api.BENCHMARK_AUTO_APPROVAL, responses=errors(403, 404))
 def set_auto_approval(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int, body: AutoApprovalRule
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: AutoApprovalRule
 ) -> BenchmarkPublic:
     return membership.set_auto_approval(ctx, user, benchmark_id, body)
 
 
-@router.get(api.BENCHMARK_DATA_POLICIES)
+@router.get(api.BENCHMARK_DATA_POLICIES, responses=errors(404))
 def list_data_policies(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: int
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id
 ) -> Sequence[DatasetTermsPublic]:
     return data_policies.policies_on_benchmark(ctx, user, benchmark_id)

@@ -7,12 +7,13 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.schemas import Id, ResultCreate, ResultPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import results
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], route_class=DocumentedRoute)
 
 
-@router.post(api.RESULTS, status_code=201)
+@router.post(api.RESULTS, status_code=201, responses=errors(403, 404, 409))
 def upload_result(ctx: ContextDep, user: CurrentUser, body: ResultCreate) -> ResultPublic:
     return results.upload_result(ctx, user, body)
 
@@ -28,6 +29,6 @@ def list_results(
     return results.list_results(ctx, user, benchmark_id, dataset_id, model_id)
 
 
-@router.get(api.RESULT)
+@router.get(api.RESULT, responses=errors(404))
 def get_result(ctx: ContextDep, user: CurrentUser, result_id: Id) -> ResultPublic:
     return results.get_result(ctx, user, result_id)

@@ -7,9 +7,10 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.schemas import SigningKeyCreate, SigningKeyPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import signing_keys
 
-router = APIRouter(tags=["signing keys"])
+router = APIRouter(tags=["signing keys"], route_class=DocumentedRoute)
 
 
 @router.get(api.MY_SIGNING_KEYS)
@@ -17,13 +18,13 @@ def my_signing_keys(ctx: ContextDep, user: CurrentUser) -> Sequence[SigningKeyPu
     return signing_keys.my_signing_keys(ctx, user)
 
 
-@router.post(api.MY_SIGNING_KEYS, status_code=201)
+@router.post(api.MY_SIGNING_KEYS, status_code=201, responses=errors(409))
 def register_signing_key(
     ctx: ContextDep, user: CurrentUser, body: SigningKeyCreate
 ) -> SigningKeyPublic:
     return signing_keys.register_signing_key(ctx, user, body)
 
 
-@router.get(api.SIGNING_KEY)
+@router.get(api.SIGNING_KEY, responses=errors(404))
 def signing_key(ctx: ContextDep, user: CurrentUser, key_id: str) -> SigningKeyPublic:
     return signing_keys.signing_key(ctx, key_id)

@@ -29,6 +29,7 @@ from medval.server.services.membership import approves_at_request, require_agree
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
+    require_owner,
     require_owner_or_admin,
 )
 from medval.server.services.small_cells import require_no_small_cells_in_statistics
@@ -40,15 +41,19 @@ from medval.server.services.validity import (
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AssociationRecord, BenchmarkRecord, UserRecord
 
+# A request is made in the entity owner's name (the data owner or the model owner
+# consents to join): an admin who does not own the entity may not make it for them.
+_ASK = "request its association with a benchmark"
+
 
 def _check_entity(
     tx: StoreTransaction, caller: UserRecord, benchmark: BenchmarkRecord, body: AssociationCreate
 ) -> str:
-    """The entity exists, belongs to the caller, is valid, frozen and fits the benchmark;
-    returns its name."""
+    """The entity exists, belongs to the caller (an admin too: see ``_ASK``), is valid,
+    frozen and fits the benchmark; returns its name."""
     if body.kind is AssociationKind.DATASET:
         dataset = visible_dataset(tx, caller, body.entity_id)
-        require_owner_or_admin(caller, dataset.owner_id, f"dataset {dataset.name}")
+        require_owner(caller, dataset.owner_id, f"dataset {dataset.name}", _ASK)
         require_valid_dataset(dataset)
         name, stage = dataset.name, dataset.stage
         if dataset.data_preparator_id != benchmark.data_preparator_id:
@@ -61,7 +66,7 @@ def _check_entity(
         require_no_small_cells_in_statistics(benchmark, dataset)
     else:
         model = cube_of_kind(tx, caller, body.entity_id, CubeKind.MODEL, "entity_id")
-        require_owner_or_admin(caller, model.owner_id, f"model {model.name}")
+        require_owner(caller, model.owner_id, f"model {model.name}", _ASK)
         require_valid_cube(model)
         name, stage = model.name, model.stage
     if stage is not Stage.OPERATION:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medval.core.errors import InvalidInput, InvalidTransition
+from medval.core.errors import InvalidTransition
 from medval.core.schemas import BenchmarkCreate
 from medval.core.states import (
     ApprovalStatus,
@@ -13,6 +13,7 @@ from medval.core.states import (
     check_approval_move,
     check_stage_move,
 )
+from medval.server.services.blob_use import require_usable_blob
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
 from medval.server.services.permissions import (
@@ -73,12 +74,9 @@ def register_benchmark(
     ctx: ServiceContext, caller: UserRecord, body: BenchmarkCreate
 ) -> BenchmarkRecord:
     """Register a benchmark (pending the admin's approval) and approve its reference model."""
-    if not ctx.blobs.exists(body.demo_data_hash):
-        raise InvalidInput(
-            f"demo data {body.demo_data_hash[:12]}… has not been uploaded; upload the blob first"
-        )
     now = ctx.clock()
     with ctx.transaction(caller) as tx:
+        require_usable_blob(ctx, tx, caller, body.demo_data_hash, "demo data")
         cubes = _benchmark_cubes(
             tx, caller, body.data_preparator_id, body.reference_model_id, body.evaluator_id
         )

@@ -1,4 +1,5 @@
-"""Cubes: registered by the hash of an archive already uploaded as a blob.
+"""Cubes: registered by the hash of an archive already uploaded as a blob (by the
+registering account, unless it is public: ``blob_use``).
 
 A cube with a container image is also pinned by the image's ID and the hash of an image
 archive, uploaded as a blob too (the schema checks that both come together).
@@ -9,6 +10,7 @@ from __future__ import annotations
 from medval.core.errors import InvalidInput
 from medval.core.schemas import CubeCreate
 from medval.core.states import CubeKind, Stage, check_stage_move
+from medval.server.services.blob_use import require_usable_blob
 from medval.server.services.context import ServiceContext
 from medval.server.services.permissions import can_see_draft, not_found, require_owner_or_admin
 from medval.server.store.interface import StoreTransaction
@@ -16,16 +18,10 @@ from medval.server.store.records import CubeRecord, UserRecord
 
 
 def register_cube(ctx: ServiceContext, caller: UserRecord, body: CubeCreate) -> CubeRecord:
-    if not ctx.blobs.exists(body.archive_hash):
-        raise InvalidInput(
-            f"cube archive {body.archive_hash[:12]}… has not been uploaded; upload the blob first"
-        )
-    if body.image_archive_hash is not None and not ctx.blobs.exists(body.image_archive_hash):
-        raise InvalidInput(
-            f"image archive {body.image_archive_hash[:12]}… has not been uploaded; "
-            "upload the blob first"
-        )
     with ctx.transaction(caller) as tx:
+        require_usable_blob(ctx, tx, caller, body.archive_hash, "cube archive")
+        if body.image_archive_hash is not None:
+            require_usable_blob(ctx, tx, caller, body.image_archive_hash, "image archive")
         return tx.add_cube(caller.id, body, ctx.clock())
 
 

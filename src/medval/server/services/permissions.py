@@ -21,6 +21,12 @@ def require_owner_or_admin(user: UserRecord, owner_id: int, what: str) -> None:
         raise PermissionDenied(f"only the owner of {what} (or an admin) may do this")
 
 
+def require_owner(user: UserRecord, owner_id: int, what: str, action: str) -> None:
+    """Only the owner, not even an admin: for acts done in the owner's name."""
+    if user.id != owner_id:
+        raise PermissionDenied(f"only the owner of {what} may {action}")
+
+
 def can_see_draft(user: UserRecord | None, owner_id: int, stage: Stage) -> bool:
     """A draft (development stage) is visible to its owner and admins only."""
     return stage is Stage.OPERATION or is_owner_or_admin(user, owner_id)

@@ -55,10 +55,14 @@ class BlobStore:
         """How many bytes of the blob the server holds, and whether it is complete."""
         if self.exists(sha256):
             return self.path(sha256).stat().st_size, True
+        return self.partial_size(sha256), False
+
+    def partial_size(self, sha256: str) -> int:
+        """How many bytes of an upload cut short are held (0: none)."""
         try:
-            return (self.partial_dir / sha256).stat().st_size, False
+            return (self.partial_dir / sha256).stat().st_size
         except FileNotFoundError:
-            return 0, False
+            return 0
 
     def writer(self, sha256: str, offset: int = 0) -> BlobWriter:
         """Receive the blob from byte ``offset``: 0 starts afresh, anything else must be

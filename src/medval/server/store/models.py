@@ -105,6 +105,29 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class BlobOwner(Base):
+    """An account that uploaded a blob whole (so holds its content): it may read the blob
+    and register entities with it. Content-addressed, so one blob may have several."""
+
+    __tablename__ = "blob_owners"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    uploaded_at: Mapped[datetime]
+
+
+class BlobUpload(Base):
+    """Who started the upload the server holds a part of: only they may continue it."""
+
+    __tablename__ = "blob_uploads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime]
+
+
 def _mapped_name(cls: object) -> str:
     """The name of the class a mixin's ``declared_attr`` is called for (typed as an
     instance by mypy, a class at run time)."""

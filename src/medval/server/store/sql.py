@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, Select, delete, select
+from sqlalchemy import Engine, Select, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -221,6 +221,38 @@ class SqlTransaction:
             select(m.SigningKey).order_by(m.SigningKey.id), (m.SigningKey.owner_id, owner_id)
         )
         return self._list(SigningKeyRecord, query)
+
+    # --- blobs ------------------------------------------------------------------------
+
+    def add_blob_owner(self, sha256: str, user_id: int, now: datetime) -> None:
+        if self.session.get(m.BlobOwner, (sha256, user_id)) is None:
+            self._insert(m.BlobOwner(sha256=sha256, user_id=user_id, uploaded_at=now), "owner")
+
+    def blob_owner_ids(self, sha256: str) -> list[int]:
+        query = select(m.BlobOwner.user_id).where(m.BlobOwner.sha256 == sha256)
+        return list(self.session.scalars(query.order_by(m.BlobOwner.user_id)))
+
+    def start_blob_upload(self, sha256: str, user_id: int, now: datetime) -> None:
+        row = self.session.get(m.BlobUpload, sha256)
+        if row is None:
+            self._insert(m.BlobUpload(sha256=sha256, user_id=user_id, started_at=now), "upload")
+        else:
+            row.user_id, row.started_at = user_id, now
+            self.session.flush()
+
+    def blob_uploader_id(self, sha256: str) -> int | None:
+        row = self.session.get(m.BlobUpload, sha256)
+        return row.user_id if row is not None else None
+
+    def cubes_with_blob(self, sha256: str) -> list[CubeRecord]:
+        query = select(m.Cube).where(
+            or_(m.Cube.archive_hash == sha256, m.Cube.image_archive_hash == sha256)
+        )
+        return self._list(CubeRecord, query.order_by(m.Cube.id))
+
+    def benchmarks_with_demo_data(self, sha256: str) -> list[BenchmarkRecord]:
+        query = select(m.Benchmark).where(m.Benchmark.demo_data_hash == sha256)
+        return self._list(BenchmarkRecord, query.order_by(m.Benchmark.id))
 
     # --- cubes ------------------------------------------------------------------------
 
