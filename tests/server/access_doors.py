@@ -129,6 +129,22 @@ class World:
         path = f"/associations/{association['id']}/decision"
         return self.bench.ok("put", path, {"status": "approved"})
 
+    def fresh_user(self) -> User:
+        return self.api.user(self.name())
+
+    def fresh_benchmark(self, agreement: str | None = None) -> Any:
+        """A new approved benchmark of the benchmark owner's (with ``agreement`` set)."""
+        benchmark = self.api.benchmark(self.bench, approve_by=self.people[ADMIN])
+        if agreement is not None:
+            body = {"text": agreement, "sha256": hashlib.sha256(agreement.encode()).hexdigest()}
+            self.bench.ok("put", f"/benchmarks/{benchmark['id']}/agreement", body)
+        return benchmark
+
+    def signed_result(self) -> Any:
+        """A result of a newly approved model, signed by the data owner (who uploads it)."""
+        body = self.api.result_body(self.benchmark, self.dataset, self.approved_model())
+        return self.api.signed(self.hospital.name, body)
+
     def approved_model(self) -> Any:
         model = self.api.cube(self.vendor, "model")
         self.api.associate(self.vendor, self.benchmark, "model", model, self.bench)
@@ -490,12 +506,7 @@ def _doors() -> list[Door]:
             "POST",
             "/api/v1/results",
             "on the data owner's dataset",
-            lambda w, c: _call(
-                "POST",
-                "/results",
-                c,
-                json=w.api.result_body(w.benchmark, w.dataset, w.approved_model()),
-            ),
+            lambda w, c: _call("POST", "/results", c, json=w.signed_result()),
             logged_in(404, admin=403, bench=403, hospital=201),
         ),
         Door("GET", "/api/v1/results", "", get(lambda w: "/results"), logged_in(200)),
@@ -505,6 +516,127 @@ def _doors() -> list[Door]:
             "released to participants",
             get(lambda w: f"/results/{w.result['id']}"),
             logged_in(200, stranger=404),
+        ),
+        *_trust_doors(),
+    ]
+
+
+AGREEMENT = "Members keep their data at home.\n"
+
+
+def _trust_doors() -> list[Door]:
+    """Accounts, signing keys, the audit log, membership rules and data policies."""
+    bench_and_admin = {"admin": 200, "bench": 200}
+    admin_only = {"admin": 200}
+
+    def on_fresh_user(method: str, suffix: str, body: Any = None) -> Send:
+        return lambda w, c: _call(method, f"/users/{w.fresh_user().id}{suffix}", c, json=body)
+
+    def new_key(w: World, c: Caller) -> httpx.Response:
+        from medval.trust.keys import SigningKey
+
+        body = {"public_key": SigningKey.generate().public_key}
+        return _call("POST", "/users/me/signing-keys", c, json=body)
+
+    def accept(w: World, c: Caller) -> httpx.Response:
+        benchmark = w.fresh_benchmark(AGREEMENT)
+        body = {"sha256": hashlib.sha256(AGREEMENT.encode()).hexdigest()}
+        return _call("POST", f"/benchmarks/{benchmark['id']}/agreement/acceptances", c, json=body)
+
+    def set_agreement(w: World, c: Caller) -> httpx.Response:
+        body = {"text": AGREEMENT, "sha256": hashlib.sha256(AGREEMENT.encode()).hexdigest()}
+        path = f"/benchmarks/{w.fresh_benchmark()['id']}/agreement"
+        return _call("PUT", path, c, json=body)
+
+    def set_auto_approval(w: World, c: Caller) -> httpx.Response:
+        path = f"/benchmarks/{w.fresh_benchmark()['id']}/auto-approval"
+        return _call("PUT", path, c, json={"mode": "always"})
+
+    def set_policy(w: World, c: Caller) -> httpx.Response:
+        path = f"/associations/{w.approved_association()['id']}/policy"
+        return _call("PUT", path, c, json={"max_runs": 5})
+
+    return [
+        Door(
+            "PUT",
+            "/api/v1/users/{user_id}/password",
+            "another account's",
+            on_fresh_user("PUT", "/password", {"new_password": "another-password-1"}),
+            logged_in(403, admin=204),
+        ),
+        Door(
+            "PUT",
+            "/api/v1/users/{user_id}/status",
+            "another account's",
+            on_fresh_user("PUT", "/status", {"disabled": True}),
+            logged_in(403, **admin_only),
+        ),
+        Door(
+            "DELETE",
+            "/api/v1/users/{user_id}/tokens",
+            "another account's",
+            lambda w, c: c.client.delete(
+                PREFIX + f"/users/{w.fresh_user().id}/tokens", headers=c.headers
+            ),
+            logged_in(403, **admin_only),
+        ),
+        Door(
+            "GET",
+            "/api/v1/users/me/signing-keys",
+            "",
+            get(lambda w: "/users/me/signing-keys"),
+            logged_in(200),
+        ),
+        Door("POST", "/api/v1/users/me/signing-keys", "", new_key, logged_in(201)),
+        Door(
+            "GET",
+            "/api/v1/signing-keys/{key_id}",
+            "the data owner's",
+            get(lambda w: f"/signing-keys/{w.api.keys[w.hospital.name].key_id}"),
+            logged_in(200),
+        ),
+        Door("GET", "/api/v1/audit", "", get(lambda w: "/audit"), logged_in(200)),
+        Door(
+            "PUT",
+            "/api/v1/benchmarks/{benchmark_id}/agreement",
+            "an approved benchmark",
+            set_agreement,
+            logged_in(403, **bench_and_admin),
+        ),
+        Door(
+            "POST",
+            "/api/v1/benchmarks/{benchmark_id}/agreement/acceptances",
+            "an approved benchmark's agreement",
+            accept,
+            logged_in(201),
+        ),
+        Door(
+            "GET",
+            "/api/v1/benchmarks/{benchmark_id}/agreement/acceptances",
+            "",
+            get(lambda w: f"/benchmarks/{w.benchmark['id']}/agreement/acceptances"),
+            logged_in(200),
+        ),
+        Door(
+            "PUT",
+            "/api/v1/benchmarks/{benchmark_id}/auto-approval",
+            "an approved benchmark",
+            set_auto_approval,
+            logged_in(403, **bench_and_admin),
+        ),
+        Door(
+            "GET",
+            "/api/v1/benchmarks/{benchmark_id}/data-policies",
+            "",
+            get(lambda w: f"/benchmarks/{w.benchmark['id']}/data-policies"),
+            logged_in(200),
+        ),
+        Door(
+            "PUT",
+            "/api/v1/associations/{association_id}/policy",
+            "a dataset's, approved",
+            set_policy,
+            logged_in(404, admin=403, bench=403, hospital=200),
         ),
     ]
 

@@ -26,6 +26,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -72,9 +74,9 @@ class MetricValue(BaseModel):
 
     # int | float: a number written whole (``2``) stays whole, so that a count an
     # evaluator reports as a metric is recognised as one (core.small_cells).
-    value: int | float | None
-    lower: int | float | None = None
-    upper: int | float | None = None
+    value: StrictInt | StrictFloat | None
+    lower: StrictInt | StrictFloat | None = None
+    upper: StrictInt | StrictFloat | None = None
 
     _check = field_validator("value", "lower", "upper")(_finite)
 
@@ -84,13 +86,14 @@ class ResultDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    n_cases: int | None = Field(default=None, ge=0)
-    n_positive: int | None = Field(default=None, ge=0)
+    n_cases: StrictInt | None = Field(default=None, ge=0)
+    n_positive: StrictInt | None = Field(default=None, ge=0)
     metrics: dict[MetricName, MetricValue] = Field(max_length=MAX_METRICS)
 
 
 # None: reported as not a number (missing).
-StatisticValue = float | int | None | dict[MetricName, float | int | None]
+# Strict: a JSON true or false is not a number (pydantic would read it as 1.0 or 0.0).
+StatisticValue = StrictFloat | StrictInt | None | dict[MetricName, StrictFloat | StrictInt | None]
 
 
 class DatasetStatistics(BaseModel):
@@ -98,7 +101,7 @@ class DatasetStatistics(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    n_cases: int | None = Field(default=None, ge=0)
+    n_cases: StrictInt | None = Field(default=None, ge=0)
     values: dict[MetricName, StatisticValue] = Field(
         default_factory=dict, max_length=MAX_STATISTICS
     )

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StringConstraints,
     model_validator,
 )
@@ -257,7 +258,7 @@ class DataPolicy(_Schema):
     """
 
     model_owners: list[Name] | None = Field(default=None, max_length=1000)
-    max_runs: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_runs: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
     expires_on: date | None = None
 
 
@@ -283,8 +284,8 @@ class DatasetTermsPublic(_Schema):
 DEFAULT_MIN_SITES = 3
 LOWEST_MIN_SITES = 1
 # The disclosure thresholds a benchmark declares, as one block of fields (Create and Public).
-MinCellCount = Annotated[int, Field(ge=LOWEST_MIN_CELL_COUNT, le=1000)]
-MinSites = Annotated[int, Field(ge=LOWEST_MIN_SITES, le=1000)]
+MinCellCount = Annotated[StrictInt, Field(ge=LOWEST_MIN_CELL_COUNT, le=1000)]
+MinSites = Annotated[StrictInt, Field(ge=LOWEST_MIN_SITES, le=1000)]
 
 
 class BenchmarkCreate(_Schema):
