@@ -26,7 +26,7 @@ def test_each_route_lists_its_errors_with_the_error_body() -> None:
         return sorted(paths[PREFIX + path][method]["responses"])
 
     assert statuses("get", "/health") == ["200"]
-    assert statuses("post", "/auth/token") == ["200", "401", "413", "422"]
+    assert statuses("post", "/auth/token") == ["200", "401", "413", "422", "429", "503"]
     assert statuses("get", "/users/me") == ["200", "401"]
     assert statuses("post", "/associations") == ["201", "401", "403", "404", "409", "413", "422"]
     assert statuses("get", "/blobs/{sha256}") == ["200", "206", "401", "404", "422"]
