@@ -10,6 +10,7 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import local_results_table, print_left_out, print_results
+from medval.client.result_upload import send_result
 from medval.client.runs import upload_payload
 from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
 
@@ -94,17 +95,22 @@ def upload(
         keys = ", ".join(result.key for result in results)
         session.confirm(f"Upload result {keys} to {client.base_url}?", yes)
         refused: list[tuple[str, MedvalError]] = []
-        for result, payload in zip(results, payloads, strict=True):
+        for result in results:
             try:
-                uploaded = client.upload_result(payload)
+                sent = send_result(client, session.workspace, result)
             except MedvalError as exc:
                 if len(results) == 1:
                     raise
                 refused.append((result.key, exc))
                 session.err.print(f"  [red]✗[/red] result {result.key}: {exc.message}")
                 continue
-            session.workspace.mark_uploaded(result, uploaded.id)
-            session.err.print(f"result {result.key} uploaded as {uploaded.id}")
+            if sent.settled:
+                session.err.print(
+                    f"result {result.key} was already on the server as {sent.server_id} "
+                    "(the answer to an earlier upload was lost); marked sent here"
+                )
+            else:
+                session.err.print(f"result {result.key} uploaded as {sent.server_id}")
     if refused:
         # One kind of refusal keeps its exit code; a mixture is a conflict.
         kinds = {type(exc) for _, exc in refused}

@@ -40,6 +40,7 @@ from medval.core.errors import InvalidInput, NotFound
 from medval.core.nesting import load_json
 from medval.core.private_files import make_tree_private, private_folder
 from medval.core.schemas import Name, check_name
+from medval.core.scratch import make_scratch
 from medval.core.states import ExecutionStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -165,10 +166,9 @@ class Workspace:
         make_tree_private(self.result_dir(key))
 
     def scratch(self, prefix: str) -> Path:
-        """A fresh folder for one task run's unpacked cube or intermediate output."""
-        root = self.home / "scratch"
-        root.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(dir=root, prefix=prefix))
+        """A fresh folder for one task run's unpacked cube or intermediate output (what a
+        killed command left of the same kind is removed first: ``core.scratch``)."""
+        folder = make_scratch(self.home / "scratch", prefix)
         # Readable by a container's sandbox user: it holds public cube code and demo data.
         folder.chmod(0o755)
         return folder
