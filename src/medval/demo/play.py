@@ -111,6 +111,15 @@ MARKER = ".medval-demo"
 def claim_workdir(workdir: Path) -> None:
     """Make ``workdir`` the demo's, empty: a new folder, an empty one, or one an earlier
     demo made (it holds ``MARKER``). Any other is refused and left exactly as it is."""
+    if check_workdir(workdir):
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by 'medval demo': the next demo here empties it\n")
+
+
+def check_workdir(workdir: Path) -> bool:
+    """Whether ``workdir`` is an earlier demo's (to empty); refused when the demo may not
+    use it (a file, a link, or a folder with what the demo did not make)."""
     if workdir.is_symlink() or (workdir.exists() and not workdir.is_dir()):
         raise InvalidInput(f"--workdir {workdir} is not a folder; give a new or empty folder")
     if workdir.is_dir() and any(workdir.iterdir()):
@@ -120,13 +129,13 @@ def claim_workdir(workdir: Path) -> None:
                 f"--workdir {workdir} is not empty and was not made by medval demo; "
                 "give a new or empty folder (nothing was removed)"
             )
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / MARKER).write_text("made by 'medval demo': the next demo here empties it\n")
+        return True
+    return False
 
 
 def run_demo(workdir: Path, console: Console, runner: str = "local") -> None:
     """Play the whole federation in ``workdir``; every cube task runs on ``runner``."""
+    check_workdir(workdir)  # A folder the demo may not empty is refused before anything.
     runner_for(runner).check_ready()  # A missing engine is one line, before any work.
     claim_workdir(workdir)
     demo = Demo(workdir, console, runner)
