@@ -50,8 +50,8 @@ def send_result(client: MedvalClient, workspace: Workspace, result: LocalResult)
         if different:
             raise Conflict(
                 f"the server holds another result for {result.key} (result {held.id}, "
-                f"uploaded {held.created_at:%Y-%m-%d %H:%M}); its {' and '.join(different)} "
-                "differ from this one, which stays unsent here"
+                f"uploaded {held.created_at:%Y-%m-%d %H:%M}); it differs from this one in "
+                f"its {' and '.join(different)}; this one stays unsent here"
             ) from None
         return Sent(workspace.mark_uploaded(result, held.id), held.id, settled=True)
     return Sent(workspace.mark_uploaded(result, uploaded.id), uploaded.id)
