@@ -280,6 +280,8 @@ def install(workspace: Workspace, staged: StagedImport, replace: bool) -> Import
     write_json_atomically(prepared / "dataset.json", dataset.model_dump_json(indent=2))
     moves.append((prepared, target))  # last: the dataset appears when all else is there
     _move_all(workspace, moves)
+    for result in installed:  # as they came out of the archive: made owner-only here
+        workspace.make_result_private(result.key)
     return Imported(dataset, installed, kept)
 
 

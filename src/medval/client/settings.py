@@ -49,7 +49,12 @@ def save_login(settings: ClientSettings, login: StoredLogin) -> None:
     """Keep the token readable by this account only (0600, an existing file too)."""
     path = credentials_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_private(path, login.model_dump_json(indent=2))
+    try:
+        write_private(path, login.model_dump_json(indent=2))
+    except OSError as exc:  # a link in its place (never followed), a folder, no space
+        raise InvalidInput(
+            f"cannot write {path}: {exc.strerror}; remove it and log in again"
+        ) from None
 
 
 def load_login(settings: ClientSettings) -> StoredLogin | None:
