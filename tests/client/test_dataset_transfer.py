@@ -4,6 +4,7 @@ every refusal leaving the receiving workspace as it was."""
 from __future__ import annotations
 
 import gzip
+import stat
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,6 +118,8 @@ def test_the_round_trip_brings_the_dataset_and_its_results(
     folder = workspace.dataset_dir("site-a")
     assert tree_hash(folder / "data", folder / "labels") == dataset.data_hash
     assert not any((second / "scratch").iterdir())  # the staging folder is gone
+    for path in [workspace.results_dir, *workspace.results_dir.rglob("*")]:  # owner-only
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
 
 
 def test_the_archive_holds_no_raw_data_and_is_deterministic(

@@ -105,3 +105,25 @@ def test_the_cli_lists_cleans_one_area_and_refuses_datasets(tmp_path: Path) -> N
         "datasets or unsent results (--uploaded-results frees uploaded ones)"
     )
     assert (tmp_path / "datasets" / "site" / "data" / "cases.csv").is_file()
+
+
+def test_a_cache_that_is_a_link_is_refused_and_what_it_points_to_kept(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "thesis.tex").write_text("mine")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "logs").mkdir()
+    (home / "cubes").symlink_to(elsewhere)
+    done = subprocess.run(
+        [sys.executable, "-m", "medval", "storage", "clean", "--yes"],
+        env={**os.environ, "MEDVAL_HOME": str(home), "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"error: {home / 'cubes'} is a link, not a folder medval made; nothing was removed"
+    )
+    assert (elsewhere / "thesis.tex").read_text() == "mine"
+    assert (home / "logs").is_dir()  # refused before anything was removed

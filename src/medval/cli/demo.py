@@ -12,7 +12,9 @@ from medval.cli.context import Session
 def demo(
     ctx: typer.Context,
     workdir: Path = typer.Option(
-        Path("demo-run"), "--workdir", help="Folder for the demo (emptied first)."
+        Path("demo-run"),
+        "--workdir",
+        help="Folder for the demo: new, empty, or an earlier demo's (emptied first).",
     ),
     runner: str | None = typer.Option(
         None, "--runner", help="Sandbox for every cube task: local, docker or podman."

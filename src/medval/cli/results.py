@@ -15,6 +15,7 @@ from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import local_results_table, print_left_out, print_results
 from medval.client.audit_log import record
 from medval.client.bundles import export_bundle, write_bundle
+from medval.client.result_upload import send_result
 from medval.client.runs import upload_payload
 from medval.client.settings import require_login
 from medval.client.signing import require_signing_key
@@ -104,16 +105,21 @@ def upload(
         refused: list[tuple[str, MedvalError]] = []
         for result, payload in zip(results, payloads, strict=True):
             try:
-                uploaded = client.upload_result(payload)
+                sent = send_result(client, session.workspace, result, signer)
             except MedvalError as exc:
                 if len(results) == 1:
                     raise
                 refused.append((result.key, exc))
                 session.err.print(f"  [red]✗[/red] result {result.key}: {exc.message}")
                 continue
-            session.workspace.mark_uploaded(result, uploaded.id)
             record(session.audit_log(), "upload", "execution", result.key, payload)
-            session.err.print(f"result {result.key} uploaded as {uploaded.id}")
+            if sent.settled:
+                session.err.print(
+                    f"result {result.key} was already on the server as {sent.server_id} "
+                    "(the answer to an earlier upload was lost); marked sent here"
+                )
+            else:
+                session.err.print(f"result {result.key} uploaded as {sent.server_id}")
     if refused:
         # One kind of refusal keeps its exit code; a mixture is a conflict.
         kinds = {type(exc) for _, exc in refused}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from medval.core.errors import InvalidInput
 from medval.core.formats import medperf, mlcube
 from medval.core.formats.mapping import ADDITIONAL_FILES_ARCHIVE, WORKSPACE
 from medval.core.hashing import unpack_archive
+from medval.core.scratch import make_scratch, scratch_folder
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def assembled(parts: CubeParts) -> Iterator[Path]:
         if path is not None and not path.is_file():
             raise InvalidInput(f"{what} {path} is not a file")
     spec_file = spec_file_for(parts.container_config)
-    scratch = Path(tempfile.mkdtemp(prefix="medval-cube-parts-"))
+    scratch = make_scratch(None, "medval-cube-parts-")  # swept if this command is killed
     try:
         name = parts.container_config.resolve().parent.name or "cube"
         folder = scratch / name
@@ -94,8 +94,8 @@ def check_additional_files(archive: Path) -> None:
         raise InvalidInput(
             f"additional files {archive} are not a .tar.gz archive: {exc.__class__.__name__}"
         ) from None
-    with tempfile.TemporaryDirectory(prefix="medval-additional-check-") as scratch:
+    with scratch_folder("medval-additional-check-") as scratch:
         try:
-            unpack_archive(archive.read_bytes(), Path(scratch) / "files")
+            unpack_archive(archive.read_bytes(), scratch / "files")
         except InvalidInput as exc:
             raise InvalidInput(f"additional files {archive}: {exc}") from None

@@ -26,7 +26,6 @@ Imports: the workspace, the HTTP client, the core (hashing, errors, schemas).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -48,6 +47,7 @@ from medval.core.errors import (
     PermissionDenied,
 )
 from medval.core.hashing import pack_trees, tree_hash, unpack_archive_file
+from medval.core.nesting import load_json
 
 MANIFEST = "medval-export.json"
 _MANIFEST_MAX_BYTES = 64 * 1024 * 1024
@@ -171,7 +171,7 @@ def _read_manifest(archive: Path, folder: Path) -> ExportManifest:
     if path.stat().st_size > _MANIFEST_MAX_BYTES:
         raise InvalidInput(f"{archive}: {MANIFEST} is too large")
     try:
-        return ExportManifest.model_validate(json.loads(path.read_text()))
+        return ExportManifest.model_validate(load_json(path.read_text()))
     except (ValueError, ValidationError) as exc:
         raise InvalidInput(
             f"{archive} is not a medval dataset export: {MANIFEST} is damaged "
@@ -280,6 +280,8 @@ def install(workspace: Workspace, staged: StagedImport, replace: bool) -> Import
     write_json_atomically(prepared / "dataset.json", dataset.model_dump_json(indent=2))
     moves.append((prepared, target))  # last: the dataset appears when all else is there
     _move_all(workspace, moves)
+    for result in installed:  # as they came out of the archive: made owner-only here
+        workspace.make_result_private(result.key)
     return Imported(dataset, installed, kept)
 
 

@@ -9,7 +9,7 @@ from medval.client.execution import Executor
 from medval.client.workspace import LocalDataset, Workspace
 from medval.core.errors import Conflict, HashMismatch
 from medval.core.hashing import tree_hash
-from medval.core.schemas import DatasetCreate
+from medval.core.schemas import DatasetCreate, check_name
 from medval.core.states import Stage, check_valid
 
 
@@ -23,7 +23,10 @@ def prepare_dataset(
     location: str = "",
     description: str = "",
 ) -> LocalDataset:
-    """Run the benchmark's preparation cube (prepare, sanity_check, statistics) locally."""
+    """Run the benchmark's preparation cube (prepare, sanity_check, statistics) locally.
+
+    The name becomes a folder of the workspace: it is checked before anything else."""
+    check_name(name, "dataset name")
     workspace = executor.workspace
     existing = workspace.datasets()
     if any(d.name == name and d.server_id is not None for d in existing):

@@ -331,7 +331,7 @@ class Executor:
 
     def demo_data(self, demo_data_hash: str) -> Path:
         """A benchmark's demo data, downloaded, verified and unpacked in the workspace."""
-        folder = self.workspace.home / "demo-data" / demo_data_hash
+        folder = self.workspace.demo_data_dir(demo_data_hash)
         archive = folder.with_suffix(".tar.gz")
         self.cached_blob(demo_data_hash, archive, "benchmark demo data")
         verify_sha256_file(archive, demo_data_hash, "benchmark demo data")

@@ -13,7 +13,6 @@ each, before anything is uploaded.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from medval.core.errors import InvalidInput
 from medval.core.formats.mapping import check_additional_source
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
 from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, CubeCreate, CubePublic
+from medval.core.scratch import scratch_folder
 from medval.core.states import CubeKind, Stage
 from medval.runner.image_archive import archive_image_id, check_archive_holds, save_image
 from medval.runner.registry import image_engine
@@ -175,8 +175,10 @@ def upload_image(
         check_archive_holds(image_archive, image_id, spec.image)
         return _upload_archive(client, image_archive, image_id)
     engine = image_engine(runner_kind, f"the image {spec.image} of cube {spec.name}")
-    with tempfile.TemporaryDirectory(prefix="medval-image-") as scratch:
-        archive = Path(scratch) / "image.tar"
+    # Named by this process, so that a command killed during the upload does not leave
+    # the saved image (gigabytes) in the temporary folder for good: core.scratch.
+    with scratch_folder("medval-image-") as scratch:
+        archive = scratch / "image.tar"
         digest = save_image(engine, spec.image, archive)
         return _upload_archive(client, archive, digest)
 
@@ -217,8 +219,8 @@ def pack_demo_data(path: Path) -> PackedDemoData:
         demo_data.locate(path)
         archive = pack_directory(path)
     elif path.is_file():
-        with tempfile.TemporaryDirectory(prefix="medval-demo-data-") as scratch:
-            folder = Path(scratch) / "demo-data"
+        with scratch_folder("medval-demo-data-") as scratch:
+            folder = scratch / "demo-data"
             try:
                 unpack_archive(path.read_bytes(), folder)
             except InvalidInput as exc:

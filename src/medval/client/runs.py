@@ -159,14 +159,12 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
         executed_at=datetime.now(UTC),
     )
     error: MedvalError | None = None
+    workspace = executor.workspace
     try:
+        # Created owner-only before the model writes its per-case predictions in it.
+        folder = workspace.result_folder(item.key)
         read = executor.evaluate_model(
-            model,
-            evaluator,
-            data,
-            labels,
-            executor.workspace.result_dir(item.key),
-            benchmark_k=benchmark.min_cell_count,
+            model, evaluator, data, labels, folder, benchmark_k=benchmark.min_cell_count
         )
         result = result.model_copy(update={"document": read.document, "left_out": read.left_out})
     except MedvalError as exc:
@@ -177,6 +175,8 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
         result = result.model_copy(
             update={"status": ExecutionStatus.FAILED, "failure": verdict[:MAX_REASON]}
         )
+    finally:
+        workspace.make_result_private(item.key)  # whatever the cube's umask was
     result = result.model_copy(update={"executed_at": datetime.now(UTC)})
     executor.workspace.save_result(result)
     return Execution(result, error)

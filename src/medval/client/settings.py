@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +10,8 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medval.core.errors import InvalidInput, NotAuthenticated
+from medval.core.nesting import load_json
+from medval.core.private_files import make_private, write_private
 
 
 class ClientSettings(BaseSettings):
@@ -63,20 +63,24 @@ def credentials_path(settings: ClientSettings) -> Path:
 
 
 def save_login(settings: ClientSettings, login: StoredLogin) -> None:
-    """Keep the token readable by this account only."""
+    """Keep the token readable by this account only (0600, an existing file too)."""
     path = credentials_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(login.model_dump_json(indent=2))
+    try:
+        write_private(path, login.model_dump_json(indent=2))
+    except OSError as exc:  # a link in its place (never followed), a folder, no space
+        raise InvalidInput(
+            f"cannot write {path}: {exc.strerror}; remove it and log in again"
+        ) from None
 
 
 def load_login(settings: ClientSettings) -> StoredLogin | None:
     path = credentials_path(settings)
     if not path.is_file():
         return None
+    make_private(path)  # a file left readable by others (an older medval, a copy) is tightened
     try:
-        return StoredLogin.model_validate(json.loads(path.read_text()))
+        return StoredLogin.model_validate(load_json(path.read_text()))
     except (ValueError, ValidationError) as exc:
         raise InvalidInput(f"{path} is damaged; run 'medval logout' and log in again") from exc
 

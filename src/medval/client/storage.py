@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from medval.client.workspace import Workspace
+from medval.core.errors import InvalidInput
 
 
 class Area(StrEnum):
@@ -79,6 +80,10 @@ def clean(workspace: Workspace, areas: list[Area], uploaded_results: bool = Fals
     for area in areas:
         if area not in CACHES:
             raise ValueError(f"{area.value} is not a cache")
+        path = workspace.home / area.value
+        if path.is_symlink():  # medval makes folders here, never links: not ours to empty
+            raise InvalidInput(f"{path} is a link, not a folder medval made; nothing was removed")
+    for area in areas:
         path = workspace.home / area.value
         if path.is_dir():
             freed += _size(path)

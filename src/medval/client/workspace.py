@@ -18,12 +18,17 @@ Layout under the client's home::
     logs/                                 the cube task logs
     audit/log.jsonl, head.json            the local audit log: every approval, execution and
                                           upload made here, hash-chained (``audit_log``)
+
+A dataset's name is one safe path component (``core.schemas.check_name``) and a result's
+key is ``b<B>-m<M>-d<D>``: anything else is refused before a path is made of it. The
+results (``results/`` and everything in it) are owner-only (0700 folders, 0600 files),
+whatever the umask (``core.private_files``).
 """
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +39,10 @@ from pydantic import BaseModel, Field, ValidationError
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import InvalidInput, NotFound
-from medval.core.schemas import Name
+from medval.core.nesting import load_json
+from medval.core.private_files import make_tree_private, private_folder
+from medval.core.schemas import Name, check_name
+from medval.core.scratch import make_scratch
 from medval.core.states import ExecutionStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -85,6 +93,16 @@ def result_key(benchmark_id: int, model_id: int, dataset_id: int) -> str:
     return f"b{benchmark_id}-m{model_id}-d{dataset_id}"
 
 
+def check_result_key(key: str) -> str:
+    """``key`` when it is a result's key (``b1-m2-d3``), else one line saying so."""
+    if re.fullmatch(r"b[0-9]{1,19}-m[0-9]{1,19}-d[0-9]{1,19}", key) is None:
+        raise InvalidInput(
+            f"{key[:100]!r} is not a result key (b<benchmark>-m<model>-d<dataset>); "
+            "see 'medval results list --local'"
+        )
+    return key
+
+
 def write_json_atomically(path: Path, text: str) -> None:
     """Replace a file in one step, so an interrupted command never leaves half a record."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,23 +138,43 @@ class Workspace:
         return self.home / "images"
 
     def cube_archive(self, sha256: str) -> Path:
-        return self.cubes_dir / f"{sha256}.tar.gz"
+        return self.cubes_dir / f"{_hash_name(sha256)}.tar.gz"
 
     def image_archive(self, sha256: str) -> Path:
         """A cube's container image archive, re-verified before every run."""
-        return self.cubes_dir / f"{sha256}.image.tar"
+        return self.cubes_dir / f"{_hash_name(sha256)}.image.tar"
+
+    def demo_data_dir(self, sha256: str) -> Path:
+        """A benchmark's demo data, unpacked (its archive beside it, ``.tar.gz``)."""
+        return self.home / "demo-data" / _hash_name(sha256)
 
     def dataset_dir(self, name: str) -> Path:
-        return self.home / "datasets" / name
+        """A dataset's folder; a name that is not one safe path component is refused."""
+        return self.home / "datasets" / check_name(name, "dataset name")
+
+    @property
+    def results_dir(self) -> Path:
+        return self.home / "results"
 
     def result_dir(self, key: str) -> Path:
-        return self.home / "results" / key
+        """A result's folder; anything but a result key is refused."""
+        return self.results_dir / check_result_key(key)
+
+    def result_folder(self, key: str) -> Path:
+        """A result's folder, created owner-only (as is ``results/``) before anything is
+        written in it."""
+        private_folder(self.results_dir)
+        return private_folder(self.result_dir(key))
+
+    def make_result_private(self, key: str) -> None:
+        """Everything in a result's folder (predictions, outputs) owner-only."""
+        private_folder(self.results_dir)
+        make_tree_private(self.result_dir(key))
 
     def scratch(self, prefix: str) -> Path:
-        """A fresh folder for one task run's unpacked cube or intermediate output."""
-        root = self.home / "scratch"
-        root.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(dir=root, prefix=prefix))
+        """A fresh folder for one task run's unpacked cube or intermediate output (what a
+        killed command left of the same kind is removed first: ``core.scratch``)."""
+        folder = make_scratch(self.home / "scratch", prefix)
         # Readable by a container's sandbox user: it holds public cube code and demo data.
         folder.chmod(0o755)
         return folder
@@ -164,8 +202,9 @@ class Workspace:
     # --- results ------------------------------------------------------------------------
 
     def save_result(self, result: LocalResult) -> None:
-        path = self.result_dir(result.key) / "result.json"
-        write_json_atomically(path, result.model_dump_json(indent=2))
+        path = self.result_folder(result.key) / "result.json"
+        write_json_atomically(path, result.model_dump_json(indent=2))  # mkstemp: 0600
+        self.make_result_private(result.key)
 
     def result(self, key: str) -> LocalResult | None:
         path = self.result_dir(key) / "result.json"
@@ -182,9 +221,17 @@ class Workspace:
         return done
 
 
+def _hash_name(sha256: str) -> str:
+    """A hash the server sent, before a path is made of it (a server is not trusted to
+    name the client's folders)."""
+    if re.fullmatch(r"[0-9a-f]{64}", sha256) is None:
+        raise InvalidInput(f"the server sent {sha256[:80]!r} where a sha256 belongs")
+    return sha256
+
+
 def _read(model: type[M], path: Path) -> M:
     try:
-        return model.model_validate(json.loads(path.read_text()))
+        return model.model_validate(load_json(path.read_text()))
     except (ValueError, ValidationError) as exc:
         raise InvalidInput(
             f"{path} is damaged ({exc.__class__.__name__}); remove it to start over"

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from medval.core.errors import InvalidInput
+from medval.core.nesting import NestedTooDeep, load_yaml
 from medval.core.states import CubeKind
 
 SPEC_FILE = "medval-cube.yaml"
@@ -193,7 +194,9 @@ def load_cube_spec(folder: Path, kind: CubeKind | None = None) -> CubeSpec:
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """A YAML file whose top level is a mapping; anything else is one clear line."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
+    except NestedTooDeep as exc:
+        raise InvalidInput(f"{path}: not valid YAML ({exc})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(raw, dict):

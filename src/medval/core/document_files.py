@@ -20,7 +20,6 @@ many times over) is refused in one line.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from medval.core.documents import (
     read_document,
 )
 from medval.core.errors import InvalidInput
+from medval.core.nesting import load_json
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -91,7 +91,7 @@ def _parse(raw: bytes, name: str, what: str) -> Any:
         raise InvalidInput(f"the cube's {name} is not UTF-8 text ({what})") from None
     if name.endswith(".json"):
         try:
-            return json.loads(text) if text.strip() else None
+            return load_json(text) if text.strip() else None
         except ValueError as exc:
             raise InvalidInput(f"the cube's {name} is not valid JSON: {exc} ({what})") from None
     try:

@@ -6,6 +6,7 @@ One family of schemas per resource: ``XCreate`` (request body), ``XPublic`` (res
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from medval.core.documents import (
     ResultDocument,
     no_nul,
 )
+from medval.core.errors import InvalidInput
 from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
@@ -39,7 +41,9 @@ from medval.core.states import (
     Stage,
 )
 
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]
+# One safe path component too (no "/", never "." or ".."): the client names folders by it.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # A container image's ID: the sha256 of its configuration, as Docker and Podman print it.
 ImageDigest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
@@ -61,6 +65,16 @@ SignatureText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$
 FailureReason = Annotated[
     str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
+
+
+def check_name(value: str, what: str) -> str:
+    """``value`` when it is a valid ``Name``, else one line saying what a name may hold."""
+    if re.fullmatch(NAME_PATTERN, value) is None:
+        raise InvalidInput(
+            f"{what} {value[:100]!r} is not allowed: use 1 to 80 letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit"
+        )
+    return value
 
 
 class _Schema(BaseModel):

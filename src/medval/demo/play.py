@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from medval.client.workspace import result_key
-from medval.core.errors import MedvalError
+from medval.core.errors import InvalidInput, MedvalError
 from medval.demo import data
 from medval.demo.embedded_server import embedded_server, server_env
 from medval.demo.train import (
@@ -104,12 +104,40 @@ class Demo:
         return json.loads(self.medval(who, *args, "--format", "json"))
 
 
+# Written in every folder the demo makes: only a folder holding it is ever emptied.
+MARKER = ".medval-demo"
+
+
+def claim_workdir(workdir: Path) -> None:
+    """Make ``workdir`` the demo's, empty: a new folder, an empty one, or one an earlier
+    demo made (it holds ``MARKER``). Any other is refused and left exactly as it is."""
+    if check_workdir(workdir):
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by 'medval demo': the next demo here empties it\n")
+
+
+def check_workdir(workdir: Path) -> bool:
+    """Whether ``workdir`` is an earlier demo's (to empty); refused when the demo may not
+    use it (a file, a link, or a folder with what the demo did not make)."""
+    if workdir.is_symlink() or (workdir.exists() and not workdir.is_dir()):
+        raise InvalidInput(f"--workdir {workdir} is not a folder; give a new or empty folder")
+    if workdir.is_dir() and any(workdir.iterdir()):
+        marker = workdir / MARKER
+        if marker.is_symlink() or not marker.is_file():
+            raise InvalidInput(
+                f"--workdir {workdir} is not empty and was not made by medval demo; "
+                "give a new or empty folder (nothing was removed)"
+            )
+        return True
+    return False
+
+
 def run_demo(workdir: Path, console: Console, runner: str = "local") -> None:
     """Play the whole federation in ``workdir``; every cube task runs on ``runner``."""
+    check_workdir(workdir)  # A folder the demo may not empty is refused before anything.
     runner_for(runner).check_ready()  # A missing engine is one line, before any work.
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    claim_workdir(workdir)
     demo = Demo(workdir, console, runner)
     console.print(f"  cube tasks run on the {runner!r} runner")
 

@@ -45,13 +45,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import SandboxError
+from medval.core.scratch import make_scratch
 from medval.core.task_environment import task_environment
 from medval.runner import cgroups, syscall_policy
 from medval.runner.child_setup import ChildSetup, Staging
@@ -129,7 +129,7 @@ class BubblewrapRunner(Runner):
         staging = None
         try:
             if identity.uid != identity.owner_uid:
-                staging = Staging(Path(tempfile.mkdtemp(prefix="medval-stage-")))
+                staging = Staging(make_scratch(None, "medval-stage-"))
             with outputs_lent(invocation, identity), task_group_or_none(support, limits) as group:
                 argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image, staging)]
                 argv += ["--info-fd", str(info_write), "--seccomp", str(filter_fd)]

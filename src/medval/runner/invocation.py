@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from medval.core.cube_spec import PARAMETERS_FILE, CubeSpec, MountPoint
 from medval.core.errors import InvalidInput, SandboxError
 from medval.core.formats.mapping import ADDITIONAL_FILES_MOUNT, PARAMETERS_MOUNT
 from medval.core.hashing import unpack_archive
+from medval.core.scratch import make_scratch
 from medval.core.task_environment import task_environment
 
 CUBE_DIR = PurePosixPath("/cube")
@@ -277,7 +277,7 @@ def _additional_files(cube_folder: Path, spec: CubeSpec, unpacked: list[Path]) -
         return source
     if unpacked:  # One archive per cube: a task declaring it twice shares one copy.
         return unpacked[0] / "files"
-    folder = Path(tempfile.mkdtemp(prefix="medval-additional-files-"))
+    folder = make_scratch(None, "medval-additional-files-")  # swept if the client is killed
     unpacked.append(folder)
     try:
         unpack_archive(source.read_bytes(), folder / "files")

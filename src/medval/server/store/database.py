@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -12,6 +13,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from medval.core.errors import InvalidInput, ServerUnavailable
+from medval.core.private_files import make_private, write_private
 
 _SQLITE_BUSY_SECONDS = 30
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
@@ -45,8 +47,23 @@ def create_database_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith(
+            "file:"
+        ):
+            _private_sqlite_files(Path(parsed.database))
         return engine
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def _private_sqlite_files(database: Path) -> None:
+    """The database file owner-only (0600) before SQLite opens it, whatever the umask:
+    SQLite gives its -wal and -shm files the database file's mode when it makes them;
+    ones left by an earlier server are tightened here."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    if not database.exists():
+        write_private(database, "")  # an empty file is an empty SQLite database
+    for path in (database, *(Path(f"{database}{end}") for end in ("-wal", "-shm", "-journal"))):
+        make_private(path)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
