@@ -26,7 +26,7 @@ _PREP = {
         """,
     "sanity_check.py": "pass",
     "statistics.py": """
-        json.dump({"n_cases": 40, "values": {}},
+        json.dump({"n_cases": 400, "values": {}},
                   open(os.path.join(args["output_path"], "statistics.json"), "w"))
         """,
 }
@@ -38,8 +38,8 @@ _MODEL = """
         handle.write("ok")
     """
 _EVALUATE = """
-    json.dump({"n_cases": 40, "n_positive": 12,
-               "metrics": {"auroc": {"value": 0.81, "lower": 0.7, "upper": 0.9}}},
+    json.dump({"n_cases": 400, "n_positive": 120,  # no cell below the benchmark's k
+               "metrics": {"auroc": {"value": 0.8123, "lower": 0.7456, "upper": 0.8871}}},
               open(os.path.join(args["output_path"], "results.json"), "w"))
     """
 CRASHED = "task 'infer' of cube 'signed-model' failed with exit code 3"
@@ -125,7 +125,9 @@ def test_an_exported_bundle_verifies_offline_and_an_edited_metric_is_named(
     assert exported.code == 0, exported.stderr
     assert f"wrote 4 results of benchmark signed and 2 keys to {bundle}" in exported.stderr
     document = json.loads(bundle.read_text())
-    assert document["audit"] == []
+    # The server's audit entries about the four results: each upload, by its uploader.
+    uploads = sorted((e["actor"], e["action"]) for e in document["audit"])
+    assert uploads == [("hospital-a", "result.add")] * 2 + [("hospital-b", "result.add")] * 2
     statuses = sorted((r["owner"], r["status"], r["key_id"]) for r in document["results"])
     b_key = next(k["key_id"] for k in document["keys"] if k["owner"] == "hospital-b")
     assert statuses == [
@@ -141,7 +143,7 @@ def test_an_exported_bundle_verifies_offline_and_an_edited_metric_is_named(
     auditor = Person("auditor", tmp_path / "auditor-home", "http://127.0.0.1:9")
     verified = auditor.medval("verify", str(bundle))
     assert verified.code == 0, verified.stderr
-    assert verified.stdout == "all 4 results and 2 keys verify; 0 audit entries (not checked)\n"
+    assert verified.stdout == "all 4 results and 2 keys verify; all 4 audit entries verify\n"
     assert not (tmp_path / "auditor-home").exists()
 
     edited = next(
@@ -149,14 +151,32 @@ def test_an_exported_bundle_verifies_offline_and_an_edited_metric_is_named(
         for r in document["results"]
         if r["owner"] == "hospital-a" and r["model_id"] == signed.model
     )
+    document_auroc = edited["document"]["metrics"]["auroc"]["value"]
     edited["document"]["metrics"]["auroc"]["value"] = 0.91
     bundle.write_text(json.dumps(document, indent=2))
     tampered = auditor.medval("verify", str(bundle))
     assert_clean_failure(
-        tampered, 12, "1 of 4 results and 0 of 2 keys do not verify; 0 audit entries (not checked)"
+        tampered, 12, "1 of 4 results and 0 of 2 keys do not verify; all 4 audit entries verify"
     )
+    name = f"result {edited['id']} (model signed-model on dataset hospital-a-signed)"
+    entry = next(e for e in document["audit"] if e["entity_id"] == str(edited["id"]))
     assert tampered.stdout == (
-        f"result {edited['id']} (model signed-model on dataset hospital-a-signed): "
-        f"the signature by key {signed.old_key[:16]} does not match the result's content "
-        "(changed after it was signed)\n"
+        f"{name}: the signature by key {signed.old_key[:16]} does not match the result's "
+        "content (changed after it was signed)\n"
+        f"{name}: differs from what the audit trail recorded at its last change (entry seq "
+        f"{entry['seq']}, result.add by hospital-a)\n"
+    )
+    # An audit entry edited in the bundle is named too.
+    edited["document"]["metrics"]["auroc"]["value"] = document_auroc
+    entry["actor"] = "hospital-b"
+    bundle.write_text(json.dumps(document, indent=2))
+    forged = auditor.medval("verify", str(bundle))
+    assert_clean_failure(
+        forged,
+        12,
+        "0 of 4 results and 0 of 2 keys do not verify; 1 of 4 audit entries do not verify",
+    )
+    assert forged.stdout == (
+        f"audit entry {document['audit'].index(entry) + 1} (seq {entry['seq']}): its hash "
+        "does not match its content (changed after it was logged)\n"
     )

@@ -16,8 +16,8 @@ def export_bundle(client: MedvalClient, benchmark_id: int, exported_by: str) -> 
     """The bundle of one benchmark, as the server shows it to this account.
 
     Results uploaded before results were signed are included as they are (the verifier
-    names them as not signed). ``audit`` stays empty until the audit trail exports its
-    entries.
+    names them as not signed). ``audit`` holds the server's audit entries about these
+    results, as far as this account may see them.
     """
     benchmark = client.benchmark(benchmark_id)
     results = client.results(benchmark_id=benchmark_id)
@@ -30,7 +30,7 @@ def export_bundle(client: MedvalClient, benchmark_id: int, exported_by: str) -> 
         exported_at=datetime.now(UTC),
         results=results,
         keys=[client.signing_key(key_id) for key_id in key_ids],
-        audit=[],
+        audit=client.audit_entries("result", [r.id for r in results]),
     )
 
 

@@ -4,13 +4,15 @@ checked with no server.
 A bundle is one JSON file (``Bundle``): the results of one benchmark that the exporting
 account may see, as the API returned them (``ResultPublic``, each with its ``key_id`` and
 ``signature``), the public keys that signed them with their owners (``SigningKeyPublic``,
-retired ones too), and ``audit``: the audit-trail entries that concern these results
-(kept as they are; the audit trail fills it, and this verifier does not check them).
+retired ones too), and ``audit``: the server's audit-trail entries about these results
+(``AuditEntryPublic``, a slice of the chain, so each entry is checked on its own).
 
 ``verify_bundle`` trusts nothing in the file: each key must hash to its id, and each
 result must be signed, by a key in the bundle, of its uploader, not retired before the
-upload, over exactly the result's canonical form (``signed_result``). Every record that
-does not verify is named, with why, in one line. Imports only ``medval.core``,
+upload, over exactly the result's canonical form (``signed_result``); each audit entry
+must hash to its ``entry_hash``, and a result the entries speak of must be, byte for byte,
+what the last of them recorded (its ``after_hash``). Every record that does not verify is
+named, with why, in one line. Imports only ``medval.core``,
 ``medval.trust`` and pydantic.
 """
 
@@ -24,7 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medval.core.errors import InvalidInput, describe_problems
-from medval.core.schemas import ResultPublic, SigningKeyPublic
+from medval.core.schemas import AuditEntryPublic, ResultPublic, SigningKeyPublic
+from medval.trust.audit_chain import public_hash, recomputed_hash
 from medval.trust.keys import key_id as key_id_of
 from medval.trust.signed_result import signature_verifies
 
@@ -47,9 +50,8 @@ class Bundle(BaseModel):
     exported_at: datetime
     results: list[ResultPublic]
     keys: list[SigningKeyPublic]
-    # Audit-trail entries that concern these results; empty until the audit trail
-    # exports them. Carried as they are, not checked by ``verify_bundle``.
-    audit: list[dict[str, Any]] = Field(default_factory=list)
+    # The server's audit-trail entries about these results (a slice of its chain).
+    audit: list[AuditEntryPublic] = Field(default_factory=list)
 
 
 class _Loose(BaseModel):
@@ -93,8 +95,14 @@ class Verification:
 
     @property
     def summary(self) -> str:
-        """One line: how many results and keys verify (the audit entries are counted)."""
-        audit = f"{self.audit} audit entries (not checked)"
+        """One line: how many results, keys and audit entries verify."""
+        bad_audit = self._failed("audit")
+        if self.audit == 0:
+            audit = "no audit entries"
+        elif bad_audit:
+            audit = f"{bad_audit} of {self.audit} audit entries do not verify"
+        else:
+            audit = f"all {self.audit} audit entries verify"
         if not self.problems:
             return f"all {self.results} results and {self.keys} keys verify; {audit}"
         return (
@@ -114,6 +122,41 @@ def _result_name(result: ResultPublic) -> str:
 def _entry_name(kind: str, number: int, raw: Any) -> str:
     ident = raw.get("id" if kind == "result" else "key_id") if isinstance(raw, dict) else None
     return f"{kind} entry {number}" + (f" ({kind} {ident})" if ident is not None else "")
+
+
+def _audit(loose: _Loose, problems: list[Problem]) -> dict[str, AuditEntryPublic]:
+    """Each audit entry checked on its own; the last good entry about each result."""
+    last: dict[str, AuditEntryPublic] = {}
+    for number, raw in enumerate(loose.audit, start=1):
+        try:
+            entry = AuditEntryPublic.model_validate(raw)
+        except ValidationError as exc:
+            reason = f"not a valid audit entry: {describe_problems(exc.errors())}"
+            problems.append(Problem(f"audit entry {number}", reason))
+            continue
+        if recomputed_hash(entry) != entry.entry_hash:
+            problems.append(
+                Problem(
+                    f"audit entry {number} (seq {entry.seq})",
+                    "its hash does not match its content (changed after it was logged)",
+                )
+            )
+            continue
+        if entry.entity_kind == "result":
+            earlier = last.get(entry.entity_id)
+            if earlier is None or entry.seq > earlier.seq:
+                last[entry.entity_id] = entry
+    return last
+
+
+def _audit_problem(result: ResultPublic, last: dict[str, AuditEntryPublic]) -> str | None:
+    entry = last.get(str(result.id))
+    if entry is None or entry.after_hash == public_hash(result):
+        return None
+    return (
+        f"differs from what the audit trail recorded at its last change (entry seq "
+        f"{entry.seq}, {entry.action} by {entry.actor})"
+    )
 
 
 def read_bundle(text: str | bytes) -> _Loose:
@@ -199,6 +242,7 @@ def verify_bundle(text: str | bytes) -> Verification:
     loose = read_bundle(text)
     problems: list[Problem] = []
     keys, bad = _keys(loose, problems)
+    audited = _audit(loose, problems)
     for number, raw in enumerate(loose.results, start=1):
         try:
             result = ResultPublic.model_validate(raw)
@@ -211,6 +255,9 @@ def verify_bundle(text: str | bytes) -> Verification:
             )
             continue
         reason = _result_problem(result, loose.benchmark_id, keys, bad)
+        if reason is not None:
+            problems.append(Problem(_result_name(result), reason))
+        reason = _audit_problem(result, audited)
         if reason is not None:
             problems.append(Problem(_result_name(result), reason))
     return Verification(
