@@ -31,6 +31,26 @@ def write_cube(root: Path, name: str, kind: str, scripts: dict[str, str]) -> Pat
     return folder
 
 
+# A preparation step that keeps the site's data and labels as they are.
+COPY_SITE = """
+    for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
+        shutil.copytree(args[source], args[target], dirs_exist_ok=True)
+    """
+
+
+def copying_prep(statistics: dict[str, object]) -> dict[str, str]:
+    """The scripts of a preparation cube that keeps the site as it is and reports
+    ``statistics`` (``statistics.json``)."""
+    return {
+        "prepare.py": COPY_SITE,
+        "sanity_check.py": "pass",
+        "statistics.py": f"""
+            json.dump({statistics!r},
+                      open(os.path.join(args["output_path"], "statistics.json"), "w"))
+            """,
+    }
+
+
 def write_site(root: Path, mode: str, labels: str = "id,y\n1,0\n") -> Path:
     """A raw export at ``root``: ``data/mode.txt`` says ``mode``; ``labels/labels.csv``."""
     for part in ("data", "labels"):

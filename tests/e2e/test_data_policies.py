@@ -16,23 +16,13 @@ import pytest
 
 from medval.core.schemas import agreement_sha256
 from tests.e2e.people import Person, assert_clean_failure
-from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
+from tests.e2e.script_cubes import copying_prep, register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
 AGREEMENT = "Membership agreement\n\nMetrics are for this benchmark only.\n"
 SHA = agreement_sha256(AGREEMENT)
-_PREP = {
-    "prepare.py": """
-        for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
-            shutil.copytree(args[source], args[target], dirs_exist_ok=True)
-        """,
-    "sanity_check.py": "pass",
-    "statistics.py": """
-        json.dump({"n_cases": 1, "values": {}},
-                  open(os.path.join(args["output_path"], "statistics.json"), "w"))
-        """,
-}
+_PREP = copying_prep({"n_cases": 1, "values": {}})
 _MODEL = """
     with open(os.path.join(args["output_path"], "predictions.csv"), "w") as handle:
         handle.write("ok")

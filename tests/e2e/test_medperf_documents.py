@@ -21,7 +21,7 @@ from medval.client.workspace import result_key
 from tests.e2e.conftest import Server
 from tests.e2e.people import Person
 from tests.e2e.recording_proxy import Recorded, recording_proxy
-from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
+from tests.e2e.script_cubes import COPY_SITE, register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
@@ -31,10 +31,7 @@ SCANNER = "Siemens Aera 1.5T"
 AGES = ("61.25", "72.75", "55.5")
 
 _PREP = {
-    "prepare.py": """
-        for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
-            shutil.copytree(args[source], args[target], dirs_exist_ok=True)
-        """,
+    "prepare.py": COPY_SITE,
     "sanity_check.py": "pass",
     "statistics.py": f"""
         open(os.path.join(args["output_path"], "statistics.yaml"), "w").write(

@@ -15,21 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.people import Person, assert_clean_failure
-from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
+from tests.e2e.script_cubes import copying_prep, register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e]
 
-_PREP = {
-    "prepare.py": """
-        for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
-            shutil.copytree(args[source], args[target], dirs_exist_ok=True)
-        """,
-    "sanity_check.py": "pass",
-    "statistics.py": """
-        json.dump({"n_cases": 400, "values": {}},
-                  open(os.path.join(args["output_path"], "statistics.json"), "w"))
-        """,
-}
+_PREP = copying_prep({"n_cases": 400, "values": {}})
 # Both models crash where the site's mode.txt says "crash".
 _MODEL = """
     if open(os.path.join(args["data_path"], "mode.txt")).read() == "crash":

@@ -17,7 +17,7 @@ from medval.core.small_cells import small_cells_in_result, small_cells_in_statis
 from tests.e2e.conftest import Server
 from tests.e2e.people import CliResult, Person
 from tests.e2e.recording_proxy import Recorded, recording_proxy
-from tests.e2e.script_cubes import register_benchmark, write_cube, write_site
+from tests.e2e.script_cubes import copying_prep, register_benchmark, write_cube, write_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 
@@ -36,17 +36,7 @@ RESULTS = {
         "auroc": {"value": 0.8123, "lower": 0.6712, "upper": 0.9034},
     },
 }
-_PREP = {
-    "prepare.py": """
-        for source, target in (("data_path", "output_path"), ("labels_path", "output_labels_path")):
-            shutil.copytree(args[source], args[target], dirs_exist_ok=True)
-        """,
-    "sanity_check.py": "pass",
-    "statistics.py": f"""
-        json.dump({STATISTICS!r},
-                  open(os.path.join(args["output_path"], "statistics.json"), "w"))
-        """,
-}
+_PREP = copying_prep(STATISTICS)
 _MODEL = """
     open(os.path.join(args["output_path"], "predictions.csv"), "w").write("ok")
     """
