@@ -153,6 +153,16 @@ class SignatureInvalid(MedvalError):
     exit_code = 12
 
 
+class TrainingError(MedvalError):
+    """Federated training could not start or did not finish: a Flower process that did not
+    come up or exited, a port in use, a run that failed or was stopped
+    (``medval.training``). The message names the step and Flower's own reason."""
+
+    code = "training_error"
+    http_status = 500
+    exit_code = 14
+
+
 class Cancelled(MedvalError):
     """The user declined a confirmation. Nothing was sent."""
 
@@ -179,6 +189,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         EngineError,
         PolicyRefused,
         SignatureInvalid,
+        TrainingError,
         Cancelled,
     )
 }

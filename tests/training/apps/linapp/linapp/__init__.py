@@ -1,0 +1,1 @@
+"""A tiny Flower app: federated least squares of y = w x + b (numpy only)."""
