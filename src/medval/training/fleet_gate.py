@@ -171,7 +171,8 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
 class FleetGate:
     """The proxy served with TLS on ``host:port`` in a thread of this process::
 
-    gate = FleetGate(...).start()   # binds first: a port in use is one line at once
+    gate = FleetGate(host, port, certfile, keyfile).bind()  # a port in use: one line now
+    gate.start(upstream, upstream_ca)                        # serves
     ...
     gate.stop()
     """
@@ -182,20 +183,30 @@ class FleetGate:
         port: int,
         certfile: Path,
         keyfile: Path,
-        upstream: str,
-        upstream_ca: Path,
     ) -> None:
         self.host = host
         self.port = port
         self._certfile = certfile
         self._keyfile = keyfile
-        self.proxy = FleetProxy(upstream, upstream_ca)
+        self.proxy: FleetProxy | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
-    def start(self, timeout_seconds: float = 20.0) -> FleetGate:
-        sock = _bind(self.host, self.port)
-        self.port = sock.getsockname()[1]
+    def bind(self) -> FleetGate:
+        """Take the port now: a port in use (or an address not on this machine) is one
+        line before anything else starts."""
+        if self._socket is None:
+            self._socket = _bind(self.host, self.port)
+            self.port = self._socket.getsockname()[1]
+        return self
+
+    def start(self, upstream: str, upstream_ca: Path, timeout_seconds: float = 20.0) -> FleetGate:
+        """Serve, passing Fleet API calls on to ``upstream`` (an https URL whose
+        certificate ``upstream_ca`` issued)."""
+        sock = self.bind()._socket
+        assert sock is not None
+        self.proxy = FleetProxy(upstream, upstream_ca)
         config = uvicorn.Config(
             self.proxy,
             ssl_certfile=str(self._certfile),
@@ -205,6 +216,7 @@ class FleetGate:
             access_log=False,
             lifespan="on",
             http="h11",
+            ws="none",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -229,11 +241,12 @@ class FleetGate:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """Bind before serving, so a port in use (or an address not on this machine) is one
-    line now, not a traceback in a thread."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

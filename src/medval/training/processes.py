@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def start_process(
@@ -64,7 +65,7 @@ def descendant_groups(pid: int) -> set[int]:
     return found
 
 
-def stop_process_tree(process: subprocess.Popen[bytes], grace_seconds: float = 5.0) -> None:
+def stop_process_tree(process: subprocess.Popen[Any], grace_seconds: float = 5.0) -> None:
     """Stop ``process`` and all below it: SIGTERM to every group, SIGKILL to what is left
     after ``grace_seconds``."""
     groups = descendant_groups(process.pid) | {process.pid}
