@@ -18,7 +18,7 @@ from medval.core.errors import HashMismatch, InvalidInput
 from medval.core.training_plan import TrainingPlan
 from medval.training.aggregator import Aggregator
 from medval.training.flower_env import FlowerInstall
-from medval.training.progress import ProgressEvent, ProgressKind
+from medval.training.progress import MetricValue, ProgressEvent, ProgressKind
 from medval.training.training_run import PinnedFab
 
 from .conftest import LINAPP
@@ -78,8 +78,8 @@ def test_two_approved_sites_train_two_rounds(
         assert set(round_.train) == {"train_loss"}
         assert set(round_.evaluate) == {"eval_loss"}
     first, second = outcome.rounds
-    assert second.train["train_loss"] < first.train["train_loss"]
-    assert second.evaluate["eval_loss"] < first.evaluate["eval_loss"]
+    assert _scalar(second.train["train_loss"]) < _scalar(first.train["train_loss"])
+    assert _scalar(second.evaluate["eval_loss"]) < _scalar(first.evaluate["eval_loss"])
     kinds = [(event.kind, event.round) for event in events]
     assert kinds == [
         (ProgressKind.RUN_STARTED, 0),
@@ -193,6 +193,11 @@ def test_a_training_cube_with_one_byte_changed_is_refused_before_running(
     )
     after = sorted(runs.iterdir()) if runs.exists() else []
     assert after == before
+
+
+def _scalar(value: MetricValue) -> float:
+    assert isinstance(value, float)
+    return value
 
 
 def _listening_addresses(port: int) -> set[str]:
