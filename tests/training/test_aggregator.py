@@ -5,6 +5,7 @@ the pinned training cube run."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import ssl
 import subprocess
 from pathlib import Path
@@ -216,3 +217,55 @@ def _decode(hex_address: str) -> str:
     if len(hex_address) == 8:
         return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
     return hex_address  # IPv6: shown raw; any such entry fails the loopback assertion
+
+
+def test_an_interrupted_run_is_stopped_at_the_superlink(
+    aggregator: Aggregator, linapp_fab: PinnedFab
+) -> None:
+    started: list[int] = []
+
+    def interrupt(event: ProgressEvent) -> None:
+        if event.kind is ProgressKind.RUN_STARTED:
+            started.append(event.run_id)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        aggregator.run(TrainingPlan(rounds=1, min_sites=1), linapp_fab, interrupt)
+    assert started
+    assert wait_for(
+        lambda: aggregator.control.run_status(started[0]).status.startswith("finished:"),
+        timeout_seconds=60,
+        every=2,
+    )
+    assert aggregator.control.run_status(started[0]).status == "finished:stopped"
+
+    def run_processes() -> list[int]:
+        return [
+            pid
+            for pid in _processes_below(os.getpid())
+            if "flwr run" in _command_line(pid) or "flwr-serverapp" in _command_line(pid)
+        ]
+
+    # Flower's ServerApp sees its run stopped and exits (within a second or two here).
+    assert wait_for(lambda: not run_processes(), timeout_seconds=30), run_processes()
+
+
+def _processes_below(root: int) -> list[int]:
+    below = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != root:
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2 :].split()[1]) == root:
+                below.append(int(entry.name))
+                below.extend(_processes_below(int(entry.name)))
+    return below
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -37,7 +37,7 @@ from medval.training.ca import check_key_pair, check_server_certificate, server_
 from medval.training.control import Control
 from medval.training.fleet_gate import FleetGate
 from medval.training.flower_env import FlowerInstall, find_flower
-from medval.training.site_admission import NodeSync, SiteAdmission
+from medval.training.site_admission import AdmittedNode, NodeSync, SiteAdmission
 from medval.training.superlink import SuperLink
 from medval.training.training_run import (
     PinnedFab,
@@ -134,6 +134,12 @@ class Aggregator:
         if self._admission is None:
             raise InvalidInput("the aggregator is not started")
         return self._admission.sync(approved, revoked)
+
+    def admitted_sites(self) -> dict[str, AdmittedNode]:
+        """The sites registered at the SuperLink: name, node key and Flower's node id."""
+        if self._admission is None:
+            raise InvalidInput("the aggregator is not started")
+        return self._admission.admitted
 
     def run(
         self,

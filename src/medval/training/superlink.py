@@ -127,6 +127,11 @@ class SuperLink:
             stop_process_tree(self._process)
             self._process = None
 
+    @property
+    def pid(self) -> int | None:
+        """The ``flower-superlink`` process id while it runs."""
+        return self._process.pid if self.running() and self._process is not None else None
+
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
