@@ -4,10 +4,12 @@ the pinned training cube run."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import ssl
 import subprocess
+import zipfile
 from pathlib import Path
 from types import ModuleType
 
@@ -217,6 +219,26 @@ def _decode(hex_address: str) -> str:
     if len(hex_address) == 8:
         return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
     return hex_address  # IPv6: shown raw; any such entry fails the loopback assertion
+
+
+def test_a_fab_flower_would_not_build_so_is_refused_before_running(
+    aggregator: Aggregator, linapp_fab: PinnedFab, tmp_path: Path
+) -> None:
+    # The same files zipped by hand (other dates): pinned as it is, but `flwr run` would
+    # submit Flower's own build of them, which is another FAB.
+    repacked = tmp_path / "repacked.fab"
+    with zipfile.ZipFile(linapp_fab.path) as source, zipfile.ZipFile(repacked, "w") as target:
+        for entry in source.infolist():
+            target.writestr(
+                zipfile.ZipInfo(entry.filename, (2030, 1, 1, 0, 0, 0)), source.read(entry)
+            )
+    pinned = PinnedFab(repacked, hashlib.sha256(repacked.read_bytes()).hexdigest())
+    with pytest.raises(HashMismatch) as error:
+        aggregator.run(TrainingPlan(rounds=1, min_sites=1), pinned)
+    assert str(error.value) == (
+        f"training cube repacked.fab does not rebuild to its registered hash (Flower builds "
+        f"{linapp_fab.sha256[:12]}...; registered {pinned.sha256[:12]}...)"
+    )
 
 
 def test_an_interrupted_run_is_stopped_at_the_superlink(

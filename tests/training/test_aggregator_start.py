@@ -83,6 +83,27 @@ def test_a_port_in_use_is_one_line_and_starts_no_superlink(
     assert not (tmp_path / "aggregator" / "logs").exists()
 
 
+def test_an_address_not_on_this_machine_is_one_line(flower: FlowerInstall, tmp_path: Path) -> None:
+    experiment = new_experiment(tmp_path)
+    port = experiment.address.rsplit(":", 1)[1]
+    settings = experiment.settings(tmp_path / "aggregator")
+    settings = type(settings)(
+        settings.workdir,
+        settings.ca_cert_pem,
+        settings.server_cert_pem,
+        settings.server_key_pem,
+        settings.address,
+        bind_host="192.0.2.1",
+    )
+    aggregator = Aggregator(settings, flower)
+    with pytest.raises(TrainingError) as error:
+        aggregator.start()
+    assert str(error.value) == (
+        f"the aggregator cannot listen on 192.0.2.1:{port}: Cannot assign requested address"
+    )
+    assert not aggregator.superlink.running()
+
+
 @pytest.mark.flower
 def test_a_restarted_aggregator_remembers_its_sites_and_still_stops_them(
     flower: FlowerInstall, tmp_path: Path

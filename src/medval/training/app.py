@@ -151,13 +151,11 @@ def build_fab(directory: Path, out_dir: Path, flower: FlowerInstall) -> BuiltFab
     return BuiltFab(path=target, sha256=digest)
 
 
-def rebuilt_sha256(fab: Path, flower: FlowerInstall) -> str:
-    """The hash ``flwr build`` gives the app unpacked from ``fab`` (what ``flwr run``
-    submits when it runs that directory); equal to ``fab``'s own for a FAB Flower built."""
-    app = read_fab_app(fab)
+def built_sha256(app_dir: Path, flower: FlowerInstall) -> str:
+    """The hash of the FAB ``flwr build`` makes of ``app_dir`` (what ``flwr run``
+    submits when it runs that directory); written to a scratch directory, not kept."""
     with tempfile.TemporaryDirectory(prefix="medval-fab-") as scratch:
-        unpacked = unpack_fab(fab, Path(scratch) / app.name)
-        built = _flwr_build(unpacked, Path(scratch) / "out", flower)
+        built = _flwr_build(app_dir, Path(scratch) / "out", flower)
         return hashlib.sha256(built.read_bytes()).hexdigest()
 
 

@@ -27,7 +27,7 @@ from typing import IO
 
 from medval.core.errors import HashMismatch, InvalidInput, TrainingError
 from medval.core.training_plan import TrainingPlan, undeclared_keys
-from medval.training.app import FlowerApp, file_sha256, read_fab_app, rebuilt_sha256, unpack_fab
+from medval.training.app import FlowerApp, built_sha256, file_sha256, read_fab_app, unpack_fab
 from medval.training.control import Control
 from medval.training.processes import stop_process_tree
 from medval.training.progress import ProgressEvent, ProgressReader, RoundMetrics, strip_colours
@@ -83,7 +83,7 @@ def prepare_run(fab: PinnedFab, plan: TrainingPlan, run_dir: Path, superlink: Su
         )
     run_dir.mkdir(parents=True, exist_ok=False)
     app_dir = unpack_fab(fab.path, run_dir / app.name)
-    rebuilt = rebuilt_sha256(fab.path, superlink.flower)
+    rebuilt = built_sha256(app_dir, superlink.flower)
     if rebuilt != fab.sha256:
         raise HashMismatch(
             f"training cube {fab.path.name} does not rebuild to its registered hash (Flower "
