@@ -122,9 +122,11 @@ def test_unregistering_a_site_makes_its_supernode_leave(
     site = new_site(tmp_path, "hospital-c")
     synced = aggregator.sync_nodes({site.name: site.public_key})
     assert synced.registered == ["hospital-c"]
+    node_id = aggregator.admitted_sites()["hospital-c"].node_id
     with supernode(flower, experiment, site, 0, tmp_path) as process:
         assert wait_for(
-            lambda: "online" in aggregator.control.node_states().values(), timeout_seconds=60
+            lambda: f"Activated node_id={node_id}" in aggregator.superlink.log_since_start(),
+            timeout_seconds=60,
         )
         revoked = aggregator.sync_nodes({}, revoked=["hospital-c"])
         assert revoked.unregistered == ["hospital-c"]
