@@ -258,7 +258,7 @@ def test_an_interrupted_run_is_stopped_at_the_superlink(
     assert started
     assert wait_for(
         lambda: aggregator.control.run_status(started[0]).status.startswith("finished:"),
-        timeout_seconds=60,
+        timeout_seconds=120,
         every=2,
     )
     assert aggregator.control.run_status(started[0]).status == "finished:stopped"
