@@ -104,6 +104,8 @@ def _check_final_model(final_model: Path, features: tuple[str, ...]) -> None:
     what = f"{final_model.name} is not a final model of this training cube"
     if final_model.is_symlink() or not final_model.is_file():
         raise InvalidInput(f"{final_model} is not a file")
+    if not zipfile.is_zipfile(final_model):
+        raise InvalidInput(f"{what}: it is not a .npz archive")
     try:
         with np.load(final_model, allow_pickle=False) as archive:
             if sorted(archive.files) != list(_FINAL_MODEL_KEYS):
@@ -125,9 +127,7 @@ def _check_final_model(final_model: Path, features: tuple[str, ...]) -> None:
         raise InvalidInput(f"{what}: a scale is not positive")
 
 
-def model_cube_from_final_model(
-    final_model: Path, out: Path, name: str = FEDERATED_MODEL
-) -> Path:
+def model_cube_from_final_model(final_model: Path, out: Path, name: str = FEDERATED_MODEL) -> Path:
     """A ready-to-register model cube in ``out`` (new or empty) that infers with the
     training's final model. The same final model always gives the same bytes."""
     with _templates() as templates:

@@ -72,7 +72,7 @@ def _global_weights(msg: Message, prefix: str) -> model.Vector:
     if _is_legacy(msg, prefix):
         record = msg.content.array_records[f"{prefix}.parameters"]
         return parameters_to_ndarrays(compat.arrayrecord_to_parameters(record, keep_input=True))[0]
-    return msg.content["arrays"].to_numpy_ndarrays()[0]
+    return msg.content.array_records["arrays"].to_numpy_ndarrays()[0]
 
 
 def _weight(settings: RunSettings, data: SiteData) -> int:

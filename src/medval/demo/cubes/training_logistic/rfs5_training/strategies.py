@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import flwr.server.strategy as legacy
+from flwr.app import MetricRecord, RecordDict
 from flwr.common import Metrics, Parameters
 from flwr.serverapp import strategy as message_api
 
@@ -33,6 +34,25 @@ def weighted_by(settings: RunSettings) -> str:
     return UNIT_WEIGHT_KEY if settings.differential_privacy else EXAMPLES_KEY
 
 
+def _scalar(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def aggregate_metrics(replies: list[RecordDict], weighting_key: str) -> MetricRecord:
+    """Each metric's mean weighted by ``weighting_key``, and the sites' examples summed."""
+    records = [next(iter(reply.metric_records.values())) for reply in replies]
+    weights = [_scalar(record[weighting_key]) for record in records]
+    total = sum(weights)
+    aggregated = MetricRecord()
+    for key, value in records[0].items() if records and total > 0 else ():
+        if key in (weighting_key, EXAMPLES_KEY) or isinstance(value, list):
+            continue
+        parts = zip(weights, records, strict=True)
+        aggregated[key] = sum(w * _scalar(r[key]) for w, r in parts) / total
+    aggregated[EXAMPLES_KEY] = int(sum(_scalar(r.get(EXAMPLES_KEY, 0)) for r in records))
+    return aggregated
+
+
 def message_api_strategy(settings: RunSettings) -> message_api.Strategy:
     """The strategy for ``Strategy.start`` (no secure aggregation)."""
     kind = getattr(message_api, settings.strategy)
@@ -46,6 +66,8 @@ def message_api_strategy(settings: RunSettings) -> message_api.Strategy:
         min_evaluate_nodes=settings.min_nodes,
         min_available_nodes=settings.min_nodes,
         weighted_by_key=weighted_by(settings),
+        train_metrics_aggr_fn=aggregate_metrics,
+        evaluate_metrics_aggr_fn=aggregate_metrics,
         **own,
     )
     if settings.differential_privacy:
