@@ -85,9 +85,7 @@ def test_settings_refuse_what_the_app_cannot_do(cube: Path) -> None:
     assert str(unknown.value).startswith("run config strategy: unknown strategy 'FedSgd' (one of")
     with pytest.raises(ValueError) as robust:
         app.run_settings({"strategy": "FedMedian", "min-nodes": 3, "secagg-num-shares": 3})
-    assert "secure aggregation hides each site's update, which FedMedian needs" in str(
-        robust.value
-    )
+    assert "secure aggregation hides each site's update, which FedMedian needs" in str(robust.value)
     with pytest.raises(ValueError, match=r"^run config dp-clipping-norm: must be > 0"):
         app.run_settings({"dp-noise-multiplier": 1.0, "dp-clipping-norm": 0.0})
     with pytest.raises(ValueError, match=r"^run config local-epochs: 0 is not a whole number"):

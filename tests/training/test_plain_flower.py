@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.training.plain_flower import run_plain_flower
 
 from medval.demo.federated import (
     build_training_cube,
@@ -17,6 +16,7 @@ from medval.demo.federated import (
     final_weights,
     write_prepared_site,
 )
+from tests.training.plain_flower import run_plain_flower
 
 pytestmark = pytest.mark.flower
 
