@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,19 @@ def _record(metrics: MetricRecord | dict[str, Any] | None) -> dict[str, Any]:
 def _train(grid: Grid, settings: RunSettings, start: Vector) -> tuple[Vector, dict[str, Any]]:
     """Flower's Message API: ``Strategy.start`` for the plan's rounds."""
     strategy = message_api_strategy(settings)
+    ended: dict[int, float] = {}
+
+    def clock(server_round: int, _: ArrayRecord) -> None:
+        # Flower calls this before round 1 and after each round: it times the rounds.
+        ended[server_round] = time.monotonic()
+
     result = strategy.start(
         grid=grid,
         initial_arrays=ArrayRecord([start]),
         num_rounds=settings.rounds,
         train_config=ConfigRecord(),
         evaluate_config=ConfigRecord(),
+        evaluate_fn=clock,
     )
     if len(result.arrays) == 0:
         raise RuntimeError("no round produced a model: every round failed")
@@ -63,6 +71,7 @@ def _train(grid: Grid, settings: RunSettings, start: Vector) -> tuple[Vector, di
         str(index): {
             "train": _record(result.train_metrics_clientapp.get(index)),
             "evaluate": _record(result.evaluate_metrics_clientapp.get(index)),
+            "seconds": round(ended[index] - ended[index - 1], 3),
         }
         for index in range(1, settings.rounds + 1)
     }
