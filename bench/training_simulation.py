@@ -84,9 +84,8 @@ def start_superlink(root: Path, port: int) -> subprocess.Popen[bytes]:
 
 def round_seconds(root: Path, cube: Path, pooled: Path, sites: int, rounds: int) -> list[float]:
     """Run the cube over ``sites`` virtual sites; the seconds of each round."""
-    run_config = (
-        f"num-server-rounds={rounds} min-nodes={sites} simulation-data-path={json.dumps(str(pooled))}"
-    )
+    data = json.dumps(str(pooled))
+    run_config = f"num-server-rounds={rounds} min-nodes={sites} simulation-data-path={data}"
     done = subprocess.run(
         [
             str(BIN / "flwr"),
@@ -120,7 +119,7 @@ def main() -> None:
     if args.rounds < 2 or min(args.sites) < 1:
         raise SystemExit("training_simulation: --rounds must be at least 2, --sites at least 1")
     if find_spec("flwr") is None or find_spec("ray") is None:
-        raise SystemExit("training_simulation: needs Flower with Ray: pip install 'flwr[simulation]'")
+        raise SystemExit("training_simulation: needs Flower with Ray ('flwr[simulation]')")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         cube = build_training_cube(root / "cubes")
@@ -132,7 +131,10 @@ def main() -> None:
         )
         superlink = start_superlink(root, port)
         try:
-            timings = {n: round_seconds(root, cube, pooled, n, args.rounds) for n in [1, *args.sites]}
+            timings = {
+                sites: round_seconds(root, cube, pooled, sites, args.rounds)
+                for sites in [1, *args.sites]
+            }
         finally:
             os.killpg(superlink.pid, signal.SIGTERM)
             superlink.wait(timeout=30)
