@@ -68,7 +68,10 @@ def test_the_app_declares_every_key_a_plan_may_set_with_privacy_off(cube: Path) 
         "clientapp": "rfs5_training.client_app:app",
     }
     assert "federations" not in tool["flwr"]
-    assert tool["medval"]["training"]["final-model"] == "final_model.npz"
+    assert tool["medval"]["training"] == {
+        "final-model": "final_model.npz",
+        "metrics": "training_metrics.json",
+    }
 
 
 def test_the_app_knows_the_strategies_and_settings_the_plan_knows(cube: Path) -> None:
