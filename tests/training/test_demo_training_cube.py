@@ -3,10 +3,12 @@ model against scikit-learn, its settings, and the model cube its final model bec
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import tomllib
 import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +197,49 @@ def test_non_finite_weights_are_refused(cube: Path, prepared: list[Path], tmp_pa
     assert str(error.value) == (
         "bad.npz is not a final model of this training cube: its weights are not all finite numbers"
     )
+
+
+@pytest.fixture
+def app_package(cube: Path) -> Iterator[Callable[[str], types.ModuleType]]:
+    """Import the app's own modules as Flower would (its folder on the path), then forget
+    them; no bytecode is written into the cube."""
+    sys.path.insert(0, str(cube))
+    was = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        yield lambda name: importlib.import_module(f"{APP_PACKAGE}.{name}")
+    finally:
+        sys.dont_write_bytecode = was
+        sys.path.remove(str(cube))
+        for name in [m for m in sys.modules if m.split(".")[0] == APP_PACKAGE]:
+            del sys.modules[name]
+
+
+def test_every_strategy_is_flowers_own_with_the_plans_settings(
+    cube: Path, app_package: Callable[[str], types.ModuleType]
+) -> None:
+    import flwr.server.strategy as legacy
+    from flwr.common import ndarrays_to_parameters
+    from flwr.serverapp import strategy as message_api
+
+    settings, strategies = app_package("settings"), app_package("strategies")
+    declared = _pyproject(cube)["tool"]["flwr"]["app"]["config"]  # type: ignore[index]
+    for name in settings.STRATEGY_SETTINGS:
+        plain = settings.run_settings({**declared, "strategy": name, "min-nodes": 4})
+        strategy = strategies.message_api_strategy(plain)
+        assert type(strategy) is getattr(message_api, name)
+        assert (strategy.min_available_nodes, strategy.weighted_by_key) == (4, "num-examples")
+        private = settings.run_settings(
+            {**declared, "strategy": name, "dp-noise-multiplier": 1.0, "dp-clipping-norm": 2.0}
+        )
+        wrapped = strategies.message_api_strategy(private)
+        assert type(wrapped) is message_api.DifferentialPrivacyClientSideFixedClipping
+        assert type(wrapped.strategy) is getattr(message_api, name)
+        assert wrapped.strategy.weighted_by_key == "unit-weight"
+        if name in settings.MEAN_STRATEGIES:
+            start = ndarrays_to_parameters([np.zeros(10)])
+            assert type(strategies.legacy_strategy(plain, start)) is getattr(legacy, name)
+    yogi = settings.run_settings({**declared, "strategy": "FedYogi"})
+    assert strategies.message_api_strategy(yogi).eta == 1e-2  # Flower's own default
+    prox = settings.run_settings({**declared, "strategy": "FedProx", "proximal-mu": 0.3})
+    assert strategies.message_api_strategy(prox).proximal_mu == 0.3
