@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What the demos need and nothing more (no test tools, no Ray); training adds Flower.
+DEMO_STAMP := $(VENV)/.installed-demo
+TRAINING_STAMP := $(VENV)/.installed-training
 
 # The Python a stock Debian 12 has (3.11.2): medval must run on it, so part of the tests
 # runs there too (make test-debian-python).
@@ -10,16 +13,26 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit unit-as-user setup system-deps clean bench test-debian-python \
+.PHONY: demo demo-training test lint typecheck unit unit-as-user setup system-deps clean bench test-debian-python \
 	migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,training,simulation]'
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
+$(TRAINING_STAMP): $(DEMO_STAMP)
+	$(BIN)/pip install --quiet -e '.[training]'
+	touch $(TRAINING_STAMP)
 
 # Its own pip as Debian ships it (no upgrade): the install a Debian 12 user would make.
 $(DEBIAN_STAMP): pyproject.toml
@@ -31,8 +44,12 @@ $(DEBIAN_STAMP): pyproject.toml
 system-deps:
 	@bash scripts/system-deps.sh
 
-demo: setup
+demo: system-deps $(DEMO_STAMP)
 	$(BIN)/medval demo
+
+# The demo's four hospitals train a model on Flower, then evaluate it beside the others.
+demo-training: system-deps $(TRAINING_STAMP)
+	$(BIN)/medval demo --training
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
