@@ -209,6 +209,7 @@ class RoundMetricsCreate(Schema):
 
 
 class RoundMetricsPublic(Schema):
+    id: Id
     experiment_id: Id
     round: int
     metrics: dict[str, float | int]
@@ -225,6 +226,7 @@ class SiteRoundMetricsCreate(Schema):
 
 
 class SiteRoundMetricsPublic(Schema):
+    id: Id
     experiment_id: Id
     dataset_id: Id
     dataset: str
