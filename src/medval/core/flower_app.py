@@ -41,6 +41,7 @@ class FlowerApp:
     serverapp: str
     clientapp: str
     config: dict[str, bool | int | float | str]
+    name: str | None = None  # [project].name, when it has one
 
     @property
     def declared_keys(self) -> set[str]:
@@ -109,7 +110,14 @@ def read_flower_app(text: str, where: str) -> FlowerApp:
     config = app.get("config", {})
     if not isinstance(config, dict):
         raise InvalidInput(f"{where}: [tool.flwr.app.config] must be a table")
-    return FlowerApp(names["serverapp"], names["clientapp"], _flattened(config, "", where))
+    project = document.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return FlowerApp(
+        names["serverapp"],
+        names["clientapp"],
+        _flattened(config, "", where),
+        name if isinstance(name, str) else None,
+    )
 
 
 def _table(document: dict[str, Any], *keys: str) -> Any:
