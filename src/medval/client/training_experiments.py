@@ -51,9 +51,10 @@ def check_app_reads_plan(app: FlowerApp, plan: TrainingPlan, cube: str) -> None:
     the missing keys."""
     missing = undeclared_keys(plan, app.declared_keys)
     if missing:
+        them = "it" if len(missing) == 1 else "them"
         raise InvalidInput(
             f"training cube {cube} does not declare {', '.join(missing)} in "
-            "[tool.flwr.app.config] of its pyproject.toml, and the plan sets them"
+            f"[tool.flwr.app.config] of its pyproject.toml; the plan sets {them}"
         )
 
 
