@@ -210,6 +210,24 @@ def test_an_experiment_is_registered_approved_joined_and_decided(
         3,
         "error: only the owner of training experiment exp (or an admin) may do this",
     )
+    terms = ("training", "site-policy", "exp", "--dataset", "site-a")
+    narrowed = hospital(*terms, "--model-owners", "someone-else")
+    assert (narrowed.code, narrowed.stderr) == (
+        0,
+        "training association 1 (dataset site-a): model owners: someone-else; runs per "
+        "model: unlimited; expires on: never",
+    )
+    refused = trainer("training", "approve-site", "exp", "--dataset", "site-a", "--yes")
+    assert (refused.code, refused.stderr) == (
+        11,
+        "error: policy: model owner 'trainer' is not on this dataset's allowlist",
+    )
+    by_trainer = trainer(*terms, "--anyone")
+    assert (by_trainer.code, by_trainer.stderr) == (
+        3,
+        "error: only the owner of dataset site-a may set its policy",
+    )
+    assert hospital(*terms, "--anyone").code == 0
     decided = trainer("training", "approve-site", "exp", "--dataset", "site-a", "--yes")
     assert (decided.code, decided.stderr) == (
         0,

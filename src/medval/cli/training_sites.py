@@ -9,13 +9,20 @@ import typer
 from rich.table import Table
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
+from medval.cli.data_policies import policy_changes
 from medval.cli.render import cell, columns
 from medval.client.audit_log import record
 from medval.client.settings import require_login
 from medval.client.training_experiments import find_experiment
-from medval.client.training_sites import dataset_id_of, decide_site, join_experiment
+from medval.client.training_sites import (
+    change_site_policy,
+    dataset_id_of,
+    decide_site,
+    join_experiment,
+)
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import TrainingAssociationPublic
+from medval.trust.data_policy import clauses
 
 SITE_COLUMNS = columns(
     TrainingAssociationPublic,
@@ -144,6 +151,38 @@ def revoke_site(
     _decide(ctx, experiment, dataset, ApprovalStatus.REVOKED, yes)
 
 
+def site_policy(
+    ctx: typer.Context,
+    experiment: str = ExperimentArgument,
+    dataset: str = DatasetOption,
+    training_owners: str | None = typer.Option(
+        None, "--model-owners", help="Only these training owners' experiments: NAME,NAME,..."
+    ),
+    anyone: bool = typer.Option(False, "--anyone", help="Any training owner (the default)."),
+    max_runs: int | None = typer.Option(
+        None, "--max-runs", help="How many experiments of one training cube may train on it."
+    ),
+    unlimited: bool = typer.Option(False, "--unlimited", help="No limit (the default)."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="From this day (YYYY-MM-DD, UTC) on, the site is not admitted."
+    ),
+    no_expiry: bool = typer.Option(False, "--no-expiry", help="No expiry (the default)."),
+) -> None:
+    """Your terms on a dataset's part in an experiment (data owners), as for benchmarks:
+    the training owner stands where a model owner does. Only the clauses named change."""
+    session: Session = ctx.obj
+    changes = policy_changes(training_owners, anyone, max_runs, unlimited, expires, no_expiry)
+    with session.client() as client:
+        found = find_experiment(client, experiment)
+        association = change_site_policy(client, found, dataset, changes)
+    session.err.print(
+        f"training association {association.id} (dataset {association.dataset}): "
+        + "; ".join(f"{name}: {value}" for name, value in clauses(association.policy)),
+        markup=False,
+        highlight=False,
+    )
+
+
 def metrics_table(
     rows: Sequence[tuple[Sequence[str], Mapping[str, float | int]]],
     keys: Sequence[str],
@@ -196,4 +235,5 @@ def register(app: typer.Typer) -> None:
     app.command("approve-site")(approve_site)
     app.command("reject-site")(reject_site)
     app.command("revoke-site")(revoke_site)
+    app.command("site-policy")(site_policy)
     app.command("rounds")(rounds)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from medval.client.data_policies import updated_policy
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings
 from medval.client.signing import key_folder
@@ -125,6 +127,18 @@ def site_of(
             "(or you may not see it)"
         )
     return found[0]
+
+
+def change_site_policy(
+    client: MedvalClient,
+    experiment: TrainingExperimentPublic,
+    dataset: str,
+    changes: dict[str, Any],
+) -> TrainingAssociationPublic:
+    """The data owner's policy on the dataset's association with the experiment, with
+    ``changes`` (the clauses not named stay as they are)."""
+    site = site_of(client, experiment, dataset)
+    return client.training.set_association_policy(site.id, updated_policy(site.policy, changes))
 
 
 def decide_site(
