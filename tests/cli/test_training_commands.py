@@ -180,6 +180,7 @@ def test_an_experiment_is_registered_approved_joined_and_decided(
     shown = hospital("training", "show", "exp")
     assert shown.code == 0
     assert "differential privacy: off (model updates leave without added noise)" in shown.stdout
+    assert "model updates go to aggregator agg at 127.0.0.1:9092 (run by host)" in shown.stdout
 
     with _client(live_server, tmp_path / "hospital") as client:
         dataset = client.register_dataset(

@@ -18,7 +18,7 @@ from medval.cli.render import columns, record_table
 from medval.client.membership import auto_approval_rule
 from medval.client.training_experiments import find_experiment, read_plan, register_experiment
 from medval.core.states import ApprovalStatus, AutoApprovalMode
-from medval.core.training_schemas import TrainingExperimentPublic
+from medval.core.training_schemas import AggregatorPublic, TrainingExperimentPublic
 
 app = typer.Typer(
     help="Federated training: experiments, the sites that join them, their rounds.",
@@ -78,8 +78,11 @@ def _fingerprint(pem: str | None) -> str | None:
     return None if pem is None else f"sha256 {hashlib.sha256(pem.encode()).hexdigest()}"
 
 
-def print_experiment(session: Session, experiment: TrainingExperimentPublic) -> None:
-    """The experiment (certificates by their fingerprints), its plan, and its privacy."""
+def print_experiment(
+    session: Session, experiment: TrainingExperimentPublic, aggregator: AggregatorPublic
+) -> None:
+    """The experiment (certificates by their fingerprints), its plan, its privacy, and
+    where model updates go."""
     shown = experiment.model_copy(
         update={
             "ca_certificate_pem": _fingerprint(experiment.ca_certificate_pem),
@@ -90,6 +93,12 @@ def print_experiment(session: Session, experiment: TrainingExperimentPublic) -> 
     session.out.print(record_table(experiment.plan, "plan"))
     for line in experiment.plan.privacy_lines():
         session.out.print(line, markup=False, highlight=False)
+    session.out.print(
+        f"model updates go to aggregator {aggregator.name} at {aggregator.address}:"
+        f"{aggregator.port} (run by {aggregator.owner})",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("show")
@@ -100,10 +109,11 @@ def show(
     session: Session = ctx.obj
     with session.client() as client:
         found = find_experiment(client, experiment)
+        aggregator = client.training.aggregator(found.aggregator_id)
     if fmt is OutputFormat.JSON:
         session.show(found, fmt)
     else:
-        print_experiment(session, found)
+        print_experiment(session, found, aggregator)
 
 
 @app.command("list")
