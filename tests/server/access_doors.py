@@ -518,7 +518,15 @@ def _doors() -> list[Door]:
             logged_in(200, stranger=404),
         ),
         *_trust_doors(),
+        *_training_doors(),
     ]
+
+
+def _training_doors() -> list[Door]:
+    # Imported here: that module builds on this one's doors and callers.
+    from .training_doors import training_doors
+
+    return training_doors()
 
 
 AGREEMENT = "Members keep their data at home.\n"

@@ -8,14 +8,14 @@ table fails the first test, so a route added later must say how it is audited.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.server.audit_change import Case, Change
 from tests.server.conftest import PASSWORD, Api
+from tests.server.training_audit_cases import TRAINING_CASES
 
 from medval.core import api as routes
 from medval.core.api import PREFIX
@@ -25,18 +25,6 @@ from medval.server.store.sql import SqlStore
 from medval.trust.audit_chain import ChainHead, recomputed_hash, verify_chain
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-@dataclass
-class Change:
-    """A call that should succeed, who makes it, and the kind of entity it changes."""
-
-    actor: str
-    entity_kind: str
-    call: Callable[[], httpx.Response]
-
-
-Case = Callable[[Api, dict[str, Any]], Change]
 
 
 def _log_in(api: Api, w: dict[str, Any]) -> Change:
@@ -239,6 +227,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", routes.USER_STATUS): _disable_user,
     ("DELETE", routes.USER_TOKENS): _revoke_tokens,
     ("POST", routes.MY_SIGNING_KEYS): _register_signing_key,
+    **TRAINING_CASES,
 }
 
 

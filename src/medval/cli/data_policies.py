@@ -73,6 +73,31 @@ def set_policy(
 ) -> None:
     """Change the clauses named; the others stay as they are."""
     session: Session = ctx.obj
+    changes = policy_changes(model_owners, anyone, max_runs, unlimited, expires, no_expiry)
+    with session.client() as client:
+        association = change_policy(client, dataset_id, benchmark_id, changes)
+    if fmt is OutputFormat.JSON:
+        session.show(association, fmt)
+        return
+    session.err.print(
+        f"association {association.id} (dataset {association.entity_name}, benchmark "
+        f"{association.benchmark_id}): "
+        + "; ".join(f"{name}: {value}" for name, value in clauses(association.policy)),
+        markup=False,
+        highlight=False,
+    )
+
+
+def policy_changes(
+    model_owners: str | None,
+    anyone: bool,
+    max_runs: int | None,
+    unlimited: bool,
+    expires: str | None,
+    no_expiry: bool,
+) -> dict[str, Any]:
+    """The clauses named on the command line (``policy set``, ``training site-policy``),
+    as clause name -> new value."""
     changes: dict[str, Any] = {}
     _one_of("--model-owners", model_owners is not None, "--anyone", anyone)
     _one_of("--max-runs", max_runs is not None, "--unlimited", unlimited)
@@ -87,18 +112,7 @@ def set_policy(
         changes["expires_on"] = _day(expires)
     if no_expiry:
         changes["expires_on"] = None
-    with session.client() as client:
-        association = change_policy(client, dataset_id, benchmark_id, changes)
-    if fmt is OutputFormat.JSON:
-        session.show(association, fmt)
-        return
-    session.err.print(
-        f"association {association.id} (dataset {association.entity_name}, benchmark "
-        f"{association.benchmark_id}): "
-        + "; ".join(f"{name}: {value}" for name, value in clauses(association.policy)),
-        markup=False,
-        highlight=False,
-    )
+    return changes
 
 
 def benchmark_policies(

@@ -15,6 +15,7 @@ import typer
 from medval import __version__
 from medval.cli import (
     accounts,
+    aggregators,
     audit,
     benchmarks,
     cubes,
@@ -25,6 +26,7 @@ from medval.cli import (
     models,
     results,
     storage,
+    training,
     verify,
 )
 from medval.cli.context import Session
@@ -86,6 +88,8 @@ app.add_typer(keys.app, name="keys")
 verify.register(app)
 app.add_typer(storage.app, name="storage")
 app.add_typer(audit.app, name="audit")
+app.add_typer(training.app, name="training")
+app.add_typer(aggregators.app, name="aggregator")
 demo.register(app)
 
 

@@ -35,11 +35,18 @@ def change_policy(
     if not changes:
         raise InvalidInput("name at least one clause to change (see --help)")
     (association,) = dataset_associations(client, dataset_id, benchmark_id)
+    policy = updated_policy(association.policy, changes)
+    return client.set_association_policy(association.id, policy)
+
+
+def updated_policy(policy: DataPolicy, changes: dict[str, Any]) -> DataPolicy:
+    """``policy`` with ``changes`` (clause name -> new value), checked whole."""
+    if not changes:
+        raise InvalidInput("name at least one clause to change (see --help)")
     try:
-        policy = DataPolicy.model_validate(association.policy.model_dump() | changes)
+        return DataPolicy.model_validate(policy.model_dump() | changes)
     except ValidationError as exc:
         raise InvalidInput(describe_problems(exc.errors())) from None
-    return client.set_association_policy(association.id, policy)
 
 
 def policy_refusal(pending: PendingExecution, today: date) -> str | None:

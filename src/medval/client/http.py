@@ -16,6 +16,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from medval.client import transfers
+from medval.client.training_http import TrainingCalls
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.schemas import (
@@ -135,6 +136,15 @@ class MedvalClient:
                 "without a medval error body; is this a medval server?"
             )
         return error_from_code(body.error.code, body.error.message)
+
+    def call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
+        """One API call whose answer is a ``kind``: for the calls grouped elsewhere."""
+        return self._call(kind, method, path, **kwargs)
+
+    @property
+    def training(self) -> TrainingCalls:
+        """The calls of federated training (``training_http``)."""
+        return TrainingCalls(self)
 
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
         response = self._send(method, path, **kwargs)

@@ -8,7 +8,8 @@ archive (``docker save`` / ``podman save`` of exactly that image, or one the aut
 before, which must hold the image the spec names) is uploaded as a blob, and the image's
 ID is registered with its hash. MedPerf's ``container_type: DockerArchive`` names that
 archive itself. What the spec declares that medval does not honour is said, one line
-each, before anything is uploaded.
+each, before anything is uploaded. A Flower app folder is a training cube
+(:mod:`medval.client.training_cubes`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from medval.client.cube_parts import CubeParts, assembled, check_additional_files
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
+from medval.client.training_cubes import is_training_cube_folder, register_training_cube
 from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
 from medval.core.document_mapping import ReadDocument
@@ -117,6 +119,10 @@ def register_cube(
     the local runner), unless ``image_archive`` is an archive saved before. ``say``
     hears, one line each, what the spec declares that medval does not honour.
     """
+    if isinstance(cube, Path) and cube.is_dir() and is_training_cube_folder(cube, expected_kind):
+        if image_archive is not None:
+            raise InvalidInput(f"{cube} is a training cube (a Flower app): it takes no image")
+        return register_training_cube(client, cube, name, stage)
     with ExitStack() as stack:
         if isinstance(cube, CubeParts):
             folder = stack.enter_context(assembled(cube))
@@ -238,7 +244,10 @@ def unhonoured_lines(spec: CubeSpec) -> list[str]:
 
 
 def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:
-    """The same lines for a registered cube, read from its verified archive."""
+    """The same lines for a registered cube, read from its verified archive (a training
+    cube, a Flower app, has no cube spec to read them from)."""
+    if cube.kind is CubeKind.TRAINING:
+        return []
     with executor.unpacked(cube) as (_, spec):
         return unhonoured_lines(spec)
 

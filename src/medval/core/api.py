@@ -71,3 +71,36 @@ RESULT = "/results/{result_id}"  # GET -> ResultPublic (if the release policy al
 # order: all of them for an admin; for others, those about what they own or may see (their
 # cubes, datasets, benchmarks, associations, results) and those they made
 AUDIT = "/audit"
+
+# --- federated training (issue 11) -----------------------------------------------------
+AGGREGATORS = "/aggregators"  # POST AggregatorCreate -> AggregatorPublic; GET ?name= -> list
+AGGREGATOR = "/aggregators/{aggregator_id}"  # GET -> AggregatorPublic
+
+TRAININGS = "/trainings"  # POST TrainingExperimentCreate -> TrainingExperimentPublic; GET ?name=
+TRAINING = "/trainings/{experiment_id}"  # GET -> TrainingExperimentPublic
+TRAINING_APPROVAL = "/trainings/{experiment_id}/approval"  # PUT Decision (admin)
+# PUT AutoApprovalRule -> TrainingExperimentPublic (training owner, admin)
+TRAINING_AUTO_APPROVAL = "/trainings/{experiment_id}/auto-approval"
+TRAINING_CA = "/trainings/{experiment_id}/ca"  # GET -> TrainingCAPublic (the CA's certificate)
+# POST CertificateRequest -> AggregatorCertificatePublic (the aggregator's owner, once approved)
+TRAINING_AGGREGATOR_CERTIFICATE = "/trainings/{experiment_id}/aggregator-certificate"
+# GET -> list[TrainingNodePublic] (the aggregator's owner, the training owner, admins)
+TRAINING_NODES = "/trainings/{experiment_id}/nodes"
+# PUT FinalModel -> TrainingExperimentPublic (the training owner)
+TRAINING_FINAL_MODEL = "/trainings/{experiment_id}/final-model"
+# POST RoundMetricsCreate -> RoundMetricsPublic (the aggregator's owner); GET -> list
+TRAINING_ROUNDS = "/trainings/{experiment_id}/rounds"
+# POST SiteRoundMetricsCreate -> SiteRoundMetricsPublic (the dataset's owner); GET -> list of
+# those the caller may see (their own datasets'; all of them for the training owner, admins)
+TRAINING_SITE_ROUNDS = "/trainings/{experiment_id}/site-rounds"
+
+# POST TrainingAssociationCreate -> TrainingAssociationPublic (the dataset's owner);
+# GET ?experiment_id=&dataset_id=&status= -> list (those the caller is party to)
+TRAINING_ASSOCIATIONS = "/training-associations"
+TRAINING_ASSOCIATION = "/training-associations/{association_id}"  # GET
+# PUT Decision (the training owner, admin)
+TRAINING_ASSOCIATION_DECISION = "/training-associations/{association_id}/decision"
+# POST (the training owner, the dataset's owner, admin)
+TRAINING_ASSOCIATION_REVOCATION = "/training-associations/{association_id}/revocation"
+# PUT DataPolicy (the dataset's owner)
+TRAINING_ASSOCIATION_POLICY = "/training-associations/{association_id}/policy"

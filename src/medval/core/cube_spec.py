@@ -176,6 +176,9 @@ def load_cube_spec(folder: Path, kind: CubeKind | None = None) -> CubeSpec:
     # Imported here: the formats build this module's classes.
     from medval.core.formats import load_format_spec, spec_files_in
 
+    if kind is not None and kind not in TASKS:
+        raise InvalidInput(_not_a_task_cube(folder, kind))
+
     found = spec_files_in(folder)
     if not found:
         raise InvalidInput(
@@ -189,6 +192,13 @@ def load_cube_spec(folder: Path, kind: CubeKind | None = None) -> CubeSpec:
     spec_path = folder / SPEC_FILE
     raw = read_yaml_mapping(spec_path)
     return _parse_spec(raw, spec_path, has_parameters=(folder / PARAMETERS_FILE).is_file())
+
+
+def _not_a_task_cube(where: Path, kind: CubeKind) -> str:
+    return (
+        f"{where}: a {kind.value} cube has no medval-cube.yaml: it is a Flower app folder "
+        "(a pyproject.toml with [tool.flwr.app])"
+    )
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
@@ -211,8 +221,10 @@ def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeS
     try:
         kind = CubeKind(str(raw.get("kind")))
     except ValueError:
-        choices = ", ".join(k.value for k in CubeKind)
+        choices = ", ".join(k.value for k in TASKS)
         raise InvalidInput(f"{where}: 'kind' must be one of {choices}") from None
+    if kind not in TASKS:
+        raise InvalidInput(_not_a_task_cube(where, kind))
     tasks_raw = raw.get("tasks")
     if not isinstance(tasks_raw, dict):
         raise InvalidInput(f"{where}: 'tasks' must be a mapping of task name to entrypoint")

@@ -12,8 +12,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -29,6 +27,15 @@ from medval.core.documents import (
     no_nul,
 )
 from medval.core.errors import InvalidInput
+
+# The basic types live in schema_types; re-exported here, where the other modules read them.
+from medval.core.schema_types import MAX_ID as MAX_ID
+from medval.core.schema_types import NAME_PATTERN as NAME_PATTERN
+from medval.core.schema_types import Id as Id
+from medval.core.schema_types import Name as Name
+from medval.core.schema_types import Schema as _Schema
+from medval.core.schema_types import Sha256 as Sha256
+from medval.core.schema_types import Text as Text
 from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
@@ -41,18 +48,8 @@ from medval.core.states import (
     Stage,
 )
 
-# One safe path component too (no "/", never "." or ".."): the client names folders by it.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # A container image's ID: the sha256 of its configuration, as Docker and Podman print it.
 ImageDigest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
-# An id as every store can hold it: PostgreSQL's INTEGER columns end at 2**31 - 1 (SQLite's
-# at 2**63 - 1), and a larger one would reach the database driver as an overflow (a 500).
-MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# Free text: no NUL (PostgreSQL refuses it in text, so it would be a 500, not an answer).
-Text = Annotated[str, StringConstraints(max_length=4000), AfterValidator(no_nul)]
 # A password as typed at login (any), and a new one (at least 8 characters).
 GivenPassword = Annotated[
     str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
@@ -75,10 +72,6 @@ def check_name(value: str, what: str) -> str:
             "or '-', starting with a letter or digit"
         )
     return value
-
-
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
 # --- accounts -------------------------------------------------------------------------

@@ -34,9 +34,14 @@ class ApprovalStatus(StrEnum):
 
 
 class CubeKind(StrEnum):
+    """What a cube is for. The first three run as tasks (``cube_spec.TASKS``); a
+    ``training`` cube is a Flower app folder (``core.flower_app``), run by Flower under
+    a training experiment."""
+
     DATA_PREPARATOR = "data_preparator"
     MODEL = "model"
     EVALUATOR = "evaluator"
+    TRAINING = "training"
 
 
 class RunnerKind(StrEnum):

@@ -12,6 +12,7 @@ from medval.core import api
 from medval.server.body_guard import BodyGuard
 from medval.server.error_handlers import install_error_handlers
 from medval.server.routes import (
+    aggregators,
     associations,
     audit,
     auth,
@@ -24,6 +25,8 @@ from medval.server.routes import (
     membership,
     results,
     signing_keys,
+    training_associations,
+    trainings,
     users,
 )
 from medval.server.services.context import Clock, ServiceContext, utc_now
@@ -45,6 +48,9 @@ ROUTERS = (
     results,
     audit,
     signing_keys,
+    aggregators,
+    trainings,
+    training_associations,
 )
 
 

@@ -50,7 +50,7 @@ def infer_kind(where: Path, task_names: Iterable[str], kind: CubeKind | None) ->
         if missing:
             raise InvalidInput(f"{where}: a {kind.value} cube needs task {', '.join(missing)}")
         return kind
-    fitting = [k for k in CubeKind if set(TASKS[k]) <= declared]
+    fitting = [k for k in TASKS if set(TASKS[k]) <= declared]
     if len(fitting) == 1:
         return fitting[0]
     if fitting:
@@ -58,7 +58,7 @@ def infer_kind(where: Path, task_names: Iterable[str], kind: CubeKind | None) ->
         raise InvalidInput(
             f"{where}: its tasks fit a {names} cube; say which kind it is when registering"
         )
-    wanted = "; ".join(f"{k.value}: {', '.join(TASKS[k])}" for k in CubeKind)
+    wanted = "; ".join(f"{k.value}: {', '.join(TASKS[k])}" for k in TASKS)
     found = ", ".join(sorted(declared)) or "none"
     raise InvalidInput(f"{where}: its tasks ({found}) fit no kind of cube ({wanted})")
 

@@ -10,6 +10,8 @@ system on the owner's behalf (``automatic``).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from medval.core.errors import Conflict, InvalidTransition
 from medval.core.schemas import AutoApprovalRule, MembershipAgreement
 from medval.core.states import AutoApprovalMode
@@ -90,9 +92,20 @@ def require_agreement_accepted(
         )
 
 
-def approves_at_request(benchmark: BenchmarkRecord, requester: UserRecord) -> bool:
-    """Whether the benchmark's rule approves a request by ``requester`` at once. Never
-    the owner's own request: someone else must approve it (four eyes)."""
+class TakesRequests(Protocol):
+    """What decides requests to join: a benchmark, or a training experiment."""
+
+    @property
+    def owner_id(self) -> int: ...
+
+    @property
+    def auto_approval(self) -> AutoApprovalRule: ...
+
+
+def approves_at_request(benchmark: TakesRequests, requester: UserRecord) -> bool:
+    """Whether the benchmark's (or training experiment's) rule approves a request by
+    ``requester`` at once. Never the owner's own request: someone else must approve it
+    (four eyes)."""
     if requester.id == benchmark.owner_id:
         return False
     rule = benchmark.auto_approval

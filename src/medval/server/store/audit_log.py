@@ -29,7 +29,15 @@ from medval.core.schemas import (
     SigningKeyPublic,
     UserPublic,
 )
+from medval.core.training_schemas import (
+    AggregatorPublic,
+    RoundMetricsPublic,
+    SiteRoundMetricsPublic,
+    TrainingAssociationPublic,
+    TrainingExperimentPublic,
+)
 from medval.server.store import models as m
+from medval.server.store import training_models as t
 from medval.server.store.interface import Actor
 from medval.trust.audit_chain import GENESIS_HASH, ChainHead, head_after, next_entry, public_hash
 
@@ -43,6 +51,11 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
     m.SigningKey: ("signing_key", SigningKeyPublic),
+    t.Aggregator: ("aggregator", AggregatorPublic),
+    t.TrainingExperiment: ("training", TrainingExperimentPublic),
+    t.TrainingAssociation: ("training_association", TrainingAssociationPublic),
+    t.TrainingRound: ("training_round", RoundMetricsPublic),
+    t.SiteTrainingRound: ("site_training_round", SiteRoundMetricsPublic),
 }
 _HEAD_ID = 1
 

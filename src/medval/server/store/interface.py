@@ -37,6 +37,7 @@ from medval.server.store.records import (
     TokenRecord,
     UserRecord,
 )
+from medval.server.store.training_interface import TrainingTransaction
 from medval.trust.audit_chain import ChainHead
 
 # Who the server's operator is in the audit log (``medval server create-admin``); a
@@ -59,8 +60,8 @@ def unattributed() -> Actor:
     return Actor("(unattributed)", datetime.now(UTC))
 
 
-class StoreTransaction(Protocol):
-    """One unit of work against the store."""
+class StoreTransaction(TrainingTransaction, Protocol):
+    """One unit of work against the store (federated training's part: ``TrainingTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(

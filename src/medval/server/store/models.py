@@ -11,13 +11,11 @@ mapping code repeats the fields. The ORM stays inside the store: services get re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -25,14 +23,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
-from sqlalchemy.orm import (
-    DeclarativeBase,
-    Mapped,
-    declared_attr,
-    foreign,
-    mapped_column,
-    relationship,
-)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
@@ -45,37 +36,17 @@ from medval.core.states import (
     RunnerKind,
     Stage,
 )
-from medval.server.store.column_types import JsonDocument, UtcDateTime, enum_column
 
-# Named constraints, so that future migrations can alter them on every backend.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# Training's tables live beside these, on the same base: imported here so that whoever
+# reads the schema from this module (Alembic, the migration tests) sees them all.
+from medval.server.store import training_models as training_models
+from medval.server.store.column_types import JsonDocument
+from medval.server.store.model_base import Base as Base
+from medval.server.store.model_base import Invalidatable, Owned
 
 
 def every_runner_kind() -> list[RunnerKind]:
     return list(RunnerKind)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    # A domain type in a ``Mapped[...]`` annotation picks its column type here.
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UtcDateTime(),
-        Stage: enum_column(Stage),
-        CubeKind: enum_column(CubeKind),
-        ApprovalStatus: enum_column(ApprovalStatus),
-        AssociationKind: enum_column(AssociationKind),
-        ReleasePolicy: enum_column(ReleasePolicy),
-        ExecutionStatus: enum_column(ExecutionStatus),
-        DatasetStatistics: JsonDocument(DatasetStatistics),
-        ResultDocument: JsonDocument(ResultDocument),
-        Provenance: JsonDocument(Provenance),
-    }
 
 
 class User(Base):
@@ -126,41 +97,6 @@ class BlobUpload(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     started_at: Mapped[datetime]
-
-
-def _mapped_name(cls: object) -> str:
-    """The name of the class a mixin's ``declared_attr`` is called for (typed as an
-    instance by mypy, a class at run time)."""
-    return cls.__name__ if isinstance(cls, type) else type(cls).__name__
-
-
-class Owned:
-    """Belongs to an account: ``owner_id`` is stored, ``owner`` (the username) is shown."""
-
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-
-    @declared_attr
-    def owner_account(cls) -> Mapped[User]:
-        # Named, since an entity may point at users twice (see ``Invalidatable``).
-        return relationship(User, foreign_keys=f"{_mapped_name(cls)}.owner_id", lazy="joined")
-
-    owner: AssociationProxy[str] = association_proxy("owner_account", "username")
-
-
-class Invalidatable:
-    """Can be invalidated, once and for good, by its owner or an admin: who and when are
-    stored (``invalidated_by`` shows the username); NULL while it is valid."""
-
-    invalidated_at: Mapped[datetime | None] = mapped_column(default=None)
-    invalidated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-
-    @declared_attr
-    def invalidator(cls) -> Mapped[User | None]:
-        return relationship(
-            User, foreign_keys=f"{_mapped_name(cls)}.invalidated_by_id", lazy="joined"
-        )
-
-    invalidated_by: AssociationProxy[str | None] = association_proxy("invalidator", "username")
 
 
 class SigningKey(Owned, Base):

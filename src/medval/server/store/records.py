@@ -28,6 +28,13 @@ from medval.core.schemas import (
     SigningKeyPublic,
     UserPublic,
 )
+from medval.core.training_schemas import (
+    AggregatorPublic,
+    RoundMetricsPublic,
+    SiteRoundMetricsPublic,
+    TrainingAssociationPublic,
+    TrainingExperimentPublic,
+)
 
 
 class UserRecord(UserPublic, frozen=True):
@@ -63,6 +70,32 @@ class ResultRecord(ResultPublic, frozen=True):
     # Per-site results are released to these owners (services.release).
     dataset_owner_id: int
     model_owner_id: int
+
+
+# --- federated training ---------------------------------------------------------------
+
+
+class AggregatorRecord(AggregatorPublic, frozen=True):
+    pass
+
+
+class TrainingExperimentRecord(TrainingExperimentPublic, frozen=True):
+    """Never the CA's key: that is ``StoreTransaction.training_ca_key``."""
+
+    aggregator_owner_id: int  # may ask for the aggregator's certificate, see the nodes
+
+
+class TrainingAssociationRecord(TrainingAssociationPublic, frozen=True):
+    dataset_owner_id: int  # asks, may revoke, sets the policy
+    initiated_by_id: int  # four eyes: whoever asked may not approve
+
+
+class RoundMetricsRecord(RoundMetricsPublic, frozen=True):
+    pass
+
+
+class SiteRoundMetricsRecord(SiteRoundMetricsPublic, frozen=True):
+    dataset_owner_id: int  # with the training owner, the only one who sees them
 
 
 @dataclass(frozen=True)

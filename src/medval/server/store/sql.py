@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from sqlalchemy import Engine, Select, delete, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, delete, or_, select
+from sqlalchemy.orm import sessionmaker
 
-from medval.core.errors import Conflict, NotFound
+from medval.core.errors import Conflict
 from medval.core.schemas import (
     AuditEntryPublic,
     AutoApprovalRule,
@@ -31,7 +28,6 @@ from medval.core.schemas import (
 )
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
-from medval.server.store.audit_log import AuditLog
 from medval.server.store.database import create_database_engine
 from medval.server.store.interface import Actor, unattributed
 from medval.server.store.records import (
@@ -45,10 +41,9 @@ from medval.server.store.records import (
     TokenRecord,
     UserRecord,
 )
+from medval.server.store.sql_rows import matching
+from medval.server.store.sql_training import SqlTrainingRows
 from medval.trust.audit_chain import ChainHead
-
-_Row = TypeVar("_Row", bound=m.Base)
-_Record = TypeVar("_Record", bound=BaseModel)
 
 
 class SqlStore:
@@ -74,67 +69,8 @@ class SqlStore:
         self.engine.dispose()
 
 
-def _matching(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]:
-    """Filter on ``column == value`` for each (column, value) whose value is not None."""
-    for column, value in conditions:
-        if value is not None:
-            query = query.where(column == value)
-    return query
-
-
-class SqlTransaction:
-    """One session; ``add_*`` flush at once so a broken uniqueness rule surfaces here."""
-
-    def __init__(self, session: Session, actor: Actor) -> None:
-        self.session = session
-        # Every change below goes through ``_insert``, ``_change`` or ``audit.touch``: the
-        # one place where it is recorded for the audit log, whichever service made it.
-        self.audit = AuditLog(session, actor)
-
-    # --- the generic part: rows in, records out -----------------------------------------
-
-    def _insert(self, row: _Row, what: str) -> _Row:
-        self.session.add(row)
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            # Services check references first; a foreign key failure here is a race or a bug.
-            if "foreign key" in str(exc.orig).lower():
-                raise NotFound(f"{what} refers to a row that does not exist") from exc
-            raise Conflict(f"{what} already exists") from exc
-        self.session.refresh(row)
-        self.audit.touch(row, "add", new=True)
-        return row
-
-    def _get(self, model: type[_Row], row_id: int, what: str) -> _Row:
-        row = self.session.get(model, row_id)
-        if row is None:
-            raise NotFound(f"{what} {row_id} does not exist")
-        return row
-
-    def _find(self, record: type[_Record], model: type[m.Base], row_id: int) -> _Record | None:
-        row = self.session.get(model, row_id)
-        return record.model_validate(row) if row is not None else None
-
-    def _list(self, record: type[_Record], query: Select[Any]) -> list[_Record]:
-        return [record.model_validate(row) for row in self.session.scalars(query)]
-
-    def _change(
-        self,
-        record: type[_Record],
-        model: type[m.Base],
-        row_id: int,
-        what: str,
-        action: str,
-        **values: Any,
-    ) -> _Record:
-        row = self._get(model, row_id, what)
-        self.audit.touch(row, action)
-        for name, value in values.items():
-            setattr(row, name, value)
-        self.session.flush()
-        self.session.refresh(row)
-        return record.model_validate(row)
+class SqlTransaction(SqlTrainingRows):
+    """One unit of work: the generic part is ``sql_rows``, training's ``sql_training``."""
 
     # --- accounts ---------------------------------------------------------------------
 
@@ -217,7 +153,7 @@ class SqlTransaction:
         return SigningKeyRecord.model_validate(row) if row else None
 
     def list_signing_keys(self, owner_id: int | None = None) -> list[SigningKeyRecord]:
-        query = _matching(
+        query = matching(
             select(m.SigningKey).order_by(m.SigningKey.id), (m.SigningKey.owner_id, owner_id)
         )
         return self._list(SigningKeyRecord, query)
@@ -267,7 +203,7 @@ class SqlTransaction:
     def list_cubes(
         self, kind: CubeKind | None = None, owner_id: int | None = None
     ) -> list[CubeRecord]:
-        query = _matching(
+        query = matching(
             select(m.Cube).order_by(m.Cube.id), (m.Cube.kind, kind), (m.Cube.owner_id, owner_id)
         )
         return self._list(CubeRecord, query)
@@ -369,7 +305,7 @@ class SqlTransaction:
     def agreement_acceptances(
         self, benchmark_id: int, user_id: int | None = None
     ) -> list[AgreementAcceptanceRecord]:
-        query = _matching(
+        query = matching(
             select(m.AgreementAcceptance)
             .where(m.AgreementAcceptance.benchmark_id == benchmark_id)
             .order_by(m.AgreementAcceptance.id),
@@ -388,7 +324,7 @@ class SqlTransaction:
         return self._find(DatasetRecord, m.Dataset, dataset_id)
 
     def list_datasets(self, owner_id: int | None = None) -> list[DatasetRecord]:
-        query = _matching(select(m.Dataset).order_by(m.Dataset.id), (m.Dataset.owner_id, owner_id))
+        query = matching(select(m.Dataset).order_by(m.Dataset.id), (m.Dataset.owner_id, owner_id))
         return self._list(DatasetRecord, query)
 
     def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord:
@@ -442,7 +378,7 @@ class SqlTransaction:
         status: ApprovalStatus | None = None,
         entity_id: int | None = None,
     ) -> list[AssociationRecord]:
-        query = _matching(
+        query = matching(
             select(m.Association).order_by(m.Association.id),
             (m.Association.benchmark_id, benchmark_id),
             (m.Association.kind, kind),
@@ -549,7 +485,7 @@ class SqlTransaction:
         dataset_id: int | None = None,
         model_id: int | None = None,
     ) -> list[ResultRecord]:
-        query = _matching(
+        query = matching(
             select(m.Result).order_by(m.Result.id),
             (m.Result.benchmark_id, benchmark_id),
             (m.Result.dataset_id, dataset_id),
@@ -575,7 +511,7 @@ class SqlTransaction:
         entity_ids: list[str] | None = None,
         actor: str | None = None,
     ) -> list[AuditEntryPublic]:
-        query = _matching(
+        query = matching(
             select(m.AuditEntry).order_by(m.AuditEntry.seq),
             (m.AuditEntry.entity_kind, entity_kind),
             (m.AuditEntry.actor, actor),
