@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from medval.cli import training_runs
 from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.cli.render import columns
 from medval.client.aggregators import find_aggregator, register_aggregator
@@ -64,3 +65,6 @@ def list_aggregators(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> No
     with session.client() as client:
         rows = client.training.aggregators()
     session.show(rows, fmt, AGGREGATOR_COLUMNS, "aggregators")
+
+
+app.command("start")(training_runs.start)

@@ -52,6 +52,9 @@ def _fresh(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
+MODEL_CUBE = "model_cube"
+
+
 def build_training_cube(dest: Path) -> Path:
     """The training cube (a Flower app folder, ready for ``flwr run``) in ``dest/<name>``."""
     target = dest / TRAINING_CUBE
@@ -71,6 +74,12 @@ def build_training_cube(dest: Path) -> Path:
     }
     text = json.dumps(standardization, indent=2) + "\n"
     (target / APP_PACKAGE / "standardization.json").write_text(text)
+    # The model cube its final model becomes ([tool.medval.training] model-cube).
+    with _templates() as templates:
+        shutil.copytree(templates / "model_federated", target / MODEL_CUBE, ignore=_IGNORE)
+        shutil.copyfile(
+            templates / "model_logistic" / "features.py", target / MODEL_CUBE / "features.py"
+        )
     return target
 
 

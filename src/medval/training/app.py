@@ -6,6 +6,8 @@ A training cube is a Flower app directory laid out as Flower's own templates mak
 
     [tool.medval.training]
     final-model = "final_model.npz"   # the file the ServerApp writes in its working dir
+    model-cube = "model_cube"         # a model cube folder (its ``infer`` task) that reads
+                                      # that file, put beside its code, as its weights
 
 It must not name ``[tool.flwr.federations]``: medval decides where it runs (and ``flwr``
 rewrites that table in place, which would break the hash). The cube is pinned by the
@@ -47,6 +49,7 @@ class FlowerApp:
     clientapp: str
     config: dict[str, _CONFIG_VALUE]
     final_model: str
+    model_cube: str | None = None
 
     @property
     def config_keys(self) -> set[str]:
@@ -113,6 +116,13 @@ def app_from_pyproject(data: bytes, source: str) -> FlowerApp:
             f"{source}: final-model {final_model!r} must be a path inside the ServerApp's "
             "working directory"
         )
+    model_cube = medval.get("model-cube")
+    if model_cube is not None:
+        folder = PurePosixPath(model_cube) if isinstance(model_cube, str) else None
+        if folder is None or folder.is_absolute() or ".." in folder.parts or not model_cube:
+            raise InvalidInput(
+                f"{source}: model-cube in [tool.medval.training] must name a folder inside the app"
+            )
     for key in ("name", "version"):
         if not isinstance(project.get(key), str) or not project[key]:
             raise InvalidInput(f"{source}: no {key} in [project]")
@@ -127,6 +137,7 @@ def app_from_pyproject(data: bytes, source: str) -> FlowerApp:
         clientapp=components["clientapp"],
         config=_flat_config(_table(app, "config")),
         final_model=str(relative),
+        model_cube=model_cube,
     )
 
 

@@ -235,6 +235,17 @@ def new_node_key() -> tuple[bytes, str]:
     return private, _openssh_public(key.public_key())
 
 
+def public_key_of(private_pem: bytes) -> str:
+    """The public half (one OpenSSH line) of a node's private key, or ``InvalidInput``."""
+    try:
+        key = serialization.load_ssh_private_key(private_pem, password=None)
+    except (ValueError, UnsupportedAlgorithm):
+        raise InvalidInput("the node key is not an OpenSSH private key") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise InvalidInput("the node key is not an ECDSA key")
+    return _openssh_public(key.public_key())
+
+
 def check_node_public_key(text: str) -> str:
     """The node public key ``text`` (OpenSSH form) normalized (no comment, one line), or
     ``InvalidInput`` if it is not an ECDSA key on P-256, P-384 or P-521."""
