@@ -1,0 +1,59 @@
+"""Sites train together: two medval sites, a plain Flower SuperLink, real processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medval.training.site_progress import ProgressKind
+
+from .aggregator import PlainAggregator
+from .harness import LINEAR, SiteUnderTest, site_data
+
+pytestmark = [pytest.mark.flower, pytest.mark.sandbox]
+
+
+def fedavg_by_hand(partitions: list[int], rounds: int, epochs: int, lr: float) -> np.ndarray:
+    """What FedAvg of the linear app must give: every site trains from the global weights,
+    the aggregator averages them weighted by their (equal) numbers of examples."""
+    weights = np.zeros(2)
+    for _ in range(rounds):
+        trained = []
+        for partition in partitions:
+            x, y = site_data(partition)
+            w, b = float(weights[0]), float(weights[1])
+            for _ in range(epochs):
+                error = w * x + b - y
+                w -= lr * float(np.mean(error * x))
+                b -= lr * float(np.mean(error))
+            trained.append([w, b])
+        weights = np.mean(np.array(trained), axis=0)
+    return weights
+
+
+def test_two_sites_train_two_rounds(
+    aggregator: PlainAggregator, make_site: Callable[..., SiteUnderTest], tmp_path: Path
+) -> None:
+    sites = [make_site("hospital-a", 0), make_site("hospital-b", 1)]
+    for each in sites:
+        each.site.start()
+    for each in sites:
+        each.site.wait_connected(60)
+    result = tmp_path / "result.json"
+    run = aggregator.run(LINEAR, {"num-server-rounds": 2, "result-path": str(result)})
+    assert run.wait(240) == 0, run.text
+    run.wait_for(r"aggregate_train: Received 2 results and 0 failures", 5, count=2)
+    weights = json.loads(result.read_text())["weights"]
+    expected = fedavg_by_hand([0, 1], rounds=2, epochs=20, lr=0.1)
+    assert np.allclose(weights, expected, rtol=0, atol=1e-9), (weights, expected)
+    for each in sites:
+        received = each.progress.of(ProgressKind.MESSAGE_RECEIVED)
+        assert [(e.message_kind, e.ordinal) for e in received] == [("train", 1), ("train", 2)]
+        assert len(each.progress.wait_for(ProgressKind.CLIENTAPP_FINISHED, 10, count=2)) == 2
+        assert each.progress.of(ProgressKind.CLIENTAPP_FAILED) == []
+        # The app's own output is in the site's ClientApp logs, never in its progress.
+        assert each.clientapp_logs().count("the linear ClientApp was imported") == 2
