@@ -49,7 +49,13 @@ class Channel:
         self.close()
 
     def open(self) -> None:
-        self._listener.bind(str(self.socket_path))
+        # A unix socket's path may hold 107 bytes at most, a site's workdir can be deeper:
+        # bound through its folder's descriptor, the path is short whatever the folder.
+        folder = os.open(self.socket_path.parent, os.O_PATH | os.O_DIRECTORY)
+        try:
+            self._listener.bind(f"/proc/self/fd/{folder}/{self.socket_path.name}")
+        finally:
+            os.close(folder)
         os.chmod(self.socket_path, 0o666)
         self._listener.listen(16)
         threading.Thread(target=self._accept, name="medval-channel", daemon=True).start()

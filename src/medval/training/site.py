@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import secrets
 import shlex
+import shutil
 import sys
 import threading
 import time
@@ -104,6 +105,7 @@ class Site:
         self._superexec: FlowerProcess | None = None
         self._connected = threading.Event()
         self._stopping = False
+        self._runtime_port: int | None = None
 
     # --- the workdir ------------------------------------------------------------------
 
@@ -115,6 +117,9 @@ class Site:
         root.chmod(0o700)
         for name in ("bin", "flower-home", "launches", "logs", "keys"):
             (root / name).mkdir(exist_ok=True)
+        # Left by launches cut short (a killed site): no launch runs while the site is down.
+        for stale in (root / "launches").iterdir():
+            shutil.rmtree(stale, ignore_errors=True)
         self.public_key = write_node_key(self.setup.node_private_key, root / "keys" / "node")
         secret = root / "keys" / "superexec.secret"
         secret.unlink(missing_ok=True)
@@ -157,7 +162,7 @@ class Site:
         superexec_command = flower_command("flower-superexec")
         secret = self._prepare_workdir()
         root = self.workdir
-        runtime_port = free_port()
+        runtime_port = self._runtime_port = free_port()
         environment = {"FLWR_HOME": str(root / "flower-home"), "HOME": str(root)}
         self._connected.clear()
         self._stopping = False
@@ -215,6 +220,11 @@ class Site:
             if process is not None:
                 process.kill()
         self._superexec = self._supernode = None
+
+    @property
+    def runtime_address(self) -> str | None:
+        """Where the SuperNode serves its Runtime API (the host's loopback), once started."""
+        return None if self._runtime_port is None else f"127.0.0.1:{self._runtime_port}"
 
     def running(self) -> bool:
         return self._supernode is not None and self._supernode.running()

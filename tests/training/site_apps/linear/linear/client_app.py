@@ -32,14 +32,15 @@ def probes(context: Context) -> dict[str, float]:
             reached = 0.0
             print(f"medval-test: probe {target}: {error}", flush=True)
         found[f"probe-{number}"] = reached
-    secret = str(context.run_config["secret-path"])
-    if secret:
+    paths = [p for p in str(context.run_config["read-paths"]).split(",") if p]
+    for number, path in enumerate(paths):
         try:
-            Path(secret).read_bytes()
-            found["secret-read"] = 1.0
+            Path(path).read_bytes()
+            read = 1.0
         except OSError as error:
-            print(f"medval-test: secret {secret}: {error}", flush=True)
-            found["secret-read"] = 0.0
+            read = 0.0
+            print(f"medval-test: read {path}: {error}", flush=True)
+        found[f"read-{number}"] = read
     return found
 
 
