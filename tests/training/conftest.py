@@ -5,6 +5,7 @@ Every site is killed (its process groups whole) at the end of its test.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,7 +35,9 @@ def make_site(
 ) -> Iterator[Callable[..., SiteUnderTest]]:
     made: list[Site] = []
 
-    def make(name: str, partition: int, app: Path = LINEAR, register: bool = True) -> SiteUnderTest:
+    def make(
+        name: str, partition: int, app: Path = LINEAR, register: bool = True, **changes: object
+    ) -> SiteUnderTest:
         key, public = pki.site_key(tmp_path, name)
         if register:
             aggregator.register(public)
@@ -49,7 +52,7 @@ def make_site(
             runner=runner_for("local"),
             limits=CLIENTAPP_LIMITS,
         )
-        site = Site(setup, progress)
+        site = Site(dataclasses.replace(setup, **changes), progress)
         made.append(site)
         return SiteUnderTest(site, progress, public)
 

@@ -42,6 +42,7 @@ def test_a_fab_other_than_the_pinned_one_is_refused_before_its_code_runs(
     trusting = make_site("pins-the-tampered-copy", 1, app=tampered)
     for each in (refusing, trusting):
         each.site.start()
+    for each in (refusing, trusting):
         each.site.wait_connected(60)
     aggregator.run(tampered, {"num-server-rounds": 1, "min-nodes": 1})
 

@@ -106,6 +106,7 @@ class Site:
         self._connected = threading.Event()
         self._stopping = False
         self._runtime_port: int | None = None
+        self._node_log = SuperNodeLog()
 
     # --- the workdir ------------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class Site:
         environment = {"FLWR_HOME": str(root / "flower-home"), "HOME": str(root)}
         self._connected.clear()
         self._stopping = False
-        node_log = SuperNodeLog()
+        self._node_log.restart()
         supernode_argv = [
             supernode_command,
             "--superlink", self.setup.aggregator,
@@ -189,7 +190,7 @@ class Site:
             supernode_argv,
             environment,
             root / "logs" / "supernode.log",
-            lambda line: self._from_supernode(node_log, line),
+            self._from_supernode,
         )
         self._superexec = FlowerProcess(
             "superexec",
@@ -230,18 +231,24 @@ class Site:
         return self._supernode is not None and self._supernode.running()
 
     def wait_connected(self, timeout_seconds: float) -> None:
-        """Return once the aggregator has admitted this site's node; else one line."""
+        """Return once the aggregator has admitted this site's node; else one line (the
+        site keeps trying until it is stopped, unless its SuperNode gave up)."""
         deadline = time.monotonic() + timeout_seconds
+        where = f"the aggregator at {self.setup.aggregator}"
         while not self._connected.wait(0.2):
             if not self.running():
-                raise ServerUnavailable(
-                    f"the site's SuperNode ended before joining the aggregator at "
-                    f"{self.setup.aggregator} (see {self.workdir / 'logs' / 'supernode.log'})"
+                time.sleep(0.5)  # Its last lines may still be on their way.
+                reason = self._node_log.gave_up or (
+                    f"see {self.workdir / 'logs' / 'supernode.log'}"
                 )
+                raise ServerUnavailable(f"the site could not join {where}: {reason}")
             if time.monotonic() > deadline:
+                if self._node_log.unreachable:
+                    raise ServerUnavailable(
+                        f"{where} could not be reached within {timeout_seconds:g} s"
+                    )
                 raise ServerUnavailable(
-                    f"the aggregator at {self.setup.aggregator} did not admit this site "
-                    f"within {timeout_seconds:g} s"
+                    f"{where} did not admit this site within {timeout_seconds:g} s"
                 )
 
     def serve(self) -> None:
@@ -268,8 +275,8 @@ class Site:
 
     # --- what the processes say -------------------------------------------------------
 
-    def _from_supernode(self, node_log: SuperNodeLog, line: str) -> None:
-        event = node_log.read(line)
+    def _from_supernode(self, line: str) -> None:
+        event = self._node_log.read(line)
         if event is None:
             return
         if event.kind is ProgressKind.CONNECTED:

@@ -53,38 +53,59 @@ class SiteProgress:
     ordinal: int | None = None
 
 
+# What the SuperNode says when it gives up, in medval's words (the first that matches).
+_GAVE_UP_BECAUSE = (
+    (
+        "[code: 2004]",
+        "the aggregator did not admit this site's node key: it is not registered (the "
+        "association is not approved, or was revoked), or this node is still online there "
+        "(a site that crashed is seen offline about a minute later)",
+    ),
+    (
+        "CERTIFICATE_VERIFY_FAILED",
+        "the aggregator's TLS certificate was not issued by the experiment's CA",
+    ),
+)
+
+
 class SuperNodeLog:
-    """Turns the SuperNode's log lines into progress events (None for the others)."""
+    """Turns the SuperNode's log lines into progress events (None for the others).
+
+    Kept across a site's restarts, so that a message's ordinal counts every message of
+    its run the site received. ``gave_up`` says why the SuperNode ended, when it said so;
+    ``unreachable`` whether its last attempts to reach the aggregator failed.
+    """
 
     def __init__(self) -> None:
         self._run: int | None = None
         self._round: str | None = None
         self._received: Counter[tuple[int | None, str]] = Counter()
+        self._exit_detail: list[str] | None = None
+        self.gave_up: str | None = None
+        self.unreachable = False
+
+    def restart(self) -> None:
+        self._exit_detail = None
+        self.gave_up = None
+        self.unreachable = False
 
     def read(self, line: str) -> SiteProgress | None:
-        match = _LEVEL.match(_ANSI.sub("", line).strip())
+        plain = _ANSI.sub("", line).strip()
+        match = _LEVEL.match(plain)
         if match is None:
-            return None
+            return self._exit_reason(plain)
         level, text = match["level"], match["text"].strip()
         if run := _RUN.match(text):
             self._run, self._round = int(run["run"]), run["round"]
             return None
         if node := _NODE_ID.match(text):
+            self.unreachable = False
             return SiteProgress(
                 ProgressKind.CONNECTED, f"connected to the aggregator as node {node['node']}"
             )
         if receiving := _RECEIVING.match(text):
-            kind = receiving["kind"]
-            self._received[(self._run, kind)] += 1
-            ordinal = self._received[(self._run, kind)]
-            where = f"round {self._round}" if self._round else f"{kind} message {ordinal}"
-            return SiteProgress(
-                ProgressKind.MESSAGE_RECEIVED,
-                f"received a {kind} message (run {self._run}, {where})",
-                run_id=self._run,
-                message_kind=kind,
-                ordinal=ordinal,
-            )
+            self.unreachable = False
+            return self._received_message(receiving["kind"])
         if sending := _SENDING.match(text):
             kind = sending["kind"]
             return SiteProgress(
@@ -93,9 +114,44 @@ class SuperNodeLog:
                 run_id=self._run,
                 message_kind=kind,
             )
+        if text.startswith("Connection attempt failed"):
+            if self.unreachable:
+                return None
+            self.unreachable = True
+            return SiteProgress(
+                ProgressKind.PROBLEM, "the aggregator cannot be reached; Flower keeps trying"
+            )
+        if text.startswith("Exit Code:"):
+            self._exit_detail = []
+            return None
         if level in {"ERROR", "CRITICAL"} and text:
             return SiteProgress(ProgressKind.PROBLEM, f"SuperNode: {text}")
         return None
+
+    def _received_message(self, kind: str) -> SiteProgress:
+        self._received[(self._run, kind)] += 1
+        ordinal = self._received[(self._run, kind)]
+        where = f"round {self._round}" if self._round else f"{kind} message {ordinal}"
+        return SiteProgress(
+            ProgressKind.MESSAGE_RECEIVED,
+            f"received a {kind} message (run {self._run}, {where})",
+            run_id=self._run,
+            message_kind=kind,
+            ordinal=ordinal,
+        )
+
+    def _exit_reason(self, text: str) -> SiteProgress | None:
+        """The lines after Flower's "Exit Code": why it gave up, said once, at their end."""
+        if self._exit_detail is None:
+            return None
+        if text and not text.startswith("For more information"):
+            self._exit_detail.append(text)
+            return None
+        detail = " ".join(self._exit_detail)
+        self._exit_detail = None
+        reason = next((said for key, said in _GAVE_UP_BECAUSE if key in detail), None)
+        self.gave_up = reason or f"the SuperNode gave up: {detail}"
+        return SiteProgress(ProgressKind.PROBLEM, self.gave_up)
 
 
 def wrapper_event(line: str) -> SiteProgress | None:

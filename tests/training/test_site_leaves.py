@@ -1,0 +1,61 @@
+"""A site that dies in the middle of a round: the round reports it as a failure, training
+goes on with the other site, and the site rejoins with the same key.
+
+Flower marks a SuperNode that stopped answering as offline once its heartbeat lapses
+(about a minute in Flower 1.42): only then does the aggregator count its message failed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from medval.training.site_progress import ProgressKind
+
+from .aggregator import PlainAggregator
+from .harness import LINEAR, SiteUnderTest
+
+pytestmark = [pytest.mark.flower, pytest.mark.sandbox]
+
+
+def test_a_site_killed_mid_round_fails_that_round_and_rejoins(
+    aggregator: PlainAggregator, make_site: Callable[..., SiteUnderTest], tmp_path: Path
+) -> None:
+    leaving, staying = make_site("hospital-a", 0), make_site("hospital-b", 1)
+    for each in (leaving, staying):
+        each.site.start()
+    for each in (leaving, staying):
+        each.site.wait_connected(60)
+    result = tmp_path / "result.json"
+    run = aggregator.run(
+        LINEAR,
+        {
+            "num-server-rounds": 5,
+            "min-nodes": 1,
+            "train-delay": 2.0,
+            "result-path": str(result),
+        },
+    )
+    run.wait_for(r"aggregate_train: Received 2 results and 0 failures", 120)
+    # Round 2: the site dies while its ClientApp trains.
+    leaving.progress.wait_for(ProgressKind.MESSAGE_RECEIVED, 60, count=2)
+    time.sleep(1.0)
+    started = time.monotonic()
+    leaving.site.kill()
+    run.wait_for(r"aggregate_train: Received 1 results and 1 failures", 150)
+    print(f"the round reported the failure {time.monotonic() - started:.1f} s after the kill")
+    # Training went on with the other site meanwhile; the site rejoins with its key.
+    before = len(leaving.progress.events)
+    leaving.site.start()
+    leaving.site.wait_connected(60)
+    leaving.progress.wait_for(ProgressKind.MESSAGE_RECEIVED, 120, after=before)
+    leaving.progress.wait_for(ProgressKind.CLIENTAPP_FINISHED, 120, after=before)
+    assert run.wait(240) == 0, run.text
+    rounds = json.loads(result.read_text())["train-metrics"]
+    assert sorted(rounds) == ["1", "2", "3", "4", "5"]
+    assert staying.progress.of(ProgressKind.CLIENTAPP_FAILED) == []
+    assert len(staying.progress.of(ProgressKind.CLIENTAPP_FINISHED)) == 5
