@@ -227,6 +227,15 @@ class Site:
         """Where the SuperNode serves its Runtime API (the host's loopback), once started."""
         return None if self._runtime_port is None else f"127.0.0.1:{self._runtime_port}"
 
+    @property
+    def process_ids(self) -> dict[str, int]:
+        """The process (and process group) ID of each Flower process running now."""
+        found = {}
+        for name, process in (("supernode", self._supernode), ("superexec", self._superexec)):
+            if process is not None and process.pid is not None:
+                found[name] = process.pid
+        return found
+
     def running(self) -> bool:
         return self._supernode is not None and self._supernode.running()
 
