@@ -1,5 +1,6 @@
 """A site's ClientApp is contained: it reaches nothing but its relay to the local SuperNode,
-and reads nothing of the host but its prepared dataset.
+reads nothing of the host but its prepared dataset, and cannot have the SuperNode start
+anything outside the sandbox for it.
 
 The app (``site_apps/linear``) tries each address and file itself and sends what it
 managed as metrics in its reply; with one site, the aggregated metrics are its own.
@@ -16,9 +17,10 @@ import pytest
 
 from medval.training.clientapp_cube import DATA_PATH_IN_SANDBOX
 from medval.training.clientapp_launcher import LISTEN_HOST, LISTEN_PORT
+from medval.training.site_progress import ProgressKind
 
 from .aggregator import PlainAggregator
-from .harness import LINEAR, SiteUnderTest
+from .harness import LINEAR, SiteUnderTest, fab_sha256
 
 pytestmark = [pytest.mark.flower, pytest.mark.sandbox]
 
@@ -82,6 +84,9 @@ def test_a_clientapp_reaches_only_its_relay_and_reads_only_its_data(
             "result-path": str(result),
             "probe-targets": ",".join(targets.values()),
             "read-paths": ",".join(files.values()),
+            # Flower would start this one on the host, outside the sandbox.
+            "spawn-task": "flwr-agentapp",
+            "spawn-fab-hash": fab_sha256(LINEAR),
         },
     )
     assert run.wait(180) == 0, run.text
@@ -94,3 +99,9 @@ def test_a_clientapp_reaches_only_its_relay_and_reads_only_its_data(
     assert read == {what: float(what == "its dataset") for what in files}
     # Not there at all, rather than there but forbidden.
     assert f"read {secret}: [Errno 2] No such file or directory" in hospital.clientapp_logs()
+    # The SuperNode took the ClientApp's request; the site's stand-in refused to start it.
+    assert metrics["spawn-accepted"] == 1.0
+    (refused,) = hospital.progress.wait_for(ProgressKind.TASK_REFUSED, 60)
+    assert refused.text == (
+        "refused to start flwr-agentapp: a site runs only ClientApps, each in the sandbox"
+    )

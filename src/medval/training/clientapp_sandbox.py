@@ -18,7 +18,14 @@ It:
 4. exits 0 when the ClientApp finished, non-zero otherwise.
 
 Runtime dependency installation is never asked for at a site; should SuperExec ask, the
-launch is refused. Imports ``core``, ``runner`` and this room's own modules.
+launch is refused.
+
+SuperExec starts other commands too, for other kinds of task (``flwr-agentapp``,
+``flwr-model``, ``flwr-connector``, ...), found on the same ``PATH``; and a ClientApp may
+ask its SuperNode, through the Runtime API, for such a task. Started by Flower, any of them
+would run on the host, outside the sandbox. So the site's ``bin/`` holds a stand-in for
+each, which runs this module with ``--refuse NAME``: it starts nothing, says one line
+(``task-refused``) and exits non-zero. Imports ``core``, ``runner`` and this room's modules.
 """
 
 from __future__ import annotations
@@ -59,6 +66,15 @@ def say(kind: ProgressKind, text: str) -> None:
     """One event for the site, on this process's standard error."""
     line = json.dumps({"kind": kind.value, "text": text})
     print(f"{EVENT_PREFIX}{line}", file=sys.stderr, flush=True)
+
+
+def refuse(command: str) -> int:
+    """A stand-in for a Flower command other than ``flwr-clientapp``: start nothing."""
+    say(
+        ProgressKind.TASK_REFUSED,
+        f"refused to start {command}: a site runs only ClientApps, each in the sandbox",
+    )
+    return 1
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -171,9 +187,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["--refuse"] and len(arguments) > 1:
+        return refuse(arguments[1])
     signal.signal(signal.SIGTERM, _on_term)
     try:
-        return run(_arguments(argv))
+        return run(_arguments(arguments))
     except (MedvalError, ValueError, OSError) as problem:
         text = problem.message if isinstance(problem, MedvalError) else str(problem)
         say(ProgressKind.CLIENTAPP_FAILED, f"the ClientApp could not start: {text}")

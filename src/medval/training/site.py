@@ -10,6 +10,9 @@ dataset. It runs, each in a process group of its own (:mod:`medval.training.flow
 - ``flower-superexec``, which starts one ClientApp process per message: with the site's
   ``bin/`` first on its ``PATH``, that is medval's ``flwr-clientapp``
   (:mod:`medval.training.clientapp_sandbox`), which runs Flower's own in the sandbox.
+  SuperExec would start Flower's other apps as readily (``flwr-agentapp``, ...: a
+  ClientApp can ask its SuperNode for such a task); ``bin/`` shadows each with a stand-in
+  that refuses, so nothing the aggregator or an app asks for runs outside the sandbox.
 
 Runtime dependency installation is never turned on (Flower 1.42 leaves it off at the
 SuperNode and SuperExec unless asked): a hospital is offline, and an app's environment is
@@ -58,6 +61,15 @@ from medval.training.site_progress import (
 )
 
 _SHA256_HEX = frozenset("0123456789abcdef")
+# Flower 1.42's commands for every kind of task SuperExec may start but the ClientApp (its
+# TASK_TYPE_TO_COMMAND): a site shadows each with a stand-in that refuses.
+_OTHER_TASK_COMMANDS = (
+    "flwr-serverapp",
+    "flwr-simulation",
+    "flwr-agentapp",
+    "flwr-model",
+    "flwr-connector",
+)
 # How long Flower gets to leave cleanly before its processes are killed.
 _STOP_GRACE_SECONDS = 10.0
 
@@ -137,20 +149,32 @@ class Site:
             limits=self.setup.limits,
         )
         settings.write(root / "site.json")
-        self._write_wrapper(root / "bin" / "flwr-clientapp", root / "site.json")
+        self._write_wrapper(root / "bin", root / "site.json")
         return secret
 
-    def _write_wrapper(self, path: Path, settings: Path) -> None:
-        """The ``flwr-clientapp`` SuperExec finds first: medval's, with this medval."""
+    def _write_wrapper(self, bin_folder: Path, settings: Path) -> None:
+        """The commands SuperExec finds first: medval's ``flwr-clientapp``, with this
+        medval, and a stand-in that refuses for each of Flower's other task commands."""
         package_root = Path(medval.__file__).resolve().parent.parent
-        lines = [
-            "#!/bin/sh",
-            "# Written by medval: Flower's ClientApp, run in medval's sandbox.",
+        start = (
             f"PYTHONPATH={shlex.quote(str(package_root))} exec {shlex.quote(sys.executable)} "
-            f'-m medval.training.clientapp_sandbox --site {shlex.quote(str(settings))} "$@"',
-        ]
-        path.write_text("\n".join(lines) + "\n")
-        path.chmod(0o700)
+            "-m medval.training.clientapp_sandbox"
+        )
+        scripts = {
+            "flwr-clientapp": (
+                "Flower's ClientApp, run in medval's sandbox.",
+                f'{start} --site {shlex.quote(str(settings))} "$@"',
+            )
+        }
+        for command in _task_commands() - {"flwr-clientapp"}:
+            scripts[command] = (
+                f"a site never starts {command}: this stand-in refuses.",
+                f"{start} --refuse {command}",
+            )
+        for command, (why, line) in scripts.items():
+            path = bin_folder / command
+            path.write_text(f"#!/bin/sh\n# Written by medval: {why}\n{line}\n")
+            path.chmod(0o700)
 
     # --- starting and stopping --------------------------------------------------------
 
@@ -298,3 +322,14 @@ class Site:
         event = wrapper_event(line)
         if event is not None:
             self.on_progress(event)
+
+
+def _task_commands() -> set[str]:
+    """Every command SuperExec may start: the ones of Flower 1.42, and whatever the
+    installed Flower names beyond them."""
+    commands = {"flwr-clientapp", *_OTHER_TASK_COMMANDS}
+    try:
+        from flwr.supercore.constant import TASK_TYPE_TO_COMMAND
+    except ImportError:  # Moved in another version: the known names still hold.
+        return commands
+    return commands | {str(command) for command in TASK_TYPE_TO_COMMAND.values()}

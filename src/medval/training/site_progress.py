@@ -6,7 +6,8 @@ it to a log file of its own):
 - the SuperNode's log: connected to the aggregator, a message received (its run and its
   kind, ``train``, ``evaluate`` or ``query``), a reply sent, a problem Flower reports;
 - the ``flwr-clientapp`` wrapper (:mod:`medval.training.clientapp_sandbox`), one line per
-  ClientApp: :data:`EVENT_PREFIX` then a JSON object (finished, failed, app refused).
+  ClientApp: :data:`EVENT_PREFIX` then a JSON object (finished, failed, app refused), and
+  its stand-ins for Flower's other commands (task refused).
 
 Flower's strategies put the round number inside the message's content, which medval does
 not open; a message's ``ordinal`` counts the messages of its kind this site received for
@@ -38,6 +39,7 @@ class ProgressKind(StrEnum):
     CLIENTAPP_FINISHED = "clientapp-finished"
     CLIENTAPP_FAILED = "clientapp-failed"
     APP_REFUSED = "app-refused"
+    TASK_REFUSED = "task-refused"
     PROBLEM = "problem"
     STOPPED = "stopped"
 

@@ -44,6 +44,38 @@ def probes(context: Context) -> dict[str, float]:
     return found
 
 
+def spawn(context: Context) -> dict[str, float]:
+    """Ask the SuperNode, with this task's own token, to start another kind of task."""
+    kind = str(context.run_config["spawn-task"])
+    if not kind:
+        return {}
+    from flwr.proto.runtime_pb2 import CreateTaskRequest
+    from flwr.supercore.interceptors import (
+        RuntimeTokenHttpInterceptor,
+        RuntimeVersionHttpInterceptor,
+    )
+    from flwr.supercore.runtime import RuntimeHttpClient
+
+    token = Path("/mlcube_io/channel/token").read_text().strip()
+    client = RuntimeHttpClient.from_server_address(
+        server_address="127.0.0.1:9094",
+        insecure=True,
+        root_certificates=None,
+        interceptors=[
+            RuntimeVersionHttpInterceptor(component_name="flwr-clientapp"),
+            RuntimeTokenHttpInterceptor(token),
+        ],
+    )
+    fab_hash = str(context.run_config["spawn-fab-hash"])
+    try:
+        created = client.CreateTask(CreateTaskRequest(type=kind, fab_hash=fab_hash))
+    except Exception as error:  # Whatever the SuperNode answered, said...
+        print(f"medval-test: spawn {kind}: {error}", flush=True)
+        return {"spawn-accepted": 0.0}
+    print(f"medval-test: spawn {kind}: task {created.task_id}", flush=True)
+    return {"spawn-accepted": 1.0}
+
+
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     time.sleep(float(context.run_config["train-delay"]))
@@ -55,7 +87,7 @@ def train(msg: Message, context: Context) -> Message:
         w -= lr * float(np.mean(error * x))
         b -= lr * float(np.mean(error))
     loss = float(np.mean((w * x + b - y) ** 2))
-    metrics = {"train-loss": loss, "num-examples": len(x), **probes(context)}
+    metrics = {"train-loss": loss, "num-examples": len(x), **probes(context), **spawn(context)}
     content = RecordDict(
         {"arrays": ArrayRecord([np.array([w, b])]), "metrics": MetricRecord(metrics)}
     )
