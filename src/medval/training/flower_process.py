@@ -116,8 +116,12 @@ class FlowerProcess:
             self._process.wait(grace_seconds)
         self._signal_group(signal.SIGKILL)  # Whatever the leader left behind, too.
         self._process.wait()
+        self.finish_reading(5)
+
+    def finish_reading(self, timeout_seconds: float) -> None:
+        """Wait until every line it wrote has been handed on (once it has ended)."""
         if self._reader is not None:
-            self._reader.join(5)
+            self._reader.join(timeout_seconds)
 
     def kill(self) -> None:
         """SIGKILL to the whole group at once, as a crash would end it."""

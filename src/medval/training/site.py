@@ -182,6 +182,7 @@ class Site:
         """Join (or rejoin) the experiment: start the SuperNode and the SuperExec."""
         if self.running():
             raise InvalidInput("this site is already running")
+        self._end_processes()  # What is left of a SuperNode that gave up.
         self.setup.runner.check_ready()
         supernode_command = flower_command("flower-supernode")
         superexec_command = flower_command("flower-superexec")
@@ -203,12 +204,6 @@ class Site:
             "--port", str(runtime_port),
             "--superexec-auth-secret-file", str(secret),
         ]  # fmt: skip
-        superexec_argv = [
-            superexec_command,
-            "--insecure",  # The Runtime API is on the host's loopback only.
-            "--runtime-api-address", f"127.0.0.1:{runtime_port}",
-            "--superexec-auth-secret-file", str(secret),
-        ]  # fmt: skip
         self._supernode = FlowerProcess(
             "supernode",
             supernode_argv,
@@ -216,6 +211,15 @@ class Site:
             root / "logs" / "supernode.log",
             self._from_supernode,
         )
+        self._supernode.start()
+        superexec_argv = [
+            superexec_command,
+            "--insecure",  # The Runtime API is on the host's loopback only.
+            "--runtime-api-address", f"127.0.0.1:{runtime_port}",
+            "--superexec-auth-secret-file", str(secret),
+            # It ends when the SuperNode does, however that ends.
+            "--parent-pid", str(self._supernode.pid),
+        ]  # fmt: skip
         self._superexec = FlowerProcess(
             "superexec",
             superexec_argv,
@@ -223,20 +227,22 @@ class Site:
             root / "logs" / "superexec.log",
             self._from_superexec,
         )
-        self._supernode.start()
         self._superexec.start()
 
     def stop(self) -> None:
         """Leave the experiment: SuperExec first (no new ClientApp), then the SuperNode,
         which tells the aggregator it is gone. Safe to call twice."""
-        if self._supernode is None and self._superexec is None:
-            return
+        if self._end_processes():
+            self.on_progress(SiteProgress(ProgressKind.STOPPED, "the site left the experiment"))
+
+    def _end_processes(self) -> bool:
+        """Stop whatever Flower process of the site there is; whether there was one."""
+        processes = [p for p in (self._superexec, self._supernode) if p is not None]
         self._stopping = True
-        for process in (self._superexec, self._supernode):
-            if process is not None:
-                process.stop(_STOP_GRACE_SECONDS)
+        for process in processes:
+            process.stop(_STOP_GRACE_SECONDS)
         self._superexec = self._supernode = None
-        self.on_progress(SiteProgress(ProgressKind.STOPPED, "the site left the experiment"))
+        return bool(processes)
 
     def kill(self) -> None:
         """End every process of the site at once, as a crash or a power cut would."""
@@ -270,7 +276,8 @@ class Site:
         where = f"the aggregator at {self.setup.aggregator}"
         while not self._connected.wait(0.2):
             if not self.running():
-                time.sleep(0.5)  # Its last lines may still be on their way.
+                if self._supernode is not None:
+                    self._supernode.finish_reading(5)  # Its last lines say why.
                 reason = self._node_log.gave_up or (
                     f"see {self.workdir / 'logs' / 'supernode.log'}"
                 )
