@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from shutil import which
@@ -108,13 +109,23 @@ class FlowerProcess:
         return self._process.poll() if self._process is not None else None
 
     def stop(self, grace_seconds: float) -> None:
-        """SIGTERM to the whole group; SIGKILL to what is left after ``grace_seconds``."""
+        """SIGTERM to the whole group; SIGKILL to what is left of it after ``grace_seconds``.
+
+        The group's other processes (SuperExec's ClientApp launches) get the same time as
+        its leader to clean up after themselves: the wait is for the whole group.
+        """
         if self._process is None:
             return
         self._signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.wait(grace_seconds)
-        self._signal_group(signal.SIGKILL)  # Whatever the leader left behind, too.
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline:
+            self._process.poll()  # Reaps the leader once it has ended.
+            try:
+                os.killpg(self._process.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                break
+            time.sleep(0.05)
+        self._signal_group(signal.SIGKILL)
         self._process.wait()
         self.finish_reading(5)
 
