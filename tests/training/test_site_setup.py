@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from medval.core.errors import InvalidInput
 from medval.runner import runner_for
+from medval.training.ca import new_node_key
 from medval.training.node_key import write_node_key
 from medval.training.site import Site, SiteSetup
 from medval.training.site_progress import SiteProgress
@@ -100,8 +101,13 @@ def test_a_ca_certificate_that_is_not_one_is_one_line(tmp_path: Path, pki: Exper
         (b"garbage", "the site's node key is not an unencrypted PEM private key"),
         (
             pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-            "the site's node key is not an elliptic-curve (ECDSA) key, which Flower's "
-            "SuperNode authentication needs",
+            "the site's node key is not an ECDSA key on P-256, P-384 or P-521, which "
+            "Flower's SuperNode authentication needs",
+        ),
+        (
+            pem(ec.generate_private_key(ec.SECP256K1())),
+            "the site's node key is not an ECDSA key on P-256, P-384 or P-521, which "
+            "Flower's SuperNode authentication needs",
         ),
     ],
 )
@@ -112,9 +118,19 @@ def test_a_node_key_flower_cannot_use_is_one_line(tmp_path: Path, key: bytes, me
     assert not (tmp_path / "node").exists()
 
 
-def test_the_node_key_is_written_as_flower_reads_it_for_its_owner_only(tmp_path: Path) -> None:
-    key = ec.generate_private_key(ec.SECP384R1())
-    public = write_node_key(pem(key), tmp_path / "node")
+@pytest.mark.parametrize("form", ["pkcs8", "as medval's CA issues it"])
+def test_the_node_key_is_written_as_flower_reads_it_for_its_owner_only(
+    tmp_path: Path, form: str
+) -> None:
+    if form == "pkcs8":
+        key = ec.generate_private_key(ec.SECP384R1())
+        given = pem(key)
+    else:
+        given, _ = new_node_key()
+        loaded = serialization.load_ssh_private_key(given, password=None)
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+        key = loaded
+    public = write_node_key(given, tmp_path / "node")
     written = (tmp_path / "node").read_bytes()
     assert written.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
     loaded = serialization.load_ssh_private_key(written, password=None)

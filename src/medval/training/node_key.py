@@ -1,9 +1,10 @@
 """The site's node key, as Flower's SuperNode reads it, and the experiment's CA certificate.
 
 The SuperLink admits a SuperNode by its public key (SuperNode authentication, over TLS):
-the key medval issues to a site once its association is approved. Flower reads the private
-half as an OpenSSH private key of an elliptic curve (ECDSA); medval hands keys around as
-PEM. :func:`write_node_key` writes it in Flower's form, readable by its owner only.
+the key medval issues to a site once its association is approved
+(:func:`medval.training.ca.new_node_key`). Flower reads the private half as an OpenSSH
+private key on a NIST curve; a site may be handed it in that form or as PKCS#8 PEM.
+:func:`write_node_key` writes it in Flower's form, readable by its owner only.
 Imports ``core`` and ``cryptography``.
 """
 
@@ -18,6 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from medval.core.errors import InvalidInput
 
+# The curves an OpenSSH key, and so Flower's node authentication, can have.
+_FLOWER_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
+
 
 def load_node_key(key: bytes) -> ec.EllipticCurvePrivateKey:
     """The site's private node key from PEM (PKCS#8 or traditional) or OpenSSH form."""
@@ -29,10 +33,12 @@ def load_node_key(key: bytes) -> ec.EllipticCurvePrivateKey:
             loaded = serialization.load_pem_private_key(key, password=None)
     except (ValueError, TypeError):
         raise InvalidInput("the site's node key is not an unencrypted PEM private key") from None
-    if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey) or not isinstance(
+        loaded.curve, _FLOWER_CURVES
+    ):
         raise InvalidInput(
-            "the site's node key is not an elliptic-curve (ECDSA) key, which Flower's "
-            "SuperNode authentication needs"
+            "the site's node key is not an ECDSA key on P-256, P-384 or P-521, which "
+            "Flower's SuperNode authentication needs"
         )
     return loaded
 
