@@ -96,6 +96,7 @@ class PlainAggregator:
     port: int = 0
     _superlink: FlowerProcess | None = None
     _runs: list[FlowerRun] = field(default_factory=list)
+    _plain_sites: list[FlowerProcess] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -147,6 +148,8 @@ class PlainAggregator:
                 time.sleep(0.2)
 
     def stop(self) -> None:
+        for process in self._plain_sites:
+            process.kill()
         for run in self._runs:
             run.process.kill()
         if self._superlink is not None:
@@ -191,6 +194,35 @@ class PlainAggregator:
         self._runs.append(run)
         process.start()
         return run
+
+    def plain_site(self, name: str, node_key: bytes, dataset: Path) -> FlowerProcess:
+        """A SuperNode as plain Flower runs one: its ClientApps in Flower's own subprocesses,
+        no sandbox, the dataset at its host path."""
+        folder = self.folder / "plain-sites" / name
+        folder.mkdir(parents=True)
+        key = folder / "node"
+        key.write_bytes(node_key)
+        key.chmod(0o600)
+        argv = [
+            flower_command("flower-supernode"),
+            "--superlink", self.address,
+            "--root-certificates", str(self.pki.ca_certificate),
+            "--auth-supernode-private-key", str(key),
+            "--node-config", f'data-path="{dataset}"',
+            "--isolation", "subprocess",
+            "--host", "127.0.0.1",
+            "--port", str(free_port()),
+        ]  # fmt: skip
+        process = FlowerProcess(
+            name,
+            argv,
+            {"FLWR_HOME": str(folder), "HOME": str(folder), "PATH": _PATH},
+            folder / "supernode.log",
+            lambda line: None,
+        )
+        self._plain_sites.append(process)
+        process.start()
+        return process
 
 
 def started_aggregator(folder: Path, pki: ExperimentPki) -> Iterator[PlainAggregator]:

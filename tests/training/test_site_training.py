@@ -1,4 +1,5 @@
-"""Sites train together: two medval sites, a plain Flower SuperLink, real processes."""
+"""Sites train together: two medval sites, a plain Flower SuperLink, real processes; and the
+same app on the same data under plain Flower gives the same model."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from medval.training.site_progress import ProgressKind
 
 from .aggregator import PlainAggregator
-from .harness import LINEAR, SiteUnderTest, site_data
+from .harness import LINEAR, SiteUnderTest, site_data, write_dataset
+from .pki import ExperimentPki
 
 pytestmark = [pytest.mark.flower, pytest.mark.sandbox]
 
@@ -35,8 +37,11 @@ def fedavg_by_hand(partitions: list[int], rounds: int, epochs: int, lr: float) -
     return weights
 
 
-def test_two_sites_train_two_rounds(
-    aggregator: PlainAggregator, make_site: Callable[..., SiteUnderTest], tmp_path: Path
+def test_two_sites_train_two_rounds_as_plain_flower_would(
+    aggregator: PlainAggregator,
+    make_site: Callable[..., SiteUnderTest],
+    pki: ExperimentPki,
+    tmp_path: Path,
 ) -> None:
     sites = [make_site("hospital-a", 0), make_site("hospital-b", 1)]
     for each in sites:
@@ -57,3 +62,18 @@ def test_two_sites_train_two_rounds(
         assert each.progress.of(ProgressKind.CLIENTAPP_FAILED) == []
         # The app's own output is in the site's ClientApp logs, never in its progress.
         assert each.clientapp_logs().count("the linear ClientApp was imported") == 2
+
+    # The same app on the same partitions, on plain Flower's SuperNodes (no medval, no
+    # sandbox), once the medval sites have left: the same model.
+    for each in sites:
+        each.site.stop()
+    for partition in (0, 1):
+        key, public = pki.site_key(tmp_path, f"plain-{partition}")
+        aggregator.register(public)
+        dataset = write_dataset(tmp_path / "plain-datasets" / str(partition), partition)
+        aggregator.plain_site(f"plain-{partition}", key, dataset)
+    plain_result = tmp_path / "plain-result.json"
+    plain = aggregator.run(LINEAR, {"num-server-rounds": 2, "result-path": str(plain_result)})
+    assert plain.wait(240) == 0, plain.text
+    plain_weights = json.loads(plain_result.read_text())["weights"]
+    assert np.allclose(plain_weights, weights, rtol=0, atol=1e-6), (plain_weights, weights)
