@@ -77,3 +77,22 @@ def test_two_sites_train_two_rounds_as_plain_flower_would(
     assert plain.wait(240) == 0, plain.text
     plain_weights = json.loads(plain_result.read_text())["weights"]
     assert np.allclose(plain_weights, weights, rtol=0, atol=1e-6), (plain_weights, weights)
+
+
+def test_a_clientapp_that_fails_is_said_in_medval_s_words_and_fails_the_round(
+    aggregator: PlainAggregator, make_site: Callable[..., SiteUnderTest]
+) -> None:
+    hospital = make_site("hospital-a", 0)
+    hospital.site.start()
+    hospital.site.wait_connected(60)
+    run = aggregator.run(
+        LINEAR, {"num-server-rounds": 1, "min-nodes": 1, "fail-with": "hostile-words"}
+    )
+    (failed,) = hospital.progress.wait_for(ProgressKind.CLIENTAPP_FAILED, 120)
+    log = failed.text.rpartition("(log: ")[2].rstrip(")")
+    assert failed.text == (
+        "the ClientApp failed: task 'clientapp' of cube 'training-clientapp' failed with "
+        f"exit code 1 (log: {log})"
+    )
+    assert "hostile-words" in Path(log).read_text()  # The app's words: in its log only.
+    run.wait_for(r"aggregate_train: Received 0 results and 1 failures", 60)

@@ -42,7 +42,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from medval.core.errors import MedvalError
+from medval.core.errors import MedvalError, SandboxError
 from medval.runner.interface import TaskFailed
 from medval.runner.registry import runner_for
 from medval.training.channel import Channel
@@ -169,15 +169,16 @@ def run(args: argparse.Namespace) -> int:
                 settings.limits,
                 log_path=log_path,
             )
-        except TaskFailed as failure:
-            last = failure.log_tail[-1] if failure.log_tail else ""
-            if last.startswith(REFUSAL_PREFIX):
+        except SandboxError as failure:
+            last = failure.log_tail[-1] if isinstance(failure, TaskFailed) else ""
+            if last.startswith(REFUSAL_PREFIX):  # The launcher's line: no app code ran.
                 say(ProgressKind.APP_REFUSED, last)
             else:
-                say(ProgressKind.CLIENTAPP_FAILED, f"{failure.message} (log: {log_path.name})")
-            return 1
-        except MedvalError as failure:
-            say(ProgressKind.CLIENTAPP_FAILED, f"{failure.message} (log: {log_path.name})")
+                # In medval's words only (the app's own are in its log).
+                said = failure.verdict or failure.message
+                say(
+                    ProgressKind.CLIENTAPP_FAILED, f"the ClientApp failed: {said} (log: {log_path})"
+                )
             return 1
     say(
         ProgressKind.CLIENTAPP_FINISHED,

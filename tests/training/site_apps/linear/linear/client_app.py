@@ -79,6 +79,8 @@ def spawn(context: Context) -> dict[str, float]:
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     time.sleep(float(context.run_config["train-delay"]))
+    if context.run_config["fail-with"]:
+        raise RuntimeError(str(context.run_config["fail-with"]))
     x, y = load(context)
     w, b = (float(v) for v in msg.content["arrays"].to_numpy_ndarrays()[0])
     lr = float(context.run_config["lr"])
