@@ -37,6 +37,7 @@ def test_a_site_whose_key_is_not_registered_is_refused(
     )
     assert raised.value.exit_code == 7
     assert [e.text for e in stranger.progress.of(ProgressKind.PROBLEM)] == [reason]
+    assert stranger.site.gave_up == reason
 
 
 def test_an_aggregator_with_a_certificate_from_another_ca_is_refused(

@@ -266,6 +266,11 @@ class Site:
                 found[name] = process.pid
         return found
 
+    @property
+    def gave_up(self) -> str | None:
+        """Why the SuperNode ended on its own, in one line, if it did and said why."""
+        return self._node_log.gave_up
+
     def running(self) -> bool:
         return self._supernode is not None and self._supernode.running()
 
@@ -292,7 +297,8 @@ class Site:
                 )
 
     def serve(self) -> None:
-        """Block until Ctrl-C or the SuperNode's end, then stop cleanly."""
+        """Block until Ctrl-C or the SuperNode's end, then stop cleanly (:attr:`gave_up`
+        says why it ended, when it was not asked to)."""
         try:
             while self.running():
                 time.sleep(0.5)
