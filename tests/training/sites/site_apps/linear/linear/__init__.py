@@ -1,0 +1,1 @@
+"""medval's test app: FedAvg of a two-parameter linear model (numpy only)."""

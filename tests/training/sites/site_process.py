@@ -1,0 +1,45 @@
+"""A site in a process of its own, as ``medval training run`` holds one: it starts, prints
+its Flower processes' IDs as one JSON line, then serves until Ctrl-C.
+
+Usage: ``python -m tests.training.sites.site_process FOLDER AGGREGATOR``. The aggregator need not
+answer: Flower keeps trying, which is all these tests need.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from medval.runner import runner_for
+from medval.training.site import Site, SiteSetup
+from medval.training.site_progress import SiteProgress
+
+from .harness import write_dataset
+from .pki import make_pki
+
+
+def say(event: SiteProgress) -> None:
+    print(f"{event.kind.value}: {event.text}", flush=True)
+
+
+def main(folder: Path, aggregator: str) -> None:
+    pki = make_pki(folder / "pki")
+    key, _ = pki.site_key(folder, "site")
+    setup = SiteSetup(
+        workdir=folder / "site",
+        aggregator=aggregator,
+        ca_certificate=pki.ca_certificate,
+        node_private_key=key,
+        dataset=write_dataset(folder / "data", 0),
+        training_app_sha256="ab" * 32,
+        runner=runner_for("local"),
+    )
+    site = Site(setup, say)
+    site.start()
+    print(json.dumps(site.process_ids), flush=True)
+    site.serve()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2])
