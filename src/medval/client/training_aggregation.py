@@ -25,7 +25,7 @@ from medval.client.registration import register_cube
 from medval.client.training_cubes import unpacked_training_cube
 from medval.client.training_experiments import find_experiment
 from medval.core.errors import InvalidInput, MedvalError
-from medval.core.private_files import write_private
+from medval.core.private_files import private_folder, write_private
 from medval.core.schemas import CubePublic
 from medval.core.states import ApprovalStatus, CubeKind
 from medval.core.training_schemas import RoundMetricsCreate, TrainingExperimentPublic
@@ -122,6 +122,7 @@ def _server_credentials(
         except MedvalError as error:
             say(f"the kept server certificate is not usable ({error}); asking for a new one")
     key_pem, csr_pem = new_server_key_and_csr(address)
+    private_folder(folder)
     issued = client.training.certify_aggregator(experiment.id, csr_pem.decode("ascii"))
     cert_pem = issued.certificate_pem.encode("ascii")
     check_server_certificate(ca_pem, cert_pem, address)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medval.client.audit_log import record
-from medval.client.datasets import verify_prepared
+from medval.client.datasets import prepared_folders, verify_prepared
 from medval.client.execution import Executor
 from medval.client.settings import ClientSettings
 from medval.client.training_cubes import unpacked_training_cube
@@ -57,7 +57,8 @@ class SiteBriefing:
     training_cube: CubePublic
     fab_sha256: str
     aggregator_address: str
-    dataset_folder: Path
+    data: Path
+    labels: Path
     node_key: Path
     lines: list[str]
 
@@ -142,7 +143,7 @@ def brief(
         cube,
         built.sha256,
         address,
-        executor.workspace.dataset_dir(local.name),
+        *prepared_folders(executor, local),
         key_path,
         lines,
     )
@@ -170,7 +171,8 @@ def train(
         aggregator=briefing.aggregator_address,
         ca_certificate=ca,
         node_private_key=briefing.node_key.read_bytes(),
-        dataset=briefing.dataset_folder,
+        dataset=briefing.data,
+        labels=briefing.labels,
         training_app_sha256=briefing.fab_sha256,
         runner=executor.runner,
     )

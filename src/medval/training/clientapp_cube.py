@@ -8,6 +8,8 @@ mode). medval runs it as the one task of a small cube of its own, through the sa
   (:mod:`medval.training.clientapp_launcher`), which medval copies there;
 - ``data``: the site's prepared dataset, read-only, at ``/mlcube_io/data``; the SuperNode
   tells the app this path in its node configuration, as ``data-path``;
+- ``labels``, when the prepared dataset keeps its labels apart (medval's preparation
+  does): read-only at ``/mlcube_io/labels``, told to the app as ``labels-path``;
 - ``channel``: a folder with the unix socket to the SuperNode, the task's token (never on
   a command line) and the launch settings, read-only;
 - the runner's own fresh ``/tmp``, where Flower unpacks the app (its ``FLWR_HOME``);
@@ -33,20 +35,25 @@ from medval.runner.invocation import IO_DIR
 
 TASK = "clientapp"
 DATA_MOUNT = "data"
+LABELS_MOUNT = "labels"
 CHANNEL_MOUNT = "channel"
 LAUNCHER_FILE = "launcher.py"
-# What the app reads as node_config["data-path"].
+# What the app reads as node_config["data-path"] (and "labels-path").
 DATA_PATH_IN_SANDBOX = IO_DIR / DATA_MOUNT
+LABELS_PATH_IN_SANDBOX = IO_DIR / LABELS_MOUNT
 
-# A cube of medval's own, never registered: the kind only names it in messages.
-CLIENTAPP_CUBE = CubeSpec(
-    name="training-clientapp",
-    kind=CubeKind.MODEL,
-    tasks={
-        TASK: TaskSpec(TASK, ("python", LAUNCHER_FILE), TaskIO((DATA_MOUNT, CHANNEL_MOUNT), ()))
-    },
-    has_parameters=False,
-)
+
+def clientapp_cube(with_labels: bool) -> CubeSpec:
+    """A cube of medval's own, never registered: the kind only names it in messages."""
+    inputs = (
+        (DATA_MOUNT, LABELS_MOUNT, CHANNEL_MOUNT) if with_labels else (DATA_MOUNT, CHANNEL_MOUNT)
+    )
+    return CubeSpec(
+        name="training-clientapp",
+        kind=CubeKind.MODEL,
+        tasks={TASK: TaskSpec(TASK, ("python", LAUNCHER_FILE), TaskIO(inputs, ()))},
+        has_parameters=False,
+    )
 
 
 def write_launcher_cube(folder: Path) -> Path:
@@ -71,6 +78,7 @@ class SiteLaunchSettings:
     logs_folder: Path
     pinned_fab_sha256: str
     limits: Limits
+    labels: Path | None = None
 
     def write(self, path: Path) -> None:
         document: dict[str, object] = {
@@ -91,6 +99,7 @@ class SiteLaunchSettings:
                 logs_folder=Path(raw["logs_folder"]),
                 pinned_fab_sha256=str(raw["pinned_fab_sha256"]),
                 limits=Limits(**raw["limits"]),
+                labels=None if raw.get("labels") is None else Path(raw["labels"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"{path}: not a site's launch settings ({exc})") from None

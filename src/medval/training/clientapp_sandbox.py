@@ -48,10 +48,11 @@ from medval.runner.registry import runner_for
 from medval.training.channel import Channel
 from medval.training.clientapp_cube import (
     CHANNEL_MOUNT,
-    CLIENTAPP_CUBE,
     DATA_MOUNT,
+    LABELS_MOUNT,
     TASK,
     SiteLaunchSettings,
+    clientapp_cube,
 )
 from medval.training.clientapp_launcher import (
     REFUSAL_PREFIX,
@@ -160,10 +161,12 @@ def run(args: argparse.Namespace) -> int:
     )
     with _channel_folder(settings, token) as channel, Channel(channel / SOCKET_FILE, host, port):
         mounts = {DATA_MOUNT: settings.dataset, CHANNEL_MOUNT: channel}
+        if settings.labels is not None:
+            mounts[LABELS_MOUNT] = settings.labels
         try:
             outcome = runner.run(
                 settings.launcher_folder,
-                CLIENTAPP_CUBE,
+                clientapp_cube(settings.labels is not None),
                 TASK,
                 mounts,
                 settings.limits,

@@ -48,6 +48,7 @@ from medval.runner.interface import Limits, Runner
 from medval.training.clientapp_cube import (
     DATA_PATH_IN_SANDBOX,
     DEFAULT_CLIENTAPP_LIMITS,
+    LABELS_PATH_IN_SANDBOX,
     SiteLaunchSettings,
     write_launcher_cube,
 )
@@ -86,6 +87,9 @@ class SiteSetup:
     training_app_sha256: str  # The pinned FAB of the experiment's training cube.
     runner: Runner
     limits: Limits = field(default=DEFAULT_CLIENTAPP_LIMITS)
+    # The prepared labels, when kept apart from the data (medval's preparation keeps them
+    # apart): shown read-only too, and told to the app as ``labels-path``.
+    labels: Path | None = None
 
     def check(self) -> None:
         """One clear line for the first thing wrong."""
@@ -101,6 +105,8 @@ class SiteSetup:
             )
         if not self.dataset.is_dir():
             raise InvalidInput(f"the prepared dataset is not a folder: {self.dataset}")
+        if self.labels is not None and not self.labels.is_dir():
+            raise InvalidInput(f"the prepared labels are not a folder: {self.labels}")
         check_ca_certificate(self.ca_certificate)
 
 
@@ -147,6 +153,7 @@ class Site:
             logs_folder=root / "logs",
             pinned_fab_sha256=self.setup.training_app_sha256,
             limits=self.setup.limits,
+            labels=None if self.setup.labels is None else self.setup.labels.resolve(),
         )
         settings.write(root / "site.json")
         self._write_wrapper(root / "bin", root / "site.json")
@@ -176,6 +183,13 @@ class Site:
             path.write_text(f"#!/bin/sh\n# Written by medval: {why}\n{line}\n")
             path.chmod(0o700)
 
+    def _node_config(self) -> str:
+        """What the app reads as its node configuration: where its data is, in the sandbox."""
+        config = f'data-path="{DATA_PATH_IN_SANDBOX}"'
+        if self.setup.labels is not None:
+            config += f' labels-path="{LABELS_PATH_IN_SANDBOX}"'
+        return config
+
     # --- starting and stopping --------------------------------------------------------
 
     def start(self) -> None:
@@ -198,7 +212,7 @@ class Site:
             "--superlink", self.setup.aggregator,
             "--root-certificates", str(self.setup.ca_certificate.resolve()),
             "--auth-supernode-private-key", str(root / "keys" / "node"),
-            "--node-config", f'data-path="{DATA_PATH_IN_SANDBOX}"',
+            "--node-config", self._node_config(),
             "--isolation", "process",
             "--host", "127.0.0.1",
             "--port", str(runtime_port),
