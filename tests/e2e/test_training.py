@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,13 @@ def test_two_hospitals_train_a_model_that_joins_the_benchmark(
 
     logs = {name: tmp_path / f"{name}.log" for name in ("aggregator", *E2E_SITES)}
     aggregator = _background(committee, "aggregator", "start", "rfs5-fl", log=logs["aggregator"])
+    # The sites may start first (they keep trying); here they start once it listens.
+    deadline = time.monotonic() + 120
+    while "aggregator listening" not in logs["aggregator"].read_text():
+        assert aggregator.poll() is None and time.monotonic() < deadline, logs[
+            "aggregator"
+        ].read_text()
+        time.sleep(0.5)
     sites = [
         _background(
             person, "training", "run", "rfs5-fl", "--dataset", name, "--yes", log=logs[name]

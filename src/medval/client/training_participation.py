@@ -30,7 +30,13 @@ from medval.client.settings import ClientSettings
 from medval.client.training_cubes import unpacked_training_cube
 from medval.client.training_experiments import find_experiment
 from medval.client.training_sites import dataset_id_of, node_key_path, site_of
-from medval.core.errors import HashMismatch, InvalidInput, NotFound, PolicyRefused
+from medval.core.errors import (
+    HashMismatch,
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    ServerUnavailable,
+)
 from medval.core.schemas import CubePublic
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import TrainingAssociationPublic, TrainingExperimentPublic
@@ -45,7 +51,10 @@ from medval.trust.data_policy import Execution, refusal
 Say = Callable[[str], None]
 # How often the site asks the server whether the experiment has all its rounds.
 POLL_SECONDS = 10.0
-JOIN_TIMEOUT_SECONDS = 120.0
+# How long a site keeps trying to join: the aggregator may start later than the site, and
+# admits a newly approved site within its next check of the server.
+JOIN_TIMEOUT_SECONDS = 600.0
+JOIN_RETRY_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,7 @@ def train(
     workdir: Path,
     say: Say,
     poll_seconds: float = POLL_SECONDS,
+    join_timeout_seconds: float = JOIN_TIMEOUT_SECONDS,
 ) -> int:
     """Run the site until the experiment has all its rounds on the server (or Ctrl-C);
     the number of rounds recorded there."""
@@ -183,9 +193,7 @@ def train(
     site = Site(setup, progress)
     rounds = 0
     try:
-        site.start()
-        site.wait_connected(JOIN_TIMEOUT_SECONDS)
-        say(f"joined: the aggregator at {briefing.aggregator_address} admitted this site")
+        _join(site, briefing.aggregator_address, join_timeout_seconds, say)
         while site.running():
             time.sleep(poll_seconds)
             recorded = executor.client.training.rounds(experiment.id)
@@ -198,3 +206,23 @@ def train(
     finally:
         site.stop()
     return rounds
+
+
+def _join(site: Site, address: str, timeout_seconds: float, say: Say) -> None:
+    """Start the site and wait until the aggregator admits it, starting it again while
+    it is refused (not admitted yet, or still seen online after a crash) or unreachable,
+    until ``timeout_seconds``; then the last reason, in one line."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        site.start()
+        try:
+            site.wait_connected(max(1.0, deadline - time.monotonic()))
+        except ServerUnavailable as refused:
+            site.stop()
+            if time.monotonic() + JOIN_RETRY_SECONDS >= deadline:
+                raise
+            say(f"{refused}; trying again in {JOIN_RETRY_SECONDS:g} s")
+            time.sleep(JOIN_RETRY_SECONDS)
+            continue
+        say(f"joined: the aggregator at {address} admitted this site")
+        return
