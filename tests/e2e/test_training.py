@@ -13,6 +13,7 @@ benchmark and runs at a hospital like any other model.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -51,9 +52,21 @@ def _finish(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
     return log.read_text()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C first (medval then stops every Flower process it started, some of which
+    Flower puts in sessions of their own), then kill."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def test_two_hospitals_train_a_model_that_joins_the_benchmark(
@@ -115,8 +128,7 @@ def test_two_hospitals_train_a_model_that_joins_the_benchmark(
         ]
     finally:
         for process in (aggregator, *sites):
-            if process.poll() is None:
-                os.killpg(process.pid, 9)
+            _stop(process)
     assert aggregator.returncode == 0, aggregator_log
     assert "round 2/2: train aggregated from 2 sites (0 failures)" in aggregator_log
     assert "final model registered as model cube rfs5-fl-final" in aggregator_log

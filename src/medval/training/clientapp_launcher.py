@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channel", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
+    # The prepared labels' mount, when the site shows them apart (the app is told where).
+    parser.add_argument("--labels", type=Path, default=None)
     args = parser.parse_args(argv)
     settings = json.loads((args.channel / SETTINGS_FILE).read_text())
     child: subprocess.Popen[bytes] | None = None
