@@ -74,6 +74,6 @@ def start(
         )
     outcome = done.outcome
     session.note(
-        f"training {outcome.status} after {len(outcome.rounds)} rounds in "
-        f"{outcome.seconds:.0f} s; final model {outcome.final_model_sha256}"
+        f"training {outcome.status.removeprefix('finished:')} after {len(outcome.rounds)} "
+        f"rounds in {outcome.seconds:.0f} s; final model {outcome.final_model_sha256}"
     )

@@ -136,7 +136,8 @@ class SuperNodeLog:
         where = f"round {self._round}" if self._round else f"{kind} message {ordinal}"
         return SiteProgress(
             ProgressKind.MESSAGE_RECEIVED,
-            f"received a {kind} message (run {self._run}, {where})",
+            f"received {'an' if kind[:1] in 'aeiou' else 'a'} {kind} message (run {self._run}, "
+            f"{where})",
             run_id=self._run,
             message_kind=kind,
             ordinal=ordinal,
