@@ -71,14 +71,7 @@ class Demo:
         """Run one CLI command as ``who``; stream its progress; return its stdout."""
         self.commands += 1
         self.console.print(f"[bold cyan]{who.username}[/bold cyan] $ medval {' '.join(args)}")
-        env = dict(os.environ)
-        env.update(
-            MEDVAL_HOME=str(who.home),
-            MEDVAL_SERVER=self.server_url,
-            MEDVAL_PASSWORD=DEMO_PASSWORD,
-            MEDVAL_RUNNER=self.runner,
-            COLUMNS="160",
-        )
+        env = self.environment(who)
         stdout_path = self.workdir / "last-stdout.txt"
         with stdout_path.open("w") as out:
             process = subprocess.Popen(
@@ -99,6 +92,36 @@ class Demo:
         if code != 0:
             raise DemoFailed(f"'medval {' '.join(args)}' as {who.username} exited with {code}")
         return output
+
+    def environment(self, who: Actor) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            MEDVAL_HOME=str(who.home),
+            MEDVAL_SERVER=self.server_url,
+            MEDVAL_PASSWORD=DEMO_PASSWORD,
+            MEDVAL_RUNNER=self.runner,
+            COLUMNS="160",
+        )
+        return env
+
+    def start(self, who: Actor, log: Path, *args: str) -> subprocess.Popen[bytes]:
+        """Start one CLI command as ``who`` in the background, its output to ``log``."""
+        self.commands += 1
+        self.console.print(
+            f"[bold cyan]{who.username}[/bold cyan] $ medval {' '.join(args)} "
+            f"[dim](in the background; output in {log})[/dim]"
+        )
+        with log.open("wb") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "medval", *args],
+                env=self.environment(who),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def fail(self, message: str) -> None:
+        raise DemoFailed(message)
 
     def medval_json(self, who: Actor, *args: str) -> Any:
         return json.loads(self.medval(who, *args, "--format", "json"))
@@ -133,10 +156,17 @@ def check_workdir(workdir: Path) -> bool:
     return False
 
 
-def run_demo(workdir: Path, console: Console, runner: str = "local") -> None:
-    """Play the whole federation in ``workdir``; every cube task runs on ``runner``."""
+def run_demo(
+    workdir: Path, console: Console, runner: str = "local", training: bool = False
+) -> None:
+    """Play the whole federation in ``workdir``; every cube task runs on ``runner``; with
+    ``training``, the hospitals also train a model on Flower that joins the benchmark."""
     check_workdir(workdir)  # A folder the demo may not empty is refused before anything.
     runner_for(runner).check_ready()  # A missing engine is one line, before any work.
+    if training:  # So is a missing Flower.
+        from medval.training.flower_env import find_flower
+
+        find_flower()
     claim_workdir(workdir)
     demo = Demo(workdir, console, runner)
     console.print(f"  cube tasks run on the {runner!r} runner")
@@ -167,7 +197,7 @@ def run_demo(workdir: Path, console: Console, runner: str = "local") -> None:
     with embedded_server(server_dir, workdir / "server.log") as url:
         demo.server_url = url
         console.print(f"  embedded server on {url} (SQLite in {server_dir})")
-        _play(demo, admin, cubes, demo_data, sites)
+        _play(demo, admin, cubes, demo_data, sites, training)
     _where_next(demo, server_dir)
 
 
@@ -177,6 +207,7 @@ def _play(
     cubes: dict[str, Path],
     demo_data: Path,
     sites: dict[str, data.SiteFiles],
+    training: bool = False,
 ) -> None:
     committee = demo.actor("committee", "benchmark owner")
     hospitals = [demo.actor(f"hospital-{name}", "data owner") for name in sites]
@@ -245,6 +276,11 @@ def _play(
         model_id = demo.medval_json(vendor, "model", "register", str(model))["id"]
         demo.medval(vendor, "model", "associate", str(model_id), "--benchmark", bid, "--yes")
     _approve_pending(demo, committee, bid)
+
+    if training:
+        from medval.demo.play_training import play_training  # needs Flower: only here
+
+        play_training(demo, admin, committee, hospitals, bid)
 
     demo.section("Step 4: each hospital runs the approved models and uploads approved metrics")
     for hospital in hospitals:
