@@ -291,6 +291,10 @@ def _play(
 
     demo.section("Step 5: the leaderboard, as the committee sees it")
     demo.medval(committee, "benchmark", "leaderboard", bid, show=True)
+    if training:
+        from medval.demo.play_training import compare_with_pooled
+
+        compare_with_pooled(demo, committee, bid)
 
 
 def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:

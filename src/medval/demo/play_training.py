@@ -129,3 +129,21 @@ def play_training(
     )
     for association in pending:
         demo.medval(admin, "association", "approve", str(association["id"]), "--yes")
+
+
+def compare_with_pooled(demo: Demo, committee: Actor, bid: str) -> None:
+    """How close federation came: the federated model's pooled AUROC beside the one trained
+    on the pooled data, one line each, from the leaderboard as the committee sees it."""
+    board = demo.medval_json(committee, "benchmark", "leaderboard", bid)
+    for entry in board["entries"]:
+        name = entry["model"]
+        if name not in (f"{EXPERIMENT}-final", CENTRAL_MODEL):
+            continue
+        auroc = entry["pooled"]["auroc"]
+        how = "trained across the hospitals" if name != CENTRAL_MODEL else "trained pooled"
+        demo.console.print(
+            f"  {how}: {name}: AUROC {auroc['value']:.3f} "
+            f"[{auroc['lower']:.3f}, {auroc['upper']:.3f}] over {entry['n_sites']} sites",
+            highlight=False,
+            markup=False,
+        )
