@@ -140,10 +140,15 @@ def compare_with_pooled(demo: Demo, committee: Actor, bid: str) -> None:
         if name not in (f"{EXPERIMENT}-final", CENTRAL_MODEL):
             continue
         auroc = entry["pooled"]["auroc"]
-        how = "trained across the hospitals" if name != CENTRAL_MODEL else "trained pooled"
+        how = (
+            "trained across the hospitals"
+            if name != CENTRAL_MODEL
+            else "trained pooled in one place"
+        )
         demo.console.print(
             f"  {how}: {name}: AUROC {auroc['value']:.3f} "
             f"[{auroc['lower']:.3f}, {auroc['upper']:.3f}] over {entry['n_sites']} sites",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
