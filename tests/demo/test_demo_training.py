@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.flower, pytest.mark.sandbox]
 LINE = re.compile(r"^  (?P<how>[a-z ]+): (?P<model>\S+): AUROC (?P<value>[0-9.]+) \[")
 
 
+@pytest.mark.timeout(1800)
 def test_the_training_demo_trains_and_joins_the_benchmark(tmp_path: Path) -> None:
     workdir = tmp_path / "run"
     done = subprocess.run(

@@ -69,6 +69,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
 
 
+@pytest.mark.timeout(1200)
 def test_two_hospitals_train_a_model_that_joins_the_benchmark(
     people: dict[str, Person], assets: Assets, benchmark: Benchmark, tmp_path: Path
 ) -> None:

@@ -36,9 +36,17 @@ def main(folder: Path, aggregator: str) -> None:
         runner=runner_for("local"),
     )
     site = Site(setup, say)
-    site.start()
-    print(json.dumps(site.process_ids), flush=True)
-    site.serve()
+    # Ctrl-C may come before serve() is reached (the test sends it once Flower speaks,
+    # which can be before this thread gets there on a loaded machine): stop either way,
+    # as medval training run does.
+    try:
+        site.start()
+        print(json.dumps(site.process_ids), flush=True)
+        site.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
 
 
 if __name__ == "__main__":
