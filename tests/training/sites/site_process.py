@@ -8,6 +8,7 @@ answer: Flower keeps trying, which is all these tests need.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -50,4 +51,7 @@ def main(folder: Path, aggregator: str) -> None:
 
 
 if __name__ == "__main__":
+    # A shell's background job (make unit's Flower lane) starts with Ctrl-C ignored, and
+    # children keep that: listen for it again, as a site in a terminal does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     main(Path(sys.argv[1]), sys.argv[2])
