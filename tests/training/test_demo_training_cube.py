@@ -73,6 +73,7 @@ def test_the_app_declares_every_key_a_plan_may_set_with_privacy_off(cube: Path) 
     assert tool["medval"]["training"] == {
         "final-model": "final_model.npz",
         "metrics": "training_metrics.json",
+        "model-cube": "model_cube",
     }
 
 
