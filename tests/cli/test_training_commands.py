@@ -65,6 +65,7 @@ def flower_app(folder: Path, config: str = APP_CONFIG, clientapp: bool = True) -
     (folder / "pyproject.toml").write_text(
         '[project]\nname = "fedapp"\nversion = "1.0.0"\n\n'
         '[tool.flwr.app]\npublisher = "medval-tests"\n\n'
+        '[tool.medval.training]\nfinal-model = "final_model.npz"\n\n'
         f"[tool.flwr.app.components]\n{components}\n"
         f"[tool.flwr.app.config]\n{config}"
     )

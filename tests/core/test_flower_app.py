@@ -17,6 +17,10 @@ from medval.core.training_plan import TrainingPlan, undeclared_keys
 APP = """
 [project]
 name = "fedapp"
+version = "1.0.0"
+
+[tool.medval.training]
+final-model = "final_model.npz"
 
 [tool.flwr.app]
 publisher = "tests"

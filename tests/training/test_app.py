@@ -34,7 +34,7 @@ def test_the_test_app_is_read() -> None:
     assert app.serverapp == "linapp.server_app:app"
     assert app.clientapp == "linapp.client_app:app"
     assert app.final_model == "final_model.npy"
-    assert app.config_keys == {
+    assert app.declared_keys == {
         "num-server-rounds",
         "strategy",
         "fraction-train",
@@ -48,7 +48,7 @@ def test_the_test_app_is_read() -> None:
 def test_a_directory_without_pyproject_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as error:
         read_app(tmp_path)
-    assert str(error.value) == f"{tmp_path}: no pyproject.toml (a Flower app has one)"
+    assert str(error.value) == f"{tmp_path} is not a Flower app: it has no pyproject.toml"
 
 
 @pytest.mark.parametrize(
@@ -57,19 +57,17 @@ def test_a_directory_without_pyproject_is_refused(tmp_path: Path) -> None:
         (
             "[tool.flwr.app",
             "[tool.other.app",
-            "no [tool.flwr.app] table (not a Flower app)",
+            "not a Flower app: it has no [tool.flwr.app] table",
         ),
         (
             'clientapp = "linapp.client_app:app"\n',
             "",
-            "no clientapp in [tool.flwr.app.components] (a training cube has a ServerApp "
-            "and a ClientApp)",
+            "[tool.flwr.app.components] names no clientapp; a training cube needs a ClientApp",
         ),
         (
             'serverapp = "linapp.server_app:app"\n',
             "",
-            "no serverapp in [tool.flwr.app.components] (a training cube has a ServerApp "
-            "and a ClientApp)",
+            "[tool.flwr.app.components] names no serverapp; a training cube needs a ServerApp",
         ),
         (
             'final-model = "final_model.npy"\n',
@@ -105,7 +103,7 @@ def test_a_pyproject_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     directory = _app_with(tmp_path, "[project\nname = 'x'\n")
     with pytest.raises(InvalidInput) as error:
         read_app(directory)
-    assert str(error.value).startswith(f"{directory / 'pyproject.toml'}: not TOML (")
+    assert str(error.value).startswith(f"{directory / 'pyproject.toml'}: not valid TOML (")
 
 
 def test_a_fab_that_differs_by_one_byte_does_not_match(tmp_path: Path) -> None:

@@ -10,6 +10,17 @@ A Flower app declares itself in its ``pyproject.toml``::
     num-server-rounds = 3
     local-epochs = 1
 
+and medval's own table, which says what the ServerApp leaves behind::
+
+    [tool.medval.training]
+    final-model = "final_model.npz"        # written in the ServerApp's working directory
+    model-cube = "model_cube"              # optional: a model cube folder in the app whose
+                                           # infer task reads that file from beside it
+
+It must not name ``[tool.flwr.federations]``: medval decides where it runs (and ``flwr``
+rewrites that table in place, which would change the cube's hash). The training room
+(``medval.training.app``) builds and pins the app's FAB from what this module read.
+
 medval never imports or runs the app to read this: the file is parsed as TOML (with the
 standard library's ``tomllib``), and each component must name a module that is a file in
 the folder. The declared config keys are what a training plan may set
@@ -22,7 +33,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from medval.core.errors import InvalidInput
@@ -41,7 +52,11 @@ class FlowerApp:
     serverapp: str
     clientapp: str
     config: dict[str, bool | int | float | str]
-    name: str | None = None  # [project].name, when it has one
+    name: str  # [project]
+    version: str
+    publisher: str  # [tool.flwr.app]
+    final_model: str  # [tool.medval.training]
+    model_cube: str | None = None
 
     @property
     def declared_keys(self) -> set[str]:
@@ -110,14 +125,55 @@ def read_flower_app(text: str, where: str) -> FlowerApp:
     config = app.get("config", {})
     if not isinstance(config, dict):
         raise InvalidInput(f"{where}: [tool.flwr.app.config] must be a table")
-    project = document.get("project")
-    name = project.get("name") if isinstance(project, dict) else None
+    declared = _flattened(config, "", where)
+    if _table(document, "tool", "flwr", "federations") is not None:
+        raise InvalidInput(
+            f"{where}: [tool.flwr.federations] is not allowed in a training cube (medval "
+            "chooses where it runs; remove the table)"
+        )
+    project = _table(document, "project")
+    texts = {
+        "name": project.get("name") if isinstance(project, dict) else None,
+        "version": project.get("version") if isinstance(project, dict) else None,
+        "publisher": app.get("publisher"),
+    }
+    for key, value in texts.items():
+        if not isinstance(value, str) or not value:
+            table = "[tool.flwr.app]" if key == "publisher" else "[project]"
+            raise InvalidInput(f"{where}: no {key} in {table} (Flower's build needs it)")
+    medval = _table(document, "tool", "medval", "training")
+    medval = medval if isinstance(medval, dict) else {}
+    final_model = _inside(medval.get("final-model"), "final-model", where, required=True)
+    assert final_model is not None
     return FlowerApp(
         names["serverapp"],
         names["clientapp"],
-        _flattened(config, "", where),
-        name if isinstance(name, str) else None,
+        declared,
+        name=str(texts["name"]),
+        version=str(texts["version"]),
+        publisher=str(texts["publisher"]),
+        final_model=final_model,
+        model_cube=_inside(medval.get("model-cube"), "model-cube", where, required=False),
     )
+
+
+def _inside(value: object, key: str, where: str, required: bool) -> str | None:
+    """A path of ``[tool.medval.training]`` that stays inside the app (or its working
+    directory), normalised; None when absent and not ``required``."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(
+            f"{where}: no {key} in [tool.medval.training] (the file the ServerApp writes "
+            "the final model to, in its working directory)"
+            if key == "final-model"
+            else f"{where}: {key} in [tool.medval.training] must name a folder inside the app"
+        )
+    relative = PurePosixPath(value)
+    if relative.is_absolute() or ".." in relative.parts or "\\" in value:
+        inside = "the ServerApp's working directory" if key == "final-model" else "the app"
+        raise InvalidInput(f"{where}: {key} {value!r} must be a path inside {inside}")
+    return str(relative)
 
 
 def _table(document: dict[str, Any], *keys: str) -> Any:

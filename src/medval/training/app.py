@@ -1,17 +1,8 @@
-"""A training cube: a Flower app (its ServerApp and ClientApp), and its FAB pinned by hash.
+"""A training cube's FAB (Flower App Bundle): built, pinned by hash, checked, unpacked.
 
-A training cube is a Flower app directory laid out as Flower's own templates make it:
-``pyproject.toml`` with ``[tool.flwr.app]`` (publisher, the ``serverapp`` and
-``clientapp`` components, the run-config keys it reads) and medval's own table::
-
-    [tool.medval.training]
-    final-model = "final_model.npz"   # the file the ServerApp writes in its working dir
-    model-cube = "model_cube"         # a model cube folder (its ``infer`` task) that reads
-                                      # that file, put beside its code, as its weights
-
-It must not name ``[tool.flwr.federations]``: medval decides where it runs (and ``flwr``
-rewrites that table in place, which would break the hash). The cube is pinned by the
-sha256 of its FAB (Flower App Bundle), built by Flower's own ``flwr build`` on a private
+What a training cube is, and how its ``pyproject.toml`` is read, is
+:mod:`medval.core.flower_app` (one reader for the registration and for the runs). The
+cube is pinned by the sha256 of its FAB, built by Flower's own ``flwr build`` on a private
 copy of the directory; ``flwr build`` is reproducible, so the same directory always gives
 the same hash. Imports ``medval.core`` and ``medval.training`` only.
 """
@@ -22,38 +13,17 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
-import tomllib
 import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from medval.core.errors import HashMismatch, InvalidInput, TrainingError
+from medval.core.flower_app import FlowerApp, load_flower_app, read_flower_app
 from medval.training.flower_env import FlowerInstall
 
 PYPROJECT = "pyproject.toml"
 # A FAB is at most 10 MB (Flower's limit); what it unpacks to is held to this.
 _MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-_CONFIG_VALUE = bool | int | float | str
-
-
-@dataclass(frozen=True)
-class FlowerApp:
-    """What medval reads of a training cube's ``pyproject.toml``."""
-
-    name: str
-    version: str
-    publisher: str
-    serverapp: str
-    clientapp: str
-    config: dict[str, _CONFIG_VALUE]
-    final_model: str
-    model_cube: str | None = None
-
-    @property
-    def config_keys(self) -> set[str]:
-        return set(self.config)
 
 
 @dataclass(frozen=True)
@@ -63,11 +33,8 @@ class BuiltFab:
 
 
 def read_app(directory: Path) -> FlowerApp:
-    """The Flower app in ``directory``, or one line saying what it lacks."""
-    pyproject = directory / PYPROJECT
-    if not pyproject.is_file():
-        raise InvalidInput(f"{directory}: no {PYPROJECT} (a Flower app has one)")
-    return app_from_pyproject(pyproject.read_bytes(), str(pyproject))
+    """The Flower app in ``directory`` (:func:`medval.core.flower_app.load_flower_app`)."""
+    return load_flower_app(directory)
 
 
 def read_fab_app(fab: Path) -> FlowerApp:
@@ -77,68 +44,11 @@ def read_fab_app(fab: Path) -> FlowerApp:
             data = archive.read(PYPROJECT)
     except (OSError, zipfile.BadZipFile, KeyError):
         raise InvalidInput(f"{fab.name}: not a Flower app bundle (FAB)") from None
-    return app_from_pyproject(data, f"{fab.name}:{PYPROJECT}")
-
-
-def app_from_pyproject(data: bytes, source: str) -> FlowerApp:
     try:
-        document = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise InvalidInput(f"{source}: not TOML ({error})") from None
-    project = _table(document, "project")
-    tool = _table(document, "tool")
-    flwr = _table(tool, "flwr")
-    if "federations" in flwr:
-        raise InvalidInput(
-            f"{source}: [tool.flwr.federations] is not allowed in a training cube (medval "
-            "chooses where it runs; remove the table)"
-        )
-    app = flwr.get("app")
-    if not isinstance(app, dict):
-        raise InvalidInput(f"{source}: no [tool.flwr.app] table (not a Flower app)")
-    components = _table(app, "components")
-    for component in ("serverapp", "clientapp"):
-        if not isinstance(components.get(component), str) or not components[component]:
-            raise InvalidInput(
-                f"{source}: no {component} in [tool.flwr.app.components] (a training cube "
-                "has a ServerApp and a ClientApp)"
-            )
-    medval = _table(_table(tool, "medval"), "training")
-    final_model = medval.get("final-model")
-    if not isinstance(final_model, str) or not final_model:
-        raise InvalidInput(
-            f"{source}: no final-model in [tool.medval.training] (the file the ServerApp "
-            "writes the final model to, in its working directory)"
-        )
-    relative = PurePosixPath(final_model)
-    if relative.is_absolute() or ".." in relative.parts or "\\" in final_model:
-        raise InvalidInput(
-            f"{source}: final-model {final_model!r} must be a path inside the ServerApp's "
-            "working directory"
-        )
-    model_cube = medval.get("model-cube")
-    if model_cube is not None:
-        folder = PurePosixPath(model_cube) if isinstance(model_cube, str) else None
-        if folder is None or folder.is_absolute() or ".." in folder.parts or not model_cube:
-            raise InvalidInput(
-                f"{source}: model-cube in [tool.medval.training] must name a folder inside the app"
-            )
-    for key in ("name", "version"):
-        if not isinstance(project.get(key), str) or not project[key]:
-            raise InvalidInput(f"{source}: no {key} in [project]")
-    publisher = app.get("publisher")
-    if not isinstance(publisher, str) or not publisher:
-        raise InvalidInput(f"{source}: no publisher in [tool.flwr.app]")
-    return FlowerApp(
-        name=project["name"],
-        version=project["version"],
-        publisher=publisher,
-        serverapp=components["serverapp"],
-        clientapp=components["clientapp"],
-        config=_flat_config(_table(app, "config")),
-        final_model=str(relative),
-        model_cube=model_cube,
-    )
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{fab.name}:{PYPROJECT}: not UTF-8 text") from None
+    return read_flower_app(text, f"{fab.name}:{PYPROJECT}")
 
 
 def build_fab(directory: Path, out_dir: Path, flower: FlowerInstall) -> BuiltFab:
@@ -244,20 +154,3 @@ def _last_words(output: str) -> str:
     lines = [line.strip(" │╭╰─╮╯") for line in output.splitlines()]
     meaningful = [line for line in lines if line and not line.startswith("Error")]
     return " ".join(meaningful[-2:])[:300] or "no output"
-
-
-def _table(mapping: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = mapping.get(key, {})
-    return value if isinstance(value, dict) else {}
-
-
-def _flat_config(table: Mapping[str, Any], prefix: str = "") -> dict[str, _CONFIG_VALUE]:
-    """Flower flattens nested run-config tables into dotted keys; so does this."""
-    flat: dict[str, _CONFIG_VALUE] = {}
-    for key, value in table.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flat_config(value, f"{name}."))
-        elif isinstance(value, bool | int | float | str):
-            flat[name] = value
-    return flat

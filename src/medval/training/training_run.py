@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import IO
 
 from medval.core.errors import HashMismatch, InvalidInput, TrainingError
+from medval.core.flower_app import FlowerApp
 from medval.core.training_plan import TrainingPlan, undeclared_keys
-from medval.training.app import FlowerApp, built_sha256, file_sha256, read_fab_app, unpack_fab
+from medval.training.app import built_sha256, file_sha256, read_fab_app, unpack_fab
 from medval.training.control import Control
 from medval.training.processes import stop_process_tree
 from medval.training.progress import ProgressEvent, ProgressReader, RoundMetrics, strip_colours
@@ -75,7 +76,7 @@ def prepare_run(fab: PinnedFab, plan: TrainingPlan, run_dir: Path, superlink: Su
     """The directory ``flwr run`` will submit, once the FAB, the plan and the rebuild are
     checked; nothing has been sent to the SuperLink yet."""
     app = read_fab_app(fab.path)
-    missing = undeclared_keys(plan, app.config_keys)
+    missing = undeclared_keys(plan, app.declared_keys)
     if missing:
         raise InvalidInput(
             f"training cube {app.name} does not declare the plan's run-config keys "
