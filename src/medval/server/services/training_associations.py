@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from medval.core.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from medval.core.schemas import DataPolicy
+from medval.core.membership_schemas import DataPolicy
 from medval.core.states import ApprovalStatus, Stage, check_association_move
 from medval.core.training_schemas import TrainingAssociationCreate
 from medval.server.services.approval import check_decision, require_decision, require_reopenable
