@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import medval
 from medval.client.workspace import Workspace
 from medval.demo.data import SITES
 from medval.demo.federated import APP_PACKAGE, build_training_cube, final_weights
 from medval.demo.federated import write_pooled_sites as pooled_sites
+from medval.training.processes import descendant_groups
 from tests.cli.test_training_commands import APP_CONFIG, PREP_SPEC, Medval, _json, flower_app
+from tests.conftest import LiveServer
 
-PLAN = "rounds: 3\nmin_sites: 1\nstrategy: FedAvg\nseed: 7\n"
+PLAN = "rounds: 3\nmin_sites: 1\nstrategy: FedAvg\nlocal_epochs: 5\nseed: 7\n"
 
 
 def _experiment(people: dict[str, Medval], tmp_path: Path, app: Path) -> dict[str, object]:
@@ -58,16 +65,18 @@ def app_modules(tmp_path: Path) -> Iterator[Path]:
             del sys.modules[name]
 
 
-def fedavg_by_hand(pooled: Path, sites: int, rounds: int, seed: int) -> np.ndarray:
+def fedavg_by_hand(pooled: Path, sites: int, rounds: int, epochs: int, seed: int) -> np.ndarray:
     """FedAvg with the app's own model on the app's own partitions: each round every site
-    takes one gradient epoch from the global weights; the mean weighted by examples."""
+    takes ``epochs`` gradient steps from the global weights; the mean weighted by examples.
+    (With one step it would equal gradient descent on the pooled data, whatever the
+    partitions: more steps make the partitions matter.)"""
     model = importlib.import_module(f"{APP_PACKAGE}.model")
     site_data = importlib.import_module(f"{APP_PACKAGE}.site_data")
     data = site_data.read_prepared(pooled, pooled)
     shares = [site_data.partition(data, i, sites, seed) for i in range(sites)]
     weights = model.initial_weights(data.x.shape[1])
     for _ in range(rounds):
-        trained = [model.local_training(weights, s.x, s.y, 1, 0.5) for s in shares]
+        trained = [model.local_training(weights, s.x, s.y, epochs, 0.5) for s in shares]
         sizes = np.array([len(s.y) for s in shares], dtype=np.float64)
         weights = sum(w * n for w, n in zip(trained, sizes, strict=True)) / sizes.sum()
     return np.asarray(weights)
@@ -97,7 +106,9 @@ def test_two_virtual_sites_train_what_fedavg_by_hand_trains(
     assert result["rounds"][1]["train"]["num-examples"] == 2684.0
     final_model = Path(result["final_model"])
     assert final_model.parent.parent.parent == output.resolve()
-    expected = fedavg_by_hand(pooled, sites=2, rounds=2, seed=7)
+    expected = fedavg_by_hand(pooled, sites=2, rounds=2, epochs=5, seed=7)
+    other_partitions = fedavg_by_hand(pooled, sites=2, rounds=2, epochs=5, seed=8)
+    assert np.abs(other_partitions - expected).max() > 1e-4
     np.testing.assert_allclose(final_weights(final_model), expected, rtol=0, atol=1e-6)
 
 
@@ -149,3 +160,56 @@ def test_a_cube_that_declares_no_simulation_data_cannot_be_simulated(
         "error: training cube fedapp cannot be simulated: it declares no simulation-data-path "
         "in [tool.flwr.app.config]",
     )
+
+
+def _groups_below(pid: int) -> set[int]:
+    """The process groups of every live process below ``pid`` (as medval stops them)."""
+    return descendant_groups(pid) - {os.getpgrp()}
+
+
+def _alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.flower
+def test_ctrl_c_stops_every_flower_and_ray_process(
+    people: dict[str, Medval], live_server: LiveServer, tmp_path: Path, app_modules: Path
+) -> None:
+    _experiment(people, tmp_path, app_modules)
+    pooled = pooled_sites(list(SITES), tmp_path / "pooled")
+    env = {
+        **os.environ,
+        "MEDVAL_HOME": str(tmp_path / "trainer"),
+        "MEDVAL_SERVER": live_server.url,
+        "PYTHONPATH": str(Path(medval.__file__).parents[1]),
+    }
+    argv = [sys.executable, "-m", "medval", "training", "simulate", "exp", "--sites", "2"]
+    said = tmp_path / "said.txt"
+    with said.open("w") as stderr:
+        simulation = subprocess.Popen(
+            [*argv, "--data", str(pooled), "--rounds", "50"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            # As a terminal starts it: a background job (make's lane) has SIGINT ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while "round 1/50: 2 sites, " not in said.read_text():  # then Ray is up
+            assert simulation.poll() is None and time.monotonic() < deadline, said.read_text()
+            time.sleep(0.2)
+        running = _groups_below(simulation.pid)
+        assert len(running) >= 3  # the SuperLink, its SuperExec, the simulation and Ray's
+        simulation.send_signal(signal.SIGINT)
+        simulation.wait(timeout=60)
+    finally:
+        if simulation.poll() is None:
+            simulation.kill()
+    assert simulation.returncode == 130, said.read_text()
+    assert said.read_text().splitlines()[-1] == "interrupted: the simulation was stopped"
+    assert [group for group in running if _alive(group)] == []

@@ -11,6 +11,8 @@ from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.client.training_simulation import SimulationRequest, simulate_experiment
 from medval.training.simulation import SimulatedRound
 
+INTERRUPTED = 130  # as the shell reports a command ended by Ctrl-C
+
 
 def simulate(
     ctx: typer.Context,
@@ -46,7 +48,12 @@ def simulate(
         )
 
     with session.client() as client:
-        result = simulate_experiment(session.executor(client), request, said)
+        try:
+            result = simulate_experiment(session.executor(client), request, said)
+        except KeyboardInterrupt:
+            # Every Flower and Ray process is stopped by now (training.simulation).
+            session.note("interrupted: the simulation was stopped")
+            raise typer.Exit(INTERRUPTED) from None
     if fmt is OutputFormat.JSON:
         session.show(result, fmt)
         return
