@@ -7,18 +7,22 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import medval
-from medval.client.workspace import Workspace
+from medval.client.workspace import LocalDataset, Workspace
+from medval.core.hashing import tree_hash
+from medval.core.schemas import DatasetStatistics
 from medval.demo.data import SITES
 from medval.demo.federated import APP_PACKAGE, build_training_cube, final_weights
 from medval.demo.federated import write_pooled_sites as pooled_sites
@@ -29,14 +33,17 @@ from tests.conftest import LiveServer
 PLAN = "rounds: 3\nmin_sites: 1\nstrategy: FedAvg\nlocal_epochs: 5\nseed: 7\n"
 
 
-def _experiment(people: dict[str, Medval], tmp_path: Path, app: Path) -> dict[str, object]:
+def _experiment(
+    people: dict[str, Medval], tmp_path: Path, app: Path
+) -> tuple[dict[str, str], dict[str, str]]:
     """Experiment ``exp`` of ``trainer`` with the training cube ``app``, pending approval
-    (a committee sizes it before anyone approves it)."""
+    (a committee sizes it before anyone approves it); its preparation and training cubes."""
     trainer, host = people["trainer"], people["host"]
     prep = tmp_path / "prep"
     prep.mkdir()
     (prep / "medval-cube.yaml").write_text(PREP_SPEC)
-    prep_id = _json(trainer("cube", "register", str(prep), "--format", "json"))["id"]
+    preparation = _json(trainer("cube", "register", str(prep), "--format", "json"))
+    prep_id = preparation["id"]
     cube = _json(trainer("cube", "register", str(app), "--format", "json"))
     assert (
         host("aggregator", "register", "agg", "--address", "127.0.0.1", "--port", "9092").code == 0
@@ -46,7 +53,32 @@ def _experiment(people: dict[str, Medval], tmp_path: Path, app: Path) -> dict[st
     register = ("training", "register", "exp", "--prep", str(prep_id), "--plan", str(plan))
     done = trainer(*register, "--training-cube", str(cube["id"]), "--aggregator", "agg")
     assert done.code == 0, done.stderr
-    return dict(cube)
+    return preparation, cube
+
+
+def _prepared_dataset(home: Path, name: str, source: Path, preparation_hash: str) -> Path:
+    """A dataset prepared in the workspace at ``home`` (medval's layout: ``data/`` and
+    ``labels/``) from the prepared folder ``source``, as ``medval dataset prepare`` keeps one."""
+    workspace = Workspace(home)
+    folder = workspace.dataset_dir(name)
+    (folder / "data").mkdir(parents=True)
+    (folder / "labels").mkdir()
+    shutil.copyfile(source / "cases.csv", folder / "data" / "cases.csv")
+    shutil.copyfile(source / "labels.csv", folder / "labels" / "labels.csv")
+    workspace.save_dataset(
+        LocalDataset(
+            name=name,
+            benchmark_id=1,
+            data_preparator_id=1,
+            data_preparator_hash=preparation_hash,
+            raw_data_path="/raw/data",
+            raw_labels_path="/raw/labels",
+            data_hash=tree_hash(folder / "data", folder / "labels"),
+            statistics=DatasetStatistics(n_cases=2684, values={}),
+            prepared_at=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+    )
+    return folder
 
 
 @pytest.fixture
@@ -86,11 +118,12 @@ def fedavg_by_hand(pooled: Path, sites: int, rounds: int, epochs: int, seed: int
 def test_two_virtual_sites_train_what_fedavg_by_hand_trains(
     people: dict[str, Medval], tmp_path: Path, app_modules: Path
 ) -> None:
-    _experiment(people, tmp_path, app_modules)
+    preparation, _ = _experiment(people, tmp_path, app_modules)
     pooled = pooled_sites(list(SITES), tmp_path / "pooled")
+    _prepared_dataset(tmp_path / "trainer", "pooled", pooled, preparation["archive_hash"])
     output = tmp_path / "simulation"
     done = people["trainer"](
-        "training", "simulate", "exp", "--sites", "2", "--data", str(pooled),
+        "training", "simulate", "exp", "--sites", "2", "--dataset", "pooled",
         "--rounds", "2", "--output", str(output), "--format", "json",
     )  # fmt: skip
     assert done.code == 0, done.stderr
@@ -120,7 +153,7 @@ def test_each_refusal_is_one_line_with_its_exit_code(
     data.mkdir()
     simulate = ("training", "simulate", "exp", "--data", str(data), "--sites")
     config = APP_CONFIG + 'simulation-data-path = ""\n'
-    cube = _experiment(people, tmp_path, flower_app(tmp_path / "app", config=config))
+    preparation, cube = _experiment(people, tmp_path, flower_app(tmp_path / "app", config=config))
 
     unknown = trainer("training", "simulate", "nope", "--sites", "2", "--data", str(data))
     assert (unknown.code, unknown.stderr) == (
@@ -138,7 +171,24 @@ def test_each_refusal_is_one_line_with_its_exit_code(
         "'medval[simulation]'",
     )
 
-    archive = Workspace(tmp_path / "trainer").cube_archive(str(cube["archive_hash"]))
+    home = tmp_path / "trainer"
+    by_dataset = ("training", "simulate", "exp", "--sites", "2", "--dataset")
+    (data / "cases.csv").write_text("case_id\n1\n")
+    (data / "labels.csv").write_text("case_id,event_5y\n1,0\n")
+    _prepared_dataset(home, "other-prep", data, "0" * 64)
+    wrong = trainer(*by_dataset, "other-prep")
+    assert (wrong.code, wrong.stderr) == (
+        6,
+        "error: dataset other-prep was prepared with another preparation cube than the "
+        "experiment uses (prep)",
+    )
+    changed = _prepared_dataset(home, "changed", data, preparation["archive_hash"])
+    (changed / "labels" / "labels.csv").write_text("case_id,event_5y\n1,1\n")
+    moved = trainer(*by_dataset, "changed")
+    assert moved.code == 6
+    assert moved.stderr.startswith("error: the prepared data of changed has changed since")
+
+    archive = Workspace(home).cube_archive(str(cube["archive_hash"]))
     archive.parent.mkdir(parents=True, exist_ok=True)
     archive.write_bytes(b"not the registered archive")
     tampered = trainer(*simulate, "2")
