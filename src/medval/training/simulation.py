@@ -182,13 +182,13 @@ def simulate(
     finally:
         superlink.stop()
     metrics = superlink.layout.serverapp_dir / app.metrics if app.metrics else None
-    timed = _serverapp_seconds(metrics, outcome.final_model.parent, clock.rounds)
+    timed = serverapp_seconds(metrics, outcome.final_model.parent, clock.rounds)
     if timed is None:
         return SimulationOutcome(outcome, clock.rounds, RELAY_CLOCK)
     return SimulationOutcome(outcome, timed, SERVERAPP_CLOCK)
 
 
-def _serverapp_seconds(
+def serverapp_seconds(
     metrics: Path | None, keep_in: Path, rounds: list[SimulatedRound]
 ) -> list[SimulatedRound] | None:
     """The rounds timed by the ServerApp's own clock, when its metrics file (``[tool.medval
