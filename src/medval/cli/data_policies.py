@@ -122,7 +122,7 @@ def benchmark_policies(
     datasets; for a model owner, the clauses that concern you."""
     session: Session = ctx.obj
     with session.client() as client:
-        terms = client.data_policies(benchmark_id)
+        terms = client.membership.data_policies(benchmark_id)
     if fmt is OutputFormat.JSON or not terms:
         session.show(terms, fmt, title="data policies")
         return

@@ -71,7 +71,7 @@ def acceptances(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = Forma
     """Who accepted the agreement (benchmark owners see everyone; others themselves)."""
     session: Session = ctx.obj
     with session.client() as client:
-        rows = client.agreement_acceptances(benchmark_id)
+        rows = client.membership.agreement_acceptances(benchmark_id)
     if fmt is OutputFormat.JSON or not rows:
         session.show(rows, fmt, title="acceptances")
         return
@@ -92,7 +92,7 @@ def auto_approval(
     session: Session = ctx.obj
     rule = auto_approval_rule(mode, users)
     with session.client() as client:
-        benchmark = client.set_auto_approval(benchmark_id, rule)
+        benchmark = client.membership.set_auto_approval(benchmark_id, rule)
     if fmt is OutputFormat.JSON:
         session.show(benchmark, fmt)
         return

@@ -16,16 +16,12 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from medval.client import transfers
+from medval.client.membership_http import MembershipCalls
 from medval.client.training_http import TrainingCalls
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
 from medval.core.membership_schemas import (
-    AgreementAcceptanceCreate,
-    AgreementAcceptancePublic,
-    AutoApprovalRule,
     DataPolicy,
-    DatasetTermsPublic,
-    MembershipAgreement,
 )
 from medval.core.result_schemas import (
     LeaderboardPublic,
@@ -149,6 +145,12 @@ class MedvalClient:
     def training(self) -> TrainingCalls:
         """The calls of federated training (``training_http``)."""
         return TrainingCalls(self)
+
+    @property
+    def membership(self) -> MembershipCalls:
+        """A benchmark's membership rules: agreement, auto-approval, data policies
+        (``membership_http``)."""
+        return MembershipCalls(self)
 
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
         response = self._send(method, path, **kwargs)
@@ -295,31 +297,6 @@ class MedvalClient:
     def leaderboard(self, benchmark_id: int) -> LeaderboardPublic:
         path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
         return self._call(LeaderboardPublic, "GET", path)
-
-    # --- membership: the agreement, its acceptances, auto-approval -----------------------
-
-    def set_benchmark_agreement(
-        self, benchmark_id: int, agreement: MembershipAgreement
-    ) -> BenchmarkPublic:
-        path = api.BENCHMARK_AGREEMENT.format(benchmark_id=benchmark_id)
-        return self._call(BenchmarkPublic, "PUT", path, body=agreement)
-
-    def accept_agreement(self, benchmark_id: int, sha256: str) -> AgreementAcceptancePublic:
-        path = api.AGREEMENT_ACCEPTANCES.format(benchmark_id=benchmark_id)
-        body = AgreementAcceptanceCreate(sha256=sha256)
-        return self._call(AgreementAcceptancePublic, "POST", path, body=body)
-
-    def agreement_acceptances(self, benchmark_id: int) -> list[AgreementAcceptancePublic]:
-        path = api.AGREEMENT_ACCEPTANCES.format(benchmark_id=benchmark_id)
-        return self._call(list[AgreementAcceptancePublic], "GET", path)
-
-    def data_policies(self, benchmark_id: int) -> list[DatasetTermsPublic]:
-        path = api.BENCHMARK_DATA_POLICIES.format(benchmark_id=benchmark_id)
-        return self._call(list[DatasetTermsPublic], "GET", path)
-
-    def set_auto_approval(self, benchmark_id: int, rule: AutoApprovalRule) -> BenchmarkPublic:
-        path = api.BENCHMARK_AUTO_APPROVAL.format(benchmark_id=benchmark_id)
-        return self._call(BenchmarkPublic, "PUT", path, body=rule)
 
     # --- datasets -----------------------------------------------------------------------
 

@@ -57,8 +57,8 @@ def accept_agreement(
 ) -> AgreementAcceptancePublic:
     """Accept exactly the agreement that was shown: the server refuses it if the
     benchmark's agreement changed since (another hash)."""
-    return client.accept_agreement(benchmark_id, shown.sha256)
+    return client.membership.accept_agreement(benchmark_id, shown.sha256)
 
 
 def set_agreement(client: MedvalClient, benchmark_id: int, path: Path) -> BenchmarkPublic:
-    return client.set_benchmark_agreement(benchmark_id, read_agreement(path))
+    return client.membership.set_agreement(benchmark_id, read_agreement(path))
