@@ -2,85 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from tests.store.world import NOW, SIGNED, H, benchmark_world, make_cube, make_user
 
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.errors import Conflict, NotFound
-from medval.core.membership_schemas import (
-    AutoApprovalRule,
-    DataPolicy,
-    MembershipAgreement,
-    agreement_sha256,
-)
 from medval.core.result_schemas import ResultCreate
-from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate
+from medval.core.schemas import BenchmarkCreate, CubeCreate
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
-    AutoApprovalMode,
     CubeKind,
     ExecutionStatus,
     Stage,
 )
-from medval.server.store.interface import Store, StoreTransaction
-from medval.server.store.records import CubeRecord, UserRecord
-
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-H = "a" * 64
-# The store keeps a result's signature as it is given (services check it).
-SIGNED = {"key_id": "e" * 64, "signature": "A" * 86 + "=="}
-
-
-def _user(tx: StoreTransaction, name: str = "alice", admin: bool = False) -> UserRecord:
-    return tx.add_user(name, "argon2-hash", admin, NOW)
-
-
-def _cube(tx: StoreTransaction, owner: UserRecord, name: str, kind: CubeKind) -> CubeRecord:
-    return tx.add_cube(owner.id, CubeCreate(name=name, kind=kind, archive_hash=H), NOW)
-
-
-def _benchmark_world(tx: StoreTransaction) -> dict[str, int]:
-    """A user, three cubes, a benchmark and a dataset: the ids by role."""
-    owner = _user(tx)
-    prep = _cube(tx, owner, "prep", CubeKind.DATA_PREPARATOR)
-    model = _cube(tx, owner, "model", CubeKind.MODEL)
-    evaluator = _cube(tx, owner, "eval", CubeKind.EVALUATOR)
-    benchmark = tx.add_benchmark(
-        owner.id,
-        BenchmarkCreate(
-            name="bench",
-            data_preparator_id=prep.id,
-            reference_model_id=model.id,
-            evaluator_id=evaluator.id,
-            demo_data_hash=H,
-        ),
-        NOW,
-    )
-    dataset = tx.add_dataset(
-        owner.id,
-        DatasetCreate(
-            name="site-a",
-            data_preparator_id=prep.id,
-            data_hash="b" * 64,
-            statistics=DatasetStatistics(n_cases=10, values={"age": {"mean": 61.5}}),
-        ),
-        NOW,
-    )
-    return {
-        "owner": owner.id,
-        "prep": prep.id,
-        "model": model.id,
-        "evaluator": evaluator.id,
-        "benchmark": benchmark.id,
-        "dataset": dataset.id,
-    }
+from medval.server.store.interface import Store
 
 
 def test_users_round_trip_and_names_are_unique(store: Store) -> None:
     with store.transaction() as tx:
-        alice = _user(tx, "alice", admin=True)
+        alice = make_user(tx, "alice", admin=True)
     with store.transaction() as tx:
         assert tx.user(alice.id) == alice
         assert tx.user_by_name("alice") == alice
@@ -88,15 +31,15 @@ def test_users_round_trip_and_names_are_unique(store: Store) -> None:
         assert tx.user(9999) is None
         assert alice.is_admin and alice.created_at == NOW
     with pytest.raises(Conflict), store.transaction() as tx:
-        _user(tx, "alice")
+        make_user(tx, "alice")
     with store.transaction() as tx:
-        _user(tx, "bob")
+        make_user(tx, "bob")
         assert [u.username for u in tx.list_users()] == ["alice", "bob"]
 
 
 def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        _user(tx, "ghost")
+        make_user(tx, "ghost")
         raise RuntimeError("boom")
     with store.transaction() as tx:
         assert tx.user_by_name("ghost") is None
@@ -105,7 +48,7 @@ def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
 def test_tokens_are_found_by_hash_and_deleted(store: Store) -> None:
     expires = NOW + timedelta(hours=12)
     with store.transaction() as tx:
-        alice = _user(tx)
+        alice = make_user(tx)
         tx.add_token("f" * 64, alice.id, NOW, expires)
     with store.transaction() as tx:
         token = tx.token("f" * 64)
@@ -120,9 +63,9 @@ def test_tokens_are_found_by_hash_and_deleted(store: Store) -> None:
 
 def test_cubes_filter_by_kind_and_owner_and_change_stage(store: Store) -> None:
     with store.transaction() as tx:
-        alice, bob = _user(tx, "alice"), _user(tx, "bob")
-        prep = _cube(tx, alice, "prep", CubeKind.DATA_PREPARATOR)
-        model = _cube(tx, bob, "prep", CubeKind.MODEL)  # same name, another owner: fine
+        alice, bob = make_user(tx, "alice"), make_user(tx, "bob")
+        prep = make_cube(tx, alice, "prep", CubeKind.DATA_PREPARATOR)
+        model = make_cube(tx, bob, "prep", CubeKind.MODEL)  # same name, another owner: fine
         assert tx.cube(prep.id) == prep and prep.owner == "alice"
         assert tx.list_cubes(kind=CubeKind.MODEL) == [model]
         assert tx.list_cubes(owner_id=alice.id) == [prep]
@@ -137,7 +80,7 @@ def test_cubes_filter_by_kind_and_owner_and_change_stage(store: Store) -> None:
         moved = tx.set_cube_stage(prep.id, Stage.DEVELOPMENT)
         assert moved.stage is Stage.DEVELOPMENT
     with pytest.raises(Conflict), store.transaction() as tx:
-        _cube(tx, alice, "prep", CubeKind.MODEL)
+        make_cube(tx, alice, "prep", CubeKind.MODEL)
     with pytest.raises(NotFound), store.transaction() as tx:
         tx.set_cube_stage(9999, Stage.OPERATION)
 
@@ -150,7 +93,7 @@ def test_references_to_missing_rows_are_refused(store: Store) -> None:
 
 def test_benchmarks_start_pending_and_change_stage_and_approval(store: Store) -> None:
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
+        ids = benchmark_world(tx)
     with store.transaction() as tx:
         benchmark = tx.benchmark(ids["benchmark"])
         assert benchmark is not None
@@ -178,8 +121,8 @@ def test_benchmarks_start_pending_and_change_stage_and_approval(store: Store) ->
 
 def test_datasets_keep_their_statistics(store: Store) -> None:
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
-        other = _user(tx, "bob")
+        ids = benchmark_world(tx)
+        other = make_user(tx, "bob")
     with store.transaction() as tx:
         dataset = tx.dataset(ids["dataset"])
         assert dataset is not None
@@ -192,8 +135,8 @@ def test_datasets_keep_their_statistics(store: Store) -> None:
 
 def test_associations_are_unique_and_decided_once_recorded(store: Store) -> None:
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
-        bob = _user(tx, "bob")
+        ids = benchmark_world(tx)
+        bob = make_user(tx, "bob")
         pending = tx.add_association(
             ids["benchmark"], AssociationKind.DATASET, ids["dataset"], ids["owner"], NOW
         )
@@ -220,7 +163,7 @@ def test_associations_are_unique_and_decided_once_recorded(store: Store) -> None
 
 def test_results_round_trip_and_one_per_benchmark_dataset_model(store: Store) -> None:
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
+        ids = benchmark_world(tx)
     body = ResultCreate(
         benchmark_id=ids["benchmark"],
         dataset_id=ids["dataset"],
@@ -253,8 +196,8 @@ def test_results_round_trip_and_one_per_benchmark_dataset_model(store: Store) ->
 
 def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Store) -> None:
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
-        other = _cube(tx, _user(tx, "bob"), "other", CubeKind.MODEL)
+        ids = benchmark_world(tx)
+        other = make_cube(tx, make_user(tx, "bob"), "other", CubeKind.MODEL)
     provenance = Provenance(
         dataset_hash="b" * 64, data_preparator_hash=H, model_hash=H, evaluator_hash=H
     )
@@ -307,8 +250,8 @@ def test_a_failed_result_is_stored_without_metrics_and_replaced_whole(store: Sto
 
 def test_every_association_move_is_kept_in_its_history(store: Store) -> None:
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
-        bob = _user(tx, "bob")
+        ids = benchmark_world(tx)
+        bob = make_user(tx, "bob")
         asked = tx.add_association(
             ids["benchmark"], AssociationKind.MODEL, ids["model"], ids["owner"], NOW
         )
@@ -346,8 +289,8 @@ def test_every_association_move_is_kept_in_its_history(store: Store) -> None:
 def test_cubes_datasets_and_benchmarks_are_invalidated_with_who_and_when(store: Store) -> None:
     later = NOW + timedelta(days=1)
     with store.transaction() as tx:
-        ids = _benchmark_world(tx)
-        admin = _user(tx, "root", admin=True)
+        ids = benchmark_world(tx)
+        admin = make_user(tx, "root", admin=True)
     with store.transaction() as tx:
         cube = tx.cube(ids["model"])
         assert cube is not None and cube.invalidated_at is None and cube.invalidated_by is None
@@ -361,78 +304,3 @@ def test_cubes_datasets_and_benchmarks_are_invalidated_with_who_and_when(store: 
         assert tx.dataset(ids["dataset"]) == dataset and tx.list_benchmarks() == [benchmark]
     with pytest.raises(NotFound), store.transaction() as tx:
         tx.invalidate_dataset(9999, admin.id, later)
-
-
-def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
-    with store.transaction() as tx:
-        ids = _benchmark_world(tx)
-        bob = _user(tx, "bob")
-        benchmark = tx.benchmark(ids["benchmark"])
-        assert benchmark is not None
-        assert (benchmark.agreement, benchmark.auto_approval) == (None, AutoApprovalRule())
-        agreement = MembershipAgreement(text="terms", sha256=agreement_sha256("terms"))
-        rule = AutoApprovalRule(mode=AutoApprovalMode.ALLOWLIST, users=["bob"])
-        assert tx.set_benchmark_agreement(ids["benchmark"], agreement).agreement == agreement
-        assert tx.set_benchmark_auto_approval(ids["benchmark"], rule).auto_approval == rule
-        accepted = tx.add_agreement_acceptance(ids["benchmark"], bob.id, agreement.sha256, NOW)
-        association = tx.add_association(
-            ids["benchmark"], AssociationKind.DATASET, ids["dataset"], bob.id, NOW
-        )
-    with pytest.raises(Conflict), store.transaction() as tx:
-        tx.add_agreement_acceptance(ids["benchmark"], bob.id, agreement.sha256, NOW)
-    policy = DataPolicy(model_owners=["carol"], max_runs=2, expires_on=date(2027, 1, 1))
-    with store.transaction() as tx:
-        assert tx.agreement_acceptances(ids["benchmark"]) == [accepted]
-        assert tx.agreement_acceptances(ids["benchmark"], ids["owner"]) == []
-        assert (accepted.username, accepted.sha256, accepted.accepted_at) == (
-            "bob",
-            agreement.sha256,
-            NOW,
-        )
-        assert association.policy == DataPolicy()
-        assert tx.set_association_policy(association.id, policy).policy == policy
-        decided = tx.decide_association(
-            association.id, ApprovalStatus.APPROVED, ids["owner"], NOW, automatic=True
-        )
-    with store.transaction() as tx:
-        found = tx.association(association.id)
-        assert found == decided and found.policy == policy
-        assert [(e.status, e.automatic) for e in found.history] == [
-            (ApprovalStatus.PENDING, False),
-            (ApprovalStatus.APPROVED, True),
-        ]
-        benchmark = tx.benchmark(ids["benchmark"])
-        assert benchmark is not None and benchmark.agreement == agreement
-        assert benchmark.auto_approval == rule
-
-
-def test_signing_keys_are_kept_and_one_per_owner_is_current(store: Store) -> None:
-    with store.transaction() as tx:
-        owner = _user(tx, "alice").id
-        first = tx.add_signing_key(owner, "1" * 64, "A" * 43 + "=", NOW)
-    later = NOW + timedelta(hours=1)
-    with store.transaction() as tx:
-        second = tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)
-        assert (second.owner, second.retired_at) == ("alice", None)
-        assert tx.signing_key("1" * 64) == first.model_copy(update={"retired_at": later})
-        assert tx.list_signing_keys(owner_id=owner) == [tx.signing_key("1" * 64), second]
-        assert tx.signing_key("3" * 64) is None
-        assert tx.list_signing_keys(owner_id=owner + 1) == []
-    with pytest.raises(Conflict), store.transaction() as tx:
-        tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)
-
-
-def test_blob_owners_and_the_uploader_of_the_part_held(store: Store) -> None:
-    with store.transaction() as tx:
-        alice, bob = _user(tx), _user(tx, "bob")
-        assert tx.blob_owner_ids(H) == [] and tx.blob_uploader_id(H) is None
-        tx.start_blob_upload(H, alice.id, NOW)
-        tx.start_blob_upload(H, bob.id, NOW)  # bob starts afresh: the part held is his
-        assert tx.blob_uploader_id(H) == bob.id
-        tx.add_blob_owner(H, bob.id, NOW)
-        tx.add_blob_owner(H, bob.id, NOW)  # sent whole again: nothing changes
-        tx.add_blob_owner(H, alice.id, NOW)
-        assert tx.blob_owner_ids(H) == sorted([alice.id, bob.id])
-        cube = _cube(tx, alice, "m", CubeKind.MODEL)
-        assert [c.id for c in tx.cubes_with_blob(H)] == [cube.id]
-        assert tx.cubes_with_blob("e" * 64) == [] and tx.benchmarks_with_demo_data(H) == []

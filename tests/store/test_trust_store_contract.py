@@ -1,0 +1,100 @@
+"""The store contract of the trust layer (membership rules and data policies, signing keys,
+blob owners): every backend (file SQLite, PostgreSQL) must pass all of these, as it passes
+``test_store_contract``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from tests.store.world import NOW, H, benchmark_world, make_cube, make_user
+
+from medval.core.errors import Conflict
+from medval.core.membership_schemas import (
+    AutoApprovalRule,
+    DataPolicy,
+    MembershipAgreement,
+    agreement_sha256,
+)
+from medval.core.states import (
+    ApprovalStatus,
+    AssociationKind,
+    AutoApprovalMode,
+    CubeKind,
+)
+from medval.server.store.interface import Store
+
+
+def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+        bob = make_user(tx, "bob")
+        benchmark = tx.benchmark(ids["benchmark"])
+        assert benchmark is not None
+        assert (benchmark.agreement, benchmark.auto_approval) == (None, AutoApprovalRule())
+        agreement = MembershipAgreement(text="terms", sha256=agreement_sha256("terms"))
+        rule = AutoApprovalRule(mode=AutoApprovalMode.ALLOWLIST, users=["bob"])
+        assert tx.set_benchmark_agreement(ids["benchmark"], agreement).agreement == agreement
+        assert tx.set_benchmark_auto_approval(ids["benchmark"], rule).auto_approval == rule
+        accepted = tx.add_agreement_acceptance(ids["benchmark"], bob.id, agreement.sha256, NOW)
+        association = tx.add_association(
+            ids["benchmark"], AssociationKind.DATASET, ids["dataset"], bob.id, NOW
+        )
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_agreement_acceptance(ids["benchmark"], bob.id, agreement.sha256, NOW)
+    policy = DataPolicy(model_owners=["carol"], max_runs=2, expires_on=date(2027, 1, 1))
+    with store.transaction() as tx:
+        assert tx.agreement_acceptances(ids["benchmark"]) == [accepted]
+        assert tx.agreement_acceptances(ids["benchmark"], ids["owner"]) == []
+        assert (accepted.username, accepted.sha256, accepted.accepted_at) == (
+            "bob",
+            agreement.sha256,
+            NOW,
+        )
+        assert association.policy == DataPolicy()
+        assert tx.set_association_policy(association.id, policy).policy == policy
+        decided = tx.decide_association(
+            association.id, ApprovalStatus.APPROVED, ids["owner"], NOW, automatic=True
+        )
+    with store.transaction() as tx:
+        found = tx.association(association.id)
+        assert found == decided and found.policy == policy
+        assert [(e.status, e.automatic) for e in found.history] == [
+            (ApprovalStatus.PENDING, False),
+            (ApprovalStatus.APPROVED, True),
+        ]
+        benchmark = tx.benchmark(ids["benchmark"])
+        assert benchmark is not None and benchmark.agreement == agreement
+        assert benchmark.auto_approval == rule
+
+
+def test_signing_keys_are_kept_and_one_per_owner_is_current(store: Store) -> None:
+    with store.transaction() as tx:
+        owner = make_user(tx, "alice").id
+        first = tx.add_signing_key(owner, "1" * 64, "A" * 43 + "=", NOW)
+    later = NOW + timedelta(hours=1)
+    with store.transaction() as tx:
+        second = tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)
+        assert (second.owner, second.retired_at) == ("alice", None)
+        assert tx.signing_key("1" * 64) == first.model_copy(update={"retired_at": later})
+        assert tx.list_signing_keys(owner_id=owner) == [tx.signing_key("1" * 64), second]
+        assert tx.signing_key("3" * 64) is None
+        assert tx.list_signing_keys(owner_id=owner + 1) == []
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.add_signing_key(owner, "2" * 64, "B" * 43 + "=", later)
+
+
+def test_blob_owners_and_the_uploader_of_the_part_held(store: Store) -> None:
+    with store.transaction() as tx:
+        alice, bob = make_user(tx), make_user(tx, "bob")
+        assert tx.blob_owner_ids(H) == [] and tx.blob_uploader_id(H) is None
+        tx.start_blob_upload(H, alice.id, NOW)
+        tx.start_blob_upload(H, bob.id, NOW)  # bob starts afresh: the part held is his
+        assert tx.blob_uploader_id(H) == bob.id
+        tx.add_blob_owner(H, bob.id, NOW)
+        tx.add_blob_owner(H, bob.id, NOW)  # sent whole again: nothing changes
+        tx.add_blob_owner(H, alice.id, NOW)
+        assert tx.blob_owner_ids(H) == sorted([alice.id, bob.id])
+        cube = make_cube(tx, alice, "m", CubeKind.MODEL)
+        assert [c.id for c in tx.cubes_with_blob(H)] == [cube.id]
+        assert tx.cubes_with_blob("e" * 64) == [] and tx.benchmarks_with_demo_data(H) == []
