@@ -224,6 +224,7 @@ class Channel:
         self.on_refused(target)
         head = h11.Response(
             status_code=403,
+            reason=b"Forbidden",
             headers=[
                 ("content-type", "text/plain"),
                 ("content-length", str(len(_REFUSAL))),
