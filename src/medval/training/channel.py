@@ -206,12 +206,13 @@ class Channel:
                     answer.add(bytes(event.data))
                 inner.sendall(down.send(h11.Data(data=bytes(event.data))) or b"")
             elif isinstance(event, h11.EndOfMessage):
+                # Read before the app has it all: what it was answered is known by then.
+                if answer is not None and answer.whole is not None:
+                    self.reader.read_answer(target, answer.whole)
                 inner.sendall(down.send(event) or b"")
                 break
             else:
                 return False
-        if answer is not None and answer.whole is not None:
-            self.reader.read_answer(target, answer.whole)
         both = (down.our_state, down.their_state, up.our_state, up.their_state)
         if any(state is not h11.DONE for state in both):
             return False
