@@ -101,8 +101,9 @@ def test_a_clientapp_that_fails_is_said_in_medval_s_words_and_fails_the_round(
     run.wait_for(r"aggregate_train: Received 0 results and 1 failures", 60)
 
 
-def _train_loss_by_hand(partition: int, rounds: int, epochs: int, lr: float) -> list[float]:
-    """The loss the linear app reports each round, training alone from the global weights."""
+def _losses_by_hand(partition: int, rounds: int, epochs: int, lr: float) -> list[float]:
+    """The loss the linear app reports each round, training alone from the global weights
+    (alone, the site's weights are the global ones)."""
     x, y = site_data(partition)
     w, b, losses = 0.0, 0.0, []
     for _ in range(rounds):
@@ -131,7 +132,7 @@ class _Server:
         )  # fmt: skip
 
 
-def test_a_site_reads_each_round_s_metrics_from_its_clientapp_s_reply(
+def test_a_site_reads_each_round_s_metrics_from_its_clientapp_s_replies(
     aggregator: PlainAggregator, make_site: Callable[..., SiteUnderTest], tmp_path: Path
 ) -> None:
     hospital = make_site("hospital-a", 0)
@@ -139,12 +140,18 @@ def test_a_site_reads_each_round_s_metrics_from_its_clientapp_s_reply(
     hospital.site.wait_connected(60)
     result = tmp_path / "result.json"
     run = aggregator.run(
-        LINEAR, {"num-server-rounds": 2, "min-nodes": 1, "result-path": str(result)}
+        LINEAR,
+        {
+            "num-server-rounds": 2,
+            "min-nodes": 1,
+            "fraction-evaluate": 1.0,
+            "result-path": str(result),
+        },
     )
     assert run.wait(240) == 0, run.text
-    read = hospital.progress.wait_for(ProgressKind.REPLY_METRICS, 30, count=2)
-    losses = _train_loss_by_hand(0, rounds=2, epochs=20, lr=0.1)
-    assert [(e.message_kind, e.round, e.metrics) for e in read] == [
+    read = hospital.progress.wait_for(ProgressKind.REPLY_METRICS, 30, count=4)
+    losses = _losses_by_hand(0, rounds=2, epochs=20, lr=0.1)
+    assert [(e.message_kind, e.round, e.metrics) for e in read[0::2]] == [
         ("train", 1, {"train-loss": losses[0], "num-examples": 200}),
         ("train", 2, {"train-loss": losses[1], "num-examples": 200}),
     ]
@@ -152,12 +159,21 @@ def test_a_site_reads_each_round_s_metrics_from_its_clientapp_s_reply(
         f"the ClientApp's train reply (round 1) reports metrics: train-loss={losses[0]!r}, "
         "num-examples=200"
     )
+    # Evaluated on FedAvg's average of this one site's weights: the same, to rounding.
+    evaluated = read[1::2]
+    assert [(e.message_kind, e.round, sorted(e.metrics or {})) for e in evaluated] == [
+        ("evaluate", 1, ["eval-loss", "num-examples"]),
+        ("evaluate", 2, ["eval-loss", "num-examples"]),
+    ]
+    assert [(e.metrics or {})["num-examples"] for e in evaluated] == [200, 200]
+    eval_losses = [(e.metrics or {})["eval-loss"] for e in evaluated]
+    assert eval_losses == pytest.approx(losses, rel=1e-12)
     # What the aggregator received from this one site is what the site read.
     aggregated = json.loads(result.read_text())["train-metrics"]
     assert [aggregated[str(n)]["train-loss"] for n in (1, 2)] == pytest.approx(losses, abs=1e-12)
     assert hospital.progress.of(ProgressKind.CALL_REFUSED) == []
 
-    # What leaves for medval's server: one record per round, named by the reply's kind.
+    # What leaves for medval's server: one record per round, both kinds, named by kind.
     server, said = _Server(), []
     site_rounds = SiteRounds(server, 3, 8, 10, said.append)
     for event in read:
@@ -167,7 +183,12 @@ def test_a_site_reads_each_round_s_metrics_from_its_clientapp_s_reply(
         SiteRoundMetricsCreate(
             dataset_id=8,
             round=n + 1,
-            metrics={"train.train-loss": losses[n], "train.num-examples": 200},
+            metrics={
+                "train.train-loss": losses[n],
+                "train.num-examples": 200,
+                "evaluate.eval-loss": eval_losses[n],
+                "evaluate.num-examples": 200,
+            },
         )
         for n in (0, 1)
     ]
