@@ -56,3 +56,13 @@ def test_what_the_server_would_refuse_is_left_out_and_said() -> None:
     assert releasable_metrics("query", {"num-examples": 50}, 10) == ReleasableMetrics(
         withheld=["a query reply's metrics are not reported"]
     )
+
+
+def test_a_legacy_reply_s_count_counts_and_a_reply_without_metrics_says_nothing() -> None:
+    legacy = {"loss": 0.5, "num_examples": 9}
+    assert releasable_metrics("evaluate", legacy, 10).metrics == {}
+    assert releasable_metrics("evaluate", {**legacy, "num_examples": 10}, 10).metrics == {
+        "evaluate.loss": 0.5,
+        "evaluate.num_examples": 10,
+    }
+    assert releasable_metrics("train", {}, 10) == ReleasableMetrics()

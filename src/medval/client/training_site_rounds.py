@@ -55,8 +55,8 @@ class SiteRounds:
 
     def take(self, event: SiteProgress) -> None:
         """A ``reply-metrics`` event: keep what may leave; send the rounds before it."""
-        if event.kind is not ProgressKind.REPLY_METRICS or event.metrics is None:
-            return
+        if event.kind is not ProgressKind.REPLY_METRICS or not event.metrics:
+            return  # No metrics (an error, a stage of SecAgg+): nothing to send or withhold.
         kind = event.message_kind or "unknown"
         if event.round is None:
             self._say(

@@ -5,8 +5,10 @@ are few, a loss or an accuracy can say something about the patients behind them.
 evaluation (:mod:`medval.core.small_cells`), the minimum cell size ``k`` is 10 by
 default, made stricter (never looser) by the data owner's own ``MEDVAL_MIN_CELL_COUNT``
 (:func:`~medval.core.small_cells.effective_min_cell_count`). A reply whose number of
-examples (its ``num-examples`` metric, the one Flower's strategies weigh by) is below
-``k``, or that does not say it, sends none of its metrics.
+examples (its ``num-examples`` metric, the one Flower's strategies weigh by; ``num_examples``
+in the replies of Flower's legacy API, as ``flwr.compat`` writes them) is below ``k``, or
+that does not say it, sends none of its metrics. A reply with no metrics has nothing to
+withhold (SecAgg+'s stages, an error).
 
 What may leave is named ``<kind>.<name>`` (``train.train-loss``, ``evaluate.accuracy``):
 one record per round and site holds both kinds. A value that is not a finite number, or a
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, effective_min_cell_count
 
 NUM_EXAMPLES = "num-examples"
+LEGACY_NUM_EXAMPLES = "num_examples"
 # The kinds of reply whose metrics a site reports (Flower's train and evaluate messages).
 REPORTED_KINDS = frozenset({"train", "evaluate"})
 # As the server's MetricName (core.training_schemas).
@@ -50,7 +53,9 @@ def releasable_metrics(
     """The metrics of one reply that may leave the site, named ``<kind>.<name>``."""
     if message_kind not in REPORTED_KINDS:
         return ReleasableMetrics(withheld=[f"a {message_kind} reply's metrics are not reported"])
-    examples = metrics.get(NUM_EXAMPLES)
+    if not metrics:
+        return ReleasableMetrics()
+    examples = metrics.get(NUM_EXAMPLES, metrics.get(LEGACY_NUM_EXAMPLES))
     if examples is None:
         return ReleasableMetrics(
             withheld=[
