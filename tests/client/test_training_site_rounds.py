@@ -109,3 +109,17 @@ def test_a_refused_report_is_said_and_training_goes_on() -> None:
         ProgressKind.PROBLEM,
         "round 1's metrics could not be sent: already recorded",
     )
+
+
+def test_more_metrics_than_the_server_takes_are_said_not_sent() -> None:
+    server, said = FakeServer(), []
+    rounds = SiteRounds(server, 4, 9, 10, said.append)
+    many = {f"m{n}": 1.0 for n in range(200)}
+    rounds.take(reply("train", 1, **{**many, "num-examples": 200}))
+    rounds.flush()
+    assert server.reports == []
+    assert (said[-1].kind, said[-1].text) == (
+        ProgressKind.PROBLEM,
+        "round 1's metrics could not be sent: Dictionary should have at most 200 items after "
+        "validation, not more",
+    )

@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from medval.core.errors import MedvalError
 from medval.core.training_schemas import SiteRoundMetricsCreate, SiteRoundMetricsPublic
 from medval.core.training_small_cells import Number, releasable_metrics
@@ -95,15 +97,22 @@ class SiteRounds:
             round_number,
             metrics,
         )
-        body = SiteRoundMetricsCreate(
-            dataset_id=self.dataset_id, round=round_number, metrics=metrics
-        )
         try:
+            body = SiteRoundMetricsCreate(
+                dataset_id=self.dataset_id, round=round_number, metrics=metrics
+            )
             self.calls.report_site_round(self.experiment_id, body)
         except MedvalError as problem:
             self._say(
                 ProgressKind.PROBLEM,
                 f"round {round_number}'s metrics could not be sent: {problem.message}",
+                round_number,
+            )
+        except ValidationError as problem:  # More metrics than the server takes, say.
+            said = problem.errors()[0]["msg"] if problem.errors() else str(problem)
+            self._say(
+                ProgressKind.PROBLEM,
+                f"round {round_number}'s metrics could not be sent: {said}",
                 round_number,
             )
 
