@@ -13,9 +13,11 @@ it to a log file of its own):
 ``metrics-sent`` is said by the use case that sends a site's own round metrics to medval's
 server (:mod:`medval.client.training_site_rounds`): exactly the values that leave.
 
-Flower's strategies put the round number inside the message's content, which medval does
-not open; a message's ``ordinal`` counts the messages of its kind this site received for
-its run (with every site sampled each round, it is the round).
+The SuperNode's log does not say a message's round (Flower's strategies put it inside the
+message's content): a ``message-received`` event's ``ordinal`` counts the messages of its
+kind this site received for its run (with every site sampled each round, it is the round).
+The round a reply answers is read from the content by the channel, and comes with its
+``reply-metrics`` event.
 Imports the standard library only.
 """
 
