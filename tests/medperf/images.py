@@ -57,7 +57,7 @@ _SITE = Path(sysconfig.get_paths(vars={"base": sys.base_prefix})["purelib"])
 def _python_with_yaml(runner: DockerRunner) -> str:
     """medval's Python image with PyYAML only, its package copied into the interpreter's
     own site-packages: the base of every test cube's image."""
-    plan = PythonImagePlan.for_runtime(runner.runtime, top="PyYAML")
+    plan = PythonImagePlan.for_runtime(runner.runtime, ("PyYAML",))
     if runner.image_id(plan.tag()) is None:
         build_python_image("docker", plan)
     tag = f"medperf-test/python-yaml:{plan.tag().rsplit(':', 1)[1]}"

@@ -80,9 +80,16 @@ def new_site(directory: Path, name: str) -> Site:
 
 @contextmanager
 def supernode(
-    flower: FlowerInstall, experiment: Experiment, site: Site, partition: int, directory: Path
+    flower: FlowerInstall,
+    experiment: Experiment,
+    site: Site,
+    partition: int,
+    directory: Path,
+    data_path: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A plain ``flower-supernode`` for ``site``, stopped (with its ClientApps) after."""
+    """A plain ``flower-supernode`` for ``site``, stopped (with its ClientApps) after. Its
+    node config is the linapp's ``partition-id``, or ``data-path`` (a prepared dataset) when
+    given."""
     home = directory / f"{site.name}-flwr-home"
     home.mkdir(exist_ok=True)
     argv = [
@@ -94,7 +101,7 @@ def supernode(
         "--auth-supernode-private-key",
         str(site.key_file),
         "--node-config",
-        f"partition-id={partition}",
+        f"partition-id={partition}" if data_path is None else f'data-path="{data_path}"',
         "--port",
         str(free_port()),
         "--max-retries",

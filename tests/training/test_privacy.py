@@ -57,3 +57,19 @@ def test_the_data_owner_reads_epsilon_and_delta() -> None:
         "differential privacy: on (client-side clipping at norm 1, noise multiplier 1, "
         f"delta 1e-05); over 3 rounds: epsilon {spent:.3g} at delta 1e-05"
     )
+
+
+def test_the_app_is_given_the_delta_the_data_owner_was_shown() -> None:
+    document = _plan(2, 1.5)
+    document["differential_privacy"] = {
+        "noise_multiplier": 1.5,
+        "clipping_norm": 0.5,
+        "delta": 1e-6,
+    }
+    config = plan_from_document(document, "plan.yaml").run_config()
+    assert (config["dp-noise-multiplier"], config["dp-clipping-norm"], config["dp-delta"]) == (
+        1.5,
+        0.5,
+        1e-6,
+    )
+    assert "dp-delta" not in plan_from_document(_plan(2, None), "plan.yaml").run_config()

@@ -87,3 +87,59 @@ def test_a_metric_record_keeps_numbers_only(text: str, record: dict[str, object]
 
 def test_colour_codes_are_stripped() -> None:
     assert strip_colours(f"{GREEN}INFO {RESET}: x") == "INFO : x"
+
+
+# Flower's older workflow (SecAgg+), recorded from a run of the demo's training cube through
+# medval's aggregator: no round total, lower-case "received", and the metrics only at the end.
+LEGACY_LOG = f"""Successfully started run 6556676922426792653
+{GREEN}INFO {RESET}:      [INIT]
+{GREEN}INFO {RESET}:      [ROUND 1]
+{GREEN}INFO {RESET}:      Secure aggregation commencing.
+{GREEN}INFO {RESET}:      configure_fit: strategy sampled 3 clients (out of 3)
+{GREEN}INFO {RESET}:      aggregate_fit: received 3 results and 0 failures
+{GREEN}INFO {RESET}:      Secure aggregation completed.
+{GREEN}INFO {RESET}:      configure_evaluate: strategy sampled 3 clients (out of 3)
+{GREEN}INFO {RESET}:      aggregate_evaluate: received 2 results and 1 failures
+{GREEN}INFO {RESET}:      [ROUND 2]
+{GREEN}INFO {RESET}:      aggregate_fit: received 3 results and 0 failures
+{GREEN}INFO {RESET}:      [SUMMARY]
+{GREEN}INFO {RESET}:      Run finished 2 round(s) in 47.50s
+{GREEN}INFO {RESET}:      History (loss, distributed):
+{GREEN}INFO {RESET}:      		round 1: 0.665648093223845
+{GREEN}INFO {RESET}:      	History (metrics, distributed, fit):
+{GREEN}INFO {RESET}:      	{{'train-accuracy': [(1, 0.6876080691642651), (2, 0.7)],
+{GREEN}INFO {RESET}:      	 'train-loss': [(1, 0.6575351719547746), (2, 0.6)]}}
+{GREEN}INFO {RESET}:      	History (metrics, distributed, evaluate):
+{GREEN}INFO {RESET}:      	{{'eval-auroc': [(1, 0.6943877907024812)]}}
+{GREEN}INFO {RESET}:
+"""
+
+
+def test_the_older_workflow_s_log_becomes_the_same_events_and_rounds() -> None:
+    reader = ProgressReader(rounds=2)
+    events = [event for line in LEGACY_LOG.splitlines() if (event := reader.feed(line))]
+
+    assert [event.line() for event in events] == [
+        "run 6556676922426792653 started",
+        "round 1/2 started",
+        "round 1/2: train aggregated from 3 sites (0 failures): no metrics",
+        "round 1/2: evaluate aggregated from 2 sites (1 failures): no metrics",
+        "round 2/2 started",
+        "round 2/2: train aggregated from 3 sites (0 failures): no metrics",
+        "training finished after 2 rounds",
+    ]
+    assert reader.finished
+    first, second = reader.by_round[1], reader.by_round[2]
+    assert first.train == {"train-accuracy": 0.6876080691642651, "train-loss": 0.6575351719547746}
+    assert first.evaluate == {"eval-auroc": 0.6943877907024812}
+    assert (first.train_replies, first.evaluate_replies, first.evaluate_failures) == (3, 2, 1)
+    assert second.train == {"train-accuracy": 0.7, "train-loss": 0.6}
+    assert second.evaluate == {}
+
+
+def test_an_unfinished_history_block_takes_nothing() -> None:
+    reader = ProgressReader(rounds=1)
+    for line in ("[ROUND 1]", "History (metrics, distributed, fit):", "INFO :  not a dict"):
+        reader.feed(line)
+    assert reader.feed("[ROUND 2]") is not None  # the reader is itself again
+    assert reader.by_round[1].train == {}

@@ -16,7 +16,8 @@ run-config key                 from the plan
 ``seed``                       ``seed``
 each of ``settings``           as named (kebab case of the strategy's own argument)
 ``dp-noise-multiplier``,       ``differential_privacy`` (client-side fixed clipping,
-``dp-clipping-norm``           Flower's ``DifferentialPrivacyClientSideFixedClipping``)
+``dp-clipping-norm``,          Flower's ``DifferentialPrivacyClientSideFixedClipping``;
+``dp-delta``                   the delta at which the app reports the epsilon spent)
 ``secagg-num-shares``,         ``secure_aggregation`` (Flower's SecAgg+)
 ``secagg-reconstruction-
 threshold``
@@ -90,7 +91,7 @@ STRATEGY_SETTINGS: dict[FlowerStrategy, frozenset[str]] = {
 PLAN_KEYS = frozenset(
     {"num-server-rounds", "strategy", "fraction-train", "min-nodes", "local-epochs", "seed"}
 )
-DP_KEYS = ("dp-noise-multiplier", "dp-clipping-norm")
+DP_KEYS = ("dp-noise-multiplier", "dp-clipping-norm", "dp-delta")
 SECAGG_KEYS = ("secagg-num-shares", "secagg-reconstruction-threshold")
 
 
@@ -169,6 +170,7 @@ class TrainingPlan(_Plan):
             dp = self.differential_privacy
             config["dp-noise-multiplier"] = float(dp.noise_multiplier)
             config["dp-clipping-norm"] = float(dp.clipping_norm)
+            config["dp-delta"] = float(dp.delta)
         if self.secure_aggregation is not None:
             config["secagg-num-shares"] = self.secure_aggregation.num_shares
             config["secagg-reconstruction-threshold"] = (

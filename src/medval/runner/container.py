@@ -29,6 +29,7 @@ by an ordinary user, the cube is that user's uid and gid (which own the outputs 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -91,6 +92,8 @@ class ContainerRunner(Runner):
     cpus: float = field(default_factory=lambda: float(len(os.sched_getaffinity(0))))
     pids_limit: int = 512
     open_files_limit: int = 4096
+    # Installed distributions the Python image holds beside medval's own closure.
+    python_packages: tuple[str, ...] = ()
     _python_image: str | None = field(default=None, init=False, repr=False)
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
@@ -291,10 +294,16 @@ class ContainerRunner(Runner):
             )
         return invocation.image
 
+    def with_python_packages(self, *distributions: str) -> ContainerRunner:
+        wanted = tuple(sorted({*self.python_packages, *distributions}))
+        if wanted == self.python_packages:
+            return self
+        return dataclasses.replace(self, python_packages=wanted)
+
     def python_image(self) -> str:
         """The ID of the image with this client's Python, built here if absent."""
         if self._python_image is None:
-            plan = PythonImagePlan.for_runtime(self.runtime)
+            plan = PythonImagePlan.for_runtime(self.runtime, ("medval", *self.python_packages))
             image_id = self.image_id(plan.tag())
             if image_id is None:
                 build_python_image(self.find_program(), plan)

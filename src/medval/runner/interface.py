@@ -143,6 +143,13 @@ class Runner(ABC):
         needs a place for them (the local runner unpacks them; engines keep their own)."""
         return self
 
+    def with_python_packages(self, *distributions: str) -> Runner:
+        """This runner, with ``distributions`` (installed here, with what they require)
+        importable by a task that runs on the client's Python, beside medval's own. The
+        local runner runs the client's Python as it is; the engines add them to the
+        Python image they build (a ClientApp needs Flower, an optional extra)."""
+        return self
+
     def prepare_image(
         self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
     ) -> None:

@@ -60,9 +60,19 @@ class PythonImagePlan:
     distributions: tuple[metadata.Distribution, ...]
 
     @classmethod
-    def for_runtime(cls, runtime: PythonRuntime, top: str = "medval") -> PythonImagePlan:
-        """The interpreter plus ``top``'s runtime dependencies (what a cube may import)."""
-        return cls(runtime, tuple(_dependency_closure(top)))
+    def for_runtime(
+        cls, runtime: PythonRuntime, tops: tuple[str, ...] = ("medval",)
+    ) -> PythonImagePlan:
+        """The interpreter plus ``tops`` and their runtime dependencies (what a cube may
+        import); a name not installed here is refused."""
+        for top in tops:
+            try:
+                metadata.distribution(top)
+            except metadata.PackageNotFoundError:
+                raise SandboxError(
+                    f"the Python image needs {top}, which is not installed here"
+                ) from None
+        return cls(runtime, tuple(_dependency_closure(*tops)))
 
     def tag(self) -> str:
         """``medval-python:<key>``: the same runtime always gets the same tag."""
@@ -94,10 +104,10 @@ class PythonImagePlan:
         yield self.runtime.executable
 
 
-def _dependency_closure(top: str) -> Iterator[metadata.Distribution]:
-    """``top`` and every distribution it requires, as installed (extras left out)."""
+def _dependency_closure(*tops: str) -> Iterator[metadata.Distribution]:
+    """``tops`` and every distribution they require, as installed (extras left out)."""
     seen: set[str] = set()
-    todo = [top]
+    todo = list(tops)
     while todo:
         name = todo.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()

@@ -159,7 +159,7 @@ class Aggregator:
             app = read_fab_app(fab.path)
             run_dir = self._next_run_dir()
             app_dir = prepare_run(fab, plan, run_dir, self.superlink)
-            self._run = TrainingRun(self.superlink, self.control, app)
+            self._run = TrainingRun(self.superlink, self.control, app, plan.rounds)
             return self._run.follow(app_dir, fab, on_progress, timeout_seconds)
         finally:
             self._run = None

@@ -32,7 +32,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -181,13 +180,17 @@ def _serve(listener: socket.socket, socket_path: Path, gate: FabGate) -> None:
         threading.Thread(target=_relay, args=(client, socket_path, gate), daemon=True).start()
 
 
+# Flower's ``flwr-clientapp`` console script, run by this Python: a container's Python image
+# holds the installed packages but not the virtual environment's scripts.
+_CLIENTAPP = "import sys; from flwr.supernode.cli import flwr_clientapp; sys.exit(flwr_clientapp())"
+
+
 def _clientapp_command(token_file: Path) -> list[str]:
-    clientapp = shutil.which("flwr-clientapp")
-    if clientapp is None:
-        raise SystemExit("the sandbox has no flwr-clientapp: its Python lacks Flower")
     address = f"{LISTEN_HOST}:{LISTEN_PORT}"
     return [
-        clientapp,
+        sys.executable,
+        "-c",
+        _CLIENTAPP,
         "--insecure",  # Plain HTTP on the sandbox's own loopback; nothing else can reach it.
         "--runtime-api-address", address,
         "--token-file", str(token_file),

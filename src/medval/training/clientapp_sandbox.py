@@ -158,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
     token = args.token if args.token is not None else args.token_file.read_text().strip()
     host, port = _address(args.runtime_api_address)
     _end_with_parent(args.parent_pid)
-    runner = runner_for(settings.runner_kind)
+    # Flower's own flwr-clientapp runs inside: a container's Python image must hold it.
+    runner = runner_for(settings.runner_kind).with_python_packages("flwr")
     settings.logs_folder.mkdir(parents=True, exist_ok=True)
     log_path = (
         settings.logs_folder / f"clientapp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"

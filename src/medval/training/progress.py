@@ -12,6 +12,12 @@ Flower 1.42's strategies (``flwr.serverapp.strategy``) log each round the same w
     Global evaluation
         └──> MetricRecord: {'accuracy': 0.9}
 
+Flower's older workflows (``flwr.server.workflow``, which SecAgg+ still needs) log a round
+as ``[ROUND 1]``, ``aggregate_fit: received 3 results and 0 failures`` and
+``aggregate_evaluate: received ...``, end with ``Run finished 1 round(s) in 47.50s``, and
+print the aggregated metrics of every round only then, as a ``History`` dict spread over
+several lines. The reader follows both.
+
 ``ProgressReader`` turns those lines (as ``flwr run --stream`` relays them) into typed
 events and per-round aggregated metrics; any other line is ignored. The metrics are the
 sites' metrics as the strategy aggregated them (weighted by examples), never one site's.
@@ -30,11 +36,17 @@ MetricValue = float | list[float]
 
 _COLOURS = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _STARTED = re.compile(r"Successfully started run (\d+)")
-_ROUND = re.compile(r"\[ROUND (\d+)/(\d+)\]")
-_RECEIVED = re.compile(r"aggregate_(train|evaluate): Received (\d+) results and (\d+) failures")
+_ROUND = re.compile(r"\[ROUND (\d+)(?:/(\d+))?\]")
+_RECEIVED = re.compile(
+    r"aggregate_(train|evaluate|fit): ([Rr])eceived (\d+) results and (\d+) failures"
+)
 _AGGREGATED = re.compile(r"Aggregated MetricRecord: (\{.*\})\s*$")
 _SERVER_EVALUATION = re.compile(r"└──> MetricRecord: (\{.*\})\s*$")
-_FINISHED = re.compile(r"Strategy execution finished in ([0-9.]+)s")
+_FINISHED = re.compile(
+    r"Strategy execution finished in ([0-9.]+)s|Run finished \d+ round\(s\) in ([0-9.]+)s"
+)
+_HISTORY = re.compile(r"History \(metrics, distributed, (fit|evaluate)\):\s*$")
+_LOG_PREFIX = re.compile(r"^(?:[A-Z]+\s*:)?\s*")
 
 
 class ProgressKind(StrEnum):
@@ -98,22 +110,27 @@ class ProgressReader:
     """Feed it log lines in order; it keeps the rounds and returns an event when a line
     means one."""
 
-    def __init__(self) -> None:
+    def __init__(self, rounds: int = 0) -> None:
         self.run_id = 0
-        self.rounds = 0
+        self.rounds = rounds
         self.finished = False
         self.by_round: dict[int, RoundMetrics] = {}
         self._current = 0
         self._phase = ""
         self._server_evaluation_next = False
+        self._history = _History()
 
     def feed(self, raw_line: str) -> ProgressEvent | None:
         line = strip_colours(raw_line).rstrip()
+        if self._history.feed(line, self.by_round):
+            return None
         if match := _STARTED.search(line):
             self.run_id = int(match.group(1))
             return ProgressEvent(ProgressKind.RUN_STARTED, run_id=self.run_id)
         if match := _ROUND.search(line):
-            self._current, self.rounds = int(match.group(1)), int(match.group(2))
+            self._current = int(match.group(1))
+            if match.group(2):
+                self.rounds = int(match.group(2))
             self.by_round.setdefault(self._current, RoundMetrics(self._current))
             self._phase = ""
             return ProgressEvent(ProgressKind.ROUND_STARTED, self._current, self.rounds)
@@ -125,12 +142,15 @@ class ProgressReader:
             return None
         metrics = self.by_round[self._current]
         if match := _RECEIVED.search(line):
-            self._phase = match.group(1)
-            replies, failures = int(match.group(2)), int(match.group(3))
+            self._phase = "evaluate" if match.group(1) == "evaluate" else "train"
+            replies, failures = int(match.group(3)), int(match.group(4))
             if self._phase == "train":
                 metrics.train_replies, metrics.train_failures = replies, failures
             else:
                 metrics.evaluate_replies, metrics.evaluate_failures = replies, failures
+            if match.group(2) == "r":
+                # The older workflows: the round's metrics come with the History, at the end.
+                return self._aggregated(metrics, {})
             return None
         if "Global evaluation" in line:
             self._server_evaluation_next = True
@@ -168,8 +188,55 @@ class ProgressReader:
         else:
             return None
         return ProgressEvent(
-            kind, self._current, self.rounds, values, replies=replies, failures=failures
+            kind, self._current, self.rounds, dict(values), replies=replies, failures=failures
         )
+
+
+class _History:
+    """The older workflows' ``History (metrics, distributed, fit|evaluate):`` blocks: a
+    dict of metric name to ``[(round, value), ...]``, pretty-printed over several lines."""
+
+    def __init__(self) -> None:
+        self._phase = ""
+        self._text = ""
+
+    def feed(self, line: str, by_round: dict[int, RoundMetrics]) -> bool:
+        """True when ``line`` belonged to a History block (taken, nothing else to do)."""
+        if match := _HISTORY.search(line):
+            self._phase, self._text = match.group(1), ""
+            return True
+        if not self._phase:
+            return False
+        self._text += _LOG_PREFIX.sub("", line)
+        if self._text.count("{") > self._text.count("}"):
+            return True
+        for number, name, value in _history_values(self._text):
+            metrics = by_round.setdefault(number, RoundMetrics(number))
+            (metrics.train if self._phase == "fit" else metrics.evaluate)[name] = value
+        self._phase, self._text = "", ""
+        return True
+
+
+def _history_values(text: str) -> list[tuple[int, str, float]]:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return []
+    if not isinstance(value, dict):
+        return []
+    found = []
+    for name, series in value.items():
+        if not isinstance(name, str) or not isinstance(series, list):
+            continue
+        for item in series:
+            if (
+                isinstance(item, tuple)
+                and len(item) == 2
+                and isinstance(item[0], int)
+                and _is_number(item[1])
+            ):
+                found.append((item[0], name, float(item[1])))
+    return found
 
 
 def parse_metric_record(text: str) -> dict[str, MetricValue]:

@@ -97,12 +97,15 @@ def prepare_run(fab: PinnedFab, plan: TrainingPlan, run_dir: Path, superlink: Su
 class TrainingRun:
     """Submits one prepared run and follows it to its end."""
 
-    def __init__(self, superlink: SuperLink, control: Control, app: FlowerApp) -> None:
+    def __init__(
+        self, superlink: SuperLink, control: Control, app: FlowerApp, rounds: int = 0
+    ) -> None:
         self._superlink = superlink
         self._control = control
         self._app = app
         self._process: subprocess.Popen[str] | None = None
-        self.reader = ProgressReader()
+        # The plan's rounds: Flower's older workflows do not say how many there are.
+        self.reader = ProgressReader(rounds)
 
     def follow(
         self,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from medval.runner import runner_for
+from medval.runner import DockerRunner, PodmanRunner, Runner, runner_for
 from medval.training.site import Site, SiteSetup
+from tests.runner.engines import EngineUnavailable, check_podman, docker_daemon
 
 from .aggregator import PlainAggregator, started_aggregator
 from .harness import CLIENTAPP_LIMITS, LINEAR, Progress, SiteUnderTest, fab_sha256, write_dataset
@@ -27,6 +28,48 @@ def pki(tmp_path: Path) -> ExperimentPki:
 @pytest.fixture
 def aggregator(tmp_path: Path, pki: ExperimentPki) -> Iterator[PlainAggregator]:
     yield from started_aggregator(tmp_path / "aggregator", pki)
+
+
+@pytest.fixture(scope="session")
+def docker_for_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRunner]:
+    """Docker for a site's ClientApps, its Python image (with Flower) built up front."""
+    try:
+        with docker_daemon(tmp_path_factory.mktemp("dockerd")):
+            runner = DockerRunner(python_packages=("flwr",))
+            runner.python_image()
+            yield runner
+    except EngineUnavailable as reason:
+        # Not a skip: `make test` installs the engines, and CI must run them for real.
+        pytest.fail(f"Docker cannot be used here: {reason}")
+
+
+@pytest.fixture(scope="session")
+def podman_for_sites() -> PodmanRunner:
+    try:
+        check_podman()
+    except EngineUnavailable as reason:
+        pytest.fail(f"Podman cannot be used here: {reason}")
+    runner = PodmanRunner(python_packages=("flwr",))
+    runner.python_image()
+    return runner
+
+
+@pytest.fixture(
+    params=[
+        "local",
+        pytest.param("docker", marks=pytest.mark.container),
+        pytest.param("podman", marks=pytest.mark.container),
+    ]
+)
+def site_runner(request: pytest.FixtureRequest) -> Runner:
+    """Each runner a site may hold its ClientApps in (the engines' images made first)."""
+    if request.param == "docker":
+        docker: Runner = request.getfixturevalue("docker_for_sites")
+        return docker
+    if request.param == "podman":
+        podman: Runner = request.getfixturevalue("podman_for_sites")
+        return podman
+    return runner_for("local")
 
 
 @pytest.fixture

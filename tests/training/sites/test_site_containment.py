@@ -1,6 +1,6 @@
-"""A site's ClientApp is contained: it reaches nothing but its relay to the local SuperNode,
-reads nothing of the host but its prepared dataset, and cannot have the SuperNode start
-anything outside the sandbox for it.
+"""A site's ClientApp is contained, on each runner (bubblewrap, Docker, Podman): it reaches
+nothing but its relay to the local SuperNode, reads nothing of the host but its prepared
+dataset, and cannot have the SuperNode start anything outside the sandbox for it.
 
 The app (``site_apps/linear``) tries each address and file itself and sends what it
 managed as metrics in its reply; with one site, the aggregated metrics are its own.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from medval.runner import Runner
 from medval.training.clientapp_cube import DATA_PATH_IN_SANDBOX
 from medval.training.clientapp_launcher import LISTEN_HOST, LISTEN_PORT
 from medval.training.site_progress import ProgressKind
@@ -49,9 +50,10 @@ def test_a_clientapp_reaches_only_its_relay_and_reads_only_its_data(
     aggregator: PlainAggregator,
     make_site: Callable[..., SiteUnderTest],
     host_listener: int,
+    site_runner: Runner,
     tmp_path: Path,
 ) -> None:
-    hospital = make_site("hospital-a", 0)
+    hospital = make_site("hospital-a", 0, runner=site_runner)
     secret = tmp_path / "datasets" / "secret.txt"
     secret.write_text("a patient's name\n")
     secret.chmod(0o644)  # Readable by anyone who can see it: only the sandbox hides it.
@@ -73,7 +75,8 @@ def test_a_clientapp_reaches_only_its_relay_and_reads_only_its_data(
         "its dataset": str(DATA_PATH_IN_SANDBOX / "data.csv"),
         "a secret file beside the dataset": str(secret),
         "the site's node key": str(hospital.site.workdir / "keys" / "node"),
-        "the host's /etc/passwd": "/etc/passwd",
+        # Not /etc/passwd: Podman writes one of its own into every container.
+        "the host's /etc/os-release": "/etc/os-release",
     }
     result = tmp_path / "result.json"
     run = aggregator.run(
