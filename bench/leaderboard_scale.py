@@ -24,12 +24,12 @@ from pathlib import Path
 from medval.client.http import MedvalClient
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.hashing import sha256_bytes
+from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import (
     AssociationCreate,
     BenchmarkCreate,
     CubeCreate,
     DatasetCreate,
-    ResultCreate,
     UserCreate,
 )
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind

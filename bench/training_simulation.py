@@ -2,113 +2,83 @@
 
     .venv/bin/python bench/training_simulation.py [--sites 10 100] [--rounds 3]
 
-The four demo hospitals' prepared data are pooled and dealt to N virtual sites (Flower's
-``partition-id``/``num-partitions``); one SuperLink in simulation mode (Ray backend, one CPU
-per virtual site, offline) runs the cube with FedAvg and one local epoch, all sites every
-round. The ServerApp times each round. Printed per N: the first round (it starts Ray's
-workers) and the median of the later rounds, each as a ratio of the same figure for one
-site measured in the same run. Needs ``flwr[simulation]`` (Flower with Ray).
+Goes through medval's own use case (``medval.client.training_simulation``, what ``medval
+training simulate`` runs): a medval server on loopback, the demo's training cube registered
+with an experiment (FedAvg, one local epoch, all sites every round), and the four demo
+hospitals' prepared data pooled in one folder that N virtual sites split (Flower's
+``partition-id``/``num-partitions``). Each N is one simulation: one SuperLink in simulation
+mode (Ray backend, one CPU per virtual site, offline). The rounds are timed by the
+ServerApp's own clock. Printed per N: the first round (it starts Ray's workers) and the
+median of the later rounds, each as a ratio of the same figure for one site measured in
+the same run. Needs ``flwr[simulation]`` (Flower with Ray).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import io
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from importlib.util import find_spec
 from pathlib import Path
 
-import httpx
-
+from medval.cli.context import Session
+from medval.cli.main import main as medval
+from medval.client.settings import ClientSettings
+from medval.client.training_simulation import SimulationRequest, simulate_experiment
+from medval.core.errors import MedvalError
 from medval.demo.data import SITES
 from medval.demo.federated import build_training_cube, write_pooled_sites
+from medval.server.admin import create_admin
+from medval.server.serve import BackgroundServer
+from medval.server.settings import ServerSettings
 
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def environment(home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    return {
-        **os.environ,
-        "FLWR_HOME": str(home),
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "FLWR_DISABLE_UPDATE_CHECK": "1",
-        "FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION": "1",
-        "RAY_USAGE_STATS_ENABLED": "0",
-    }
+PASSWORD = "bench-password-1"
+PREP_SPEC = """name: bench-prep
+kind: data_preparator
+tasks:
+  prepare: {entrypoint: [python, prepare.py]}
+  sanity_check: {entrypoint: [python, check.py]}
+  statistics: {entrypoint: [python, statistics.py]}
+"""
 
 
-def start_superlink(root: Path, port: int) -> subprocess.Popen[bytes]:
-    aggregator = root / "aggregator"
-    aggregator.mkdir()
-    with (root / "superlink.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(BIN / "flower-superlink"),
-                "--insecure",
-                "--simulation",
-                "--host=127.0.0.1",
-                f"--port={port}",
-                "--disable-runtime-dependency-installation",
-            ],
-            cwd=aggregator,
-            env=environment(root / "home" / "superlink"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).is_success:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise SystemExit(f"the SuperLink did not start; see {root / 'superlink.log'}")
+def command(*args: str, stdin: str = "") -> None:
+    """One medval command (set-up only); stops the bench with its error if it fails."""
+    sys.stdin = io.StringIO(stdin)
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = medval(list(args))
+    if code != 0:
+        raise SystemExit(f"training_simulation: medval {' '.join(args[:2])} failed ({code})")
 
 
-def round_seconds(root: Path, cube: Path, pooled: Path, sites: int, rounds: int) -> list[float]:
-    """Run the cube over ``sites`` virtual sites; the seconds of each round."""
-    data = json.dumps(str(pooled))
-    run_config = f"num-server-rounds={rounds} min-nodes={sites} simulation-data-path={data}"
-    done = subprocess.run(
-        [
-            str(BIN / "flwr"),
-            "run",
-            str(cube),
-            "simulation",
-            "--stream",
-            "--federation-config",
-            f"num-supernodes={sites} client-resources-num-cpus=1",
-            "--run-config",
-            run_config,
-        ],
-        env=environment(root / "home" / "cli"),
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    metrics = root / "aggregator" / "training_metrics.json"
-    if done.returncode != 0 or not metrics.is_file():
-        raise SystemExit(f"{sites} sites: flwr run failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    document = json.loads(metrics.read_text())
-    metrics.unlink()
-    return [document["rounds"][str(index)]["seconds"] for index in range(1, rounds + 1)]
+def register_experiment(root: Path, rounds: int) -> None:
+    """The demo's training cube and an experiment of it, as the committee registers them."""
+    prep = root / "prep"
+    prep.mkdir()
+    (prep / "medval-cube.yaml").write_text(PREP_SPEC)
+    cube = build_training_cube(root / "cubes")
+    plan = root / "plan.yaml"
+    plan.write_text(f"rounds: {rounds}\nmin_sites: 1\nstrategy: FedAvg\nlocal_epochs: 1\n")
+    command("login", "-u", "committee", "--password-stdin", stdin=PASSWORD + "\n")
+    command("cube", "register", str(prep))  # id 1
+    command("cube", "register", str(cube))  # id 2
+    command("aggregator", "register", "bench", "--address", "127.0.0.1", "--port", "9092")
+    register = ("training", "register", "bench", "--prep", "1", "--training-cube", "2")
+    command(*register, "--plan", str(plan), "--aggregator", "bench")
+
+
+def round_seconds(session: Session, pooled: Path, output: Path, sites: int) -> list[float]:
+    """Simulate the experiment over ``sites`` virtual sites; the seconds of each round."""
+    request = SimulationRequest("bench", sites, output, data=pooled)
+    with session.client() as client:
+        result = simulate_experiment(session.executor(client), request)
+    if result.timed_by != "serverapp":
+        raise SystemExit("training_simulation: the demo cube's ServerApp did not time its rounds")
+    print(f"  {sites} sites: {[r.seconds for r in result.rounds]} s", file=sys.stderr)
+    return [r.seconds for r in result.rounds]
 
 
 def main() -> None:
@@ -118,26 +88,24 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 2 or min(args.sites) < 1:
         raise SystemExit("training_simulation: --rounds must be at least 2, --sites at least 1")
-    if find_spec("flwr") is None or find_spec("ray") is None:
-        raise SystemExit("training_simulation: needs Flower with Ray ('flwr[simulation]')")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        cube = build_training_cube(root / "cubes")
-        pooled = write_pooled_sites(list(SITES), root / "pooled")
-        port = free_port()
-        (root / "home" / "cli").mkdir(parents=True)
-        (root / "home" / "cli" / "config.toml").write_text(
-            f'[superlink.simulation]\naddress = "127.0.0.1:{port}"\ninsecure = true\n'
+        settings = ServerSettings(
+            data_dir=root / "server", port=0, password_hash_profile="test_only_cheapest"
         )
-        superlink = start_superlink(root, port)
-        try:
-            timings = {
-                sites: round_seconds(root, cube, pooled, sites, args.rounds)
-                for sites in [1, *args.sites]
-            }
-        finally:
-            os.killpg(superlink.pid, signal.SIGTERM)
-            superlink.wait(timeout=30)
+        with BackgroundServer(settings) as server:
+            create_admin(settings, "committee", PASSWORD)
+            os.environ.update(MEDVAL_SERVER=server.url, MEDVAL_HOME=str(root / "client"))
+            register_experiment(root, args.rounds)
+            pooled = write_pooled_sites(list(SITES), root / "pooled")
+            session = Session(ClientSettings())
+            try:
+                timings = {
+                    sites: round_seconds(session, pooled, root / f"simulation-{sites}", sites)
+                    for sites in [1, *args.sites]
+                }
+            except MedvalError as error:
+                raise SystemExit(f"training_simulation: {error}") from None
     first_base, later_base = timings[1][0], statistics.median(timings[1][1:])
     print(f"one site (baseline): first round {first_base:.2f} s, later rounds {later_base:.2f} s")
     for sites in args.sites:

@@ -20,14 +20,14 @@ from medval.cli.render import (
 )
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, Provenance, ResultDocument
-from medval.core.schemas import (
-    CubePublic,
+from medval.core.result_schemas import (
     LeaderboardEntry,
     LeaderboardPublic,
     LeaderboardSite,
     PooledMetric,
     ResultPublic,
 )
+from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, ReleasePolicy, Stage
 
 CUBE = CubePublic(

@@ -18,7 +18,7 @@ from medval.client.http import MedvalClient
 from medval.client.runs import PlannedExecution, run_executions
 from medval.client.workspace import Workspace
 from medval.core.errors import HashMismatch
-from medval.core.schemas import PendingExecution
+from medval.core.result_schemas import PendingExecution
 from medval.runner.interface import Limits
 from medval.runner.registry import runner_for
 from medval.trust.audit_chain import public_hash

@@ -113,3 +113,19 @@ def test_a_cube_spec_cannot_claim_to_be_a_training_cube(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidInput):
         load_cube_spec(tmp_path, CubeKind.TRAINING)
+
+
+def test_the_metrics_file_is_optional_and_stays_in_the_working_directory() -> None:
+    assert read_flower_app(APP, "pyproject.toml").metrics is None
+    declared = APP.replace(
+        'final-model = "final_model.npz"',
+        'final-model = "final_model.npz"\nmetrics = "out/training_metrics.json"',
+    )
+    assert read_flower_app(declared, "pyproject.toml").metrics == "out/training_metrics.json"
+    outside = declared.replace("out/training_metrics.json", "../metrics.json")
+    with pytest.raises(InvalidInput) as refused:
+        read_flower_app(outside, "pyproject.toml")
+    assert str(refused.value) == (
+        "pyproject.toml: metrics '../metrics.json' must be a path inside the ServerApp's "
+        "working directory"
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from medval.core.schemas import agreement_sha256
+from medval.core.membership_schemas import agreement_sha256
 from tests.e2e.people import Person, assert_clean_failure
 from tests.e2e.script_cubes import copying_prep, register_benchmark, write_cube, write_site
 

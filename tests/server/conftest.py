@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from medval.core.api import PREFIX
-from medval.core.schemas import ResultContent
+from medval.core.result_schemas import ResultContent
 from medval.server.admin import create_admin
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medval.core.schemas import agreement_sha256
+from medval.core.membership_schemas import agreement_sha256
 
 from .conftest import Api, Clock, User
 

@@ -11,14 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from medval.core.result_schemas import LeaderboardPublic, PendingExecution, ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
     BenchmarkPublic,
     CubePublic,
     DatasetPublic,
-    LeaderboardPublic,
-    PendingExecution,
-    ResultPublic,
     UserPublic,
 )
 

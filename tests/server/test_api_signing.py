@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medval.core.schemas import ResultPublic
+from medval.core.result_schemas import ResultPublic
 from medval.trust.keys import SigningKey
 from medval.trust.signed_result import signature_verifies
 

@@ -19,7 +19,8 @@ from tests.server.training_audit_cases import TRAINING_CASES
 
 from medval.core import api as routes
 from medval.core.api import PREFIX
-from medval.core.schemas import AuditEntryPublic, ResultCreate
+from medval.core.result_schemas import ResultCreate
+from medval.core.schemas import AuditEntryPublic
 from medval.server.settings import ServerSettings
 from medval.server.store.sql import SqlStore
 from medval.trust.audit_chain import ChainHead, recomputed_hash, verify_chain

@@ -8,16 +8,14 @@ import pytest
 
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.errors import Conflict, NotFound
-from medval.core.schemas import (
+from medval.core.membership_schemas import (
     AutoApprovalRule,
-    BenchmarkCreate,
-    CubeCreate,
     DataPolicy,
-    DatasetCreate,
     MembershipAgreement,
-    ResultCreate,
     agreement_sha256,
 )
+from medval.core.result_schemas import ResultCreate
+from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,

@@ -9,7 +9,8 @@ import pytest
 
 from medval.core.documents import DatasetStatistics
 from medval.core.errors import Conflict, NotFound
-from medval.core.schemas import AutoApprovalRule, CubeCreate, DataPolicy, DatasetCreate
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
+from medval.core.schemas import CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AutoApprovalMode, CubeKind
 from medval.core.training_plan import TrainingPlan
 from medval.core.training_schemas import (

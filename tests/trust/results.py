@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from medval.core.documents import MetricValue, Provenance, ResultDocument
-from medval.core.schemas import ResultContent, ResultPublic, SigningKeyPublic
+from medval.core.result_schemas import ResultContent, ResultPublic
+from medval.core.schemas import SigningKeyPublic
 from medval.trust.bundle import Bundle
 from medval.trust.keys import SigningKey
 from medval.trust.signed_result import sign_result

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from medval.core.errors import PolicyRefused
-from medval.core.schemas import DataPolicy
+from medval.core.membership_schemas import DataPolicy
 from medval.trust.data_policy import (
     Execution,
     clauses,

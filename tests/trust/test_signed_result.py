@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import rfc8785
 
-from medval.core.schemas import ResultPublic
+from medval.core.result_schemas import ResultPublic
 from medval.trust.keys import SigningKey, key_id, signature_matches
 from medval.trust.signed_result import canonical_result, signature_verifies, signed_payload
 

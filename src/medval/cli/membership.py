@@ -15,7 +15,8 @@ from medval.client.membership import (
     auto_approval_rule,
     set_agreement,
 )
-from medval.core.schemas import BenchmarkPublic, MembershipAgreement
+from medval.core.membership_schemas import MembershipAgreement
+from medval.core.schemas import BenchmarkPublic
 from medval.core.states import AutoApprovalMode
 
 agreement_app = typer.Typer(

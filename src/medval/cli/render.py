@@ -25,13 +25,13 @@ from rich.table import Table
 from medval.client.workspace import LocalResult
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, ResultDocument
-from medval.core.schemas import (
-    AuditEntryPublic,
+from medval.core.result_schemas import (
     LeaderboardEntry,
     LeaderboardPublic,
     PooledMetric,
     ResultPublic,
 )
+from medval.core.schemas import AuditEntryPublic
 from medval.core.states import ExecutionStatus
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here

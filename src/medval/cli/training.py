@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from medval.cli import training_runs, training_sites
+from medval.cli import training_runs, training_simulate, training_sites
 from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.cli.render import columns, record_table
 from medval.client.membership import auto_approval_rule
@@ -172,3 +172,4 @@ def auto_approval(
 
 training_sites.register(app)
 app.command("run")(training_runs.run)
+app.command("simulate")(training_simulate.simulate)

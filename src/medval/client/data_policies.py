@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from medval.client.http import MedvalClient
 from medval.core.errors import InvalidInput, NotFound, describe_problems
-from medval.core.schemas import AssociationPublic, DataPolicy, PendingExecution
+from medval.core.membership_schemas import DataPolicy
+from medval.core.result_schemas import PendingExecution
+from medval.core.schemas import AssociationPublic
 from medval.core.states import AssociationKind
 from medval.trust.data_policy import Execution, refusal
 

@@ -19,32 +19,36 @@ from medval.client import transfers
 from medval.client.training_http import TrainingCalls
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
-from medval.core.schemas import (
-    AccountStatus,
+from medval.core.membership_schemas import (
     AgreementAcceptanceCreate,
     AgreementAcceptancePublic,
+    AutoApprovalRule,
+    DataPolicy,
+    DatasetTermsPublic,
+    MembershipAgreement,
+)
+from medval.core.result_schemas import (
+    LeaderboardPublic,
+    PendingExecution,
+    ResultCreate,
+    ResultPublic,
+)
+from medval.core.schemas import (
+    AccountStatus,
     AssociationCreate,
     AssociationPublic,
     AuditEntryPublic,
-    AutoApprovalRule,
     BenchmarkCreate,
     BenchmarkPublic,
     BlobUploadState,
     Credentials,
     CubeCreate,
     CubePublic,
-    DataPolicy,
     DatasetCreate,
     DatasetPublic,
-    DatasetTermsPublic,
     Decision,
     ErrorResponse,
-    LeaderboardPublic,
-    MembershipAgreement,
     PasswordChange,
-    PendingExecution,
-    ResultCreate,
-    ResultPublic,
     SigningKeyCreate,
     SigningKeyPublic,
     StageChange,

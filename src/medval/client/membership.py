@@ -9,13 +9,13 @@ from pydantic import ValidationError
 
 from medval.client.http import MedvalClient
 from medval.core.errors import InvalidInput, InvalidTransition, describe_problems
-from medval.core.schemas import (
+from medval.core.membership_schemas import (
     AgreementAcceptancePublic,
     AutoApprovalRule,
-    BenchmarkPublic,
     MembershipAgreement,
     agreement_sha256,
 )
+from medval.core.schemas import BenchmarkPublic
 from medval.core.states import AutoApprovalMode
 
 

@@ -20,7 +20,7 @@ from medval.client.http import MedvalClient
 from medval.client.runs import upload_payload
 from medval.client.workspace import LocalResult, Workspace
 from medval.core.errors import Conflict
-from medval.core.schemas import ResultCreate, ResultPublic
+from medval.core.result_schemas import ResultCreate, ResultPublic
 from medval.trust.keys import SigningKey
 
 # What makes two uploads the same result (the time it ran is not compared: the server

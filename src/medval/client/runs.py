@@ -35,7 +35,7 @@ from medval.core.errors import (
     PolicyRefused,
     SandboxError,
 )
-from medval.core.schemas import PendingExecution, ResultContent, ResultCreate
+from medval.core.result_schemas import PendingExecution, ResultContent, ResultCreate
 from medval.core.states import ExecutionStatus, check_valid
 from medval.trust.keys import SigningKey
 from medval.trust.signed_result import sign_result

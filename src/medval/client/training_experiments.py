@@ -21,8 +21,8 @@ from medval.client.http import MedvalClient
 from medval.client.training_cubes import unpacked_training_cube
 from medval.core.errors import InvalidInput, NotFound, describe_problems
 from medval.core.flower_app import FlowerApp
+from medval.core.membership_schemas import AutoApprovalRule
 from medval.core.nesting import NestedTooDeep, load_yaml
-from medval.core.schemas import AutoApprovalRule
 from medval.core.training_plan import TrainingPlan, plan_from_document, undeclared_keys
 from medval.core.training_schemas import TrainingExperimentCreate, TrainingExperimentPublic
 

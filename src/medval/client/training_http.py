@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medval.core import api
-from medval.core.schemas import AutoApprovalRule, DataPolicy, Decision
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
+from medval.core.schemas import Decision
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import (
     AggregatorCertificatePublic,

@@ -16,6 +16,8 @@ and medval's own table, which says what the ServerApp leaves behind::
     final-model = "final_model.npz"        # written in the ServerApp's working directory
     model-cube = "model_cube"              # optional: a model cube folder in the app whose
                                            # infer task reads that file from beside it
+    metrics = "training_metrics.json"      # optional: per-round metrics it writes there,
+                                           # {"rounds": {"1": {"seconds": 0.4, ...}, ...}}
 
 It must not name ``[tool.flwr.federations]``: medval decides where it runs (and ``flwr``
 rewrites that table in place, which would change the cube's hash). The training room
@@ -57,6 +59,7 @@ class FlowerApp:
     publisher: str  # [tool.flwr.app]
     final_model: str  # [tool.medval.training]
     model_cube: str | None = None
+    metrics: str | None = None
 
     @property
     def declared_keys(self) -> set[str]:
@@ -154,6 +157,7 @@ def read_flower_app(text: str, where: str) -> FlowerApp:
         publisher=str(texts["publisher"]),
         final_model=final_model,
         model_cube=_inside(medval.get("model-cube"), "model-cube", where, required=False),
+        metrics=_inside(medval.get("metrics"), "metrics", where, required=False),
     )
 
 
@@ -167,11 +171,12 @@ def _inside(value: object, key: str, where: str, required: bool) -> str | None:
             f"{where}: no {key} in [tool.medval.training] (the file the ServerApp writes "
             "the final model to, in its working directory)"
             if key == "final-model"
-            else f"{where}: {key} in [tool.medval.training] must name a folder inside the app"
+            else f"{where}: {key} in [tool.medval.training] must name a "
+            + ("folder inside the app" if key == "model-cube" else "file")
         )
     relative = PurePosixPath(value)
     if relative.is_absolute() or ".." in relative.parts or "\\" in value:
-        inside = "the ServerApp's working directory" if key == "final-model" else "the app"
+        inside = "the app" if key == "model-cube" else "the ServerApp's working directory"
         raise InvalidInput(f"{where}: {key} {value!r} must be a path inside {inside}")
     return str(relative)
 

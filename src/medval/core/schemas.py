@@ -5,9 +5,8 @@ One family of schemas per resource: ``XCreate`` (request body), ``XPublic`` (res
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -21,12 +20,10 @@ from pydantic import (
 
 from medval.core.documents import (
     DatasetStatistics,
-    MetricValue,
-    Provenance,
-    ResultDocument,
     no_nul,
 )
 from medval.core.errors import InvalidInput
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 
 # The basic types live in schema_types; re-exported here, where the other modules read them.
 from medval.core.schema_types import MAX_ID as MAX_ID
@@ -40,9 +37,7 @@ from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUN
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
-    AutoApprovalMode,
     CubeKind,
-    ExecutionStatus,
     ReleasePolicy,
     RunnerKind,
     Stage,
@@ -198,90 +193,6 @@ class StageChange(_Schema):
     stage: Stage
 
 
-# --- membership: the agreement, auto-approval and data policies (issue 10) -------------
-
-# A membership agreement is a UTF-8 text document (Markdown or plain text).
-AgreementText = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
-
-
-def agreement_sha256(text: str) -> str:
-    """What pins an agreement: the sha256 of its text, encoded as UTF-8."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class MembershipAgreement(_Schema):
-    """The document a benchmark asks each data owner to accept, once, before any of their
-    datasets may join; pinned by ``sha256`` (of the text), checked against the text."""
-
-    text: AgreementText
-    sha256: Sha256
-
-    @model_validator(mode="after")
-    def _pinned(self) -> MembershipAgreement:
-        if agreement_sha256(self.text) != self.sha256:
-            raise ValueError("sha256 does not match the agreement's text")
-        return self
-
-
-class AutoApprovalRule(_Schema):
-    """When a benchmark approves an association at request time, on its owner's behalf:
-    ``never`` (the default), ``always``, or for the ``users`` on an allowlist."""
-
-    mode: AutoApprovalMode = AutoApprovalMode.NEVER
-    users: list[Name] = Field(default_factory=list, max_length=1000)
-
-    @model_validator(mode="after")
-    def _users_for_allowlist_only(self) -> AutoApprovalRule:
-        if self.mode is AutoApprovalMode.ALLOWLIST and not self.users:
-            raise ValueError("users: an allowlist names at least one user")
-        if self.mode is not AutoApprovalMode.ALLOWLIST and self.users:
-            raise ValueError(f"users: only an allowlist names users, not {self.mode.value}")
-        if len(set(self.users)) != len(self.users):
-            raise ValueError("users: name each user once")
-        return self
-
-
-class AgreementAcceptanceCreate(_Schema):
-    """A data owner accepts the agreement they were shown, named by its hash."""
-
-    sha256: Sha256
-
-
-class AgreementAcceptancePublic(_Schema):
-    benchmark_id: int
-    username: str
-    sha256: str
-    accepted_at: datetime
-
-
-class DataPolicy(_Schema):
-    """A data owner's terms on a dataset's association with a benchmark.
-
-    ``model_owners``: the only model owners whose models may run on it (None: any model
-    the benchmark's committee approves). ``max_runs``: how many times one model may be
-    executed on it, counting every result uploaded for it, succeeded or failed (None:
-    unlimited). ``expires_on``: from this day (UTC) on, nothing new runs on it and no new
-    result is accepted (None: no expiry). Evaluated by ``medval.trust.data_policy``.
-    """
-
-    model_owners: list[Name] | None = Field(default=None, max_length=1000)
-    max_runs: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
-    expires_on: date | None = None
-
-
-class DatasetTermsPublic(_Schema):
-    """A dataset's policy on a benchmark, as one party sees it: the data owner and the
-    benchmark owner see it whole; a model owner sees the clauses that concern them (the
-    allowlist shows them alone, or no one)."""
-
-    association_id: int
-    benchmark_id: int
-    dataset_id: int
-    dataset: str
-    status: ApprovalStatus
-    policy: DataPolicy
-
-
 # --- benchmarks -----------------------------------------------------------------------
 
 # Below this many sites, no pooled figure is released (services.release): with one, the
@@ -425,125 +336,6 @@ class AssociationPublic(_Schema):
     history: list[AssociationEventPublic] = Field(default_factory=list)
     # A dataset's association: its data owner's terms (a model's has the default policy).
     policy: DataPolicy = Field(default_factory=DataPolicy)
-
-
-# --- executions and results -----------------------------------------------------------
-
-
-class PendingExecution(_Schema):
-    """An approved model on a benchmark, for a dataset of the caller's, with no result yet."""
-
-    benchmark_id: Id
-    benchmark: str
-    dataset_id: Id
-    dataset: str
-    model_id: Id
-    model: str
-    model_owner: str
-    model_hash: str
-    # A failed execution is recorded on the server: it runs again only when asked to.
-    failed: bool = False
-    # The dataset's policy on this benchmark, and how many times this model has run on
-    # it (results uploaded): the client refuses to run what the policy refuses.
-    policy: DataPolicy = Field(default_factory=DataPolicy)
-    runs: int = 0
-
-
-class ResultContent(_Schema):
-    """A model's execution on a dataset: succeeded with its metrics (``document``), or
-    failed with a one-line ``failure`` (medval's own verdict) and no metrics. Either way
-    ``provenance`` names every artifact that ran. This is what the data owner signs."""
-
-    benchmark_id: Id
-    dataset_id: Id
-    model_id: Id
-    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
-    document: ResultDocument | None = None
-    failure: FailureReason | None = None
-    provenance: Provenance
-    executed_at: datetime | None = None
-
-    @model_validator(mode="after")
-    def _metrics_or_a_reason(self) -> ResultContent:
-        if self.status is ExecutionStatus.SUCCEEDED:
-            if self.document is None or self.failure is not None:
-                raise ValueError("a succeeded result has a document and no failure")
-        elif self.document is not None or self.failure is None:
-            raise ValueError("a failed result has a failure and no document")
-        return self
-
-
-class ResultCreate(ResultContent):
-    """An upload: the content, the uploader's Ed25519 signature over its canonical form
-    (``medval.trust.signed_result``) and the id of the key that made it."""
-
-    key_id: Sha256
-    signature: SignatureText
-
-
-class ResultPublic(_Schema):
-    id: Id
-    benchmark_id: Id
-    dataset_id: Id
-    dataset: str
-    model_id: Id
-    model: str
-    owner: str
-    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
-    document: ResultDocument | None
-    failure: str | None = None
-    provenance: Provenance
-    executed_at: datetime | None = None
-    created_at: datetime
-    runs: int = 1  # how many times it was uploaded (a failed one may be run again)
-    # None only for results uploaded before results were signed.
-    key_id: str | None = None
-    signature: str | None = None
-
-
-class PooledMetric(_Schema):
-    """A metric pooled across sites (random effects), with its interval and heterogeneity."""
-
-    value: float
-    lower: float | None
-    upper: float | None
-    n_sites: int
-    i_squared: float | None
-
-
-class LeaderboardSite(_Schema):
-    dataset_id: Id
-    dataset: str
-    n_cases: int | None  # None: the evaluator did not report it
-    metrics: dict[str, MetricValue]
-
-
-class LeaderboardEntry(_Schema):
-    model_id: Id
-    model: str
-    model_owner: str
-    n_sites: int  # sites whose execution succeeded (pooled)
-    n_cases: int | None  # None: some site's evaluator did not report it
-    n_failed: int = 0  # sites where it failed: counted, never pooled
-    # When the model was invalidated: its results stay on the board, marked so.
-    model_invalidated_at: datetime | None = None
-    pooled: dict[str, PooledMetric]
-    sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
-    # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
-    # the benchmark's min_sites. None: released.
-    withheld: str | None = None
-
-
-class LeaderboardPublic(_Schema):
-    benchmark_id: Id
-    benchmark: str
-    release_policy: ReleasePolicy
-    # The evaluator's metrics in its own order; the first ranks unless auroc is among them
-    # (see core.metric_ranking). None: no result yet.
-    metrics: list[str]
-    primary_metric: str | None
-    higher_is_better: bool
-    entries: list[LeaderboardEntry]
 
 
 class ErrorBody(_Schema):

@@ -21,8 +21,9 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictFloat, StrictInt, StringConstraints
 
 from medval.core.documents import no_nul
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
 from medval.core.schema_types import Id, Name, Schema, Text
-from medval.core.schemas import AssociationEventPublic, AutoApprovalRule, DataPolicy
+from medval.core.schemas import AssociationEventPublic
 from medval.core.states import ApprovalStatus
 from medval.core.training_plan import TrainingPlan
 

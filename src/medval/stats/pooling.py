@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from medval.core.documents import MetricValue
-from medval.core.schemas import PooledMetric
+from medval.core.result_schemas import PooledMetric
 
 Z_95 = 1.959963984540054  # standard normal quantile at 0.975
 EPSILON = 1e-3  # distance from the edge of a transform's domain where values are clipped

@@ -1,54 +1,30 @@
-"""A Flower command that medval starts (SuperNode, SuperExec): one process group, watched.
+"""A Flower command that a site starts (SuperNode, SuperExec): one process group, watched.
 
 Each runs in a process group of its own (a new session), so that stopping it reaches
 every process it started, and a signal meant for medval (Ctrl-C) does not reach it
-unasked. Its output (standard output and error together) is copied to a log file and
-handed, one line at a time, to a callback. It gets SIGTERM if the thread that started it
-ends (Linux' parent-death signal), so a crashed medval leaves no Flower process behind.
+unasked; stopping goes through :mod:`medval.training.processes`, as on the aggregator.
+Its output (standard output and error together) is copied to a log file and handed, one
+line at a time, to a callback. It gets SIGTERM if the thread that started it ends
+(Linux' parent-death signal), so a crashed medval leaves no Flower process behind.
 
-Nothing of the host's environment is passed on but ``PATH``; Flower's telemetry and its
-update check are off (a hospital's machine may be offline, and should say nothing).
-Imports ``core`` and the standard library.
+Its environment is the one given, whole: :meth:`FlowerInstall.environment
+<medval.training.flower_env.FlowerInstall.environment>` makes it, as for every Flower
+process medval starts. Imports the standard library and this room's ``processes``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from shutil import which
 
-from medval.core.errors import InvalidInput
+from medval.training.processes import kill_process_tree, stop_process_tree
 
 _PR_SET_PDEATHSIG = 1
-QUIET_FLOWER: Mapping[str, str] = {
-    "FLWR_TELEMETRY_ENABLED": "0",
-    "FLWR_DISABLE_UPDATE_CHECK": "1",
-    "LANG": "C.UTF-8",
-    "PYTHONUNBUFFERED": "1",
-}
-
-
-def flower_command(name: str) -> str:
-    """The Flower executable ``name`` beside this Python, else on ``PATH``."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = which(name)
-    if found is None:
-        raise InvalidInput(
-            f"Flower is not installed here ({name} not found): install medval's training "
-            "extra (pip install 'medval[training]')"
-        )
-    return found
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -84,14 +60,12 @@ class FlowerProcess:
         self._reader: threading.Thread | None = None
 
     def start(self) -> None:
-        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **QUIET_FLOWER}
-        environment.update(self.environment)
         self._process = subprocess.Popen(
             self.argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=environment,
+            env=self.environment,
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
@@ -109,23 +83,11 @@ class FlowerProcess:
         return self._process.poll() if self._process is not None else None
 
     def stop(self, grace_seconds: float) -> None:
-        """SIGTERM to the whole group; SIGKILL to what is left of it after ``grace_seconds``.
-
-        The group's other processes (SuperExec's ClientApp launches) get the same time as
-        its leader to clean up after themselves: the wait is for the whole group.
-        """
+        """SIGTERM to its group and every group below it; SIGKILL to what is left after
+        ``grace_seconds`` (SuperExec's ClientApp launches get the same time to clean up)."""
         if self._process is None:
             return
-        self._signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + grace_seconds
-        while time.monotonic() < deadline:
-            self._process.poll()  # Reaps the leader once it has ended.
-            try:
-                os.killpg(self._process.pid, 0)
-            except (ProcessLookupError, PermissionError):
-                break
-            time.sleep(0.05)
-        self._signal_group(signal.SIGKILL)
+        stop_process_tree(self._process, grace_seconds)
         self._process.wait()
         self.finish_reading(5)
 
@@ -135,15 +97,10 @@ class FlowerProcess:
             self._reader.join(timeout_seconds)
 
     def kill(self) -> None:
-        """SIGKILL to the whole group at once, as a crash would end it."""
+        """SIGKILL to its group and every group below it at once, as a crash would end it."""
         if self._process is not None:
-            self._signal_group(signal.SIGKILL)
+            kill_process_tree(self._process)
             self._process.wait()
-
-    def _signal_group(self, number: signal.Signals) -> None:
-        assert self._process is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, number)
 
     def _read(self) -> None:
         assert self._process is not None and self._process.stdout is not None

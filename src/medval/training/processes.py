@@ -81,6 +81,11 @@ def stop_process_tree(process: subprocess.Popen[Any], grace_seconds: float = 5.0
         process.wait(timeout=5)
 
 
+def kill_process_tree(process: subprocess.Popen[Any]) -> None:
+    """SIGKILL to ``process``'s group and every group below it, at once."""
+    _signal_groups(descendant_groups(process.pid) | {process.pid}, signal.SIGKILL)
+
+
 def _signal_groups(groups: set[int], sig: signal.Signals) -> None:
     for group in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):

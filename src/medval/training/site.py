@@ -52,7 +52,8 @@ from medval.training.clientapp_cube import (
     SiteLaunchSettings,
     write_launcher_cube,
 )
-from medval.training.flower_process import FlowerProcess, flower_command, free_port
+from medval.training.flower_env import find_flower
+from medval.training.flower_process import FlowerProcess, free_port
 from medval.training.node_key import check_ca_certificate, write_node_key
 from medval.training.site_progress import (
     ProgressKind,
@@ -198,17 +199,16 @@ class Site:
             raise InvalidInput("this site is already running")
         self._end_processes()  # What is left of a SuperNode that gave up.
         self.setup.runner.check_ready()
-        supernode_command = flower_command("flower-supernode")
-        superexec_command = flower_command("flower-superexec")
+        flower = find_flower()
         secret = self._prepare_workdir()
         root = self.workdir
         runtime_port = self._runtime_port = free_port()
-        environment = {"FLWR_HOME": str(root / "flower-home"), "HOME": str(root)}
+        environment = {**flower.environment(root / "flower-home"), "HOME": str(root)}
         self._connected.clear()
         self._stopping = False
         self._node_log.restart()
         supernode_argv = [
-            supernode_command,
+            flower.command("flower-supernode"),
             "--superlink", self.setup.aggregator,
             "--root-certificates", str(self.setup.ca_certificate.resolve()),
             "--auth-supernode-private-key", str(root / "keys" / "node"),
@@ -227,7 +227,7 @@ class Site:
         )
         self._supernode.start()
         superexec_argv = [
-            superexec_command,
+            flower.command("flower-superexec"),
             "--insecure",  # The Runtime API is on the host's loopback only.
             "--runtime-api-address", f"127.0.0.1:{runtime_port}",
             "--superexec-auth-secret-file", str(secret),
@@ -237,7 +237,8 @@ class Site:
         self._superexec = FlowerProcess(
             "superexec",
             superexec_argv,
-            {**environment, "PATH": f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"},
+            # The site's stand-ins first: its flwr-clientapp runs the ClientApp in the sandbox.
+            {**environment, "PATH": f"{root / 'bin'}{os.pathsep}{environment['PATH']}"},
             root / "logs" / "superexec.log",
             self._from_superexec,
         )

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -72,9 +72,16 @@ def run_config_toml(config: dict[str, bool | int | float | str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare_run(fab: PinnedFab, plan: TrainingPlan, run_dir: Path, superlink: SuperLink) -> Path:
+def prepare_run(
+    fab: PinnedFab,
+    plan: TrainingPlan,
+    run_dir: Path,
+    superlink: SuperLink,
+    extra_config: Mapping[str, bool | int | float | str] | None = None,
+) -> Path:
     """The directory ``flwr run`` will submit, once the FAB, the plan and the rebuild are
-    checked; nothing has been sent to the SuperLink yet."""
+    checked; nothing has been sent to the SuperLink yet. ``extra_config`` is run config
+    beside the plan's (the simulation's data), each key one the app declares."""
     app = read_fab_app(fab.path)
     missing = undeclared_keys(plan, app.declared_keys)
     if missing:
@@ -90,7 +97,9 @@ def prepare_run(fab: PinnedFab, plan: TrainingPlan, run_dir: Path, superlink: Su
             f"training cube {fab.path.name} does not rebuild to its registered hash (Flower "
             f"builds {rebuilt[:12]}...; registered {fab.sha256[:12]}...)"
         )
-    (run_dir / "run-config.toml").write_text(run_config_toml(plan.run_config()))
+    (run_dir / "run-config.toml").write_text(
+        run_config_toml({**plan.run_config(), **(extra_config or {})})
+    )
     return app_dir
 
 
@@ -98,11 +107,18 @@ class TrainingRun:
     """Submits one prepared run and follows it to its end."""
 
     def __init__(
-        self, superlink: SuperLink, control: Control, app: FlowerApp, rounds: int = 0
+        self,
+        superlink: SuperLink,
+        control: Control,
+        app: FlowerApp,
+        rounds: int = 0,
+        run_options: Sequence[str] = (),
     ) -> None:
         self._superlink = superlink
         self._control = control
         self._app = app
+        # More options of ``flwr run`` (the simulation's ``--federation-config``).
+        self._run_options = list(run_options)
         self._process: subprocess.Popen[str] | None = None
         # The plan's rounds: Flower's older workflows do not say how many there are.
         self.reader = ProgressReader(rounds)
@@ -125,6 +141,7 @@ class TrainingRun:
             "--run-config",
             str(run_dir / "run-config.toml"),
             "--stream",
+            *self._run_options,
         )
         try:
             self._process = subprocess.Popen(

@@ -26,7 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medval.core.errors import InvalidInput, describe_problems
-from medval.core.schemas import AuditEntryPublic, ResultPublic, SigningKeyPublic
+from medval.core.result_schemas import ResultPublic
+from medval.core.schemas import AuditEntryPublic, SigningKeyPublic
 from medval.trust.audit_chain import public_hash, recomputed_hash
 from medval.trust.keys import key_id as key_id_of
 from medval.trust.signed_result import signature_verifies

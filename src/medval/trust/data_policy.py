@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from medval.core.errors import PolicyRefused
-from medval.core.schemas import DataPolicy
+from medval.core.membership_schemas import DataPolicy
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 import rfc8785
 
 from medval.core.errors import SignatureInvalid
-from medval.core.schemas import ResultContent, ResultCreate, ResultPublic
+from medval.core.result_schemas import ResultContent, ResultCreate, ResultPublic
 from medval.trust.keys import SigningKey, signature_matches
 
 # Names what the bytes are, so a signature over them means nothing anywhere else.

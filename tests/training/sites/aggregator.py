@@ -8,18 +8,17 @@ Every process is started in its own process group and killed whole at the end.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medval.training.flower_process import QUIET_FLOWER, FlowerProcess, flower_command, free_port
+from medval.training.flower_env import find_flower
+from medval.training.flower_process import FlowerProcess, free_port
 
 from .pki import ExperimentPki
 
@@ -27,7 +26,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 # Flower's commands, found where this Python's are (the SuperLink starts its own).
-_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+FLOWER = find_flower()
 
 
 def _toml_value(value: object) -> str:
@@ -119,7 +118,7 @@ class PlainAggregator:
             f'root-certificates = "{self.pki.ca_certificate}"\n'
         )
         argv = [
-            flower_command("flower-superlink"),
+            FLOWER.command("flower-superlink"),
             "--ssl-ca-certfile", str(self.pki.ca_certificate),
             "--ssl-certfile", str(self.pki.server_certificate),
             "--ssl-keyfile", str(self.pki.server_key),
@@ -131,7 +130,7 @@ class PlainAggregator:
         self._superlink = FlowerProcess(
             "superlink",
             argv,
-            {"FLWR_HOME": str(home), "HOME": str(home), "PATH": _PATH},
+            {**FLOWER.environment(home), "HOME": str(home)},
             self.folder / "superlink.log",
             lambda line: None,
         )
@@ -156,14 +155,9 @@ class PlainAggregator:
             self._superlink.stop(5)
 
     def _cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        environment = {
-            "PATH": _PATH,
-            "FLWR_HOME": str(self.cli_home),
-            "HOME": str(self.cli_home),
-            **QUIET_FLOWER,
-        }
+        environment = {**FLOWER.environment(self.cli_home), "HOME": str(self.cli_home)}
         return subprocess.run(
-            [flower_command("flwr"), *arguments],
+            [FLOWER.command("flwr"), *arguments],
             env=environment,
             capture_output=True,
             text=True,
@@ -179,12 +173,12 @@ class PlainAggregator:
     def run(self, app: Path, config: Mapping[str, object]) -> FlowerRun:
         """Start the app as a run, its logs streamed."""
         overrides = " ".join(f"{key}={_toml_value(value)}" for key, value in config.items())
-        environment = {"FLWR_HOME": str(self.cli_home), "HOME": str(self.cli_home), "PATH": _PATH}
+        environment = {**FLOWER.environment(self.cli_home), "HOME": str(self.cli_home)}
         log = self.folder / f"run-{len(self._runs)}.log"
         holder: list[FlowerRun] = []
         process = FlowerProcess(
             "flwr-run",
-            [flower_command("flwr"), "run", str(app), "test", "-c", overrides, "--stream"],
+            [FLOWER.command("flwr"), "run", str(app), "test", "-c", overrides, "--stream"],
             environment,
             log,
             lambda line: holder[0].add(line),
@@ -204,7 +198,7 @@ class PlainAggregator:
         key.write_bytes(node_key)
         key.chmod(0o600)
         argv = [
-            flower_command("flower-supernode"),
+            FLOWER.command("flower-supernode"),
             "--superlink", self.address,
             "--root-certificates", str(self.pki.ca_certificate),
             "--auth-supernode-private-key", str(key),
@@ -216,7 +210,7 @@ class PlainAggregator:
         process = FlowerProcess(
             name,
             argv,
-            {"FLWR_HOME": str(folder), "HOME": str(folder), "PATH": _PATH},
+            {**FLOWER.environment(folder), "HOME": str(folder)},
             folder / "supernode.log",
             lambda line: None,
         )

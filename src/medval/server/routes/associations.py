@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import AssociationCreate, AssociationPublic, DataPolicy, Decision, Id
+from medval.core.membership_schemas import DataPolicy
+from medval.core.schemas import AssociationCreate, AssociationPublic, Decision, Id
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.routes.documented import DocumentedRoute, errors

@@ -5,14 +5,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import (
-    BenchmarkCreate,
-    BenchmarkPublic,
-    Decision,
-    Id,
-    LeaderboardPublic,
-    StageChange,
-)
+from medval.core.result_schemas import LeaderboardPublic
+from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, Decision, Id, StageChange
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import benchmarks, invalidation

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import PendingExecution
+from medval.core.result_schemas import PendingExecution
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.routes.documented import DocumentedRoute
 from medval.server.services.executions import pending_executions

@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import (
+from medval.core.membership_schemas import (
     AgreementAcceptanceCreate,
     AgreementAcceptancePublic,
     AutoApprovalRule,
-    BenchmarkPublic,
     DatasetTermsPublic,
-    Id,
     MembershipAgreement,
 )
+from medval.core.schemas import BenchmarkPublic, Id
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import data_policies, membership

@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import Id, ResultCreate, ResultPublic
+from medval.core.result_schemas import ResultCreate, ResultPublic
+from medval.core.schemas import Id
 from medval.server.dependencies import ContextDep, CurrentUser
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import results

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import DataPolicy, Decision, Id
+from medval.core.membership_schemas import DataPolicy
+from medval.core.schemas import Decision, Id
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import TrainingAssociationCreate, TrainingAssociationPublic
 from medval.server.dependencies import ContextDep, CurrentUser

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.schemas import AutoApprovalRule, Decision, Id, Name
+from medval.core.membership_schemas import AutoApprovalRule
+from medval.core.schemas import Decision, Id, Name
 from medval.core.training_schemas import (
     AggregatorCertificatePublic,
     CertificateRequest,

@@ -12,7 +12,7 @@ rule may approve the request at once, on the benchmark owner's behalf.
 
 from __future__ import annotations
 
-from medval.core.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from medval.core.errors import InvalidInput, InvalidTransition
 from medval.core.schemas import AssociationCreate
 from medval.core.states import (
     ApprovalStatus,
@@ -21,6 +21,7 @@ from medval.core.states import (
     Stage,
     check_association_move,
 )
+from medval.server.services.approval import check_decision, require_decision, require_reopenable
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
@@ -105,11 +106,12 @@ def request_association(
             requested = tx.add_association(benchmark.id, body.kind, body.entity_id, caller.id, now)
         else:
             association = existing[0]
-            if association.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
-                raise Conflict(
-                    f"{body.kind.value} {name} is already {association.status.value} on "
-                    f"benchmark {benchmark.name} (association {association.id})"
-                )
+            require_reopenable(
+                association.status,
+                f"{body.kind.value} {name}",
+                f"benchmark {benchmark.name}",
+                association.id,
+            )
             requested = tx.reopen_association(association.id, caller.id, now)
         if not approves_at_request(benchmark, caller):
             return requested
@@ -123,19 +125,13 @@ def decide_association(
     ctx: ServiceContext, caller: UserRecord, association_id: int, status: ApprovalStatus
 ) -> AssociationRecord:
     """The benchmark owner's (or an admin's) decision; never the initiator's approval."""
-    if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
-        raise InvalidInput(
-            f"a decision is approved or rejected, not {status.value} (revoking has its own route)"
-        )
+    require_decision(status)
     with ctx.transaction(caller) as tx:
         association = visible_association(tx, caller, association_id)
         benchmark = visible_benchmark(tx, caller, association.benchmark_id)
         what = f"the association of {association.kind.value} {association.entity_name}"
         require_owner_or_admin(caller, benchmark.owner_id, f"benchmark {benchmark.name}")
-        check_association_move(what, association.status, status)
-        # Four eyes: whoever asked cannot also grant, not even an admin.
-        if status is ApprovalStatus.APPROVED and association.initiated_by_id == caller.id:
-            raise PermissionDenied(f"you requested {what}; someone else must approve it")
+        check_decision(what, association.status, status, association.initiated_by_id, caller)
         if status is ApprovalStatus.APPROVED:
             _require_entity_valid(tx, association)
             require_benchmark_runs(tx, benchmark)

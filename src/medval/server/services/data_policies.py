@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from medval.core.errors import InvalidInput, PermissionDenied
-from medval.core.schemas import DataPolicy, DatasetTermsPublic
+from medval.core.membership_schemas import DataPolicy, DatasetTermsPublic
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.services.associations import visible_association
 from medval.server.services.benchmarks import visible_benchmark

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medval.core.schemas import PendingExecution
+from medval.core.result_schemas import PendingExecution
 from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus, Stage
 from medval.server.services.context import ServiceContext
 from medval.server.services.validity import benchmark_blocker

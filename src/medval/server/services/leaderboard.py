@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from medval.core.documents import MetricValue
 from medval.core.errors import NotAuthenticated, PermissionDenied
 from medval.core.metric_ranking import higher_is_better, primary_metric
-from medval.core.schemas import LeaderboardEntry, LeaderboardPublic, LeaderboardSite
+from medval.core.result_schemas import LeaderboardEntry, LeaderboardPublic, LeaderboardSite
 from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
 from medval.server.services.context import ServiceContext

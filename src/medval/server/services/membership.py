@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from medval.core.errors import Conflict, InvalidTransition
-from medval.core.schemas import AutoApprovalRule, MembershipAgreement
+from medval.core.membership_schemas import AutoApprovalRule, MembershipAgreement
 from medval.core.states import AutoApprovalMode
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext

@@ -9,7 +9,7 @@ a succeeded one is final.
 from __future__ import annotations
 
 from medval.core.errors import Conflict, HashMismatch, InvalidTransition, PermissionDenied
-from medval.core.schemas import ResultCreate
+from medval.core.result_schemas import ResultCreate
 from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from medval.core.errors import Conflict, NotFound, SignatureInvalid
-from medval.core.schemas import ResultCreate, SigningKeyCreate
+from medval.core.result_schemas import ResultCreate
+from medval.core.schemas import SigningKeyCreate
 from medval.server.services.context import ServiceContext
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import SigningKeyRecord, UserRecord

@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import date
 
 from medval.core.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from medval.core.schemas import DataPolicy
+from medval.core.membership_schemas import DataPolicy
 from medval.core.states import ApprovalStatus, Stage, check_association_move
 from medval.core.training_schemas import TrainingAssociationCreate
+from medval.server.services.approval import check_decision, require_decision, require_reopenable
 from medval.server.services.context import ServiceContext
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.membership import approves_at_request
@@ -127,11 +128,12 @@ def request_association(
             requested = tx.add_training_association(experiment.id, dataset.id, key, caller.id, now)
         else:
             association = existing[0]
-            if association.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
-                raise Conflict(
-                    f"dataset {dataset.name} is already {association.status.value} on "
-                    f"training experiment {experiment.name} (association {association.id})"
-                )
+            require_reopenable(
+                association.status,
+                f"dataset {dataset.name}",
+                f"training experiment {experiment.name}",
+                association.id,
+            )
             requested = tx.reopen_training_association(association.id, key, caller.id, now)
         if not approves_at_request(experiment, caller):
             return requested
@@ -146,20 +148,15 @@ def decide_association(
     ctx: ServiceContext, caller: UserRecord, association_id: int, status: ApprovalStatus
 ) -> TrainingAssociationRecord:
     """The training owner's (or an admin's) decision; never the requester's approval."""
-    if status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
-        raise InvalidInput(
-            f"a decision is approved or rejected, not {status.value} (revoking has its own route)"
-        )
+    require_decision(status)
     with ctx.transaction(caller) as tx:
         association = visible_association(tx, caller, association_id)
         experiment = _experiment_of(tx, association)
         what = f"the association of dataset {association.dataset}"
         owner = f"training experiment {experiment.name}"
         require_owner_or_admin(caller, experiment.owner_id, owner)
-        check_association_move(what, association.status, status)
+        check_decision(what, association.status, status, association.initiated_by_id, caller)
         if status is ApprovalStatus.APPROVED:
-            if association.initiated_by_id == caller.id:
-                raise PermissionDenied(f"you requested {what}; someone else must approve it")
             dataset = tx.dataset(association.dataset_id)
             if dataset is not None:
                 require_valid_dataset(dataset)

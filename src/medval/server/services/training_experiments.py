@@ -12,7 +12,7 @@ may ask to join (``training_associations``).
 from __future__ import annotations
 
 from medval.core.errors import InvalidTransition
-from medval.core.schemas import AutoApprovalRule
+from medval.core.membership_schemas import AutoApprovalRule
 from medval.core.states import ApprovalStatus, CubeKind, Stage, check_approval_move
 from medval.core.training_schemas import TrainingExperimentCreate
 from medval.server.services.aggregators import existing_aggregator

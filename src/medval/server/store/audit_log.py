@@ -19,13 +19,13 @@ from pydantic import BaseModel
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
+from medval.core.membership_schemas import AgreementAcceptancePublic
+from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
-    AgreementAcceptancePublic,
     AssociationPublic,
     BenchmarkPublic,
     CubePublic,
     DatasetPublic,
-    ResultPublic,
     SigningKeyPublic,
     UserPublic,
 )

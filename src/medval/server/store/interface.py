@@ -15,16 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from medval.core.schemas import (
-    AuditEntryPublic,
-    AutoApprovalRule,
-    BenchmarkCreate,
-    CubeCreate,
-    DataPolicy,
-    DatasetCreate,
-    MembershipAgreement,
-    ResultCreate,
-)
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.result_schemas import ResultCreate
+from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.records import (
     AgreementAcceptanceRecord,

@@ -26,7 +26,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
-from medval.core.schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,

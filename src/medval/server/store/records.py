@@ -18,13 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from medval.core.membership_schemas import AgreementAcceptancePublic
+from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
-    AgreementAcceptancePublic,
     AssociationPublic,
     BenchmarkPublic,
     CubePublic,
     DatasetPublic,
-    ResultPublic,
     SigningKeyPublic,
     UserPublic,
 )

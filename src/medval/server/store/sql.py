@@ -16,16 +16,9 @@ from sqlalchemy import Engine, delete, or_, select
 from sqlalchemy.orm import sessionmaker
 
 from medval.core.errors import Conflict
-from medval.core.schemas import (
-    AuditEntryPublic,
-    AutoApprovalRule,
-    BenchmarkCreate,
-    CubeCreate,
-    DataPolicy,
-    DatasetCreate,
-    MembershipAgreement,
-    ResultCreate,
-)
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.result_schemas import ResultCreate
+from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
 from medval.server.store.database import create_database_engine

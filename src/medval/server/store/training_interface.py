@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from medval.core.schemas import AutoApprovalRule, DataPolicy
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import (
     AggregatorCreate,

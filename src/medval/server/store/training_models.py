@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, fals
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medval.core.schemas import AutoApprovalRule, DataPolicy
+from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
 from medval.core.states import ApprovalStatus
 from medval.core.training_plan import TrainingPlan
 from medval.server.store.column_types import JsonDocument

@@ -1,0 +1,135 @@
+"""The schemas of executions, results and leaderboards in the HTTP API: what a data owner
+runs, signs and uploads, and what the leaderboard releases. Used by the server and the
+client, as every schema in ``core.schemas``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, model_validator
+
+from medval.core.documents import MetricValue, Provenance, ResultDocument
+from medval.core.membership_schemas import DataPolicy
+from medval.core.schema_types import Id, Sha256
+from medval.core.schema_types import Schema as _Schema
+from medval.core.schemas import FailureReason, SignatureText
+from medval.core.states import ExecutionStatus, ReleasePolicy
+
+# --- executions and results -----------------------------------------------------------
+
+
+class PendingExecution(_Schema):
+    """An approved model on a benchmark, for a dataset of the caller's, with no result yet."""
+
+    benchmark_id: Id
+    benchmark: str
+    dataset_id: Id
+    dataset: str
+    model_id: Id
+    model: str
+    model_owner: str
+    model_hash: str
+    # A failed execution is recorded on the server: it runs again only when asked to.
+    failed: bool = False
+    # The dataset's policy on this benchmark, and how many times this model has run on
+    # it (results uploaded): the client refuses to run what the policy refuses.
+    policy: DataPolicy = Field(default_factory=DataPolicy)
+    runs: int = 0
+
+
+class ResultContent(_Schema):
+    """A model's execution on a dataset: succeeded with its metrics (``document``), or
+    failed with a one-line ``failure`` (medval's own verdict) and no metrics. Either way
+    ``provenance`` names every artifact that ran. This is what the data owner signs."""
+
+    benchmark_id: Id
+    dataset_id: Id
+    model_id: Id
+    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
+    document: ResultDocument | None = None
+    failure: FailureReason | None = None
+    provenance: Provenance
+    executed_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _metrics_or_a_reason(self) -> ResultContent:
+        if self.status is ExecutionStatus.SUCCEEDED:
+            if self.document is None or self.failure is not None:
+                raise ValueError("a succeeded result has a document and no failure")
+        elif self.document is not None or self.failure is None:
+            raise ValueError("a failed result has a failure and no document")
+        return self
+
+
+class ResultCreate(ResultContent):
+    """An upload: the content, the uploader's Ed25519 signature over its canonical form
+    (``medval.trust.signed_result``) and the id of the key that made it."""
+
+    key_id: Sha256
+    signature: SignatureText
+
+
+class ResultPublic(_Schema):
+    id: Id
+    benchmark_id: Id
+    dataset_id: Id
+    dataset: str
+    model_id: Id
+    model: str
+    owner: str
+    status: ExecutionStatus = ExecutionStatus.SUCCEEDED
+    document: ResultDocument | None
+    failure: str | None = None
+    provenance: Provenance
+    executed_at: datetime | None = None
+    created_at: datetime
+    runs: int = 1  # how many times it was uploaded (a failed one may be run again)
+    # None only for results uploaded before results were signed.
+    key_id: str | None = None
+    signature: str | None = None
+
+
+class PooledMetric(_Schema):
+    """A metric pooled across sites (random effects), with its interval and heterogeneity."""
+
+    value: float
+    lower: float | None
+    upper: float | None
+    n_sites: int
+    i_squared: float | None
+
+
+class LeaderboardSite(_Schema):
+    dataset_id: Id
+    dataset: str
+    n_cases: int | None  # None: the evaluator did not report it
+    metrics: dict[str, MetricValue]
+
+
+class LeaderboardEntry(_Schema):
+    model_id: Id
+    model: str
+    model_owner: str
+    n_sites: int  # sites whose execution succeeded (pooled)
+    n_cases: int | None  # None: some site's evaluator did not report it
+    n_failed: int = 0  # sites where it failed: counted, never pooled
+    # When the model was invalidated: its results stay on the board, marked so.
+    model_invalidated_at: datetime | None = None
+    pooled: dict[str, PooledMetric]
+    sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
+    # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
+    # the benchmark's min_sites. None: released.
+    withheld: str | None = None
+
+
+class LeaderboardPublic(_Schema):
+    benchmark_id: Id
+    benchmark: str
+    release_policy: ReleasePolicy
+    # The evaluator's metrics in its own order; the first ranks unless auroc is among them
+    # (see core.metric_ranking). None: no result yet.
+    metrics: list[str]
+    primary_metric: str | None
+    higher_is_better: bool
+    entries: list[LeaderboardEntry]

@@ -1,0 +1,4 @@
+"""Fixtures the CLI's test modules share: ``people`` (root, trainer, hospital and host,
+each logged in to a live server, in a client folder of their own)."""
+
+from tests.cli.test_training_commands import people  # noqa: F401 (a fixture, used by name)
