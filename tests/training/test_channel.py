@@ -31,7 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
         self.server.seen.append(("POST", self.path, body))
-        answer = b"seen:" + body
+        answer = b"seen:" + (body * (1 << 20) if body == b"big" else body)
         self.send_response(200)
         self.send_header("content-type", "application/protobuf")
         self.send_header("content-length", str(len(answer)))
@@ -133,3 +133,22 @@ def test_any_other_call_is_refused_here_and_never_reaches_the_supernode(
         assert app.recv(1) == b""  # And the connection is closed.
     assert refused == [target]
     assert supernode.seen == []
+
+
+def test_an_answer_too_large_to_read_passes_whole_and_unread(
+    supernode: SuperNode, tmp_path: Path
+) -> None:
+    reader = Reader()
+    with (
+        Channel(tmp_path / "runtime.sock", "127.0.0.1", supernode.server_port, reader),
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as app,
+    ):
+        app.connect(str(tmp_path / "runtime.sock"))
+        answer = _call(app, "POST", "/v1/runtime/push-object", b"big")
+        assert answer == b"HTTP/1.1 200 OK | seen:" + b"big" * (1 << 20)
+        assert _call(app, "POST", "/v1/runtime/push-object", b"x") == b"HTTP/1.1 200 OK | seen:x"
+    assert reader.read == [
+        ("request", "/v1/runtime/push-object", b"big"),
+        ("request", "/v1/runtime/push-object", b"x"),
+        ("answer", "/v1/runtime/push-object", b"seen:x"),
+    ]

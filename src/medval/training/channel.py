@@ -193,6 +193,8 @@ class Channel:
                 return False
         if body.whole is not None:
             self.reader.read_request(target, body.whole)
+        # An answer the reader wants is held until it is whole and read, so that what the
+        # app was answered is known before the app has it (then it passes unchanged).
         answer: _Body | None = None
         while True:
             event = _next_event(up, outer)
@@ -202,13 +204,18 @@ class Channel:
                 answer = _Body(read and event.status_code == 200)
                 inner.sendall(down.send(event) or b"")
             elif isinstance(event, h11.Data):
-                if answer is not None:
-                    answer.add(bytes(event.data))
-                inner.sendall(down.send(h11.Data(data=bytes(event.data))) or b"")
+                data = bytes(event.data)
+                if answer is not None and answer.whole is not None:
+                    answer.add(data)
+                    if answer.whole is None:  # Too large to read: what was held goes on.
+                        inner.sendall(down.send(h11.Data(data=answer.held)) or b"")
+                else:
+                    inner.sendall(down.send(h11.Data(data=data)) or b"")
             elif isinstance(event, h11.EndOfMessage):
-                # Read before the app has it all: what it was answered is known by then.
                 if answer is not None and answer.whole is not None:
                     self.reader.read_answer(target, answer.whole)
+                    if answer.whole:
+                        inner.sendall(down.send(h11.Data(data=answer.whole)) or b"")
                 inner.sendall(down.send(event) or b"")
                 break
             else:
@@ -243,15 +250,16 @@ class _Body:
     def __init__(self, keep: bool) -> None:
         self._parts: list[bytes] | None = [] if keep else None
         self._size = 0
+        self.held = b""  # What was kept, once it grew too large to be read.
 
     def add(self, data: bytes) -> None:
         if self._parts is None:
             return
         self._size += len(data)
+        self._parts.append(data)
         if self._size > MAX_READ_BYTES:
+            self.held = b"".join(self._parts)
             self._parts = None
-        else:
-            self._parts.append(data)
 
     @property
     def whole(self) -> bytes | None:
