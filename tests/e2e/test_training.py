@@ -141,6 +141,21 @@ def test_two_hospitals_train_a_model_that_joins_the_benchmark(
     rounds = committee.json("training", "rounds", "rfs5-fl")["rounds"]
     assert [r["round"] for r in rounds] == [1, 2]
     assert all(r["metrics"]["train.replies"] == 2 for r in rounds)
+    # Each site's own rounds: read from its ClientApps' replies, shown value by value, sent;
+    # seen by the training owner (every site) and each hospital (its own only).
+    per_site = committee.json("training", "rounds", "rfs5-fl")["sites"]
+    assert sorted((r["dataset"], r["round"]) for r in per_site) == [
+        (name, n) for name in sorted(E2E_SITES) for n in (1, 2)
+    ]
+    for row in per_site:
+        assert {"train.num-examples", "evaluate.num-examples"} <= set(row["metrics"]), row
+        said = ", ".join(f"{k}={v!r}" for k, v in sorted(row["metrics"].items()))
+        shown = f"sending round {row['round']}'s metrics of this site to medval's server: {said}"
+        log = site_logs[E2E_SITES.index(row["dataset"])]
+        assert shown in " ".join(log.split()), log  # Rich wraps long lines at spaces.
+    for person, name in zip(hospitals, E2E_SITES, strict=True):
+        own = person.json("training", "rounds", "rfs5-fl")["sites"]
+        assert sorted((r["dataset"], r["round"]) for r in own) == [(name, 1), (name, 2)]
     shown = committee.json("training", "show", "rfs5-fl")
     model = committee.json("cube", "show", str(shown["final_model_id"]))
     assert (model["kind"], model["owner"]) == ("model", "committee")

@@ -84,3 +84,32 @@ def test_a_sites_rounds_are_seen_by_that_site_and_the_training_owner(api: Api) -
     assert seen(a) == [(mine["name"], 1)]
     assert seen(b) == [(theirs["name"], 1), (theirs["name"], 2)]
     assert seen(host) == []  # the aggregator's owner sees the aggregate, not the sites
+
+
+def test_one_sites_rounds_asked_by_anyone_else_are_refused(api: Api) -> None:
+    root = api.admin("root")
+    trainer, host, a, b, stranger = (
+        api.user(n) for n in ("trainer", "host", "site-a", "site-b", "stranger")
+    )
+    approved = experiment(api, trainer, root, aggregator_owner=host)
+    path = f"/trainings/{approved['id']}/site-rounds"
+    mine, theirs = prepared_dataset(a, approved), prepared_dataset(b, approved)
+    join(a, approved, mine, decide_by=trainer)
+    join(b, approved, theirs, decide_by=trainer)
+    metrics = {"train.train-loss": 0.25, "train.num-examples": 200}
+    a.ok("post", path, {"dataset_id": mine["id"], "round": 1, "metrics": metrics})
+    b.ok("post", path, {"dataset_id": theirs["id"], "round": 1, "metrics": {"train.x": 1}})
+    one = f"{path}?dataset_id={mine['id']}"
+    for who in (a, trainer, root):
+        rows = who.ok("get", one)
+        assert [(r["dataset"], r["round"], r["metrics"]) for r in rows] == [
+            (mine["name"], 1, metrics)
+        ], who.name
+    # Refused as a dataset that does not exist is, so that ids leak nothing.
+    refusal = (404, "not_found", f"dataset {mine['id']} does not exist")
+    for who in (b, host, stranger):
+        assert _error(who.get(one)) == refusal, who.name
+    missing = stranger.get(f"{path}?dataset_id=99999")
+    assert _error(missing) == (404, "not_found", "dataset 99999 does not exist")
+    assert stranger.ok("get", path) == []  # Unasked for one dataset: none of them.
+    assert [r["dataset"] for r in b.ok("get", path)] == [theirs["name"]]

@@ -69,6 +69,11 @@ def _site_round(w: World, c: Caller) -> httpx.Response:
     return _call("POST", f"/trainings/{training['id']}/site-rounds", c, json=body)
 
 
+def _one_site_s_rounds(w: World, c: Caller) -> httpx.Response:
+    training, dataset, _ = _joined(w, decide=True)
+    return _call("GET", f"/trainings/{training['id']}/site-rounds?dataset_id={dataset['id']}", c)
+
+
 def _join(w: World, c: Caller) -> httpx.Response:
     training = _training(w)
     body = {
@@ -167,6 +172,13 @@ def training_doors() -> list[Door]:
             "approved",
             _on_training("GET", "/site-rounds"),
             logged_in(200),
+        ),
+        Door(
+            "GET",
+            trainings + "/site-rounds",
+            "one dataset's: the data owner's approved site",
+            _one_site_s_rounds,
+            logged_in(404, admin=200, bench=200, hospital=200),
         ),
         Door(
             "POST",

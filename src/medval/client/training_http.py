@@ -112,9 +112,12 @@ class TrainingCalls:
         path = api.TRAINING_SITE_ROUNDS.format(experiment_id=experiment_id)
         return self._client.call(SiteRoundMetricsPublic, "POST", path, body=body)
 
-    def site_rounds(self, experiment_id: int) -> list[SiteRoundMetricsPublic]:
+    def site_rounds(
+        self, experiment_id: int, dataset_id: int | None = None
+    ) -> list[SiteRoundMetricsPublic]:
         path = api.TRAINING_SITE_ROUNDS.format(experiment_id=experiment_id)
-        return self._client.call(list[SiteRoundMetricsPublic], "GET", path)
+        params = {"dataset_id": dataset_id}
+        return self._client.call(list[SiteRoundMetricsPublic], "GET", path, params=params)
 
     # --- training associations --------------------------------------------------------
 

@@ -10,8 +10,10 @@ Two steps, so that every face can show the briefing and ask in its own way:
    sends exactly this bundle), and says what will run and what will leave.
 2. :func:`train` records the data owner's approval in the local audit log and runs the
    site (:mod:`medval.training.site`): Flower's SuperNode connects to the aggregator, and
-   each ClientApp runs in the sandbox with only the prepared data, read-only. It returns
-   when the experiment has all its rounds on the server, or on Ctrl-C.
+   each ClientApp runs in the sandbox with only the prepared data, read-only; the site's
+   own metrics of each round go to the server as they come
+   (:mod:`medval.client.training_site_rounds`). It returns when the experiment has all
+   its rounds on the server, or on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from medval.client.execution import Executor
 from medval.client.settings import ClientSettings
 from medval.client.training_cubes import unpacked_training_cube
 from medval.client.training_experiments import find_experiment
+from medval.client.training_site_rounds import SiteRounds
 from medval.client.training_sites import dataset_id_of, node_key_path, site_of
 from medval.core.errors import (
     HashMismatch,
@@ -40,12 +43,13 @@ from medval.core.errors import (
 from medval.core.schemas import CubePublic
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import TrainingAssociationPublic, TrainingExperimentPublic
+from medval.core.training_small_cells import training_min_cell_count
 from medval.training.app import build_fab
 from medval.training.ca import check_node_public_key, public_key_of
 from medval.training.flower_env import find_flower
 from medval.training.privacy import privacy_lines
 from medval.training.site import Site, SiteSetup
-from medval.training.site_progress import SiteProgress
+from medval.training.site_progress import ProgressKind, SiteProgress
 from medval.trust.data_policy import Execution, refusal
 
 Say = Callable[[str], None]
@@ -145,6 +149,9 @@ def brief(
         f"leaves: model updates (weights) and the training metrics the app reports, to the "
         f"aggregator at {address}, over TLS checked against experiment {experiment.name}'s "
         "CA; never the data, its labels or per-case predictions",
+        f"leaves too: this site's own metrics of each round (train.* and evaluate.*, none "
+        f"from a reply on fewer than {training_min_cell_count(executor.local_min_cell_count)} "
+        "examples), to medval's server, seen only by you, the training owner and admins",
     ]
     yield SiteBriefing(
         experiment,
@@ -189,7 +196,16 @@ def train(
 
     def progress(event: SiteProgress) -> None:
         say(event.text)
+        if event.kind is ProgressKind.REPLY_METRICS:
+            site_rounds.take(event)
 
+    site_rounds = SiteRounds(
+        executor.client.training,
+        experiment.id,
+        briefing.association.dataset_id,
+        training_min_cell_count(executor.local_min_cell_count),
+        progress,
+    )
     site = Site(setup, progress)
     rounds = 0
     try:
@@ -205,6 +221,7 @@ def train(
         say("interrupted: leaving the experiment (run the same command to rejoin)")
     finally:
         site.stop()
+        site_rounds.flush()
     return rounds
 
 

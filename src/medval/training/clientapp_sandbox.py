@@ -14,7 +14,10 @@ It:
    own ``flwr-clientapp`` with no network but that socket;
 3. says how it went in one line to its standard error, which the site reads
    (:data:`EVENT_PREFIX` then JSON, see :mod:`medval.training.site_progress`); what the
-   app prints goes to a log file of its own, never to that stream;
+   app prints goes to a log file of its own, never to that stream. The channel refuses
+   any call a ClientApp does not need (one ``call-refused`` line each) and reads the
+   reply the app pushes (:mod:`medval.training.clientapp_reply`): its scalar metrics and
+   round are said in a ``reply-metrics`` line, for the site to decide what leaves;
 4. exits 0 when the ClientApp finished, non-zero otherwise.
 
 Runtime dependency installation is never asked for at a site; should SuperExec ask, the
@@ -60,12 +63,13 @@ from medval.training.clientapp_launcher import (
     SOCKET_FILE,
     TOKEN_FILE,
 )
+from medval.training.clientapp_reply import ReplyReader
 from medval.training.site_progress import EVENT_PREFIX, ProgressKind
 
 
-def say(kind: ProgressKind, text: str) -> None:
+def say(kind: ProgressKind, text: str, **details: object) -> None:
     """One event for the site, on this process's standard error."""
-    line = json.dumps({"kind": kind.value, "text": text})
+    line = json.dumps({"kind": kind.value, "text": text, **details})
     print(f"{EVENT_PREFIX}{line}", file=sys.stderr, flush=True)
 
 
@@ -160,7 +164,18 @@ def run(args: argparse.Namespace) -> int:
     log_path = (
         settings.logs_folder / f"clientapp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     )
-    with _channel_folder(settings, token) as channel, Channel(channel / SOCKET_FILE, host, port):
+    reader = ReplyReader()
+
+    def refused(call: str) -> None:
+        say(
+            ProgressKind.CALL_REFUSED,
+            f"refused the ClientApp's call {call}: not one a ClientApp needs",
+        )
+
+    with (
+        _channel_folder(settings, token) as channel,
+        Channel(channel / SOCKET_FILE, host, port, reader, refused),
+    ):
         mounts = {DATA_MOUNT: settings.dataset, CHANNEL_MOUNT: channel}
         if settings.labels is not None:
             mounts[LABELS_MOUNT] = settings.labels
@@ -188,6 +203,17 @@ def run(args: argparse.Namespace) -> int:
         ProgressKind.CLIENTAPP_FINISHED,
         f"the ClientApp finished in {outcome.duration_seconds:.1f} s",
     )
+    reply = reader.reply()
+    if reply is not None:
+        where = "round unknown" if reply.round is None else f"round {reply.round}"
+        said = ", ".join(f"{name}={value!r}" for name, value in reply.metrics.items()) or "none"
+        say(
+            ProgressKind.REPLY_METRICS,
+            f"the ClientApp's {reply.message_kind} reply ({where}) reports metrics: {said}",
+            message_kind=reply.message_kind,
+            round=reply.round,
+            metrics=reply.metrics,
+        )
     return 0
 
 

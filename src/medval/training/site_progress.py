@@ -6,12 +6,18 @@ it to a log file of its own):
 - the SuperNode's log: connected to the aggregator, a message received (its run and its
   kind, ``train``, ``evaluate`` or ``query``), a reply sent, a problem Flower reports;
 - the ``flwr-clientapp`` wrapper (:mod:`medval.training.clientapp_sandbox`), one line per
-  ClientApp: :data:`EVENT_PREFIX` then a JSON object (finished, failed, app refused), and
-  its stand-ins for Flower's other commands (task refused).
+  ClientApp: :data:`EVENT_PREFIX` then a JSON object (finished, failed, app refused, a
+  call refused, the metrics its reply reports with their round), and its stand-ins for
+  Flower's other commands (task refused).
 
-Flower's strategies put the round number inside the message's content, which medval does
-not open; a message's ``ordinal`` counts the messages of its kind this site received for
-its run (with every site sampled each round, it is the round).
+``metrics-sent`` is said by the use case that sends a site's own round metrics to medval's
+server (:mod:`medval.client.training_site_rounds`): exactly the values that leave.
+
+The SuperNode's log does not say a message's round (Flower's strategies put it inside the
+message's content): a ``message-received`` event's ``ordinal`` counts the messages of its
+kind this site received for its run (with every site sampled each round, it is the round).
+The round a reply answers is read from the content by the channel, and comes with its
+``reply-metrics`` event.
 Imports the standard library only.
 """
 
@@ -40,6 +46,10 @@ class ProgressKind(StrEnum):
     CLIENTAPP_FAILED = "clientapp-failed"
     APP_REFUSED = "app-refused"
     TASK_REFUSED = "task-refused"
+    CALL_REFUSED = "call-refused"
+    REPLY_METRICS = "reply-metrics"
+    METRICS_SENT = "metrics-sent"
+    METRICS_WITHHELD = "metrics-withheld"
     PROBLEM = "problem"
     STOPPED = "stopped"
 
@@ -53,6 +63,10 @@ class SiteProgress:
     run_id: int | None = None
     message_kind: str | None = None
     ordinal: int | None = None
+    # A reply's round (its ``server-round``) and scalar metrics (``reply-metrics``,
+    # ``metrics-sent``).
+    round: int | None = None
+    metrics: dict[str, int | float] | None = None
 
 
 # What the SuperNode says when it gives up, in medval's words (the first that matches).
@@ -163,6 +177,22 @@ def wrapper_event(line: str) -> SiteProgress | None:
         return None
     try:
         raw = json.loads(line[len(EVENT_PREFIX) :])
-        return SiteProgress(ProgressKind(raw["kind"]), str(raw["text"]))
+        kind = ProgressKind(raw["kind"])
+        text = str(raw["text"])
+        if kind is not ProgressKind.REPLY_METRICS:
+            return SiteProgress(kind, text)
+        round_number = raw["round"]
+        metrics = {
+            str(name): value
+            for name, value in dict(raw["metrics"]).items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        }
+        return SiteProgress(
+            kind,
+            text,
+            message_kind=str(raw["message_kind"]),
+            round=round_number if isinstance(round_number, int) else None,
+            metrics=metrics,
+        )
     except (ValueError, KeyError, TypeError):
         return None

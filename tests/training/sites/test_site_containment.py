@@ -100,11 +100,15 @@ def test_a_clientapp_reaches_only_its_relay_and_reads_only_its_data(
         what: float(what == "the launcher's relay inside the sandbox") for what in targets
     }
     assert read == {what: float(what == "its dataset") for what in files}
+    hospital.progress.wait_for(ProgressKind.CLIENTAPP_FINISHED, 60)  # Its log is whole.
     # Not there at all, rather than there but forbidden.
     assert f"read {secret}: [Errno 2] No such file or directory" in hospital.clientapp_logs()
-    # The SuperNode took the ClientApp's request; the site's stand-in refused to start it.
-    assert metrics["spawn-accepted"] == 1.0
-    (refused,) = hospital.progress.wait_for(ProgressKind.TASK_REFUSED, 60)
+    # The site's channel refused the ClientApp's request: the SuperNode never saw it (and
+    # had it, the site's stand-in would have refused to start the task).
+    assert metrics["spawn-accepted"] == 0.0
+    (refused,) = hospital.progress.wait_for(ProgressKind.CALL_REFUSED, 60)
     assert refused.text == (
-        "refused to start flwr-agentapp: a site runs only ClientApps, each in the sandbox"
+        "refused the ClientApp's call /v1/runtime/create-task: not one a ClientApp needs"
     )
+    assert "spawn flwr-agentapp: Client error '403 Forbidden'" in hospital.clientapp_logs()
+    assert hospital.progress.of(ProgressKind.TASK_REFUSED) == []

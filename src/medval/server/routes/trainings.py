@@ -116,7 +116,8 @@ def report_site_round(
 
 @router.get(api.TRAINING_SITE_ROUNDS, responses=errors(404))
 def list_site_rounds(
-    ctx: ContextDep, user: CurrentUser, experiment_id: Id
+    ctx: ContextDep, user: CurrentUser, experiment_id: Id, dataset_id: Id | None = None
 ) -> Sequence[SiteRoundMetricsPublic]:
-    """Only the rounds of the sites the caller may see: their own, or all (training owner)."""
-    return training_rounds.list_site_rounds(ctx, user, experiment_id)
+    """Only the rounds of the sites the caller may see: their own, or all (training owner);
+    asked for one dataset (``dataset_id``) that is not theirs to see: 404, as if missing."""
+    return training_rounds.list_site_rounds(ctx, user, experiment_id, dataset_id)

@@ -16,7 +16,7 @@ from medval.core.training_schemas import RoundMetricsCreate, SiteRoundMetricsCre
 from medval.server.services.aggregators import existing_aggregator
 from medval.server.services.context import ServiceContext
 from medval.server.services.datasets import visible_dataset
-from medval.server.services.permissions import is_owner_or_admin, require_owner
+from medval.server.services.permissions import is_owner_or_admin, not_found, require_owner
 from medval.server.services.training_experiments import visible_experiment
 from medval.server.store.records import (
     RoundMetricsRecord,
@@ -93,12 +93,22 @@ def report_site_round(
 
 
 def list_site_rounds(
-    ctx: ServiceContext, caller: UserRecord, experiment_id: int
+    ctx: ServiceContext, caller: UserRecord, experiment_id: int, dataset_id: int | None = None
 ) -> list[SiteRoundMetricsRecord]:
-    """Every site's for the training owner and admins; one's own datasets' for others."""
+    """Every site's for the training owner and admins; one's own datasets' for others.
+    Asked for one dataset's, by anyone else than its owner, the training owner or an admin:
+    refused, as a dataset that does not exist (a site's figures are its own)."""
     with ctx.store.transaction() as tx:
         experiment = visible_experiment(tx, caller, experiment_id)
-        found = tx.list_site_training_rounds(experiment.id)
+        if dataset_id is not None:
+            dataset = tx.dataset(dataset_id)
+            # Refused as if missing (as a dataset that is not one's own is refused when
+            # reported for), so that ids leak nothing.
+            if dataset is None or not (
+                is_owner_or_admin(caller, experiment.owner_id) or dataset.owner_id == caller.id
+            ):
+                raise not_found("dataset", dataset_id)
+        found = tx.list_site_training_rounds(experiment.id, dataset_id)
     if is_owner_or_admin(caller, experiment.owner_id):
         return found
     return [r for r in found if r.dataset_owner_id == caller.id]

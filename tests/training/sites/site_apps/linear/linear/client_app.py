@@ -94,3 +94,12 @@ def train(msg: Message, context: Context) -> Message:
         {"arrays": ArrayRecord([np.array([w, b])]), "metrics": MetricRecord(metrics)}
     )
     return Message(content=content, reply_to=msg)
+
+
+@app.evaluate()
+def evaluate(msg: Message, context: Context) -> Message:
+    x, y = load(context)
+    w, b = (float(v) for v in msg.content["arrays"].to_numpy_ndarrays()[0])
+    loss = float(np.mean((w * x + b - y) ** 2))
+    metrics = MetricRecord({"eval-loss": loss, "num-examples": len(x)})
+    return Message(content=RecordDict({"metrics": metrics}), reply_to=msg)

@@ -18,7 +18,7 @@ def main(grid: Grid, context: Context) -> None:
     nodes = int(config["min-nodes"])
     strategy = FedAvg(
         fraction_train=1.0,
-        fraction_evaluate=0.0,
+        fraction_evaluate=float(config["fraction-evaluate"]),
         min_train_nodes=nodes,
         min_evaluate_nodes=nodes,
         min_available_nodes=nodes,
