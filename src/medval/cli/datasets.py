@@ -11,7 +11,6 @@ from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import policy_app
 from medval.cli.render import columns, count, print_left_out
-from medval.client.audit_log import record
 from medval.client.dataset_transfer import (
     check_registered,
     export_dataset,
@@ -24,10 +23,11 @@ from medval.client.datasets import (
     registration_payload,
     verify_prepared,
 )
+from medval.client.joining import ask_to_join, dataset_request
 from medval.client.workspace import LocalDataset
-from medval.core.errors import Conflict, InvalidInput
-from medval.core.schemas import AssociationCreate, DatasetPublic
-from medval.core.states import AssociationKind, Stage
+from medval.core.errors import Conflict
+from medval.core.schemas import DatasetPublic
+from medval.core.states import Stage
 
 DATASET_COLUMNS = columns(
     DatasetPublic, "id", "name", "owner", "location", "stage", "data_hash", "invalidated_at"
@@ -112,18 +112,10 @@ def associate(
 ) -> None:
     """Ask a benchmark to include this dataset; its owner decides."""
     session: Session = ctx.obj
-    dataset = session.workspace.dataset(name)
-    if dataset.server_id is None:
-        raise InvalidInput(f"dataset {name!r} is not registered; run 'medval dataset register'")
-    target = benchmark_id or dataset.benchmark_id
+    request = dataset_request(session.workspace, name, benchmark_id)
     with session.client() as client:
-        session.confirm(f"Ask benchmark {target} to include dataset {name}?", yes)
-        association = client.request_association(
-            AssociationCreate(
-                benchmark_id=target, kind=AssociationKind.DATASET, entity_id=dataset.server_id
-            )
-        )
-    record(session.audit_log(), "request", "association", str(association.id), association)
+        session.confirm(f"Ask benchmark {request.benchmark_id} to include dataset {name}?", yes)
+        association = ask_to_join(client, session.audit_log(), request)
     session.err.print(f"association {association.id} {requested(association)}")
 
 

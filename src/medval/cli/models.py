@@ -20,9 +20,8 @@ from medval.cli.cubes import (
     register_folder,
 )
 from medval.cli.render import print_result_document, print_results
-from medval.client.audit_log import record
-from medval.core.schemas import AssociationCreate
-from medval.core.states import AssociationKind, CubeKind, check_valid
+from medval.client.joining import ask_to_join, try_model
+from medval.core.states import CubeKind
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
 
@@ -67,31 +66,14 @@ def associate(
     """Run the compatibility test on the benchmark's demo data, then ask to join."""
     session: Session = ctx.obj
     with session.client() as client:
-        benchmark = client.benchmark(benchmark_id)
-        model = client.cube(model_id)
-        # Refused before the compatibility test runs anything.
-        check_valid(f"benchmark {benchmark.name} ({benchmark.id})", benchmark)
-        check_valid(f"model {model.name} ({model.id})", model)
-        executor = session.executor(client)
-        executor.require_supported_by(benchmark)
-        session.err.print(f"compatibility test of {model.name} on {benchmark.name}'s demo data")
-        read = executor.compatibility_test(
-            client.cube(benchmark.data_preparator_id),
-            model,
-            client.cube(benchmark.evaluator_id),
-            executor.demo_data(benchmark.demo_data_hash),
-            benchmark_k=benchmark.min_cell_count,
-        )
+        trial = try_model(session.executor(client), model_id, benchmark_id, session.note)
+        result = trial.result
         print_result_document(
-            session, read.document, "compatibility test (demo data)", read.left_out
+            session, result.document, "compatibility test (demo data)", result.left_out
         )
-        session.confirm(f"Ask benchmark {benchmark.name} to accept model {model.name}?", yes)
-        association = client.request_association(
-            AssociationCreate(
-                benchmark_id=benchmark_id, kind=AssociationKind.MODEL, entity_id=model_id
-            )
-        )
-    record(session.audit_log(), "request", "association", str(association.id), association)
+        name, benchmark = trial.model.name, trial.benchmark.name
+        session.confirm(f"Ask benchmark {benchmark} to accept model {name}?", yes)
+        association = ask_to_join(client, session.audit_log(), trial.request())
     session.err.print(
         f"association {association.id} {requested(association)}; the benchmark owner decides"
     )
