@@ -278,10 +278,18 @@ def _all_doors() -> list[Door]:
     # Imported here: those modules build on this one's doors and callers.
     from .association_doors import association_doors
     from .catalogue_doors import catalogue_doors
+    from .page_doors import page_doors
     from .training_doors import training_doors
     from .trust_doors import trust_doors
 
-    return [*_doors(), *catalogue_doors(), *association_doors(), *trust_doors(), *training_doors()]
+    return [
+        *_doors(),
+        *catalogue_doors(),
+        *association_doors(),
+        *trust_doors(),
+        *training_doors(),
+        *page_doors(),
+    ]
 
 
 DOORS = _all_doors()

@@ -101,6 +101,10 @@ def _wrong(door: Door, caller: Caller, status: int, body: Any) -> str | None:
         return f"{where}: {status}, expected {expected}: {body}"
     if status < 400:
         return None
+    if isinstance(body, bytes):
+        # A page (server/web) answers a refusal with a page of its own, not an error body.
+        page = body.startswith(b"<!doctype html>")
+        return None if page else f"{where}: neither an error body nor a page: {body!r}"
     code = body["error"]["code"]
     if code not in CODES[status]:
         return f"{where}: code {code} with {status}"

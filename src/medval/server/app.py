@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from medval import __version__
 from medval.core import api
@@ -33,6 +34,7 @@ from medval.server.services.context import Clock, ServiceContext, utc_now
 from medval.server.settings import ServerSettings
 from medval.server.store.blobs import BlobStore
 from medval.server.store.sql import SqlStore
+from medval.server.web import pages
 
 ROUTERS = (
     health,
@@ -75,6 +77,9 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.context = context
     for module in ROUTERS:
         app.include_router(module.router, prefix=api.PREFIX)
+    # The pages (server/web): the same services and permissions, rendered as HTML.
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app)
     app.add_middleware(BodyGuard, context=context, routes=app.router.routes)
     return app

@@ -93,7 +93,10 @@ def register_benchmark(
         return benchmark
 
 
-def get_benchmark(ctx: ServiceContext, caller: UserRecord, benchmark_id: int) -> BenchmarkRecord:
+def get_benchmark(
+    ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int
+) -> BenchmarkRecord:
+    """The benchmark, if ``caller`` (None: a visitor) may see it; else not found."""
     with ctx.store.transaction() as tx:
         return visible_benchmark(tx, caller, benchmark_id)
 

@@ -1,0 +1,130 @@
+"""The server's pages (``server/web``) show what the API shows the same caller: a
+visitor reads the public benchmarks and their leaderboards; per-site rows appear only for
+those the API releases them to; nothing a caller sends is rendered unescaped."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from medval.core.api import PREFIX
+
+from .conftest import Api, User
+from .test_api_leaderboard import _federation
+
+
+def _page(api: Api, path: str, user: User | None = None) -> tuple[int, str]:
+    response = api.client.get(path, headers=user.headers if user else {})
+    return response.status_code, response.text
+
+
+def _api_board(api: Api, benchmark: Any, user: User | None = None) -> Any:
+    path = f"{PREFIX}/benchmarks/{benchmark['id']}/leaderboard"
+    return api.client.get(path, headers=user.headers if user else {}).json()
+
+
+def _text(html: str) -> str:
+    """The page's words, tags removed and spaces joined (what a reader sees)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_a_visitor_reads_the_public_catalogue_and_not_the_rest(api: Api) -> None:
+    fed = _federation(api, "public")
+    bench, root = fed["bench"], fed["root"]
+    private = api.benchmark(bench, approve_by=root, policy="participants")
+    pending = api.benchmark(bench)
+    status, html = _page(api, "/")
+    assert status == 200
+    assert f'href="/benchmarks/{fed["benchmark"]["id"]}"' in html
+    assert f'href="/benchmarks/{private["id"]}"' not in html
+    assert f'href="/benchmarks/{pending["id"]}"' not in html
+    # A logged-in account sees what the API lists for it: the approved one too.
+    _, theirs = _page(api, "/", fed["stranger"])
+    assert f'href="/benchmarks/{private["id"]}"' in theirs
+    assert f'href="/benchmarks/{pending["id"]}"' not in theirs
+    for hidden in (private, pending):
+        status, html = _page(api, f"/benchmarks/{hidden['id']}")
+        assert status == 404
+        assert f"There is no benchmark {hidden['id']} that you may see." in _text(html)
+
+
+def test_a_public_leaderboard_reads_as_the_api_gives_it(api: Api) -> None:
+    fed = _federation(api, "public")
+    board = _api_board(api, fed["benchmark"])
+    status, html = _page(api, f"/benchmarks/{fed['benchmark']['id']}")
+    assert status == 200
+    text = _text(html)
+    assert "Ranked by auroc (higher is better)" in text
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>\s*<th scope=\"row\">([^<]+)</th>", html)
+    assert rows == [("1", "model-v2"), ("2", "model-v1")]
+    assert [e["model"] for e in board["entries"]] == ["model-v2", "model-v1"]
+    for entry in board["entries"]:
+        pooled = entry["pooled"]["auroc"]
+        shown = f"{pooled['value']:.3f} [{pooled['lower']:.3f}, {pooled['upper']:.3f}]"
+        assert shown in text, shown
+    # The forest plot: one square per model, named, on an axis.
+    plot = html[html.index("<svg") : html.index("</svg>")]
+    assert plot.count('class="point"') == 2
+    assert "model-v2: " in plot and "model-v1: " in plot
+    # What the visitor's API answer holds of each site, and no more.
+    released = [site["dataset"] for entry in board["entries"] for site in entry["sites"]]
+    assert released == []  # a visitor gets no site's own figures...
+    assert "Per site" not in text
+    for name in (d["name"] for d in fed["datasets"].values()):
+        assert name not in text  # ...nor any site's name
+
+
+def test_per_site_rows_show_for_those_the_api_releases_them_to(api: Api) -> None:
+    fed = _federation(api, "participants")
+    page = f"/benchmarks/{fed['benchmark']['id']}"
+    names = [d["name"] for d in fed["datasets"].values()]
+    _, owner_view = _page(api, page, fed["bench"])
+    assert "Per site" in owner_view and all(name in owner_view for name in names)
+    h1_view = _text(_page(api, page, fed["h1"])[1])
+    released = {
+        site["dataset"]
+        for entry in _api_board(api, fed["benchmark"], fed["h1"])["entries"]
+        for site in entry["sites"]
+    }
+    assert released == {fed["datasets"]["h1"]["name"]}  # its own site only
+    assert {name for name in names if name in h1_view} == released
+    # A visitor: not public, so not found at all.
+    assert _page(api, page)[0] == 404
+
+
+def test_what_a_caller_sends_is_shown_escaped(api: Api) -> None:
+    bench = api.user("bench")
+    root = User("root", 1, api)
+    hostile = '<script>alert("x")</script>'
+    benchmark_id = _register_with_description(api, bench, root, hostile)
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+    for path in ("/", f"/benchmarks/{benchmark_id}"):
+        status, html = _page(api, path)
+        assert status == 200
+        assert "<script>" not in html and escaped in html
+
+
+def _register_with_description(api: Api, owner: User, admin: User, description: str) -> int:
+    prep = api.cube(owner, "data_preparator")
+    model = api.cube(owner, "model")
+    evaluator = api.cube(owner, "evaluator")
+    body = {
+        "name": "escaped-bench",
+        "description": description,
+        "data_preparator_id": prep["id"],
+        "reference_model_id": model["id"],
+        "evaluator_id": evaluator["id"],
+        "demo_data_hash": api.blob(owner),
+        "release_policy": "public",
+    }
+    benchmark = owner.ok("post", "/benchmarks", body)
+    admin.ok("put", f"/benchmarks/{benchmark['id']}/approval", {"status": "approved"})
+    identifier: int = benchmark["id"]
+    return identifier
+
+
+def test_the_style_sheet_ships_in_the_package(api: Api) -> None:
+    response = api.client.get("/static/medval.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert "@import" not in response.text and "http" not in response.text  # no CDN
