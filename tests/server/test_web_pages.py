@@ -104,13 +104,33 @@ def test_what_a_caller_sends_is_shown_escaped(api: Api) -> None:
         assert "<script>" not in html and escaped in html
 
 
-def _register_with_description(api: Api, owner: User, admin: User, description: str) -> int:
+def test_a_documentation_address_is_linked_only_if_it_is_a_web_address(api: Api) -> None:
+    bench = api.user("bench")
+    root = User("root", 1, api)
+    hostile = _register_with_description(api, bench, root, "d", "javascript:alert(1)")
+    status, html = _page(api, f"/benchmarks/{hostile}")
+    assert status == 200
+    assert 'href="javascript' not in html and "javascript:alert(1)" in _text(html)
+    fine = _register_with_description(api, bench, root, "d", "https://example.org/docs", "b2")
+    assert '<a href="https://example.org/docs"' in _page(api, f"/benchmarks/{fine}")[1]
+
+
+def test_pages_tell_the_browser_to_run_no_script(api: Api) -> None:
+    for path in ("/", "/benchmarks/999"):
+        policy = api.client.get(path).headers["content-security-policy"]
+        assert "script-src 'none'" in policy and "default-src 'self'" in policy
+
+
+def _register_with_description(
+    api: Api, owner: User, admin: User, description: str, docs: str = "", name: str = "b1"
+) -> int:
     prep = api.cube(owner, "data_preparator")
     model = api.cube(owner, "model")
     evaluator = api.cube(owner, "evaluator")
     body = {
-        "name": "escaped-bench",
+        "name": name,
         "description": description,
+        "docs_url": docs,
         "data_preparator_id": prep["id"],
         "reference_model_id": model["id"],
         "evaluator_id": evaluator["id"],

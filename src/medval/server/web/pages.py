@@ -28,13 +28,27 @@ STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+# The pages run no script and load nothing from elsewhere; the browser is told so, which
+# also stops any markup that escaping might ever miss.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _link(url: str) -> str | None:
+    """A committee's documentation address, linked only if it is a web address (a
+    ``javascript:`` or ``data:`` one is shown as text, never followed)."""
+    return url if url.startswith(("https://", "http://")) else None
 
 
 @router.get("/")
 def catalogue(request: Request, ctx: ContextDep, user: OptionalUser) -> HTMLResponse:
     shown = benchmarks.list_benchmarks(ctx, user)
     return templates.TemplateResponse(
-        request, "catalogue.html", {"benchmarks": shown, "user": user}
+        request, "catalogue.html", {"benchmarks": shown, "user": user}, headers=HEADERS
     )
 
 
@@ -50,6 +64,7 @@ def benchmark_page(
             "not_found.html",
             {"what": f"benchmark {benchmark_id}", "user": user},
             status_code=404,
+            headers=HEADERS,
         )
     board: LeaderboardPublic | None = None
     withheld = ""
@@ -65,6 +80,8 @@ def benchmark_page(
             "board": board,
             "withheld": withheld,
             "plot": forest_plot(board) if board is not None else None,
+            "docs_link": _link(benchmark.docs_url),
             "user": user,
         },
+        headers=HEADERS,
     )
