@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("h11")
 
 from medval.training.channel import Channel
 
@@ -132,6 +131,31 @@ def test_any_other_call_is_refused_here_and_never_reaches_the_supernode(
         assert answer == b"HTTP/1.1 403 Forbidden | medval: a ClientApp may not make this call\n"
         assert app.recv(1) == b""  # And the connection is closed.
     assert refused == [target]
+    assert supernode.seen == []
+
+
+def test_a_refused_call_whose_body_comes_late_still_reads_its_403(
+    supernode: SuperNode, tmp_path: Path
+) -> None:
+    """As Flower's client sends it: the head, then the body. The channel answers only once
+    it has read the whole request, so closing after the answer loses nothing (a socket
+    closed on unread bytes is reset, and the app would see no answer at all)."""
+    with (
+        Channel(tmp_path / "runtime.sock", "127.0.0.1", supernode.server_port),
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as app,
+    ):
+        app.connect(str(tmp_path / "runtime.sock"))
+        body = b"x" * 200_000
+        target = "/v1/runtime/create-task"
+        head = f"POST {target} HTTP/1.1\r\nhost: x\r\ncontent-length: {len(body)}\r\n\r\n"
+        app.sendall(head.encode())
+        time.sleep(0.3)
+        app.sendall(body)
+        answer = b""
+        while chunk := app.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+    assert answer.endswith(b"medval: a ClientApp may not make this call\n")
     assert supernode.seen == []
 
 

@@ -176,6 +176,9 @@ class Channel:
             return False
         target = event.target.decode("ascii", errors="replace").partition("?")[0]
         if event.method != b"POST" or target not in CLIENTAPP_CALLS:
+            # The refused request is read to its end first: a socket closed with bytes
+            # it has not read is reset by the kernel, and the app would never read the 403.
+            _drain(down, inner)
             self._refuse(inner, down, target)
             return False
         read = self.reader.wants(target)
@@ -272,6 +275,17 @@ def _next_event(connection: h11.Connection, peer: socket.socket) -> object:
         if event is not h11.NEED_DATA:
             return event
         connection.receive_data(peer.recv(_CHUNK))
+
+
+def _drain(connection: h11.Connection, peer: socket.socket) -> None:
+    """Read and drop the rest of a request (up to ``MAX_READ_BYTES``; past that, the
+    connection is closed on it all the same)."""
+    dropped = 0
+    while dropped <= MAX_READ_BYTES:
+        event = _next_event(connection, peer)
+        if not isinstance(event, h11.Data):
+            return
+        dropped += len(event.data)
 
 
 def _shut(connection: socket.socket) -> None:
