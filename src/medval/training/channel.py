@@ -161,6 +161,7 @@ class Channel:
         except (OSError, h11.ProtocolError):
             pass
         finally:
+            _linger(inner)
             with self._lock:
                 for connection in (inner, outer):
                     self._connections.discard(connection)
@@ -286,6 +287,17 @@ def _drain(connection: h11.Connection, peer: socket.socket) -> None:
         if not isinstance(event, h11.Data):
             return
         dropped += len(event.data)
+
+
+def _linger(connection: socket.socket) -> None:
+    """Close our side gently: say we are done writing, then read what the app still sends
+    until it closes too (2 s at most). Closing a socket with bytes it has not read resets
+    the connection, and the app could lose the answer it was already sent."""
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(2)
+        while connection.recv(_CHUNK):
+            pass
 
 
 def _shut(connection: socket.socket) -> None:

@@ -110,5 +110,13 @@ def test_a_clientapp_reaches_only_its_relay_and_reads_only_its_data(
     assert refused.text == (
         "refused the ClientApp's call /v1/runtime/create-task: not one a ClientApp needs"
     )
-    assert "spawn flwr-agentapp: Client error '403 Forbidden'" in hospital.clientapp_logs()
+    # What the app was told: the channel's 403. Twice in CI, under load, the app saw its
+    # connection closed without an answer instead (not reproduced here; see the stop-26
+    # note); either way the call went no further than the channel.
+    logs = hospital.clientapp_logs().splitlines()
+    said = [line.partition("spawn flwr-agentapp: ")[2] for line in logs if "spawn flwr-" in line]
+    assert len(said) == 1, said
+    assert said[0].startswith("Client error '403 Forbidden'") or (
+        said[0] == "Server disconnected without sending a response."
+    ), said
     assert hospital.progress.of(ProgressKind.TASK_REFUSED) == []
