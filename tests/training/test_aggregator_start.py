@@ -3,7 +3,6 @@ line and leave nothing running; a restarted aggregator remembers its admitted si
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -13,17 +12,9 @@ from medval.core.errors import InvalidInput, TrainingError
 from medval.training.aggregator import Aggregator
 from medval.training.ca import issue_server_certificate, new_experiment_ca, new_server_key_and_csr
 from medval.training.flower_env import FlowerInstall
-from medval.training.processes import descendant_groups
+from medval.training.processes import descendant_groups, live_members
 
 from .flower_sites import Experiment, new_experiment, new_site
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_a_certificate_of_another_experiment_is_refused_before_anything_starts(
@@ -118,7 +109,7 @@ def test_a_restarted_aggregator_remembers_its_sites_and_still_stops_them(
         # The SuperLink's group and SuperExec's (Flower starts it in a session of its own).
         groups = descendant_groups(superlink_pid)
         assert len(groups) == 2
-    assert not any(_group_alive(group) for group in groups)
+    assert live_members(groups) == set()
     with Aggregator(experiment.settings(workdir), flower) as second:
         again = second.sync_nodes({site.name: site.public_key})
         assert (again.registered, again.unchanged) == ([], ["hospital-d"])
