@@ -13,13 +13,13 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo demo-training test lint typecheck unit unit-flower unit-rest unit-as-user setup system-deps clean bench test-debian-python \
+.PHONY: demo demo-deps demo-training test lint typecheck unit unit-flower unit-rest unit-as-user setup system-deps clean bench test-debian-python \
 	migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,training,simulation]'
+	$(BIN)/pip install --quiet -e '.[dev,training,simulation,browser]'
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)
@@ -42,13 +42,17 @@ $(DEBIAN_STAMP): pyproject.toml
 
 # Debian packages the sandbox and the PostgreSQL tests need (installed when missing).
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh test
 
-demo: system-deps $(DEMO_STAMP)
+# Only what the demo runs on (bubblewrap), not the test tools.
+demo-deps:
+	@bash scripts/system-deps.sh demo
+
+demo: demo-deps $(DEMO_STAMP)
 	$(BIN)/medval demo
 
 # The demo's four hospitals train a model on Flower, then evaluate it beside the others.
-demo-training: system-deps $(TRAINING_STAMP)
+demo-training: demo-deps $(TRAINING_STAMP)
 	$(BIN)/medval demo --training
 
 lint: $(STAMP)

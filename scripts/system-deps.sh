@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Installs the Debian packages medval needs when they are missing: bubblewrap (the
-# local sandbox), PostgreSQL 15 server binaries (the store's tests run on it), the
-# container engines the Docker and Podman runners drive (docker.io, podman), and what
-# rootless Podman needs to map a user's subordinate ids (uidmap: newuidmap, newgidmap).
+# Installs the Debian packages medval needs when they are missing.
+#   system-deps.sh demo   what `make demo` needs: bubblewrap (the local sandbox)
+#   system-deps.sh test   that, and what the tests drive for real: PostgreSQL 15 server
+#                         binaries (the store's tests), the container engines of the Docker
+#                         and Podman runners (docker.io, podman), what rootless Podman needs
+#                         to map a user's subordinate ids (uidmap), Debian's Python (the
+#                         unprivileged run's own venv) and Chromium (the browser tests)
 set -euo pipefail
+part=${1:-test}
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-command -v podman >/dev/null 2>&1 || need+=(podman)
-command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
-[ -x /usr/bin/python3 ] || need+=(python3)  # the unprivileged test run's own venv
+if [ "$part" = test ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v podman >/dev/null 2>&1 || need+=(podman)
+  command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
+  [ -x /usr/bin/python3 ] || need+=(python3)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+elif [ "$part" != demo ]; then
+  echo "usage: system-deps.sh demo|test" >&2
+  exit 2
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "medval needs these Debian packages: ${need[*]}" >&2

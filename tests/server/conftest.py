@@ -75,7 +75,7 @@ class User:
 class Api:
     """Factories for test data, all going through the HTTP API."""
 
-    client: TestClient
+    client: httpx.Client  # a TestClient, or a client of a live server
     settings: ServerSettings
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
     # Each user's signing key, registered when the user logs in here.
