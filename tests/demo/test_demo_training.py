@@ -31,6 +31,8 @@ def test_the_training_demo_trains_and_joins_the_benchmark(tmp_path: Path) -> Non
     log = done.stderr
     assert "round 5/5: train aggregated from 4 sites (0 failures)" in log
     assert f"final model registered as model cube {EXPERIMENT}-final" in log
+    # It ends with the address of the benchmark's page (see tests/browser for the page).
+    assert "then open the benchmark's page, http://127.0.0.1:8000/benchmarks/1\n" in log
     found = {
         m["model"]: (m["how"], float(m["value"])) for m in map(LINE.match, log.splitlines()) if m
     }

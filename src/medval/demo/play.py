@@ -32,6 +32,7 @@ from medval.demo.train import (
     build_all_cubes,
 )
 from medval.runner.registry import runner_for
+from medval.server.settings import ServerSettings
 
 DEMO_PASSWORD = "demo-password-not-secret"
 BENCHMARK = "breast-recurrence-5y"
@@ -197,8 +198,8 @@ def run_demo(
     with embedded_server(server_dir, workdir / "server.log") as url:
         demo.server_url = url
         console.print(f"  embedded server on {url} (SQLite in {server_dir})")
-        _play(demo, admin, cubes, demo_data, sites, training)
-    _where_next(demo, server_dir)
+        benchmark_id = _play(demo, admin, cubes, demo_data, sites, training)
+    _where_next(demo, server_dir, benchmark_id)
 
 
 def _play(
@@ -208,7 +209,8 @@ def _play(
     demo_data: Path,
     sites: dict[str, data.SiteFiles],
     training: bool = False,
-) -> None:
+) -> str:
+    """Every step, as each person would type it; the benchmark's id."""
     committee = demo.actor("committee", "benchmark owner")
     hospitals = [demo.actor(f"hospital-{name}", "data owner") for name in sites]
     vendors = {  # two vendors, each with a model trained on the public development cohort
@@ -291,10 +293,18 @@ def _play(
 
     demo.section("Step 5: the leaderboard, as the committee sees it")
     demo.medval(committee, "benchmark", "leaderboard", bid, show=True)
+    page = page_address(demo, bid)
+    demo.console.print(f"  the same in a browser, while this server runs: {page}")
     if training:
         from medval.demo.play_training import compare_with_pooled
 
         compare_with_pooled(demo, committee, bid)
+    return bid
+
+
+def page_address(demo: Demo, benchmark_id: str, server: str | None = None) -> str:
+    """The benchmark's web page on ``server`` (the demo's own by default)."""
+    return f"{server or demo.server_url}/benchmarks/{benchmark_id}"
 
 
 def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:
@@ -305,7 +315,9 @@ def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:
         demo.medval(committee, "association", "approve", str(association["id"]), "--yes")
 
 
-def _where_next(demo: Demo, server_dir: Path) -> None:
+def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
+    port = ServerSettings.model_fields["port"].default  # where `medval server start` listens
+    again = page_address(demo, benchmark_id, f"http://127.0.0.1:{port}")
     elapsed = time.monotonic() - demo.started
     demo.console.rule(f"[bold green]Done: {demo.commands} commands in {elapsed:.0f} s")
     demo.console.print(
@@ -315,6 +327,8 @@ def _where_next(demo: Demo, server_dir: Path) -> None:
   - the server's SQLite database and blobs: {server_dir}
   - serve it again and explore as any account (password: {DEMO_PASSWORD}):
       MEDVAL_SERVER_DATA_DIR={server_dir} medval server start &
+      then open the benchmark's page, {again}
+      (log in as committee or a hospital: its results are released to participants)
       MEDVAL_HOME={demo.workdir / "clients" / "committee"} medval benchmark leaderboard 1
       MEDVAL_HOME={demo.workdir / "clients" / "hospital-gbsg"} medval results list --local
   - how to write your own cubes: README.md, section "Writing cubes"."""
