@@ -80,6 +80,14 @@ def test_per_site_rows_show_for_those_the_api_releases_them_to(api: Api) -> None
     names = [d["name"] for d in fed["datasets"].values()]
     _, owner_view = _page(api, page, fed["bench"])
     assert "Per site" in owner_view and all(name in owner_view for name in names)
+    # Each site's figure as the API gives it: the value and its interval, rounded.
+    for entry in _api_board(api, fed["benchmark"], fed["bench"])["entries"]:
+        for site in entry["sites"]:
+            auroc = site["metrics"]["auroc"]
+            row = f"{site['dataset']} {site['n_cases']} {auroc['value']:.3f}"
+            if auroc.get("lower") is not None:
+                row += f" [{auroc['lower']:.3f}, {auroc['upper']:.3f}]"
+            assert row in _text(owner_view), row
     h1_view = _text(_page(api, page, fed["h1"])[1])
     released = {
         site["dataset"]

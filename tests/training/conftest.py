@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from medval.core.errors import InvalidInput
+from medval.demo.federated import build_training_cube, write_prepared_site
 from medval.training.aggregator import Aggregator
 from medval.training.app import build_fab
 from medval.training.flower_env import FlowerInstall, find_flower
@@ -49,3 +50,19 @@ def aggregator(
     workdir = tmp_path_factory.mktemp("aggregator")
     with Aggregator(experiment.settings(workdir), flower) as started:
         yield started
+
+
+# The demo's training cube and three hospitals' prepared data, as the tests comparing
+# medval's aggregator with plain Flower (and plain Flower with central training) use them.
+THREE_SITES = ("rotterdam-1986-87", "gbsg", "rotterdam-1988-89")
+
+
+@pytest.fixture(scope="module")
+def cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_training_cube(tmp_path_factory.mktemp("cubes"))
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    root = tmp_path_factory.mktemp("prepared")
+    return [write_prepared_site(name, root / name) for name in THREE_SITES]

@@ -16,10 +16,8 @@ import pytest
 
 from medval.core.training_plan import TrainingPlan, plan_from_document
 from medval.demo.federated import (
-    build_training_cube,
     central_final_model,
     final_weights,
-    write_prepared_site,
 )
 from medval.training.aggregator import Aggregator
 from medval.training.app import build_fab
@@ -33,13 +31,6 @@ from .flower_sites import Experiment, new_site, supernode
 
 pytestmark = pytest.mark.flower
 
-SITES = ("rotterdam-1986-87", "gbsg", "rotterdam-1988-89")
-
-
-@pytest.fixture(scope="module")
-def cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_training_cube(tmp_path_factory.mktemp("cubes"))
-
 
 @pytest.fixture(scope="module")
 def cube_fab(
@@ -47,12 +38,6 @@ def cube_fab(
 ) -> PinnedFab:
     built = build_fab(cube, tmp_path_factory.mktemp("fab"), flower)
     return PinnedFab(built.path, built.sha256)
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    root = tmp_path_factory.mktemp("prepared")
-    return [write_prepared_site(name, root / name) for name in SITES]
 
 
 @pytest.fixture

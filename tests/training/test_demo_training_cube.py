@@ -31,11 +31,7 @@ from medval.demo.federated import (
 SITES = ("rotterdam-1986-87", "gbsg")
 
 
-@pytest.fixture(scope="module")
-def cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_training_cube(tmp_path_factory.mktemp("cubes"))
-
-
+# Two sites here, not the three of conftest's `prepared`.
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     root = tmp_path_factory.mktemp("prepared")

@@ -11,27 +11,12 @@ import numpy as np
 import pytest
 
 from medval.demo.federated import (
-    build_training_cube,
     central_final_model,
     final_weights,
-    write_prepared_site,
 )
 from tests.training.plain_flower import run_plain_flower
 
 pytestmark = pytest.mark.flower
-
-SITES = ("rotterdam-1986-87", "gbsg", "rotterdam-1988-89")
-
-
-@pytest.fixture(scope="module")
-def cube(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_training_cube(tmp_path_factory.mktemp("cubes"))
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    root = tmp_path_factory.mktemp("prepared")
-    return [write_prepared_site(name, root / name) for name in SITES]
 
 
 def _central(cube: Path, sites: list[Path], out: Path, epochs: int) -> np.ndarray:
