@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -25,14 +24,6 @@ from pathlib import Path
 from medval.training.processes import kill_process_tree, stop_process_tree
 
 _PR_SET_PDEATHSIG = 1
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on now (the kernel's choice)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _die_with_parent() -> None:

@@ -33,7 +33,7 @@ from medval.core.training_plan import TrainingPlan
 from medval.training.app import read_fab_app
 from medval.training.control import Control
 from medval.training.flower_env import FlowerInstall
-from medval.training.processes import start_process
+from medval.training.processes import free_port, start_process
 from medval.training.progress import ProgressEvent, ProgressKind, RoundMetrics
 from medval.training.superlink import CONNECTION_NAME, LOOPBACK, SuperLink
 from medval.training.training_run import PinnedFab, TrainingOutcome, TrainingRun, prepare_run
@@ -85,7 +85,7 @@ class SimulationSuperLink(SuperLink):
         layout = self.layout
         for directory in (layout.flwr_home, layout.serverapp_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        self.port = _free_loopback_port()
+        self.port = free_port(LOOPBACK)
         (layout.flwr_home / "config.toml").write_text(
             f'[superlink]\ndefault = "{CONNECTION_NAME}"\n\n'
             f'[superlink.{CONNECTION_NAME}]\naddress = "{self.address}"\ninsecure = true\n'
@@ -204,13 +204,6 @@ def serverapp_seconds(
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return [replace(r, seconds=s) for r, s in zip(rounds, seconds, strict=True)]
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers(port: int) -> bool:

@@ -53,8 +53,9 @@ from medval.training.clientapp_cube import (
     write_launcher_cube,
 )
 from medval.training.flower_env import find_flower
-from medval.training.flower_process import FlowerProcess, free_port
+from medval.training.flower_process import FlowerProcess
 from medval.training.node_key import check_ca_certificate, write_node_key
+from medval.training.processes import free_port
 from medval.training.site_progress import (
     ProgressKind,
     SiteProgress,

@@ -30,7 +30,7 @@ from pathlib import Path
 from medval.core.errors import TrainingError
 from medval.training.ca import issue_server_certificate, new_experiment_ca, new_server_key_and_csr
 from medval.training.flower_env import FlowerInstall
-from medval.training.processes import start_process, stop_process_tree
+from medval.training.processes import free_port, start_process, stop_process_tree
 from medval.training.progress import strip_colours
 
 LOOPBACK = "127.0.0.1"
@@ -96,7 +96,7 @@ class SuperLink:
         for directory in (layout.flwr_home, layout.serverapp_dir, layout.loopback_ca.parent):
             directory.mkdir(parents=True, exist_ok=True)
         self._write_loopback_tls()
-        self.port = _free_loopback_port()
+        self.port = free_port(LOOPBACK)
         self._write_connection()
         argv = [
             self.flower.command("flower-superlink"),
@@ -196,13 +196,6 @@ class SuperLink:
     def _started_superexec(self) -> bool:
         # The SuperLink starts SuperExec (which runs each ServerApp) as its last step.
         return "Starting Flower SuperExec" in self.log_since_start()
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers_tls(host: str, port: int, context: ssl.SSLContext) -> bool:

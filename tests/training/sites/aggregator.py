@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medval.training.flower_env import find_flower
-from medval.training.flower_process import FlowerProcess, free_port
+from medval.training.flower_process import FlowerProcess
+from medval.training.processes import free_port
 
 from .pki import ExperimentPki
 

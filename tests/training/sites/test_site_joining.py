@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from medval.core.errors import ServerUnavailable
-from medval.training.flower_process import free_port
+from medval.training.processes import free_port
 from medval.training.site_progress import ProgressKind
 
 from .aggregator import PlainAggregator

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from medval.training.flower_process import free_port
+from medval.training.processes import free_port
 
 pytestmark = pytest.mark.flower
 
