@@ -20,7 +20,7 @@ from medval.runner import BubblewrapRunner, DockerRunner, PodmanRunner, Runner
 from tests.conftest import LiveServer
 
 from .cubes import Cube, CubeMaker, write_cube
-from .engines import EngineUnavailable, check_podman, docker_daemon
+from .engines import ready_docker, ready_podman
 
 
 def _local_runner(request: pytest.FixtureRequest) -> Runner:
@@ -63,26 +63,12 @@ def runner(request: pytest.FixtureRequest) -> Runner:
 
 @pytest.fixture(scope="session")
 def docker_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRunner]:
-    """A Docker runner on a daemon that answers (started here if needed, stopped after)."""
-    try:
-        with docker_daemon(tmp_path_factory.mktemp("dockerd")):
-            runner = DockerRunner()
-            runner.python_image()  # Built once per runtime, outside any task's clock.
-            yield runner
-    except EngineUnavailable as reason:
-        # Not a skip: `make test` installs the engines, and CI must run them for real.
-        pytest.fail(f"Docker cannot be used here: {reason}")
+    yield from ready_docker(tmp_path_factory.mktemp("dockerd"))
 
 
 @pytest.fixture(scope="session")
 def podman_runner() -> PodmanRunner:
-    try:
-        check_podman()
-    except EngineUnavailable as reason:
-        pytest.fail(f"Podman cannot be used here: {reason}")
-    runner = PodmanRunner()
-    runner.python_image()
-    return runner
+    return ready_podman()
 
 
 @pytest.fixture

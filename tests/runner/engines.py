@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from medval.runner import DockerRunner, PodmanRunner
+
 DOCKER_SOCKET = Path("/var/run/docker.sock")
 _START_SECONDS = 60
 
@@ -94,3 +98,27 @@ def check_podman() -> None:
     answer = _answer("podman", "info")
     if answer.returncode != 0:
         raise EngineUnavailable(f"podman cannot run here: {_last_line(answer.stderr)}")
+
+
+def ready_docker(workdir: Path, python_packages: tuple[str, ...] = ()) -> Iterator[DockerRunner]:
+    """A Docker runner on a daemon that answers (started in ``workdir`` if needed, stopped
+    after), its Python image built up front, outside any task's clock. A test fails, never
+    skips, where the engine cannot be used: `make test` installs it and CI must run it."""
+    try:
+        with docker_daemon(workdir):
+            runner = DockerRunner(python_packages=python_packages)
+            runner.python_image()
+            yield runner
+    except EngineUnavailable as reason:
+        pytest.fail(f"Docker cannot be used here: {reason}")
+
+
+def ready_podman(python_packages: tuple[str, ...] = ()) -> PodmanRunner:
+    """A Podman runner, its Python image built up front; fails as ``ready_docker`` does."""
+    try:
+        check_podman()
+    except EngineUnavailable as reason:
+        pytest.fail(f"Podman cannot be used here: {reason}")
+    runner = PodmanRunner(python_packages=python_packages)
+    runner.python_image()
+    return runner

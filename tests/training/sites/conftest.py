@@ -13,7 +13,7 @@ import pytest
 
 from medval.runner import DockerRunner, PodmanRunner, Runner, runner_for
 from medval.training.site import Site, SiteSetup
-from tests.runner.engines import EngineUnavailable, check_podman, docker_daemon
+from tests.runner.engines import ready_docker, ready_podman
 
 from .aggregator import PlainAggregator, started_aggregator
 from .harness import CLIENTAPP_LIMITS, LINEAR, Progress, SiteUnderTest, fab_sha256, write_dataset
@@ -32,26 +32,13 @@ def aggregator(tmp_path: Path, pki: ExperimentPki) -> Iterator[PlainAggregator]:
 
 @pytest.fixture(scope="session")
 def docker_for_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRunner]:
-    """Docker for a site's ClientApps, its Python image (with Flower) built up front."""
-    try:
-        with docker_daemon(tmp_path_factory.mktemp("dockerd")):
-            runner = DockerRunner(python_packages=("flwr",))
-            runner.python_image()
-            yield runner
-    except EngineUnavailable as reason:
-        # Not a skip: `make test` installs the engines, and CI must run them for real.
-        pytest.fail(f"Docker cannot be used here: {reason}")
+    """Docker for a site's ClientApps: its Python image holds Flower."""
+    yield from ready_docker(tmp_path_factory.mktemp("dockerd"), python_packages=("flwr",))
 
 
 @pytest.fixture(scope="session")
 def podman_for_sites() -> PodmanRunner:
-    try:
-        check_podman()
-    except EngineUnavailable as reason:
-        pytest.fail(f"Podman cannot be used here: {reason}")
-    runner = PodmanRunner(python_packages=("flwr",))
-    runner.python_image()
-    return runner
+    return ready_podman(python_packages=("flwr",))
 
 
 @pytest.fixture(
