@@ -19,11 +19,15 @@ from medval.cli.render import record_table, rows_table
 from medval.client.audit_log import LocalAuditLog
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
-from medval.client.settings import ClientSettings, load_login, require_login, tls_verify
+from medval.client.local_session import (
+    actor,
+    local_audit_log,
+    local_executor,
+    logged_in_client,
+)
+from medval.client.settings import ClientSettings, load_login, tls_verify
 from medval.client.workspace import Workspace
 from medval.core.errors import Cancelled, InvalidInput, describe_problems
-from medval.runner.interface import Limits
-from medval.runner.registry import runner_for
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -105,14 +109,7 @@ class Session:
 
     def client(self) -> MedvalClient:
         """A client logged in as the stored account."""
-        login = require_login(self.settings)
-        return MedvalClient(
-            login.server,
-            login.token,
-            timeout=self.settings.http_timeout_seconds,
-            transfer_report=TransferLines(self.err),
-            verify=tls_verify(self.settings),
-        )
+        return logged_in_client(self.settings, TransferLines(self.err))
 
     def anonymous_client(self) -> MedvalClient:
         """Logged in if possible, anonymous otherwise (for public listings)."""
@@ -126,30 +123,14 @@ class Session:
         )
 
     def executor(self, client: MedvalClient) -> Executor:
-        limits = Limits(
-            timeout_seconds=self.settings.task_timeout_seconds,
-            memory_bytes=self.settings.task_memory_mb * 1024 * 1024,
-            max_processes=self.settings.task_max_processes,
-            output_bytes=self.settings.task_output_mb * 1024 * 1024,
-        )
-        runner = runner_for(self.settings.runner)
-        return Executor(
-            client,
-            self.workspace,
-            runner,
-            limits,
-            TerminalProgress(self.err),
-            local_min_cell_count=self.settings.min_cell_count,
-            actor=self.actor(),
-        )
+        return local_executor(self.settings, client, TerminalProgress(self.err))
 
     def actor(self) -> str:
         """Who the local audit log records: the account logged in here."""
-        login = load_login(self.settings)
-        return login.username if login else "(not logged in)"
+        return actor(self.settings)
 
     def audit_log(self) -> LocalAuditLog:
-        return LocalAuditLog(self.workspace.audit_dir, self.actor())
+        return local_audit_log(self.settings)
 
     def note(self, line: str) -> None:
         """One line on stderr, as it is (no markup read into it)."""

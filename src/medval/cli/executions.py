@@ -7,6 +7,7 @@ from rich.table import Table
 
 from medval.cli.context import Session, YesOption
 from medval.cli.render import print_result_document
+from medval.client.pending_review import execution_state
 from medval.client.runs import (
     PlannedExecution,
     plan,
@@ -16,7 +17,6 @@ from medval.client.runs import (
 )
 from medval.client.workspace import LocalResult
 from medval.core.errors import ERRORS_BY_CODE, InvalidInput, SandboxError
-from medval.core.states import ExecutionStatus
 
 
 class _Console:
@@ -43,23 +43,13 @@ class _Console:
         )
 
 
-def _state(item: PlannedExecution) -> str:
-    if item.refusal() is not None:
-        return "refused by policy"
-    if item.done is not None:
-        return "failed here" if item.done.status is ExecutionStatus.FAILED else "done locally"
-    if item.dataset is None:
-        return "not here"
-    return "failed (recorded)" if item.pending.failed else "to run"
-
-
 def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
     table = Table(title="models waiting to run on your datasets")
     for column in ("key", "benchmark", "dataset", "model", "model owner", "model hash", "state"):
         table.add_column(column)
     for item in items:
         p = item.pending
-        state = _state(item)
+        state = execution_state(item)
         table.add_row(
             item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], state
         )

@@ -18,6 +18,7 @@ from medval.cli import (
     aggregators,
     audit,
     benchmarks,
+    console,
     cubes,
     datasets,
     demo,
@@ -83,6 +84,7 @@ app.add_typer(benchmarks.associations_app, name="association")
 app.add_typer(datasets.app, name="dataset")
 app.add_typer(models.app, name="model")
 executions.register(app)
+console.register(app)
 app.add_typer(results.app, name="results")
 app.add_typer(keys.app, name="keys")
 verify.register(app)

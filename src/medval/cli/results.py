@@ -13,13 +13,16 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import local_results_table, print_left_out, print_results
-from medval.client.audit_log import record
 from medval.client.bundles import export_bundle, write_bundle
-from medval.client.result_upload import send_result
+from medval.client.result_upload import (
+    local_result_to_upload,
+    local_results_to_upload,
+    upload_reviewed,
+    upload_signer,
+)
 from medval.client.runs import upload_payload
 from medval.client.settings import require_login
-from medval.client.signing import require_signing_key
-from medval.core.errors import Conflict, InvalidInput, MedvalError, NotFound
+from medval.core.errors import Conflict, InvalidInput, MedvalError
 
 app = typer.Typer(help="Review, upload and see results.", no_args_is_help=True)
 
@@ -75,22 +78,13 @@ def upload(
     if (key is None) == (not every):
         raise InvalidInput("name one result KEY, or pass --all (not both)")
     if key is not None:
-        result = session.workspace.result(key)
-        if result is None:
-            raise NotFound(f"no local result {key!r}; see 'medval results list --local'")
-        if result.uploaded_at is not None:
-            raise Conflict(f"result {key} was already uploaded (as {result.server_id})")
-        results = [result]
+        results = [local_result_to_upload(session.workspace, key)]
     else:
-        results = [
-            r
-            for r in session.workspace.results()
-            if r.uploaded_at is None and benchmark_id in (None, r.benchmark_id)
-        ]
+        results = local_results_to_upload(session.workspace, benchmark_id)
         if not results:
             session.err.print("nothing to upload: every local result here was uploaded")
             return
-    signer = require_signing_key(session.settings, require_login(session.settings).username)
+    signer = upload_signer(session.settings)
     payloads = [upload_payload(result, signer) for result in results]
     with session.client() as client:
         session.err.print("This is everything that will be sent to the server:")
@@ -103,16 +97,16 @@ def upload(
         keys = ", ".join(result.key for result in results)
         session.confirm(f"Upload result {keys} to {client.base_url}?", yes)
         refused: list[tuple[str, MedvalError]] = []
-        for result, payload in zip(results, payloads, strict=True):
+        audit = session.audit_log()
+        for result in results:
             try:
-                sent = send_result(client, session.workspace, result, signer)
+                sent = upload_reviewed(client, session.workspace, audit, result, signer)
             except MedvalError as exc:
                 if len(results) == 1:
                     raise
                 refused.append((result.key, exc))
                 session.err.print(f"  [red]✗[/red] result {result.key}: {exc.message}")
                 continue
-            record(session.audit_log(), "upload", "execution", result.key, payload)
             if sent.settled:
                 session.err.print(
                     f"result {result.key} was already on the server as {sent.server_id} "

@@ -8,7 +8,12 @@ execution: when it is this very result (the same status, document or failure, an
 provenance) it is marked sent here under the server's id; when it is another, the
 conflict is explained in one line and the local result stays unsent.
 
-Imports: the HTTP client, the workspace, the upload payload (``client.runs``), the core.
+``local_results_to_upload`` picks what the data owner reviews (one result by its key,
+or every one not sent yet), and ``upload_reviewed`` sends one after their approval and
+records it in the local audit log: the CLI and ``medval console`` call the same two.
+
+Imports: the HTTP client, the workspace, the settings and signing key, the local audit
+log, the upload payload (``client.runs``), the core.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from medval.client.audit_log import LocalAuditLog, record
 from medval.client.http import MedvalClient
 from medval.client.runs import upload_payload
+from medval.client.settings import ClientSettings, require_login
+from medval.client.signing import require_signing_key
 from medval.client.workspace import LocalResult, Workspace
-from medval.core.errors import Conflict
+from medval.core.errors import Conflict, NotFound
 from medval.core.result_schemas import ResultCreate, ResultPublic
 from medval.trust.keys import SigningKey
 
@@ -36,6 +44,46 @@ class Sent:
     result: LocalResult
     server_id: int
     settled: bool = False
+
+
+def local_result_to_upload(workspace: Workspace, key: str) -> LocalResult:
+    """The local result ``key``, not uploaded yet (else one line saying why not)."""
+    result = workspace.result(key)
+    if result is None:
+        raise NotFound(f"no local result {key!r}; see 'medval results list --local'")
+    if result.uploaded_at is not None:
+        raise Conflict(f"result {key} was already uploaded (as {result.server_id})")
+    return result
+
+
+def local_results_to_upload(
+    workspace: Workspace, benchmark_id: int | None = None
+) -> list[LocalResult]:
+    """Every local result not uploaded yet (of one benchmark, when given)."""
+    return [
+        r
+        for r in workspace.results()
+        if r.uploaded_at is None and benchmark_id in (None, r.benchmark_id)
+    ]
+
+
+def upload_signer(settings: ClientSettings) -> SigningKey:
+    """The logged-in account's signing key on this machine, which signs every upload."""
+    return require_signing_key(settings, require_login(settings).username)
+
+
+def upload_reviewed(
+    client: MedvalClient,
+    workspace: Workspace,
+    audit: LocalAuditLog,
+    result: LocalResult,
+    signer: SigningKey,
+) -> Sent:
+    """Send ``result`` once its data owner has seen its payload and approved it; the
+    local audit log records the upload with the hash of that payload."""
+    sent = send_result(client, workspace, result, signer)
+    record(audit, "upload", "execution", result.key, upload_payload(result, signer))
+    return sent
 
 
 def send_result(

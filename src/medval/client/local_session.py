@@ -1,0 +1,63 @@
+"""What every face on the data owner's machine builds from the settings: the client
+logged in as the stored account, the executor that runs cubes in the sandbox, and the
+local audit log (the CLI and ``medval console`` build them here, the same way).
+
+Imports: the client's settings, HTTP client, workspace, executor and audit log; the
+runner registry.
+"""
+
+from __future__ import annotations
+
+from medval.client.audit_log import LocalAuditLog
+from medval.client.execution import Executor, Progress
+from medval.client.http import MedvalClient
+from medval.client.settings import ClientSettings, load_login, require_login, tls_verify
+from medval.client.transfers import TransferReport
+from medval.client.workspace import Workspace
+from medval.runner.interface import Limits
+from medval.runner.registry import runner_for
+
+
+def logged_in_client(
+    settings: ClientSettings, transfer_report: TransferReport | None = None
+) -> MedvalClient:
+    """A client logged in as the stored account (one line saying how to log in, if not)."""
+    login = require_login(settings)
+    return MedvalClient(
+        login.server,
+        login.token,
+        timeout=settings.http_timeout_seconds,
+        transfer_report=transfer_report,
+        verify=tls_verify(settings),
+    )
+
+
+def actor(settings: ClientSettings) -> str:
+    """Who the local audit log records: the account logged in here."""
+    login = load_login(settings)
+    return login.username if login else "(not logged in)"
+
+
+def local_audit_log(settings: ClientSettings) -> LocalAuditLog:
+    return LocalAuditLog(Workspace(settings.home).audit_dir, actor(settings))
+
+
+def local_executor(
+    settings: ClientSettings, client: MedvalClient, progress: Progress | None = None
+) -> Executor:
+    """Runs cube tasks in this workspace, in the sandbox and within the limits set here."""
+    limits = Limits(
+        timeout_seconds=settings.task_timeout_seconds,
+        memory_bytes=settings.task_memory_mb * 1024 * 1024,
+        max_processes=settings.task_max_processes,
+        output_bytes=settings.task_output_mb * 1024 * 1024,
+    )
+    return Executor(
+        client,
+        Workspace(settings.home),
+        runner_for(settings.runner),
+        limits,
+        progress,
+        local_min_cell_count=settings.min_cell_count,
+        actor=actor(settings),
+    )

@@ -1,0 +1,68 @@
+"""What the data owner reviews before approving a run: each pending execution's state
+here, every hash that will be checked before it runs, and the clauses of the dataset's
+policy that apply to it (``medval run`` and ``medval console`` show the same).
+
+Imports: the HTTP client, the planned executions (``client.runs``), the core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medval.client.http import MedvalClient
+from medval.client.runs import PlannedExecution
+from medval.core.membership_schemas import DataPolicy
+from medval.core.states import ExecutionStatus
+
+
+def execution_state(item: PlannedExecution) -> str:
+    """Where a planned execution stands here, in a few words."""
+    if item.refusal() is not None:
+        return "refused by policy"
+    if item.done is not None:
+        return "failed here" if item.done.status is ExecutionStatus.FAILED else "done locally"
+    if item.dataset is None:
+        return "not here"
+    return "failed (recorded)" if item.pending.failed else "to run"
+
+
+@dataclass(frozen=True)
+class ExecutionHashes:
+    """The registered hashes an execution is checked against before anything runs."""
+
+    model: str
+    data_preparator: str
+    evaluator: str
+    dataset: str | None  # None: the dataset was not prepared in this workspace
+
+
+def execution_hashes(client: MedvalClient, item: PlannedExecution) -> ExecutionHashes:
+    """The model's, the benchmark's preparation and evaluator cubes', and the data's."""
+    benchmark = client.benchmark(item.pending.benchmark_id)
+    return ExecutionHashes(
+        model=item.pending.model_hash,
+        data_preparator=client.cube(benchmark.data_preparator_id).archive_hash,
+        evaluator=client.cube(benchmark.evaluator_id).archive_hash,
+        dataset=item.dataset.data_hash if item.dataset is not None else None,
+    )
+
+
+def policy_clauses(policy: DataPolicy, runs: int) -> list[tuple[str, str]]:
+    """Each clause of the dataset's policy on the benchmark, in words (name, what it says)."""
+    owners = policy.model_owners
+    return [
+        (
+            "model owners",
+            "any the committee approves" if owners is None else ", ".join(owners) or "no one",
+        ),
+        (
+            "runs per model",
+            "unlimited"
+            if policy.max_runs is None
+            else f"at most {policy.max_runs} ({runs} so far)",
+        ),
+        (
+            "expires on",
+            "never" if policy.expires_on is None else policy.expires_on.isoformat(),
+        ),
+    ]
