@@ -187,3 +187,17 @@ def test_mine_lists_ones_own_work_with_its_state(api: Api) -> None:
     # A stranger's page holds none of it.
     stranger = text(Browser.on(api).logged_in("stranger").get("/mine").text)
     assert name not in stranger and w["benchmark"]["name"] not in stranger
+
+
+def test_ones_own_request_offers_only_reject(api: Api) -> None:
+    w = _request(api)
+    model = api.cube(w["bench"], "model")
+    own = api.associate(w["bench"], w["benchmark"], "model", model, None)
+    inbox = Browser.on(api).logged_in("bench").get("/inbox").text
+    item = inbox[inbox.index(f'id="association-{own["id"]}"') :]
+    item = item[: item.index("</li>")]
+    assert "You asked, so someone else (an admin) must approve it" in text(item)
+    assert ">Approve</button>" not in item and ">Reject</button>" in item
+    # The other request still offers both.
+    other = inbox[inbox.index(f'id="association-{w["association"]["id"]}"') :]
+    assert ">Approve</button>" in other[: other.index("</li>")]

@@ -142,9 +142,20 @@ def test_a_login_from_another_origin_is_refused(api: Api) -> None:
     assert response.status_code == 403
     assert problem(response.text) == REFUSED
     assert "medval_session" not in browser.client.cookies
+    # "null" (what a browser says under "Referrer-Policy: no-referrer", or from a
+    # sandboxed frame) is not medval's origin either.
+    response = browser.post("/login", form, headers={"Origin": "null"})
+    assert response.status_code == 403
     # Its own origin is fine.
     own = browser.post("/login", form, headers={"Origin": "http://testserver"})
     assert own.status_code == 303
+
+
+def test_pages_send_their_address_to_no_other_site(api: Api) -> None:
+    # Not "no-referrer": under it Chromium sends "Origin: null" with every form post,
+    # which the origin check refuses (found driving the login form in Chromium).
+    for path in ("/", "/login"):
+        assert api.client.get(path).headers["referrer-policy"] == "same-origin"
 
 
 def test_logging_out_revokes_the_token(api: Api) -> None:
