@@ -201,3 +201,28 @@ def test_ones_own_request_offers_only_reject(api: Api) -> None:
     # The other request still offers both.
     other = inbox[inbox.index(f'id="association-{w["association"]["id"]}"') :]
     assert ">Approve</button>" in other[: other.index("</li>")]
+
+
+def test_a_new_result_is_news_to_the_benchmarks_and_the_models_owners(
+    world: dict[str, Any], api: Api, clock: Clock
+) -> None:
+    bench = Browser.on(api).logged_in("bench")
+    vendor = Browser.on(api).logged_in("vendor")
+    hospital = Browser.on(api).logged_in("hospital")
+    for browser in (bench, vendor, hospital):
+        browser.get("/inbox")
+    clock.advance(minutes=5)
+    body = api.result_body(world["benchmark"], world["dataset"], world["model"])
+    world["hospital"].ok("post", "/results", body)
+    clock.advance(minutes=5)
+    news = (
+        f"new result (succeeded) of model {world['model']['name']} on dataset "
+        f"{world['dataset']['name']}, benchmark {world['benchmark']['name']}"
+    )
+    for browser in (bench, vendor):
+        assert news in text(browser.get("/inbox").text)
+    # The uploader made it: not news to them. Another account in the same browser starts
+    # afresh (the last visit is the account's, not the browser's).
+    assert "Nothing changed since" in text(hospital.get("/inbox").text)
+    bench.logged_in("stranger")
+    assert "This is your first visit from this browser" in text(bench.get("/inbox").text)

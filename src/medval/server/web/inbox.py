@@ -68,7 +68,9 @@ def inbox(request: Request, ctx: ContextDep, caller: PageCallerDep) -> Response:
     }
     response = page(request, caller, "inbox.html", context)
     now: datetime = ctx.clock()
-    set_cookie(request, response, SEEN_COOKIE, seen_value(user, now), max_age=SEEN_SECONDS)
+    set_cookie(
+        request, response, SEEN_COOKIE, seen_value(user, now), path=INBOX, max_age=SEEN_SECONDS
+    )
     if notice:
         clear_cookie(request, response, NOTICE_COOKIE, path=INBOX)
     return response
