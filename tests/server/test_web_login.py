@@ -43,6 +43,9 @@ def test_logging_in_sets_a_strict_http_only_session_cookie(api: Api) -> None:
     assert mine.status_code == 200
     assert "Logged in as hospital" in text(mine.text)
     assert 'id="log-out"' in mine.text
+    # The header's nav says where one is.
+    assert '<a href="/mine" id="nav-mine" aria-current="page">Mine</a>' in mine.text
+    assert 'id="nav-inbox" aria-current' not in mine.text
 
 
 def test_over_https_the_session_cookie_is_secure(api: Api) -> None:
