@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from medval import __version__
@@ -34,7 +34,9 @@ from medval.server.services.context import Clock, ServiceContext, utc_now
 from medval.server.settings import ServerSettings
 from medval.server.store.blobs import BlobStore
 from medval.server.store.sql import SqlStore
-from medval.server.web import pages
+from medval.server.web import inbox, login, mine, pages
+from medval.server.web.rendering import form_refused
+from medval.server.web.session import FormRefused, FormSecret
 
 ROUTERS = (
     health,
@@ -78,8 +80,16 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=api.PREFIX)
     # The pages (server/web): the same services and permissions, rendered as HTML.
-    app.include_router(pages.router)
+    for web in (pages, login, mine, inbox):
+        app.include_router(web.router)
+    # The key of the pages' CSRF tokens: made per process (see server/web/session).
+    app.state.form_secret = FormSecret.new()
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app)
+
+    async def on_form_refused(request: Request, _exc: Exception) -> Response:
+        return form_refused(request)
+
+    app.add_exception_handler(FormRefused, on_form_refused)
     app.add_middleware(BodyGuard, context=context, routes=app.router.routes)
     return app

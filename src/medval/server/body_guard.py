@@ -7,6 +7,9 @@ that can carry a body (anything but GET, HEAD and OPTIONS):
 
 - unless the route is open to anonymous callers (logging in), the bearer token is checked
   and a missing or bad one is answered 401 without reading a byte of the body;
+- the pages' forms (``server/web``, outside the API's prefix) pass that check: they come
+  with a session cookie or none (the login form), and answer a bad one with a page of
+  their own; their bodies are held to the same cap as any other;
 - a body larger than ``ServerSettings.max_json_bytes`` is answered 413: at once when its
   ``Content-Length`` says so, else (a chunked body) as soon as that many bytes have come;
 - a request that matches no route passes on unread (to its 404 or 405);
@@ -72,7 +75,7 @@ class BodyGuard:
             await self.app(scope, receive, send)  # a 404 or 405, answered without the body
             return
         method, path = scope["method"], scope["path"]
-        if (method, path) not in _ANONYMOUS:
+        if (method, path) not in _ANONYMOUS and path.startswith(api.PREFIX):
             refusal = await self._refuse_caller(scope)
             if refusal is not None:
                 await error_response(401, NotAuthenticated.code, refusal)(scope, receive, send)

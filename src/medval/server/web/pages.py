@@ -1,41 +1,31 @@
 """The pages anyone may read: the catalogue of benchmarks and a benchmark's page (its
 leaderboard with intervals, a forest plot, per-site results where released).
 
-Each page asks the same services as the API, as the same caller (a bearer token, as the
-API takes it; a visitor without one sees what an anonymous API caller sees), so a page
-never shows more than the API would. Routes stay thin: call, then render.
+Each page asks the same services as the API, as the same caller (the session cookie of
+``server/web/login``, or a bearer token as the API takes it; a visitor without either sees
+what an anonymous API caller sees), so a page never shows more than the API would. Routes
+stay thin: call, then render. Logging in is in ``login``, one's own work in ``mine``, the
+decisions waiting in ``inbox``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from medval.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import Id
-from medval.server.dependencies import ContextDep, OptionalUser
+from medval.server.dependencies import ContextDep
 from medval.server.services import benchmarks
 from medval.server.services.leaderboard import leaderboard
 from medval.server.web.forest_plot import forest_plot
+from medval.server.web.rendering import STATIC, page
+from medval.server.web.session import PageCallerDep
 
-HERE = Path(__file__).parent
-STATIC = HERE / "static"
-# Jinja2Templates turns autoescaping on for .html: every name and text is escaped.
-templates = Jinja2Templates(directory=HERE / "templates")
+__all__ = ["STATIC", "router"]
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-# The pages run no script and load nothing from elsewhere; the browser is told so, which
-# also stops any markup that escaping might ever miss.
-HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def _link(url: str) -> str | None:
@@ -45,35 +35,30 @@ def _link(url: str) -> str | None:
 
 
 @router.get("/")
-def catalogue(request: Request, ctx: ContextDep, user: OptionalUser) -> HTMLResponse:
-    shown = benchmarks.list_benchmarks(ctx, user)
-    return templates.TemplateResponse(
-        request, "catalogue.html", {"benchmarks": shown, "user": user}, headers=HEADERS
-    )
+def catalogue(request: Request, ctx: ContextDep, caller: PageCallerDep) -> HTMLResponse:
+    shown = benchmarks.list_benchmarks(ctx, caller.user)
+    return page(request, caller, "catalogue.html", {"benchmarks": shown})
 
 
 @router.get("/benchmarks/{benchmark_id}")
 def benchmark_page(
-    request: Request, ctx: ContextDep, user: OptionalUser, benchmark_id: Id
+    request: Request, ctx: ContextDep, caller: PageCallerDep, benchmark_id: Id
 ) -> HTMLResponse:
+    user = caller.user
     try:
         benchmark = benchmarks.get_benchmark(ctx, user, benchmark_id)
     except NotFound:
-        return templates.TemplateResponse(
-            request,
-            "not_found.html",
-            {"what": f"benchmark {benchmark_id}", "user": user},
-            status_code=404,
-            headers=HEADERS,
-        )
+        what = {"what": f"benchmark {benchmark_id}"}
+        return page(request, caller, "not_found.html", what, 404)
     board: LeaderboardPublic | None = None
     withheld = ""
     try:
         board = leaderboard(ctx, user, benchmark_id)
     except (NotAuthenticated, PermissionDenied) as reason:
         withheld = reason.message
-    return templates.TemplateResponse(
+    return page(
         request,
+        caller,
         "benchmark.html",
         {
             "benchmark": benchmark,
@@ -81,7 +66,5 @@ def benchmark_page(
             "withheld": withheld,
             "plot": forest_plot(board) if board is not None else None,
             "docs_link": _link(benchmark.docs_url),
-            "user": user,
         },
-        headers=HEADERS,
     )

@@ -1,0 +1,24 @@
+"""/mine: the caller's own benchmarks, datasets, cubes, associations and results, each
+with its state, from the same services as the API. Logged out: off to the login page.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from medval.server.dependencies import ContextDep
+from medval.server.web.participation import participation
+from medval.server.web.rendering import page, to_login
+from medval.server.web.session import PageCallerDep
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@router.get("/mine")
+def mine(request: Request, ctx: ContextDep, caller: PageCallerDep) -> Response:
+    if caller.user is None:
+        return to_login(request, caller, "/mine")
+    mine = participation(ctx, caller.user)
+    own = [a for a in mine.associations if a.entity_owner_id == caller.user.id]
+    return page(request, caller, "mine.html", {"mine": mine, "own_associations": own})
