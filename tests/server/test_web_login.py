@@ -4,9 +4,15 @@ own pages can submit (CSRF); no open redirect; logging out ends the token for go
 
 from __future__ import annotations
 
+import stat
+
 import pytest
+from fastapi.testclient import TestClient
 
 from medval.core.api import PREFIX
+from medval.core.errors import InvalidInput
+from medval.server.app import create_app
+from medval.server.settings import ServerSettings
 
 from .conftest import PASSWORD, Api, Clock
 from .test_api_leaderboard import _federation
@@ -222,3 +228,26 @@ def test_pages_still_take_a_bearer_token(api: Api) -> None:
     page = Browser.on(api).get("/mine", headers=hospital.headers)
     assert page.status_code == 200
     assert "Logged in as hospital" in text(page.text)
+
+
+def test_a_form_on_screen_still_works_after_the_server_restarts(
+    api: Api, settings: ServerSettings, clock: Clock
+) -> None:
+    api.user("hospital")
+    browser = Browser.on(api).logged_in("hospital")
+    form = browser.page_csrf()
+    key = settings.data_dir / "form-key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600  # the key is its owner's alone
+    with TestClient(create_app(settings, clock=clock), follow_redirects=False) as restarted:
+        restarted.cookies.update(browser.client.cookies)
+        response = restarted.post("/logout", data={"csrf": form})
+    assert response.status_code == 303, response.text
+
+
+def test_a_damaged_form_key_is_one_line_and_left_in_place(settings: ServerSettings) -> None:
+    key = settings.data_dir / "form-key"
+    key.write_bytes(b"short")
+    with pytest.raises(InvalidInput) as refused:
+        create_app(settings)
+    assert refused.value.message == f"{key} is not a form key of 32 bytes; remove it and restart"
+    assert key.read_bytes() == b"short"

@@ -82,8 +82,8 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     # The pages (server/web): the same services and permissions, rendered as HTML.
     for web in (pages, login, mine, inbox):
         app.include_router(web.router)
-    # The key of the pages' CSRF tokens: made per process (see server/web/session).
-    app.state.form_secret = FormSecret.new()
+    # The key of the pages' CSRF tokens, kept in the data folder (see server/web/session).
+    app.state.form_secret = FormSecret.kept_in(settings.data_dir)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app)
 

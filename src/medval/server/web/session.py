@@ -7,10 +7,9 @@ synchronizer token: an HMAC of the session token under a server secret; the logi
 before any session, a double-submit pair (a random cookie and its HMAC in the form). A
 POST whose ``Origin`` is another site's is refused whatever it carries.
 
-The secret is made per process when the app is built (``FormSecret.new``): the server's
-settings hold no secret to derive it from. A restart therefore expires the forms already
-on screen (the user reloads), and several server processes behind one address would
-refuse each other's forms (they would need a shared secret in the settings).
+The secret is a random key kept in the server's data folder (``FormSecret.kept_in``),
+made on the first start and read on every later one: a restart keeps the forms on
+screen valid, and server processes sharing a data folder accept each other's forms.
 
 It may import the core, the services and the settings; the routes of ``server/web`` use it.
 """
@@ -19,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Response
 
-from medval.core.errors import NotAuthenticated
+from medval.core.errors import InvalidInput, NotAuthenticated
 from medval.server.dependencies import BearerDep, ContextDep
 from medval.server.services.accounts import authenticate
 from medval.server.store.records import UserRecord
@@ -35,6 +37,8 @@ from medval.server.store.records import UserRecord
 SESSION_COOKIE = "medval_session"
 LOGIN_CSRF_COOKIE = "medval_login_csrf"
 CSRF_FIELD = "csrf"
+FORM_KEY_FILE = "form-key"
+KEY_BYTES = 32
 FORM_REFUSED = "This form has expired or did not come from medval; reload the page and try again."
 
 
@@ -51,6 +55,28 @@ class FormSecret:
     @classmethod
     def new(cls) -> FormSecret:
         return cls(secrets.token_bytes(32))
+
+    @classmethod
+    def kept_in(cls, folder: Path) -> FormSecret:
+        """The key in ``folder/FORM_KEY_FILE``, made there (readable by its owner only)
+        by whichever process starts first."""
+        path = folder / FORM_KEY_FILE
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            for _ in range(50):  # another process may be writing it this very moment
+                key = path.read_bytes()
+                if len(key) == KEY_BYTES:
+                    return cls(key)
+                time.sleep(0.02)
+            raise InvalidInput(
+                f"{path} is not a form key of {KEY_BYTES} bytes; remove it and restart"
+            ) from None
+        key = secrets.token_bytes(KEY_BYTES)
+        with os.fdopen(made, "wb") as out:
+            out.write(key)
+        return cls(key)
 
     def _sign(self, purpose: str, value: str) -> str:
         message = f"{purpose}:{value}".encode()
