@@ -71,7 +71,7 @@ def test_the_keyboard_reaches_a_benchmark_from_the_catalogue(site: Site, page: P
     expect(page).to_have_url(f"{site.url}/benchmarks/{public['id']}")
     # Every link and button says what it is (a name a screen reader reads out).
     unnamed = page.evaluate(
-        "[...document.querySelectorAll('a, button, input, select, textarea')]"
+        "[...document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea')]"
         ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')"
         " && !e.textContent.trim()).length"
     )
