@@ -11,6 +11,7 @@ from medval.core.api import PREFIX
 
 from .conftest import Api, User
 from .test_api_leaderboard import _federation
+from .training_factories import experiment
 
 
 def _page(api: Api, path: str, user: User | None = None) -> tuple[int, str]:
@@ -156,3 +157,24 @@ def test_the_style_sheet_ships_in_the_package(api: Api) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
     assert "@import" not in response.text and "http" not in response.text  # no CDN
+
+
+def test_the_catalogue_lists_the_training_experiments_an_account_may_see(api: Api) -> None:
+    root = api.admin("root")
+    trainer, stranger = api.user("trainer"), api.user("stranger")
+    pending = experiment(api, trainer)
+    approved = experiment(api, trainer, approve_by=root)
+    for who, shown in ((trainer, [pending, approved]), (stranger, [approved])):
+        _, html = _page(api, "/", who)
+        ids = re.findall(r'id="experiment-(\d+)"', html)
+        assert sorted(ids) == sorted(str(e["id"]) for e in shown), who.name
+    card = _text(_page(api, "/", stranger)[1])
+    plan = approved["plan"]
+    assert (
+        f"{approved['name']} No description. by trainer · {plan['rounds']} rounds of "
+        f"{plan['strategy']} from {plan['min_sites']} sites on · aggregator "
+        f"{approved['aggregator']} · approved"
+    ) in card
+    # A visitor: none (the API lists experiments to accounts only).
+    _, html = _page(api, "/")
+    assert "Training experiments" not in html and 'id="experiment-' not in html

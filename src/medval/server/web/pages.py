@@ -17,7 +17,7 @@ from medval.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import Id
 from medval.server.dependencies import ContextDep
-from medval.server.services import benchmarks
+from medval.server.services import benchmarks, training_experiments
 from medval.server.services.leaderboard import leaderboard
 from medval.server.web.forest_plot import forest_plot
 from medval.server.web.rendering import STATIC, page
@@ -37,7 +37,13 @@ def _link(url: str) -> str | None:
 @router.get("/")
 def catalogue(request: Request, ctx: ContextDep, caller: PageCallerDep) -> HTMLResponse:
     shown = benchmarks.list_benchmarks(ctx, caller.user)
-    return page(request, caller, "catalogue.html", {"benchmarks": shown})
+    # Training experiments are for accounts only, as in the API (a visitor sees none).
+    experiments = (
+        training_experiments.list_experiments(ctx, caller.user, None) if caller.user else []
+    )
+    return page(
+        request, caller, "catalogue.html", {"benchmarks": shown, "experiments": experiments}
+    )
 
 
 @router.get("/benchmarks/{benchmark_id}")
