@@ -13,7 +13,7 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo demo-deps demo-training test lint typecheck unit unit-flower unit-rest unit-as-user setup system-deps clean bench test-debian-python \
+.PHONY: demo demo-deps demo-training test lint typecheck unit unit-flower unit-rest unit-browser unit-as-user setup system-deps clean bench test-debian-python \
 	migration
 
 $(STAMP): pyproject.toml
@@ -82,6 +82,10 @@ unit-flower: $(STAMP)
 
 unit-rest: $(STAMP)
 	$(BIN)/pytest -m "not flower or container"
+
+# The browser tests alone (they run in the first lane of `make unit`).
+unit-browser: setup
+	$(BIN)/pytest -m browser
 
 # What touches archives (hashing, image layers, additional files) and real tasks under
 # bubblewrap, on Debian 12's own Python; the container runners run the same code.
