@@ -116,3 +116,21 @@ def test_the_login_page_reads_on_a_phone_and_says_what_went_wrong(site: Site, ph
     expect(phone.get_by_role("alert")).to_have_text("wrong username or password")
     screenshot(phone, "login-refused-on-a-phone")
     assert site.api.client.get(PREFIX + "/health").status_code == 200
+
+
+def test_every_page_of_an_account_reads_on_a_phone(site: Site, phone: Page) -> None:
+    fed = _federation(site.api, "participants")
+    site.api.associate(fed["h1"], fed["benchmark"], "dataset", site.api.dataset(
+        fed["h1"], fed["benchmark"]), None)  # fmt: skip
+    _log_in(phone, site, "bench")
+    for path in ("/", "/mine", "/inbox", f"/benchmarks/{fed['benchmark']['id']}"):
+        phone.goto(site.url + path)
+        assert fits_the_width(phone), path
+        # Every control says what it is, to a screen reader too.
+        unnamed = phone.evaluate(
+            "[...document.querySelectorAll('a, button, input:not([type=hidden]), select')]"
+            ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')"
+            " && !e.textContent.trim()).length"
+        )
+        assert unnamed == 0, path
+        screenshot(phone, f"account-on-a-phone-{path.strip('/').split('/')[0] or 'catalogue'}")
