@@ -5,6 +5,7 @@ own pages can submit (CSRF); no open redirect; logging out ends the token for go
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from medval.core.api import PREFIX
 from medval.core.errors import InvalidInput
 from medval.server.app import create_app
+from medval.server.serve import BackgroundServer
 from medval.server.settings import ServerSettings
 
 from .conftest import PASSWORD, Api, Clock
@@ -244,10 +246,18 @@ def test_a_form_on_screen_still_works_after_the_server_restarts(
     assert response.status_code == 303, response.text
 
 
-def test_a_damaged_form_key_is_one_line_and_left_in_place(settings: ServerSettings) -> None:
+def test_a_damaged_form_key_stops_the_start_in_one_line_and_stays(
+    settings: ServerSettings,
+) -> None:
     key = settings.data_dir / "form-key"
     key.write_bytes(b"short")
     with pytest.raises(InvalidInput) as refused:
-        create_app(settings)
+        BackgroundServer(settings.model_copy(update={"port": 0})).start()
     assert refused.value.message == f"{key} is not a form key of 32 bytes; remove it and restart"
     assert key.read_bytes() == b"short"
+
+
+def test_building_the_app_makes_no_key(tmp_path: Path) -> None:
+    """As `test_api_openapi` builds it (no data folder meant): no key is written."""
+    create_app(ServerSettings(data_dir=tmp_path / "nowhere", database_url="sqlite://"))
+    assert not (tmp_path / "nowhere" / "form-key").exists()

@@ -36,7 +36,7 @@ from medval.server.store.blobs import BlobStore
 from medval.server.store.sql import SqlStore
 from medval.server.web import inbox, login, mine, pages
 from medval.server.web.rendering import form_refused
-from medval.server.web.session import FormRefused, FormSecret
+from medval.server.web.session import FormRefused
 
 ROUTERS = (
     health,
@@ -82,8 +82,10 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     # The pages (server/web): the same services and permissions, rendered as HTML.
     for web in (pages, login, mine, inbox):
         app.include_router(web.router)
-    # The key of the pages' CSRF tokens, kept in the data folder (see server/web/session).
-    app.state.form_secret = FormSecret.kept_in(settings.data_dir)
+    # The key of the pages' CSRF tokens, kept in the data folder and read on first use
+    # (see server/web/session).
+    app.state.form_secret = None
+    app.state.form_key_folder = settings.data_dir
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app)
 

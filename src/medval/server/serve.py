@@ -15,6 +15,7 @@ from medval.core.errors import InvalidInput, ServerUnavailable
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
+from medval.server.web.session import app_form_secret
 
 
 def _bind(settings: ServerSettings) -> socket.socket:
@@ -48,8 +49,10 @@ def _check_tls(settings: ServerSettings) -> None:
 
 
 def _server(settings: ServerSettings, log_level: str) -> uvicorn.Server:
+    app = create_app(settings)
+    app_form_secret(app)  # made or read now: a damaged key stops the start in one line
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         log_level=log_level,
         ssl_certfile=settings.certfile,
         ssl_keyfile=settings.keyfile,

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from medval.core.errors import InvalidInput, NotAuthenticated
 from medval.server.dependencies import BearerDep, ContextDep
@@ -91,9 +92,22 @@ class FormSecret:
         return self._sign("login", nonce)
 
 
-def form_secret(request: Request) -> FormSecret:
-    secret: FormSecret = request.app.state.form_secret
+_FIRST_USE = threading.Lock()
+
+
+def app_form_secret(app: FastAPI) -> FormSecret:
+    """The app's key, read (or made) in ``app.state.form_key_folder`` on first use, so that
+    building an app (to print its OpenAPI document, say) writes nothing anywhere; the
+    server reads it as it starts (``serve``), so a damaged key stops it there."""
+    with _FIRST_USE:
+        secret: FormSecret | None = app.state.form_secret
+        if secret is None:
+            secret = app.state.form_secret = FormSecret.kept_in(app.state.form_key_folder)
     return secret
+
+
+def form_secret(request: Request) -> FormSecret:
+    return app_form_secret(request.app)
 
 
 FormSecretDep = Annotated[FormSecret, Depends(form_secret)]
