@@ -223,7 +223,7 @@ def _categorical(
     pooled = sum((w * shares for w, shares in theirs), np.zeros(len(common))) / weight
     raw = site.values[name]
     counts = _bins(raw)
-    count_like = isinstance(raw, dict) and all(is_count_like(counts[b]) for b in common)
+    count_like = isinstance(raw, dict) and all(is_count_like(raw[b] or 0) for b in common)
     bins = [
         ShiftBin(
             name=b,
