@@ -66,7 +66,7 @@ THRESHOLDS: dict[ShiftMeasure, ShiftThreshold] = {
         ShiftThreshold(
             measure=ShiftMeasure.JENSEN_SHANNON,
             marked=None,
-            source="reported beside PSI; no conventional threshold, never flags",
+            source="reported beside PSI; it has no conventional threshold",
         ),
         ShiftThreshold(
             measure=ShiftMeasure.DIFFERENCE,
