@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from medval.core.api import PREFIX
+from medval.core.documents import DatasetStatistics
+from medval.core.schemas import DatasetCreate
+from medval.core.states import ApprovalStatus, AssociationKind
 
 from .conftest import Api, User
 
@@ -54,10 +57,11 @@ def _federation(api: Api, policy: str, min_sites: int = 2) -> dict[str, Any]:
 
 
 def _comparison(site: dict[str, Any], variable: str, measure: str) -> dict[str, Any]:
-    (found,) = [
+    found: list[dict[str, Any]] = [
         c for c in site["comparisons"] if (c["variable"], c["measure"]) == (variable, measure)
     ]
-    return found
+    assert len(found) == 1
+    return found[0]
 
 
 def _h(p: float, q: float) -> float:
@@ -170,3 +174,30 @@ def test_fewer_other_sites_than_min_sites_withholds_the_comparison(api: Api) -> 
     # The benchmark owner may see every site's statistics: nothing is withheld from them.
     sites = _shift(api, fed["bench"], fed["benchmark"]).json()["sites"]
     assert [s["withheld"] for s in sites] == [None, None, None]
+
+
+def test_a_bin_count_below_min_cell_count_is_never_shown(api: Api) -> None:
+    """Statistics registered before the server refused small cells (put in the store here,
+    as no request can) go through medval's suppression before they are compared."""
+    fed = _federation(api, "participants")
+    ctx = api.client.app.state.context  # type: ignore[attr-defined]
+    old = DatasetCreate(
+        name="site-old",
+        data_preparator_id=fed["benchmark"]["data_preparator_id"],
+        data_hash=hashlib.sha256(b"old").hexdigest(),
+        statistics=DatasetStatistics(n_cases=100, values={"grade": {"g1": 4, "g2": 30, "g3": 66}}),
+    )
+    with ctx.transaction(None) as tx:
+        dataset = tx.add_dataset(fed["h1"].id, old, ctx.clock())
+        association = tx.add_association(
+            fed["benchmark"]["id"], AssociationKind.DATASET, dataset.id, fed["h1"].id, ctx.clock()
+        )
+        tx.decide_association(association.id, ApprovalStatus.APPROVED, fed["bench"].id, ctx.clock())
+    sites = {s["dataset"]: s for s in _shift(api, fed["bench"], fed["benchmark"]).json()["sites"]}
+    # g1 (4) is a small cell; g2, the smallest other, goes with it (n - g3 would give it
+    # back): only g3 is left at that site, fewer than two bins reported everywhere.
+    assert sites["site-old"]["not_compared"]["grade"] == (
+        "fewer than two bins reported at every site"
+    )
+    assert (sites["site-old"]["n_cases"], sites["site-old"]["comparisons"]) == (100, [])
+    assert "grade" not in {c["variable"] for c in sites["site-h1"]["comparisons"]}

@@ -66,7 +66,8 @@ def test_cohens_h_by_hand() -> None:
 def test_pooled_mean_and_sd_are_those_of_the_cases_together() -> None:
     # cases 0, 0, 2, 2: mean 1, sample SD sqrt(4 / 3) = 1.154701
     mean, sd = pooled_mean_sd([(2, 0.0, 0.0), (2, 2.0, 0.0)])
-    assert (mean, sd) == (1.0, pytest.approx(1.154701, abs=1e-6))
+    assert mean == 1.0
+    assert sd == pytest.approx(1.154701, abs=1e-6)
 
 
 def test_smd_by_hand() -> None:
@@ -170,7 +171,5 @@ def test_frequencies_are_weighted_by_n_cases() -> None:
         }
     )
     comparison = found(a, "size", ShiftMeasure.PSI)
-    assert [(x.site_count, x.others_share) for x in comparison.bins] == [
-        (None, pytest.approx(0.2)),
-        (None, pytest.approx(0.8)),
-    ]
+    assert [x.site_count for x in comparison.bins] == [None, None]
+    assert [x.others_share for x in comparison.bins] == pytest.approx([0.2, 0.8])

@@ -14,18 +14,18 @@ Who sees what, with the rules that already hold (no new ones):
   may not see every other site's statistics, it is shown only when the others are at
   least the benchmark's ``min_sites`` (:func:`is_released`), as a pooled figure is.
 
-Every count shown obeys the benchmark's ``min_cell_count``: a count below it (and a bin's
-share that would give it away) is None. The datasets compared are those approved on the
-benchmark and not invalidated.
+Every count shown obeys the benchmark's ``min_cell_count``: each dataset's statistics go
+through medval's own small-cell suppression (:func:`suppress_statistics`, the rules the
+data owner's client applies) before they are compared, so a bin withheld there is left
+out of the comparison (for every site) and never shown. The server already refuses such
+statistics when a dataset asks to join; this holds for any registered before that check.
+The datasets compared are those approved on the benchmark and not invalidated.
 """
 
 from __future__ import annotations
 
-from medval.core.shift_schemas import (
-    BenchmarkShiftPublic,
-    ShiftComparison,
-    SiteShiftPublic,
-)
+from medval.core.shift_schemas import BenchmarkShiftPublic, SiteShiftPublic
+from medval.core.small_cells import suppress_statistics
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.services.context import ServiceContext
 from medval.server.services.datasets import can_see_dataset
@@ -64,8 +64,9 @@ def benchmark_shift(
             for i, d in datasets.items()
             if i in statistics_seen or _sees_a_result(tx, caller, benchmark, d, results)
         }
-    shifts = compare_sites({i: d.statistics for i, d in datasets.items()})
     k = benchmark.min_cell_count
+    released = {i: suppress_statistics(d.statistics, k)[0] for i, d in datasets.items()}
+    shifts = compare_sites(released)
     return BenchmarkShiftPublic(
         benchmark_id=benchmark.id,
         benchmark=benchmark.name,
@@ -77,6 +78,7 @@ def benchmark_shift(
             _site(
                 shift,
                 datasets[shift.site],
+                released[shift.site].n_cases,
                 benchmark,
                 sees_others=statistics_seen >= set(datasets) - {shift.site},
             )
@@ -101,14 +103,16 @@ def _sees_a_result(
 
 
 def _site(
-    shift: SiteShift[int], dataset: DatasetRecord, benchmark: BenchmarkRecord, sees_others: bool
+    shift: SiteShift[int],
+    dataset: DatasetRecord,
+    n_cases: int | None,
+    benchmark: BenchmarkRecord,
+    sees_others: bool,
 ) -> SiteShiftPublic:
-    k = benchmark.min_cell_count
-    n = dataset.statistics.n_cases
     site = SiteShiftPublic(
         dataset_id=dataset.id,
         dataset=dataset.name,
-        n_cases=n if n is not None and _shown(n, k) else None,
+        n_cases=n_cases,
         n_reference_sites=shift.n_reference_sites,
         flagged=False,
     )
@@ -126,21 +130,7 @@ def _site(
     return site.model_copy(
         update={
             "flagged": shift.flagged,
-            "comparisons": [_without_small_cells(c, k) for c in shift.comparisons],
+            "comparisons": shift.comparisons,
             "not_compared": shift.not_compared,
         }
     )
-
-
-def _shown(count: int, k: int) -> bool:
-    return count == 0 or count >= k
-
-
-def _without_small_cells(comparison: ShiftComparison, k: int) -> ShiftComparison:
-    bins = [
-        b
-        if b.site_count is None or _shown(b.site_count, k)
-        else b.model_copy(update={"site_count": None, "site_share": None})
-        for b in comparison.bins
-    ]
-    return comparison.model_copy(update={"bins": bins})
