@@ -173,3 +173,17 @@ def test_frequencies_are_weighted_by_n_cases() -> None:
     comparison = found(a, "size", ShiftMeasure.PSI)
     assert [x.site_count for x in comparison.bins] == [None, None]
     assert [x.others_share for x in comparison.bins] == pytest.approx([0.2, 0.8])
+
+
+def test_what_cannot_be_measured_is_not_compared_never_infinite() -> None:
+    a, _ = compare_sites(
+        {
+            "a": stats(10, mean_dose=2.0, sd_dose=0.0, size={"s": -1, "l": 11}),
+            "b": stats(10, mean_dose=3.0, sd_dose=0.0, size={"s": 5, "l": 5}),
+        }
+    )
+    assert a.comparisons == []
+    assert a.not_compared == {
+        "mean_dose": "no spread to compare with: the SD is 0 at the site and at the others",
+        "size": "a negative count or frequency",
+    }

@@ -21,8 +21,8 @@ statistics' shape and names:
   other sites' cases taken together (from each site's n, mean and SD).
 
 Anything else (a mean without its SD, a number outside 0..1, a variable no other site
-reports, a site without ``n_cases`` where weights are needed) is not compared, and says
-why. A site is flagged when any comparison reaches its measure's marked threshold
+reports, a site without ``n_cases`` where weights are needed, a negative count, an SD of
+0 everywhere) is not compared, and says why: every value reported is finite. A site is flagged when any comparison reaches its measure's marked threshold
 (:data:`THRESHOLDS`, each with its source). Imports numpy, scipy and core only.
 """
 
@@ -265,16 +265,20 @@ def _mean(
 
     def triple(stats: DatasetStatistics) -> tuple[int, float, float] | None:
         m, s = _number(stats.values.get(name)), _number(stats.values.get(sd))
-        return None if m is None or s is None or not stats.n_cases else (stats.n_cases, m, s)
+        if m is None or s is None or s < 0 or not stats.n_cases:
+            return None
+        return stats.n_cases, m, s
 
     mine = triple(site)
     theirs = [t for s in others if (t := triple(s)) is not None]
     if mine is None:
-        return f"the site reports no {sd} or no n_cases beside it"
+        return f"the site reports no {sd} (at least 0) or no n_cases beside it"
     if not theirs:
         return f"no other site reports it with {sd} and n_cases"
     mean, deviation = pooled_mean_sd(theirs)
     value = smd(mine[1], mine[2], mean, deviation)
+    if not math.isfinite(value):
+        return "no spread to compare with: the SD is 0 at the site and at the others"
     shown = {"site_value": mine[1], "others_value": mean}
     return [_comparison(name, ShiftVariableKind.MEAN, ShiftMeasure.SMD, value, **shown)]
 
@@ -293,6 +297,8 @@ def _compare(
     if kind is ShiftVariableKind.MEAN:
         return _mean(name, site, reporting)
     everyone = [_bins(s.values[name]) for s in (site, *reporting)]
+    if any(v < 0 for bins in everyone for v in bins.values()):
+        return "a negative count or frequency"
     common = [b for b in everyone[0] if all(b in bins for bins in everyone)]
     if len(common) < 2:
         return "fewer than two bins reported at every site"
