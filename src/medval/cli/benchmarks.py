@@ -11,6 +11,7 @@ from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, v
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
 from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
+from medval.cli.shift_tables import print_shift
 from medval.client.audit_log import record
 from medval.client.membership import auto_approval_rule, read_agreement
 from medval.client.registration import pack_demo_data, register_benchmark
@@ -213,6 +214,20 @@ def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = Forma
         session.show(board, fmt)
     else:
         print_leaderboard(session, board)
+
+
+@app.command("shift")
+def shift(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """How each site's population differs from the other sites' (its preparation
+    statistics), flagged by a stated measure and threshold, next to its performance."""
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        found = client.shift(benchmark_id)
+        if fmt is OutputFormat.JSON:
+            session.show(found, fmt)
+            return
+        board = client.leaderboard(benchmark_id)
+    print_shift(session, found, board)
 
 
 @associations_app.command("list")

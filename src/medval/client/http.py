@@ -53,6 +53,7 @@ from medval.core.schemas import (
     UserCreate,
     UserPublic,
 )
+from medval.core.shift_schemas import BenchmarkShiftPublic
 from medval.core.states import ApprovalStatus, Stage
 
 T = TypeVar("T")
@@ -297,6 +298,10 @@ class MedvalClient:
     def leaderboard(self, benchmark_id: int) -> LeaderboardPublic:
         path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
         return self._call(LeaderboardPublic, "GET", path)
+
+    def shift(self, benchmark_id: int) -> BenchmarkShiftPublic:
+        path = api.BENCHMARK_SHIFT.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkShiftPublic, "GET", path)
 
     # --- datasets -----------------------------------------------------------------------
 

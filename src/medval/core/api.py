@@ -3,7 +3,7 @@
 Every route lives under ``PREFIX``. Errors come back as ``ErrorResponse`` with the
 status of the error's code (see ``medval.core.errors``). Authentication is a bearer
 token from ``TOKEN``; every route but ``HEALTH``, ``TOKEN`` (POST) and a public
-benchmark's ``LEADERBOARD`` and ``BENCHMARKS`` listings needs one.
+benchmark's ``LEADERBOARD``, ``BENCHMARK_SHIFT`` and ``BENCHMARKS`` listings needs one.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ BENCHMARK_STAGE = "/benchmarks/{benchmark_id}/stage"  # PUT StageChange (owner)
 BENCHMARK_APPROVAL = "/benchmarks/{benchmark_id}/approval"  # PUT Decision (admin)
 BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owner, admin)
 LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"  # GET -> LeaderboardPublic
+# GET -> BenchmarkShiftPublic: each site's population against the others' (as LEADERBOARD)
+BENCHMARK_SHIFT = "/benchmarks/{benchmark_id}/shift"
 # Membership (issue 10): PUT MembershipAgreement -> BenchmarkPublic (owner, admin)
 BENCHMARK_AGREEMENT = "/benchmarks/{benchmark_id}/agreement"
 # POST AgreementAcceptanceCreate -> AgreementAcceptancePublic (the caller accepts);

@@ -7,10 +7,12 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, Decision, Id, StageChange
+from medval.core.shift_schemas import BenchmarkShiftPublic
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import benchmarks, invalidation
 from medval.server.services.leaderboard import leaderboard
+from medval.server.services.shift import benchmark_shift
 
 router = APIRouter(tags=["benchmarks"], route_class=DocumentedRoute)
 
@@ -49,6 +51,12 @@ def decide(ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: Decision)
 def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> LeaderboardPublic:
     """Anonymous callers may read a public benchmark's leaderboard."""
     return leaderboard(ctx, user, benchmark_id)
+
+
+@router.get(api.BENCHMARK_SHIFT, responses=errors(403, 404))
+def get_shift(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> BenchmarkShiftPublic:
+    """Released as the leaderboard is; each site to whoever may see its figures."""
+    return benchmark_shift(ctx, user, benchmark_id)
 
 
 @router.post(api.BENCHMARK_INVALIDATION, responses=errors(403, 404, 409))

@@ -31,6 +31,7 @@ from medval.server.services.release import (
     can_see_result,
     is_released,
 )
+from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, CubeRecord, ResultRecord, UserRecord
 from medval.stats.pooling import pool_metric
 
@@ -39,15 +40,7 @@ def leaderboard(
     ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int
 ) -> LeaderboardPublic:
     with ctx.store.transaction() as tx:
-        if caller is None and not _is_public(tx.benchmark(benchmark_id)):
-            # The same answer for unknown and non-public ids: anonymous callers learn nothing.
-            raise NotAuthenticated("log in to see this leaderboard; it is not public")
-        benchmark = visible_benchmark(tx, caller, benchmark_id)
-        if not can_see_leaderboard(tx, caller, benchmark):
-            raise PermissionDenied(
-                f"the leaderboard of {benchmark.name} is released to "
-                f"{_audience(benchmark.release_policy)} only"
-            )
+        benchmark = leaderboard_benchmark(tx, caller, benchmark_id)
         results = tx.list_results(benchmark_id=benchmark.id)
         model_ids = {r.model_id for r in results}
         models = {c.id: c for i in model_ids if (c := tx.cube(i)) is not None}
@@ -74,6 +67,23 @@ def leaderboard(
         higher_is_better=higher,
         entries=entries,
     )
+
+
+def leaderboard_benchmark(
+    tx: StoreTransaction, caller: UserRecord | None, benchmark_id: int, what: str = "leaderboard"
+) -> BenchmarkRecord:
+    """The benchmark, if the caller may see its leaderboard (and so what goes with it,
+    ``what``: its shift between sites too); otherwise the leaderboard's refusal."""
+    if caller is None and not _is_public(tx.benchmark(benchmark_id)):
+        # The same answer for unknown and non-public ids: anonymous callers learn nothing.
+        raise NotAuthenticated(f"log in to see this {what}; it is not public")
+    benchmark = visible_benchmark(tx, caller, benchmark_id)
+    if not can_see_leaderboard(tx, caller, benchmark):
+        raise PermissionDenied(
+            f"the {what} of {benchmark.name} is released to "
+            f"{_audience(benchmark.release_policy)} only"
+        )
+    return benchmark
 
 
 def _entry(
