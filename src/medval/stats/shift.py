@@ -22,8 +22,9 @@ statistics' shape and names:
 
 Anything else (a mean without its SD, a number outside 0..1, a variable no other site
 reports, a site without ``n_cases`` where weights are needed, a negative count, an SD of
-0 everywhere) is not compared, and says why: every value reported is finite. A site is flagged when any comparison reaches its measure's marked threshold
-(:data:`THRESHOLDS`, each with its source). Imports numpy, scipy and core only.
+0 everywhere) is not compared, and says why: every value reported is finite. A site is
+flagged when any comparison reaches its measure's marked threshold (:data:`THRESHOLDS`,
+each with its source). Imports numpy, scipy and core only.
 """
 
 from __future__ import annotations
