@@ -11,6 +11,7 @@ from medval.core.api import PREFIX
 
 from .conftest import Api, User
 from .test_api_leaderboard import _federation
+from .test_api_shift import _federation as shift_federation
 from .training_factories import experiment
 
 
@@ -178,3 +179,26 @@ def test_the_catalogue_lists_the_training_experiments_an_account_may_see(api: Ap
     # A visitor: none (the API lists experiments to accounts only).
     _, html = _page(api, "/")
     assert "Training experiments" not in html and 'id="experiment-' not in html
+
+
+def test_the_benchmark_page_flags_the_site_whose_population_differs(api: Api) -> None:
+    fed = shift_federation(api, "participants")
+    page = f"/benchmarks/{fed['benchmark']['id']}"
+    shift = api.client.get(f"{PREFIX}{page}/shift", headers=fed["bench"].headers).json()
+    _, html = _page(api, page, fed["bench"])
+    text = _text(html)
+    assert "Shift between sites" in text
+    assert "psi ≥ 0.25 (" in text and "cohens_h ≥ 0.5 (" in text  # thresholds, with sources
+    for site in shift["sites"]:
+        row = _text(html[html.index(f'id="shift-{site["dataset_id"]}"') :].split("</tr>")[0])
+        marked = [c for c in site["comparisons"] if c["flagged"]]
+        if site["flagged"]:
+            assert row.startswith(f'id="shift-{site["dataset_id"]}"> {site["dataset"]} 200 flagged')
+            for c in marked:
+                assert f"{c['variable']}: {c['measure']} {c['value']:.2f} (threshold " in row
+        else:
+            assert row.endswith(f"{site['dataset']} 200 no nowhere past a threshold"), row
+    # h1 sees its own site only, as on the leaderboard; a visitor finds no page at all.
+    own = _text(_page(api, page, fed["h1"])[1])
+    assert "site-h1" in own and "site-h3" not in own
+    assert _page(api, page)[0] == 404

@@ -16,9 +16,11 @@ from fastapi.responses import HTMLResponse
 from medval.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import Id
+from medval.core.shift_schemas import BenchmarkShiftPublic
 from medval.server.dependencies import ContextDep
 from medval.server.services import benchmarks, training_experiments
 from medval.server.services.leaderboard import leaderboard
+from medval.server.services.shift import benchmark_shift
 from medval.server.web.forest_plot import forest_plot
 from medval.server.web.rendering import STATIC, page
 from medval.server.web.session import PageCallerDep
@@ -58,8 +60,10 @@ def benchmark_page(
         return page(request, caller, "not_found.html", what, 404)
     board: LeaderboardPublic | None = None
     withheld = ""
+    shift: BenchmarkShiftPublic | None = None
     try:
         board = leaderboard(ctx, user, benchmark_id)
+        shift = benchmark_shift(ctx, user, benchmark_id)  # released as the leaderboard is
     except (NotAuthenticated, PermissionDenied) as reason:
         withheld = reason.message
     return page(
@@ -72,5 +76,6 @@ def benchmark_page(
             "withheld": withheld,
             "plot": forest_plot(board) if board is not None else None,
             "docs_link": _link(benchmark.docs_url),
+            "shift": shift,
         },
     )
