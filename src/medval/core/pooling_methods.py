@@ -41,5 +41,8 @@ class IntervalMethod(StrEnum):
     # so that sites that agree more than chance allows never narrow it below Wald's width
     # on the t scale; the default for fewer than ten sites.
     HARTUNG_KNAPP_MODIFIED = "hartung-knapp-modified"
-    # Binomial-normal model: profile likelihood.
+    # Binomial-normal model: profile likelihood (chi²(1)), the default for 2 or 10+ sites.
     PROFILE_LIKELIHOOD = "profile-likelihood"
+    # The same, each side's distance from the estimate widened by t(k-1) / z: the
+    # Hartung-Knapp-like small-sample correction, the default for 3 to 9 sites.
+    PROFILE_LIKELIHOOD_T = "profile-likelihood-t"

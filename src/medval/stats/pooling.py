@@ -287,7 +287,7 @@ def pool_metric(
             n_sites=len(values),
             i_squared=_counts_i_squared(*from_counts),
             model=PoolingModel.BINOMIAL_NORMAL,
-            interval_method=IntervalMethod.PROFILE_LIKELIHOOD,
+            interval_method=fitted.interval,
             prediction_lower=low,
             prediction_upper=high,
         )
