@@ -80,17 +80,12 @@ class _Counts:
         self.variance = 1.0 / (self.y + 0.5) + 1.0 / (self.n - self.y + 0.5)
 
     def _log_integrand(self, mu: float, tau: float, u: np.ndarray) -> np.ndarray:
-        y, n = (
-            self.y[:, None] if u.ndim == 2 else self.y,
-            self.n[:, None] if u.ndim == 2 else self.n,
-        )
+        """log of binomial x normal density at each site's points u (sites x nodes)."""
         eta = mu + u
-        return (
-            y * eta
-            - n * np.logaddexp(0.0, eta)
-            - u * u / (2.0 * tau * tau)
-            - 0.5 * math.log(2.0 * math.pi * tau * tau)
-        )
+        log_binomial = self.y[:, None] * eta - self.n[:, None] * np.logaddexp(0.0, eta)
+        log_normal = -u * u / (2.0 * tau * tau) - 0.5 * math.log(2.0 * math.pi * tau * tau)
+        result: np.ndarray = log_binomial + log_normal
+        return result
 
     def log_likelihood(self, mu: float, tau: float) -> float:
         """Adaptive Gauss-Hermite: each site's integrand over its random intercept u is
