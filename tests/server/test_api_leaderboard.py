@@ -82,11 +82,38 @@ def test_a_benchmark_with_its_own_metrics_is_pooled_and_ranked_by_its_first(api:
     assert 0.80 < best["pooled"]["dice_et"]["value"] < 0.82
     # A missing value at one site: the other site's value is the pooled one, alone.
     assert best["pooled"]["hd95_et"] == {
-        "value": 5.0, "lower": None, "upper": None, "n_sites": 1, "i_squared": None
+        "value": 5.0, "lower": None, "upper": None, "n_sites": 1, "i_squared": None,
+        "model": "single-site", "tau_squared_method": None, "interval_method": None,
+        "prediction_lower": None, "prediction_upper": None,
     }  # fmt: skip
     assert best["n_cases"] is None and all(s["n_cases"] is None for s in best["sites"])
     h2 = next(s for s in best["sites"] if s["dataset"] == fed["datasets"]["h2"]["name"])
     assert h2["metrics"]["hd95_et"] == {"value": None, "lower": None, "upper": None}
+
+
+def test_a_proportion_with_counts_is_pooled_from_them(api: Api) -> None:
+    # Sensitivity 1.0 at both sites, 20 and 15 positives: pooled as counts (the
+    # binomial-normal model, tests/stats/test_proportions.py), not as clipped logits.
+    def perfect(n_positive: int) -> dict[str, Any]:
+        lower = n_positive / (n_positive + 1.959963984540054**2)  # Wilson's for n of n
+        return {
+            "n_cases": 100,
+            "n_positive": n_positive,
+            "metrics": {"sensitivity": {"value": 1.0, "lower": lower, "upper": 1.0}},
+        }
+
+    documents = {
+        (h, v): perfect(20 if h == "h1" else 15) for h in ("h1", "h2") for v in ("v1", "v2")
+    }
+    fed = _federation(api, "public", documents)
+    pooled = _board(api, fed["bench"], fed["benchmark"]).json()["entries"][0]["pooled"]
+    sensitivity = pooled["sensitivity"]
+    assert (sensitivity["model"], sensitivity["interval_method"]) == (
+        "binomial-normal",
+        "profile-likelihood",
+    )
+    assert (sensitivity["value"], sensitivity["upper"], sensitivity["n_sites"]) == (1.0, 1.0, 2)
+    assert sensitivity["lower"] == pytest.approx(0.8936, abs=5e-4)  # was 0.988
 
 
 def test_a_lower_is_better_first_metric_ranks_the_smallest_first(api: Api) -> None:

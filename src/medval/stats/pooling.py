@@ -1,25 +1,40 @@
-"""Cross-site pooling of a metric: DerSimonian-Laird random-effects meta-analysis.
+"""Cross-site pooling of a metric: the entry point the leaderboard calls.
 
-Each site reports a point estimate with a 95% interval computed at the site. The metric is
-pooled on a scale where its sampling distribution is closer to normal, and the result is
-back-transformed:
+Each site reports a point estimate with a 95% interval computed at the site, and its
+document may carry the counts ``n_cases`` and ``n_positive``. A metric is pooled in one
+of two ways (``PoolingModel``):
 
-- logit for metrics that live in (0, 1): ``LOGIT_METRICS``;
-- log for ratios that live in (0, inf): ``LOG_METRICS``;
-- identity for everything else (brier, calibration_slope, calibration_intercept, ...).
+- **Counts** (binomial-normal, :mod:`medval.stats.proportions`): a proportion whose
+  numerator and denominator follow from the counts, at every pooled site:
+  sensitivity (of ``n_positive``), specificity (of ``n_cases - n_positive``) and accuracy
+  (of ``n_cases``), ``COUNT_DENOMINATORS``. The number of events is the value times the
+  denominator, and must be a whole number (within ``COUNT_TOLERANCE`` of the value): an
+  evaluator that rounds its values falls back to the intervals. PPV and NPV need the
+  number of positive predictions, which no document carries, and so always do.
+- **Intervals** (inverse-variance random effects, :mod:`medval.stats.random_effects`):
+  everything else, on a scale where the sampling distribution is closer to normal, then
+  back-transformed: logit for metrics in (0, 1) (``LOGIT_METRICS``), log for ratios
+  (``LOG_METRICS``), identity for the rest (brier, calibration_slope, ...). A site's
+  standard error is its transformed interval's width divided by 2 x 1.96. On the logit
+  scale nothing is clipped: a site whose interval reaches 0 or 1 (0 of 3 correct: [0,
+  0.56]) is read as the counts its finite bound implies, by inverting the Wilson score
+  interval (0.56 is Wilson's upper bound for 0 of 3), and pooled as those counts with
+  half an event added to each cell (so it weighs as little as three cases do).
+  tau² by ``TauSquaredMethod`` (DerSimonian-Laird unless asked otherwise); the interval
+  by ``IntervalMethod`` (Hartung-Knapp, modified, for 3 to 9 sites; Wald otherwise).
 
-A site's standard error on the pooling scale is its transformed interval width divided by
-2 x 1.96. The rules for awkward sites, applied in this order:
+Both report the prediction interval for a new site where there are three sites or more.
+
+The rules for awkward sites, in this order:
 
 0. A site whose value is missing (its evaluator reported NaN) is not pooled at all, and
    ``n_sites`` does not count it.
-1. Values at (or beyond) the edge of the transform's domain are clipped to ``EPSILON``
-   inside it (a sensitivity of 1.0 is pooled as 1 - 1e-3), so every site has a finite
-   transformed value. The clip only affects sites at the boundary. On the pooling scale,
-   values are also bounded by +-``BOUND`` so that no arithmetic can overflow.
+1. A logit metric's value or bound outside [0, 1] is read as the nearest edge. On the log
+   scale, values at or below 0 are pooled as ``EPSILON``; on the pooling scale, values are
+   bounded by +-``BOUND`` so that no arithmetic can overflow.
 2. A site without an interval (``lower`` or ``upper`` missing), or whose transformed
-   interval has (near) zero width, carries no usable weight: it is excluded from the
-   weighted pooling, and ``n_sites`` counts only the sites that were pooled.
+   interval has (near) zero width or spans all of (0, 1), carries no usable weight: it is
+   excluded from the weighted pooling, and ``n_sites`` counts only the sites pooled.
 3. If no site has a usable interval, the pooled value is the unweighted mean on the
    pooling scale, with no interval and no I².
 4. A single site is returned as it is (its own value and interval), with no I².
@@ -35,18 +50,52 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from medval.core.documents import MetricValue
+from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
 from medval.core.result_schemas import PooledMetric
+from medval.stats.heterogeneity import generalised_q, i_squared
+from medval.stats.proportions import pool_counts
+from medval.stats.random_effects import Z_95, RandomEffects, random_effects
 
-Z_95 = 1.959963984540054  # standard normal quantile at 0.975
-EPSILON = 1e-3  # distance from the edge of a transform's domain where values are clipped
+EPSILON = 1e-3  # on the log scale, ratios at or below 0 are pooled as this
 MIN_STANDARD_ERROR = 1e-9  # below this, an interval counts as having zero width
 BOUND = 1e100  # values on the pooling scale are clipped to +-BOUND
+COUNT_TOLERANCE = 1e-6  # how far value x denominator may be from a whole number of events
 _MAX_LOG = 700.0  # exp() of more overflows a float
 
 LOGIT_METRICS = frozenset(
     {"auroc", "auprc", "c_index", "sensitivity", "specificity", "ppv", "npv", "accuracy"}
 )
 LOG_METRICS = frozenset({"oe_ratio", "odds_ratio", "risk_ratio", "hazard_ratio"})
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """The counts a site's result document carries (None: not reported)."""
+
+    n_cases: int | None
+    n_positive: int | None
+
+
+def _all_cases(c: SiteCounts) -> int | None:
+    return c.n_cases
+
+
+def _positives(c: SiteCounts) -> int | None:
+    return c.n_positive
+
+
+def _negatives(c: SiteCounts) -> int | None:
+    if c.n_cases is None or c.n_positive is None:
+        return None
+    return c.n_cases - c.n_positive
+
+
+# The denominator of each proportion that the counts determine.
+COUNT_DENOMINATORS: dict[str, Callable[[SiteCounts], int | None]] = {
+    "sensitivity": _positives,
+    "specificity": _negatives,
+    "accuracy": _all_cases,
+}
 
 
 @dataclass(frozen=True)
@@ -63,7 +112,11 @@ def _clip(x: float, low: float, high: float) -> float:
 
 
 def _logit(p: float) -> float:
-    p = _clip(p, EPSILON, 1.0 - EPSILON)
+    """The logit, +-inf at 0 and 1 (and beyond them)."""
+    if p <= 0.0:
+        return -math.inf
+    if p >= 1.0:
+        return math.inf
     return math.log(p / (1.0 - p))
 
 
@@ -100,91 +153,188 @@ def scale_for(metric: str) -> Scale:
     return IDENTITY
 
 
-@dataclass(frozen=True)
-class RandomEffects:
-    """A DerSimonian-Laird estimate on the pooling scale."""
-
-    estimate: float
-    standard_error: float
-    tau_squared: float
-    q: float
-    i_squared: float  # in [0, 1]
-
-    @property
-    def lower(self) -> float:
-        return self.estimate - Z_95 * self.standard_error
-
-    @property
-    def upper(self) -> float:
-        return self.estimate + Z_95 * self.standard_error
-
-
 def dersimonian_laird(
     estimates: Sequence[float], standard_errors: Sequence[float]
 ) -> RandomEffects:
-    """Random-effects pooling of k >= 1 estimates with positive standard errors."""
-    if not estimates or len(estimates) != len(standard_errors):
-        raise ValueError("need one standard error per estimate, and at least one estimate")
-    if any(not (se > 0 and math.isfinite(se)) for se in standard_errors):
-        raise ValueError("standard errors must be positive and finite")
-    w = [1.0 / (se * se) for se in standard_errors]
-    sum_w = math.fsum(w)
-    fixed = math.fsum(wi * yi for wi, yi in zip(w, estimates, strict=True)) / sum_w
-    q = math.fsum(wi * (yi - fixed) ** 2 for wi, yi in zip(w, estimates, strict=True))
-    df = len(estimates) - 1
-    c = sum_w - math.fsum(wi**2 for wi in w) / sum_w
-    tau2 = max(0.0, (q - df) / c) if df > 0 and c > 0 else 0.0
-    w_star = [1.0 / (se * se + tau2) for se in standard_errors]
-    sum_w_star = math.fsum(w_star)
-    pooled = math.fsum(wi * yi for wi, yi in zip(w_star, estimates, strict=True)) / sum_w_star
-    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    return RandomEffects(pooled, math.sqrt(1.0 / sum_w_star), tau2, q, i2)
+    """DerSimonian-Laird random effects with the Wald interval (the original pooling)."""
+    return random_effects(
+        estimates, standard_errors, TauSquaredMethod.DERSIMONIAN_LAIRD, IntervalMethod.WALD
+    )
+
+
+@dataclass(frozen=True)
+class _Site:
+    """A site's value that is not missing, with its counts when known."""
+
+    value: float
+    lower: float | None
+    upper: float | None
+    counts: SiteCounts | None
 
 
 def _on_scale(x: float, scale: Scale) -> float:
     return _clip(scale.forward(x), -BOUND, BOUND)
 
 
-@dataclass(frozen=True)
-class _Site:
-    """A site's value that is not missing."""
-
-    value: float
-    lower: float | None
-    upper: float | None
-
-
-def _standard_error(site: _Site, scale: Scale) -> float | None:
-    """The site's standard error on the pooling scale, or None when it has no usable one."""
+def _interval_estimate(site: _Site, scale: Scale) -> tuple[float, float] | None:
+    """The site's estimate and standard error on the pooling scale, or None when it has
+    no usable interval."""
     if site.lower is None or site.upper is None:
         return None
+    if scale is LOGIT:
+        return _logit_estimate(site.value, site.lower, site.upper)
     se = abs(_on_scale(site.upper, scale) - _on_scale(site.lower, scale)) / (2.0 * Z_95)
-    return se if se >= MIN_STANDARD_ERROR else None
+    return (_on_scale(site.value, scale), se) if se >= MIN_STANDARD_ERROR else None
 
 
-def pool_metric(name: str, sites: Sequence[MetricValue]) -> PooledMetric:
-    """Pool one metric across sites; see the module docstring for every rule."""
-    values = [_Site(v.value, v.lower, v.upper) for v in sites if v.value is not None]
+def _logit_estimate(value: float, lower: float, upper: float) -> tuple[float, float] | None:
+    p = _clip(value, 0.0, 1.0)
+    low, high = sorted((_clip(lower, 0.0, 1.0), _clip(upper, 0.0, 1.0)))
+    if low > 0.0 and high < 1.0:
+        se = (_logit(high) - _logit(low)) / (2.0 * Z_95)
+        if se < MIN_STANDARD_ERROR:
+            return None
+        centre = _logit(p) if 0.0 < p < 1.0 else (_logit(low) + _logit(high)) / 2.0
+        return centre, se
+    if low <= 0.0 and high >= 1.0:
+        return None  # an interval over all of (0, 1) says nothing
+    # One bound at the edge: the counts the other bound implies, were it Wilson's:
+    # (p - bound)² = z² bound (1 - bound) / n.
+    bound = high if low <= 0.0 else low
+    if abs(p - bound) < MIN_STANDARD_ERROR:
+        return None
+    n = Z_95**2 * bound * (1.0 - bound) / (p - bound) ** 2
+    events = p * n
+    y = math.log((events + 0.5) / (n - events + 0.5))
+    return y, math.sqrt(1.0 / (events + 0.5) + 1.0 / (n - events + 0.5))
+
+
+def _counts(name: str, sites: Sequence[_Site]) -> tuple[list[int], list[int]] | None:
+    """Events and trials at every site, or None when some site's cannot be had."""
+    denominator = COUNT_DENOMINATORS.get(name)
+    if denominator is None:
+        return None
+    events, trials = [], []
+    for site in sites:
+        n = denominator(site.counts) if site.counts is not None else None
+        if n is None or n <= 0:
+            return None
+        e = round(site.value * n)
+        if not 0 <= e <= n or abs(site.value - e / n) > COUNT_TOLERANCE:
+            return None
+        events.append(e)
+        trials.append(n)
+    return events, trials
+
+
+def _counts_i_squared(events: Sequence[int], trials: Sequence[int]) -> float:
+    """I² of the sites' logits with half an event added to each cell: the binomial model
+    has no I² of its own, and the tables show one beside every pooled metric."""
+    y = [math.log((e + 0.5) / (n - e + 0.5)) for e, n in zip(events, trials, strict=True)]
+    v = [1.0 / (e + 0.5) + 1.0 / (n - e + 0.5) for e, n in zip(events, trials, strict=True)]
+    return i_squared(generalised_q(y, v, 0.0), len(y))
+
+
+def _prediction(
+    interval: tuple[float, float] | None, scale: Scale
+) -> tuple[float | None, float | None]:
+    if interval is None:
+        return None, None
+    return scale.backward(interval[0]), scale.backward(interval[1])
+
+
+def pool_metric(
+    name: str,
+    sites: Sequence[MetricValue],
+    counts: Sequence[SiteCounts | None] | None = None,
+    tau_method: TauSquaredMethod = TauSquaredMethod.DERSIMONIAN_LAIRD,
+    interval: IntervalMethod | None = None,
+) -> PooledMetric:
+    """Pool one metric across sites; see the module docstring for every rule.
+
+    ``counts``: each site's counts, in the order of ``sites`` (None: none known).
+    ``interval`` None: the default for the number of sites (Hartung-Knapp under ten).
+    """
+    if counts is not None and len(counts) != len(sites):
+        raise ValueError("need one SiteCounts (or None) per site")
+    known = counts if counts is not None else [None] * len(sites)
+    values = [
+        _Site(v.value, v.lower, v.upper, c)
+        for v, c in zip(sites, known, strict=True)
+        if v.value is not None
+    ]
     if not values:
         raise ValueError(f"no site values to pool for metric {name!r}")
     if len(values) == 1:
         site = values[0]
         return PooledMetric(
-            value=site.value, lower=site.lower, upper=site.upper, n_sites=1, i_squared=None
+            value=site.value,
+            lower=site.lower,
+            upper=site.upper,
+            n_sites=1,
+            i_squared=None,
+            model=PoolingModel.SINGLE_SITE,
         )
     scale = scale_for(name)
-    usable = [(_on_scale(v.value, scale), se) for v in values if (se := _standard_error(v, scale))]
-    if not usable:
-        mean = math.fsum(_on_scale(v.value, scale) / len(values) for v in values)
+    from_counts = _counts(name, values)
+    if from_counts is not None:
+        fitted = pool_counts(*from_counts)
+        low, high = _prediction(fitted.prediction, LOGIT)
         return PooledMetric(
-            value=scale.backward(mean), lower=None, upper=None, n_sites=len(values), i_squared=None
+            value=_expit(fitted.estimate),
+            lower=_expit(fitted.lower),
+            upper=_expit(fitted.upper),
+            n_sites=len(values),
+            i_squared=_counts_i_squared(*from_counts),
+            model=PoolingModel.BINOMIAL_NORMAL,
+            interval_method=fitted.interval,
+            prediction_lower=low,
+            prediction_upper=high,
+        )
+    usable = [found for v in values if (found := _interval_estimate(v, scale)) is not None]
+    if not usable:
+        mean = math.fsum(_on_scale(_mean_value(v.value, scale), scale) for v in values) / len(
+            values
+        )
+        return PooledMetric(
+            value=scale.backward(mean),
+            lower=None,
+            upper=None,
+            n_sites=len(values),
+            i_squared=None,
+            model=PoolingModel.UNWEIGHTED_MEAN,
         )
     estimates, ses = zip(*usable, strict=True)
-    re = dersimonian_laird(estimates, ses)
+    re = random_effects(estimates, ses, tau_method, interval)
+    if len(usable) == 1:
+        # One usable site among several: its own figures, not a pooled one.
+        only = next(v for v in values if _interval_estimate(v, scale) is not None)
+        return PooledMetric(
+            value=only.value,
+            lower=only.lower,
+            upper=only.upper,
+            n_sites=1,
+            i_squared=None,
+            model=PoolingModel.SINGLE_SITE,
+        )
+    low, high = _prediction(re.prediction, scale)
     return PooledMetric(
         value=scale.backward(re.estimate),
         lower=scale.backward(re.lower),
         upper=scale.backward(re.upper),
         n_sites=len(usable),
-        i_squared=re.i_squared if len(usable) > 1 else None,
+        i_squared=re.i_squared,
+        model=PoolingModel.INVERSE_VARIANCE,
+        tau_squared_method=re.tau_method,
+        interval_method=re.interval,
+        prediction_lower=low,
+        prediction_upper=high,
     )
+
+
+def _mean_value(value: float, scale: Scale) -> float:
+    """A value for the unweighted mean: with no interval, nothing to be overconfident
+    about, so edges of the logit scale are moved EPSILON inside."""
+    if scale is LOGIT:
+        return _clip(value, EPSILON, 1.0 - EPSILON)
+    return value

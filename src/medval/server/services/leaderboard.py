@@ -1,6 +1,7 @@
 """The leaderboard: each model's results pooled across sites, shown per the release policy.
 
-Every metric the evaluator reports is pooled and shown, in the evaluator's own order; the
+Every metric the evaluator reports is pooled and shown, in the evaluator's own order (a
+proportion from the sites' counts where they determine it: :mod:`medval.stats.pooling`); the
 ranking metric and its direction are chosen by :mod:`medval.core.metric_ranking`. A site
 whose value is missing (NaN at the site) is not pooled; a metric missing at every site
 has no pooled value. The pooled case count is None unless every site reported one.
@@ -33,7 +34,7 @@ from medval.server.services.release import (
 )
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, CubeRecord, ResultRecord, UserRecord
-from medval.stats.pooling import pool_metric
+from medval.stats.pooling import SiteCounts, pool_metric
 
 
 def leaderboard(
@@ -94,10 +95,12 @@ def _entry(
 ) -> LeaderboardEntry:
     succeeded = [(row, row.document) for row in rows if row.document is not None]
     values: dict[str, list[MetricValue]] = defaultdict(list)
+    counts: dict[str, list[SiteCounts | None]] = defaultdict(list)
     for _, document in succeeded:
         for name, value in document.metrics.items():
             if value.value is not None:
                 values[name].append(value)
+                counts[name].append(SiteCounts(document.n_cases, document.n_positive))
     n_sites = len({row.dataset_id for row, _ in succeeded})
     sites = [
         LeaderboardSite(
@@ -124,7 +127,10 @@ def _entry(
         n_failed=len(rows) - len(succeeded),
         n_cases=_total(document.n_cases for _, document in succeeded) if released else None,
         pooled=(
-            {name: pool_metric(name, site_values) for name, site_values in values.items()}
+            {
+                name: pool_metric(name, site_values, counts[name])
+                for name, site_values in values.items()
+            }
             if released
             else {}
         ),

@@ -1,0 +1,211 @@
+"""Pooling a proportion from its counts: the binomial-normal random-effects model.
+
+Site i reports ``events`` of ``trials`` (for sensitivity: true positives of the
+positives). The model: events_i ~ Binomial(trials_i, expit(mu + u_i)), u_i ~ N(0, tau²).
+It is fitted by maximum likelihood, the random intercept integrated out by adaptive
+Gauss-Hermite quadrature (centred and scaled at each site's mode), tau at most
+``TAU_BOUND``. The 95% interval of mu (``IntervalMethod``):
+
+- profile likelihood: the mu whose profile log-likelihood (tau re-fitted at each mu) lies
+  within chi²(1)/2 = 1.92 of the maximum; for 2 sites, and for 10 or more;
+- for 3 to 9 sites, the same with each side's distance from the estimate widened by
+  t(k - 1) / z, the small-sample correction Hartung-Knapp makes for inverse-variance
+  pooling. Without it, the interval covered the truth in only 90-92% of simulated
+  benchmarks of 3 and 5 sites with high heterogeneity (bench/pooling_coverage.py). Two
+  sites are the exception: t with 1 df (12.7) would make every interval [0, 1].
+
+With no events at all (or only events) the maximum is at the edge (mu = -inf, a
+proportion of 0) and the interval is [0, upper]: nothing is clipped, and a site with 0 of
+3 weighs as little as 3 trials do (0 of 3 and 0 of 4 give [0, 0.40], where the sites' own
+Wilson intervals are [0, 0.56] and [0, 0.49]). There the widening for 3 to 9 sites is made
+on the deviance scale, by its square.
+
+Why hand-written: statsmodels fits binomial mixed models only by variational Bayes
+(BinomialBayesMixedGLM), with no likelihood or profile interval, and no other maintained
+Python library fits this model by quadrature; it is about a hundred lines of numpy and
+scipy, checked in the tests against a closed form at tau = 0 and an independent fit
+(the integral taken on a fine grid).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq, minimize, minimize_scalar
+from scipy.special import gammaln
+from scipy.stats import chi2, t
+
+from medval.core.pooling_methods import IntervalMethod
+from medval.stats.random_effects import FEW_SITES, LEVEL, Z_95
+
+QUADRATURE_NODES = 40  # adaptive; 20 are off by 1e-3 in the log-likelihood at tau = 4
+MU_BOUND = 30.0  # |logit| beyond this is a proportion of 0 or 1 in double precision
+# The largest between-site SD of the logit the model allows. Where the counts say nothing
+# about heterogeneity (no events anywhere), a larger tau explains any mu, and the interval
+# would reach 1 whatever the data: this bound is the model's assumption. A logit SD of 4
+# already puts a third of sites outside 0.02-0.98 around a median of 0.5.
+TAU_BOUND = 4.0
+_NEWTON_STEPS = 30
+_NODES, _WEIGHTS = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
+_LOG_WEIGHTS = np.log(_WEIGHTS) + _NODES**2  # for exp(-x²) already in the integrand
+
+
+@dataclass(frozen=True)
+class CountsPool:
+    """The fitted binomial-normal model, on the logit scale (mu may be +-inf)."""
+
+    estimate: float
+    lower: float
+    upper: float
+    tau: float
+    prediction: tuple[float, float] | None  # a new site's logit; None for k < 3
+    k: int
+    interval: IntervalMethod
+
+
+class _Counts:
+    """The data and its log-likelihood, vectorised over sites and quadrature nodes."""
+
+    def __init__(self, events: Sequence[int], trials: Sequence[int]) -> None:
+        self.y = np.asarray(events, dtype=float)
+        self.n = np.asarray(trials, dtype=float)
+        self.constant = float(
+            np.sum(gammaln(self.n + 1) - gammaln(self.y + 1) - gammaln(self.n - self.y + 1))
+        )
+        # Each site's empirical logit and its variance, half an event added to each cell.
+        self.logit = np.log((self.y + 0.5) / (self.n - self.y + 0.5))
+        self.variance = 1.0 / (self.y + 0.5) + 1.0 / (self.n - self.y + 0.5)
+
+    def _log_integrand(self, mu: float, tau: float, u: np.ndarray) -> np.ndarray:
+        """log of binomial x normal density at each site's points u (sites x nodes)."""
+        eta = mu + u
+        log_binomial = self.y[:, None] * eta - self.n[:, None] * np.logaddexp(0.0, eta)
+        log_normal = -u * u / (2.0 * tau * tau) - 0.5 * math.log(2.0 * math.pi * tau * tau)
+        result: np.ndarray = log_binomial + log_normal
+        return result
+
+    def log_likelihood(self, mu: float, tau: float) -> float:
+        """Adaptive Gauss-Hermite: each site's integrand over its random intercept u is
+        centred at its mode and scaled by its curvature there (Newton's method)."""
+        if tau < 1e-8:
+            eta = mu + np.zeros_like(self.y)
+            return self.constant + float(np.sum(self.y * eta - self.n * np.logaddexp(0.0, eta)))
+        t2 = tau * tau
+        u = (self.logit - mu) * t2 / (t2 + self.variance)  # the normal-normal mode
+        for _ in range(_NEWTON_STEPS):
+            p = _expit(mu + u)
+            gradient = self.y - self.n * p - u / t2
+            curvature = self.n * p * (1.0 - p) + 1.0 / t2
+            step = np.clip(gradient / curvature, -2.0, 2.0)
+            u = u + step
+            if float(np.max(np.abs(step))) < 1e-10:
+                break
+        p = _expit(mu + u)
+        sigma = 1.0 / np.sqrt(self.n * p * (1.0 - p) + 1.0 / t2)
+        points = u[:, None] + math.sqrt(2.0) * sigma[:, None] * _NODES[None, :]
+        per_node = self._log_integrand(mu, tau, points) + _LOG_WEIGHTS[None, :]
+        # logsumexp by hand: scipy's checks cost more than the sum at this size.
+        top = per_node.max(axis=1, keepdims=True)
+        sums = np.log(np.exp(per_node - top).sum(axis=1)) + top[:, 0]
+        return self.constant + float(np.sum(sums + np.log(math.sqrt(2.0) * sigma)))
+
+    def profile(self, mu: float) -> float:
+        """The log-likelihood at mu, maximised over tau."""
+        found = minimize_scalar(
+            lambda tau: -self.log_likelihood(mu, tau),
+            bounds=(0.0, TAU_BOUND),
+            method="bounded",
+            options={"xatol": 1e-5},
+        )
+        # The bounded search never evaluates the ends themselves, where the maximum may be.
+        return max(
+            -float(found.fun), self.log_likelihood(mu, 0.0), self.log_likelihood(mu, TAU_BOUND)
+        )
+
+    def best_tau(self, mu: float) -> float:
+        found = minimize_scalar(
+            lambda tau: -self.log_likelihood(mu, tau),
+            bounds=(0.0, TAU_BOUND),
+            method="bounded",
+            options={"xatol": 1e-6},
+        )
+        candidates = [(-float(found.fun), float(found.x))]
+        candidates += [(self.log_likelihood(mu, end), end) for end in (0.0, TAU_BOUND)]
+        return max(candidates)[1]
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def interval_method(k: int) -> IntervalMethod:
+    """Profile likelihood, widened by t(k - 1) / z for 3 to ``FEW_SITES`` - 1 sites."""
+    if 3 <= k < FEW_SITES:
+        return IntervalMethod.PROFILE_LIKELIHOOD_T
+    return IntervalMethod.PROFILE_LIKELIHOOD
+
+
+def pool_counts(events: Sequence[int], trials: Sequence[int]) -> CountsPool:
+    """Fit the binomial-normal model to k >= 1 sites, each with 0 <= events <= trials > 0."""
+    k = len(events)
+    if k == 0 or k != len(trials):
+        raise ValueError("need one count of trials per count of events, and at least one site")
+    if any(n <= 0 or not 0 <= e <= n for e, n in zip(events, trials, strict=True)):
+        raise ValueError("each site needs trials > 0 and 0 <= events <= trials")
+    data = _Counts(events, trials)
+    method = interval_method(k)
+    chi2_drop = float(chi2.ppf(LEVEL, 1)) / 2.0
+    total_events, total_trials = sum(events), sum(trials)
+    if total_events in (0, total_trials):
+        # The likelihood is largest (1) at the edge, where mu is infinite: there is no
+        # distance to widen, so the widening is made on the deviance scale instead, by the
+        # square of the same ratio (the F(1, k - 1) quantile against chi²(1)).
+        sign = -1.0 if total_events == 0 else 1.0
+        drop = chi2_drop * (
+            _widening(k) ** 2 if method is not IntervalMethod.PROFILE_LIKELIHOOD else 1.0
+        )
+        bound = _crossing(data, data.constant - drop, sign * MU_BOUND, -sign * MU_BOUND)
+        lower, upper = (-math.inf, bound) if sign < 0 else (bound, math.inf)
+        return CountsPool(sign * math.inf, lower, upper, 0.0, None, k, method)
+    start = math.log((total_events + 0.5) / (total_trials - total_events + 0.5))
+    fitted = minimize(
+        lambda p: -data.log_likelihood(p[0], p[1]),
+        x0=np.array([start, 0.5]),
+        method="Powell",  # no BLAS: L-BFGS-B slows tenfold where BLAS threads contend
+        bounds=[(-MU_BOUND, MU_BOUND), (0.0, TAU_BOUND)],
+        options={"xtol": 1e-8, "ftol": 1e-13},
+    )
+    mu = float(fitted.x[0])
+    target = data.profile(mu) - chi2_drop
+    lower = _crossing(data, target, mu, -MU_BOUND)
+    upper = _crossing(data, target, mu, MU_BOUND)
+    if method is IntervalMethod.PROFILE_LIKELIHOOD_T:
+        widen = _widening(k)
+        lower, upper = mu - widen * (mu - lower), mu + widen * (upper - mu)
+    tau = data.best_tau(mu)
+    prediction = None
+    if k >= 3 and math.isfinite(lower) and math.isfinite(upper):
+        # Higgins et al. (2009) with the SE implied by the interval's width.
+        se = (upper - lower) / (2.0 * _t_quantile(k - 1) if k < FEW_SITES else 2.0 * Z_95)
+        half = _t_quantile(k - 2) * math.sqrt(tau * tau + se * se)
+        prediction = (mu - half, mu + half)
+    return CountsPool(mu, lower, upper, tau, prediction, k, method)
+
+
+def _widening(k: int) -> float:
+    return _t_quantile(k - 1) / Z_95
+
+
+def _t_quantile(df: int) -> float:
+    return float(t.ppf(0.5 + LEVEL / 2, df))
+
+
+def _crossing(data: _Counts, target: float, inside: float, outside: float) -> float:
+    """The mu between ``inside`` and ``outside`` where the profile falls to ``target``;
+    +-inf when it stays above it all the way to the edge."""
+    if data.profile(outside) >= target:
+        return math.copysign(math.inf, outside)
+    return float(brentq(lambda m: data.profile(m) - target, inside, outside, xtol=1e-6, rtol=1e-8))
