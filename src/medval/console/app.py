@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from medval import look
 from medval.client.settings import ClientSettings
 from medval.console.pages import STATIC, ConsoleState, FormRefused, render, router
 from medval.console.run_jobs import RunJobs
@@ -36,6 +37,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 def create_app(settings: ClientSettings, door: ConsoleDoor, runs: RunJobs | None = None) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.console = ConsoleState(settings, door, runs or RunJobs(settings))
+    # medval's sheet first (the more specific mount), then the console's own rules.
+    app.mount("/static/look", StaticFiles(directory=look.FOLDER), name="look")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
 

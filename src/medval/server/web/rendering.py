@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from medval import look
 from medval.server.web.session import (
     FORM_REFUSED,
     SESSION_COOKIE,
@@ -23,7 +24,7 @@ from medval.server.web.session import (
 )
 
 HERE = Path(__file__).parent
-STATIC = HERE / "static"
+STATIC = look.FOLDER  # served at /static: the shared sheet
 # Jinja2Templates turns autoescaping on for .html: every name and text is escaped.
 templates = Jinja2Templates(directory=HERE / "templates")
 
