@@ -18,6 +18,12 @@ from pydantic import (
     model_validator,
 )
 
+from medval.core.declarations import (
+    DeclaredMetrics,
+    DeclaredSubgroups,
+    MetricDeclaration,
+    SubgroupDeclaration,
+)
 from medval.core.documents import (
     DatasetStatistics,
     no_nul,
@@ -226,6 +232,10 @@ class BenchmarkCreate(_Schema):
     # fewer than min_sites sites release no pooled figure (services.release).
     min_cell_count: MinCellCount = DEFAULT_MIN_CELL_COUNT
     min_sites: MinSites = DEFAULT_MIN_SITES
+    # The evidence it declares (core.declarations): its metrics (none: the evaluator's,
+    # as inferred) and the subgroup variables its evaluator reports metrics for.
+    metrics: DeclaredMetrics = Field(default_factory=list)
+    subgroups: DeclaredSubgroups = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _runners_once_each(self) -> BenchmarkCreate:
@@ -259,6 +269,9 @@ class BenchmarkPublic(_Schema):
     # Disclosure control (see BenchmarkCreate).
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT
     min_sites: int = DEFAULT_MIN_SITES
+    # Declared evidence (see BenchmarkCreate); empty for benchmarks registered before it.
+    metrics: list[MetricDeclaration] = Field(default_factory=list)
+    subgroups: list[SubgroupDeclaration] = Field(default_factory=list)
 
 
 class Decision(_Schema):

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from medval.core.declarations import MetricDeclaration, SubgroupDeclaration
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.states import (
@@ -159,6 +160,13 @@ class Benchmark(Owned, Invalidatable, Base):
     # Disclosure control: the minimum cell size and the minimum number of sites.
     min_cell_count: Mapped[int] = mapped_column(Integer, server_default="10")
     min_sites: Mapped[int] = mapped_column(Integer, server_default="3")
+    # Declared evidence (core.declarations). NULL (rows before 0012): none declared.
+    metrics: Mapped[list[MetricDeclaration]] = mapped_column(
+        JsonDocument(list[MetricDeclaration], when_null=list), nullable=True
+    )
+    subgroups: Mapped[list[SubgroupDeclaration]] = mapped_column(
+        JsonDocument(list[SubgroupDeclaration], when_null=list), nullable=True
+    )
 
 
 class AgreementAcceptance(Base):
