@@ -19,8 +19,13 @@ from medval.server.web.session import app_form_secret
 
 
 def _bind(settings: ServerSettings) -> socket.socket:
-    """Bind before uvicorn starts, so port 0 yields a known free port with no race."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """Bind before uvicorn starts, so port 0 yields a known free port with no race.
+
+    The protocol is named (IPPROTO_TCP, not 0): asyncio sets TCP_NODELAY only on accepted
+    sockets whose ``proto`` says TCP, and they inherit it from this one. Without it every
+    request after the first on a kept-alive connection stalled about 40 ms (Nagle's
+    algorithm waiting on the client's delayed ACK)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.host, settings.port))
