@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import typer
 
@@ -16,10 +17,11 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def command_paths(command: Any, prefix: str = "") -> list[str]:
-    subcommands = getattr(command, "commands", None)  # a group (Typer vendors its own click)
-    if subcommands:
+    if isinstance(command, click.Group):  # the root loads its commands when asked
+        ctx = click.Context(command)
         paths = []
-        for name, sub in subcommands.items():
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
             paths += command_paths(sub, f"{prefix} {name}".strip())
         return paths
     return [prefix]

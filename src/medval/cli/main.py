@@ -13,31 +13,14 @@ from pathlib import Path
 import typer
 
 from medval import __version__
-from medval.cli import (
-    accounts,
-    aggregators,
-    audit,
-    benchmarks,
-    console,
-    cubes,
-    datasets,
-    demo,
-    executions,
-    keys,
-    models,
-    results,
-    storage,
-    training,
-    verify,
-)
-from medval.cli.context import Session
-from medval.cli.server_commands import server_app
-from medval.client.settings import ClientSettings
+from medval.cli.lazy_group import LazyGroup
 from medval.core.errors import MedvalError
 
 INTERNAL_ERROR_EXIT = 70
 
+# The commands are listed in cli.command_table and imported only when one runs.
 app = typer.Typer(
+    cls=LazyGroup,
     name="medval",
     help="Federated evaluation of medical AI: benchmarks, hospitals' data, models, evidence.",
     no_args_is_help=True,
@@ -67,32 +50,16 @@ def _root(
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:
+    # Imported here, not above: `medval --version` and `--help` need neither.
+    from medval.cli.context import Session
+    from medval.client.settings import ClientSettings
+
     overrides: dict[str, object] = {}
     if home is not None:
         overrides["home"] = home
     if runner is not None:
         overrides["runner"] = runner
     ctx.obj = Session(ClientSettings(**overrides))  # type: ignore[arg-type]
-
-
-accounts.register(app)
-app.add_typer(server_app, name="server")
-app.add_typer(accounts.users_app, name="users")
-app.add_typer(cubes.app, name="cube")
-app.add_typer(benchmarks.app, name="benchmark")
-app.add_typer(benchmarks.associations_app, name="association")
-app.add_typer(datasets.app, name="dataset")
-app.add_typer(models.app, name="model")
-executions.register(app)
-console.register(app)
-app.add_typer(results.app, name="results")
-app.add_typer(keys.app, name="keys")
-verify.register(app)
-app.add_typer(storage.app, name="storage")
-app.add_typer(audit.app, name="audit")
-app.add_typer(training.app, name="training")
-app.add_typer(aggregators.app, name="aggregator")
-demo.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
