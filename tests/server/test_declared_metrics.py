@@ -62,15 +62,13 @@ def test_a_declared_count_pools_a_proportion_by_its_counts_whatever_its_name(api
         {"name": "recall", "label": "Recall", "scale": "proportion", "of": "positives",
          "primary": True}
     ]  # fmt: skip
+
+    def recalled(value: float) -> dict[str, Any]:
+        interval = {"value": value, "lower": 0.7, "upper": 0.95}
+        return {"n_cases": 1000, "n_positive": 300, "metrics": {"recall": interval}}
+
     documents = {
-        (h, v): {
-            "n_cases": 1000,
-            "n_positive": 300,
-            "metrics": {"recall": {"value": 0.8 if h == "h1" else 0.9, "lower": 0.7,
-                                   "upper": 0.95}},
-        }  # fmt: skip
-        for h in ("h1", "h2")
-        for v in ("v1", "v2")
+        (h, v): recalled(0.8 if h == "h1" else 0.9) for h in ("h1", "h2") for v in ("v1", "v2")
     }
     fed = _federation(api, "public", documents, recall)
     pooled = _board(api, fed["bench"], fed["benchmark"]).json()["entries"][0]["pooled"]
