@@ -82,13 +82,14 @@ def read_declarations(path: Path) -> Declarations:
 def _problem(exc: ValidationError) -> str:
     """The first problem in one line; a rule of core.declarations says where it is itself
     (``metrics: mark exactly one metric primary``)."""
-    problems = [
-        {**p, "msg": str(p["msg"]).removeprefix("Value error, ")}
+    problems: list[dict[str, Any]] = [
+        {"loc": tuple(p["loc"]), "msg": str(p["msg"]).removeprefix("Value error, ")}
         for p in exc.errors(include_url=False)
     ]
     first = problems[0]
     where = ".".join(str(part) for part in first["loc"])
-    if first["msg"].startswith(f"{where}: ") or first["msg"].startswith("metric "):
+    message = str(first["msg"])
+    if message.startswith((f"{where}: ", "metric ")):
         first["loc"] = ()
     return describe_problems(problems)
 
