@@ -71,3 +71,10 @@ def test_a_benchmark_declaring_nothing_keeps_every_metric() -> None:
     reported = document(brier=0.2, whatever=3.0)
     checked = declared_document([], reported, "r")
     assert checked.document == reported and checked.undeclared == []
+
+
+def test_a_declared_metric_withheld_as_a_small_cell_counts_as_missing() -> None:
+    checked = declared_document([BRIER, AUROC], document(auroc=0.8), "r", small_cells={"brier"})
+    assert checked.document.metrics["brier"].value is None
+    with pytest.raises(InvalidInput):
+        declared_document([BRIER, AUROC], document(auroc=0.8), "r", small_cells={"n_cases"})

@@ -194,3 +194,14 @@ def test_without_declarations_the_inferred_one_is_printed_and_registered(
     )
     assert '  - {name: ece, label: "ece", direction: lower, scale: linear}' in lines
     assert [m["name"] for m in json.loads(registered.stdout)["metrics"]] == ["brier", "ece"]
+
+
+def test_benchmark_show_lists_the_declaration(
+    people: dict[str, Person], declared: Declared
+) -> None:
+    shown = people["outsider"].ok("benchmark", "show", str(declared.benchmark))
+    row = next(line for line in shown.splitlines() if "Brier score" in line)
+    assert [c.strip() for c in row.split("│")[1:-1]] == [
+        "brier", "Brier score", "lower", "linear", "-", "yes",
+    ]  # fmt: skip
+    assert "declared metrics" in shown

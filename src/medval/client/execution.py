@@ -28,7 +28,7 @@ from medval.core.declared_results import declared_document
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
 from medval.core.document_mapping import LeftOut, ReadDocument
-from medval.core.documents import DatasetStatistics, MetricValue, ResultDocument, read_document
+from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
 from medval.core.schemas import BenchmarkPublic, CubePublic
@@ -369,12 +369,9 @@ def _as_declared(
     if not declared:
         return document, []
     small = {item.path for item in withheld if item.small_cell}
-    absent = {m.name: MetricValue(value=None) for m in declared if m.name in small}
-    if absent:
-        document = document.model_copy(update={"metrics": {**document.metrics, **absent}})
     what = f"{describe(evaluator)}'s results"
     try:
-        checked = declared_document(declared, document, what)
+        checked = declared_document(declared, document, what, small)
     except InvalidInput as exc:
         verdict = f"{describe(evaluator)} wrote results that do not match the declared metrics"
         raise DocumentRefused(exc.message, verdict) from exc

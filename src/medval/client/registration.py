@@ -14,7 +14,7 @@ each, before anything is uploaded. A Flower app folder is a training cube
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -275,12 +275,15 @@ def register_benchmark(
             preparator, reference, evaluator, folder, benchmark_k=body.min_cell_count
         )
     tested(read)
-    body = declaring(body, read.document, say)
+    small = {item.path for item in read.left_out if item.small_cell}
+    body = declaring(body, read.document, say, small)
     client.upload_blob(demo.sha256, demo.archive)
     return client.register_benchmark(body)
 
 
-def declaring(body: BenchmarkCreate, reference: ResultDocument, say: Say) -> BenchmarkCreate:
+def declaring(
+    body: BenchmarkCreate, reference: ResultDocument, say: Say, small_cells: Collection[str] = ()
+) -> BenchmarkCreate:
     """The benchmark with its declared metrics checked against the reference model's
     document on the demo data: a declared metric it lacks, or a value off its declared
     scale, is refused in one line (InvalidInput) before anything is uploaded; the metrics
@@ -288,7 +291,11 @@ def declaring(body: BenchmarkCreate, reference: ResultDocument, say: Say) -> Ben
     the benchmark declares what the document reports, as inferred, and ``say`` hears it
     in a declarations file's form."""
     if not body.metrics:
-        body = body.model_copy(update={"metrics": inferred_metrics(list(reference.metrics))})
+        # A metric withheld on the demo data as a small cell is reported, too (the
+        # counts n_cases and n_positive are no metrics).
+        withheld = set(small_cells) - set(reference.metrics) - set(ResultDocument.model_fields)
+        reported = [*reference.metrics, *sorted(withheld)]
+        body = body.model_copy(update={"metrics": inferred_metrics(reported)})
         say(
             "no --declarations: the benchmark declares the metrics its evaluator reports, "
             "as inferred below; to declare them otherwise (labels, directions, scales, the "
@@ -296,9 +303,8 @@ def declaring(body: BenchmarkCreate, reference: ResultDocument, say: Say) -> Ben
         )
         for line in declarations_text(body.metrics).splitlines():
             say(line)
-    checked = declared_document(
-        body.metrics, reference, "the reference model's results on the demo data"
-    )
+    what = "the reference model's results on the demo data"
+    checked = declared_document(body.metrics, reference, what, small_cells)
     dropped = undeclared_line(checked.undeclared)
     if dropped is not None:
         say(dropped)

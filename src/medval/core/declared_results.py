@@ -16,11 +16,11 @@ Imports: the core only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from medval.core.declarations import MetricDeclaration, missing, out_of_scale
-from medval.core.documents import ResultDocument
+from medval.core.documents import MetricValue, ResultDocument
 from medval.core.errors import InvalidInput
 
 SCALE_WORDS = {
@@ -60,13 +60,25 @@ def declaration_problem(
 
 
 def declared_document(
-    metrics: Sequence[MetricDeclaration], document: ResultDocument, what: str
+    metrics: Sequence[MetricDeclaration],
+    document: ResultDocument,
+    what: str,
+    small_cells: Collection[str] = (),
 ) -> DeclaredDocument:
     """``document`` as a benchmark declaring ``metrics`` takes it: only the declared metrics,
     in the declared order (none declared: every metric, as it is). ``what`` names the
-    document in the one-line refusal (InvalidInput)."""
+    document in the one-line refusal (InvalidInput). A declared metric the site withheld
+    as a small cell (``small_cells``: the names medval withheld) counts as reported
+    missing: the site could not send it, as if it could not compute it."""
     if not metrics:
         return DeclaredDocument(document, [])
+    absent = {
+        m.name: MetricValue(value=None)
+        for m in metrics
+        if m.name in small_cells and m.name not in document.metrics
+    }
+    if absent:
+        document = document.model_copy(update={"metrics": {**document.metrics, **absent}})
     problem = declaration_problem(metrics, document)
     if problem is not None:
         raise InvalidInput(f"{what}: {problem}")
