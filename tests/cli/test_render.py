@@ -18,6 +18,7 @@ from medval.cli.render import (
     rows_table,
     shown_metrics,
 )
+from medval.core.declarations import MetricDeclaration, MetricDirection
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, Provenance, ResultDocument
 from medval.core.result_schemas import (
@@ -240,3 +241,21 @@ def test_a_withheld_entry_says_why_and_small_cells_have_their_own_heading() -> N
         "Withheld from the evaluator's results as small cells: kept on this machine, never sent:",
         "  - n_positive: a count of 3, below the minimum cell size 10",
     ]
+
+
+def test_model_results_show_exactly_the_declared_metrics_by_their_labels() -> None:
+    """Issue 13: a Brier-only benchmark shows a Brier column, no '-' columns of
+    metrics it does not declare."""
+    brier = MetricDeclaration(
+        name="brier", label="Brier score", direction=MetricDirection.LOWER, primary=True
+    )
+    results = [_result(1, {"brier": MetricValue(value=0.12, lower=0.1, upper=0.14)}, 400)]
+    lines = _text(results_table(results, declared={1: [brier]})).splitlines()
+    header = next(line for line in lines if line.startswith("┃"))
+    assert [c.strip() for c in header.split("┃")[1:-1]] == [
+        "id", "benchmark_id", "model", "dataset", "status", "n_cases", "Brier score",
+    ]  # fmt: skip
+    row = next(line for line in lines if "site-1" in line)
+    assert [c.strip() for c in row.split("│")[1:-1]] == [
+        "1", "1", "seg-net", "site-1", "succeeded", "400", "0.120 [0.100, 0.140]",
+    ]  # fmt: skip

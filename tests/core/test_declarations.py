@@ -123,3 +123,26 @@ def test_what_is_reported_is_compared_with_what_is_declared() -> None:
         True,
     ]
     assert [out_of_scale(ratio, v) for v in (0.5, 0.0)] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("name", "direction"),
+    [
+        ("auroc", "higher"),
+        ("dice_et", "higher"),
+        ("accuracy", "higher"),
+        ("brier", "lower"),
+        ("hd95", "lower"),
+        ("hausdorff95_et", "lower"),
+        ("log_loss", "lower"),
+        ("mean_absolute_error", "lower"),
+        ("surface_distance_mm", "lower"),
+        ("lossless_ratio", "higher"),
+        ("rmse", "lower"),
+    ],
+)
+def test_without_a_declaration_errors_and_distances_rank_lower_first(
+    name: str, direction: str
+) -> None:
+    """(Moved from core.metric_ranking, which inferred_metric replaces.)"""
+    assert inferred_metrics([name])[0].direction == direction

@@ -14,10 +14,18 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from tests.demo.conftest import DEMO, MODELS, Federation, folder, run_task
 
 from medval.core.cube_spec import load_cube_spec
+from medval.core.declaration_files import read_declarations
+from medval.core.declared_results import declared_document
 from medval.core.documents import ResultDocument
 from medval.core.states import CubeKind
 from medval.demo.data import SITES
-from medval.demo.train import CUBES, EVALUATOR, REFERENCE_MODEL, build_model_cubes
+from medval.demo.train import (
+    CUBES,
+    EVALUATOR,
+    REFERENCE_MODEL,
+    build_model_cubes,
+    copy_declarations,
+)
 
 
 def _joined(federation: Federation, site: str, model: str) -> tuple[np.ndarray, np.ndarray]:
@@ -176,3 +184,20 @@ def test_cube_templates_ship_as_package_data() -> None:
     assert {"breast_prep", "evaluator", "model_logistic", "model_boosting"} <= shipped
     logistic = (cubes / "model_logistic" / "features.py").read_text()
     assert logistic == (cubes / "model_boosting" / "features.py").read_text()
+
+
+@pytest.mark.parametrize("site", [*SITES, DEMO])
+def test_the_declarations_file_matches_what_the_evaluator_reports(
+    federation: Federation, site: str, tmp_path: Path
+) -> None:
+    """The demo benchmark registers with cubes/declarations.yaml: every metric its
+    evaluator reports is declared (none dropped), and every declared one is reported
+    on its scale, at every site and on the demo data."""
+    declared = read_declarations(copy_declarations(tmp_path)).metrics
+    document = ResultDocument.model_validate(federation.sites[site].results[REFERENCE_MODEL])
+    checked = declared_document(declared, document, site)
+    assert checked.undeclared == []
+    assert [m.name for m in declared] == list(checked.document.metrics)
+    labels = {m.name: m.label for m in declared}
+    assert (labels["auroc"], labels["oe_ratio"]) == ("AUROC", "O:E ratio")
+    assert [m.name for m in declared if m.primary] == ["auroc"]

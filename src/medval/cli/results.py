@@ -14,6 +14,7 @@ import typer
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import local_results_table, print_left_out, print_results
 from medval.client.bundles import export_bundle, write_bundle
+from medval.client.declared_metrics import declared_metrics
 from medval.client.result_upload import (
     local_result_to_upload,
     local_results_to_upload,
@@ -52,7 +53,8 @@ def list_results(
         return
     with session.client() as client:
         released = client.results(benchmark_id=benchmark_id)
-    print_results(session, released, fmt)
+        declared = declared_metrics(client, (r.benchmark_id for r in released))
+    print_results(session, released, fmt, declared)
 
 
 @app.command("show")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -23,9 +23,11 @@ from medval.client.audit_log import LocalAuditLog
 from medval.client.http import MedvalClient
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
+from medval.core.declarations import MetricDeclaration
+from medval.core.declared_results import declared_document
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
-from medval.core.document_mapping import ReadDocument
+from medval.core.document_mapping import LeftOut, ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
@@ -267,10 +269,14 @@ class Executor:
         work: Path,
         *,
         benchmark_k: int,
+        declared: Sequence[MetricDeclaration] = (),
     ) -> ReadDocument[ResultDocument]:
         """infer -> evaluate on prepared data; predictions stay in ``work``, and so does
         what of the evaluator's results file is left out (it is returned, never sent), and
-        its small cells by the benchmark's minimum cell size ``benchmark_k``.
+        its small cells by the benchmark's minimum cell size ``benchmark_k``, and the
+        metrics the benchmark does not declare (``declared``; none: every metric is kept).
+        A document lacking a declared metric, or with one off its declared scale, is
+        refused as a document medval will not read.
 
         The caller has checked the prepared data's hash (``client.datasets.verify_prepared``).
         """
@@ -294,7 +300,8 @@ class Executor:
             )
             raise DocumentRefused(exc.message, f"{describe(evaluator)} wrote {wrote}") from exc
         document, withheld = suppress_result(read.document, self.min_cell_count(benchmark_k))
-        return ReadDocument(document, read.left_out + withheld, read.file_name)
+        document, undeclared = _as_declared(declared, document, withheld, evaluator)
+        return ReadDocument(document, read.left_out + withheld + undeclared, read.file_name)
 
     def compatibility_test(
         self,
@@ -304,6 +311,7 @@ class Executor:
         demo_data: Path,
         *,
         benchmark_k: int,
+        declared: Sequence[MetricDeclaration] = (),
     ) -> ReadDocument[ResultDocument]:
         """The whole pipeline on a benchmark's demo data, unpacked at ``demo_data`` (with
         ``data/`` and ``labels/``, or MedPerf's ``paths.yaml``), its documents suppressed
@@ -313,7 +321,13 @@ class Executor:
         try:
             self.prepare(preparator, folders.data, folders.labels, work, benchmark_k=benchmark_k)
             return self.evaluate_model(
-                model, evaluator, work / "data", work / "labels", work, benchmark_k=benchmark_k
+                model,
+                evaluator,
+                work / "data",
+                work / "labels",
+                work,
+                benchmark_k=benchmark_k,
+                declared=declared,
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -339,3 +353,26 @@ class Executor:
             shutil.rmtree(folder)
         unpack_archive(archive.read_bytes(), folder)
         return folder
+
+
+NOT_DECLARED = "not declared by the benchmark"
+
+
+def _as_declared(
+    declared: Sequence[MetricDeclaration],
+    document: ResultDocument,
+    withheld: Sequence[LeftOut],
+    evaluator: CubePublic,
+) -> tuple[ResultDocument, list[LeftOut]]:
+    """The document with only the declared metrics (core.declared_results), and the others
+    as left out. A declared metric withheld as a small cell counts as reported missing."""
+    if not declared:
+        return document, []
+    small = {item.path for item in withheld if item.small_cell}
+    what = f"{describe(evaluator)}'s results"
+    try:
+        checked = declared_document(declared, document, what, small)
+    except InvalidInput as exc:
+        verdict = f"{describe(evaluator)} wrote results that do not match the declared metrics"
+        raise DocumentRefused(exc.message, verdict) from exc
+    return checked.document, [LeftOut(path=n, reason=NOT_DECLARED) for n in checked.undeclared]

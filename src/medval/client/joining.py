@@ -62,6 +62,7 @@ def try_model(
         client.cube(benchmark.evaluator_id),
         executor.demo_data(benchmark.demo_data_hash),
         benchmark_k=benchmark.min_cell_count,
+        declared=benchmark.metrics,
     )
     return ModelTrial(benchmark, model, result)
 

@@ -14,7 +14,7 @@ each, before anything is uploaded. A Flower app folder is a training cube
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +25,9 @@ from medval.client.http import MedvalClient
 from medval.client.training_cubes import is_training_cube_folder, register_training_cube
 from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
+from medval.core.declaration_files import declarations_text
+from medval.core.declarations import inferred_metrics
+from medval.core.declared_results import declared_document, undeclared_line
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
 from medval.core.errors import InvalidInput
@@ -257,19 +260,52 @@ def register_benchmark(
     body: BenchmarkCreate,
     demo: PackedDemoData,
     tested: Callable[[ReadDocument[ResultDocument]], None],
+    say: Say,
 ) -> BenchmarkPublic:
     """The committee's benchmark: the compatibility test of its cubes on the demo data as
-    it will be pinned (``tested`` sees the reference model's document), then the demo
-    data uploaded and the benchmark submitted for an admin's approval."""
+    it will be pinned (``tested`` sees the reference model's document), its document
+    checked against the declared metrics (:func:`declaring`), then the demo data uploaded
+    and the benchmark submitted for an admin's approval."""
     client = executor.client
     preparator = client.cube(body.data_preparator_id)
     reference = client.cube(body.reference_model_id)
     evaluator = client.cube(body.evaluator_id)
     with executor.unpacked_demo_data(demo.archive) as folder:
-        tested(
-            executor.compatibility_test(
-                preparator, reference, evaluator, folder, benchmark_k=body.min_cell_count
-            )
+        read = executor.compatibility_test(
+            preparator, reference, evaluator, folder, benchmark_k=body.min_cell_count
         )
+    tested(read)
+    small = {item.path for item in read.left_out if item.small_cell}
+    body = declaring(body, read.document, say, small)
     client.upload_blob(demo.sha256, demo.archive)
     return client.register_benchmark(body)
+
+
+def declaring(
+    body: BenchmarkCreate, reference: ResultDocument, say: Say, small_cells: Collection[str] = ()
+) -> BenchmarkCreate:
+    """The benchmark with its declared metrics checked against the reference model's
+    document on the demo data: a declared metric it lacks, or a value off its declared
+    scale, is refused in one line (InvalidInput) before anything is uploaded; the metrics
+    it reports but the benchmark does not declare are said in one line. Declaring none,
+    the benchmark declares what the document reports, as inferred, and ``say`` hears it
+    in a declarations file's form."""
+    if not body.metrics:
+        # A metric withheld on the demo data as a small cell is reported, too (the
+        # counts n_cases and n_positive are no metrics).
+        withheld = set(small_cells) - set(reference.metrics) - set(ResultDocument.model_fields)
+        reported = [*reference.metrics, *sorted(withheld)]
+        body = body.model_copy(update={"metrics": inferred_metrics(reported)})
+        say(
+            "no --declarations: the benchmark declares the metrics its evaluator reports, "
+            "as inferred below; to declare them otherwise (labels, directions, scales, the "
+            "primary metric), register with --declarations FILE in this form:"
+        )
+        for line in declarations_text(body.metrics).splitlines():
+            say(line)
+    what = "the reference model's results on the demo data"
+    checked = declared_document(body.metrics, reference, what, small_cells)
+    dropped = undeclared_line(checked.undeclared)
+    if dropped is not None:
+        say(dropped)
+    return body

@@ -164,7 +164,13 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
         # Created owner-only before the model writes its per-case predictions in it.
         folder = workspace.result_folder(item.key)
         read = executor.evaluate_model(
-            model, evaluator, data, labels, folder, benchmark_k=benchmark.min_cell_count
+            model,
+            evaluator,
+            data,
+            labels,
+            folder,
+            benchmark_k=benchmark.min_cell_count,
+            declared=benchmark.metrics,
         )
         result = result.model_copy(update={"document": read.document, "left_out": read.left_out})
     except MedvalError as exc:

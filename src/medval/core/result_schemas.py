@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import Field, model_validator
 
+from medval.core.declarations import MetricDeclaration
 from medval.core.documents import MetricValue, Provenance, ResultDocument
 from medval.core.membership_schemas import DataPolicy
 from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
@@ -138,9 +139,15 @@ class LeaderboardPublic(_Schema):
     benchmark_id: Id
     benchmark: str
     release_policy: ReleasePolicy
-    # The evaluator's metrics in its own order; the first ranks unless auroc is among them
-    # (see core.metric_ranking). None: no result yet.
+    # The benchmark's declared metrics, in the declared order (core.declarations); for a
+    # benchmark that declares none, the evaluator's as inferred (empty: no result yet).
+    declared: list[MetricDeclaration] = Field(default_factory=list)
+    # The same metrics' names; the primary one ranks, in its declared direction.
     metrics: list[str]
     primary_metric: str | None
     higher_is_better: bool
     entries: list[LeaderboardEntry]
+
+    def label(self, name: str) -> str:
+        """How the faces show metric ``name``: its declared label."""
+        return next((m.label for m in self.declared if m.name == name), name)

@@ -30,6 +30,7 @@ from medval.demo.train import (
     PREPARATOR,
     REFERENCE_MODEL,
     build_all_cubes,
+    copy_declarations,
 )
 from medval.runner.registry import runner_for
 from medval.server.settings import ServerSettings
@@ -246,6 +247,8 @@ def _play(
         str(eval_id),
         "--demo-data",
         str(demo_data),
+        "--declarations",
+        str(copy_declarations(cubes[EVALUATOR].parent)),
         "--release-policy",
         "participants",
     )

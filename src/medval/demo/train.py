@@ -128,6 +128,16 @@ def boosting_model(data: TrainingData) -> HistGradientBoostingClassifier:
     return model
 
 
+DECLARATIONS = "declarations.yaml"
+
+
+def copy_declarations(dest: Path) -> Path:
+    """The demo benchmark's declarations file (its metrics), copied into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with _templates() as templates:
+        return Path(shutil.copy(templates / DECLARATIONS, dest / DECLARATIONS))
+
+
 def _copy_template(name: str, dest: Path) -> Path:
     if name not in _TEMPLATES:
         raise ValueError(f"unknown cube {name!r}; known cubes: {', '.join(_TEMPLATES)}")

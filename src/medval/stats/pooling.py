@@ -23,6 +23,10 @@ of two ways (``PoolingModel``):
   tau² by ``TauSquaredMethod`` (DerSimonian-Laird unless asked otherwise); the interval
   by ``IntervalMethod`` (Hartung-Knapp, modified, for 3 to 9 sites; Wald otherwise).
 
+A benchmark that declares its metrics (:mod:`medval.core.declarations`) passes each
+metric's declaration (``declared``): its scale (proportion: logit, ratio: log, linear:
+identity) and the count a proportion is of (``of``) are then used instead of the name's.
+
 Both report the prediction interval for a new site where there are three sites or more.
 
 The rules for awkward sites, in this order:
@@ -49,6 +53,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from medval.core.declarations import CountDenominator, MetricDeclaration, MetricScale
 from medval.core.documents import MetricValue
 from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
 from medval.core.result_schemas import PooledMetric
@@ -98,6 +103,14 @@ COUNT_DENOMINATORS: dict[str, Callable[[SiteCounts], int | None]] = {
 }
 
 
+# The same, for a metric whose benchmark declares the count it is a proportion of.
+DECLARED_COUNTS: dict[CountDenominator, Callable[[SiteCounts], int | None]] = {
+    CountDenominator.POSITIVES: _positives,
+    CountDenominator.NEGATIVES: _negatives,
+    CountDenominator.CASES: _all_cases,
+}
+
+
 @dataclass(frozen=True)
 class Scale:
     """A transform to the pooling scale and back."""
@@ -144,8 +157,17 @@ LOG = Scale("log", _log, _exp)
 IDENTITY = Scale("identity", _identity, _identity)
 
 
-def scale_for(metric: str) -> Scale:
-    """The pooling scale of a metric, by its name."""
+DECLARED_SCALES = {
+    MetricScale.PROPORTION: LOGIT,
+    MetricScale.RATIO: LOG,
+    MetricScale.LINEAR: IDENTITY,
+}
+
+
+def scale_for(metric: str, declared: MetricDeclaration | None = None) -> Scale:
+    """The pooling scale of a metric: as its benchmark declares it, else by its name."""
+    if declared is not None:
+        return DECLARED_SCALES[declared.scale]
     if metric in LOGIT_METRICS:
         return LOGIT
     if metric in LOG_METRICS:
@@ -209,9 +231,14 @@ def _logit_estimate(value: float, lower: float, upper: float) -> tuple[float, fl
     return y, math.sqrt(1.0 / (events + 0.5) + 1.0 / (n - events + 0.5))
 
 
-def _counts(name: str, sites: Sequence[_Site]) -> tuple[list[int], list[int]] | None:
+def _counts(
+    name: str, sites: Sequence[_Site], declared: MetricDeclaration | None = None
+) -> tuple[list[int], list[int]] | None:
     """Events and trials at every site, or None when some site's cannot be had."""
-    denominator = COUNT_DENOMINATORS.get(name)
+    if declared is not None:
+        denominator = DECLARED_COUNTS.get(declared.of) if declared.of is not None else None
+    else:
+        denominator = COUNT_DENOMINATORS.get(name)
     if denominator is None:
         return None
     events, trials = [], []
@@ -249,11 +276,15 @@ def pool_metric(
     counts: Sequence[SiteCounts | None] | None = None,
     tau_method: TauSquaredMethod = TauSquaredMethod.DERSIMONIAN_LAIRD,
     interval: IntervalMethod | None = None,
+    *,
+    declared: MetricDeclaration | None = None,
 ) -> PooledMetric:
     """Pool one metric across sites; see the module docstring for every rule.
 
     ``counts``: each site's counts, in the order of ``sites`` (None: none known).
     ``interval`` None: the default for the number of sites (Hartung-Knapp under ten).
+    ``declared``: the metric as its benchmark declares it; its scale and count (``of``)
+    then choose the pooling, not the metric's name.
     """
     if counts is not None and len(counts) != len(sites):
         raise ValueError("need one SiteCounts (or None) per site")
@@ -275,8 +306,8 @@ def pool_metric(
             i_squared=None,
             model=PoolingModel.SINGLE_SITE,
         )
-    scale = scale_for(name)
-    from_counts = _counts(name, values)
+    scale = scale_for(name, declared)
+    from_counts = _counts(name, values, declared)
     if from_counts is not None:
         fitted = pool_counts(*from_counts)
         low, high = _prediction(fitted.prediction, LOGIT)

@@ -1,8 +1,11 @@
 """The leaderboard: each model's results pooled across sites, shown per the release policy.
 
-Every metric the evaluator reports is pooled and shown, in the evaluator's own order (a
-proportion from the sites' counts where they determine it: :mod:`medval.stats.pooling`); the
-ranking metric and its direction are chosen by :mod:`medval.core.metric_ranking`. A site
+The benchmark's declared metrics are pooled and shown, in the declared order, each on its
+declared scale (a proportion from the sites' counts where its declared count, ``of``,
+determines it: :mod:`medval.stats.pooling`); the declared primary metric ranks, in its
+declared direction. A benchmark that declares none (registered before declarations) shows
+every metric its evaluator reports, as :func:`~medval.core.declarations.inferred_metrics`
+declares them. A site
 whose value is missing (NaN at the site) is not pooled; a metric missing at every site
 has no pooled value. The pooled case count is None unless every site reported one.
 
@@ -20,9 +23,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from medval.core.declarations import MetricDeclaration, inferred_metrics, primary_of
 from medval.core.documents import MetricValue
 from medval.core.errors import NotAuthenticated, PermissionDenied
-from medval.core.metric_ranking import higher_is_better, primary_metric
 from medval.core.result_schemas import LeaderboardEntry, LeaderboardPublic, LeaderboardSite
 from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
@@ -48,25 +51,35 @@ def leaderboard(
     by_model: dict[int, list[ResultRecord]] = defaultdict(list)
     for result in results:
         by_model[result.model_id].append(result)
+    declared = declared_metrics(benchmark, results)
     entries = []
     for model_id, rows in by_model.items():
-        entries.append(_entry(caller, benchmark, rows, models.get(model_id)))
-    order = list(
-        dict.fromkeys(
-            name for r in results if r.document is not None for name in r.document.metrics
-        )
-    )
-    primary = primary_metric(order)
-    higher = higher_is_better(primary) if primary else True
+        entries.append(_entry(caller, benchmark, rows, models.get(model_id), declared))
+    ranking = primary_of(declared)
+    primary = ranking.name if ranking else None
+    higher = ranking.higher_is_better if ranking else True
     entries.sort(key=lambda entry: _rank(entry, primary, higher))
     return LeaderboardPublic(
         benchmark_id=benchmark.id,
         benchmark=benchmark.name,
         release_policy=benchmark.release_policy,
-        metrics=order,
+        declared=declared,
+        metrics=[m.name for m in declared],
         primary_metric=primary,
         higher_is_better=higher,
         entries=entries,
+    )
+
+
+def declared_metrics(
+    benchmark: BenchmarkRecord, results: Iterable[ResultRecord]
+) -> list[MetricDeclaration]:
+    """The benchmark's declared metrics, or (declaring none) every metric its results
+    report, in the evaluator's order, as inferred."""
+    if benchmark.metrics:
+        return list(benchmark.metrics)
+    return inferred_metrics(
+        [name for r in results if r.document is not None for name in r.document.metrics]
     )
 
 
@@ -92,13 +105,15 @@ def _entry(
     benchmark: BenchmarkRecord,
     rows: list[ResultRecord],
     model: CubeRecord | None,
+    declared: list[MetricDeclaration],
 ) -> LeaderboardEntry:
     succeeded = [(row, row.document) for row in rows if row.document is not None]
+    by_name = {m.name: m for m in declared}
     values: dict[str, list[MetricValue]] = defaultdict(list)
     counts: dict[str, list[SiteCounts | None]] = defaultdict(list)
     for _, document in succeeded:
         for name, value in document.metrics.items():
-            if value.value is not None:
+            if value.value is not None and name in by_name:
                 values[name].append(value)
                 counts[name].append(SiteCounts(document.n_cases, document.n_positive))
     n_sites = len({row.dataset_id for row, _ in succeeded})
@@ -107,7 +122,7 @@ def _entry(
             dataset_id=row.dataset_id,
             dataset=row.dataset,
             n_cases=document.n_cases,
-            metrics=document.metrics,
+            metrics={n: v for n, v in document.metrics.items() if n in by_name},
         )
         for row, document in succeeded
         if can_see_result(caller, row, benchmark, n_sites)
@@ -128,8 +143,9 @@ def _entry(
         n_cases=_total(document.n_cases for _, document in succeeded) if released else None,
         pooled=(
             {
-                name: pool_metric(name, site_values, counts[name])
-                for name, site_values in values.items()
+                name: pool_metric(name, values[name], counts[name], declared=by_name[name])
+                for name in by_name
+                if values[name]
             }
             if released
             else {}

@@ -3,12 +3,20 @@
 A result is a model's execution on a dataset: succeeded (metrics) or failed (a one-line
 reason, no metrics). There is one per benchmark, dataset and model; a failed one is
 replaced when its data owner uploads that execution again (run again after the failure),
-a succeeded one is final.
+a succeeded one is final. A succeeded result of a benchmark that declares its metrics
+carries exactly those (:mod:`medval.core.declared_results`).
 """
 
 from __future__ import annotations
 
-from medval.core.errors import Conflict, HashMismatch, InvalidTransition, PermissionDenied
+from medval.core.declared_results import declared_document
+from medval.core.errors import (
+    Conflict,
+    HashMismatch,
+    InvalidInput,
+    InvalidTransition,
+    PermissionDenied,
+)
 from medval.core.result_schemas import ResultCreate
 from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus
 from medval.server.services.benchmarks import visible_benchmark
@@ -72,6 +80,18 @@ def _cube_image(tx: StoreTransaction, cube_id: int) -> str | None:
     return cube.image_digest if cube else None
 
 
+def _require_declared(benchmark: BenchmarkRecord, body: ResultCreate) -> None:
+    """Exactly the benchmark's declared metrics (core.declared_results), when it declares
+    any: the data owner's client dropped the others before the review."""
+    assert body.document is not None
+    what = f"result for benchmark {benchmark.name}"
+    checked = declared_document(benchmark.metrics, body.document, what)
+    if checked.undeclared:
+        raise InvalidInput(
+            f"{what}: metric(s) the benchmark does not declare: {', '.join(checked.undeclared)}"
+        )
+
+
 def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -> ResultRecord:
     with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
@@ -92,6 +112,7 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         _check_provenance(tx, benchmark, body)
         if body.document is not None:
             require_no_small_cells_in_result(benchmark, body.document)
+            _require_declared(benchmark, body)
         found = tx.list_results(
             benchmark_id=body.benchmark_id, dataset_id=body.dataset_id, model_id=body.model_id
         )

@@ -29,7 +29,7 @@ class ForestRow:
 
 @dataclass(frozen=True)
 class ForestPlot:
-    metric: str
+    metric: str  # the primary metric's declared label
     rows: list[ForestRow]
     ticks: list[tuple[float, str]]  # x, label
     height: int
@@ -80,4 +80,4 @@ def forest_plot(board: LeaderboardPublic) -> ForestPlot | None:
         )
     marks = [low + (high - low) * k / 4 for k in range(5)]
     ticks = [(x_of(mark), f"{mark:.2f}") for mark in marks]
-    return ForestPlot(metric, rows, ticks, height=TOP + ROW * len(rows) + AXIS)
+    return ForestPlot(board.label(metric), rows, ticks, height=TOP + ROW * len(rows) + AXIS)

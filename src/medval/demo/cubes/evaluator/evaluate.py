@@ -21,6 +21,16 @@ import pandas as pd  # noqa: E402
 from metrics import evaluate  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# Every metric it reports, as the benchmark declares them (../declarations.yaml).
+METRICS = (
+    "auroc",
+    "sensitivity",
+    "specificity",
+    "brier",
+    "calibration_slope",
+    "calibration_intercept",
+    "oe_ratio",
+)
 PREDICTIONS_FILE = "predictions.csv"
 LABELS_FILE = "labels.csv"
 RESULTS_FILE = "results.json"
@@ -107,9 +117,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     metrics = document["metrics"]
-    for name in list(metrics):  # never write NaN or infinity: drop or unbound instead
-        if not math.isfinite(metrics[name]["value"]):
-            del metrics[name]
+    for name in METRICS:  # the benchmark declares them all: one not computable is null
+        metrics.setdefault(name, {"value": None, "lower": None, "upper": None})
+    for name in list(metrics):  # never write NaN or infinity: null or unbound instead
+        if metrics[name]["value"] is None or not math.isfinite(metrics[name]["value"]):
+            metrics[name] = {"value": None, "lower": None, "upper": None}
             continue
         for key in ("lower", "upper"):
             if metrics[name][key] is not None and not math.isfinite(metrics[name][key]):
