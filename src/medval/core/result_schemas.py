@@ -132,6 +132,14 @@ class LeaderboardEntry(_Schema):
     # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
     # the benchmark's min_sites. None: released.
     withheld: str | None = None
+    # Rank on the primary metric (medval.stats.ranks): the displayed rank, shared by a tier
+    # of models that cannot be told apart (tied), and the 95% rank interval. None: no pooled
+    # primary metric with an interval, or withheld.
+    rank: int | None = None
+    rank_lower: int | None = None
+    rank_upper: int | None = None
+    tied: bool = False
+    p_first: float | None = None  # share of resamples in which it ranked first
 
 
 class LeaderboardPublic(_Schema):
