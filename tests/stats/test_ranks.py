@@ -59,7 +59,7 @@ def test_ties_show_as_ties_with_competition_ranks() -> None:
     infos = rank_models("score", estimates, True)
     assert [rank_label(i).split()[0] for i in infos] == ["1=", "1=", "3"]
     assert rank_label(infos[2]) == "3 (3)"
-    assert rank_label(infos[0]) == "1= (1\u20132)"
+    assert rank_label(infos[0]) == "1= (1-2)"
 
 
 def test_models_without_an_interval_are_not_ranked() -> None:

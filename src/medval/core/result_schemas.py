@@ -118,6 +118,19 @@ class LeaderboardSite(_Schema):
     metrics: dict[str, MetricValue]
 
 
+def rank_text(rank: int | None, tied: bool, lower: int | None, upper: int | None) -> str:
+    """``1= (1-3)``: a displayed rank, "=" when tied, with its 95% rank interval
+    (medval.stats.ranks); empty where there is no rank."""
+    if rank is None:
+        return ""
+    shown = f"{rank}=" if tied else str(rank)
+    if lower is None or upper is None:
+        return shown
+    if lower == upper:
+        return f"{shown} ({lower})"
+    return f"{shown} ({lower}-{upper})"
+
+
 class LeaderboardEntry(_Schema):
     model_id: Id
     model: str
@@ -140,6 +153,11 @@ class LeaderboardEntry(_Schema):
     rank_upper: int | None = None
     tied: bool = False
     p_first: float | None = None  # share of resamples in which it ranked first
+
+    def rank_label(self) -> str:
+        """``1= (1-3)``: the displayed rank ("=" when tied) and its 95% interval; empty
+        where there is no rank (no pooled primary metric, or withheld)."""
+        return rank_text(self.rank, self.tied, self.rank_lower, self.rank_upper)
 
 
 class LeaderboardPublic(_Schema):

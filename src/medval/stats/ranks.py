@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medval.core.result_schemas import rank_text
 from medval.stats.pooling import scale_for
 
 REPLICATES = 4000  # resamples per leaderboard; rank percentiles settle to about +-1 rank
@@ -125,11 +126,4 @@ def rank_models(
 def rank_label(info: RankInfo) -> str:
     """``1=`` for a tied rank, ``3`` otherwise, with the interval: ``1= (1-3)``; empty
     where there is no rank."""
-    if info.rank is None:
-        return ""
-    shown = f"{info.rank}=" if info.tied else str(info.rank)
-    if info.rank_lower is None or info.rank_upper is None:
-        return shown
-    if info.rank_lower == info.rank_upper:
-        return f"{shown} ({info.rank_lower})"
-    return f"{shown} ({info.rank_lower}\u2013{info.rank_upper})"
+    return rank_text(info.rank, info.tied, info.rank_lower, info.rank_upper)
