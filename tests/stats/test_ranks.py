@@ -58,7 +58,7 @@ def test_ties_show_as_ties_with_competition_ranks() -> None:
     estimates = [_around(10.0, 1.0), _around(10.2, 1.0), _around(0.0, 0.5)]
     infos = rank_models("score", estimates, True)
     assert [rank_label(i).split()[0] for i in infos] == ["1=", "1=", "3"]
-    assert rank_label(infos[2]) == "3 (3)"
+    assert rank_label(infos[2]) == "3"
     assert rank_label(infos[0]) == "1= (1-2)"
 
 

@@ -120,14 +120,13 @@ class LeaderboardSite(_Schema):
 
 def rank_text(rank: int | None, tied: bool, lower: int | None, upper: int | None) -> str:
     """``1= (1-3)``: a displayed rank, "=" when tied, with its 95% rank interval
-    (medval.stats.ranks); empty where there is no rank."""
+    (medval.stats.ranks), not repeated when it is a single rank; empty where there is no
+    rank."""
     if rank is None:
         return ""
     shown = f"{rank}=" if tied else str(rank)
-    if lower is None or upper is None:
+    if lower is None or upper is None or lower == upper:
         return shown
-    if lower == upper:
-        return f"{shown} ({lower})"
     return f"{shown} ({lower}-{upper})"
 
 
