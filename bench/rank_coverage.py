@@ -14,7 +14,8 @@ rank (medval.stats.ranks), against the baseline measured in the same run, the na
 "interval" [r, r] of ranking by point estimate; the share of replicates in which every
 model's interval covers (simultaneous); and how often the tie rule put two models in
 different tiers in the wrong order: of the pairs it split, and as a share of all pairs.
-Target: 93% to 97% per model; with 500 replicates of 5 models a coverage's SE is about 0.4 points (fewer independent).
+Target: 93% to 97% per model; with 500 replicates of 5 models a coverage's SE is about
+0.4 points (more: the models' intervals in one replicate are not independent).
 """
 
 from __future__ import annotations
