@@ -180,6 +180,9 @@ def test_each_leaderboard_row_fills_exactly_its_columns() -> None:
         n_cases=40,
         model_invalidated_at=datetime(2026, 1, 2, tzinfo=UTC),
         pooled={"dice": PooledMetric(value=0.8, lower=0.7, upper=0.9, n_sites=2, i_squared=0.1)},
+        rank=1,
+        rank_lower=1,
+        rank_upper=1,
     )
     board = LeaderboardPublic(
         benchmark_id=1,
@@ -200,6 +203,46 @@ def test_each_leaderboard_row_fills_exactly_its_columns() -> None:
     assert headers == ["rank", "model", "owner", "sites", "cases", "dice", "I² dice"]
     assert cells[:5] == ["1", "seg-net (invalidated)", "vendor", "2 (1 failed)", "40"]
     assert len(cells) == len(headers) and cells[5].startswith("0.800") and cells[6] == "10%"
+
+
+def test_tied_models_show_equal_ranks_with_their_intervals_and_withheld_none() -> None:
+    def entry(name: str, rank: int | None, low: int | None, high: int | None) -> LeaderboardEntry:
+        return LeaderboardEntry(
+            model_id=len(name),
+            model=name,
+            model_owner="vendor",
+            n_sites=3,
+            n_cases=90,
+            pooled={"dice": PooledMetric(value=0.8, lower=0.7, upper=0.9, n_sites=3, i_squared=0.1)}
+            if rank
+            else {},
+            rank=rank,
+            rank_lower=low,
+            rank_upper=high,
+            tied=rank == 1,
+            withheld=None if rank else "results from 1 site(s), fewer than the 3",
+        )
+
+    board = LeaderboardPublic(
+        benchmark_id=1,
+        benchmark="b",
+        release_policy=ReleasePolicy.PUBLIC,
+        metrics=["dice"],
+        primary_metric="dice",
+        higher_is_better=True,
+        entries=[entry("aa", 1, 1, 2), entry("bbb", 1, 1, 3), entry("cccc", 3, 2, 3),
+                 entry("ddddd", None, None, None)],
+    )  # fmt: skip
+    screen = _Screen()
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    lines = screen.out.export_text().splitlines()
+    first = {
+        cells[1]: cells[0]
+        for line in lines
+        if line.startswith("│") and (cells := [c.strip() for c in line.split("│")[1:-1]])[1]
+    }
+    assert first == {"aa": "1= (1-2)", "bbb": "1= (1-3)", "cccc": "3 (2-3)", "ddddd": "-"}
+    assert "rank: 1= tied (cannot be told apart)" in " ".join(" ".join(lines).split())
 
 
 def test_a_withheld_entry_says_why_and_small_cells_have_their_own_heading() -> None:

@@ -181,3 +181,19 @@ def test_unknown_or_hidden_benchmarks(api: Api) -> None:
     assert _board(api, None, {"id": 9999}).status_code == 401
     pending = api.benchmark(api.user("bench"))
     assert _board(api, alice, pending).status_code == 404
+
+
+def test_models_that_cannot_be_told_apart_show_as_tied(api: Api) -> None:
+    close = {
+        ("h1", "v1"): _segmentation(0.80, 5.0),
+        ("h2", "v1"): _segmentation(0.82, 6.0),
+        ("h1", "v2"): _segmentation(0.79, 5.0),
+        ("h2", "v2"): _segmentation(0.81, 6.0),
+    }
+    fed = _federation(api, "public", close)
+    board = _board(api, fed["bench"], fed["benchmark"]).json()
+    ranks = [
+        (e["model"], e["rank"], e["tied"], e["rank_lower"], e["rank_upper"])
+        for e in board["entries"]
+    ]
+    assert ranks == [("model-v1", 1, True, 1, 2), ("model-v2", 1, True, 1, 2)]

@@ -141,3 +141,17 @@ def test_a_benchmark_cannot_lower_its_thresholds_past_the_floor(
     response = owner.post("/benchmarks", body)
     assert response.status_code == 422
     assert field in response.json()["error"]["message"]
+
+
+def test_a_withheld_model_shows_no_rank(api: Api, public: dict[str, Any]) -> None:
+    _upload(api, public, "h1", 0.8)
+    _upload(api, public, "h2", 0.8)
+    path = f"{PREFIX}/benchmarks/{public['benchmark']['id']}/leaderboard"
+    [entry] = api.client.get(path, headers=public["stranger"].headers).json()["entries"]
+    assert entry["withheld"] is not None
+    assert (entry["rank"], entry["rank_lower"], entry["rank_upper"], entry["tied"]) == (
+        None,
+        None,
+        None,
+        False,
+    )

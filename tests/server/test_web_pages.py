@@ -57,9 +57,17 @@ def test_a_public_leaderboard_reads_as_the_api_gives_it(api: Api) -> None:
     assert status == 200
     text = _text(html)
     assert "Ranked by auroc (higher is better)" in text
-    rows = re.findall(r"<tr>\s*<td>(\d+)</td>\s*<th scope=\"row\">([^<]+)</th>", html)
-    assert rows == [("1", "model-v2"), ("2", "model-v1")]
+    rows = re.findall(r"<tr>\s*<td>([^<]+)</td>\s*<th scope=\"row\">([^<]+)</th>", html)
     assert [e["model"] for e in board["entries"]] == ["model-v2", "model-v1"]
+    # The rank as the API gives it: "=" when tied, the 95% rank interval when not one rank.
+    expected = []
+    for e in board["entries"]:
+        label = f"{e['rank']}{'=' if e['tied'] else ''}"
+        if e["rank_lower"] != e["rank_upper"]:
+            label += f" ({e['rank_lower']}-{e['rank_upper']})"
+        expected.append((label, e["model"]))
+    assert rows == expected
+    assert "cannot be told apart" in text
     for entry in board["entries"]:
         pooled = entry["pooled"]["auroc"]
         shown = f"{pooled['value']:.3f} [{pooled['lower']:.3f}, {pooled['upper']:.3f}]"

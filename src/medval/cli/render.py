@@ -296,6 +296,13 @@ def _model_label(entry: LeaderboardEntry) -> str:
     return f"{entry.model} (invalidated)" if entry.model_invalidated_at else entry.model
 
 
+RANK_NOTE = "rank: 1= tied (cannot be told apart), (1-3) its 95% rank interval"
+
+
+def _with_rank_note(caption: str | None) -> str:
+    return f"{caption}; {RANK_NOTE}" if caption else RANK_NOTE
+
+
 def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     """Across sites (random-effects pooled) first, then each site's own estimates."""
     primary = board.primary_metric
@@ -306,7 +313,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     )
     pooled = Table(
         title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
-        caption=more_metrics(hidden),
+        caption=_with_rank_note(more_metrics(hidden)),
     )
     for column in ("rank", "model", "owner", "sites", "cases"):
         pooled.add_column(column, no_wrap=True)
@@ -314,11 +321,11 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
         _metric_column(pooled, board.label(name))
     if primary:
         pooled.add_column(f"I² {board.label(primary)}", no_wrap=True)
-    for rank, entry in enumerate(board.entries, start=1):
+    for entry in board.entries:
         best = entry.pooled.get(primary) if primary else None
         i2 = "-" if best is None or best.i_squared is None else f"{best.i_squared:.0%}"
         pooled.add_row(
-            str(rank),
+            entry.rank_label() or "-",
             _model_label(entry),
             entry.model_owner,
             f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),

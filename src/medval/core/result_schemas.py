@@ -119,6 +119,18 @@ class LeaderboardSite(_Schema):
     metrics: dict[str, MetricValue]
 
 
+def rank_text(rank: int | None, tied: bool, lower: int | None, upper: int | None) -> str:
+    """``1= (1-3)``: a displayed rank, "=" when tied, with its 95% rank interval
+    (medval.stats.ranks), not repeated when it is a single rank; empty where there is no
+    rank."""
+    if rank is None:
+        return ""
+    shown = f"{rank}=" if tied else str(rank)
+    if lower is None or upper is None or lower == upper:
+        return shown
+    return f"{shown} ({lower}-{upper})"
+
+
 class LeaderboardEntry(_Schema):
     model_id: Id
     model: str
@@ -133,6 +145,19 @@ class LeaderboardEntry(_Schema):
     # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
     # the benchmark's min_sites. None: released.
     withheld: str | None = None
+    # Rank on the primary metric (medval.stats.ranks): the displayed rank, shared by a tier
+    # of models that cannot be told apart (tied), and the 95% rank interval. None: no pooled
+    # primary metric with an interval, or withheld.
+    rank: int | None = None
+    rank_lower: int | None = None
+    rank_upper: int | None = None
+    tied: bool = False
+    p_first: float | None = None  # share of resamples in which it ranked first
+
+    def rank_label(self) -> str:
+        """``1= (1-3)``: the displayed rank ("=" when tied) and its 95% interval; empty
+        where there is no rank (no pooled primary metric, or withheld)."""
+        return rank_text(self.rank, self.tied, self.rank_lower, self.rank_upper)
 
 
 class LeaderboardPublic(_Schema):

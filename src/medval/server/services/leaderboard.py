@@ -38,6 +38,7 @@ from medval.server.services.release import (
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, CubeRecord, ResultRecord, UserRecord
 from medval.stats.pooling import SiteCounts, pool_metric
+from medval.stats.ranks import Estimate, rank_models
 
 
 def leaderboard(
@@ -59,6 +60,7 @@ def leaderboard(
     primary = ranking.name if ranking else None
     higher = ranking.higher_is_better if ranking else True
     entries.sort(key=lambda entry: _rank(entry, primary, higher))
+    entries = _with_ranks(entries, ranking)
     return LeaderboardPublic(
         benchmark_id=benchmark.id,
         benchmark=benchmark.name,
@@ -174,6 +176,34 @@ def _rank(entry: LeaderboardEntry, primary: str | None, higher: bool) -> tuple[b
     best = entry.pooled.get(primary) if primary else None
     value = best.value if best else 0.0
     return (best is None, -value if higher else value, entry.model)
+
+
+def _with_ranks(
+    entries: list[LeaderboardEntry], ranking: MetricDeclaration | None
+) -> list[LeaderboardEntry]:
+    """Each entry with its rank, rank interval and tie (:mod:`medval.stats.ranks`), by the
+    declared primary metric: its direction and its pooling scale."""
+    if ranking is None:
+        return entries
+    pooled = [entry.pooled.get(ranking.name) for entry in entries]
+    infos = rank_models(
+        ranking.name,
+        [Estimate(p.value, p.lower, p.upper) if p else Estimate(None, None, None) for p in pooled],
+        ranking.higher_is_better,
+        declared=ranking,
+    )
+    return [
+        entry.model_copy(
+            update={
+                "rank": info.rank,
+                "rank_lower": info.rank_lower,
+                "rank_upper": info.rank_upper,
+                "tied": info.tied,
+                "p_first": info.p_first,
+            }
+        )
+        for entry, info in zip(entries, infos, strict=True)
+    ]
 
 
 def _audience(policy: ReleasePolicy) -> str:
