@@ -103,7 +103,17 @@ def sandboxed_clientapps(site: SiteUnderTest) -> list[int]:
 
 
 def alive(pids: list[int]) -> list[int]:
-    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    """Those of ``pids`` still running. A zombie has ended: orphaned, it waits for whatever
+    reaps orphans here (a container's first process may never do it)."""
+    running = []
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X"):
+            running.append(pid)
+    return running
 
 
 def test_a_site_that_leaves_mid_round_ends_its_clientapp_and_rejoins(
