@@ -42,7 +42,7 @@ def benchmark_subgroups(
     ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int
 ) -> BenchmarkSubgroupsPublic:
     with ctx.store.transaction() as tx:
-        benchmark = leaderboard_benchmark(tx, caller, benchmark_id, "subgroup results")
+        benchmark = leaderboard_benchmark(tx, caller, benchmark_id, "subgroup breakdown")
         results = tx.list_results(benchmark_id=benchmark.id)
     owner = caller is not None and caller.id == benchmark.owner_id
     by_model: dict[int, list[ResultRecord]] = defaultdict(list)
