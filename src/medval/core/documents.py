@@ -115,8 +115,11 @@ class ResultDocument(BaseModel):
     n_cases: StrictInt | None = Field(default=None, ge=0)
     n_positive: StrictInt | None = Field(default=None, ge=0)
     metrics: dict[MetricName, MetricValue] = Field(max_length=MAX_METRICS)
-    # None: the evaluator reported no subgroups (left out of the JSON, as before them).
-    subgroups: SubgroupResults | None = Field(default=None, max_length=MAX_SUBGROUP_VARIABLES)
+    # None: the evaluator reported no subgroups; then left out of the JSON (exclude_if), so
+    # that a document without any reads as it did before them, to clients of then too.
+    subgroups: SubgroupResults | None = Field(
+        default=None, max_length=MAX_SUBGROUP_VARIABLES, exclude_if=lambda v: v is None
+    )
 
 
 # None: reported as not a number (missing).
