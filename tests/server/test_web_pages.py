@@ -221,6 +221,4 @@ def test_the_benchmark_page_shows_the_subgroups_and_their_gap(api: Api) -> None:
     table = _text(html[html.index('id="subgroup-') :].split("</table>")[0])
     assert "<50 3 1200 0.700 [" in table.replace("&lt;", "<")
     assert "50-69 3 1800 0.800 [" in table
-    assert (
-        f"Gap in auroc: 50-69 - &lt;50 = 0.100 [{gap['lower']:.3f}, {gap['upper']:.3f}]" in text
-    )
+    assert f"Gap in auroc: 50-69 - &lt;50 = 0.100 [{gap['lower']:.3f}, {gap['upper']:.3f}]" in text
