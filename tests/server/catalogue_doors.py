@@ -141,6 +141,14 @@ def catalogue_doors() -> list[Door]:
             {ANON: "log in to see this shift between sites; it is not public"},
         ),
         Door(
+            "GET",
+            "/api/v1/benchmarks/{benchmark_id}/subgroups",
+            "released as the leaderboard",
+            get(lambda w: f"/benchmarks/{w.benchmark['id']}/subgroups"),
+            logged_in(200, stranger=403),
+            {ANON: "log in to see this subgroup breakdown; it is not public"},
+        ),
+        Door(
             "POST",
             "/api/v1/benchmarks/{benchmark_id}/invalidation",
             "approved",

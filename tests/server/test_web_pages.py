@@ -210,3 +210,23 @@ def test_the_benchmark_page_flags_the_site_whose_population_differs(api: Api) ->
     own = _text(_page(api, page, fed["h1"])[1])
     assert "site-h1" in own and "site-h3" not in own
     assert _page(api, page)[0] == 404
+
+
+def test_the_benchmark_page_shows_the_subgroups_and_their_gap(api: Api) -> None:
+    from .test_api_subgroups import _document, _level, _upload
+    from .test_api_subgroups import _federation as subgroup_federation
+
+    fed = subgroup_federation(api)
+    for hospital in ("h1", "h2", "h3"):
+        levels = {"<50": _level(400, 120, 0.7), "50-69": _level(600, 180, 0.8)}
+        assert _upload(api, fed, hospital, _document(levels)).status_code == 201
+    page = f"/benchmarks/{fed['benchmark']['id']}"
+    found = api.client.get(f"{PREFIX}{page}/subgroups", headers=fed["v1"].headers).json()
+    (gap,) = found["models"][0]["variables"][0]["gaps"]
+    _, html = _page(api, page, fed["v1"])
+    text = _text(html)
+    assert "Subgroups" in text and "model-v1: Age band" in text
+    table = _text(html[html.index('id="subgroup-') :].split("</table>")[0])
+    assert "<50 3 1200 0.700 [" in table.replace("&lt;", "<")
+    assert "50-69 3 1800 0.800 [" in table
+    assert f"Gap in auroc: 50-69 - &lt;50 = 0.100 [{gap['lower']:.3f}, {gap['upper']:.3f}]" in text

@@ -20,6 +20,7 @@ from medval.cli.render import (
     subgroups_table,
 )
 from medval.cli.shift_tables import print_shift
+from medval.cli.subgroup_tables import print_subgroups
 from medval.client.audit_log import record
 from medval.client.membership import auto_approval_rule, read_agreement
 from medval.client.registration import pack_demo_data, register_benchmark
@@ -257,6 +258,19 @@ def shift(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOptio
             return
         board = client.leaderboard(benchmark_id)
     print_shift(session, found, board)
+
+
+@app.command("subgroups")
+def subgroups(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """Each declared subgroup variable's levels pooled across sites per model, and the
+    gap between the largest and smallest level, released as the leaderboard is."""
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        found = client.subgroups(benchmark_id)
+    if fmt is OutputFormat.JSON:
+        session.show(found, fmt)
+        return
+    print_subgroups(session, found)
 
 
 @associations_app.command("list")

@@ -177,6 +177,11 @@ def print_result_document(
     table.add_column("estimate (95% CI)")
     for name, metric in document.metrics.items():
         table.add_row(name, interval(metric))
+    for variable, levels in (document.subgroups or {}).items():
+        for level, found in levels.items():
+            where = f"{variable}={level} ({found.n_cases} cases)"
+            for name, metric in found.metrics.items():
+                table.add_row(f"{name}, {where}", interval(metric))
     session.err.print(table)  # informational; stdout stays clean for --format json
     print_left_out(session, left_out, "the evaluator's results")
 

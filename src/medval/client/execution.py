@@ -38,6 +38,7 @@ from medval.core.small_cells import (
     suppress_statistics,
 )
 from medval.core.states import check_valid
+from medval.core.subgroup_cells import suppress_subgroups
 from medval.runner.interface import Limits, Runner
 
 __all__ = ["DocumentRefused", "Executor", "Progress", "SilentProgress", "read_document"]
@@ -299,9 +300,13 @@ class Executor:
                 else ("no results document")
             )
             raise DocumentRefused(exc.message, f"{describe(evaluator)} wrote {wrote}") from exc
-        document, withheld = suppress_result(read.document, self.min_cell_count(benchmark_k))
+        k = self.min_cell_count(benchmark_k)
+        document, withheld = suppress_result(read.document, k)
+        document, levels = suppress_subgroups(document, k)
         document, undeclared = _as_declared(declared, document, withheld, evaluator)
-        return ReadDocument(document, read.left_out + withheld + undeclared, read.file_name)
+        return ReadDocument(
+            document, read.left_out + withheld + levels + undeclared, read.file_name
+        )
 
     def compatibility_test(
         self,

@@ -55,6 +55,7 @@ from medval.core.schemas import (
 )
 from medval.core.shift_schemas import BenchmarkShiftPublic
 from medval.core.states import ApprovalStatus, Stage
+from medval.core.subgroup_schemas import BenchmarkSubgroupsPublic
 
 T = TypeVar("T")
 
@@ -302,6 +303,10 @@ class MedvalClient:
     def shift(self, benchmark_id: int) -> BenchmarkShiftPublic:
         path = api.BENCHMARK_SHIFT.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkShiftPublic, "GET", path)
+
+    def subgroups(self, benchmark_id: int) -> BenchmarkSubgroupsPublic:
+        path = api.BENCHMARK_SUBGROUPS.format(benchmark_id=benchmark_id)
+        return self._call(BenchmarkSubgroupsPublic, "GET", path)
 
     # --- datasets -----------------------------------------------------------------------
 

@@ -43,6 +43,8 @@ BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owne
 LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"  # GET -> LeaderboardPublic
 # GET -> BenchmarkShiftPublic: each site's population against the others' (as LEADERBOARD)
 BENCHMARK_SHIFT = "/benchmarks/{benchmark_id}/shift"
+# GET -> BenchmarkSubgroupsPublic: declared subgroups pooled per model (as LEADERBOARD)
+BENCHMARK_SUBGROUPS = "/benchmarks/{benchmark_id}/subgroups"
 # Membership (issue 10): PUT MembershipAgreement -> BenchmarkPublic (owner, admin)
 BENCHMARK_AGREEMENT = "/benchmarks/{benchmark_id}/agreement"
 # POST AgreementAcceptanceCreate -> AgreementAcceptancePublic (the caller accepts);

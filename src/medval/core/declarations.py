@@ -30,15 +30,16 @@ from pydantic import (
 )
 
 from medval.core.documents import MetricName, no_nul
+from medval.core.subgroup_names import (
+    MAX_SUBGROUP_LEVELS,
+    MAX_SUBGROUP_VARIABLES,
+    LevelName,
+    VariableName,
+)
 
 MAX_DECLARED_METRICS = 32
-MAX_SUBGROUP_VARIABLES = 16
-MAX_SUBGROUP_LEVELS = 32
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(no_nul)]
-VariableName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-# A level as the evaluator reports it: "<50", "50-69", "grade_3", "female".
-LevelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9<>=+._-]{1,40}$")]
 
 
 class MetricDirection(StrEnum):

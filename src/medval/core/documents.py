@@ -35,6 +35,12 @@ from pydantic import (
 
 from medval.core.cube_files import NotRegular, TooLarge, read_regular
 from medval.core.errors import InvalidInput
+from medval.core.subgroup_names import (
+    MAX_SUBGROUP_LEVELS,
+    MAX_SUBGROUP_VARIABLES,
+    LevelName,
+    VariableName,
+)
 
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 MAX_METRICS = 64
@@ -81,14 +87,39 @@ class MetricValue(BaseModel):
     _check = field_validator("value", "lower", "upper")(_finite)
 
 
+class SubgroupResult(BaseModel):
+    """One level of a subgroup variable (the cases aged 50-69, of grade 3...): its counts
+    and its metrics. ``n_cases`` is required: medval withholds a level smaller than the
+    benchmark's minimum cell size (:mod:`medval.core.subgroup_cells`) and must know it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_cases: StrictInt = Field(ge=0)
+    n_positive: StrictInt | None = Field(default=None, ge=0)
+    metrics: dict[MetricName, MetricValue] = Field(max_length=MAX_METRICS)
+
+
+# variable -> level -> that level's result; bounded like the rest of the document.
+SubgroupResults = dict[
+    VariableName,
+    Annotated[dict[LevelName, SubgroupResult], Field(max_length=MAX_SUBGROUP_LEVELS)],
+]
+
+
 class ResultDocument(BaseModel):
-    """What an evaluator produces and a data owner may upload: aggregates only."""
+    """What an evaluator produces and a data owner may upload: aggregates only, for all
+    cases and (optionally) for each level of the benchmark's subgroup variables."""
 
     model_config = ConfigDict(extra="forbid")
 
     n_cases: StrictInt | None = Field(default=None, ge=0)
     n_positive: StrictInt | None = Field(default=None, ge=0)
     metrics: dict[MetricName, MetricValue] = Field(max_length=MAX_METRICS)
+    # None: the evaluator reported no subgroups; then left out of the JSON (exclude_if), so
+    # that a document without any reads as it did before them, to clients of then too.
+    subgroups: SubgroupResults | None = Field(
+        default=None, max_length=MAX_SUBGROUP_VARIABLES, exclude_if=lambda v: v is None
+    )
 
 
 # None: reported as not a number (missing).

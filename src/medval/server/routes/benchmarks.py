@@ -8,11 +8,13 @@ from medval.core import api
 from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, Decision, Id, StageChange
 from medval.core.shift_schemas import BenchmarkShiftPublic
+from medval.core.subgroup_schemas import BenchmarkSubgroupsPublic
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import benchmarks, invalidation
 from medval.server.services.leaderboard import leaderboard
 from medval.server.services.shift import benchmark_shift
+from medval.server.services.subgroups import benchmark_subgroups
 
 router = APIRouter(tags=["benchmarks"], route_class=DocumentedRoute)
 
@@ -57,6 +59,14 @@ def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> Le
 def get_shift(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> BenchmarkShiftPublic:
     """Released as the leaderboard is; each site to whoever may see its figures."""
     return benchmark_shift(ctx, user, benchmark_id)
+
+
+@router.get(api.BENCHMARK_SUBGROUPS, responses=errors(403, 404))
+def get_subgroups(
+    ctx: ContextDep, user: OptionalUser, benchmark_id: Id
+) -> BenchmarkSubgroupsPublic:
+    """Released as the leaderboard is; a level pooled from ``min_sites`` sites or more."""
+    return benchmark_subgroups(ctx, user, benchmark_id)
 
 
 @router.post(api.BENCHMARK_INVALIDATION, responses=errors(403, 404, 409))

@@ -27,7 +27,10 @@ from medval.server.services.datasets import visible_dataset
 from medval.server.services.permissions import not_found
 from medval.server.services.release import can_see_result, site_count
 from medval.server.services.signing_keys import require_signed_by_uploader
-from medval.server.services.small_cells import require_no_small_cells_in_result
+from medval.server.services.small_cells import (
+    require_declared_subgroups,
+    require_no_small_cells_in_result,
+)
 from medval.server.services.validity import (
     require_benchmark_runs,
     require_valid_cube,
@@ -111,6 +114,7 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         _require_approved(tx, benchmark, AssociationKind.MODEL, body.model_id)
         _check_provenance(tx, benchmark, body)
         if body.document is not None:
+            require_declared_subgroups(benchmark, body.document)
             require_no_small_cells_in_result(benchmark, body.document)
             _require_declared(benchmark, body)
         found = tx.list_results(

@@ -17,10 +17,12 @@ from medval.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import Id
 from medval.core.shift_schemas import BenchmarkShiftPublic
+from medval.core.subgroup_schemas import BenchmarkSubgroupsPublic
 from medval.server.dependencies import ContextDep
 from medval.server.services import benchmarks, training_experiments
 from medval.server.services.leaderboard import leaderboard
 from medval.server.services.shift import benchmark_shift
+from medval.server.services.subgroups import benchmark_subgroups
 from medval.server.web.forest_plot import forest_plot
 from medval.server.web.rendering import STATIC, page
 from medval.server.web.session import PageCallerDep
@@ -61,9 +63,11 @@ def benchmark_page(
     board: LeaderboardPublic | None = None
     withheld = ""
     shift: BenchmarkShiftPublic | None = None
+    subgroups: BenchmarkSubgroupsPublic | None = None
     try:
         board = leaderboard(ctx, user, benchmark_id)
         shift = benchmark_shift(ctx, user, benchmark_id)  # released as the leaderboard is
+        subgroups = benchmark_subgroups(ctx, user, benchmark_id)  # so are subgroups
     except (NotAuthenticated, PermissionDenied) as reason:
         withheld = reason.message
     return page(
@@ -77,5 +81,6 @@ def benchmark_page(
             "plot": forest_plot(board) if board is not None else None,
             "docs_link": _link(benchmark.docs_url),
             "shift": shift,
+            "subgroups": subgroups,
         },
     )
