@@ -121,7 +121,9 @@ def test_asymmetric_intervals_take_the_se_from_the_transformed_width() -> None:
         _logit(np.array([s.upper for s in sites])) - _logit(np.array([s.lower for s in sites]))
     ) / (2 * Z_95)
     est, _, _, i2 = _numpy_dl(y, se)
-    pooled = pool_metric("sensitivity", sites)
+    # An explicit interval method asks for inverse-variance pooling of the intervals
+    # (the default pools the counts they imply: test_effective_counts.py).
+    pooled = pool_metric("sensitivity", sites, interval=IntervalMethod.HARTUNG_KNAPP_MODIFIED)
     assert pooled.value == pytest.approx(1 / (1 + math.exp(-est)), abs=1e-12)
     assert pooled.i_squared == pytest.approx(i2, abs=1e-12)
 

@@ -14,6 +14,9 @@ class PoolingModel(StrEnum):
 
     # Counts (events of trials at each site): binomial-normal random-effects model.
     BINOMIAL_NORMAL = "binomial-normal"
+    # The same model fitted to the counts each site's interval implies (a proportion
+    # whose document lacks its counts): the Wilson interval's effective number of trials.
+    BINOMIAL_NORMAL_EFFECTIVE = "binomial-normal-effective"
     # Each site's estimate with its interval: normal-normal (inverse-variance) random effects.
     INVERSE_VARIANCE = "inverse-variance"
     # No site had a usable interval: the unweighted mean on the pooling scale, no interval.

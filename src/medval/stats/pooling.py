@@ -57,6 +57,7 @@ from medval.core.declarations import CountDenominator, MetricDeclaration, Metric
 from medval.core.documents import MetricValue
 from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
 from medval.core.result_schemas import PooledMetric
+from medval.stats.effective_counts import effective_counts
 from medval.stats.heterogeneity import generalised_q, i_squared
 from medval.stats.proportions import pool_counts
 from medval.stats.random_effects import Z_95, RandomEffects, random_effects
@@ -254,7 +255,32 @@ def _counts(
     return events, trials
 
 
-def _counts_i_squared(events: Sequence[int], trials: Sequence[int]) -> float:
+def _effective(site: _Site) -> tuple[float, float] | None:
+    """The (events, trials) a site's interval implies (None: it has no usable one)."""
+    if site.lower is None or site.upper is None:
+        return None
+    return effective_counts(site.value, site.lower, site.upper)
+
+
+def _pool_counts(
+    events: Sequence[float], trials: Sequence[float], *, effective: bool
+) -> PooledMetric:
+    fitted = pool_counts(events, trials)
+    low, high = _prediction(fitted.prediction, LOGIT)
+    return PooledMetric(
+        value=_expit(fitted.estimate),
+        lower=_expit(fitted.lower),
+        upper=_expit(fitted.upper),
+        n_sites=len(events),
+        i_squared=_counts_i_squared(events, trials),
+        model=PoolingModel.BINOMIAL_NORMAL_EFFECTIVE if effective else PoolingModel.BINOMIAL_NORMAL,
+        interval_method=fitted.interval,
+        prediction_lower=low,
+        prediction_upper=high,
+    )
+
+
+def _counts_i_squared(events: Sequence[float], trials: Sequence[float]) -> float:
     """I² of the sites' logits with half an event added to each cell: the binomial model
     has no I² of its own, and the tables show one beside every pooled metric."""
     y = [math.log((e + 0.5) / (n - e + 0.5)) for e, n in zip(events, trials, strict=True)]
@@ -278,6 +304,7 @@ def pool_metric(
     interval: IntervalMethod | None = None,
     *,
     declared: MetricDeclaration | None = None,
+    effective: bool = False,
 ) -> PooledMetric:
     """Pool one metric across sites; see the module docstring for every rule.
 
@@ -285,6 +312,9 @@ def pool_metric(
     ``interval`` None: the default for the number of sites (Hartung-Knapp under ten).
     ``declared``: the metric as its benchmark declares it; its scale and count (``of``)
     then choose the pooling, not the metric's name.
+    ``effective`` (experimental, issue 13, off by default until measured by the bench): a
+    logit metric without counts is pooled as the counts its sites' intervals imply
+    (:mod:`medval.stats.effective_counts`) with the binomial-normal model.
     """
     if counts is not None and len(counts) != len(sites):
         raise ValueError("need one SiteCounts (or None) per site")
@@ -309,19 +339,11 @@ def pool_metric(
     scale = scale_for(name, declared)
     from_counts = _counts(name, values, declared)
     if from_counts is not None:
-        fitted = pool_counts(*from_counts)
-        low, high = _prediction(fitted.prediction, LOGIT)
-        return PooledMetric(
-            value=_expit(fitted.estimate),
-            lower=_expit(fitted.lower),
-            upper=_expit(fitted.upper),
-            n_sites=len(values),
-            i_squared=_counts_i_squared(*from_counts),
-            model=PoolingModel.BINOMIAL_NORMAL,
-            interval_method=fitted.interval,
-            prediction_lower=low,
-            prediction_upper=high,
-        )
+        return _pool_counts(*from_counts, effective=False)
+    if scale is LOGIT and interval is None and effective:
+        implied = [found for v in values if (found := _effective(v)) is not None]
+        if len(implied) >= 2:
+            return _pool_counts(*zip(*implied, strict=True), effective=True)
     usable = [found for v in values if (found := _interval_estimate(v, scale)) is not None]
     if not usable:
         mean = math.fsum(_on_scale(_mean_value(v.value, scale), scale) for v in values) / len(

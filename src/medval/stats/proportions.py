@@ -69,7 +69,7 @@ class CountsPool:
 class _Counts:
     """The data and its log-likelihood, vectorised over sites and quadrature nodes."""
 
-    def __init__(self, events: Sequence[int], trials: Sequence[int]) -> None:
+    def __init__(self, events: Sequence[float], trials: Sequence[float]) -> None:
         self.y = np.asarray(events, dtype=float)
         self.n = np.asarray(trials, dtype=float)
         self.constant = float(
@@ -148,7 +148,7 @@ def interval_method(k: int) -> IntervalMethod:
     return IntervalMethod.PROFILE_LIKELIHOOD
 
 
-def pool_counts(events: Sequence[int], trials: Sequence[int]) -> CountsPool:
+def pool_counts(events: Sequence[float], trials: Sequence[float]) -> CountsPool:
     """Fit the binomial-normal model to k >= 1 sites, each with 0 <= events <= trials > 0."""
     k = len(events)
     if k == 0 or k != len(trials):
