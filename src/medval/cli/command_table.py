@@ -65,6 +65,12 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "not verify (exit 12 if any).",
     ),
     _entry(
+        "report",
+        "report",
+        "report",
+        "Write a benchmark's evidence report (HTML, JSON, CSV) as released to you.",
+    ),
+    _entry(
         "demo",
         "demo",
         "demo",

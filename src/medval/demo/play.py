@@ -302,7 +302,14 @@ def _play(
         from medval.demo.play_training import compare_with_pooled
 
         compare_with_pooled(demo, committee, bid)
+    demo.section("Step 6: the committee's evidence report")
+    demo.medval(committee, "report", bid, "-o", str(report_folder(demo)))
     return bid
+
+
+def report_folder(demo: Demo) -> Path:
+    """Where the demo writes its evidence report."""
+    return demo.workdir / "report"
 
 
 def page_address(demo: Demo, benchmark_id: str, server: str | None = None) -> str:
@@ -325,6 +332,8 @@ def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
     demo.console.rule(f"[bold green]Done: {demo.commands} commands in {elapsed:.0f} s")
     demo.console.print(
         f"""Where to look next:
+  - the evidence report (forest plots, ranks, subgroups, shift, provenance), with its
+    figures as JSON and CSV: {report_folder(demo) / "report.html"}
   - every client folder (credentials, prepared data, local results, sandbox logs):
       {demo.workdir / "clients"}
   - the server's SQLite database and blobs: {server_dir}

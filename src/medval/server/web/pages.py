@@ -18,12 +18,12 @@ from medval.core.result_schemas import LeaderboardPublic
 from medval.core.schemas import Id
 from medval.core.shift_schemas import BenchmarkShiftPublic
 from medval.core.subgroup_schemas import BenchmarkSubgroupsPublic
+from medval.report.forest_plot import forest_plot
 from medval.server.dependencies import ContextDep
 from medval.server.services import benchmarks, training_experiments
 from medval.server.services.leaderboard import leaderboard
 from medval.server.services.shift import benchmark_shift
 from medval.server.services.subgroups import benchmark_subgroups
-from medval.server.web.forest_plot import forest_plot
 from medval.server.web.rendering import STATIC, page
 from medval.server.web.session import PageCallerDep
 

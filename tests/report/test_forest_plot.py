@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medval.core.result_schemas import LeaderboardEntry, LeaderboardPublic, PooledMetric
 from medval.core.states import ReleasePolicy
-from medval.server.web.forest_plot import LEFT, WIDTH, forest_plot
+from medval.report.forest_plot import LEFT, WIDTH, forest_plot
 
 
 def _entry(model: str, value: float, lower: float | None, upper: float | None) -> LeaderboardEntry:
@@ -45,3 +45,30 @@ def test_nothing_to_plot_is_no_plot() -> None:
     assert forest_plot(_board(withheld)) is None
     one = forest_plot(_board(_entry("a", 0.8, None, None)))
     assert one is not None and one.rows[0].x_low is None
+
+
+def test_a_models_sites_sit_above_its_pooled_diamond() -> None:
+    from medval.core.documents import MetricValue
+    from medval.core.result_schemas import LeaderboardSite
+    from medval.report.forest_plot import sites_plot
+
+    entry = _entry("a", 0.80, 0.70, 0.88)
+    entry.sites = [
+        LeaderboardSite(
+            dataset_id=i,
+            dataset=name,
+            n_cases=50,
+            metrics={"auroc": MetricValue(value=value, lower=value - 0.1, upper=value + 0.05)},
+        )
+        for i, (name, value) in enumerate((("x", 0.75), ("y", None), ("z", 0.85)), start=1)
+        if value is not None
+    ] + [LeaderboardSite(dataset_id=9, dataset="w", n_cases=5, metrics={})]
+    plot = sites_plot(_board(entry), entry, "auroc")
+    assert plot is not None
+    assert [(r.model, r.pooled) for r in plot.rows] == [
+        ("x", False),
+        ("z", False),
+        ("pooled", True),
+    ]
+    assert plot.rows[2].label == "0.800 (0.700 to 0.880)"
+    assert sites_plot(_board(entry), entry, "brier") is None  # no site reports it

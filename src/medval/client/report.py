@@ -1,0 +1,53 @@
+"""Use case: a benchmark's evidence report (``medval report``; the demo writes one).
+
+Reads what the server releases to this reader (the benchmark, its leaderboard, subgroups
+and shift) and writes it as ``medval.report`` lays it out. Nothing is computed here: every
+figure is the server's, so the report says exactly what the leaderboard says.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from medval import __version__
+from medval.client.http import MedvalClient
+from medval.core import api
+from medval.report.evidence import Evidence, Provenance, Source
+from medval.report.folder import write_report
+
+
+def gather_evidence(client: MedvalClient, benchmark_id: int, reader: str | None) -> Evidence:
+    """The server's answers on ``benchmark_id``, as released to ``reader`` (None: anyone)."""
+    read_at = datetime.now(UTC)
+    benchmark = client.benchmark(benchmark_id)
+    leaderboard = client.leaderboard(benchmark_id)
+    subgroups = client.subgroups(benchmark_id)
+    shift = client.shift(benchmark_id)
+    paths = [
+        ("The benchmark", api.BENCHMARK),
+        ("Leaderboard", api.LEADERBOARD),
+        ("Subgroups", api.BENCHMARK_SUBGROUPS),
+        ("Shift", api.BENCHMARK_SHIFT),
+    ]
+    provenance = Provenance(
+        server=client.base_url,
+        reader=reader,
+        read_at=read_at,
+        medval_version=__version__,
+        sources=[Source(holds=h, path=p.format(benchmark_id=benchmark_id)) for h, p in paths],
+    )
+    return Evidence(
+        provenance=provenance,
+        benchmark=benchmark,
+        leaderboard=leaderboard,
+        subgroups=subgroups,
+        shift=shift,
+    )
+
+
+def make_report(
+    client: MedvalClient, benchmark_id: int, reader: str | None, folder: Path
+) -> list[Path]:
+    """Write the report of ``benchmark_id`` into ``folder``; the files, the page first."""
+    return write_report(gather_evidence(client, benchmark_id, reader), folder)
