@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,9 @@ def test_the_report_holds_what_the_leaderboard_says(
         "subgroup_gaps.csv, shift.csv"
     )
     assert sorted(p.name for p in folder.iterdir()) == sorted(file_names())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o666 & ~umask}  # to share
 
     board = json.loads(medval("benchmark", "leaderboard", benchmark_id, "-f", "json").stdout)
     subgroups = json.loads(medval("benchmark", "subgroups", benchmark_id, "-f", "json").stdout)

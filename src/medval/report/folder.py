@@ -63,12 +63,19 @@ def _csv(table: Table) -> str:
     return out.getvalue()
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def _replace(path: Path, text: str) -> Path:
     """Write ``path`` whole or not at all (a report read while written is never half one)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # as any file made here (mkstemp makes 600)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
