@@ -30,7 +30,13 @@ from medval.core.document_files import read_task_document
 from medval.core.document_mapping import LeftOut, ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput, MedvalError
-from medval.core.hashing import tree_hash, unpack_archive, verify_sha256, verify_sha256_file
+from medval.core.hashing import (
+    TreeState,
+    tree_hash,
+    unpack_archive,
+    verify_sha256,
+    verify_sha256_file,
+)
 from medval.core.schemas import BenchmarkPublic, CubePublic
 from medval.core.small_cells import (
     effective_min_cell_count,
@@ -118,6 +124,9 @@ class Executor:
         self.limits = limits
         self.progress = progress or SilentProgress()
         self._caveats_said = False
+        # Prepared data hashed in this run, with its file-system state then
+        # (``client.datasets.verify_prepared``): the data is hashed once per run.
+        self.verified_data: dict[tuple[str, str, str], TreeState] = {}
 
     def say_caveats(self) -> None:
         """Say, once, which limits the runner cannot hold here, before any task runs."""

@@ -139,7 +139,7 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
             f"dataset {dataset.name} was prepared with another preparation cube than "
             f"benchmark {benchmark.name} uses; prepare it again"
         )
-    verify_prepared(executor, dataset)  # the data is hashed once per execution, here
+    verify_prepared(executor, dataset)  # hashed at the run's first execution on it
     data, labels = prepared_folders(executor, dataset)
     result = LocalResult(
         benchmark_id=pending.benchmark_id,

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from medval.core.cube_files import kind_of, walk
 from medval.core.errors import HashMismatch, InvalidInput
@@ -65,6 +65,45 @@ def tree_hash(*roots: Path) -> str:
                     f"not {kind_of(entry.mode)}: {path}"
                 )
     return digest.hexdigest()
+
+
+class EntryState(NamedTuple):
+    """One entry of a tree as ``lstat`` saw it (:func:`tree_state`)."""
+
+    root: int
+    path: str
+    mode: int
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+    changed_ns: int
+
+
+TreeState = tuple[EntryState, ...]
+
+
+def tree_state(*roots: Path) -> TreeState:
+    """What the file system says of every entry of the trees, without reading a file:
+    its path, mode, device and inode, size, and modification and change times (ns). Any
+    write, truncation, rename, link, chmod or replacement of an entry changes this; the
+    change time (ctime) is set by the kernel and no unprivileged process can set it back.
+    Used to hash prepared data once per run (:func:`medval.client.datasets.verify_prepared`).
+    """
+    found = []
+    for index, root in enumerate(roots):
+        if root.is_symlink() or not root.is_dir():
+            raise InvalidInput(f"not a directory: {root}")
+        found.append(_entry_state(index, "", root.lstat()))
+        for entry in walk(root):
+            found.append(_entry_state(index, entry.relative.as_posix(), entry.status))
+    return tuple(found)
+
+
+def _entry_state(root: int, path: str, s: os.stat_result) -> EntryState:
+    return EntryState(
+        root, path, s.st_mode, s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns
+    )
 
 
 def _sha256_regular(path: Path) -> str:
