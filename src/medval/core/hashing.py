@@ -14,9 +14,10 @@ import os
 import shutil
 import stat
 import tarfile
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
@@ -26,6 +27,9 @@ from medval.core.errors import HashMismatch, InvalidInput
 
 _CHUNK = 1 << 20
 _READ = 1 << 18  # a file hashed in 256 KiB reads (1 MiB reads cost more system time)
+# A batch of files handed to a thread: about this many bytes, a file counting 64 KiB more.
+_BATCH_BYTES = 16 << 20
+_PER_FILE_BYTES = 1 << 16
 # Files hashed side by side: one per core, at most four (a disk gives no more).
 HASHING_THREADS = max(1, min(4, os.cpu_count() or 1))
 
@@ -50,35 +54,57 @@ def tree_hash(*roots: Path) -> str:
     actually read, and a FIFO, socket or device is refused without ever being opened.
     Paths come in order of their parts (``a/b`` before ``a-c``), as they always have.
     The files are hashed side by side (``HASHING_THREADS``; hashlib lets go of the GIL
-    while it hashes), and their lines are put together in the tree's order.
+    while it hashes), in batches of about ``_BATCH_BYTES`` (so that thousands of small
+    files do not cost a hand-over each), and their lines are put together in tree order.
     """
-    lines: list[str | Future[str]] = []
-    with ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="tree-hash") as pool:
-        for index, root in enumerate(roots):
-            if root.is_symlink() or not root.is_dir():
-                raise InvalidInput(f"not a directory: {root}")
-            lines.append(f"root {index}\n")
-            for entry in walk(root):
-                rel, path = entry.relative.as_posix(), root / entry.relative
-                if stat.S_ISLNK(entry.mode):
-                    raise InvalidInput(f"symbolic links are not allowed in hashed data: {path}")
-                if stat.S_ISDIR(entry.mode):
-                    lines.append(f"dir {rel}\n")
-                elif stat.S_ISREG(entry.mode):
-                    lines.append(pool.submit(_file_line, rel, path))
-                else:
-                    raise InvalidInput(
-                        f"only files and folders are allowed in hashed data, "
-                        f"not {kind_of(entry.mode)}: {path}"
-                    )
-        digest = hashlib.sha256()
-        for line in lines:
-            digest.update((line if isinstance(line, str) else line.result()).encode())
+    lines: list[str | int] = []  # a line, or the index of a file in ``files``
+    files: list[tuple[str, str]] = []  # strings, not Paths: 20,000 small files add up
+    batches: list[list[int]] = [[]]
+    size = 0
+    for index, root in enumerate(roots):
+        if root.is_symlink() or not root.is_dir():
+            raise InvalidInput(f"not a directory: {root}")
+        lines.append(f"root {index}\n")
+        top = os.fspath(root)
+        for entry in walk(root):
+            rel = entry.relative.as_posix()
+            path = os.path.join(top, rel)
+            if stat.S_ISLNK(entry.mode):
+                raise InvalidInput(f"symbolic links are not allowed in hashed data: {path}")
+            if stat.S_ISDIR(entry.mode):
+                lines.append(f"dir {rel}\n")
+            elif stat.S_ISREG(entry.mode):
+                lines.append(len(files))
+                batches[-1].append(len(files))
+                files.append((rel, path))
+                size += entry.status.st_size + _PER_FILE_BYTES
+                if size >= _BATCH_BYTES:
+                    batches.append([])
+                    size = 0
+            else:
+                raise InvalidInput(
+                    f"only files and folders are allowed in hashed data, "
+                    f"not {kind_of(entry.mode)}: {path}"
+                )
+    hashes: dict[int, str] = {}
+
+    def hash_batch(batch: list[int]) -> None:
+        for file in batch:
+            hashes[file] = _sha256_regular(files[file][1])
+
+    if HASHING_THREADS == 1 or len(batches) == 1:
+        for batch in batches:
+            hash_batch(batch)
+    else:
+        with ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="tree-hash") as pool:
+            for done in [pool.submit(hash_batch, batch) for batch in batches]:
+                done.result()  # raises what a batch raised
+    digest = hashlib.sha256()
+    for line in lines:
+        if isinstance(line, int):
+            line = f"file {files[line][0]} {hashes[line]}\n"
+        digest.update(line.encode())
     return digest.hexdigest()
-
-
-def _file_line(rel: str, path: Path) -> str:
-    return f"file {rel} {_sha256_regular(path)}\n"
 
 
 class EntryState(NamedTuple):
@@ -120,18 +146,29 @@ def _entry_state(root: int, path: str, s: os.stat_result) -> EntryState:
     )
 
 
-def _sha256_regular(path: Path) -> str:
+def _sha256_regular(path: Path | str) -> str:
     """Like :func:`sha256_file`, but never through a link and never waiting on a FIFO."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(descriptor, "rb", buffering=0) as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise InvalidInput(f"only files and folders are allowed in hashed data: {path}")
         digest = hashlib.sha256()
-        buffer = bytearray(_READ)  # read into one buffer: no new bytes object per block
+        buffer = _buffer()  # read into one buffer: no new bytes object per block
         view = memoryview(buffer)
         while read := handle.readinto(buffer):
             digest.update(view[:read])
     return digest.hexdigest()
+
+
+_buffers = threading.local()
+
+
+def _buffer() -> bytearray:
+    """This thread's read buffer, made once."""
+    found: bytearray | None = getattr(_buffers, "buffer", None)
+    if found is None:
+        found = _buffers.buffer = bytearray(_READ)
+    return found
 
 
 def pack_directory(root: Path, exclude: frozenset[PurePosixPath] = frozenset()) -> bytes:
