@@ -65,6 +65,32 @@ def test_results_validate_and_match_independent_computations(
         assert metric.lower <= metric.value <= metric.upper
 
 
+@pytest.mark.parametrize("site", SITES)
+def test_each_age_band_is_evaluated_on_its_own_cases(federation: Federation, site: str) -> None:
+    s = federation.sites[site]
+    labels = pd.read_csv(s.labels / "labels.csv", dtype={"case_id": str})
+    cases = pd.read_csv(s.cases / "cases.csv", dtype={"case_id": str})
+    ages = labels.merge(cases, on="case_id", validate="one_to_one")["age"]
+    expected = np.select([ages < 50, ages < 70], ["<50", "50-69"], "70+")
+    assert (labels["age_band"].to_numpy() == expected).all()  # the prepared band is the age's
+    document = ResultDocument.model_validate(s.results[REFERENCE_MODEL])
+    y, p = _joined(federation, site, REFERENCE_MODEL)
+    bands = labels["age_band"].to_numpy()
+    assert document.subgroups is not None
+    levels = document.subgroups["age_band"]
+    assert set(levels) == set(bands)
+    assert sum(level.n_cases for level in levels.values()) == document.n_cases
+    for name, level in levels.items():
+        mask = bands == name
+        assert (level.n_cases, level.n_positive) == (int(mask.sum()), int(y[mask].sum()))
+        if 0 < y[mask].sum() < mask.sum():
+            auroc = roc_auc_score(y[mask], p[mask])
+            assert level.metrics["auroc"].value == pytest.approx(auroc, abs=1e-12)
+        assert level.metrics["brier"].value == pytest.approx(
+            brier_score_loss(y[mask], p[mask]), abs=1e-12
+        )
+
+
 def test_delong_standard_error_matches_the_pairwise_definition(federation: Federation) -> None:
     y, p = _joined(federation, DEMO, REFERENCE_MODEL)
     pos, neg = p[y == 1], p[y == 0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -146,7 +147,10 @@ def test_wrong_hashes_are_refused_before_anything_is_sent(
         str(site.labels_path),
     )
     labels = next((hospital.home / "datasets" / "tampered" / "labels").glob("*.csv"))
-    labels.write_text(labels.read_text().replace(",1\n", ",0\n", 1))
+    text = labels.read_text()
+    flipped = re.sub(r"^([^,\n]+),1\b", r"\1,0", text, count=1, flags=re.MULTILINE)
+    assert flipped != text  # one case's outcome flipped
+    labels.write_text(flipped)
     assert_clean_failure(
         hospital.medval("dataset", "register", "tampered", "--yes"),
         6,

@@ -26,7 +26,7 @@ from medval.client.training_cubes import is_training_cube_folder, register_train
 from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
 from medval.core.declaration_files import declarations_text
-from medval.core.declarations import inferred_metrics
+from medval.core.declarations import SubgroupDeclaration, inferred_metrics
 from medval.core.declared_results import declared_document, undeclared_line
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
@@ -281,6 +281,23 @@ def register_benchmark(
     return client.register_benchmark(body)
 
 
+SUBGROUPS_PREFIX = "subgroups."  # a small cell's path in a subgroup (core.subgroup_cells)
+
+
+def inferred_subgroups(
+    reference: ResultDocument, small_cells: Collection[str]
+) -> list[SubgroupDeclaration]:
+    """The subgroup variables the reference document reports, or had withheld on the demo
+    data, in its order, labelled by name, any level allowed (none is known for sure)."""
+    names = list(reference.subgroups or {})
+    for path in sorted(small_cells):
+        if path.startswith(SUBGROUPS_PREFIX):
+            variable = path[len(SUBGROUPS_PREFIX) :].split(".", 1)[0]
+            if variable not in names:
+                names.append(variable)
+    return [SubgroupDeclaration(name=name, label=name) for name in names]
+
+
 def declaring(
     body: BenchmarkCreate, reference: ResultDocument, say: Say, small_cells: Collection[str] = ()
 ) -> BenchmarkCreate:
@@ -292,16 +309,24 @@ def declaring(
     in a declarations file's form."""
     if not body.metrics:
         # A metric withheld on the demo data as a small cell is reported, too (the
-        # counts n_cases and n_positive are no metrics).
-        withheld = set(small_cells) - set(reference.metrics) - set(ResultDocument.model_fields)
-        reported = [*reference.metrics, *sorted(withheld)]
-        body = body.model_copy(update={"metrics": inferred_metrics(reported)})
-        say(
-            "no --declarations: the benchmark declares the metrics its evaluator reports, "
-            "as inferred below; to declare them otherwise (labels, directions, scales, the "
-            "primary metric), register with --declarations FILE in this form:"
+        # counts n_cases and n_positive are no metrics, nor is a subgroup's level).
+        withheld = (
+            {path for path in small_cells if not path.startswith(SUBGROUPS_PREFIX)}
+            - set(reference.metrics)
+            - set(ResultDocument.model_fields)
         )
-        for line in declarations_text(body.metrics).splitlines():
+        reported = [*reference.metrics, *sorted(withheld)]
+        update: dict[str, object] = {"metrics": inferred_metrics(reported)}
+        if not body.subgroups:
+            update["subgroups"] = inferred_subgroups(reference, small_cells)
+        body = body.model_copy(update=update)
+        say(
+            "no --declarations: the benchmark declares the metrics (and subgroup variables) "
+            "its evaluator reports, as inferred below; to declare them otherwise (labels, "
+            "directions, scales, the primary metric, levels), register with --declarations "
+            "FILE in this form:"
+        )
+        for line in declarations_text(body.metrics, body.subgroups).splitlines():
             say(line)
     what = "the reference model's results on the demo data"
     checked = declared_document(body.metrics, reference, what, small_cells)

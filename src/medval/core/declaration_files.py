@@ -94,8 +94,11 @@ def _problem(exc: ValidationError) -> str:
     return describe_problems(problems)
 
 
-def declarations_text(metrics: Sequence[MetricDeclaration]) -> str:
-    """``metrics`` as a declarations file says them (one flow mapping a line)."""
+def declarations_text(
+    metrics: Sequence[MetricDeclaration], subgroups: Sequence[SubgroupDeclaration] = ()
+) -> str:
+    """``metrics`` (and ``subgroups``) as a declarations file says them (one flow mapping
+    a line)."""
     lines = ["metrics:"]
     for m in metrics:
         fields = [
@@ -108,6 +111,13 @@ def declarations_text(metrics: Sequence[MetricDeclaration]) -> str:
             fields.append(f"of: {m.of.value}")
         if m.primary:
             fields.append("primary: true")
+        lines.append(f"  - {{{', '.join(fields)}}}")
+    if subgroups:
+        lines.append("subgroups:")
+    for g in subgroups:
+        fields = [f"name: {g.name}", f"label: {_quoted(g.label)}"]
+        if g.levels is not None:
+            fields.append(f"levels: [{', '.join(_quoted(level) for level in g.levels)}]")
         lines.append(f"  - {{{', '.join(fields)}}}")
     return "\n".join(lines) + "\n"
 

@@ -5,8 +5,10 @@ labels folder. The tumour size comes either as a category (``tumour_size``: <=20
 >50 mm) or in millimetres (``tumour_size_mm``), which is cut into the same categories.
 
 Prepared format: ``cases.csv`` (the predictors, one row per case) and ``labels.csv``
-(``case_id``, ``event_5y``). Case ids are kept only to join predictions and labels at the
-site; they never leave it.
+(``case_id``, ``event_5y``, and ``age_band``: <50, 50-69 or 70+, the subgroup variable the
+benchmark declares, kept with the labels so that the evaluator, which sees only the labels
+and the predictions, can report each band). Case ids are kept only to join predictions and
+labels at the site; they never leave it.
 
 Outcome: ``event_5y`` is 1 if recurrence or death happened within ``horizon_days``, 0 if
 the case was followed for at least ``horizon_days`` without either. Cases censored before
@@ -192,9 +194,18 @@ def harmonize(
         {
             "case_id": prepared["case_id"],
             "event_5y": labels.loc[prepared["case_id"]].astype(int).to_numpy(),
+            "age_band": age_band(prepared["age"]),
         }
     )
     return prepared, prepared_labels, counts
+
+
+AGE_BANDS = ((0, "<50"), (50, "50-69"), (70, "70+"))  # from each age on, up to the next
+
+
+def age_band(age: pd.Series) -> list[str]:
+    """Each age's band (the benchmark's declared levels, medval-cube declarations.yaml)."""
+    return [next(name for low, name in reversed(AGE_BANDS) if years >= low) for years in age]
 
 
 def read_prepared(data_path: Path, labels_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

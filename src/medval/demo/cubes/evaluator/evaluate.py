@@ -3,7 +3,9 @@
 Reads ``predictions.csv`` (case_id, probability) and ``labels.csv`` (case_id and the label
 column), writes ``results.json`` with aggregates only: n_cases, n_positive and each
 metric with its 95% interval (see metrics.py). The case ids of predictions and labels
-must match exactly.
+must match exactly. For each subgroup column of the labels that the parameters name
+(``subgroups``), the same for each of its levels, under ``subgroups`` (medval withholds a
+level too small to send before the data owner's review, not this script).
 """
 
 from __future__ import annotations
@@ -75,9 +77,9 @@ def read_csv(folder: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def load(predictions_dir: Path, labels_dir: Path, label_column: str):
+def load(predictions_dir: Path, labels_dir: Path, label_column: str, groups: tuple[str, ...]):
     predictions = read_csv(predictions_dir, PREDICTIONS_FILE, ("case_id", "probability"))
-    labels = read_csv(labels_dir, LABELS_FILE, ("case_id", label_column))
+    labels = read_csv(labels_dir, LABELS_FILE, ("case_id", label_column, *groups))
     only_predicted = len(set(predictions["case_id"]) - set(labels["case_id"]))
     only_labelled = len(set(labels["case_id"]) - set(predictions["case_id"]))
     if only_predicted or only_labelled:
@@ -94,7 +96,35 @@ def load(predictions_dir: Path, labels_dir: Path, label_column: str):
     y = pd.to_numeric(joined[label_column], errors="coerce").to_numpy(dtype=float)
     if not np.all(np.isin(y, (0.0, 1.0))):
         raise InputError(f"every {label_column} must be 0 or 1")
-    return y.astype(int), p
+    return y.astype(int), p, joined[list(groups)].astype(str)
+
+
+def clean(metrics: dict) -> dict:
+    """Every declared metric (null where not computable); never NaN or infinity."""
+    for name in METRICS:  # the benchmark declares them all: one not computable is null
+        metrics.setdefault(name, {"value": None, "lower": None, "upper": None})
+    for name in list(metrics):
+        if metrics[name]["value"] is None or not math.isfinite(metrics[name]["value"]):
+            metrics[name] = {"value": None, "lower": None, "upper": None}
+            continue
+        for key in ("lower", "upper"):
+            if metrics[name][key] is not None and not math.isfinite(metrics[name][key]):
+                metrics[name][key] = None
+    return metrics
+
+
+def by_subgroup(y: np.ndarray, p: np.ndarray, groups: pd.DataFrame, threshold: float) -> dict:
+    """variable -> level -> that level's counts and metrics, levels in sorted order."""
+    found: dict[str, dict] = {}
+    for variable in groups.columns:
+        levels = groups[variable].to_numpy()
+        found[variable] = {}
+        for level in sorted(set(levels)):
+            mask = levels == level
+            part = evaluate(y[mask], p[mask], threshold)
+            part["metrics"] = clean(part["metrics"])
+            found[variable][level] = part
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,23 +139,18 @@ def main(argv: list[str] | None = None) -> None:
         threshold = float(params.get("threshold", "0.3"))
         if not 0 < threshold < 1:
             raise InputError("threshold must be between 0 and 1")
-        y, p = load(args.predictions, args.labels, params.get("label_column", "event_5y"))
+        groups = tuple(g.strip() for g in params.get("subgroups", "").split(",") if g.strip())
+        label_column = params.get("label_column", "event_5y")
+        y, p, levels = load(args.predictions, args.labels, label_column, groups)
         if not args.output_path.is_dir():
             raise InputError(f"output folder {args.output_path} is not a directory")
         document = evaluate(y, p, threshold)
+        document["metrics"] = clean(document["metrics"])
+        if groups:
+            document["subgroups"] = by_subgroup(y, p, levels, threshold)
     except (InputError, ValueError) as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    metrics = document["metrics"]
-    for name in METRICS:  # the benchmark declares them all: one not computable is null
-        metrics.setdefault(name, {"value": None, "lower": None, "upper": None})
-    for name in list(metrics):  # never write NaN or infinity: null or unbound instead
-        if metrics[name]["value"] is None or not math.isfinite(metrics[name]["value"]):
-            metrics[name] = {"value": None, "lower": None, "upper": None}
-            continue
-        for key in ("lower", "upper"):
-            if metrics[name][key] is not None and not math.isfinite(metrics[name][key]):
-                metrics[name][key] = None
     text = json.dumps(document, indent=2, allow_nan=False)  # in the metrics' own order
     (args.output_path / RESULTS_FILE).write_text(text + "\n")
     print(f"evaluate: wrote {RESULTS_FILE} for {document['n_cases']} cases")
