@@ -159,15 +159,19 @@ def timed_gets(url: str, token: str, board_path: str, requests: int) -> dict[str
     return seconds
 
 
-def run(sites: int, models: int, workers: int, requests: int, database_url: str) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
+def run(
+    sites: int, models: int, workers: int, requests: int, database_url: str, keep: Path | None
+) -> int:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         # Cheap password hashing: the bench measures the federation, not argon2.
         os.environ["MEDVAL_SERVER_PASSWORD_HASH_PROFILE"] = "test_only_cheapest"
-        settings = ServerSettings(data_dir=Path(tmp), database_url=database_url)
+        settings = ServerSettings(data_dir=tmp, database_url=database_url)
         upgrade_database(settings)
         create_admin(settings, "admin", PASSWORD)
-        log = Path(tmp) / "server.log"
-        with embedded_server(Path(tmp), log, database_url=database_url) as url:
+        log = tmp / "server.log"
+        with embedded_server(tmp, log, database_url=database_url) as url:
             admin = MedvalClient(url, MedvalClient(url).login("admin", PASSWORD).token)
             admin.create_user(UserCreate(username="committee", password=PASSWORD))
             token = MedvalClient(url).login("committee", PASSWORD).token
@@ -300,8 +304,11 @@ def main() -> int:
         "--requests", type=int, default=20, help="leaderboard requests timed (default 20)"
     )
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    parser.add_argument(
+        "--keep", type=Path, help="an empty folder for the server's data, kept after (to profile)"
+    )
     args = parser.parse_args()
-    return run(args.sites, args.models, args.workers, args.requests, args.database_url)
+    return run(args.sites, args.models, args.workers, args.requests, args.database_url, args.keep)
 
 
 if __name__ == "__main__":
