@@ -14,9 +14,11 @@ threads at once. The bench counts what the store holds, then asks for the leader
 the median and 95th percentile of each, their ratios, and whether the bar is met.
 
 The bar (issue 14): the leaderboard of 1,000 datasets x 50 models with 5 metrics each,
-95th percentile under 100 ms. The full size is ``--sites 1000 --models 50`` (50,000
-uploads; at about 40 uploads/s on SQLite on 2 cores, over 20 minutes); the default is a
-size that runs in a few minutes, so its figures do not show the bar is met at the full.
+95th percentile under 100 ms. The full size is ``--sites 1000 --models 50``: 50,000
+uploads, at the 66-84 per second measured on SQLite on 2 cores over ten minutes of
+filling, and (as of this writing) about two minutes per leaderboard request, so use
+``--requests 5`` there. The default size runs in under two minutes; its figures say
+nothing of the bar at the full size, which the last line says.
 """
 
 from __future__ import annotations
@@ -286,16 +288,20 @@ def report(
     p95 = figures["p95"][0]
     met = p95 < BAR_P95_SECONDS and stored == expected
     full = sites >= 1000 and models >= 50
-    verdict = "met" if met else f"missed ({p95 / BAR_P95_SECONDS:.1f} times the bar)"
+    if stored != expected:
+        verdict = f"not judged: {expected - stored} uploaded result(s) not stored"
+    else:
+        verdict = "met" if met else f"missed ({p95 / BAR_P95_SECONDS:.1f} times the bar)"
     size = "" if full else " (at this size; the bar is for 1,000 sites x 50 models)"
     print(f"bar: leaderboard p95 under {BAR_P95_SECONDS * 1000:.0f} ms: {verdict}{size}")
-    return 0 if met and stored == expected else 1
+    return 0 if met else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="The issue's full size: --sites 1000 --models 50 (50,000 signed uploads).",
+        epilog="The issue's full size: --sites 1000 --models 50 --requests 5 (50,000 signed "
+        "uploads; the better part of an hour here).",
     )
     parser.add_argument("--sites", type=int, default=100, help="datasets (default 100)")
     parser.add_argument("--models", type=int, default=10, help="models (default 10)")
