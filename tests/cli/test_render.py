@@ -21,6 +21,7 @@ from medval.cli.render import (
 from medval.core.declarations import MetricDeclaration, MetricDirection
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import MetricValue, Provenance, ResultDocument
+from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
 from medval.core.result_schemas import (
     LeaderboardEntry,
     LeaderboardPublic,
@@ -200,9 +201,101 @@ def test_each_leaderboard_row_fills_exactly_its_columns() -> None:
     row = next(line for line in lines if "seg-net" in line)
     headers = [cell.strip() for cell in header.split("┃")[1:-1]]
     cells = [cell.strip() for cell in row.split("│")[1:-1]]
-    assert headers == ["rank", "model", "owner", "sites", "cases", "dice", "I² dice"]
+    assert headers == [
+        "rank", "model", "owner", "sites", "cases", "dice", "I² dice", "new site (95% PI)",
+    ]  # fmt: skip
     assert cells[:5] == ["1", "seg-net (invalidated)", "vendor", "2 (1 failed)", "40"]
     assert len(cells) == len(headers) and cells[5].startswith("0.800") and cells[6] == "10%"
+    assert cells[7] == "-"  # two sites: no prediction interval
+
+
+def _pooled(way: str, value: float) -> PooledMetric:
+    """A pooled dice of four sites, pooled one of two ways, as medval.stats reports them."""
+    if way == "counts":
+        return PooledMetric(
+            value=value, lower=value - 0.05, upper=value + 0.05, n_sites=4, i_squared=0.42,
+            model=PoolingModel.BINOMIAL_NORMAL,
+            interval_method=IntervalMethod.PROFILE_LIKELIHOOD_T,
+            prediction_lower=value - 0.12, prediction_upper=value + 0.1,
+        )  # fmt: skip
+    return PooledMetric(
+        value=value, lower=value - 0.05, upper=value + 0.05, n_sites=4, i_squared=0.42,
+        model=PoolingModel.INVERSE_VARIANCE,
+        tau_squared_method=TauSquaredMethod.PAULE_MANDEL,
+        interval_method=IntervalMethod.HARTUNG_KNAPP,
+        prediction_lower=-0.05, prediction_upper=value + 0.1,
+    )  # fmt: skip
+
+
+def _pooled_board(*entries: tuple[str, PooledMetric]) -> LeaderboardPublic:
+    return LeaderboardPublic(
+        benchmark_id=1,
+        benchmark="b",
+        release_policy=ReleasePolicy.PUBLIC,
+        declared=[MetricDeclaration(name="dice", label="Dice", primary=True)],
+        metrics=["dice"],
+        primary_metric="dice",
+        higher_is_better=True,
+        entries=[
+            LeaderboardEntry(
+                model_id=number, model=name, model_owner="vendor", n_sites=4, n_cases=400,
+                pooled={"dice": pooled}, rank=number, rank_lower=number, rank_upper=number,
+            )
+            for number, (name, pooled) in enumerate(entries, start=1)
+        ],
+    )  # fmt: skip
+
+
+def _caption(shown: str) -> str:
+    """The pooled table's caption as a reader sees it: wrapped to the table's width and
+    centred, so its words joined by single spaces."""
+    lines = shown.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("└"))
+    caption = lines[end + 1 : next(i for i, line in enumerate(lines) if line.startswith("("))]
+    return " ".join(" ".join(caption).split())
+
+
+def test_the_leaderboard_shows_the_new_site_interval_and_how_the_primary_was_pooled() -> None:
+    board = _pooled_board(("seg-net", _pooled("counts", 0.81)), ("unet", _pooled("counts", 0.7)))
+    screen = _Screen()
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    shown = screen.out.export_text()
+    rows = {
+        cells[1]: cells[6:]
+        for line in shown.splitlines()
+        if line.startswith("│") and (cells := [c.strip() for c in line.split("│")[1:-1]])[1]
+    }
+    assert rows == {"seg-net": ["42%", "0.690 to 0.910"], "unet": ["42%", "0.580 to 0.800"]}
+    assert _caption(shown) == (
+        "rank: 1= tied (cannot be told apart), (1-3) its 95% rank interval "
+        "Dice: pooled from counts (binomial-normal), t-corrected profile-likelihood interval "
+        "new site (95% PI): the prediction interval, where Dice at a new site would fall; "
+        "from three sites on"
+    )
+
+
+def test_models_pooled_differently_each_say_how() -> None:
+    board = _pooled_board(
+        ("seg-net", _pooled("counts", 0.81)),
+        ("unet", _pooled("intervals", 0.7)),
+        ("vnet", _pooled("counts", 0.6)),
+    )
+    screen = _Screen()
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    shown = screen.out.export_text()
+    unet = next(line for line in shown.splitlines() if "unet" in line)
+    assert unet.split("│")[-2].strip() == "-0.050 to 0.800"  # "to": a bound may be negative
+    assert (
+        "Dice: pooled from counts (binomial-normal), t-corrected profile-likelihood interval "
+        "for seg-net, vnet; pooled from each site's estimate and interval (inverse-variance), "
+        "tau² by Paule-Mandel, Hartung-Knapp interval for unet new site (95% PI)"
+    ) in _caption(shown)
+
+
+@pytest.mark.parametrize("method", [*PoolingModel, *TauSquaredMethod, *IntervalMethod])
+def test_every_pooling_method_has_words(method: PoolingModel) -> None:
+    words = method.describe()
+    assert words and method.value not in ("", words)
 
 
 def test_tied_models_show_equal_ranks_with_their_intervals_and_withheld_none() -> None:

@@ -140,6 +140,7 @@ def test_the_leaderboard_ranks_by_brier_and_shows_only_it(
     header = next(line for line in lines if line.startswith("┃") and "rank" in line)
     assert [c.strip() for c in header.split("┃")[1:-1]] == [
         "rank", "model", "owner", "sites", "cases", "Brier score", "I² Brier score",
+        "new site (95% PI)",
     ]  # fmt: skip
     rows = [line for line in lines if line.startswith("│") and "brier-" in line]
     cells = [[c.strip() for c in row.split("│")[1:-1]] for row in rows[:3]]

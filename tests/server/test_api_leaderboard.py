@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -197,3 +198,29 @@ def test_models_that_cannot_be_told_apart_show_as_tied(api: Api) -> None:
         for e in board["entries"]
     ]
     assert ranks == [("model-v1", 1, True, 1, 2), ("model-v2", 1, True, 1, 2)]
+
+
+def test_the_terminal_shows_a_real_boards_new_site_interval_and_method(api: Api) -> None:
+    """Issue 13, end to end: three sites pooled by the server, rendered by the CLI."""
+    from rich.console import Console
+
+    from medval.cli.render import print_leaderboard
+    from medval.core.result_schemas import LeaderboardPublic
+
+    from .test_api_shift import _federation as three_sites
+
+    fed = three_sites(api, "public")
+    board = LeaderboardPublic.model_validate(_board(api, fed["bench"], fed["benchmark"]).json())
+    auroc = board.entries[0].pooled["auroc"]
+    low, high = auroc.prediction_lower, auroc.prediction_upper
+    assert low is not None and auroc.lower is not None and auroc.upper is not None
+    assert high is not None and low < auroc.lower < auroc.upper < high
+    screen = SimpleNamespace(out=Console(width=400, record=True), err=Console(record=True))
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    shown = screen.out.export_text()
+    row = next(line for line in shown.splitlines() if "model-v1" in line)
+    assert row.split("│")[-2].strip() == f"{low:.3f} to {high:.3f}"
+    assert (
+        "auroc: pooled from each site's estimate and interval (inverse-variance), tau² by "
+        "DerSimonian-Laird, modified Hartung-Knapp interval new site (95% PI)"
+    ) in " ".join(shown.split())

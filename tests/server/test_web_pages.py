@@ -4,6 +4,7 @@ those the API releases them to; nothing a caller sends is rendered unescaped."""
 
 from __future__ import annotations
 
+import html as markup
 import re
 from typing import Any
 
@@ -72,6 +73,12 @@ def test_a_public_leaderboard_reads_as_the_api_gives_it(api: Api) -> None:
         pooled = entry["pooled"]["auroc"]
         shown = f"{pooled['value']:.3f} [{pooled['lower']:.3f}, {pooled['upper']:.3f}]"
         assert shown in text, shown
+        # Two sites: no prediction interval for a new site, and the Wald interval.
+        row = _text(html[html.index(f'<th scope="row">{entry["model"]}') :].split("</tr>")[0])
+        assert pooled["prediction_lower"] is None and row.endswith("% \u2013"), row  # an en dash
+    assert (
+        "Method for auroc: pooled from " in text and ", Wald interval; the New site column" in text
+    )
     # The forest plot: one square per model, named, on an axis.
     plot = html[html.index("<svg") : html.index("</svg>")]
     assert plot.count('class="point"') == 2
@@ -82,6 +89,30 @@ def test_a_public_leaderboard_reads_as_the_api_gives_it(api: Api) -> None:
     assert "Per site" not in text
     for name in (d["name"] for d in fed["datasets"].values()):
         assert name not in text  # ...nor any site's name
+
+
+def test_the_leaderboard_says_how_it_pooled_and_where_a_new_site_would_fall(api: Api) -> None:
+    """Issue 13: three sites, so a prediction interval; the method in words."""
+    fed = shift_federation(api, "public")
+    (entry,) = _api_board(api, fed["benchmark"])["entries"]
+    auroc = entry["pooled"]["auroc"]
+    assert (auroc["model"], auroc["tau_squared_method"], auroc["interval_method"]) == (
+        "inverse-variance", "dersimonian-laird", "hartung-knapp-modified",
+    )  # fmt: skip
+    _, html = _page(api, f"/benchmarks/{fed['benchmark']['id']}")
+    text = markup.unescape(_text(html))
+    assert (
+        "Method for auroc: pooled from each site's estimate and interval "
+        "(inverse-variance), tau² by DerSimonian-Laird, modified Hartung-Knapp interval; the "
+        "New site column is its 95% prediction interval, where auroc at a new site would "
+        "fall (from three sites on)."
+    ) in text
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', html)
+    assert headers[headers.index("Heterogeneity (I², auroc)") + 1] == "New site (95% PI)"
+    row = _text(html[html.index('<th scope="row">model-v1') :].split("</tr>")[0])
+    new_site = f"{auroc['prediction_lower']:.3f} to {auroc['prediction_upper']:.3f}"
+    assert row.endswith(f"% {new_site}"), row
+    assert auroc["prediction_lower"] < auroc["lower"] < auroc["upper"] < auroc["prediction_upper"]
 
 
 def test_per_site_rows_show_for_those_the_api_releases_them_to(api: Api) -> None:

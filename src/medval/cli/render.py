@@ -308,6 +308,20 @@ def _with_rank_note(caption: str | None) -> str:
     return f"{caption}; {RANK_NOTE}" if caption else RANK_NOTE
 
 
+def pooling_notes(board: LeaderboardPublic) -> list[str]:
+    """The caption's lines on the primary metric: how it was pooled (where a pooled figure
+    says), and what its new-site column is."""
+    if not board.primary_metric:
+        return []
+    label = board.label(board.primary_metric)
+    ways = board.primary_pooling()
+    return [
+        *([f"{label}: {ways}"] if ways else []),
+        f"new site (95% PI): the prediction interval, where {label} at a new site would "
+        "fall; from three sites on",
+    ]
+
+
 def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     """Across sites (random-effects pooled) first, then each site's own estimates."""
     primary = board.primary_metric
@@ -318,7 +332,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     )
     pooled = Table(
         title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
-        caption=_with_rank_note(more_metrics(hidden)),
+        caption="\n".join([_with_rank_note(more_metrics(hidden)), *pooling_notes(board)]),
     )
     for column in ("rank", "model", "owner", "sites", "cases"):
         pooled.add_column(column, no_wrap=True)
@@ -326,9 +340,11 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
         _metric_column(pooled, board.label(name))
     if primary:
         pooled.add_column(f"I² {board.label(primary)}", no_wrap=True)
+        pooled.add_column("new site (95% PI)", no_wrap=True)
     for entry in board.entries:
         best = entry.pooled.get(primary) if primary else None
         i2 = "-" if best is None or best.i_squared is None else f"{best.i_squared:.0%}"
+        new_site = (best.prediction_label() if best else "") or "-"
         pooled.add_row(
             entry.rank_label() or "-",
             _model_label(entry),
@@ -336,7 +352,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
             f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),
             count(entry.n_cases),
             *(interval(entry.pooled.get(name), stacked=True) for name in shown),
-            *([i2] if primary else []),
+            *([i2, new_site] if primary else []),
         )
     session.out.print(pooled)
     for entry in board.entries:

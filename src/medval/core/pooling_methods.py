@@ -1,7 +1,9 @@
 """The names of the ways a metric is pooled across sites: shared vocabulary of the
 leaderboard's schema (``core.result_schemas.PooledMetric``) and of ``medval.stats``.
 
-Plain enums, no framework: ``core`` imports nothing above it.
+Plain enums, no framework: ``core`` imports nothing above it. Each says itself in words
+(``describe()``): the one place the faces (the CLI's leaderboard, the web page) take
+them from.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ class PoolingModel(StrEnum):
     # One site: its own estimate and interval.
     SINGLE_SITE = "single-site"
 
+    def describe(self) -> str:
+        """What was pooled, and how, in a reader's words."""
+        return _MODEL_WORDS[self]
+
 
 class TauSquaredMethod(StrEnum):
     """The estimator of the between-site variance tau² (inverse-variance pooling)."""
@@ -31,6 +37,10 @@ class TauSquaredMethod(StrEnum):
     DERSIMONIAN_LAIRD = "dersimonian-laird"
     PAULE_MANDEL = "paule-mandel"
     REML = "reml"
+
+    def describe(self) -> str:
+        """``tau² by Paule-Mandel``: the estimator, named as the literature names it."""
+        return f"tau² by {_TAU_WORDS[self]}"
 
 
 class IntervalMethod(StrEnum):
@@ -49,3 +59,33 @@ class IntervalMethod(StrEnum):
     # The same, each side's distance from the estimate widened by t(k-1) / z: the
     # Hartung-Knapp-like small-sample correction, the default for 3 to 9 sites.
     PROFILE_LIKELIHOOD_T = "profile-likelihood-t"
+
+    def describe(self) -> str:
+        """``Hartung-Knapp interval``: the confidence interval's method, named."""
+        return _INTERVAL_WORDS[self]
+
+
+# The words, kept apart from the classes (a plain attribute of an enum would be a member).
+_MODEL_WORDS = {
+    PoolingModel.BINOMIAL_NORMAL: "pooled from counts (binomial-normal)",
+    PoolingModel.BINOMIAL_NORMAL_EFFECTIVE: (
+        "pooled from the counts each site's interval implies (binomial-normal)"
+    ),
+    PoolingModel.INVERSE_VARIANCE: (
+        "pooled from each site's estimate and interval (inverse-variance)"
+    ),
+    PoolingModel.UNWEIGHTED_MEAN: "unweighted mean of the sites (no site gave an interval)",
+    PoolingModel.SINGLE_SITE: "one site's own estimate",
+}
+_TAU_WORDS = {
+    TauSquaredMethod.DERSIMONIAN_LAIRD: "DerSimonian-Laird",
+    TauSquaredMethod.PAULE_MANDEL: "Paule-Mandel",
+    TauSquaredMethod.REML: "REML",
+}
+_INTERVAL_WORDS = {
+    IntervalMethod.WALD: "Wald interval",
+    IntervalMethod.HARTUNG_KNAPP: "Hartung-Knapp interval",
+    IntervalMethod.HARTUNG_KNAPP_MODIFIED: "modified Hartung-Knapp interval",
+    IntervalMethod.PROFILE_LIKELIHOOD: "profile-likelihood interval",
+    IntervalMethod.PROFILE_LIKELIHOOD_T: "t-corrected profile-likelihood interval",
+}

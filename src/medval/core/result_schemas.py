@@ -111,6 +111,19 @@ class PooledMetric(_Schema):
     prediction_lower: float | None = None
     prediction_upper: float | None = None
 
+    def method_label(self) -> str:
+        """``pooled from counts (binomial-normal), profile-likelihood interval``: how it was
+        pooled, in the enums' own words (``describe()``); empty where nothing says."""
+        methods = (self.model, self.tau_squared_method, self.interval_method)
+        return ", ".join(method.describe() for method in methods if method is not None)
+
+    def prediction_label(self) -> str:
+        """``0.710 to 0.930``: the 95% prediction interval for a new site ("to", not a
+        dash: a bound may be negative); empty where there is none (under three sites)."""
+        if self.prediction_lower is None or self.prediction_upper is None:
+            return ""
+        return f"{self.prediction_lower:.3f} to {self.prediction_upper:.3f}"
+
 
 class LeaderboardSite(_Schema):
     dataset_id: Id
@@ -176,3 +189,18 @@ class LeaderboardPublic(_Schema):
     def label(self, name: str) -> str:
         """How the faces show metric ``name``: its declared label."""
         return next((m.label for m in self.declared if m.name == name), name)
+
+    def primary_pooling(self) -> str:
+        """How the primary metric was pooled, in words: once when every model's was pooled
+        the same way, else each way with its models (``... for model-a, model-b; ...``);
+        empty where no pooled figure says (no primary metric, every entry withheld)."""
+        if self.primary_metric is None:
+            return ""
+        ways: dict[str, list[str]] = {}
+        for entry in self.entries:
+            pooled = entry.pooled.get(self.primary_metric)
+            if pooled is not None and (way := pooled.method_label()):
+                ways.setdefault(way, []).append(entry.model)
+        if len(ways) == 1:
+            return next(iter(ways))
+        return "; ".join(f"{way} for {', '.join(models)}" for way, models in ways.items())
