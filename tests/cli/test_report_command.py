@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from markupsafe import escape
+
 from medval.core.result_schemas import PooledMetric
 from medval.report.folder import file_names
 from tests.cli.test_shift_command import Medval, as_user  # noqa: F401 (a fixture)
@@ -70,7 +72,7 @@ def test_the_report_holds_what_the_leaderboard_says(
     assert f"sha256 <code>{digest}</code>" in page
     assert f'{pooled["value"]:.3f} <span class="ci">[{pooled["lower"]:.3f}, ' in page
     how = PooledMetric.model_validate(pooled)
-    assert f"<td>{how.method_label()}</td>" in page and how.method_label()
+    assert f"<td>{escape(how.method_label())}</td>" in page and how.method_label()
     assert page.count("<svg") == 2  # the models on auroc; the model's sites on auroc
     assert "<h3>model-v1: its sites</h3>" in page and "Gap in auroc: 50-69 minus &lt;50" in page
     # Self-contained: no script, no style sheet or image fetched, no link out.
