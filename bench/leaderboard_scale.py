@@ -241,11 +241,14 @@ def run(
             uploading = time.perf_counter() - started
 
             stored = stored_results(settings.database_url, benchmark.id)
-            board = committee.leaderboard(benchmark.id)
+            begin = time.perf_counter()
+            board = committee.leaderboard(benchmark.id)  # the first view: it makes the fits
+            first = time.perf_counter() - begin
             assert len(board.entries) == models, len(board.entries)
             assert all(e.n_sites == sites and len(e.pooled) == len(METRICS) for e in board.entries)
             path = api.PREFIX + api.LEADERBOARD.format(benchmark_id=benchmark.id)
             timed = timed_gets(url, token, path, requests)
+            timed["first"] = [first]
 
     return report(database_url, sites, models, workers, setup, latencies, uploading, stored, timed)
 
@@ -285,6 +288,11 @@ def report(
             f"  {name}: leaderboard {value * 1000:.1f} ms, /health {base * 1000:.1f} ms, "
             f"ratio {value / base:.0f}x"
         )
+    print(
+        f"  first view after the uploads (its count fits made, later views reuse them): "
+        f"{timed['first'][0] * 1000:.1f} ms, {timed['first'][0] / figures['median'][1]:.0f}x "
+        "the median /health"
+    )
     p95 = figures["p95"][0]
     met = p95 < BAR_P95_SECONDS and stored == expected
     full = sites >= 1000 and models >= 50
