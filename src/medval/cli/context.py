@@ -9,25 +9,20 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from medval.cli.render import record_table, rows_table
-from medval.client.audit_log import LocalAuditLog
-from medval.client.execution import Executor
-from medval.client.http import MedvalClient
-from medval.client.local_session import (
-    actor,
-    local_audit_log,
-    local_executor,
-    logged_in_client,
-)
 from medval.client.settings import ClientSettings, load_login, tls_verify
-from medval.client.workspace import Workspace
 from medval.core.errors import Cancelled, InvalidInput, describe_problems
+
+if TYPE_CHECKING:  # imported where used: a command that needs none starts faster (issue 14)
+    from medval.client.audit_log import LocalAuditLog
+    from medval.client.execution import Executor
+    from medval.client.http import MedvalClient
+    from medval.client.workspace import Workspace
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -94,6 +89,8 @@ class Session:
 
     @property
     def workspace(self) -> Workspace:
+        from medval.client.workspace import Workspace
+
         return Workspace(self.settings.home)
 
     def server_url(self, override: str | None = None) -> str:
@@ -109,10 +106,14 @@ class Session:
 
     def client(self) -> MedvalClient:
         """A client logged in as the stored account."""
+        from medval.client.local_session import logged_in_client
+
         return logged_in_client(self.settings, TransferLines(self.err))
 
     def anonymous_client(self) -> MedvalClient:
         """Logged in if possible, anonymous otherwise (for public listings)."""
+        from medval.client.http import MedvalClient
+
         login = load_login(self.settings)
         token = login.token if login else None
         return MedvalClient(
@@ -123,13 +124,19 @@ class Session:
         )
 
     def executor(self, client: MedvalClient) -> Executor:
+        from medval.client.local_session import local_executor
+
         return local_executor(self.settings, client, TerminalProgress(self.err))
 
     def actor(self) -> str:
         """Who the local audit log records: the account logged in here."""
+        from medval.client.local_session import actor
+
         return actor(self.settings)
 
     def audit_log(self) -> LocalAuditLog:
+        from medval.client.local_session import local_audit_log
+
         return local_audit_log(self.settings)
 
     def note(self, line: str) -> None:
@@ -154,6 +161,8 @@ class Session:
         columns: Sequence[str] | None = None,
         title: str | None = None,
     ) -> None:
+        from medval.cli.render import record_table, rows_table
+
         if fmt is OutputFormat.JSON:
             if isinstance(rows, BaseModel):
                 self.out.print_json(rows.model_dump_json())

@@ -12,16 +12,6 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.render import local_results_table, print_left_out, print_results
-from medval.client.bundles import export_bundle, write_bundle
-from medval.client.declared_metrics import declared_metrics
-from medval.client.result_upload import (
-    local_result_to_upload,
-    local_results_to_upload,
-    upload_reviewed,
-    upload_signer,
-)
-from medval.client.runs import upload_payload
 from medval.client.settings import require_login
 from medval.core.errors import Conflict, InvalidInput, MedvalError
 
@@ -36,6 +26,8 @@ def list_results(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Results released to this account (or, with --local, those computed here)."""
+    from medval.cli.render import local_results_table, print_results
+
     session: Session = ctx.obj
     if local:
         results = [
@@ -51,6 +43,8 @@ def list_results(
         else:
             session.out.print("(no local results)")
         return
+    from medval.client.declared_metrics import declared_metrics
+
     with session.client() as client:
         released = client.results(benchmark_id=benchmark_id)
         declared = declared_metrics(client, (r.benchmark_id for r in released))
@@ -76,6 +70,16 @@ def upload(
     yes: bool = YesOption,
 ) -> None:
     """Show the exact payload of local results, and upload them on approval."""
+    # Each command imports what it uses: listing local results starts faster (issue 14).
+    from medval.cli.render import print_left_out
+    from medval.client.result_upload import (
+        local_result_to_upload,
+        local_results_to_upload,
+        upload_reviewed,
+        upload_signer,
+    )
+    from medval.client.runs import upload_payload
+
     session: Session = ctx.obj
     if (key is None) == (not every):
         raise InvalidInput("name one result KEY, or pass --all (not both)")
@@ -132,6 +136,8 @@ def export(
 ) -> None:
     """Write a benchmark's results that you may see, their signatures and the public
     keys that made them to one file, for 'medval verify' (no server needed)."""
+    from medval.client.bundles import export_bundle, write_bundle
+
     session: Session = ctx.obj
     username = require_login(session.settings).username
     with session.client() as client:
