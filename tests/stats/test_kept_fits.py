@@ -25,3 +25,11 @@ def test_bad_counts_are_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="each site needs trials > 0"):
             pool_counts([5], [3])
+
+
+def test_sites_in_any_order_give_the_same_fit_to_the_last_digit() -> None:
+    events, trials = [0, 4, 9, 2, 7], [30, 28, 40, 25, 33]
+    first = pool_counts(events, trials)
+    proportions._pool_counts_kept.cache_clear()
+    again = pool_counts(events[::-1], trials[::-1])
+    assert again == first

@@ -157,8 +157,15 @@ FITS_KEPT = 1024
 
 
 def pool_counts(events: Sequence[float], trials: Sequence[float]) -> CountsPool:
-    """Fit the binomial-normal model to k >= 1 sites, each with 0 <= events <= trials > 0."""
-    return _pool_counts_kept(tuple(map(float, events)), tuple(map(float, trials)))
+    """Fit the binomial-normal model to k >= 1 sites, each with 0 <= events <= trials > 0.
+
+    The sites are taken in one order (sorted by their counts), whatever order they come
+    in: the model does not depend on it, but an optimiser's last digits do, and the same
+    sites should give the same figures to the last digit (and the same kept fit)."""
+    if len(events) != len(trials):
+        raise ValueError("need one count of trials per count of events, and at least one site")
+    pairs = sorted(zip(map(float, events), map(float, trials), strict=True))
+    return _pool_counts_kept(tuple(e for e, _ in pairs), tuple(n for _, n in pairs))
 
 
 @functools.lru_cache(maxsize=FITS_KEPT)
