@@ -34,8 +34,11 @@ def load_command(entry: CommandEntry) -> click.Command:
     else:
         parent.command(entry.name)(target)
     built = typer.main.get_command(parent)
-    # Typer returns a lone command as it is, and a lone group inside a group.
-    command = built.commands[entry.name] if isinstance(built, click.Group) else built
+    # Typer returns a lone command as it is, and a lone group inside a group. Asked by
+    # shape, not class: Typer 0.2x releases after 0.20 bring their own copy of click, whose
+    # Group is not click.Group (a Debian venv installs the newest).
+    inner = getattr(built, "commands", None)
+    command = inner[entry.name] if inner is not None else built
     command.name = entry.name
     return command
 
