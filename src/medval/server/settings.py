@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medval.core.paging import DEFAULT_LIMIT, MAX_LIMIT
+
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
@@ -46,6 +48,12 @@ class ServerSettings(BaseSettings):
     )
     password_check_wait_seconds: float = Field(
         default=10.0, ge=0, description="How long a login waits for a free check before a 503"
+    )
+    page_limit: int = Field(
+        default=DEFAULT_LIMIT,
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"Items in a list's page when the caller names no limit (1 to {MAX_LIMIT})",
     )
     certfile: Path | None = Field(default=None, description="TLS certificate chain (PEM)")
     keyfile: Path | None = Field(default=None, description="TLS private key (PEM)")

@@ -10,6 +10,7 @@ from medval.core import api
 from medval.core.schemas import Id, Name
 from medval.core.training_schemas import AggregatorCreate, AggregatorPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import aggregators
 
@@ -25,9 +26,9 @@ def register_aggregator(
 
 @router.get(api.AGGREGATORS)
 def list_aggregators(
-    ctx: ContextDep, user: CurrentUser, name: Name | None = None
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, name: Name | None = None
 ) -> Sequence[AggregatorPublic]:
-    return aggregators.list_aggregators(ctx, name)
+    return pager.send(aggregators.list_aggregators(ctx, name, pager.page))
 
 
 @router.get(api.AGGREGATOR, responses=errors(404))

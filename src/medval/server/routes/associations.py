@@ -9,6 +9,7 @@ from medval.core.membership_schemas import DataPolicy
 from medval.core.schemas import AssociationCreate, AssociationPublic, Decision, Id
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import associations, data_policies
 
@@ -26,11 +27,13 @@ def request_association(
 def list_associations(
     ctx: ContextDep,
     user: CurrentUser,
+    pager: PagerDep,
     benchmark_id: Id | None = None,
     status: ApprovalStatus | None = None,
     kind: AssociationKind | None = None,
 ) -> Sequence[AssociationPublic]:
-    return associations.list_associations(ctx, user, benchmark_id, kind, status)
+    found = associations.list_associations(ctx, user, benchmark_id, kind, status, pager.page)
+    return pager.send(found)
 
 
 @router.put(api.ASSOCIATION_DECISION, responses=errors(403, 404, 409))

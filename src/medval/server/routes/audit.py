@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 from medval.core import api
 from medval.core.schemas import AuditEntryPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute
 from medval.server.services import audit
 
@@ -24,8 +25,9 @@ router = APIRouter(tags=["audit"], route_class=DocumentedRoute)
 def audit_entries(
     ctx: ContextDep,
     user: CurrentUser,
+    pager: PagerDep,
     entity_kind: str | None = None,
     entity_id: Annotated[list[EntityId] | None, Query()] = None,
     actor: str | None = None,
 ) -> Sequence[AuditEntryPublic]:
-    return audit.audit_entries(ctx, user, entity_kind, entity_id, actor)
+    return pager.send(audit.audit_entries(ctx, user, entity_kind, entity_id, actor, pager.page))

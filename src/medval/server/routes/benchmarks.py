@@ -10,6 +10,7 @@ from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, Decision, Id, 
 from medval.core.shift_schemas import BenchmarkShiftPublic
 from medval.core.subgroup_schemas import BenchmarkSubgroupsPublic
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import benchmarks, invalidation
 from medval.server.services.leaderboard import leaderboard
@@ -27,9 +28,11 @@ def register_benchmark(
 
 
 @router.get(api.BENCHMARKS)
-def list_benchmarks(ctx: ContextDep, user: OptionalUser) -> Sequence[BenchmarkPublic]:
+def list_benchmarks(
+    ctx: ContextDep, user: OptionalUser, pager: PagerDep
+) -> Sequence[BenchmarkPublic]:
     """Anonymous callers see the approved public benchmarks."""
-    return benchmarks.list_benchmarks(ctx, user)
+    return pager.send(benchmarks.list_benchmarks(ctx, user, pager.page))
 
 
 @router.get(api.BENCHMARK, responses=errors(404))

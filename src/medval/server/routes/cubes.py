@@ -8,6 +8,7 @@ from medval.core import api
 from medval.core.schemas import CubeCreate, CubePublic, Id, StageChange
 from medval.core.states import CubeKind
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import cubes, invalidation
 
@@ -21,9 +22,13 @@ def register_cube(ctx: ContextDep, user: CurrentUser, body: CubeCreate) -> CubeP
 
 @router.get(api.CUBES)
 def list_cubes(
-    ctx: ContextDep, user: CurrentUser, kind: CubeKind | None = None, mine: bool = False
+    ctx: ContextDep,
+    user: CurrentUser,
+    pager: PagerDep,
+    kind: CubeKind | None = None,
+    mine: bool = False,
 ) -> Sequence[CubePublic]:
-    return cubes.list_cubes(ctx, user, kind, mine)
+    return pager.send(cubes.list_cubes(ctx, user, kind, mine, pager.page))
 
 
 @router.get(api.CUBE, responses=errors(404))

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.schemas import DatasetCreate, DatasetPublic, Id, StageChange
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import datasets, invalidation
 
@@ -20,9 +21,9 @@ def register_dataset(ctx: ContextDep, user: CurrentUser, body: DatasetCreate) ->
 
 @router.get(api.DATASETS)
 def list_datasets(
-    ctx: ContextDep, user: CurrentUser, mine: bool = False
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, mine: bool = False
 ) -> Sequence[DatasetPublic]:
-    return datasets.list_datasets(ctx, user, mine)
+    return pager.send(datasets.list_datasets(ctx, user, mine, pager.page))
 
 
 @router.get(api.DATASET, responses=errors(404))

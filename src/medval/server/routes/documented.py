@@ -6,7 +6,8 @@ one, since a bad token is refused; ``security`` marks an optional one so), 422 w
 takes any input (path, query, header or body), 413 when it takes a JSON body (bodies are
 capped). It names the errors that depend on its rules with ``errors(...)``: 403, 404,
 409 (and 401, 413 when nothing in the signature shows them). Every error has the
-``ErrorResponse`` body.
+``ErrorResponse`` body. A list route (one that takes ``PagerDep``) documents the
+``Link`` header of its answer, which names the next page.
 
 May import FastAPI, the core's schemas and the routes' dependencies only.
 """
@@ -22,7 +23,9 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
 from medval.core.schemas import ErrorResponse
+from medval.core.paging import LINK
 from medval.server.dependencies import optional_user
+from medval.server.paging import LINK_HEADER_DOC, pager
 
 _MEANING = {
     401: "Not logged in, or the token is unknown, revoked or expired",
@@ -80,4 +83,8 @@ class DocumentedRoute(APIRoute):
             # optional (FastAPI appends this to the route's own security list).
             extra = dict(kwargs.pop("openapi_extra", None) or {})
             kwargs["openapi_extra"] = extra | {"security": [{}]}
+        if any(d.call is pager for d in every):
+            status = kwargs.get("status_code") or 200
+            paged = {"description": "A page of the list", "headers": {LINK: LINK_HEADER_DOC}}
+            documented[status] = paged | documented.get(status, {})
         super().__init__(path, endpoint, responses=documented, **kwargs)

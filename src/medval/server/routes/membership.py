@@ -17,6 +17,7 @@ from medval.core.membership_schemas import (
 )
 from medval.core.schemas import BenchmarkPublic, Id
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import data_policies, membership
 
@@ -39,9 +40,9 @@ def accept_agreement(
 
 @router.get(api.AGREEMENT_ACCEPTANCES, responses=errors(404))
 def list_acceptances(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: Id
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, benchmark_id: Id
 ) -> Sequence[AgreementAcceptancePublic]:
-    return membership.list_acceptances(ctx, user, benchmark_id)
+    return pager.send(membership.list_acceptances(ctx, user, benchmark_id, pager.page))
 
 
 @router.put(api.BENCHMARK_AUTO_APPROVAL, responses=errors(403, 404))
@@ -53,6 +54,7 @@ def set_auto_approval(
 
 @router.get(api.BENCHMARK_DATA_POLICIES, responses=errors(404))
 def list_data_policies(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: Id
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, benchmark_id: Id
 ) -> Sequence[DatasetTermsPublic]:
-    return data_policies.policies_on_benchmark(ctx, user, benchmark_id)
+    """By association id."""
+    return pager.send(data_policies.policies_on_benchmark(ctx, user, benchmark_id, pager.page))

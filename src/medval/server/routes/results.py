@@ -8,6 +8,7 @@ from medval.core import api
 from medval.core.result_schemas import ResultCreate, ResultPublic
 from medval.core.schemas import Id
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import results
 
@@ -23,11 +24,13 @@ def upload_result(ctx: ContextDep, user: CurrentUser, body: ResultCreate) -> Res
 def list_results(
     ctx: ContextDep,
     user: CurrentUser,
+    pager: PagerDep,
     benchmark_id: Id | None = None,
     model_id: Id | None = None,
     dataset_id: Id | None = None,
 ) -> Sequence[ResultPublic]:
-    return results.list_results(ctx, user, benchmark_id, dataset_id, model_id)
+    found = results.list_results(ctx, user, benchmark_id, dataset_id, model_id, pager.page)
+    return pager.send(found)
 
 
 @router.get(api.RESULT, responses=errors(404))

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.schemas import SigningKeyCreate, SigningKeyPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import signing_keys
 
@@ -14,8 +15,11 @@ router = APIRouter(tags=["signing keys"], route_class=DocumentedRoute)
 
 
 @router.get(api.MY_SIGNING_KEYS)
-def my_signing_keys(ctx: ContextDep, user: CurrentUser) -> Sequence[SigningKeyPublic]:
-    return signing_keys.my_signing_keys(ctx, user)
+def my_signing_keys(
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep
+) -> Sequence[SigningKeyPublic]:
+    """Oldest first."""
+    return pager.send(signing_keys.my_signing_keys(ctx, user, pager.page))
 
 
 @router.post(api.MY_SIGNING_KEYS, status_code=201, responses=errors(409))

@@ -13,6 +13,7 @@ from medval.core.schemas import Decision, Id
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import TrainingAssociationCreate, TrainingAssociationPublic
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import training_associations
 
@@ -30,11 +31,15 @@ def request_association(
 def list_associations(
     ctx: ContextDep,
     user: CurrentUser,
+    pager: PagerDep,
     experiment_id: Id | None = None,
     dataset_id: Id | None = None,
     status: ApprovalStatus | None = None,
 ) -> Sequence[TrainingAssociationPublic]:
-    return training_associations.list_associations(ctx, user, experiment_id, dataset_id, status)
+    found = training_associations.list_associations(
+        ctx, user, experiment_id, dataset_id, status, pager.page
+    )
+    return pager.send(found)
 
 
 @router.get(api.TRAINING_ASSOCIATION, responses=errors(404))

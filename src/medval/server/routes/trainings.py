@@ -24,6 +24,7 @@ from medval.core.training_schemas import (
     TrainingNodePublic,
 )
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import training_experiments, training_rounds, training_trust
 
@@ -40,9 +41,9 @@ def register_experiment(
 
 @router.get(api.TRAININGS)
 def list_experiments(
-    ctx: ContextDep, user: CurrentUser, name: Name | None = None
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, name: Name | None = None
 ) -> Sequence[TrainingExperimentPublic]:
-    return training_experiments.list_experiments(ctx, user, name)
+    return pager.send(training_experiments.list_experiments(ctx, user, name, pager.page))
 
 
 @router.get(api.TRAINING, responses=errors(404))
@@ -88,9 +89,10 @@ def certify_aggregator(
 
 @router.get(api.TRAINING_NODES, responses=errors(403, 404))
 def list_nodes(
-    ctx: ContextDep, user: CurrentUser, experiment_id: Id
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, experiment_id: Id
 ) -> Sequence[TrainingNodePublic]:
-    return training_trust.training_nodes(ctx, user, experiment_id)
+    """By association id."""
+    return pager.send(training_trust.training_nodes(ctx, user, experiment_id, pager.page))
 
 
 @router.post(api.TRAINING_ROUNDS, status_code=201, responses=errors(403, 404, 409))
@@ -102,9 +104,10 @@ def report_round(
 
 @router.get(api.TRAINING_ROUNDS, responses=errors(404))
 def list_rounds(
-    ctx: ContextDep, user: CurrentUser, experiment_id: Id
+    ctx: ContextDep, user: CurrentUser, pager: PagerDep, experiment_id: Id
 ) -> Sequence[RoundMetricsPublic]:
-    return training_rounds.list_rounds(ctx, user, experiment_id)
+    """By round."""
+    return pager.send(training_rounds.list_rounds(ctx, user, experiment_id, pager.page))
 
 
 @router.post(api.TRAINING_SITE_ROUNDS, status_code=201, responses=errors(403, 404, 409))
@@ -116,8 +119,14 @@ def report_site_round(
 
 @router.get(api.TRAINING_SITE_ROUNDS, responses=errors(404))
 def list_site_rounds(
-    ctx: ContextDep, user: CurrentUser, experiment_id: Id, dataset_id: Id | None = None
+    ctx: ContextDep,
+    user: CurrentUser,
+    pager: PagerDep,
+    experiment_id: Id,
+    dataset_id: Id | None = None,
 ) -> Sequence[SiteRoundMetricsPublic]:
     """Only the rounds of the sites the caller may see: their own, or all (training owner);
-    asked for one dataset (``dataset_id``) that is not theirs to see: 404, as if missing."""
-    return training_rounds.list_site_rounds(ctx, user, experiment_id, dataset_id)
+    asked for one dataset (``dataset_id``) that is not theirs to see: 404, as if missing.
+    By round, then dataset."""
+    found = training_rounds.list_site_rounds(ctx, user, experiment_id, dataset_id, pager.page)
+    return pager.send(found)

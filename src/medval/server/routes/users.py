@@ -14,6 +14,7 @@ from medval.core.schemas import (
     UserPublic,
 )
 from medval.server.dependencies import ContextDep, CurrentUser, TokenDep, client_address
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute, errors
 from medval.server.services import accounts
 
@@ -26,8 +27,8 @@ def me(user: CurrentUser) -> UserPublic:
 
 
 @router.get(api.USERS, responses=errors(403))
-def list_users(ctx: ContextDep, user: CurrentUser) -> Sequence[UserPublic]:
-    return accounts.list_users(ctx, user)
+def list_users(ctx: ContextDep, user: CurrentUser, pager: PagerDep) -> Sequence[UserPublic]:
+    return pager.send(accounts.list_users(ctx, user, pager.page))
 
 
 @router.post(api.USERS, status_code=201, responses=errors(403, 409))

@@ -8,8 +8,10 @@ import secrets
 from datetime import timedelta
 
 from medval.core.errors import NotAuthenticated, PermissionDenied
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.schemas import AccountStatus, Credentials, PasswordChange, UserCreate
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.passwords import password_hasher, verify_password
 from medval.server.services.permissions import not_found, require_admin
 from medval.server.store.records import TokenRecord, UserRecord
@@ -32,10 +34,12 @@ def create_user(ctx: ServiceContext, caller: UserRecord | None, body: UserCreate
         return tx.add_user(body.username, hashed, body.is_admin, ctx.clock())
 
 
-def list_users(ctx: ServiceContext, caller: UserRecord) -> list[UserRecord]:
+def list_users(
+    ctx: ServiceContext, caller: UserRecord, page: PageRequest = EVERYTHING
+) -> Page[UserRecord]:
     require_admin(caller)
     with ctx.store.transaction() as tx:
-        return tx.list_users()
+        return visible_page(page, lambda after, n: tx.list_users(after=after, limit=n), by_id)
 
 
 def _hash(ctx: ServiceContext, password: str) -> str:

@@ -7,8 +7,10 @@ experiment names its aggregator and each site is shown where its updates go.
 
 from __future__ import annotations
 
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.training_schemas import AggregatorCreate
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import not_found
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AggregatorRecord, UserRecord
@@ -33,6 +35,10 @@ def get_aggregator(ctx: ServiceContext, aggregator_id: int) -> AggregatorRecord:
         return existing_aggregator(tx, aggregator_id)
 
 
-def list_aggregators(ctx: ServiceContext, name: str | None) -> list[AggregatorRecord]:
+def list_aggregators(
+    ctx: ServiceContext, name: str | None, page: PageRequest = EVERYTHING
+) -> Page[AggregatorRecord]:
     with ctx.store.transaction() as tx:
-        return tx.list_aggregators(name=name)
+        return visible_page(
+            page, lambda after, n: tx.list_aggregators(name, after=after, limit=n), by_id
+        )

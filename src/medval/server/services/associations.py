@@ -13,6 +13,7 @@ rule may approve the request at once, on the benchmark owner's behalf.
 from __future__ import annotations
 
 from medval.core.errors import InvalidInput, InvalidTransition
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.schemas import AssociationCreate
 from medval.core.states import (
     ApprovalStatus,
@@ -27,6 +28,7 @@ from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.membership import approves_at_request, require_agreement_accepted
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
@@ -202,8 +204,13 @@ def list_associations(
     benchmark_id: int | None,
     kind: AssociationKind | None,
     status: ApprovalStatus | None,
-) -> list[AssociationRecord]:
+    page: PageRequest = EVERYTHING,
+) -> Page[AssociationRecord]:
     """Associations the caller is party to: as benchmark owner, entity owner or admin."""
     with ctx.store.transaction() as tx:
-        found = tx.list_associations(benchmark_id=benchmark_id, kind=kind, status=status)
-        return [a for a in found if _can_see(tx, caller, a)]
+        return visible_page(
+            page,
+            lambda after, n: tx.list_associations(benchmark_id, kind, status, after=after, limit=n),
+            by_id,
+            lambda a: _can_see(tx, caller, a),
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medval.core.errors import InvalidTransition
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.schemas import BenchmarkCreate
 from medval.core.states import (
     ApprovalStatus,
@@ -16,6 +17,7 @@ from medval.core.states import (
 from medval.server.services.blob_use import require_usable_blob
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
@@ -101,10 +103,16 @@ def get_benchmark(
         return visible_benchmark(tx, caller, benchmark_id)
 
 
-def list_benchmarks(ctx: ServiceContext, caller: UserRecord | None) -> list[BenchmarkRecord]:
+def list_benchmarks(
+    ctx: ServiceContext, caller: UserRecord | None, page: PageRequest = EVERYTHING
+) -> Page[BenchmarkRecord]:
     with ctx.store.transaction() as tx:
-        benchmarks = tx.list_benchmarks()
-    return [b for b in benchmarks if can_see_benchmark(caller, b)]
+        return visible_page(
+            page,
+            lambda after, n: tx.list_benchmarks(after=after, limit=n),
+            by_id,
+            lambda b: can_see_benchmark(caller, b),
+        )
 
 
 def change_benchmark_stage(

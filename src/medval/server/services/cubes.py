@@ -8,10 +8,12 @@ archive, uploaded as a blob too (the schema checks that both come together).
 from __future__ import annotations
 
 from medval.core.errors import InvalidInput
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.schemas import CubeCreate
 from medval.core.states import CubeKind, Stage, check_stage_move
 from medval.server.services.blob_use import require_usable_blob
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import can_see_draft, not_found, require_owner_or_admin
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import CubeRecord, UserRecord
@@ -51,11 +53,20 @@ def get_cube(ctx: ServiceContext, caller: UserRecord, cube_id: int) -> CubeRecor
 
 
 def list_cubes(
-    ctx: ServiceContext, caller: UserRecord, kind: CubeKind | None, mine: bool
-) -> list[CubeRecord]:
+    ctx: ServiceContext,
+    caller: UserRecord,
+    kind: CubeKind | None,
+    mine: bool,
+    page: PageRequest = EVERYTHING,
+) -> Page[CubeRecord]:
+    owner_id = caller.id if mine else None
     with ctx.store.transaction() as tx:
-        cubes = tx.list_cubes(kind=kind, owner_id=caller.id if mine else None)
-    return [c for c in cubes if can_see_draft(caller, c.owner_id, c.stage)]
+        return visible_page(
+            page,
+            lambda after, n: tx.list_cubes(kind, owner_id, after=after, limit=n),
+            by_id,
+            lambda c: can_see_draft(caller, c.owner_id, c.stage),
+        )
 
 
 def change_cube_stage(

@@ -12,10 +12,12 @@ from datetime import datetime
 
 from medval.core.errors import InvalidInput, PermissionDenied
 from medval.core.membership_schemas import DataPolicy, DatasetTermsPublic
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.states import ApprovalStatus, AssociationKind
 from medval.server.services.associations import visible_association
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AssociationRecord, CubeRecord, UserRecord
 from medval.trust.data_policy import Execution, for_model_owner, require_allowed
@@ -45,42 +47,50 @@ def _require_policy_maker(caller: UserRecord, association: AssociationRecord) ->
 
 
 def policies_on_benchmark(
-    ctx: ServiceContext, caller: UserRecord, benchmark_id: int
-) -> list[DatasetTermsPublic]:
+    ctx: ServiceContext, caller: UserRecord, benchmark_id: int, page: PageRequest = EVERYTHING
+) -> Page[DatasetTermsPublic]:
     """Each dataset's policy on the benchmark, as the caller may see it: whole for the
     benchmark's owner (and admins) and for their own datasets; for a model owner with a
     model associated with the benchmark (pending or approved), the approved datasets'
-    clauses that concern them; nothing for anyone else."""
+    clauses that concern them; nothing for anyone else. By association id."""
     with ctx.store.transaction() as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
-        associations = tx.list_associations(benchmark_id=benchmark.id)
         committee = caller.is_admin or caller.id == benchmark.owner_id
         model_owner = any(
-            a.kind is AssociationKind.MODEL
-            and a.entity_owner_id == caller.id
+            a.entity_owner_id == caller.id
             and a.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
-            for a in associations
+            for a in tx.list_associations(benchmark_id=benchmark.id, kind=AssociationKind.MODEL)
         )
-        terms = []
-        for association in associations:
-            if association.kind is not AssociationKind.DATASET:
-                continue
+
+        def whole(association: AssociationRecord) -> bool:
+            return committee or association.entity_owner_id == caller.id
+
+        def visible(association: AssociationRecord) -> bool:
+            approved = association.status is ApprovalStatus.APPROVED
+            return whole(association) or (model_owner and approved)
+
+        def terms(association: AssociationRecord) -> DatasetTermsPublic:
             policy = association.policy
-            if not (committee or association.entity_owner_id == caller.id):
-                if not model_owner or association.status is not ApprovalStatus.APPROVED:
-                    continue
+            if not whole(association):
                 policy = for_model_owner(policy, caller.username)
-            terms.append(
-                DatasetTermsPublic(
-                    association_id=association.id,
-                    benchmark_id=benchmark.id,
-                    dataset_id=association.entity_id,
-                    dataset=association.entity_name,
-                    status=association.status,
-                    policy=policy,
-                )
+            return DatasetTermsPublic(
+                association_id=association.id,
+                benchmark_id=benchmark.id,
+                dataset_id=association.entity_id,
+                dataset=association.entity_name,
+                status=association.status,
+                policy=policy,
             )
-        return terms
+
+        found = visible_page(
+            page,
+            lambda after, n: tx.list_associations(
+                benchmark.id, AssociationKind.DATASET, after=after, limit=n
+            ),
+            by_id,
+            visible,
+        )
+        return found.map(terms)
 
 
 def require_policy_allows(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from medval.core.errors import InvalidTransition
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.schemas import DatasetCreate
 from medval.core.states import AssociationKind, CubeKind, Stage, check_stage_move
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
@@ -56,10 +58,17 @@ def get_dataset(ctx: ServiceContext, caller: UserRecord, dataset_id: int) -> Dat
         return visible_dataset(tx, caller, dataset_id)
 
 
-def list_datasets(ctx: ServiceContext, caller: UserRecord, mine: bool) -> list[DatasetRecord]:
+def list_datasets(
+    ctx: ServiceContext, caller: UserRecord, mine: bool, page: PageRequest = EVERYTHING
+) -> Page[DatasetRecord]:
+    owner_id = caller.id if mine else None
     with ctx.store.transaction() as tx:
-        datasets = tx.list_datasets(owner_id=caller.id if mine else None)
-        return [d for d in datasets if can_see_dataset(tx, caller, d)]
+        return visible_page(
+            page,
+            lambda after, n: tx.list_datasets(owner_id, after=after, limit=n),
+            by_id,
+            lambda d: can_see_dataset(tx, caller, d),
+        )
 
 
 def change_dataset_stage(

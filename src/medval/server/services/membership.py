@@ -14,9 +14,11 @@ from typing import Protocol
 
 from medval.core.errors import Conflict, InvalidTransition
 from medval.core.membership_schemas import AutoApprovalRule, MembershipAgreement
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.states import AutoApprovalMode
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import is_owner_or_admin, require_owner_or_admin
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import (
@@ -66,14 +68,17 @@ def accept_agreement(
 
 
 def list_acceptances(
-    ctx: ServiceContext, caller: UserRecord, benchmark_id: int
-) -> list[AgreementAcceptanceRecord]:
+    ctx: ServiceContext, caller: UserRecord, benchmark_id: int, page: PageRequest = EVERYTHING
+) -> Page[AgreementAcceptanceRecord]:
     """Every acceptance for the benchmark's owner (and admins); one's own for others."""
     with ctx.store.transaction() as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
-        if is_owner_or_admin(caller, benchmark.owner_id):
-            return tx.agreement_acceptances(benchmark.id)
-        return tx.agreement_acceptances(benchmark.id, caller.id)
+        whose = None if is_owner_or_admin(caller, benchmark.owner_id) else caller.id
+        return visible_page(
+            page,
+            lambda after, n: tx.agreement_acceptances(benchmark.id, whose, after=after, limit=n),
+            by_id,
+        )
 
 
 def require_agreement_accepted(

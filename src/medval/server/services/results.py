@@ -17,6 +17,7 @@ from medval.core.errors import (
     InvalidTransition,
     PermissionDenied,
 )
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.result_schemas import ResultCreate
 from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus
 from medval.server.services.benchmarks import visible_benchmark
@@ -24,6 +25,7 @@ from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import visible_cube
 from medval.server.services.data_policies import require_policy_allows
 from medval.server.services.datasets import visible_dataset
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import not_found
 from medval.server.services.release import can_see_result, site_count
 from medval.server.services.signing_keys import require_signed_by_uploader
@@ -151,17 +153,26 @@ def list_results(
     benchmark_id: int | None,
     dataset_id: int | None,
     model_id: int | None,
-) -> list[ResultRecord]:
+    page: PageRequest = EVERYTHING,
+) -> Page[ResultRecord]:
     with ctx.store.transaction() as tx:
-        found = tx.list_results(benchmark_id=benchmark_id, dataset_id=dataset_id, model_id=model_id)
-        benchmarks = {b.id: b for b in tx.list_benchmarks()}
-        sites = {
-            pair: site_count(tx, *pair) for pair in {(r.benchmark_id, r.model_id) for r in found}
-        }
-    return [
-        r
-        for r in found
-        if can_see_result(
-            caller, r, benchmarks[r.benchmark_id], sites[(r.benchmark_id, r.model_id)]
+        benchmarks: dict[int, BenchmarkRecord | None] = {}
+        sites: dict[tuple[int, int], int] = {}
+
+        def visible(result: ResultRecord) -> bool:
+            if result.benchmark_id not in benchmarks:
+                benchmarks[result.benchmark_id] = tx.benchmark(result.benchmark_id)
+            benchmark = benchmarks[result.benchmark_id]
+            pair = (result.benchmark_id, result.model_id)
+            if pair not in sites:
+                sites[pair] = site_count(tx, *pair)
+            return benchmark is not None and can_see_result(caller, result, benchmark, sites[pair])
+
+        return visible_page(
+            page,
+            lambda after, n: tx.list_results(
+                benchmark_id, dataset_id, model_id, after=after, limit=n
+            ),
+            by_id,
+            visible,
         )
-    ]

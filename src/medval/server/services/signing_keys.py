@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from medval.core.errors import Conflict, NotFound, SignatureInvalid
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import SigningKeyCreate
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import SigningKeyRecord, UserRecord
 from medval.trust.keys import key_id
@@ -38,9 +40,13 @@ def register_signing_key(
         return tx.add_signing_key(caller.id, new_id, body.public_key, ctx.clock())
 
 
-def my_signing_keys(ctx: ServiceContext, caller: UserRecord) -> list[SigningKeyRecord]:
+def my_signing_keys(
+    ctx: ServiceContext, caller: UserRecord, page: PageRequest = EVERYTHING
+) -> Page[SigningKeyRecord]:
     with ctx.store.transaction() as tx:
-        return tx.list_signing_keys(owner_id=caller.id)
+        return visible_page(
+            page, lambda after, n: tx.list_signing_keys(caller.id, after=after, limit=n), by_id
+        )
 
 
 def signing_key(ctx: ServiceContext, wanted: str) -> SigningKeyRecord:

@@ -17,12 +17,14 @@ from datetime import date
 
 from medval.core.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from medval.core.membership_schemas import DataPolicy
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.states import ApprovalStatus, Stage, check_association_move
 from medval.core.training_schemas import TrainingAssociationCreate
 from medval.server.services.approval import check_decision, require_decision, require_reopenable
 from medval.server.services.context import ServiceContext
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.membership import approves_at_request
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
@@ -238,8 +240,15 @@ def list_associations(
     experiment_id: int | None,
     dataset_id: int | None,
     status: ApprovalStatus | None,
-) -> list[TrainingAssociationRecord]:
+    page: PageRequest = EVERYTHING,
+) -> Page[TrainingAssociationRecord]:
     """The training associations the caller is party to."""
     with ctx.store.transaction() as tx:
-        found = tx.list_training_associations(experiment_id, dataset_id, status)
-        return [a for a in found if _can_see(tx, caller, a)]
+        return visible_page(
+            page,
+            lambda after, n: tx.list_training_associations(
+                experiment_id, dataset_id, status, after=after, limit=n
+            ),
+            by_id,
+            lambda a: _can_see(tx, caller, a),
+        )

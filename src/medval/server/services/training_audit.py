@@ -12,11 +12,11 @@ from medval.server.store.records import UserRecord
 
 
 def training_entities(ctx: ServiceContext, caller: UserRecord) -> set[tuple[str, str]]:
-    experiments = list_experiments(ctx, caller, None)
+    experiments = list_experiments(ctx, caller, None).items
     seen = {("training", str(e.id)) for e in experiments}
     seen |= {
         ("training_association", str(a.id))
-        for a in list_associations(ctx, caller, None, None, None)
+        for a in list_associations(ctx, caller, None, None, None).items
     }
     with ctx.store.transaction() as tx:
         seen |= {
@@ -26,6 +26,7 @@ def training_entities(ctx: ServiceContext, caller: UserRecord) -> set[tuple[str,
             seen |= {("training_round", str(r.id)) for r in tx.list_training_rounds(experiment.id)}
     for experiment in experiments:
         seen |= {
-            ("site_training_round", str(r.id)) for r in list_site_rounds(ctx, caller, experiment.id)
+            ("site_training_round", str(r.id))
+            for r in list_site_rounds(ctx, caller, experiment.id).items
         }
     return seen

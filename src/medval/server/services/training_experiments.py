@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from medval.core.errors import InvalidTransition
 from medval.core.membership_schemas import AutoApprovalRule
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.states import ApprovalStatus, CubeKind, Stage, check_approval_move
 from medval.core.training_schemas import TrainingExperimentCreate
 from medval.server.services.aggregators import existing_aggregator
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
     not_found,
@@ -97,11 +99,15 @@ def get_experiment(
 
 
 def list_experiments(
-    ctx: ServiceContext, caller: UserRecord, name: str | None
-) -> list[TrainingExperimentRecord]:
+    ctx: ServiceContext, caller: UserRecord, name: str | None, page: PageRequest = EVERYTHING
+) -> Page[TrainingExperimentRecord]:
     with ctx.store.transaction() as tx:
-        experiments = tx.list_training_experiments(name=name)
-    return [e for e in experiments if can_see_experiment(caller, e)]
+        return visible_page(
+            page,
+            lambda after, n: tx.list_training_experiments(name, after=after, limit=n),
+            by_id,
+            lambda e: can_see_experiment(caller, e),
+        )
 
 
 def decide_experiment(

@@ -11,11 +11,13 @@ when it differs: what was reported stays as it was.
 from __future__ import annotations
 
 from medval.core.errors import Conflict, InvalidInput, InvalidTransition
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import RoundMetricsCreate, SiteRoundMetricsCreate
 from medval.server.services.aggregators import existing_aggregator
 from medval.server.services.context import ServiceContext
 from medval.server.services.datasets import visible_dataset
+from medval.server.services.paging import Page, visible_page
 from medval.server.services.permissions import is_owner_or_admin, not_found, require_owner
 from medval.server.services.training_experiments import visible_experiment
 from medval.server.store.records import (
@@ -59,11 +61,16 @@ def report_round(
 
 
 def list_rounds(
-    ctx: ServiceContext, caller: UserRecord, experiment_id: int
-) -> list[RoundMetricsRecord]:
+    ctx: ServiceContext, caller: UserRecord, experiment_id: int, page: PageRequest = EVERYTHING
+) -> Page[RoundMetricsRecord]:
+    """By round."""
     with ctx.store.transaction() as tx:
         experiment = visible_experiment(tx, caller, experiment_id)
-        return tx.list_training_rounds(experiment.id)
+        return visible_page(
+            page,
+            lambda after, n: tx.list_training_rounds(experiment.id, after=after, limit=n),
+            lambda r: (r.round,),
+        )
 
 
 def report_site_round(
@@ -93,11 +100,16 @@ def report_site_round(
 
 
 def list_site_rounds(
-    ctx: ServiceContext, caller: UserRecord, experiment_id: int, dataset_id: int | None = None
-) -> list[SiteRoundMetricsRecord]:
+    ctx: ServiceContext,
+    caller: UserRecord,
+    experiment_id: int,
+    dataset_id: int | None = None,
+    page: PageRequest = EVERYTHING,
+) -> Page[SiteRoundMetricsRecord]:
     """Every site's for the training owner and admins; one's own datasets' for others.
     Asked for one dataset's, by anyone else than its owner, the training owner or an admin:
-    refused, as a dataset that does not exist (a site's figures are its own)."""
+    refused, as a dataset that does not exist (a site's figures are its own). By round,
+    then dataset."""
     with ctx.store.transaction() as tx:
         experiment = visible_experiment(tx, caller, experiment_id)
         if dataset_id is not None:
@@ -108,7 +120,12 @@ def list_site_rounds(
                 is_owner_or_admin(caller, experiment.owner_id) or dataset.owner_id == caller.id
             ):
                 raise not_found("dataset", dataset_id)
-        found = tx.list_site_training_rounds(experiment.id, dataset_id)
-    if is_owner_or_admin(caller, experiment.owner_id):
-        return found
-    return [r for r in found if r.dataset_owner_id == caller.id]
+        everyone = is_owner_or_admin(caller, experiment.owner_id)
+        return visible_page(
+            page,
+            lambda after, n: tx.list_site_training_rounds(
+                experiment.id, dataset_id, after=after, limit=n
+            ),
+            lambda r: (r.round, r.dataset_id),
+            lambda r: everyone or r.dataset_owner_id == caller.id,
+        )

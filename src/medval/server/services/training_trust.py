@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from medval.core.errors import InvalidTransition, PermissionDenied
+from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.states import ApprovalStatus, check_valid
 from medval.core.training_schemas import (
     AggregatorCertificatePublic,
@@ -21,6 +22,7 @@ from medval.core.training_schemas import (
 )
 from medval.server.services.aggregators import existing_aggregator
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import is_owner_or_admin, not_found, require_owner
 from medval.server.services.training_associations import policy_refusal
 from medval.server.services.training_experiments import (
@@ -79,9 +81,10 @@ def certify_aggregator(
 
 
 def training_nodes(
-    ctx: ServiceContext, caller: UserRecord, experiment_id: int
-) -> list[TrainingNodePublic]:
-    """The node keys the aggregator must know: admitted ones, and the ones to remove."""
+    ctx: ServiceContext, caller: UserRecord, experiment_id: int, page: PageRequest = EVERYTHING
+) -> Page[TrainingNodePublic]:
+    """The node keys the aggregator must know: admitted ones, and the ones to remove; by
+    association id."""
     with ctx.store.transaction() as tx:
         experiment = visible_experiment(tx, caller, experiment_id)
         allowed = is_owner_or_admin(caller, experiment.owner_id)
@@ -91,11 +94,13 @@ def training_nodes(
                 "(or an admin) may see its nodes"
             )
         today = ctx.clock().date()
-        return [
-            _node(tx, experiment, a, today)
-            for a in tx.list_training_associations(experiment_id=experiment.id)
-            if a.status in (ApprovalStatus.APPROVED, ApprovalStatus.REVOKED)
-        ]
+        found = visible_page(
+            page,
+            lambda after, n: tx.list_training_associations(experiment.id, after=after, limit=n),
+            by_id,
+            lambda a: a.status in (ApprovalStatus.APPROVED, ApprovalStatus.REVOKED),
+        )
+        return found.map(lambda a: _node(tx, experiment, a, today))
 
 
 def _node(

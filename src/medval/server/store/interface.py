@@ -6,6 +6,12 @@ schemas, frozen) out, so the interface does not change when an entity gains a fi
 A service opens one ``StoreTransaction`` per use case (``with store.transaction() as tx``);
 everything inside commits together or not at all. Methods that add a row raise
 ``Conflict`` when a uniqueness rule is broken; getters return ``None`` for unknown ids.
+
+Every ``list_*`` method (and ``agreement_acceptances``) returns its rows in the order of
+the list's sort key, which is unique: the row's id unless the method says otherwise. It
+pages by that key (``core.paging``): ``after`` a key, only the rows after it; ``limit``,
+at most that many rows; both None (the default), every row. A cursor with another
+number of parts than the key's is ``InvalidInput``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.paging import Cursor
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
@@ -66,7 +73,9 @@ class StoreTransaction(TrainingTransaction, Protocol):
         """Only for checking a password at login: records never carry it."""
         ...
 
-    def list_users(self) -> list[UserRecord]: ...
+    def list_users(
+        self, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[UserRecord]: ...
     def add_token(
         self, token_hash: str, user_id: int, now: datetime, expires_at: datetime
     ) -> None: ...
@@ -87,7 +96,13 @@ class StoreTransaction(TrainingTransaction, Protocol):
         ...
 
     def signing_key(self, key_id: str) -> SigningKeyRecord | None: ...
-    def list_signing_keys(self, owner_id: int | None = None) -> list[SigningKeyRecord]: ...
+    def list_signing_keys(
+        self,
+        owner_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
+    ) -> list[SigningKeyRecord]: ...
 
     # --- blobs (the bytes live in ``BlobStore``; here, who holds them) --------------------
     def add_blob_owner(self, sha256: str, user_id: int, now: datetime) -> None:
@@ -110,7 +125,12 @@ class StoreTransaction(TrainingTransaction, Protocol):
     def add_cube(self, owner_id: int, cube: CubeCreate, now: datetime) -> CubeRecord: ...
     def cube(self, cube_id: int) -> CubeRecord | None: ...
     def list_cubes(
-        self, kind: CubeKind | None = None, owner_id: int | None = None
+        self,
+        kind: CubeKind | None = None,
+        owner_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[CubeRecord]: ...
     def set_cube_stage(self, cube_id: int, stage: Stage) -> CubeRecord: ...
     def invalidate_cube(self, cube_id: int, by_id: int, now: datetime) -> CubeRecord: ...
@@ -120,7 +140,9 @@ class StoreTransaction(TrainingTransaction, Protocol):
         self, owner_id: int, benchmark: BenchmarkCreate, now: datetime
     ) -> BenchmarkRecord: ...
     def benchmark(self, benchmark_id: int) -> BenchmarkRecord | None: ...
-    def list_benchmarks(self) -> list[BenchmarkRecord]: ...
+    def list_benchmarks(
+        self, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[BenchmarkRecord]: ...
     def set_benchmark_stage(self, benchmark_id: int, stage: Stage) -> BenchmarkRecord: ...
     def set_benchmark_approval(
         self, benchmark_id: int, approval: ApprovalStatus
@@ -143,7 +165,12 @@ class StoreTransaction(TrainingTransaction, Protocol):
         ...
 
     def agreement_acceptances(
-        self, benchmark_id: int, user_id: int | None = None
+        self,
+        benchmark_id: int,
+        user_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[AgreementAcceptanceRecord]: ...
 
     # --- datasets ---------------------------------------------------------------------
@@ -151,7 +178,13 @@ class StoreTransaction(TrainingTransaction, Protocol):
         self, owner_id: int, dataset: DatasetCreate, now: datetime
     ) -> DatasetRecord: ...
     def dataset(self, dataset_id: int) -> DatasetRecord | None: ...
-    def list_datasets(self, owner_id: int | None = None) -> list[DatasetRecord]: ...
+    def list_datasets(
+        self,
+        owner_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
+    ) -> list[DatasetRecord]: ...
     def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord: ...
     def invalidate_dataset(self, dataset_id: int, by_id: int, now: datetime) -> DatasetRecord: ...
 
@@ -175,6 +208,9 @@ class StoreTransaction(TrainingTransaction, Protocol):
         kind: AssociationKind | None = None,
         status: ApprovalStatus | None = None,
         entity_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[AssociationRecord]: ...
     def decide_association(
         self,
@@ -213,6 +249,9 @@ class StoreTransaction(TrainingTransaction, Protocol):
         benchmark_id: int | None = None,
         dataset_id: int | None = None,
         model_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[ResultRecord]: ...
 
     # --- audit trail ------------------------------------------------------------------
@@ -231,8 +270,11 @@ class StoreTransaction(TrainingTransaction, Protocol):
         entity_kind: str | None = None,
         entity_ids: list[str] | None = None,
         actor: str | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[AuditEntryPublic]:
-        """In the log's order (by ``seq``)."""
+        """In the log's order: the sort key is ``(seq,)``."""
         ...
 
     def audit_head(self) -> ChainHead: ...

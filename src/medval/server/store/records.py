@@ -42,7 +42,7 @@ class UserRecord(UserPublic, frozen=True):
 
 
 class SigningKeyRecord(SigningKeyPublic, frozen=True):
-    pass
+    id: int  # the list's sort key (the API names a key by its key_id)
 
 
 class CubeRecord(CubePublic, frozen=True):
@@ -58,6 +58,7 @@ class DatasetRecord(DatasetPublic, frozen=True):
 
 
 class AgreementAcceptanceRecord(AgreementAcceptancePublic, frozen=True):
+    id: int  # the list's sort key
     user_id: int
 
 

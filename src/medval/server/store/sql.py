@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from medval.core.errors import Conflict
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.paging import Cursor
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
@@ -32,7 +33,7 @@ from medval.server.store.records import (
     ResultRecord,
 )
 from medval.server.store.sql_accounts import SqlAccountRows
-from medval.server.store.sql_rows import matching
+from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 from medval.trust.audit_chain import ChainHead
 
@@ -75,12 +76,15 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         return self._find(CubeRecord, m.Cube, cube_id)
 
     def list_cubes(
-        self, kind: CubeKind | None = None, owner_id: int | None = None
+        self,
+        kind: CubeKind | None = None,
+        owner_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[CubeRecord]:
-        query = matching(
-            select(m.Cube).order_by(m.Cube.id), (m.Cube.kind, kind), (m.Cube.owner_id, owner_id)
-        )
-        return self._list(CubeRecord, query)
+        query = matching(select(m.Cube), (m.Cube.kind, kind), (m.Cube.owner_id, owner_id))
+        return self._list(CubeRecord, paged(query, [m.Cube.id], after, limit))
 
     def set_cube_stage(self, cube_id: int, stage: Stage) -> CubeRecord:
         return self._change(CubeRecord, m.Cube, cube_id, "cube", "stage", stage=stage)
@@ -110,8 +114,11 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
     def benchmark(self, benchmark_id: int) -> BenchmarkRecord | None:
         return self._find(BenchmarkRecord, m.Benchmark, benchmark_id)
 
-    def list_benchmarks(self) -> list[BenchmarkRecord]:
-        return self._list(BenchmarkRecord, select(m.Benchmark).order_by(m.Benchmark.id))
+    def list_benchmarks(
+        self, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[BenchmarkRecord]:
+        query = paged(select(m.Benchmark), [m.Benchmark.id], after, limit)
+        return self._list(BenchmarkRecord, query)
 
     def set_benchmark_stage(self, benchmark_id: int, stage: Stage) -> BenchmarkRecord:
         return self._change(
@@ -177,14 +184,18 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         return AgreementAcceptanceRecord.model_validate(self._insert(row, what))
 
     def agreement_acceptances(
-        self, benchmark_id: int, user_id: int | None = None
+        self,
+        benchmark_id: int,
+        user_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[AgreementAcceptanceRecord]:
         query = matching(
-            select(m.AgreementAcceptance)
-            .where(m.AgreementAcceptance.benchmark_id == benchmark_id)
-            .order_by(m.AgreementAcceptance.id),
+            select(m.AgreementAcceptance).where(m.AgreementAcceptance.benchmark_id == benchmark_id),
             (m.AgreementAcceptance.user_id, user_id),
         )
+        query = paged(query, [m.AgreementAcceptance.id], after, limit)
         return self._list(AgreementAcceptanceRecord, query)
 
     # --- datasets ---------------------------------------------------------------------
@@ -197,9 +208,15 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
     def dataset(self, dataset_id: int) -> DatasetRecord | None:
         return self._find(DatasetRecord, m.Dataset, dataset_id)
 
-    def list_datasets(self, owner_id: int | None = None) -> list[DatasetRecord]:
-        query = matching(select(m.Dataset).order_by(m.Dataset.id), (m.Dataset.owner_id, owner_id))
-        return self._list(DatasetRecord, query)
+    def list_datasets(
+        self,
+        owner_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
+    ) -> list[DatasetRecord]:
+        query = matching(select(m.Dataset), (m.Dataset.owner_id, owner_id))
+        return self._list(DatasetRecord, paged(query, [m.Dataset.id], after, limit))
 
     def set_dataset_stage(self, dataset_id: int, stage: Stage) -> DatasetRecord:
         return self._change(DatasetRecord, m.Dataset, dataset_id, "dataset", "stage", stage=stage)
@@ -251,15 +268,18 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         kind: AssociationKind | None = None,
         status: ApprovalStatus | None = None,
         entity_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[AssociationRecord]:
         query = matching(
-            select(m.Association).order_by(m.Association.id),
+            select(m.Association),
             (m.Association.benchmark_id, benchmark_id),
             (m.Association.kind, kind),
             (m.Association.status, status),
             (m.Association.entity_id, entity_id),
         )
-        return self._list(AssociationRecord, query)
+        return self._list(AssociationRecord, paged(query, [m.Association.id], after, limit))
 
     def decide_association(
         self,
@@ -358,14 +378,17 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         benchmark_id: int | None = None,
         dataset_id: int | None = None,
         model_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[ResultRecord]:
         query = matching(
-            select(m.Result).order_by(m.Result.id),
+            select(m.Result),
             (m.Result.benchmark_id, benchmark_id),
             (m.Result.dataset_id, dataset_id),
             (m.Result.model_id, model_id),
         )
-        return self._list(ResultRecord, query)
+        return self._list(ResultRecord, paged(query, [m.Result.id], after, limit))
 
     # --- audit trail --------------------------------------------------------------------
 
@@ -384,15 +407,18 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         entity_kind: str | None = None,
         entity_ids: list[str] | None = None,
         actor: str | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[AuditEntryPublic]:
         query = matching(
-            select(m.AuditEntry).order_by(m.AuditEntry.seq),
+            select(m.AuditEntry),
             (m.AuditEntry.entity_kind, entity_kind),
             (m.AuditEntry.actor, actor),
         )
         if entity_ids is not None:
             query = query.where(m.AuditEntry.entity_id.in_(entity_ids))
-        return self._list(AuditEntryPublic, query)
+        return self._list(AuditEntryPublic, paged(query, [m.AuditEntry.seq], after, limit))
 
     def audit_head(self) -> ChainHead:
         return self.audit.head()

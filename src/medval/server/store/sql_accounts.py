@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 
+from medval.core.paging import Cursor
 from medval.server.store import models as m
 from medval.server.store.records import (
     BenchmarkRecord,
@@ -19,7 +20,7 @@ from medval.server.store.records import (
     TokenRecord,
     UserRecord,
 )
-from medval.server.store.sql_rows import SqlRows, matching
+from medval.server.store.sql_rows import SqlRows, matching, paged
 
 
 class SqlAccountRows(SqlRows):
@@ -44,8 +45,10 @@ class SqlAccountRows(SqlRows):
         row = self.session.get(m.User, user_id)
         return row.password_hash if row else None
 
-    def list_users(self) -> list[UserRecord]:
-        return self._list(UserRecord, select(m.User).order_by(m.User.id))
+    def list_users(
+        self, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[UserRecord]:
+        return self._list(UserRecord, paged(select(m.User), [m.User.id], after, limit))
 
     def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None:
         row = m.ApiToken(
@@ -103,11 +106,15 @@ class SqlAccountRows(SqlRows):
         row = self.session.scalar(select(m.SigningKey).where(m.SigningKey.key_id == key_id))
         return SigningKeyRecord.model_validate(row) if row else None
 
-    def list_signing_keys(self, owner_id: int | None = None) -> list[SigningKeyRecord]:
-        query = matching(
-            select(m.SigningKey).order_by(m.SigningKey.id), (m.SigningKey.owner_id, owner_id)
-        )
-        return self._list(SigningKeyRecord, query)
+    def list_signing_keys(
+        self,
+        owner_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
+    ) -> list[SigningKeyRecord]:
+        query = matching(select(m.SigningKey), (m.SigningKey.owner_id, owner_id))
+        return self._list(SigningKeyRecord, paged(query, [m.SigningKey.id], after, limit))
 
     # --- blobs ------------------------------------------------------------------------
 

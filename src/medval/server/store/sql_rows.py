@@ -8,14 +8,16 @@ the audit log (``audit_log``), whichever service made it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from medval.core.errors import Conflict, NotFound
+from medval.core.paging import Cursor, bad_cursor, cursor_text
 from medval.server.store import models as m
 from medval.server.store.audit_log import AuditLog
 from medval.server.store.interface import Actor
@@ -29,6 +31,26 @@ def matching(query: Select[Any], *conditions: tuple[Any, Any]) -> Select[Any]:
     for column, value in conditions:
         if value is not None:
             query = query.where(column == value)
+    return query
+
+
+def paged(
+    query: Select[Any],
+    key: Sequence[InstrumentedAttribute[int]],
+    after: Cursor | None,
+    limit: int | None,
+) -> Select[Any]:
+    """``query``'s rows in the order of ``key`` (the list's sort key, unique), only those
+    after the key ``after`` (None: from the first), at most ``limit`` (None: all): the
+    one place a list's order and its pages are said."""
+    query = query.order_by(*key)
+    if after is not None:
+        if len(after) != len(key):
+            raise bad_cursor(cursor_text(after))
+        # A row value comparison, (a, b) > (x, y): SQLite and PostgreSQL both have it.
+        query = query.where(key[0] > after[0] if len(key) == 1 else tuple_(*key) > tuple_(*after))
+    if limit is not None:
+        query = query.limit(limit)
     return query
 
 

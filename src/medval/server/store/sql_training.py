@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
+from medval.core.paging import Cursor
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import (
     AggregatorCreate,
@@ -27,7 +28,7 @@ from medval.server.store.records import (
     TrainingAssociationRecord,
     TrainingExperimentRecord,
 )
-from medval.server.store.sql_rows import SqlRows, matching
+from medval.server.store.sql_rows import SqlRows, matching, paged
 
 
 class SqlTrainingRows(SqlRows):
@@ -43,9 +44,11 @@ class SqlTrainingRows(SqlRows):
     def aggregator(self, aggregator_id: int) -> AggregatorRecord | None:
         return self._find(AggregatorRecord, t.Aggregator, aggregator_id)
 
-    def list_aggregators(self, name: str | None = None) -> list[AggregatorRecord]:
-        query = matching(select(t.Aggregator).order_by(t.Aggregator.id), (t.Aggregator.name, name))
-        return self._list(AggregatorRecord, query)
+    def list_aggregators(
+        self, name: str | None = None, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[AggregatorRecord]:
+        query = matching(select(t.Aggregator), (t.Aggregator.name, name))
+        return self._list(AggregatorRecord, paged(query, [t.Aggregator.id], after, limit))
 
     # --- training experiments ---------------------------------------------------------
 
@@ -71,11 +74,11 @@ class SqlTrainingRows(SqlRows):
     def training_experiment(self, experiment_id: int) -> TrainingExperimentRecord | None:
         return self._find(TrainingExperimentRecord, t.TrainingExperiment, experiment_id)
 
-    def list_training_experiments(self, name: str | None = None) -> list[TrainingExperimentRecord]:
-        query = matching(
-            select(t.TrainingExperiment).order_by(t.TrainingExperiment.id),
-            (t.TrainingExperiment.name, name),
-        )
+    def list_training_experiments(
+        self, name: str | None = None, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[TrainingExperimentRecord]:
+        query = matching(select(t.TrainingExperiment), (t.TrainingExperiment.name, name))
+        query = paged(query, [t.TrainingExperiment.id], after, limit)
         return self._list(TrainingExperimentRecord, query)
 
     def training_ca_key(self, experiment_id: int) -> str | None:
@@ -147,13 +150,17 @@ class SqlTrainingRows(SqlRows):
         experiment_id: int | None = None,
         dataset_id: int | None = None,
         status: ApprovalStatus | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[TrainingAssociationRecord]:
         query = matching(
-            select(t.TrainingAssociation).order_by(t.TrainingAssociation.id),
+            select(t.TrainingAssociation),
             (t.TrainingAssociation.experiment_id, experiment_id),
             (t.TrainingAssociation.dataset_id, dataset_id),
             (t.TrainingAssociation.status, status),
         )
+        query = paged(query, [t.TrainingAssociation.id], after, limit)
         return self._list(TrainingAssociationRecord, query)
 
     def decide_training_association(
@@ -240,13 +247,11 @@ class SqlTrainingRows(SqlRows):
         what = f"round {metrics.round} of this experiment"
         return RoundMetricsRecord.model_validate(self._insert(row, what))
 
-    def list_training_rounds(self, experiment_id: int) -> list[RoundMetricsRecord]:
-        query = (
-            select(t.TrainingRound)
-            .where(t.TrainingRound.experiment_id == experiment_id)
-            .order_by(t.TrainingRound.round)
-        )
-        return self._list(RoundMetricsRecord, query)
+    def list_training_rounds(
+        self, experiment_id: int, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[RoundMetricsRecord]:
+        query = select(t.TrainingRound).where(t.TrainingRound.experiment_id == experiment_id)
+        return self._list(RoundMetricsRecord, paged(query, [t.TrainingRound.round], after, limit))
 
     def add_site_training_round(
         self,
@@ -263,12 +268,16 @@ class SqlTrainingRows(SqlRows):
         return SiteRoundMetricsRecord.model_validate(self._insert(row, what))
 
     def list_site_training_rounds(
-        self, experiment_id: int, dataset_id: int | None = None
+        self,
+        experiment_id: int,
+        dataset_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[SiteRoundMetricsRecord]:
         query = matching(
-            select(t.SiteTrainingRound)
-            .where(t.SiteTrainingRound.experiment_id == experiment_id)
-            .order_by(t.SiteTrainingRound.round, t.SiteTrainingRound.dataset_id),
+            select(t.SiteTrainingRound).where(t.SiteTrainingRound.experiment_id == experiment_id),
             (t.SiteTrainingRound.dataset_id, dataset_id),
         )
-        return self._list(SiteRoundMetricsRecord, query)
+        key = [t.SiteTrainingRound.round, t.SiteTrainingRound.dataset_id]
+        return self._list(SiteRoundMetricsRecord, paged(query, key, after, limit))

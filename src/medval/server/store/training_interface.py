@@ -3,7 +3,8 @@ need, independent of the backend. ``StoreTransaction`` (``interface``) includes 
 
 The same rules as the rest of the store: ``XCreate`` in, records out; adding a row that
 breaks a uniqueness rule raises ``Conflict``; getters return ``None`` for unknown ids;
-every change is appended to the audit log by the store itself.
+every change is appended to the audit log by the store itself; lists page by their sort
+key (``interface``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy
+from medval.core.paging import Cursor
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import (
     AggregatorCreate,
@@ -34,7 +36,9 @@ class TrainingTransaction(Protocol):
         self, owner_id: int, aggregator: AggregatorCreate, now: datetime
     ) -> AggregatorRecord: ...
     def aggregator(self, aggregator_id: int) -> AggregatorRecord | None: ...
-    def list_aggregators(self, name: str | None = None) -> list[AggregatorRecord]: ...
+    def list_aggregators(
+        self, name: str | None = None, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[AggregatorRecord]: ...
 
     # --- training experiments ---------------------------------------------------------
     def add_training_experiment(
@@ -50,7 +54,7 @@ class TrainingTransaction(Protocol):
 
     def training_experiment(self, experiment_id: int) -> TrainingExperimentRecord | None: ...
     def list_training_experiments(
-        self, name: str | None = None
+        self, name: str | None = None, *, after: Cursor | None = None, limit: int | None = None
     ) -> list[TrainingExperimentRecord]: ...
     def training_ca_key(self, experiment_id: int) -> str | None:
         """Only for issuing certificates: records never carry the CA's key."""
@@ -85,6 +89,9 @@ class TrainingTransaction(Protocol):
         experiment_id: int | None = None,
         dataset_id: int | None = None,
         status: ApprovalStatus | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
     ) -> list[TrainingAssociationRecord]: ...
     def decide_training_association(
         self,
@@ -112,7 +119,12 @@ class TrainingTransaction(Protocol):
         """Conflict when the round is already recorded."""
         ...
 
-    def list_training_rounds(self, experiment_id: int) -> list[RoundMetricsRecord]: ...
+    def list_training_rounds(
+        self, experiment_id: int, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[RoundMetricsRecord]:
+        """By round: the sort key is ``(round,)``."""
+        ...
+
     def add_site_training_round(
         self,
         experiment_id: int,
@@ -124,5 +136,12 @@ class TrainingTransaction(Protocol):
         ...
 
     def list_site_training_rounds(
-        self, experiment_id: int, dataset_id: int | None = None
-    ) -> list[SiteRoundMetricsRecord]: ...
+        self,
+        experiment_id: int,
+        dataset_id: int | None = None,
+        *,
+        after: Cursor | None = None,
+        limit: int | None = None,
+    ) -> list[SiteRoundMetricsRecord]:
+        """By round, then dataset: the sort key is ``(round, dataset_id)``."""
+        ...

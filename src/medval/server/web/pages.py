@@ -40,10 +40,10 @@ def _link(url: str) -> str | None:
 
 @router.get("/")
 def catalogue(request: Request, ctx: ContextDep, caller: PageCallerDep) -> HTMLResponse:
-    shown = benchmarks.list_benchmarks(ctx, caller.user)
+    shown = benchmarks.list_benchmarks(ctx, caller.user).items
     # Training experiments are for accounts only, as in the API (a visitor sees none).
     experiments = (
-        training_experiments.list_experiments(ctx, caller.user, None) if caller.user else []
+        training_experiments.list_experiments(ctx, caller.user, None).items if caller.user else []
     )
     return page(
         request, caller, "catalogue.html", {"benchmarks": shown, "experiments": experiments}

@@ -47,23 +47,23 @@ class Participation:
 
 
 def participation(ctx: ServiceContext, user: UserRecord) -> Participation:
-    visible = benchmarks.list_benchmarks(ctx, user)
+    visible = benchmarks.list_benchmarks(ctx, user).items
     owned = [b for b in visible if b.owner_id == user.id]
     owned_ids = {b.id for b in owned}
     joined = [
         a
-        for a in associations.list_associations(ctx, user, None, None, None)
+        for a in associations.list_associations(ctx, user, None, None, None).items
         if a.entity_owner_id == user.id or a.benchmark_id in owned_ids
     ]
     found = [
         r
-        for r in results.list_results(ctx, user, None, None, None)
+        for r in results.list_results(ctx, user, None, None, None).items
         if user.id in (r.dataset_owner_id, r.model_owner_id) or r.benchmark_id in owned_ids
     ]
     return Participation(
         benchmarks=owned,
-        datasets=datasets.list_datasets(ctx, user, mine=True),
-        cubes=cubes.list_cubes(ctx, user, None, mine=True),
+        datasets=datasets.list_datasets(ctx, user, mine=True).items,
+        cubes=cubes.list_cubes(ctx, user, None, mine=True).items,
         associations=joined,
         results=found,
         benchmark_names={b.id: b.name for b in visible},
@@ -75,5 +75,7 @@ def pending_benchmarks(ctx: ServiceContext, user: UserRecord) -> list[BenchmarkR
     if not user.is_admin:
         return []
     return [
-        b for b in benchmarks.list_benchmarks(ctx, user) if b.approval is ApprovalStatus.PENDING
+        b
+        for b in benchmarks.list_benchmarks(ctx, user).items
+        if b.approval is ApprovalStatus.PENDING
     ]
