@@ -2,6 +2,7 @@
 
 Server errors come back as the same typed exceptions the server raised (by code), and a
 server that cannot be reached is a ``ServerUnavailable`` with the URL in its message.
+``_call`` follows a list's every page (``client.pages``): a list method gets it whole.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from medval.client import transfers
 from medval.client.membership_http import MembershipCalls
+from medval.client.pages import following, joined
 from medval.client.training_http import TrainingCalls
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
@@ -111,7 +114,7 @@ class MedvalClient:
                 path,
                 content=content if body is None else body.model_dump_json().encode(),
                 headers={"Content-Type": "application/json"} if body is not None else None,
-                params=query,
+                params=query or None,  # {} would drop the query of a next page's URL
             )
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from exc
@@ -155,9 +158,12 @@ class MedvalClient:
         return MembershipCalls(self)
 
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
-        response = self._send(method, path, **kwargs)
+        first = self._send(method, path, **kwargs)
+        pages = following(first, partial(self._send, "GET"), self._http.base_url, self.base_url)
         try:
-            return TypeAdapter(kind).validate_json(response.content)
+            return joined(
+                [TypeAdapter(kind).validate_json(p.content) for p in pages], self.base_url
+            )
         except ValidationError as exc:
             raise ServerUnavailable(
                 f"the server at {self.base_url} sent an answer this client does not understand "
