@@ -4,6 +4,9 @@ Every route lives under ``PREFIX``. Errors come back as ``ErrorResponse`` with t
 status of the error's code (see ``medval.core.errors``). Authentication is a bearer
 token from ``TOKEN``; every route but ``HEALTH``, ``TOKEN`` (POST) and a public
 benchmark's ``LEADERBOARD``, ``BENCHMARK_SHIFT`` and ``BENCHMARKS`` listings needs one.
+
+Every GET below that answers a ``list`` pages (``medval.core.paging``): ``?limit=&after=``,
+and a ``Link: <...>; rel="next"`` header while more follow; all but ``PENDING_EXECUTIONS``.
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ ASSOCIATION_DECISION = "/associations/{association_id}/decision"  # PUT Decision
 ASSOCIATION_REVOCATION = "/associations/{association_id}/revocation"  # POST (either side)
 ASSOCIATION_POLICY = "/associations/{association_id}/policy"  # PUT DataPolicy (dataset owner)
 
-PENDING_EXECUTIONS = "/executions/pending"  # GET -> list[PendingExecution] for the caller
+# GET -> list[PendingExecution] for the caller (not paged yet)
+PENDING_EXECUTIONS = "/executions/pending"
 
 RESULTS = "/results"  # POST ResultCreate -> ResultPublic; GET ?benchmark_id=&model_id=&dataset_id=
 RESULT = "/results/{result_id}"  # GET -> ResultPublic (if the release policy allows)
