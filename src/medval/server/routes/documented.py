@@ -22,8 +22,8 @@ from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 
-from medval.core.schemas import ErrorResponse
 from medval.core.paging import LINK
+from medval.core.schemas import ErrorResponse
 from medval.server.dependencies import optional_user
 from medval.server.paging import LINK_HEADER_DOC, pager
 
