@@ -42,6 +42,7 @@ WALKS: list[Walk] = [
     ("data policies, a model owner's", "/benchmarks/{benchmark_id}/data-policies", "vendor", {}),
     ("datasets", "/datasets", "root", {}),
     ("datasets, own only", "/datasets", "h1", {}),
+    ("datasets, those that asked to join one's benchmark", "/datasets", "bench", {}),
     ("associations", "/associations", "bench", {"benchmark_id": "{benchmark_id}"}),
     ("associations, own only", "/associations", "h1", {}),
     ("associations of a kind", "/associations", "bench", {"kind": "model"}),
@@ -144,6 +145,9 @@ def test_a_caller_who_sees_some_rows_gets_each_of_them_once(world: dict[str, Any
     _, pages = _walk(world, ("", "/datasets", "h1", {}), 1)
     owned = world["datasets"]["h1"] + world["training_datasets"]["h1"]
     assert [page[0]["id"] for page in pages] == [d["id"] for d in owned]
+    _, pages = _walk(world, ("", "/datasets", "bench", {}), 2)
+    joined = sorted(d["id"] for d in world["datasets"]["h1"] + world["datasets"]["h2"])
+    assert [d["id"] for page in pages for d in page] == joined
     _, pages = _walk(world, ("", "/results", "h1", {}), 2)
     assert [r["id"] for page in pages for r in page] == [r["id"] for r in world["results"]["h1"]]
 

@@ -61,14 +61,30 @@ def get_dataset(ctx: ServiceContext, caller: UserRecord, dataset_id: int) -> Dat
 def list_datasets(
     ctx: ServiceContext, caller: UserRecord, mine: bool, page: PageRequest = EVERYTHING
 ) -> Page[DatasetRecord]:
+    """``can_see_dataset``'s rule, for many rows at once: the caller's own datasets, and
+    those that asked to join the caller's benchmarks (found once, not per row)."""
     owner_id = caller.id if mine else None
     with ctx.store.transaction() as tx:
+        joined = set() if caller.is_admin else _joined_own_benchmarks(tx, caller)
+        if not (caller.is_admin or joined):  # only their own: the store finds those
+            owner_id = caller.id
+
+        def visible(dataset: DatasetRecord) -> bool:
+            return caller.is_admin or dataset.owner_id == caller.id or dataset.id in joined
+
         return visible_page(
-            page,
-            lambda after, n: tx.list_datasets(owner_id, after=after, limit=n),
-            by_id,
-            lambda d: can_see_dataset(tx, caller, d),
+            page, lambda after, n: tx.list_datasets(owner_id, after=after, limit=n), by_id, visible
         )
+
+
+def _joined_own_benchmarks(tx: StoreTransaction, caller: UserRecord) -> set[int]:
+    """The datasets that asked to join a benchmark of the caller's."""
+    return {
+        a.entity_id
+        for b in tx.list_benchmarks()
+        if b.owner_id == caller.id
+        for a in tx.list_associations(benchmark_id=b.id, kind=AssociationKind.DATASET)
+    }
 
 
 def change_dataset_stage(
