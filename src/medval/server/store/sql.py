@@ -19,7 +19,7 @@ from medval.core.errors import Conflict
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.paging import Cursor
 from medval.core.result_schemas import ResultCreate
-from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
+from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
 from medval.server.store.database import create_database_engine
@@ -33,9 +33,9 @@ from medval.server.store.records import (
     ResultRecord,
 )
 from medval.server.store.sql_accounts import SqlAccountRows
+from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
-from medval.trust.audit_chain import ChainHead
 
 
 class SqlStore:
@@ -61,9 +61,9 @@ class SqlStore:
         self.engine.dispose()
 
 
-class SqlTransaction(SqlAccountRows, SqlTrainingRows):
+class SqlTransaction(SqlAccountRows, SqlTrainingRows, SqlAuditRows):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
-    blobs are ``sql_accounts``; training's, ``sql_training``."""
+    blobs are ``sql_accounts``; training's, ``sql_training``; the audit log's, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
@@ -389,36 +389,3 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
             (m.Result.model_id, model_id),
         )
         return self._list(ResultRecord, paged(query, [m.Result.id], after, limit))
-
-    # --- audit trail --------------------------------------------------------------------
-
-    def record_change(
-        self,
-        entity_kind: str,
-        entity_id: str,
-        action: str,
-        before_hash: str | None,
-        after_hash: str | None,
-    ) -> None:
-        self.audit.record(entity_kind, entity_id, action, before_hash, after_hash)
-
-    def list_audit_entries(
-        self,
-        entity_kind: str | None = None,
-        entity_ids: list[str] | None = None,
-        actor: str | None = None,
-        *,
-        after: Cursor | None = None,
-        limit: int | None = None,
-    ) -> list[AuditEntryPublic]:
-        query = matching(
-            select(m.AuditEntry),
-            (m.AuditEntry.entity_kind, entity_kind),
-            (m.AuditEntry.actor, actor),
-        )
-        if entity_ids is not None:
-            query = query.where(m.AuditEntry.entity_id.in_(entity_ids))
-        return self._list(AuditEntryPublic, paged(query, [m.AuditEntry.seq], after, limit))
-
-    def audit_head(self) -> ChainHead:
-        return self.audit.head()
