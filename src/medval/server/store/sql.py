@@ -32,6 +32,7 @@ from medval.server.store.records import (
     ResultRecord,
 )
 from medval.server.store.sql_accounts import SqlAccountRows
+from medval.server.store.sql_pending import SqlPendingRows
 from medval.server.store.sql_rows import matching
 from medval.server.store.sql_training import SqlTrainingRows
 from medval.trust.audit_chain import ChainHead
@@ -60,9 +61,9 @@ class SqlStore:
         self.engine.dispose()
 
 
-class SqlTransaction(SqlAccountRows, SqlTrainingRows):
+class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlTrainingRows):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
-    blobs are ``sql_accounts``; training's, ``sql_training``."""
+    blobs, ``sql_accounts``; pending work, ``sql_pending``; training, ``sql_training``."""
 
     # --- cubes ------------------------------------------------------------------------
 
