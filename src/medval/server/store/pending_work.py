@@ -3,22 +3,22 @@ queries (``StoreTransaction.pending_work``), whatever the number of rows.
 
 Not whole records: only the fields the rules of pending work read (``services.executions``
 and ``services.validity``), so that thousands of rows cost no ORM objects and no JSON
-documents validated for nothing. Each carries ``invalidated_at`` and ``invalidated_by``
-(``core.states.Invalidatable``), so the rules of validity read it as they read a record.
-Imports only the core.
+documents validated for nothing; named tuples, made straight from the database's rows.
+Each carries ``invalidated_at`` and ``invalidated_by`` (``core.states.Invalidatable``), so
+the rules of validity read it as they read a record. Imports only the core.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from medval.core.membership_schemas import DataPolicy
 from medval.core.states import CubeKind, ExecutionStatus
 
 
-@dataclass(frozen=True, slots=True)
-class WorkBenchmark:
+class WorkBenchmark(NamedTuple):
     id: int
     name: str
     data_preparator_id: int
@@ -27,8 +27,7 @@ class WorkBenchmark:
     invalidated_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class WorkCube:
+class WorkCube(NamedTuple):
     """A benchmark's preparation or evaluator cube, or an approved model."""
 
     id: int
@@ -40,8 +39,7 @@ class WorkCube:
     invalidated_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class WorkDataset:
+class WorkDataset(NamedTuple):
     """An approved association of the owner's dataset with a benchmark: the dataset, and
     its policy there."""
 
@@ -53,8 +51,7 @@ class WorkDataset:
     invalidated_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class WorkResult:
+class WorkResult(NamedTuple):
     """A result of one of those datasets on its benchmark: whether it succeeded, and how
     many times it was uploaded."""
 
