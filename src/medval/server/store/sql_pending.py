@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Row, Select, and_, select, union
+from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from medval.core.states import ApprovalStatus, AssociationKind, Stage
@@ -99,13 +99,13 @@ class SqlPendingRows(SqlRows):
 
 
 def _blocker_cubes(owner_id: int) -> Rows:
-    """The preparation and evaluator cubes of the benchmarks offered."""
-    offered = _offered_benchmark_ids(owner_id)
-    blockers = union(
-        select(m.Benchmark.data_preparator_id).where(m.Benchmark.id.in_(offered)),
-        select(m.Benchmark.evaluator_id).where(m.Benchmark.id.in_(offered)),
+    """The preparation and evaluator cubes of the benchmarks offered (a cube two of them
+    share comes once for each)."""
+    of_benchmark = or_(
+        m.Cube.id == m.Benchmark.data_preparator_id, m.Cube.id == m.Benchmark.evaluator_id
     )
-    return _cubes(select().select_from(m.Cube)).where(m.Cube.id.in_(blockers))
+    cubes = select().select_from(m.Benchmark).join(m.Cube, of_benchmark)
+    return _cubes(cubes).where(m.Benchmark.id.in_(_offered_benchmark_ids(owner_id)))
 
 
 def _approved_models(owner_id: int) -> Rows:
