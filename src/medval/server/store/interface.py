@@ -26,6 +26,7 @@ from medval.core.paging import Cursor
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.server.store.pending_work import PendingWork
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
@@ -253,6 +254,15 @@ class StoreTransaction(TrainingTransaction, Protocol):
         after: Cursor | None = None,
         limit: int | None = None,
     ) -> list[ResultRecord]: ...
+
+    # --- pending work -----------------------------------------------------------------
+    def pending_work(self, owner_id: int) -> PendingWork:
+        """What the pending work of ``owner_id``'s datasets is made of, in a fixed number
+        of queries however many rows: the owner's approved dataset associations on approved
+        benchmarks in operation, those benchmarks with their preparation and evaluator
+        cubes, the benchmarks' approved models, and the results of the owner's datasets
+        there. What is invalidated is still in it: judging that is the services'."""
+        ...
 
     # --- audit trail ------------------------------------------------------------------
     # Every row added or changed above is logged by the store itself; only a change that

@@ -34,6 +34,7 @@ from medval.server.store.records import (
 )
 from medval.server.store.sql_accounts import SqlAccountRows
 from medval.server.store.sql_audit import SqlAuditRows
+from medval.server.store.sql_pending import SqlPendingRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 
@@ -61,9 +62,10 @@ class SqlStore:
         self.engine.dispose()
 
 
-class SqlTransaction(SqlAccountRows, SqlTrainingRows, SqlAuditRows):
+class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlTrainingRows, SqlAuditRows):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
-    blobs are ``sql_accounts``; training's, ``sql_training``; the audit log's, ``sql_audit``."""
+    blobs, ``sql_accounts``; pending work, ``sql_pending``; training, ``sql_training``;
+    the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
