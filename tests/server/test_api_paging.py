@@ -60,6 +60,7 @@ WALKS: list[Walk] = [
     ("site rounds, own only", "/trainings/{experiment_id}/site-rounds", "h1", {}),
     ("training associations", "/training-associations", "trainer", {}),
     ("training associations, own only", "/training-associations", "h2", {}),
+    ("pending executions", "/executions/pending", "h1", {}),
 ]
 
 
@@ -123,7 +124,7 @@ def test_every_list_route_is_walked() -> None:
             assert context.path is not None
             paged.add(context.path.removeprefix(PREFIX))
     assert paged == {path for _, path, _, _ in WALKS}
-    assert len(paged) == 16
+    assert len(paged) == 17
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=[w[0] for w in WALKS])

@@ -69,7 +69,7 @@ ASSOCIATION_DECISION = "/associations/{association_id}/decision"  # PUT Decision
 ASSOCIATION_REVOCATION = "/associations/{association_id}/revocation"  # POST (either side)
 ASSOCIATION_POLICY = "/associations/{association_id}/policy"  # PUT DataPolicy (dataset owner)
 
-# GET -> list[PendingExecution] for the caller (not paged yet)
+# GET -> list[PendingExecution] for the caller, paged by (benchmark, dataset, model) ids
 PENDING_EXECUTIONS = "/executions/pending"
 
 RESULTS = "/results"  # POST ResultCreate -> ResultPublic; GET ?benchmark_id=&model_id=&dataset_id=

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from medval.core import api
 from medval.core.result_schemas import PendingExecution
 from medval.server.dependencies import ContextDep, CurrentUser
+from medval.server.paging import PagerDep
 from medval.server.routes.documented import DocumentedRoute
 from medval.server.services.executions import pending_executions
 
@@ -12,5 +13,5 @@ router = APIRouter(tags=["executions"], route_class=DocumentedRoute)
 
 
 @router.get(api.PENDING_EXECUTIONS)
-def list_pending(ctx: ContextDep, user: CurrentUser) -> list[PendingExecution]:
-    return pending_executions(ctx, user)
+def list_pending(ctx: ContextDep, user: CurrentUser, pager: PagerDep) -> list[PendingExecution]:
+    return pager.send(pending_executions(ctx, user, pager.page))

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from medval.core.paging import EVERYTHING, Cursor, PageRequest
 from medval.core.result_schemas import PendingExecution
 from medval.core.states import ExecutionStatus
 from medval.server.services.context import ServiceContext
+from medval.server.services.paging import Page
 from medval.server.services.validity import blocker_among
 from medval.server.store.pending_work import WorkResult
 from medval.server.store.records import UserRecord
 
 
-def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingExecution]:
+def pending_executions(
+    ctx: ServiceContext, caller: UserRecord, page: PageRequest = EVERYTHING
+) -> Page[PendingExecution]:
     """Approved models x the caller's approved datasets, on approved benchmarks in
     operation, minus the pairs that already have a succeeded result (a failed one is
     still pending, marked ``failed``: it may be run and uploaded again). Each carries
@@ -21,14 +25,20 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
     or a model.
 
     Read in a fixed number of queries, however many rows (``StoreTransaction.pending_work``:
-    the approved associations on approved benchmarks in operation); the rest is judged here."""
+    the approved associations on approved benchmarks in operation); the rest is judged here.
+    Paged in the order of (benchmark, dataset, model) ids, that triple the cursor: only the
+    page's items (and one more, to know there are more) are made."""
     with ctx.store.transaction() as tx:
         work = tx.pending_work(caller.id)
     results: dict[tuple[int, int], list[WorkResult]] = defaultdict(list)
     for result in work.results:
         results[(result.benchmark_id, result.dataset_id)].append(result)
     pending: list[PendingExecution] = []
-    for dataset in work.datasets:
+    after: Cursor = page.after or ()
+    room = page.limit + 1 if page.limit is not None else None
+    for dataset in sorted(work.datasets, key=lambda d: (d.benchmark_id, d.id)):
+        if (dataset.benchmark_id, dataset.id) < after[:2]:
+            continue
         benchmark = work.benchmarks[dataset.benchmark_id]
         if dataset.invalidated_at is not None or blocker_among(benchmark, work.cubes.get):
             continue
@@ -36,9 +46,13 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
         done = {r.model_id for r in ran if r.status is ExecutionStatus.SUCCEEDED}
         failed = {r.model_id for r in ran if r.status is ExecutionStatus.FAILED}
         runs = {r.model_id: r.runs for r in ran}
-        for model in work.models.get(benchmark.id, []):
+        for model in sorted(work.models.get(benchmark.id, []), key=lambda m: m.id):
+            if (benchmark.id, dataset.id, model.id) <= after:
+                continue
             if model.id in done or model.invalidated_at is not None:
                 continue
+            if room is not None and len(pending) == room:
+                break
             pending.append(
                 PendingExecution(
                     benchmark_id=benchmark.id,
@@ -54,4 +68,10 @@ def pending_executions(ctx: ServiceContext, caller: UserRecord) -> list[PendingE
                     runs=runs.get(model.id, 0),
                 )
             )
-    return pending
+        if room is not None and len(pending) == room:
+            break
+    if page.limit is not None and len(pending) > page.limit:
+        shown = pending[: page.limit]
+        last = shown[-1]
+        return Page(shown, (last.benchmark_id, last.dataset_id, last.model_id))
+    return Page(pending)
