@@ -215,7 +215,7 @@ def _pooled(way: str, value: float) -> PooledMetric:
         return PooledMetric(
             value=value, lower=value - 0.05, upper=value + 0.05, n_sites=4, i_squared=0.42,
             model=PoolingModel.BINOMIAL_NORMAL,
-            interval_method=IntervalMethod.PROFILE_LIKELIHOOD_T,
+            interval_method=IntervalMethod.PROFILE_LIKELIHOOD_HK,
             prediction_lower=value - 0.12, prediction_upper=value + 0.1,
         )  # fmt: skip
     return PooledMetric(
@@ -268,7 +268,7 @@ def test_the_leaderboard_shows_the_new_site_interval_and_how_the_primary_was_poo
     assert rows == {"seg-net": ["42%", "0.690 to 0.910"], "unet": ["42%", "0.580 to 0.800"]}
     assert _caption(shown) == (
         "rank: 1= tied (cannot be told apart), (1-3) its 95% rank interval "
-        "Dice: pooled from counts (binomial-normal), t-corrected profile-likelihood interval "
+        "Dice: pooled from counts (binomial-normal), Hartung-Knapp-scaled profile-likelihood interval "
         "new site (95% PI): the prediction interval, where Dice at a new site would fall; "
         "from three sites on"
     )
@@ -286,7 +286,7 @@ def test_models_pooled_differently_each_say_how() -> None:
     unet = next(line for line in shown.splitlines() if "unet" in line)
     assert unet.split("│")[-2].strip() == "-0.050 to 0.800"  # "to": a bound may be negative
     assert (
-        "Dice: pooled from counts (binomial-normal), t-corrected profile-likelihood interval "
+        "Dice: pooled from counts (binomial-normal), Hartung-Knapp-scaled profile-likelihood interval "
         "for seg-net, vnet; pooled from each site's estimate and interval (inverse-variance), "
         "tau² by Paule-Mandel, Hartung-Knapp interval for unet new site (95% PI)"
     ) in _caption(shown)

@@ -221,6 +221,6 @@ def test_the_terminal_shows_a_real_boards_new_site_interval_and_method(api: Api)
     row = next(line for line in shown.splitlines() if "model-v1" in line)
     assert row.split("│")[-2].strip() == f"{low:.3f} to {high:.3f}"
     assert (
-        "auroc: pooled from each site's estimate and interval (inverse-variance), tau² by "
-        "DerSimonian-Laird, modified Hartung-Knapp interval new site (95% PI)"
+        "auroc: pooled from the counts each site's interval implies (binomial-normal), "
+        "Hartung-Knapp-scaled profile-likelihood interval new site (95% PI)"
     ) in " ".join(shown.split())

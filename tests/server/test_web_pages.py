@@ -73,11 +73,12 @@ def test_a_public_leaderboard_reads_as_the_api_gives_it(api: Api) -> None:
         pooled = entry["pooled"]["auroc"]
         shown = f"{pooled['value']:.3f} [{pooled['lower']:.3f}, {pooled['upper']:.3f}]"
         assert shown in text, shown
-        # Two sites: no prediction interval for a new site, and the Wald interval.
+        # Two sites: no prediction interval for a new site, and the profile likelihood's.
         row = _text(html[html.index(f'<th scope="row">{entry["model"]}') :].split("</tr>")[0])
         assert pooled["prediction_lower"] is None and row.endswith("% \u2013"), row  # an en dash
     assert (
-        "Method for auroc: pooled from " in text and ", Wald interval; the New site column" in text
+        "Method for auroc: pooled from " in text
+        and ", profile-likelihood interval; the New site column" in text
     )
     # The forest plot: one square per model, named, on an axis.
     plot = html[html.index("<svg") : html.index("</svg>")]
@@ -97,13 +98,13 @@ def test_the_leaderboard_says_how_it_pooled_and_where_a_new_site_would_fall(api:
     (entry,) = _api_board(api, fed["benchmark"])["entries"]
     auroc = entry["pooled"]["auroc"]
     assert (auroc["model"], auroc["tau_squared_method"], auroc["interval_method"]) == (
-        "inverse-variance", "dersimonian-laird", "hartung-knapp-modified",
+        "binomial-normal-effective", None, "profile-likelihood-hartung-knapp",
     )  # fmt: skip
     _, html = _page(api, f"/benchmarks/{fed['benchmark']['id']}")
     text = markup.unescape(_text(html))
     assert (
-        "Method for auroc: pooled from each site's estimate and interval "
-        "(inverse-variance), tau² by DerSimonian-Laird, modified Hartung-Knapp interval; the "
+        "Method for auroc: pooled from the counts each site's interval implies "
+        "(binomial-normal), Hartung-Knapp-scaled profile-likelihood interval; the "
         "New site column is its 95% prediction interval, where auroc at a new site would "
         "fall (from three sites on)."
     ) in text

@@ -263,9 +263,10 @@ def test_identical_sites_pool_to_themselves_with_no_heterogeneity() -> None:
     assert pooled.value == pytest.approx(0.74)
     assert pooled.i_squared == 0.0
     assert pooled.lower is not None and pooled.lower > site.lower  # three sites: narrower
-    # The default for three sites, Hartung-Knapp (modified), is t with 2 df (4.303) times
-    # the Wald SE (scale 1: Q = 0): wider than one site's own z-interval.
-    default = pool_metric("auroc", [site, site, site])
+    # Pooling the intervals themselves, the default interval for three sites, Hartung-Knapp
+    # (modified), is t with 2 df (4.303) times the Wald SE (scale 1: Q = 0): wider than one
+    # site's own z-interval. (The default pools the counts the intervals imply.)
+    default = pool_metric("auroc", [site, site, site], effective=False)
     assert default.interval_method is IntervalMethod.HARTUNG_KNAPP_MODIFIED
     assert default.model is PoolingModel.INVERSE_VARIANCE
     half_site = (math.log(0.80 / 0.20) - math.log(0.68 / 0.32)) / (2 * Z_95)

@@ -1,5 +1,6 @@
 """A smaller run of the proof by simulation (bench/pooling_coverage.py): 200 replicates of
-its hardest scenario that the pooling should still pass, at a fixed seed: five small sites
+its hardest scenario that the pooling should still pass (with counts, and with the counts
+the intervals imply), at a fixed seed: five small sites
 (30 cases) near 0 with high heterogeneity. (One scenario: a replicate costs about 60 ms,
 and the suite's budget is about 20 s; the bench runs all twelve.)
 
@@ -23,6 +24,9 @@ LOW, HIGH = 0.90, 0.99
 def test_pooled_counts_cover_at_high_heterogeneity_near_zero() -> None:
     found = simulate(Scenario(sites=5, proportion=0.02, i_squared=0.75), REPLICATES, seed=13)
     assert LOW <= found.rate(found.counts) <= HIGH, found
+    # Without counts, the default pools the counts the intervals imply: as well.
+    assert LOW <= found.rate(found.effective) <= HIGH, found
+    assert found.rate(found.intervals) < LOW, found  # pooling the intervals did not
     assert found.rate(found.old) < LOW, found  # the old pooling did not
     # The sites' own (Wilson) intervals, of each site's truth: 1,000 of them.
     assert LOW <= found.sites / found.site_total <= HIGH, found

@@ -75,14 +75,24 @@ def test_no_events_at_two_small_sites_pool_to_an_interval_as_wide_as_theirs() ->
 
 def test_no_events_without_counts_pool_the_counts_their_intervals_imply() -> None:
     # Wilson's upper bound for 0 of n is z² / (n + z²): inverted, 0.5615 is 3 cases and
-    # 0.4899 is 4. Half an event is added to each cell: logit 0.5 / 3.5 and 0.5 / 4.5,
-    # variances 1 / 0.5 + 1 / 3.5 and 1 / 0.5 + 1 / 4.5. Q = (y1 - y2)² / (v1 + v2) < 1,
-    # so tau² = 0; two sites: Wald.
+    # 0.4899 is 4, and the default pools those counts as counts: what 0 of 3 and 0 of 4
+    # pool to with their counts known (the profile likelihood's 1.92 drop from 0).
+    events, trials = [0, 0], [3, 4]
+    upper = brentq(lambda m: 2 * (0.0 - _profile(m, events, trials)) - chi2.ppf(0.95, 1), -8, 5)
+    implied = pool_metric("accuracy", [_wilson(0, 3), _wilson(0, 4)])
+    assert implied.model is PoolingModel.BINOMIAL_NORMAL_EFFECTIVE
+    assert implied.interval_method is IntervalMethod.PROFILE_LIKELIHOOD
+    assert (implied.value, implied.lower) == (0.0, 0.0)
+    assert implied.upper == pytest.approx(float(expit(upper)), abs=5e-5)
+    assert 0.39 < implied.upper < 0.41
+    # Asked to pool the intervals themselves: half an event is added to each cell, logit
+    # 0.5 / 3.5 and 0.5 / 4.5, variances 1 / 0.5 + 1 / 3.5 and 1 / 0.5 + 1 / 4.5.
+    # Q = (y1 - y2)² / (v1 + v2) < 1, so tau² = 0; two sites: Wald.
     y1, y2 = math.log(0.5 / 3.5), math.log(0.5 / 4.5)
     v1, v2 = 2 + 1 / 3.5, 2 + 1 / 4.5
     mu = (y1 / v1 + y2 / v2) / (1 / v1 + 1 / v2)
     se = (1 / v1 + 1 / v2) ** -0.5
-    pooled = pool_metric("accuracy", [_wilson(0, 3), _wilson(0, 4)])
+    pooled = pool_metric("accuracy", [_wilson(0, 3), _wilson(0, 4)], effective=False)
     assert pooled.model is PoolingModel.INVERSE_VARIANCE
     assert pooled.interval_method is IntervalMethod.WALD
     assert pooled.value == pytest.approx(float(expit(mu)), abs=1e-9)
@@ -106,13 +116,21 @@ def test_sensitivity_of_one_at_two_sites_is_not_overconfident() -> None:
 
 
 def test_sensitivity_of_one_without_counts_is_not_overconfident() -> None:
-    # Wilson's lower bound for n of n is n / (n + z²): 20 and 15 cases, pooled as
-    # 20.5 / 0.5 and 15.5 / 0.5 on the logit scale (half an event added to each cell).
+    # Wilson's lower bound for n of n is n / (n + z²): the default reads 20 and 15 cases
+    # from the intervals and pools them as the counts would be (the test above).
+    events, trials = [20, 15], [20, 15]
+    lower = brentq(lambda m: 2 * (0.0 - _profile(m, events, trials)) - chi2.ppf(0.95, 1), -5, 8)
+    implied = pool_metric("sensitivity", [_wilson(20, 20), _wilson(15, 15)])
+    assert implied.model is PoolingModel.BINOMIAL_NORMAL_EFFECTIVE
+    assert (implied.value, implied.upper) == (1.0, 1.0)
+    assert implied.lower == pytest.approx(float(expit(lower)), abs=5e-5)
+    # The intervals themselves, pooled as 20.5 / 0.5 and 15.5 / 0.5 on the logit scale
+    # (half an event added to each cell).
     y1, y2 = math.log(20.5 / 0.5), math.log(15.5 / 0.5)
     v1, v2 = 1 / 20.5 + 2, 1 / 15.5 + 2
     mu = (y1 / v1 + y2 / v2) / (1 / v1 + 1 / v2)
     se = (1 / v1 + 1 / v2) ** -0.5
-    pooled = pool_metric("sensitivity", [_wilson(20, 20), _wilson(15, 15)])
+    pooled = pool_metric("sensitivity", [_wilson(20, 20), _wilson(15, 15)], effective=False)
     assert pooled.lower == pytest.approx(float(expit(mu - Z_95 * se)), abs=1e-9)
     assert pooled.upper == pytest.approx(float(expit(mu + Z_95 * se)), abs=1e-9)
 
@@ -138,11 +156,16 @@ def test_the_fit_matches_adaptive_quadrature(events: list[int], trials: list[int
         return 2 * (best - _profile(m, events, trials)) - chi2.ppf(0.95, 1)
 
     lower, upper = brentq(drop, mu_hat - 15, mu_hat), brentq(drop, mu_hat, mu_hat + 15)
-    # Three to nine sites: each side widened by t(k - 1) / z.
-    widen = t.ppf(0.975, len(events) - 1) / Z_95
+    # Three sites or more: each side scaled by Hartung and Knapp's factor, from the sites'
+    # empirical logits (half an event added to each cell) about the fit.
+    e, n, k = np.array(events, float), np.array(trials, float), len(events)
+    y = np.log((e + 0.5) / (n - e + 0.5))
+    v = 1 / (e + 0.5) + 1 / (n - e + 0.5)
+    q = float(np.sum((y - mu_hat) ** 2 / (v + tau_hat**2))) / (k - 1)
+    widen = t.ppf(0.975, k - 1) / Z_95 * math.sqrt(q)
     lower, upper = mu_hat - widen * (mu_hat - lower), mu_hat + widen * (upper - mu_hat)
     fitted = pool_counts(events, trials)
-    assert fitted.interval is IntervalMethod.PROFILE_LIKELIHOOD_T
+    assert fitted.interval is IntervalMethod.PROFILE_LIKELIHOOD_HK
     assert fitted.estimate == pytest.approx(mu_hat, abs=1e-4)
     assert fitted.tau == pytest.approx(tau_hat, abs=1e-3)
     assert fitted.lower == pytest.approx(lower, abs=1e-3)
@@ -156,29 +179,45 @@ def test_sites_that_agree_pool_to_the_common_proportion() -> None:
     assert fitted.estimate == pytest.approx(math.log(15 / 45), abs=1e-6)
 
 
+def test_sites_that_agree_exactly_are_no_surer_than_their_cases_as_one_sample() -> None:
+    # Identical counts give Q = 0, and Hartung and Knapp's factor would make the interval a
+    # point: it is the likelihood-ratio interval of 15 of 60 instead.
+    fitted = pool_counts([5, 5, 5], [20, 20, 20])
+
+    def drop(p: float) -> float:
+        return 2 * (binom.logpmf(15, 60, 0.25) - binom.logpmf(15, 60, p)) - chi2.ppf(0.95, 1)
+
+    low, high = brentq(drop, 0.01, 0.25), brentq(drop, 0.25, 0.99)
+    assert fitted.interval is IntervalMethod.PROFILE_LIKELIHOOD_HK
+    assert float(expit(fitted.lower)) == pytest.approx(low, abs=1e-6)
+    assert float(expit(fitted.upper)) == pytest.approx(high, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("k", "expected"),
     [
         (2, IntervalMethod.PROFILE_LIKELIHOOD),
-        (3, IntervalMethod.PROFILE_LIKELIHOOD_T),
-        (9, IntervalMethod.PROFILE_LIKELIHOOD_T),
-        (10, IntervalMethod.PROFILE_LIKELIHOOD),
+        (3, IntervalMethod.PROFILE_LIKELIHOOD_HK),
+        (9, IntervalMethod.PROFILE_LIKELIHOOD_HK),
+        (10, IntervalMethod.PROFILE_LIKELIHOOD_HK),
+        (1000, IntervalMethod.PROFILE_LIKELIHOOD_HK),
     ],
 )
-def test_the_small_sample_widening_is_for_three_to_nine_sites(
+def test_the_hartung_knapp_scaling_is_for_three_sites_or_more(
     k: int, expected: IntervalMethod
 ) -> None:
     assert interval_method(k) is expected
 
 
 def test_counts_that_do_not_match_the_value_fall_back_to_the_intervals() -> None:
-    # 0.667 is not a whole number of 3 positives (an evaluator that rounds): intervals.
+    # 0.667 is not a whole number of 3 positives (an evaluator that rounds): the counts
+    # the intervals imply.
     sites = [MetricValue(value=0.667, lower=0.21, upper=0.94), _wilson(3, 4)]
     pooled = pool_metric("sensitivity", sites, [SiteCounts(10, 3), SiteCounts(10, 4)])
-    assert pooled.model is PoolingModel.INVERSE_VARIANCE
+    assert pooled.model is PoolingModel.BINOMIAL_NORMAL_EFFECTIVE
     # PPV needs the positive predictions, which no document carries.
     pooled = pool_metric("ppv", [_wilson(3, 4), _wilson(2, 4)], [SiteCounts(8, 4)] * 2)
-    assert pooled.model is PoolingModel.INVERSE_VARIANCE
+    assert pooled.model is PoolingModel.BINOMIAL_NORMAL_EFFECTIVE
 
 
 @pytest.mark.parametrize(

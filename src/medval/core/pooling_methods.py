@@ -54,11 +54,13 @@ class IntervalMethod(StrEnum):
     # so that sites that agree more than chance allows never narrow it below Wald's width
     # on the t scale; the default for fewer than ten sites.
     HARTUNG_KNAPP_MODIFIED = "hartung-knapp-modified"
-    # Binomial-normal model: profile likelihood (chi²(1)), the default for 2 or 10+ sites.
+    # Binomial-normal model: profile likelihood (chi²(1)), for 2 sites, and where no site
+    # has an event (or every case is one).
     PROFILE_LIKELIHOOD = "profile-likelihood"
-    # The same, each side's distance from the estimate widened by t(k-1) / z: the
-    # Hartung-Knapp-like small-sample correction, the default for 3 to 9 sites.
-    PROFILE_LIKELIHOOD_T = "profile-likelihood-t"
+    # The same, each side's distance from the estimate scaled by Hartung and Knapp's
+    # factor, t(k-1) / z x sqrt(Q / (k-1)) (Q of the sites' logits at the fit): the
+    # default for 3 sites or more.
+    PROFILE_LIKELIHOOD_HK = "profile-likelihood-hartung-knapp"
 
     def describe(self) -> str:
         """``Hartung-Knapp interval``: the confidence interval's method, named."""
@@ -87,5 +89,5 @@ _INTERVAL_WORDS = {
     IntervalMethod.HARTUNG_KNAPP: "Hartung-Knapp interval",
     IntervalMethod.HARTUNG_KNAPP_MODIFIED: "modified Hartung-Knapp interval",
     IntervalMethod.PROFILE_LIKELIHOOD: "profile-likelihood interval",
-    IntervalMethod.PROFILE_LIKELIHOOD_T: "t-corrected profile-likelihood interval",
+    IntervalMethod.PROFILE_LIKELIHOOD_HK: "Hartung-Knapp-scaled profile-likelihood interval",
 }

@@ -2,24 +2,34 @@
 
 Each site reports a point estimate with a 95% interval computed at the site, and its
 document may carry the counts ``n_cases`` and ``n_positive``. A metric is pooled in one
-of two ways (``PoolingModel``):
+of three ways (``PoolingModel``):
 
 - **Counts** (binomial-normal, :mod:`medval.stats.proportions`): a proportion whose
   numerator and denominator follow from the counts, at every pooled site:
   sensitivity (of ``n_positive``), specificity (of ``n_cases - n_positive``) and accuracy
   (of ``n_cases``), ``COUNT_DENOMINATORS``. The number of events is the value times the
   denominator, and must be a whole number (within ``COUNT_TOLERANCE`` of the value): an
-  evaluator that rounds its values falls back to the intervals. PPV and NPV need the
+  evaluator that rounds its values falls back to effective counts. PPV and NPV need the
   number of positive predictions, which no document carries, and so always do.
+- **Effective counts** (binomial-normal again, :mod:`medval.stats.effective_counts`): any
+  other metric on the logit scale (AUROC, PPV, a sensitivity whose document lacks its
+  counts, a declared proportion): each site's interval is read as the number of trials
+  whose Wilson interval is as wide, and the value times that number as its events. From a
+  Wilson interval this recovers the site's counts; from another interval, the effective
+  sample size. A site whose interval is missing, of zero width or all of [0, 1] carries
+  no usable weight (rule 2). This is the default because pooling the intervals
+  themselves, symmetric on the logit scale, covered the truth in as few as a third of
+  simulated benchmarks near 0 and 1 (bench/pooling_coverage.py); ``effective=False``
+  asks for that pooling, as does naming an ``interval`` method.
 - **Intervals** (inverse-variance random effects, :mod:`medval.stats.random_effects`):
   everything else, on a scale where the sampling distribution is closer to normal, then
-  back-transformed: logit for metrics in (0, 1) (``LOGIT_METRICS``), log for ratios
-  (``LOG_METRICS``), identity for the rest (brier, calibration_slope, ...). A site's
-  standard error is its transformed interval's width divided by 2 x 1.96. On the logit
-  scale nothing is clipped: a site whose interval reaches 0 or 1 (0 of 3 correct: [0,
-  0.56]) is read as the counts its finite bound implies, by inverting the Wilson score
-  interval (0.56 is Wilson's upper bound for 0 of 3), and pooled as those counts with
-  half an event added to each cell (so it weighs as little as three cases do).
+  back-transformed: log for ratios (``LOG_METRICS``), identity for the rest (brier,
+  calibration_slope, ...), and logit where asked for. A site's standard error is its
+  transformed interval's width divided by 2 x 1.96. On the logit scale nothing is
+  clipped: a site whose interval reaches 0 or 1 (0 of 3 correct: [0, 0.56]) is read as
+  the counts its finite bound implies, by inverting the Wilson score interval (0.56 is
+  Wilson's upper bound for 0 of 3), and pooled as those counts with half an event added
+  to each cell (so it weighs as little as three cases do).
   tau² by ``TauSquaredMethod`` (DerSimonian-Laird unless asked otherwise); the interval
   by ``IntervalMethod`` (Hartung-Knapp, modified, for 3 to 9 sites; Wald otherwise).
 
@@ -304,7 +314,7 @@ def pool_metric(
     interval: IntervalMethod | None = None,
     *,
     declared: MetricDeclaration | None = None,
-    effective: bool = False,
+    effective: bool = True,
 ) -> PooledMetric:
     """Pool one metric across sites; see the module docstring for every rule.
 
@@ -312,9 +322,11 @@ def pool_metric(
     ``interval`` None: the default for the number of sites (Hartung-Knapp under ten).
     ``declared``: the metric as its benchmark declares it; its scale and count (``of``)
     then choose the pooling, not the metric's name.
-    ``effective`` (experimental, issue 13, off by default until measured by the bench): a
-    logit metric without counts is pooled as the counts its sites' intervals imply
-    (:mod:`medval.stats.effective_counts`) with the binomial-normal model.
+    ``effective`` (the default): a logit metric without counts, and with no ``interval``
+    asked for, is pooled as the counts its sites' intervals imply
+    (:mod:`medval.stats.effective_counts`) with the binomial-normal model; False pools the
+    intervals themselves (inverse-variance), which covers the truth far less often near 0
+    and 1 (bench/pooling_coverage.py).
     """
     if counts is not None and len(counts) != len(sites):
         raise ValueError("need one SiteCounts (or None) per site")
