@@ -25,6 +25,7 @@ from medval.server.store.records import (
     BenchmarkRecord,
     CubeRecord,
     DatasetRecord,
+    LeaderboardRow,
     ResultRecord,
     SigningKeyRecord,
     TokenRecord,
@@ -214,6 +215,19 @@ class StoreTransaction(TrainingTransaction, Protocol):
         dataset_id: int | None = None,
         model_id: int | None = None,
     ) -> list[ResultRecord]: ...
+
+    # --- what a leaderboard reads -------------------------------------------------------
+    def leaderboard_rows(self, benchmark_id: int) -> list[LeaderboardRow]:
+        """The benchmark's results as the leaderboard reads them, in the order they were
+        first uploaded."""
+        ...
+
+    def results_revision(self, benchmark_id: int) -> int:
+        """A number that moves on, in the same transaction, with every change of what the
+        benchmark's leaderboard shows of its results: a result added or replaced, a model
+        they are of invalidated. Read it before the results it stands for: what is read
+        after is then at least that new. 0 for an unknown benchmark."""
+        ...
 
     # --- audit trail ------------------------------------------------------------------
     # Every row added or changed above is logged by the store itself; only a change that

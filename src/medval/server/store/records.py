@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
@@ -70,6 +71,21 @@ class ResultRecord(ResultPublic, frozen=True):
     # Per-site results are released to these owners (services.release).
     dataset_owner_id: int
     model_owner_id: int
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """A result as the leaderboard reads it: only what it shows and releases by, read as
+    columns (``StoreTransaction.leaderboard_rows``), not as a whole record: a board of
+    1,000 sites x 50 models reads 50,000 of them."""
+
+    model_id: int
+    model: str
+    dataset_id: int
+    dataset: str
+    dataset_owner_id: int
+    model_owner_id: int
+    document: ResultDocument | None  # None: the execution failed
 
 
 # --- federated training ---------------------------------------------------------------

@@ -15,9 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
-from medval.core.errors import Conflict
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
-from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
@@ -29,9 +27,9 @@ from medval.server.store.records import (
     BenchmarkRecord,
     CubeRecord,
     DatasetRecord,
-    ResultRecord,
 )
 from medval.server.store.sql_accounts import SqlAccountRows
+from medval.server.store.sql_results import SqlResultRows
 from medval.server.store.sql_rows import matching
 from medval.server.store.sql_training import SqlTrainingRows
 from medval.trust.audit_chain import ChainHead
@@ -53,16 +51,20 @@ class SqlStore:
         with self._sessions.begin() as session:
             tx = SqlTransaction(session, actor or unattributed())
             yield tx
-            # Only when the use case succeeded: its changes and their entries commit together.
+            # Only when the use case succeeded: its changes, the results revisions they
+            # move on (``sql_results``) and their audit entries commit together, in that
+            # order of locks.
+            tx.move_results_revisions()
             tx.audit.append_entries()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-class SqlTransaction(SqlAccountRows, SqlTrainingRows):
+class SqlTransaction(SqlAccountRows, SqlResultRows, SqlTrainingRows):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
-    blobs are ``sql_accounts``; training's, ``sql_training``."""
+    blobs are ``sql_accounts``; results and what a leaderboard reads, ``sql_results``;
+    training's, ``sql_training``."""
 
     # --- cubes ------------------------------------------------------------------------
 
@@ -86,6 +88,7 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         return self._change(CubeRecord, m.Cube, cube_id, "cube", "stage", stage=stage)
 
     def invalidate_cube(self, cube_id: int, by_id: int, now: datetime) -> CubeRecord:
+        self._model_changed(cube_id)  # a board marks an invalidated model
         return self._change(
             CubeRecord,
             m.Cube,
@@ -327,45 +330,6 @@ class SqlTransaction(SqlAccountRows, SqlTrainingRows):
         row = self._get(m.Association, association_id, "association")
         self.session.refresh(row)  # reloads the history with the new move
         return AssociationRecord.model_validate(row)
-
-    # --- results ----------------------------------------------------------------------
-
-    def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord:
-        row = m.Result(**dict(result), owner_id=owner_id, created_at=now)
-        what = "a result of this model on this dataset and benchmark"
-        return ResultRecord.model_validate(self._insert(row, what))
-
-    def replace_result(
-        self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
-    ) -> ResultRecord:
-        row = self._get(m.Result, result_id, "result")
-        if (row.benchmark_id, row.dataset_id, row.model_id) != (
-            result.benchmark_id,
-            result.dataset_id,
-            result.model_id,
-        ):
-            raise Conflict(f"result {result_id} is of another benchmark, dataset or model")
-        return self._change(
-            ResultRecord, m.Result, result_id, "result", "replace",
-            **dict(result), owner_id=owner_id, created_at=now, runs=row.runs + 1,
-        )  # fmt: skip
-
-    def result(self, result_id: int) -> ResultRecord | None:
-        return self._find(ResultRecord, m.Result, result_id)
-
-    def list_results(
-        self,
-        benchmark_id: int | None = None,
-        dataset_id: int | None = None,
-        model_id: int | None = None,
-    ) -> list[ResultRecord]:
-        query = matching(
-            select(m.Result).order_by(m.Result.id),
-            (m.Result.benchmark_id, benchmark_id),
-            (m.Result.dataset_id, dataset_id),
-            (m.Result.model_id, model_id),
-        )
-        return self._list(ResultRecord, query)
 
     # --- audit trail --------------------------------------------------------------------
 
