@@ -1,0 +1,138 @@
+"""The store contract for what a leaderboard reads: its results as columns, and the
+results revision that tells a kept board is current. Every backend passes these."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.store.world import NOW, SIGNED, H, benchmark_world, make_cube, make_user
+
+from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
+from medval.core.result_schemas import ResultCreate
+from medval.core.schemas import BenchmarkCreate, DatasetCreate
+from medval.core.states import CubeKind, ExecutionStatus, Stage
+from medval.server.store.interface import Store, StoreTransaction
+from medval.server.store.records import LeaderboardRow
+
+DOCUMENT = ResultDocument(
+    n_cases=10, n_positive=3, metrics={"auroc": MetricValue(value=0.8, lower=0.7, upper=0.9)}
+)
+
+
+def _result(ids: dict[str, int], **changes: object) -> ResultCreate:
+    body = ResultCreate(
+        benchmark_id=ids["benchmark"],
+        dataset_id=ids["dataset"],
+        model_id=ids["model"],
+        document=DOCUMENT,
+        provenance=Provenance(
+            dataset_hash="b" * 64, data_preparator_hash=H, model_hash=H, evaluator_hash=H
+        ),
+        **SIGNED,
+    )
+    return body.model_copy(update=changes)
+
+
+def _revisions(store: Store, *benchmark_ids: int) -> list[int]:
+    with store.transaction() as tx:
+        return [tx.results_revision(i) for i in benchmark_ids]
+
+
+def _second_benchmark(tx: StoreTransaction, ids: dict[str, int]) -> int:
+    return tx.add_benchmark(
+        ids["owner"],
+        BenchmarkCreate(
+            name="other-bench",
+            data_preparator_id=ids["prep"],
+            reference_model_id=ids["model"],
+            evaluator_id=ids["evaluator"],
+            demo_data_hash=H,
+        ),
+        NOW,
+    ).id
+
+
+def test_leaderboard_rows_are_the_results_as_columns(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+        bob = make_user(tx, "bob")
+        other_model = make_cube(tx, bob, "bobs-model", CubeKind.MODEL)
+        site_b = tx.add_dataset(
+            bob.id,
+            DatasetCreate(
+                name="site-b",
+                data_preparator_id=ids["prep"],
+                data_hash="c" * 64,
+                statistics=DatasetStatistics(n_cases=10),
+            ),
+            NOW,
+        )
+        tx.add_result(ids["owner"], _result(ids), NOW)
+        failed = _result(
+            ids, dataset_id=site_b.id, model_id=other_model.id, document=None,
+            status=ExecutionStatus.FAILED, failure="timed out",
+        )  # fmt: skip
+        tx.add_result(bob.id, failed, NOW)
+        tx.add_result(bob.id, _result(ids, dataset_id=site_b.id), NOW)
+    with store.transaction() as tx:
+        rows = tx.leaderboard_rows(ids["benchmark"])
+        assert tx.leaderboard_rows(9999) == []
+    # In the order first uploaded; a failed execution has no document.
+    assert rows == [
+        LeaderboardRow(ids["model"], "model", ids["dataset"], "site-a", ids["owner"], ids["owner"], DOCUMENT),  # noqa: E501
+        LeaderboardRow(other_model.id, "bobs-model", site_b.id, "site-b", bob.id, bob.id, None),
+        LeaderboardRow(ids["model"], "model", site_b.id, "site-b", bob.id, ids["owner"], DOCUMENT),
+    ]  # fmt: skip
+
+
+def test_the_revision_moves_with_each_result_added_or_replaced(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+        other = _second_benchmark(tx, ids)
+    assert _revisions(store, ids["benchmark"], other) == [0, 0]
+    failed = _result(ids, document=None, status=ExecutionStatus.FAILED, failure="no memory")
+    with store.transaction() as tx:
+        result = tx.add_result(ids["owner"], failed, NOW)
+        # Moved on when the transaction ends: what it read meanwhile is the old one.
+        assert tx.results_revision(ids["benchmark"]) == 0
+    assert _revisions(store, ids["benchmark"], other) == [1, 0]
+    with store.transaction() as tx:
+        tx.replace_result(result.id, ids["owner"], _result(ids), NOW + timedelta(hours=1))
+    assert _revisions(store, ids["benchmark"], other) == [2, 0]
+    with store.transaction() as tx:  # two results in one transaction: it moves on once
+        second = make_cube(tx, make_user(tx, "bob"), "second", CubeKind.MODEL)
+        tx.add_result(ids["owner"], _result(ids, benchmark_id=other), NOW)
+        tx.add_result(ids["owner"], _result(ids, benchmark_id=other, model_id=second.id), NOW)
+    assert _revisions(store, ids["benchmark"], other) == [2, 1]
+    assert _revisions(store, 9999) == [0]
+
+
+def test_a_transaction_that_fails_moves_no_revision(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.add_result(ids["owner"], _result(ids), NOW)
+        raise RuntimeError("the use case failed after the write")
+    assert _revisions(store, ids["benchmark"]) == [0]
+    with store.transaction() as tx:
+        assert tx.leaderboard_rows(ids["benchmark"]) == []
+
+
+def test_the_revision_moves_when_a_model_with_results_is_invalidated(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+        other = _second_benchmark(tx, ids)
+        spare = make_cube(tx, make_user(tx, "bob"), "spare", CubeKind.MODEL)
+        tx.add_result(ids["owner"], _result(ids), NOW)
+    assert _revisions(store, ids["benchmark"], other) == [1, 0]
+    with store.transaction() as tx:  # a model without results: no board shows it
+        tx.invalidate_cube(spare.id, ids["owner"], NOW)
+    assert _revisions(store, ids["benchmark"], other) == [1, 0]
+    with store.transaction() as tx:  # nor do a stage or a dataset's invalidation
+        tx.set_cube_stage(ids["model"], Stage.OPERATION)
+        tx.invalidate_dataset(ids["dataset"], ids["owner"], NOW)
+    assert _revisions(store, ids["benchmark"], other) == [1, 0]
+    with store.transaction() as tx:
+        tx.invalidate_cube(ids["model"], ids["owner"], NOW)
+    assert _revisions(store, ids["benchmark"], other) == [2, 0]
