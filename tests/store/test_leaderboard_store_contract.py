@@ -3,6 +3,7 @@ results revision that tells a kept board is current. Every backend passes these.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -11,9 +12,9 @@ from tests.store.world import NOW, SIGNED, H, benchmark_world, make_cube, make_u
 from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import BenchmarkCreate, DatasetCreate
-from medval.core.states import CubeKind, ExecutionStatus, Stage
+from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, ExecutionStatus, Stage
 from medval.server.store.interface import Store, StoreTransaction
-from medval.server.store.records import LeaderboardRow
+from medval.server.store.records import DatasetRecord, LeaderboardRow
 
 DOCUMENT = ResultDocument(
     n_cases=10, n_positive=3, metrics={"auroc": MetricValue(value=0.8, lower=0.7, upper=0.9)}
@@ -136,3 +137,44 @@ def test_the_revision_moves_when_a_model_with_results_is_invalidated(store: Stor
     with store.transaction() as tx:
         tx.invalidate_cube(ids["model"], ids["owner"], NOW)
     assert _revisions(store, ids["benchmark"], other) == [2, 0]
+
+
+def _dataset(tx: StoreTransaction, owner_id: int, name: str, prep: int) -> DatasetRecord:
+    statistics = DatasetStatistics(n_cases=10)
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    made = DatasetCreate(
+        name=name, data_preparator_id=prep, data_hash=digest, statistics=statistics
+    )
+    return tx.add_dataset(owner_id, made, NOW)
+
+
+def test_participates_means_owning_an_approved_dataset_or_model(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+        other = _second_benchmark(tx, ids)
+        hospital, vendor, stranger = (make_user(tx, n) for n in ("hosp", "vend", "strange"))
+        model = make_cube(tx, vendor, "vendors-model", CubeKind.MODEL)
+        site = _dataset(tx, hospital.id, "site-h", ids["prep"])
+        # Ids of datasets and cubes overlap: the stranger owns a dataset with the id of the
+        # vendor's model, which must not make the model's association theirs.
+        for n in range(model.id):
+            if _dataset(tx, stranger.id, f"stranger-{n}", ids["prep"]).id >= model.id:
+                break
+        for kind, entity in ((AssociationKind.DATASET, site.id), (AssociationKind.MODEL, model.id)):
+            asked = tx.add_association(ids["benchmark"], kind, entity, ids["owner"], NOW)
+            tx.add_association(other, kind, entity, ids["owner"], NOW)  # pending there
+            tx.decide_association(asked.id, ApprovalStatus.APPROVED, ids["owner"], NOW)
+
+    def participants(benchmark_id: int) -> set[str]:
+        with store.transaction() as tx:
+            people = {"hosp": hospital.id, "vend": vendor.id, "strange": stranger.id}
+            return {n for n, i in people.items() if tx.participates(benchmark_id, i)}
+
+    assert participants(ids["benchmark"]) == {"hosp", "vend"}
+    assert participants(other) == set()  # pending is not participating
+    with store.transaction() as tx:
+        (dataset_association,) = tx.list_associations(
+            benchmark_id=ids["benchmark"], kind=AssociationKind.DATASET
+        )
+        tx.decide_association(dataset_association.id, ApprovalStatus.REVOKED, ids["owner"], NOW)
+    assert participants(ids["benchmark"]) == {"vend"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from medval.core.documents import ResultDocument
-from medval.core.states import ApprovalStatus, ReleasePolicy
+from medval.core.states import ReleasePolicy
 from medval.server.services.permissions import is_owner_or_admin
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import BenchmarkRecord, UserRecord
@@ -69,8 +69,7 @@ def can_see_result(
 
 def is_participant(tx: StoreTransaction, user: UserRecord, benchmark_id: int) -> bool:
     """Owns a dataset or a model with an approved association on the benchmark."""
-    approved = tx.list_associations(benchmark_id=benchmark_id, status=ApprovalStatus.APPROVED)
-    return any(a.entity_owner_id == user.id for a in approved)
+    return tx.participates(benchmark_id, user.id)
 
 
 def can_see_leaderboard(

@@ -193,6 +193,12 @@ class StoreTransaction(TrainingTransaction, Protocol):
         self, association_id: int, policy: DataPolicy
     ) -> AssociationRecord: ...
 
+    def participates(self, benchmark_id: int, user_id: int) -> bool:
+        """Whether the user owns a dataset or a model with an approved association on the
+        benchmark: what ``list_associations`` would say, in one query, not a record of each
+        of a thousand sites."""
+        ...
+
     def reopen_association(
         self, association_id: int, initiated_by_id: int, now: datetime
     ) -> AssociationRecord:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import sessionmaker
 
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
@@ -293,6 +293,22 @@ class SqlTransaction(SqlAccountRows, SqlResultRows, SqlTrainingRows):
             "set policy",
             policy=policy,
         )
+
+    def participates(self, benchmark_id: int, user_id: int) -> bool:
+        approved = (
+            m.Association.benchmark_id == benchmark_id,
+            m.Association.status == ApprovalStatus.APPROVED,
+        )
+        owned = [
+            select(m.Association.id)
+            .join(entity, (m.Association.kind == kind) & (entity.id == m.Association.entity_id))
+            .where(*approved, entity.owner_id == user_id)
+            for kind, entity in (
+                (AssociationKind.DATASET, m.Dataset),
+                (AssociationKind.MODEL, m.Cube),
+            )
+        ]
+        return bool(self.session.scalar(select(exists(owned[0]) | exists(owned[1]))))
 
     def reopen_association(
         self, association_id: int, initiated_by_id: int, now: datetime
