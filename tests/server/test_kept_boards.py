@@ -17,13 +17,15 @@ def _board() -> PooledBoard:
 
 
 class Maker:
-    """Makes boards and counts how many it made."""
+    """Makes boards, counts how many it made and keeps what each was given as earlier."""
 
     def __init__(self) -> None:
         self.made = 0
+        self.earlier: list[PooledBoard | None] = []
 
-    def __call__(self) -> PooledBoard:
+    def __call__(self, earlier: PooledBoard | None) -> PooledBoard:
         self.made += 1
+        self.earlier.append(earlier)
         return _board()
 
 
@@ -32,12 +34,14 @@ def test_a_board_is_made_once_per_key() -> None:
     key = BoardKey(3, 3, (AUROC,))
     first = kept.board(1, key, make)
     assert kept.board(1, BoardKey(3, 3, (AUROC,)), make) is first and make.made == 1
-    # Another revision, min_sites or declaration: made again.
+    # Another revision, min_sites or declaration: made again, from the one kept before.
+    made = [first]
     for changed in (BoardKey(4, 3, (AUROC,)), BoardKey(4, 2, (AUROC,)), BoardKey(4, 2, ())):
-        assert kept.board(1, changed, make) is not first
-    assert make.made == 4
+        made.append(kept.board(1, changed, make))
+        assert made[-1] is not made[-2]
+    assert make.made == 4 and make.earlier == [None, *made[:-1]]
     kept.board(2, key, make)  # another benchmark's board is its own
-    assert make.made == 5
+    assert make.made == 5 and make.earlier[-1] is None
 
 
 def test_an_older_board_is_not_kept_over_a_newer() -> None:
@@ -66,7 +70,7 @@ def test_requests_at_once_wait_for_one_board() -> None:
     kept, started, release = KeptBoards(), threading.Event(), threading.Event()
     made: list[PooledBoard] = []
 
-    def make() -> PooledBoard:
+    def make(earlier: PooledBoard | None) -> PooledBoard:
         started.set()
         release.wait(10)
         made.append(_board())

@@ -14,7 +14,9 @@ older than what the database holds, with any number of server processes, each ke
 its own.
 
 Only one request per process makes a benchmark's board at a time; others asking for it
-meanwhile wait for it rather than pool the same results again.
+meanwhile wait for it rather than pool the same results again. And a new board pools
+again only the models whose results (or cube) changed since the board kept before it:
+after an upload, one model of fifty.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from medval.core.declarations import MetricDeclaration
 from medval.core.result_schemas import LeaderboardEntry
@@ -45,6 +47,14 @@ class BoardKey:
 
 
 @dataclass(frozen=True)
+class PooledEntry:
+    """A model's entry with every pooled figure, and a digest of what it was pooled from."""
+
+    inputs: bytes
+    entry: LeaderboardEntry
+
+
+@dataclass(frozen=True)
 class PooledBoard:
     """A benchmark's leaderboard as pooling makes it, the same for every caller: each
     model's entry pooled and ranked as the benchmark owner sees it (``owner_entries``,
@@ -55,6 +65,20 @@ class PooledBoard:
     declared: list[MetricDeclaration]
     owner_entries: list[LeaderboardEntry]
     others_entries: list[LeaderboardEntry]
+    # Each model's inputs (a digest of its results and its cube): the next board of the
+    # benchmark pools again only the models whose inputs differ (services.pooled_board).
+    inputs: dict[int, bytes] = field(default_factory=dict)
+
+    def pooled_entries(self, declared: list[MetricDeclaration]) -> dict[int, PooledEntry]:
+        """Each model's entry as pooled (every figure), by model id, with its inputs;
+        none if the board pooled other metrics, or the same ones otherwise declared."""
+        if declared != self.declared:
+            return {}
+        return {
+            entry.model_id: PooledEntry(self.inputs[entry.model_id], entry)
+            for entry in self.owner_entries
+            if entry.model_id in self.inputs
+        }
 
     def entries_for(
         self, caller: UserRecord | None, benchmark: BenchmarkRecord
@@ -75,9 +99,14 @@ class KeptBoards:
         self._making: dict[int, threading.Lock] = {}
 
     def board(
-        self, benchmark_id: int, key: BoardKey, make: Callable[[], PooledBoard]
+        self,
+        benchmark_id: int,
+        key: BoardKey,
+        make: Callable[[PooledBoard | None], PooledBoard],
     ) -> PooledBoard:
-        """The board kept under ``key``; else ``make()``'s, kept under ``key``."""
+        """The board kept under ``key``; else ``make(earlier)``'s, kept under ``key``
+        (``earlier``: the benchmark's board kept under another key, if any, whose
+        unchanged models need not be pooled again)."""
         found = self._find(benchmark_id, key)
         if found is not None:
             return found
@@ -87,7 +116,9 @@ class KeptBoards:
             found = self._find(benchmark_id, key)  # made meanwhile by another request
             if found is not None:
                 return found
-            made = make()
+            with self._lock:
+                earlier = self._kept.get(benchmark_id)
+            made = make(earlier[1] if earlier is not None else None)
             self._keep(benchmark_id, key, made)
             return made
 

@@ -48,8 +48,11 @@ def leaderboard(
             board = ctx.boards.board(
                 benchmark.id,
                 BoardKey.of(benchmark, revision),
-                lambda: pooled_board(
-                    tx, benchmark, rows if rows is not None else tx.leaderboard_rows(benchmark.id)
+                lambda earlier: pooled_board(
+                    tx,
+                    benchmark,
+                    rows if rows is not None else tx.leaderboard_rows(benchmark.id),
+                    earlier,
                 ),
             )
     entries = board.entries_for(caller, benchmark)

@@ -21,6 +21,7 @@ owner sees it, and as everyone else does.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -36,23 +37,50 @@ from medval.stats.ranks import Estimate, rank_models
 
 
 def pooled_board(
-    tx: StoreTransaction, benchmark: BenchmarkRecord, rows: list[LeaderboardRow]
+    tx: StoreTransaction,
+    benchmark: BenchmarkRecord,
+    rows: list[LeaderboardRow],
+    earlier: PooledBoard | None = None,
 ) -> PooledBoard:
-    """The board of ``benchmark`` from its results ``rows`` (and its models, read here)."""
+    """The board of ``benchmark`` from its results ``rows`` (and its models, read here).
+    A model whose results and cube are those an ``earlier`` board of the benchmark pooled
+    keeps its pooled entry from there: pooling is a function of them (and the declared
+    metrics), so it would give the same figures again."""
     by_model: dict[int, list[LeaderboardRow]] = defaultdict(list)
     for row in rows:
         by_model[row.model_id].append(row)
     declared = declared_metrics(benchmark, rows)
-    owner_entries, others_entries = [], []
+    pooled_before = earlier.pooled_entries(declared) if earlier is not None else {}
+    owner_entries, others_entries, inputs = [], [], {}
     for model_id, model_rows in by_model.items():
-        released = _entry(benchmark, model_rows, tx.cube(model_id), declared)
+        model = tx.cube(model_id)
+        inputs[model_id] = _inputs(model_rows, model)
+        before = pooled_before.get(model_id)
+        if before is not None and before.inputs == inputs[model_id]:
+            released = before.entry
+        else:
+            released = _entry(benchmark, model_rows, model, declared)
         owner_entries.append(released)
         others_entries.append(_withheld(benchmark, released))
     return PooledBoard(
         declared=declared,
         owner_entries=_ranked(owner_entries, declared),
         others_entries=_ranked(others_entries, declared),
+        inputs=inputs,
     )
+
+
+def _inputs(rows: list[LeaderboardRow], model: CubeRecord | None) -> bytes:
+    """A digest of what a model's entry is pooled from: its results in order (each site,
+    and its document as stored) and its cube (name, owner, invalidation)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update((model.model_dump_json() if model else "").encode())
+    for row in rows:
+        # Lengths first, so that no two sequences of texts run together the same way.
+        text = row.document_json.encode() if row.document_json is not None else b""
+        marker = b"-" if row.document_json is None else b"+"
+        digest.update(b"%d %d %s\n" % (row.dataset_id, len(text), marker) + text)
+    return digest.digest()
 
 
 def declared_metrics(

@@ -21,21 +21,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import TypeAdapter
 from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session
 
-from medval.core.documents import ResultDocument
 from medval.core.errors import Conflict
 from medval.core.result_schemas import ResultCreate
 from medval.server.store import models as m
 from medval.server.store.interface import Actor
 from medval.server.store.records import LeaderboardRow, ResultRecord
 from medval.server.store.sql_rows import SqlRows, matching
-
-# A stored document is JSON text (``null`` for a failed execution, as the JSON column
-# writes a None); validated straight from the text, as the JSON column type would.
-_DOCUMENT = TypeAdapter(ResultDocument | None)
 
 
 class SqlResultRows(SqlRows):
@@ -111,7 +105,9 @@ class SqlResultRows(SqlRows):
                 dataset=dataset,
                 dataset_owner_id=dataset_owner_id,
                 model_owner_id=model_owner_id,
-                document=_DOCUMENT.validate_json(text) if text is not None else None,
+                # A failed execution's document is SQL NULL, or JSON null as the column
+                # type writes a None.
+                document_json=text if text not in (None, "null") else None,
             )
             for model_id, model, dataset_id, dataset, dataset_owner_id, model_owner_id, text in (
                 self.session.execute(query)
