@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,15 +28,12 @@ def another_server(settings: ServerSettings, clock: Clock) -> Iterator[TestClien
         yield client
 
 
-def _board(
-    client: TestClient, caller: User | None, benchmark: Any, sites: bool = False
-) -> dict[str, Any]:
+def _board(client: httpx.Client, caller: User | None, benchmark: Any, sites: bool = False) -> Any:
     path = f"{PREFIX}/benchmarks/{benchmark['id']}/leaderboard"
     headers = caller.headers if caller else {}
     response = client.get(path, headers=headers, params={"sites": "true"} if sites else {})
     assert response.status_code == 200, response.text
-    board: dict[str, Any] = response.json()
-    return board
+    return response.json()
 
 
 def _vendors(board: dict[str, Any], model: str = "model-v") -> dict[str, Any]:
@@ -91,11 +89,11 @@ def test_each_server_process_keeps_its_own_board_and_neither_is_stale(
         before = _vendors(_board(other, vendor, benchmark))["pooled"]["auroc"]
         assert _vendors(_board(api.client, vendor, benchmark))["pooled"]["auroc"] == before
         # A fourth site's upload, through the first process only.
-        hospital = api.user("h4")
-        dataset = api.dataset(hospital, benchmark)
-        api.associate(hospital, benchmark, "dataset", dataset, public["bench"])
+        fourth = api.user("h4")
+        dataset = api.dataset(fourth, benchmark)
+        api.associate(fourth, benchmark, "dataset", dataset, public["bench"])
         body = api.result_body(benchmark, dataset, public["model"], auroc=0.95)
-        hospital.ok("post", "/results", body)
+        fourth.ok("post", "/results", body)
         after = _vendors(_board(other, vendor, benchmark))["pooled"]["auroc"]
         assert after["n_sites"] == 4 and after["value"] > before["value"]
         assert _vendors(_board(api.client, vendor, benchmark))["pooled"]["auroc"] == after
