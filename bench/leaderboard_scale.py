@@ -8,16 +8,17 @@ unless a URL is given) and the real typed client. Every site is a hospital accou
 its own registered Ed25519 signing key and a registered, approved dataset; every model is
 approved; the benchmark declares five metrics. Then every hospital uploads one signed
 result per model (``sign_result``, as ``medval results upload`` does), from ``--workers``
-threads at once. The bench counts what the store holds, times the first view after
-the uploads (it pools them; later views reuse the pooled board until a result changes),
-then asks for the leaderboard ``--requests`` times over kept-alive connections, as the
+threads at once. The bench counts what the store holds and times the first view after
+the uploads (it pools them; later views reuse the pooled board until a result changes).
+Then it asks for the leaderboard ``--requests`` times over kept-alive connections, as the
 committee (the benchmark owner) and as a hospital (a participant, to whom the release
 rules withhold more), each round with one request to ``/health`` (the baseline, measured
 in the same run; the order rotates), and prints the median and 95th percentile of each,
 their ratios, and whether the bar is met: by the worse of the two viewers' 95th
-percentiles. Last, a few views with every site released to the committee
-(``?sites=true``, as ``medval benchmark leaderboard`` and ``medval report`` ask): timed
-and printed, not judged (the bar is for the board).
+percentiles. Not judged, also printed: a few views with every site released to the
+committee (``?sites=true``, as ``medval benchmark leaderboard`` and ``medval report``
+ask), and the first view after one more upload (one more site's result of one model: that
+view pools that model again, not the others).
 
 The bar (issue 14): the leaderboard of 1,000 datasets x 50 models with 5 metrics each,
 95th percentile under 100 ms. The full size is ``--sites 1000 --models 50``: 50,000
@@ -257,10 +258,13 @@ def run(
                 hospitals = list(pool.map(join, range(sites)))
             setup = time.perf_counter() - started
 
-            def upload(item: tuple[int, Hospital]) -> list[float]:
+            def upload(item: tuple[int, Hospital], only: int | None = None) -> list[float]:
+                """The hospital's result of every model (or only of model ``only``)."""
                 site, hospital = item
                 seconds = []
                 for model_id, model_hash in model_hashes.items():
+                    if only is not None and model_id != only:
+                        continue
                     content = ResultContent(
                         benchmark_id=benchmark.id, dataset_id=hospital.dataset_id,
                         model_id=model_id, document=document(site, model_id),
@@ -289,6 +293,13 @@ def run(
             timed = timed_gets(url, tokens, path, requests)
             timed["first"] = [first]
             timed["sites"] = timed_sites(url, token, path, max(1, min(requests, 5)))
+            # One more site's result of one model: the next view pools that model again,
+            # and only it (the other models' pooled entries are kept).
+            upload((sites, join(sites)), only=ref)
+            begin = time.perf_counter()
+            board = committee.leaderboard(benchmark.id)
+            timed["changed"] = [time.perf_counter() - begin]
+            assert sorted(e.n_sites for e in board.entries)[-1] == sites + 1
 
     return report(database_url, sites, models, workers, setup, latencies, uploading, stored, timed)
 
@@ -334,6 +345,11 @@ def report(
         f"  first view after the uploads (it pools them; later views reuse the pooled "
         f"board): {timed['first'][0] * 1000:.1f} ms, "
         f"{timed['first'][0] / base_median:.0f}x the median /health"
+    )
+    print(
+        f"  first view after one more upload (one model pooled again): "
+        f"{timed['changed'][0] * 1000:.1f} ms, {timed['changed'][0] / base_median:.0f}x the "
+        "median /health"
     )
     *every_site, size = timed["sites"]
     print(
