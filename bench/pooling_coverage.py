@@ -6,8 +6,8 @@ With known truth, each replicate draws k sites of 30 cases: a site's true logit 
 mu + N(0, tau²), its events Binomial(30, expit(logit)); the site reports the proportion
 with the Wilson interval, as the demo's evaluator does (medval.demo.cubes.evaluator), and
 its document carries the counts. Scenarios: 3, 5 and 10 sites; true (median) proportions
-0.02 and 0.98, and 0.5 for comparison; no heterogeneity, and high heterogeneity (tau² such that I² = 75% for a site
-at the true proportion: tau² = 3 / (30 p (1 - p))).
+0.02 and 0.98, and 0.5 for comparison; no heterogeneity, and high heterogeneity (tau²
+such that I² = 75% for a site at the true proportion: tau² = 3 / (30 p (1 - p))).
 
 Printed per scenario: the coverage of the sites' own intervals (of each site's truth),
 and of four pooled intervals (of expit(mu)): the old pooling (DerSimonian-Laird on
@@ -17,8 +17,8 @@ document without counts, the default, the counts the sites' intervals imply pool
 counts (``stats.effective_counts``; from Wilson intervals it recovers each site's counts
 up to the rounding of the bounds); and the pooling of the intervals themselves
 (``pool_metric(effective=False)``: inverse-variance, Hartung-Knapp), the default before.
-The counts' and the effective counts' figures are also given as a ratio to the baseline. The target is 93% to 97%; with 1,000
-replicates a coverage's standard error is about 0.7 points.
+The counts' and the effective counts' figures are also given as a ratio to the
+baseline. The target is 93% to 97%; with 1,000 replicates a coverage's standard error is about 0.7 points.
 """
 
 from __future__ import annotations

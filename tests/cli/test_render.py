@@ -268,7 +268,8 @@ def test_the_leaderboard_shows_the_new_site_interval_and_how_the_primary_was_poo
     assert rows == {"seg-net": ["42%", "0.690 to 0.910"], "unet": ["42%", "0.580 to 0.800"]}
     assert _caption(shown) == (
         "rank: 1= tied (cannot be told apart), (1-3) its 95% rank interval "
-        "Dice: pooled from counts (binomial-normal), Hartung-Knapp-scaled profile-likelihood interval "
+        "Dice: pooled from counts (binomial-normal), Hartung-Knapp-scaled profile-likelihood "
+        "interval "
         "new site (95% PI): the prediction interval, where Dice at a new site would fall; "
         "from three sites on"
     )
@@ -286,7 +287,8 @@ def test_models_pooled_differently_each_say_how() -> None:
     unet = next(line for line in shown.splitlines() if "unet" in line)
     assert unet.split("│")[-2].strip() == "-0.050 to 0.800"  # "to": a bound may be negative
     assert (
-        "Dice: pooled from counts (binomial-normal), Hartung-Knapp-scaled profile-likelihood interval "
+        "Dice: pooled from counts (binomial-normal), Hartung-Knapp-scaled profile-likelihood "
+        "interval "
         "for seg-net, vnet; pooled from each site's estimate and interval (inverse-variance), "
         "tau² by Paule-Mandel, Hartung-Knapp interval for unet new site (95% PI)"
     ) in _caption(shown)

@@ -52,7 +52,8 @@ def test_the_report_holds_what_the_leaderboard_says(
     assert evidence["leaderboard"] == board
     assert evidence["subgroups"] == subgroups
     assert evidence["provenance"]["reader"] == "v1"
-    assert evidence["provenance"]["sources"][1]["path"] == f"/benchmarks/{benchmark_id}/leaderboard"
+    read = evidence["provenance"]["sources"][1]["path"]
+    assert read == f"/benchmarks/{benchmark_id}/leaderboard?sites=true"
 
     (entry,) = board["entries"]
     pooled = entry["pooled"]["auroc"]

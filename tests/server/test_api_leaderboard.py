@@ -12,9 +12,11 @@ from medval.core.api import PREFIX
 from .conftest import Api, User
 
 
-def _board(api: Api, user: User | None, benchmark: Any) -> Any:
+def _board(api: Api, user: User | None, benchmark: Any, sites: bool = False) -> Any:
+    """The board as ``user`` gets it; ``sites``: each model's sites too (``?sites=true``)."""
     path = f"{PREFIX}/benchmarks/{benchmark['id']}/leaderboard"
-    return api.client.get(path, headers=user.headers if user else {})
+    params = {"sites": "true"} if sites else {}
+    return api.client.get(path, headers=user.headers if user else {}, params=params)
 
 
 def _federation(
@@ -51,7 +53,7 @@ def _federation(
 
 def test_entries_are_pooled_and_ranked_by_auroc(api: Api) -> None:
     fed = _federation(api, "public")
-    board = _board(api, fed["bench"], fed["benchmark"]).json()
+    board = _board(api, fed["bench"], fed["benchmark"], sites=True).json()
     assert board["primary_metric"] == "auroc" and board["release_policy"] == "public"
     assert [e["model"] for e in board["entries"]] == ["model-v2", "model-v1"]
     best = board["entries"][0]
@@ -82,7 +84,7 @@ SEGMENTATION = {
 
 def test_a_benchmark_with_its_own_metrics_is_pooled_and_ranked_by_its_first(api: Api) -> None:
     fed = _federation(api, "public", SEGMENTATION)
-    board = _board(api, fed["bench"], fed["benchmark"]).json()
+    board = _board(api, fed["bench"], fed["benchmark"], sites=True).json()
     assert board["metrics"] == ["dice_et", "hd95_et"]
     assert (board["primary_metric"], board["higher_is_better"]) == ("dice_et", True)
     assert [e["model"] for e in board["entries"]] == ["model-v1", "model-v2"]
@@ -138,12 +140,13 @@ def test_a_lower_is_better_first_metric_ranks_the_smallest_first(api: Api) -> No
 
 def test_sites_are_shown_only_where_the_caller_may_see_the_result(api: Api) -> None:
     fed = _federation(api, "public")
-    as_h1 = _board(api, fed["h1"], fed["benchmark"]).json()
+    as_h1 = _board(api, fed["h1"], fed["benchmark"], sites=True).json()
     for entry in as_h1["entries"]:
         assert [s["dataset"] for s in entry["sites"]] == [fed["datasets"]["h1"]["name"]]
-    as_v1 = {e["model"]: e for e in _board(api, fed["v1"], fed["benchmark"]).json()["entries"]}
+    board = _board(api, fed["v1"], fed["benchmark"], sites=True).json()
+    as_v1 = {e["model"]: e for e in board["entries"]}
     assert len(as_v1["model-v1"]["sites"]) == 2 and as_v1["model-v2"]["sites"] == []
-    anonymous = _board(api, None, fed["benchmark"]).json()
+    anonymous = _board(api, None, fed["benchmark"], sites=True).json()
     assert all(e["sites"] == [] and e["pooled"] for e in anonymous["entries"])
 
 

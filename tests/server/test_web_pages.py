@@ -22,7 +22,8 @@ def _page(api: Api, path: str, user: User | None = None) -> tuple[int, str]:
 
 
 def _api_board(api: Api, benchmark: Any, user: User | None = None) -> Any:
-    path = f"{PREFIX}/benchmarks/{benchmark['id']}/leaderboard"
+    """The board the API gives ``user``, with its sites (as the page shows them)."""
+    path = f"{PREFIX}/benchmarks/{benchmark['id']}/leaderboard?sites=true"
     return api.client.get(path, headers=user.headers if user else {}).json()
 
 

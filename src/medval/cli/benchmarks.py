@@ -239,7 +239,7 @@ def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = Forma
     """Models ranked across sites, with each site's results where they are released to you."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
-        board = client.leaderboard(benchmark_id)
+        board = client.leaderboard(benchmark_id, sites=True)
     if fmt is OutputFormat.JSON:
         session.show(board, fmt)
     else:
@@ -256,7 +256,7 @@ def shift(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOptio
         if fmt is OutputFormat.JSON:
             session.show(found, fmt)
             return
-        board = client.leaderboard(benchmark_id)
+        board = client.leaderboard(benchmark_id, sites=True)  # each site's performance
     print_shift(session, found, board)
 
 

@@ -302,9 +302,11 @@ class MedvalClient:
         path = api.BENCHMARK_INVALIDATION.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkPublic, "POST", path)
 
-    def leaderboard(self, benchmark_id: int) -> LeaderboardPublic:
+    def leaderboard(self, benchmark_id: int, sites: bool = False) -> LeaderboardPublic:
+        """``sites``: each model's sites too, those released to this account."""
         path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
-        return self._call(LeaderboardPublic, "GET", path)
+        params = {"sites": "true"} if sites else None
+        return self._call(LeaderboardPublic, "GET", path, params=params)
 
     def shift(self, benchmark_id: int) -> BenchmarkShiftPublic:
         path = api.BENCHMARK_SHIFT.format(benchmark_id=benchmark_id)

@@ -21,12 +21,12 @@ def gather_evidence(client: MedvalClient, benchmark_id: int, reader: str | None)
     """The server's answers on ``benchmark_id``, as released to ``reader`` (None: anyone)."""
     read_at = datetime.now(UTC)
     benchmark = client.benchmark(benchmark_id)
-    leaderboard = client.leaderboard(benchmark_id)
+    leaderboard = client.leaderboard(benchmark_id, sites=True)  # the sites' table and plots
     subgroups = client.subgroups(benchmark_id)
     shift = client.shift(benchmark_id)
     paths = [
         ("The benchmark", api.BENCHMARK),
-        ("Leaderboard", api.LEADERBOARD),
+        ("Leaderboard", api.LEADERBOARD + "?sites=true"),
         ("Subgroups", api.BENCHMARK_SUBGROUPS),
         ("Shift", api.BENCHMARK_SHIFT),
     ]

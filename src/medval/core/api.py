@@ -43,7 +43,8 @@ BENCHMARK = "/benchmarks/{benchmark_id}"  # GET -> BenchmarkPublic
 BENCHMARK_STAGE = "/benchmarks/{benchmark_id}/stage"  # PUT StageChange (owner)
 BENCHMARK_APPROVAL = "/benchmarks/{benchmark_id}/approval"  # PUT Decision (admin)
 BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owner, admin)
-LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"  # GET -> LeaderboardPublic
+# GET -> LeaderboardPublic; ?sites=true: each model's sites too (as released to the caller)
+LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"
 # GET -> BenchmarkShiftPublic: each site's population against the others' (as LEADERBOARD)
 BENCHMARK_SHIFT = "/benchmarks/{benchmark_id}/shift"
 # GET -> BenchmarkSubgroupsPublic: declared subgroups pooled per model (as LEADERBOARD)

@@ -154,7 +154,8 @@ class LeaderboardEntry(_Schema):
     # When the model was invalidated: its results stay on the board, marked so.
     model_invalidated_at: datetime | None = None
     pooled: dict[str, PooledMetric]
-    sites: list[LeaderboardSite] = Field(default_factory=list)  # empty where not released
+    # Empty where not released, or not asked for (LeaderboardPublic.with_sites).
+    sites: list[LeaderboardSite] = Field(default_factory=list)
     # Why pooled figures (and others' sites) are not shown to this caller: fewer sites than
     # the benchmark's min_sites. None: released.
     withheld: str | None = None
@@ -185,6 +186,9 @@ class LeaderboardPublic(_Schema):
     primary_metric: str | None
     higher_is_better: bool
     entries: list[LeaderboardEntry]
+    # Whether each entry carries its sites released to the caller (asked for with
+    # ``?sites=true``). False: every entry's ``sites`` is empty, not withheld.
+    with_sites: bool = False
 
     def label(self, name: str) -> str:
         """How the faces show metric ``name``: its declared label."""

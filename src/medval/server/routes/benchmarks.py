@@ -53,9 +53,12 @@ def decide(ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: Decision)
 
 
 @router.get(api.LEADERBOARD, responses=errors(403, 404))
-def get_leaderboard(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> LeaderboardPublic:
-    """Anonymous callers may read a public benchmark's leaderboard."""
-    return leaderboard(ctx, user, benchmark_id)
+def get_leaderboard(
+    ctx: ContextDep, user: OptionalUser, benchmark_id: Id, sites: bool = False
+) -> LeaderboardPublic:
+    """Anonymous callers may read a public benchmark's leaderboard. ``sites=true``: each
+    model's sites too, those released to the caller."""
+    return leaderboard(ctx, user, benchmark_id, with_sites=sites)
 
 
 @router.get(api.BENCHMARK_SHIFT, responses=errors(403, 404))

@@ -10,10 +10,26 @@ not the model's owner, not an admin, not the public.
 
 from __future__ import annotations
 
-from medval.core.states import ApprovalStatus, ReleasePolicy
+from typing import Protocol
+
+from medval.core.documents import ResultDocument
+from medval.core.states import ReleasePolicy
 from medval.server.services.permissions import is_owner_or_admin
 from medval.server.store.interface import StoreTransaction
-from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
+from medval.server.store.records import BenchmarkRecord, UserRecord
+
+
+class SiteResult(Protocol):
+    """What a per-site result is released by: whether it holds figures, and whose
+    dataset and model it is of (a ``ResultRecord``; a ``LeaderboardRow``, as a board
+    reads it)."""
+
+    @property
+    def document(self) -> ResultDocument | None: ...
+    @property
+    def dataset_owner_id(self) -> int: ...
+    @property
+    def model_owner_id(self) -> int: ...
 
 
 def site_count(tx: StoreTransaction, benchmark_id: int, model_id: int) -> int:
@@ -27,14 +43,14 @@ def is_released(benchmark: BenchmarkRecord, sites: int) -> bool:
 
 
 def sees_unreleased(
-    caller: UserRecord | None, result: ResultRecord, benchmark: BenchmarkRecord
+    caller: UserRecord | None, result: SiteResult, benchmark: BenchmarkRecord
 ) -> bool:
     """Below min_sites: the benchmark owner, and the data owner of the result's site."""
     return caller is not None and caller.id in (benchmark.owner_id, result.dataset_owner_id)
 
 
 def can_see_result(
-    caller: UserRecord | None, result: ResultRecord, benchmark: BenchmarkRecord, sites: int
+    caller: UserRecord | None, result: SiteResult, benchmark: BenchmarkRecord, sites: int
 ) -> bool:
     """A per-site result (``sites``: the model's on the benchmark, see site_count): the
     benchmark owner, the dataset's owner, and once released the model's owner and admins.
@@ -53,8 +69,7 @@ def can_see_result(
 
 def is_participant(tx: StoreTransaction, user: UserRecord, benchmark_id: int) -> bool:
     """Owns a dataset or a model with an approved association on the benchmark."""
-    approved = tx.list_associations(benchmark_id=benchmark_id, status=ApprovalStatus.APPROVED)
-    return any(a.entity_owner_id == user.id for a in approved)
+    return tx.participates(benchmark_id, user.id)
 
 
 def can_see_leaderboard(

@@ -33,6 +33,7 @@ from medval.server.store.records import (
     BenchmarkRecord,
     CubeRecord,
     DatasetRecord,
+    LeaderboardRow,
     ResultRecord,
     SigningKeyRecord,
     TokenRecord,
@@ -229,6 +230,12 @@ class StoreTransaction(TrainingTransaction, Protocol):
         self, association_id: int, policy: DataPolicy
     ) -> AssociationRecord: ...
 
+    def participates(self, benchmark_id: int, user_id: int) -> bool:
+        """Whether the user owns a dataset or a model with an approved association on the
+        benchmark: what ``list_associations`` would say, in one query, not a record of each
+        of a thousand sites."""
+        ...
+
     def reopen_association(
         self, association_id: int, initiated_by_id: int, now: datetime
     ) -> AssociationRecord:
@@ -262,6 +269,19 @@ class StoreTransaction(TrainingTransaction, Protocol):
         benchmarks in operation, those benchmarks with their preparation and evaluator
         cubes, the benchmarks' approved models, and the results of the owner's datasets
         there. What is invalidated is still in it: judging that is the services'."""
+        ...
+
+    # --- what a leaderboard reads -------------------------------------------------------
+    def leaderboard_rows(self, benchmark_id: int) -> list[LeaderboardRow]:
+        """The benchmark's results as the leaderboard reads them, in the order they were
+        first uploaded."""
+        ...
+
+    def results_revision(self, benchmark_id: int) -> int:
+        """A number that moves on, in the same transaction, with every change of what the
+        benchmark's leaderboard shows of its results: a result added or replaced, a model
+        they are of invalidated. Read it before the results it stands for: what is read
+        after is then at least that new. 0 for an unknown benchmark."""
         ...
 
     # --- audit trail ------------------------------------------------------------------

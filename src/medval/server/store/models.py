@@ -167,6 +167,11 @@ class Benchmark(Owned, Invalidatable, Base):
     subgroups: Mapped[list[SubgroupDeclaration]] = mapped_column(
         JsonDocument(list[SubgroupDeclaration], when_null=list), nullable=True
     )
+    # Moves on (in the same transaction) with every change of what the leaderboard shows
+    # of the benchmark's results: a result added or replaced, a model of them invalidated
+    # (``sql_results``). Not an entity's field (no schema shows it, the audit log does not
+    # hash it): each server process keeps the pooled board until it moves (services.kept_boards).
+    results_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AgreementAcceptance(Base):

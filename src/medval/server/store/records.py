@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
+from pydantic import TypeAdapter
+
+from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
@@ -71,6 +75,33 @@ class ResultRecord(ResultPublic, frozen=True):
     # Per-site results are released to these owners (services.release).
     dataset_owner_id: int
     model_owner_id: int
+
+
+_DOCUMENT: TypeAdapter[ResultDocument] = TypeAdapter(ResultDocument)
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """A result as the leaderboard reads it: only what it shows and releases by, read as
+    columns (``StoreTransaction.leaderboard_rows``), not as a whole record: a board of
+    1,000 sites x 50 models reads 50,000 of them. Its document is kept as the stored JSON
+    text and validated when first asked for: a board pools again only the models whose
+    results changed (``services.pooled_board``), and tells which by that text."""
+
+    model_id: int
+    model: str
+    dataset_id: int
+    dataset: str
+    dataset_owner_id: int
+    model_owner_id: int
+    document_json: str | None  # None: the execution failed
+
+    @cached_property
+    def document(self) -> ResultDocument | None:
+        """The document, validated from its JSON text, as the JSON column type would."""
+        if self.document_json is None:
+            return None
+        return _DOCUMENT.validate_json(self.document_json)
 
 
 # --- federated training ---------------------------------------------------------------

@@ -12,13 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import sessionmaker
 
-from medval.core.errors import Conflict
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.paging import Cursor
-from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store import models as m
@@ -30,11 +28,11 @@ from medval.server.store.records import (
     BenchmarkRecord,
     CubeRecord,
     DatasetRecord,
-    ResultRecord,
 )
 from medval.server.store.sql_accounts import SqlAccountRows
 from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_pending import SqlPendingRows
+from medval.server.store.sql_results import SqlResultRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 
@@ -55,17 +53,20 @@ class SqlStore:
         with self._sessions.begin() as session:
             tx = SqlTransaction(session, actor or unattributed())
             yield tx
-            # Only when the use case succeeded: its changes and their entries commit together.
+            # Only when the use case succeeded: its changes, the results revisions they
+            # move on (``sql_results``) and their audit entries commit together, in that
+            # order of locks.
+            tx.move_results_revisions()
             tx.audit.append_entries()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlTrainingRows, SqlAuditRows):
+class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlResultRows, SqlTrainingRows, SqlAuditRows):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
-    blobs, ``sql_accounts``; pending work, ``sql_pending``; training, ``sql_training``;
-    the audit log, ``sql_audit``."""
+    blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
+    reads, ``sql_results``; training, ``sql_training``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlTrainingRows, SqlAuditRo
         return self._change(CubeRecord, m.Cube, cube_id, "cube", "stage", stage=stage)
 
     def invalidate_cube(self, cube_id: int, by_id: int, now: datetime) -> CubeRecord:
+        self._model_changed(cube_id)  # a board marks an invalidated model
         return self._change(
             CubeRecord,
             m.Cube,
@@ -313,6 +315,22 @@ class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlTrainingRows, SqlAuditRo
             policy=policy,
         )
 
+    def participates(self, benchmark_id: int, user_id: int) -> bool:
+        approved = (
+            m.Association.benchmark_id == benchmark_id,
+            m.Association.status == ApprovalStatus.APPROVED,
+        )
+        owned = [
+            select(m.Association.id)
+            .join(entity, (m.Association.kind == kind) & (entity.id == m.Association.entity_id))
+            .where(*approved, entity.owner_id == user_id)
+            for kind, entity in (
+                (AssociationKind.DATASET, m.Dataset),
+                (AssociationKind.MODEL, m.Cube),
+            )
+        ]
+        return bool(self.session.scalar(select(exists(owned[0]) | exists(owned[1]))))
+
     def reopen_association(
         self, association_id: int, initiated_by_id: int, now: datetime
     ) -> AssociationRecord:
@@ -349,45 +367,3 @@ class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlTrainingRows, SqlAuditRo
         row = self._get(m.Association, association_id, "association")
         self.session.refresh(row)  # reloads the history with the new move
         return AssociationRecord.model_validate(row)
-
-    # --- results ----------------------------------------------------------------------
-
-    def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord:
-        row = m.Result(**dict(result), owner_id=owner_id, created_at=now)
-        what = "a result of this model on this dataset and benchmark"
-        return ResultRecord.model_validate(self._insert(row, what))
-
-    def replace_result(
-        self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
-    ) -> ResultRecord:
-        row = self._get(m.Result, result_id, "result")
-        if (row.benchmark_id, row.dataset_id, row.model_id) != (
-            result.benchmark_id,
-            result.dataset_id,
-            result.model_id,
-        ):
-            raise Conflict(f"result {result_id} is of another benchmark, dataset or model")
-        return self._change(
-            ResultRecord, m.Result, result_id, "result", "replace",
-            **dict(result), owner_id=owner_id, created_at=now, runs=row.runs + 1,
-        )  # fmt: skip
-
-    def result(self, result_id: int) -> ResultRecord | None:
-        return self._find(ResultRecord, m.Result, result_id)
-
-    def list_results(
-        self,
-        benchmark_id: int | None = None,
-        dataset_id: int | None = None,
-        model_id: int | None = None,
-        *,
-        after: Cursor | None = None,
-        limit: int | None = None,
-    ) -> list[ResultRecord]:
-        query = matching(
-            select(m.Result),
-            (m.Result.benchmark_id, benchmark_id),
-            (m.Result.dataset_id, dataset_id),
-            (m.Result.model_id, model_id),
-        )
-        return self._list(ResultRecord, paged(query, [m.Result.id], after, limit))

@@ -65,7 +65,7 @@ def benchmark_page(
     shift: BenchmarkShiftPublic | None = None
     subgroups: BenchmarkSubgroupsPublic | None = None
     try:
-        board = leaderboard(ctx, user, benchmark_id)
+        board = leaderboard(ctx, user, benchmark_id, with_sites=True)  # its per-site tables
         shift = benchmark_shift(ctx, user, benchmark_id)  # released as the leaderboard is
         subgroups = benchmark_subgroups(ctx, user, benchmark_id)  # so are subgroups
     except (NotAuthenticated, PermissionDenied) as reason:
