@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
 from medval.client.execution import Progress
 from medval.runner.stopping import SandboxStop
@@ -70,12 +70,14 @@ def run_each(count: int, jobs: int, work: Callable[[int], None], go_on: Callable
             work(index)
 
     with ThreadPoolExecutor(min(jobs, count), thread_name_prefix="medval-run") as pool:
-        futures = [pool.submit(start, index) for index in range(count)]
+        futures: list[Future[None]] = []
         try:
+            futures += (pool.submit(start, index) for index in range(count))
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            raised = [future.exception() for future in done if future.exception() is not None]
-            if raised:
-                raise raised[0]  # type: ignore[misc]  # a BaseException, not None
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    raise error
         except BaseException:
             stop.stop()
             for future in futures:
