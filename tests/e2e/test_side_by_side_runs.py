@@ -149,6 +149,19 @@ def test_two_at_once_give_what_one_at_a_time_gives_and_overlap(
     two = hospital.medval("run", "--benchmark", str(side.benchmark), "--jobs", "2", "--yes")
     assert_clean_failure(two, 8, failed)
     side_by_side, overlapped = _results(hospital), _intervals(hospital)
+    # The local audit log: whole, one approval and one outcome per execution.
+    assert hospital.ok("audit", "verify").startswith("local audit log verified: ")
+    actions = sorted(
+        (e["entity_id"], e["action"]) for e in hospital.json("audit", "--entity", "execution")
+    )
+    assert actions == sorted(
+        (_key(side, hospital, model), action)
+        for model in side.models
+        for action in (
+            "execution.approve",
+            "execution.failed" if model == "crashing-model" else "execution.succeeded",
+        )
+    )
 
     one = hospital.medval("run", "--benchmark", str(side.benchmark), "--force", "--yes")
     assert_clean_failure(one, 8, failed)
