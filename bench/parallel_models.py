@@ -26,6 +26,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -55,13 +56,15 @@ PREP = {
     ),
 }
 # A linear congruential generator: the same number for the same seed, on any machine.
-MODEL = """
-site = open(os.path.join(args["data_path"], "mode.txt")).read() == "site"
-x = {seed}
-for _ in range({loops} if site else 1000):
-    x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-open(os.path.join(args["output_path"], "score.txt"), "w").write(str(0.6 + x % 300 / 10000))
-"""
+LOOP = "for _ in range(loops):\n    x = (x * 1103515245 + 12345) & 0x7FFFFFFF\n"
+MODEL = (
+    'site = open(os.path.join(args["data_path"], "mode.txt")).read() == "site"\n'
+    "loops = {loops} if site else 1000\n"
+    "x = {seed}\n"
+    + LOOP
+    + "score = 0.6 + x % 300 / 10000\n"
+    + 'open(os.path.join(args["output_path"], "score.txt"), "w").write(str(score))\n'
+)
 EVALUATE = """
 score = float(open(os.path.join(args["predictions"], "score.txt")).read())
 json.dump({"n_cases": 100, "n_positive": 50, "metrics": {"score": {"value": score}}},
@@ -70,11 +73,12 @@ json.dump({"n_cases": 100, "n_positive": 50, "metrics": {"score": {"value": scor
 
 
 def loops_for(seconds: float) -> int:
-    """How many iterations of the model's loop take about ``seconds`` here."""
-    x, count = 1, 2_000_000
+    """How many iterations of the model's loop take about ``seconds`` here (run as the
+    cube runs it: at a module's top level)."""
+    count = 2_000_000
+    code = compile(LOOP, "<model loop>", "exec")
     started = time.perf_counter()
-    for _ in range(count):
-        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+    exec(code, {"loops": count, "x": 1})
     return int(count * seconds / (time.perf_counter() - started))
 
 
@@ -150,9 +154,10 @@ def set_up(root: Path, models: int, loops: int) -> Path:
     return hospital
 
 
-def timed_run(home: Path, jobs: int) -> float:
+def timed_run(home: Path, jobs: int, infers: list[float]) -> float:
     """``medval run --force --yes --jobs N`` as a whole process, as the account whose
-    client folder is ``home``; its wall time."""
+    client folder is ``home``; its wall time. Adds to ``infers`` how long each model's
+    ``infer`` took, as the run said it."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "medval", "run", "--force", "--yes", "--jobs", str(jobs)],
@@ -164,6 +169,10 @@ def timed_run(home: Path, jobs: int) -> float:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"parallel_models: medval run --jobs {jobs} failed:\n{done.stderr}")
+    infers += [
+        float(s)
+        for s in re.findall(r"✓ (?:\[\S+\] )?model-\d+: infer \(([0-9.]+) s\)", done.stderr)
+    ]
     return seconds
 
 
@@ -187,6 +196,7 @@ def main() -> int:
     before = os.getloadavg()
     loops = loops_for(options.seconds)
     times: dict[int, list[float]] = {1: [], options.jobs: []}
+    infers: dict[int, list[float]] = {1: [], options.jobs: []}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         settings = ServerSettings(
@@ -201,7 +211,7 @@ def main() -> int:
             for turn in range(options.rounds):
                 order = [1, options.jobs] if turn % 2 == 0 else [options.jobs, 1]
                 for jobs in order:
-                    times[jobs].append(timed_run(home, jobs))
+                    times[jobs].append(timed_run(home, jobs, infers[jobs]))
                     found = results(home)
                     first = first or found
                     same = same and found == first and len(found) == options.models
@@ -211,7 +221,9 @@ def main() -> int:
     met = speedup >= BAR and same
     print(
         f"{options.models} models of about {options.seconds:g} s of compute on one dataset, "
-        f"{os.cpu_count()} cores, {options.rounds} rounds"
+        f"{os.cpu_count()} cores, {options.rounds} rounds; each infer took "
+        f"{statistics.median(infers[1]):.2f} s one at a time, "
+        f"{statistics.median(infers[options.jobs]):.2f} s side by side (medians)"
     )
     print(f"--jobs 1: {', '.join(f'{t:.2f}' for t in times[1])} s (median {one:.2f} s)")
     print(
