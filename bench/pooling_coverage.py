@@ -18,7 +18,8 @@ counts (``stats.effective_counts``; from Wilson intervals it recovers each site'
 up to the rounding of the bounds); and the pooling of the intervals themselves
 (``pool_metric(effective=False)``: inverse-variance, Hartung-Knapp), the default before.
 The counts' and the effective counts' figures are also given as a ratio to the
-baseline. The target is 93% to 97%; with 1,000 replicates a coverage's standard error is about 0.7 points.
+baseline. The target is 93% to 97%; with 1,000 replicates a coverage's standard error
+is about 0.7 points.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ the host between two executions is still caught (``client.datasets.verify_prepar
 from __future__ import annotations
 
 import os
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from medval.client import datasets
 from medval.client.datasets import prepared_folders, verify_prepared
-from medval.client.execution import Executor
+from medval.client.execution import Executor, SilentProgress
 from medval.client.http import MedvalClient
 from medval.client.workspace import LocalDataset, Workspace
 from medval.core import hashing
@@ -112,3 +114,37 @@ def test_another_run_hashes_again(
     again = Executor(executor.client, executor.workspace, BubblewrapRunner(), Limits())
     verify_prepared(again, dataset)
     assert len(counted) == 2
+
+
+def test_executions_starting_together_hash_the_data_once(
+    prepared: tuple[Executor, LocalDataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``medval run --jobs 4``: four executions check one dataset at the same moment."""
+    executor, dataset = prepared
+    monkeypatch.setattr(datasets, "SETTLED_NS", 0)
+    calls: list[int] = []
+    real = hashing.tree_hash
+
+    def slow_counting(*roots: Path) -> str:
+        calls.append(1)
+        time.sleep(0.3)  # long enough for the others to arrive while it hashes
+        return real(*roots)
+
+    monkeypatch.setattr(datasets, "tree_hash", slow_counting)
+    together = threading.Barrier(4)
+    raised: list[BaseException] = []
+
+    def execution() -> None:
+        together.wait()
+        try:
+            verify_prepared(executor.reporting_to(SilentProgress()), dataset)
+        except BaseException as exc:
+            raised.append(exc)
+
+    threads = [threading.Thread(target=execution) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert raised == []
+    assert len(calls) == 1

@@ -10,6 +10,7 @@ from medval.cli.render import print_result_document
 from medval.client.pending_review import execution_state
 from medval.client.runs import (
     PlannedExecution,
+    check_jobs,
     plan,
     refuse_invalid_models,
     run_executions,
@@ -20,13 +21,19 @@ from medval.core.errors import ERRORS_BY_CODE, InvalidInput, SandboxError
 
 
 class _Console:
-    """What the data owner sees while ``run_executions`` works."""
+    """What the data owner sees while ``run_executions`` works. With executions side by
+    side (``tagged``), the start names the execution's key and each line after it its
+    number, as its steps do."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, tagged: bool = False) -> None:
         self.session = session
+        self.tagged = tagged
+        self._tags: dict[str, str] = {}
 
     def starting(self, number: int, total: int, item: PlannedExecution) -> None:
-        self.session.err.print(f"[{number}/{total}] {item.pending.model} on {item.pending.dataset}")
+        tag = self._tags[item.key] = f"[{number}/{total}]"
+        on = f"{tag} {item.pending.model} on {item.pending.dataset}"
+        self.session.err.print(f"{on} ({item.key})" if self.tagged else on)
 
     def succeeded(self, item: PlannedExecution, result: LocalResult) -> None:
         if result.document is not None:
@@ -34,6 +41,8 @@ class _Console:
             print_result_document(self.session, result.document, title, result.left_out)
 
     def failed(self, item: PlannedExecution, message: str, recorded: str | None) -> None:
+        if self.tagged:
+            message = f"{self._tags[item.key]} {message}"
         if recorded is None:
             self.session.err.print(f"  [red]✗[/red] {message} (nothing recorded)")
             return
@@ -72,6 +81,14 @@ def run(
     fail_fast: bool = typer.Option(
         False, "--fail-fast", help="Stop at the first execution that fails."
     ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        metavar="N",
+        help="Run up to N executions at once (default 1: one at a time). Each keeps its "
+        "own time and memory limits: N at once may use N times the memory.",
+    ),
     yes: bool = YesOption,
 ) -> None:
     """List pending model executions, show what will run, and run them on approval.
@@ -79,6 +96,7 @@ def run(
     A model that fails is kept as a failed result (upload it like any other) and the
     run goes on with the next one; the command then ends with a non-zero exit code.
     """
+    check_jobs(jobs)  # before anything is asked of the server
     session: Session = ctx.obj
     with session.client() as client:
         executor = session.executor(client)
@@ -97,7 +115,8 @@ def run(
             )
             return
         session.confirm(f"Run {len(todo)} model execution(s) in the sandbox on your data?", yes)
-        outcome = run_executions(executor, todo, _Console(session), fail_fast)
+        tagged = min(jobs, len(todo)) > 1
+        outcome = run_executions(executor, todo, _Console(session, tagged), fail_fast, jobs)
         if fail_fast and outcome.failures:
             session.err.print("stopping at the first failure (--fail-fast)")
     session.err.print("review and upload each result with 'medval results upload KEY'")

@@ -91,21 +91,25 @@ def verify_prepared(executor: Executor, dataset: LocalDataset) -> None:
     data shows exactly that state again is not hashed again. Any write, rename, chmod or
     replacement on the host in between changes the state (the change time, which no
     unprivileged process can set back), and the data is hashed again; cubes see it
-    read-only. A tree changed in the last two seconds is always hashed again."""
+    read-only. A tree changed in the last two seconds is always hashed again.
+
+    Executions side by side (``medval run --jobs N``) check one dataset in turn: the
+    first hashes it, the others wait and then find its state kept."""
     data, labels = prepared_folders(executor, dataset)
     key = (str(data), str(labels), dataset.data_hash)
-    before = tree_state(data, labels)
-    if executor.verified_data.get(key) == before:
-        return
-    actual = tree_hash(data, labels)
-    if actual != dataset.data_hash:
-        raise HashMismatch(
-            f"the prepared data of {dataset.name} has changed since it was prepared "
-            f"(hash {actual[:12]}… instead of {dataset.data_hash[:12]}…); prepare it again"
-        )
-    settled = max(entry.changed_ns for entry in before) < time.time_ns() - SETTLED_NS
-    if settled and tree_state(data, labels) == before:
-        executor.verified_data[key] = before
+    with executor.locks.held(("data", key)):
+        before = tree_state(data, labels)
+        if executor.verified_data.get(key) == before:
+            return
+        actual = tree_hash(data, labels)
+        if actual != dataset.data_hash:
+            raise HashMismatch(
+                f"the prepared data of {dataset.name} has changed since it was prepared "
+                f"(hash {actual[:12]}… instead of {dataset.data_hash[:12]}…); prepare it again"
+            )
+        settled = max(entry.changed_ns for entry in before) < time.time_ns() - SETTLED_NS
+        if settled and tree_state(data, labels) == before:
+            executor.verified_data[key] = before
 
 
 def registration_payload(dataset: LocalDataset, stage: Stage = Stage.OPERATION) -> DatasetCreate:

@@ -11,7 +11,9 @@ of here.
 
 from __future__ import annotations
 
+import copy
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,7 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 from medval.client.audit_log import LocalAuditLog
+from medval.client.cube_names import describe, named_as
 from medval.client.http import MedvalClient
+from medval.client.run_locks import RunLocks
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
 from medval.core.declarations import MetricDeclaration
@@ -29,7 +33,7 @@ from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
 from medval.core.document_mapping import LeftOut, ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
-from medval.core.errors import InvalidInput, MedvalError
+from medval.core.errors import InvalidInput
 from medval.core.hashing import (
     TreeState,
     tree_hash,
@@ -75,24 +79,6 @@ class DocumentRefused(InvalidInput):
         self.verdict = verdict
 
 
-def describe(cube: CubePublic) -> str:
-    """How messages name a cube: its kind and registered name (``model logistic-v2``)."""
-    return f"{cube.kind.value.replace('_', ' ')} {cube.name}"
-
-
-@contextmanager
-def named_as(cube: CubePublic, folder: Path) -> Iterator[None]:
-    """Errors raised inside name the cube, not the scratch folder it is unpacked in."""
-    try:
-        yield
-    except MedvalError as exc:
-        name = describe(cube)
-        for path in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
-            exc.message = exc.message.replace(f"{path}/", f"{name}: ").replace(path, name)
-        exc.args = (exc.message,)
-        raise
-
-
 def _has_entries(folder: Path) -> bool:
     try:
         return any(folder.iterdir())
@@ -123,17 +109,29 @@ class Executor:
         self.runner = runner.with_image_cache(workspace.images_dir)
         self.limits = limits
         self.progress = progress or SilentProgress()
-        self._caveats_said = False
+        self._caveats_said = threading.Event()
         # Prepared data hashed in this run, with its file-system state then
         # (``client.datasets.verify_prepared``): the data is hashed once per run.
         self.verified_data: dict[tuple[str, str, str], TreeState] = {}
+        # What executions side by side take turns on (``client.run_locks``).
+        self.locks = RunLocks()
+
+    def reporting_to(self, progress: Progress) -> Executor:
+        """This executor, its steps said to ``progress``: one execution's view when several
+        run side by side. Everything else is shared (the client, the workspace, the audit
+        log, the data hashed in this run, the locks)."""
+        view = copy.copy(self)
+        view.progress = progress
+        return view
 
     def say_caveats(self) -> None:
         """Say, once, which limits the runner cannot hold here, before any task runs."""
-        if not self._caveats_said:
-            self._caveats_said = True
-            for line in self.runner.caveats(self.limits):
-                self.progress.step(f"note: {line}")
+        with self.locks.held("caveats"):
+            if self._caveats_said.is_set():
+                return
+            self._caveats_said.set()
+        for line in self.runner.caveats(self.limits):
+            self.progress.step(f"note: {line}")
 
     def require_supported_by(self, benchmark: BenchmarkPublic) -> None:
         """Refuse to run a benchmark's cubes on a runner kind the benchmark does not support."""
@@ -157,10 +155,11 @@ class Executor:
 
         Callers re-check the cached copy against ``sha256`` before each use.
         """
-        if not path.is_file():
-            self.progress.step(f"downloading {what} ({sha256[:12]})")
-            # Streamed to disk, continued if cut short, verified before it appears at path.
-            self.client.download_blob_to(sha256, path, what)
+        with self.locks.held(("blob", sha256)):  # one download, whoever else needs it
+            if not path.is_file():
+                self.progress.step(f"downloading {what} ({sha256[:12]})")
+                # Streamed to disk, continued if cut short, verified before it appears at path.
+                self.client.download_blob_to(sha256, path, what)
         return path
 
     def fetch(self, cube: CubePublic) -> Path:
@@ -205,7 +204,10 @@ class Executor:
         what = f"image archive of cube {cube.name}"
         path = self.cached_blob(expected, self.workspace.image_archive(expected), what)
         verify_sha256_file(path, expected, what)
-        self.runner.prepare_image(path, cube.image_digest, f"cube {cube.name}", self.progress.step)
+        with self.locks.held(("image", cube.image_digest)):  # loaded or unpacked once
+            self.runner.prepare_image(
+                path, cube.image_digest, f"cube {cube.name}", self.progress.step
+            )
         return cube.image_digest
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> CubeSpec:
@@ -217,9 +219,7 @@ class Executor:
             label = f"{cube.name}: {task}"
             self.progress.step(label)
             started = time.monotonic()
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            log = self.workspace.logs_dir / f"{stamp}-{cube.id}-{task}.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
+            log = self.workspace.new_task_log(cube.id, task)
             self.runner.run(folder, spec, task, mounts, self.limits, log, image=image)
             self.progress.done(label, time.monotonic() - started)
         return spec

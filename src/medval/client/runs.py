@@ -4,6 +4,9 @@ An execution the dataset's policy refuses (``medval.trust.data_policy``: a model
 off the allowlist, a model that ran the limit, an expired association) does not run: it
 fails at once with the clause's line and records nothing.
 
+A run may run several executions at once (``jobs``; ``client.side_by_side``): each keeps
+its own result and failure, as it would one at a time.
+
 A run is resumable: an execution whose local result exists is not run again (unless
 forced), so an interrupted ``medval run`` picks up where it stopped.
 
@@ -17,6 +20,8 @@ a server that cannot be reached) records nothing and is raised as it is.
 
 from __future__ import annotations
 
+import itertools
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -25,11 +30,13 @@ from medval.client.audit_log import record
 from medval.client.data_policies import policy_refusal
 from medval.client.datasets import prepared_folders, verify_prepared
 from medval.client.execution import DocumentRefused, Executor
+from medval.client.side_by_side import TaggedProgress, run_each
 from medval.client.workspace import LocalDataset, LocalResult, result_key
 from medval.core.documents import Provenance
 from medval.core.errors import (
     EngineError,
     HashMismatch,
+    InvalidInput,
     MedvalError,
     NotFound,
     PolicyRefused,
@@ -239,38 +246,86 @@ def should_run(item: PlannedExecution, force: bool) -> bool:
     return force or (item.done is None and not item.pending.failed)
 
 
+def check_jobs(jobs: int) -> None:
+    """How many executions run at once: one at least."""
+    if jobs < 1:
+        raise InvalidInput(f"--jobs is how many executions run at once: at least 1, not {jobs}")
+
+
 def run_executions(
     executor: Executor,
     todo: list[PlannedExecution],
     listener: RunListener,
     fail_fast: bool = False,
+    jobs: int = 1,
 ) -> RunOutcome:
-    """Run each planned execution in turn, going on after a failure (unless
-    ``fail_fast``); a failure the model caused is kept as a failed result
-    (``recorded`` is its one-line reason), any other is only reported.
+    """Run the planned executions, up to ``jobs`` at once (``client.side_by_side``), going
+    on after a failure (unless ``fail_fast``: then none starts after it); a failure the
+    model caused is kept as a failed result (``recorded`` is its one-line reason), any
+    other is only reported. Numbers go to the executions in the order they start; the
+    failures come in the order of ``todo``, whatever order they ended in.
 
     Called once the data owner approved ``todo``: the local audit log gets the approval
     of each execution (what was to run) and, when it ran, its result."""
-    failures: list[RunFailure] = []
-    ran = 0
-    for number, item in enumerate(todo, start=1):
-        ran = number
-        listener.starting(number, len(todo), item)
-        record(executor.audit, "approve", "execution", item.key, item.pending)
-        try:
-            done = execute(executor, item)
-        except MedvalError as exc:
-            failures.append(RunFailure(item.key, exc.message, exc.code))
-            listener.failed(item, exc.message, None)
-        else:
-            record(executor.audit, done.result.status.value, "execution", item.key, done.result)
-            if done.error is None and done.result.document is not None:
-                listener.succeeded(item, done.result)
-                continue
-            message = done.error.message if done.error else str(done.result.failure)
-            code = done.error.code if done.error else SandboxError.code
-            failures.append(RunFailure(item.key, message, code))
-            listener.failed(item, message, done.result.failure)
-        if fail_fast:
-            break
-    return RunOutcome(ran, len(todo), tuple(failures))
+    check_jobs(jobs)
+    side_by_side = min(jobs, len(todo)) > 1
+    voice = threading.Lock()
+    heard = _OneAtATime(listener, voice) if side_by_side else listener
+    numbers = itertools.count(1)
+    failures: dict[int, RunFailure] = {}
+
+    def work(index: int) -> None:
+        item = todo[index]
+        with voice:
+            number = next(numbers)
+            listener.starting(number, len(todo), item)
+        view = executor
+        if side_by_side:
+            tag = f"[{number}/{len(todo)}]"
+            view = executor.reporting_to(TaggedProgress(executor.progress, tag, voice))
+        failure = _run_one(view, item, heard)
+        if failure is not None:
+            failures[index] = failure
+
+    ran = run_each(len(todo), jobs, work, go_on=lambda: not (fail_fast and failures))
+    return RunOutcome(ran, len(todo), tuple(failures[i] for i in sorted(failures)))
+
+
+def _run_one(
+    executor: Executor, item: PlannedExecution, listener: RunListener
+) -> RunFailure | None:
+    """One approved execution, recorded in the audit log; its failure, if it failed."""
+    record(executor.audit, "approve", "execution", item.key, item.pending)
+    try:
+        done = execute(executor, item)
+    except MedvalError as exc:
+        listener.failed(item, exc.message, None)
+        return RunFailure(item.key, exc.message, exc.code)
+    record(executor.audit, done.result.status.value, "execution", item.key, done.result)
+    if done.error is None and done.result.document is not None:
+        listener.succeeded(item, done.result)
+        return None
+    message = done.error.message if done.error else str(done.result.failure)
+    code = done.error.code if done.error else SandboxError.code
+    listener.failed(item, message, done.result.failure)
+    return RunFailure(item.key, message, code)
+
+
+class _OneAtATime:
+    """The run's listener, heard by one execution at a time (under ``voice``)."""
+
+    def __init__(self, listener: RunListener, voice: threading.Lock) -> None:
+        self.listener = listener
+        self.voice = voice
+
+    def starting(self, number: int, total: int, item: PlannedExecution) -> None:
+        with self.voice:
+            self.listener.starting(number, total, item)
+
+    def succeeded(self, item: PlannedExecution, result: LocalResult) -> None:
+        with self.voice:
+            self.listener.succeeded(item, result)
+
+    def failed(self, item: PlannedExecution, message: str, recorded: str | None) -> None:
+        with self.voice:
+            self.listener.failed(item, message, recorded)

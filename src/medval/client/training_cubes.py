@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from medval.client.execution import Executor, named_as
+from medval.client.cube_names import named_as
+from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.core.errors import InvalidInput
 from medval.core.flower_app import FlowerApp, is_flower_app, load_flower_app

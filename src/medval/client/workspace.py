@@ -15,7 +15,7 @@ Layout under the client's home::
     results/b<B>-m<M>-d<D>/result.json    a result (metrics, or a failure), provenance, upload
                                           state, what of the results file is left out (never sent)
     results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
-    logs/                                 the cube task logs
+    logs/<when>-<cube id>-<task>-<random>.log   the cube task logs
     audit/log.jsonl, head.json            the local audit log: every approval, execution and
                                           upload made here, hash-chained (``audit_log``)
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -170,6 +171,15 @@ class Workspace:
         """Everything in a result's folder (predictions, outputs) owner-only."""
         private_folder(self.results_dir)
         make_tree_private(self.result_dir(key))
+
+    def new_task_log(self, cube_id: int, task: str) -> Path:
+        """A new, empty log for one task run, named by when, which cube and which task
+        (and a random tail: executions side by side may run one task in the same second)."""
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        prefix = f"{time.strftime('%Y%m%d-%H%M%S')}-{cube_id}-{task}-"
+        fd, name = tempfile.mkstemp(dir=self.logs_dir, prefix=prefix, suffix=".log")
+        os.close(fd)
+        return Path(name)
 
     def scratch(self, prefix: str) -> Path:
         """A fresh folder for one task run's unpacked cube or intermediate output (what a

@@ -35,6 +35,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,9 @@ _CLIENT_VARIABLES = (
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
 )
+# Executions side by side (``medval run --jobs N``) build the Python image once, not N times.
+_BUILDING = threading.Lock()
+
 _NO_SUCH_IMAGE = ("no such image", "image not known", "no such object")
 
 
@@ -302,16 +306,17 @@ class ContainerRunner(Runner):
 
     def python_image(self) -> str:
         """The ID of the image with this client's Python, built here if absent."""
-        if self._python_image is None:
-            plan = PythonImagePlan.for_runtime(self.runtime, ("medval", *self.python_packages))
-            image_id = self.image_id(plan.tag())
-            if image_id is None:
-                build_python_image(self.find_program(), plan)
+        with _BUILDING:
+            if self._python_image is None:
+                plan = PythonImagePlan.for_runtime(self.runtime, ("medval", *self.python_packages))
                 image_id = self.image_id(plan.tag())
-            if image_id is None:
-                raise SandboxError(f"{self.program} built {plan.tag()} but cannot find it")
-            self._python_image = image_id
-        return self._python_image
+                if image_id is None:
+                    build_python_image(self.find_program(), plan)
+                    image_id = self.image_id(plan.tag())
+                if image_id is None:
+                    raise SandboxError(f"{self.program} built {plan.tag()} but cannot find it")
+                self._python_image = image_id
+            return self._python_image
 
     def remove_container(self, name: str) -> None:
         """Kill and remove a container that may still run (after a timeout, an interrupt)."""

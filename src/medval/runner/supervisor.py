@@ -3,7 +3,9 @@
 Shared by every runner: the sandbox tool (``bwrap``, later ``docker run``) is started
 in a new process group, its stdout and stderr are copied to the log file as they come
 and remembered as a bounded tail, and when time is up the whole group is killed. So
-is it when its outputs and log together pass their cap (:mod:`medval.runner.outputs`).
+is it when its outputs and log together pass their cap (:mod:`medval.runner.outputs`),
+and when the run it belongs to is interrupted from another thread
+(:mod:`medval.runner.stopping`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import BinaryIO
 from medval.core.errors import SandboxError
 from medval.runner.log_tail import LineSplitter, LogTail
 from medval.runner.outputs import OutputCap, OutputMeter
+from medval.runner.stopping import current_stop, watched
 
 _CHUNK = 1 << 16
 
@@ -72,6 +75,9 @@ def supervise(
     meter = OutputMeter(cap)
     file_size = cap.max_bytes if cap is not None and cap.limit_file_size else None
     log_tail, error_tail = LogTail(), LogTail()
+    stop = current_stop()
+    if stop is not None:
+        stop.check()  # the run was interrupted: no new sandbox
     with _open_log(log_path) as log:
         started = time.monotonic()
         deadline = started + timeout_seconds
@@ -79,9 +85,11 @@ def supervise(
             argv, _before_exec(address_space_bytes, file_size, prepare_child), env, pass_fds
         )
         try:
-            timed_out = not _pump(process, deadline, log, log_tail, error_tail, meter)
-            if not (timed_out or meter.stop):
-                timed_out = not _wait(process, deadline, meter)
+            # Ctrl-C heard by another thread kills it too, and is raised here after.
+            with watched(process.pid):
+                timed_out = not _pump(process, deadline, log, log_tail, error_tail, meter)
+                if not (timed_out or meter.stop):
+                    timed_out = not _wait(process, deadline, meter)
         except BaseException:
             # Interrupted (Ctrl-C, a bug): never leave a sandbox running behind us.
             _kill_group(process)
