@@ -1,8 +1,6 @@
-"""The typed HTTP client: one request method, and one short method per API call.
-
-Server errors come back as the same typed exceptions the server raised (by code), and a
-server that cannot be reached is a ``ServerUnavailable`` with the URL in its message.
-``_call`` follows a list's every page (``client.pages``): a list method gets it whole.
+"""The typed HTTP client: one request method, and one short method per API call. Server
+errors come back as the typed exceptions the server raised (by code); an unreachable server
+is a ``ServerUnavailable`` naming the URL; ``_call`` follows every page of a list.
 """
 
 from __future__ import annotations

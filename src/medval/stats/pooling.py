@@ -12,26 +12,21 @@ of three ways (``PoolingModel``):
   evaluator that rounds its values falls back to effective counts. PPV and NPV need the
   number of positive predictions, which no document carries, and so always do.
 - **Effective counts** (binomial-normal again, :mod:`medval.stats.effective_counts`): any
-  other metric on the logit scale (AUROC, PPV, a sensitivity whose document lacks its
-  counts, a declared proportion): each site's interval is read as the number of trials
-  whose Wilson interval is as wide, and the value times that number as its events. From a
-  Wilson interval this recovers the site's counts; from another interval, the effective
-  sample size. A site whose interval is missing, of zero width or all of [0, 1] carries
-  no usable weight (rule 2). This is the default because pooling the intervals
-  themselves, symmetric on the logit scale, covered the truth in as few as a third of
-  simulated benchmarks near 0 and 1 (bench/pooling_coverage.py); ``effective=False``
-  asks for that pooling, as does naming an ``interval`` method.
+  other metric on the logit scale (AUROC, PPV, a sensitivity without its counts): each
+  site's interval read as the trials whose Wilson interval is as wide (from a Wilson
+  interval, the site's counts; otherwise the effective sample size). The default: pooling
+  the intervals themselves covered the truth in as few as a third of simulated benchmarks
+  near 0 and 1 (bench/pooling_coverage.py); ``effective=False`` or an ``interval``
+  method asks for it.
 - **Intervals** (inverse-variance random effects, :mod:`medval.stats.random_effects`):
   everything else, on a scale where the sampling distribution is closer to normal, then
   back-transformed: log for ratios (``LOG_METRICS``), identity for the rest (brier,
-  calibration_slope, ...), and logit where asked for. A site's standard error is its
-  transformed interval's width divided by 2 x 1.96. On the logit scale nothing is
-  clipped: a site whose interval reaches 0 or 1 (0 of 3 correct: [0, 0.56]) is read as
-  the counts its finite bound implies, by inverting the Wilson score interval (0.56 is
-  Wilson's upper bound for 0 of 3), and pooled as those counts with half an event added
-  to each cell (so it weighs as little as three cases do).
-  tau² by ``TauSquaredMethod`` (DerSimonian-Laird unless asked otherwise); the interval
-  by ``IntervalMethod`` (Hartung-Knapp, modified, for 3 to 9 sites; Wald otherwise).
+  calibration_slope, ...), logit where asked for. A site's SE is its transformed
+  interval's width / (2 x 1.96). On the logit scale a site whose interval reaches 0 or 1
+  (0 of 3: [0, 0.56]) is read as the counts its finite bound implies by Wilson's interval,
+  half an event added to each cell (it weighs as little as three cases do). tau² by
+  ``TauSquaredMethod`` (DerSimonian-Laird unless asked otherwise); the interval by
+  ``IntervalMethod`` (Hartung-Knapp, modified, for 3 to 9 sites; Wald otherwise).
 
 A benchmark that declares its metrics (:mod:`medval.core.declarations`) passes each
 metric's declaration (``declared``): its scale (proportion: logit, ratio: log, linear:
