@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import statistics
 import tempfile
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from paired_requests import percentile
 
 from medval.client.http import MedvalClient
 from medval.core import api
@@ -129,12 +129,6 @@ def document(site: int, model: int) -> ResultDocument:
             "calibration_slope": MetricValue(value=slope, lower=slope - 0.1, upper=slope + 0.1),
         },
     )
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (the 95th of 20 values is the 19th smallest)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
 
 
 def stored_results(database_url: str, benchmark_id: int) -> int:

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from paired_requests import percentile
 
 from medval.client.http import MedvalClient
 from medval.core import api
@@ -52,12 +53,6 @@ from medval.server.store.sql import SqlStore
 
 PASSWORD = "bench-password"
 HOSPITAL_DATASETS = 5
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (the 95th of 20 values is the 19th smallest)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
 
 
 def fill(settings: ServerSettings, datasets: int) -> None:
