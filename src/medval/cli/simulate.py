@@ -14,7 +14,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.client.federation_simulation import (
@@ -41,7 +48,7 @@ class _Listener:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.bar: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
 
     def note(self, line: str) -> None:
         self.session.note(f"  {line}")
@@ -76,7 +83,11 @@ def simulate(
         1, "--models", help="How many models the model owner brings (besides the reference)."
     ),
     jobs: int | None = typer.Option(
-        None, "--jobs", "-j", metavar="J", help="Sites working at once (default: the cores here)."
+        None,
+        "--jobs",
+        "-j",
+        metavar="J",
+        help="Sites working at once (default: twice the cores here).",
     ),
     server: str = typer.Option(
         EMBEDDED,
@@ -97,7 +108,9 @@ def simulate(
     run and upload through the real client over HTTP, cubes in the sandbox; report the
     time of each phase and the throughput."""
     session: Session = ctx.obj
-    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    # Twice the cores by default: a site spends most of its time waiting, on its
+    # sandboxes' start and stop and on the server, not computing.
+    jobs = jobs if jobs is not None else 2 * (os.cpu_count() or 1)
     check_request(sites, models, jobs)
     listener = _Listener(session)
     with ExitStack() as stack:
@@ -142,7 +155,8 @@ def simulate(
             f"{m.model} {m.n_sites} ({m.n_failed} failed)" for m in report.leaderboard
         )
         raise SimulationMismatch(
-            f"the leaderboard does not show {sites} sites for each of {report.models} models: {shown or 'no entry'}"
+            f"the leaderboard does not show {sites} sites for each of {report.models} "
+            f"models: {shown or 'no entry'}"
         )
 
 
@@ -150,30 +164,26 @@ def _show(session: Session, report: FederationReport, fmt: OutputFormat) -> None
     if fmt is OutputFormat.JSON:
         session.show(report, fmt)
         return
-    out = session.out
-    out.print(
+    lines = [
         f"simulated {report.sites} sites x {report.models} models in {report.wall_seconds:.1f} s "
-        f"(setup {report.setup_seconds:.1f} s, sites {report.sites_seconds:.1f} s, {report.jobs} at once, "
-        f"runner {report.runner})",
-        highlight=False,
-    )
-    out.print("phase       total s   mean s per site", highlight=False)
-    for phase, timing in report.phases.items():
-        out.print(
-            f"{phase.value:<10} {timing.total_seconds:>8.1f} {timing.mean_seconds:>9.3f}",
-            highlight=False,
-        )
-    out.print(
-        f"throughput: {report.sites_per_second:.2f} sites/s, {report.uploads_per_second:.2f} uploads/s "
-        f"({report.uploads} uploads), {report.requests_per_second:.1f} requests/s ({report.requests} requests)",
-        highlight=False,
-    )
-    for entry in report.leaderboard:
-        out.print(
-            f"leaderboard: {entry.model}: {entry.n_sites} sites, {entry.n_failed} failed",
-            highlight=False,
-        )
-    out.print(f"password hashing: {report.password_hashing}", highlight=False)
+        f"(setup {report.setup_seconds:.1f} s, sites {report.sites_seconds:.1f} s, "
+        f"{report.jobs} at once, runner {report.runner})",
+        "phase       total s   mean s per site",
+        *(
+            f"{phase.value:<10} {timing.total_seconds:>8.1f} {timing.mean_seconds:>9.3f}"
+            for phase, timing in report.phases.items()
+        ),
+        f"throughput: {report.sites_per_second:.2f} sites/s, "
+        f"{report.uploads_per_second:.2f} uploads/s ({report.uploads} uploads), "
+        f"{report.requests_per_second:.1f} requests/s ({report.requests} requests)",
+        *(
+            f"leaderboard: {entry.model}: {entry.n_sites} sites, {entry.n_failed} failed"
+            for entry in report.leaderboard
+        ),
+        f"password hashing: {report.password_hashing}",
+    ]
+    for line in lines:
+        session.out.print(line, highlight=False, markup=False)
 
 
 @contextmanager

@@ -240,9 +240,7 @@ def simulate_federation(
     counts = [
         ModelSites(model=e.model, n_sites=e.n_sites, n_failed=e.n_failed) for e in board.entries
     ]
-    complete = len(counts) == request.models + 1 and all(
-        c.n_sites == request.sites and c.n_failed == 0 for c in counts
-    )
+    complete = every_site_shown(counts, request.sites, request.models + 1)
     rate = max(sites_seconds, 1e-9)
     report = FederationReport(
         sites=request.sites,
@@ -268,6 +266,11 @@ def simulate_federation(
         complete=complete,
     )
     return report
+
+
+def every_site_shown(counts: list[ModelSites], sites: int, models: int) -> bool:
+    """Whether the leaderboard has ``models`` entries, each with every site and no failure."""
+    return len(counts) == models and all(c.n_sites == sites and c.n_failed == 0 for c in counts)
 
 
 def _benchmark(world: _World, listener: FederationListener) -> tuple[MedvalClient, int]:
