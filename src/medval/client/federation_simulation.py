@@ -242,7 +242,7 @@ def simulate_federation(
     ]
     complete = every_site_shown(counts, request.sites, request.models + 1)
     rate = max(sites_seconds, 1e-9)
-    report = FederationReport(
+    return FederationReport(
         sites=request.sites,
         models=request.models + 1,
         jobs=request.jobs,
@@ -265,7 +265,6 @@ def simulate_federation(
         leaderboard=counts,
         complete=complete,
     )
-    return report
 
 
 def every_site_shown(counts: list[ModelSites], sites: int, models: int) -> bool:
