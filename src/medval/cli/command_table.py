@@ -76,6 +76,14 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "demo",
         "Play every role of a federated benchmark against an embedded server.",
     ),
+    _entry(
+        "simulate",
+        "simulate",
+        "simulate",
+        "Play a whole federation on this machine: N data owners each prepare, register, "
+        "join, run and upload through the real client over HTTP, cubes in the sandbox; "
+        "report the time of each phase and the throughput.",
+    ),
     _entry("server", "server_commands", "server_app", "Run and administer a medval server."),
     _entry(
         "users",

@@ -35,16 +35,21 @@ def server_env(data_dir: Path, port: int, database_url: str = "") -> dict[str, s
 
 @contextmanager
 def embedded_server(
-    data_dir: Path, log_path: Path, port: int | None = None, database_url: str = ""
+    data_dir: Path,
+    log_path: Path,
+    port: int | None = None,
+    database_url: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    """Start ``medval server start`` and yield its URL once it answers; stop it after."""
+    """Start ``medval server start`` and yield its URL once it answers; stop it after.
+    ``extra_env``: more settings of the server (``MEDVAL_SERVER_...``)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "medval", "server", "start"],
-            env=server_env(data_dir, port, database_url),
+            env={**server_env(data_dir, port, database_url), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
