@@ -55,54 +55,53 @@ def tree_hash(*roots: Path) -> str:
     Paths come in order of their parts (``a/b`` before ``a-c``), as they always have.
     The files are hashed side by side (``HASHING_THREADS``; hashlib lets go of the GIL
     while it hashes), in batches of about ``_BATCH_BYTES`` (so that thousands of small
-    files do not cost a hand-over each), and their lines are put together in tree order.
+    files do not cost a hand-over each) handed over as the walk finds them, and their
+    lines are put together in tree order.
     """
-    lines: list[str | int] = []  # a line, or the index of a file in ``files``
-    files: list[tuple[str, str]] = []  # strings, not Paths: 20,000 small files add up
-    batches: list[list[int]] = [[]]
-    size = 0
-    for index, root in enumerate(roots):
-        if root.is_symlink() or not root.is_dir():
-            raise InvalidInput(f"not a directory: {root}")
-        lines.append(f"root {index}\n")
-        top = os.fspath(root)
-        for entry in walk(root):
-            rel = entry.relative.as_posix()
-            path = os.path.join(top, rel)
-            if stat.S_ISLNK(entry.mode):
-                raise InvalidInput(f"symbolic links are not allowed in hashed data: {path}")
-            if stat.S_ISDIR(entry.mode):
-                lines.append(f"dir {rel}\n")
-            elif stat.S_ISREG(entry.mode):
-                lines.append(len(files))
-                batches[-1].append(len(files))
-                files.append((rel, path))
-                size += entry.status.st_size + _PER_FILE_BYTES
-                if size >= _BATCH_BYTES:
-                    batches.append([])
-                    size = 0
-            else:
-                raise InvalidInput(
-                    f"only files and folders are allowed in hashed data, "
-                    f"not {kind_of(entry.mode)}: {path}"
-                )
+    lines: list[str | int] = []  # a line, or the index of a file in ``paths``
+    paths: list[str] = []  # strings, not Paths: 20,000 small files add up
+    names: list[str] = []
     hashes: dict[int, str] = {}
 
-    def hash_batch(batch: list[int]) -> None:
-        for file in batch:
-            hashes[file] = _sha256_regular(files[file][1])
+    def hash_batch(first: int, last: int) -> None:
+        for file in range(first, last):
+            hashes[file] = _sha256_regular(paths[file])
 
-    if HASHING_THREADS == 1 or len(batches) == 1:
-        for batch in batches:
-            hash_batch(batch)
-    else:
-        with ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="tree-hash") as pool:
-            for done in [pool.submit(hash_batch, batch) for batch in batches]:
-                done.result()  # raises what a batch raised
+    # Batches go to the threads as the walk finds them, so hashing overlaps the walk.
+    with ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="tree-hash") as pool:
+        submitted = []
+        first, size = 0, 0
+        for index, root in enumerate(roots):
+            if root.is_symlink() or not root.is_dir():
+                raise InvalidInput(f"not a directory: {root}")
+            lines.append(f"root {index}\n")
+            top = os.fspath(root)
+            for entry in walk(root):
+                path = os.path.join(top, entry.path)
+                if stat.S_ISLNK(entry.mode):
+                    raise InvalidInput(f"symbolic links are not allowed in hashed data: {path}")
+                if stat.S_ISDIR(entry.mode):
+                    lines.append(f"dir {entry.path}\n")
+                elif stat.S_ISREG(entry.mode):
+                    lines.append(len(paths))
+                    paths.append(path)
+                    names.append(entry.path)
+                    size += entry.status.st_size + _PER_FILE_BYTES
+                    if size >= _BATCH_BYTES:
+                        submitted.append(pool.submit(hash_batch, first, len(paths)))
+                        first, size = len(paths), 0
+                else:
+                    raise InvalidInput(
+                        f"only files and folders are allowed in hashed data, "
+                        f"not {kind_of(entry.mode)}: {path}"
+                    )
+        submitted.append(pool.submit(hash_batch, first, len(paths)))
+        for done in submitted:
+            done.result()  # raises what a batch raised
     digest = hashlib.sha256()
     for line in lines:
         if isinstance(line, int):
-            line = f"file {files[line][0]} {hashes[line]}\n"
+            line = f"file {names[line]} {hashes[line]}\n"
         digest.update(line.encode())
     return digest.hexdigest()
 
@@ -136,7 +135,7 @@ def tree_state(*roots: Path) -> TreeState:
             raise InvalidInput(f"not a directory: {root}")
         found.append(_entry_state(index, "", root.lstat()))
         for entry in walk(root):
-            found.append(_entry_state(index, entry.relative.as_posix(), entry.status))
+            found.append(_entry_state(index, entry.path, entry.status))
     return tuple(found)
 
 
@@ -149,15 +148,25 @@ def _entry_state(root: int, path: str, s: os.stat_result) -> EntryState:
 def _sha256_regular(path: Path | str) -> str:
     """Like :func:`sha256_file`, but never through a link and never waiting on a FIFO."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(descriptor, "rb", buffering=0) as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
             raise InvalidInput(f"only files and folders are allowed in hashed data: {path}")
         digest = hashlib.sha256()
-        buffer = _buffer()  # read into one buffer: no new bytes object per block
-        view = memoryview(buffer)
-        while read := handle.readinto(buffer):
-            digest.update(view[:read])
-    return digest.hexdigest()
+        if status.st_size < _READ:
+            # A small file: plain reads on the descriptor, no file object (thousands of
+            # small files cost their per-file overhead more than their bytes).
+            while block := os.read(descriptor, _READ):
+                digest.update(block)
+            return digest.hexdigest()
+        with os.fdopen(descriptor, "rb", buffering=0, closefd=False) as handle:
+            buffer = _buffer()  # read into one buffer: no new bytes object per block
+            view = memoryview(buffer)
+            while read := handle.readinto(buffer):
+                digest.update(view[:read])
+        return digest.hexdigest()
+    finally:
+        os.close(descriptor)
 
 
 _buffers = threading.local()
