@@ -113,15 +113,22 @@ def _send_once(url: str, upload: Upload) -> int:
         connection.close()
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """Each live process's CPU seconds so far (user and system)."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between the two readings by the processes alive at the second (one that
+    started between them counts whole; one that ended is not seen: an undercount)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _family(parent: int) -> list[int]:
@@ -168,8 +175,8 @@ def blast(url: str, uploads: list[Upload], clients: int, server_pid: int) -> Run
                 statuses.append(status)
                 done_at.append(time.perf_counter() - start)
 
-    server, database = _family(server_pid), _postgres()
-    before = (time.process_time(), _cpu_seconds(server), _cpu_seconds(database))
+    server = _family(server_pid)
+    before = (time.process_time(), _cpu_seconds(server), _cpu_seconds(_postgres()))
     with ThreadPoolExecutor(clients) as pool:
         running = [pool.submit(client, i) for i in range(clients)]
         start = time.perf_counter()
@@ -177,11 +184,15 @@ def blast(url: str, uploads: list[Upload], clients: int, server_pid: int) -> Run
         for future in running:
             future.result()
         seconds = time.perf_counter() - start
-    after = (time.process_time(), _cpu_seconds(server), _cpu_seconds(database))
+    after = (time.process_time(), _cpu_seconds(server), _cpu_seconds(_postgres()))
     for connection in connections:
         connection.close()
     parties = ("load generator", "server", "PostgreSQL")
-    cpu = {name: after[i] - before[i] for i, name in enumerate(parties)}
+    cpu = {
+        parties[0]: after[0] - before[0],
+        parties[1]: _used(before[1], after[1]),
+        parties[2]: _used(before[2], after[2]),
+    }
     return Run(statuses, done_at, seconds, cpu)
 
 
