@@ -36,110 +36,19 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import sqlalchemy as sa
 from paired_requests import percentile
+from signed_world import METRICS, PASSWORD, Hospital, SignedWorld, stored_results
 
-from medval.client.http import MedvalClient
 from medval.core import api
-from medval.core.declarations import CountDenominator, MetricDeclaration, MetricScale
-from medval.core.documents import DatasetStatistics, MetricValue, Provenance, ResultDocument
-from medval.core.hashing import sha256_bytes
-from medval.core.result_schemas import ResultContent
-from medval.core.schemas import (
-    AssociationCreate,
-    BenchmarkCreate,
-    CubeCreate,
-    DatasetCreate,
-    UserCreate,
-)
-from medval.core.states import ApprovalStatus, AssociationKind, CubeKind
 from medval.demo.embedded_server import embedded_server
 from medval.server.admin import create_admin
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
-from medval.trust.keys import SigningKey
-from medval.trust.signed_result import sign_result
 
-PASSWORD = "bench-password"
 BAR_P95_SECONDS = 0.100
-N_CASES, N_POSITIVE = 500, 200
-# Five declared metrics, as a diagnostic benchmark would: three pooled from the sites'
-# counts, two from their intervals.
-METRICS = [
-    MetricDeclaration(name="auroc", label="AUROC", scale=MetricScale.PROPORTION, primary=True),
-    MetricDeclaration(
-        name="sensitivity", label="Sensitivity", scale=MetricScale.PROPORTION,
-        of=CountDenominator.POSITIVES,
-    ),
-    MetricDeclaration(
-        name="specificity", label="Specificity", scale=MetricScale.PROPORTION,
-        of=CountDenominator.NEGATIVES,
-    ),
-    MetricDeclaration(
-        name="accuracy", label="Accuracy", scale=MetricScale.PROPORTION, of=CountDenominator.CASES
-    ),
-    MetricDeclaration(name="calibration_slope", label="Calibration slope"),
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Hospital:
-    client: MedvalClient
-    token: str
-    key: SigningKey
-    dataset_id: int
-    data_hash: str
-
-
-def cube(client: MedvalClient, name: str, kind: CubeKind) -> tuple[int, str]:
-    blob = f"cube {name}".encode()
-    digest = sha256_bytes(blob)
-    client.upload_blob(digest, blob)
-    made = client.register_cube(CubeCreate(name=name, kind=kind, archive_hash=digest))
-    return made.id, digest
-
-
-def account(admin: MedvalClient, url: str, name: str) -> tuple[MedvalClient, str]:
-    """A new account's client, and its token."""
-    admin.create_user(UserCreate(username=name, password=PASSWORD))
-    token = MedvalClient(url).login(name, PASSWORD).token
-    return MedvalClient(url, token), token
-
-
-def document(site: int, model: int) -> ResultDocument:
-    """Five metrics that differ by site and model; the counts agree with the proportions,
-    and no value is a count under the small-cell threshold (the server refuses those)."""
-    spread = ((site * 7 + model * 13) % 100) / 100
-    positives = round(N_POSITIVE * (0.6 + 0.3 * spread))
-    negatives = round((N_CASES - N_POSITIVE) * (0.7 + 0.2 * spread))
-    auroc = 0.6 + 0.25 * spread
-    slope = 0.5 + 0.3 * spread
-    return ResultDocument(
-        n_cases=N_CASES,
-        n_positive=N_POSITIVE,
-        metrics={
-            "auroc": MetricValue(value=auroc, lower=auroc - 0.04, upper=auroc + 0.04),
-            "sensitivity": MetricValue(value=positives / N_POSITIVE),
-            "specificity": MetricValue(value=negatives / (N_CASES - N_POSITIVE)),
-            "accuracy": MetricValue(value=(positives + negatives) / N_CASES),
-            "calibration_slope": MetricValue(value=slope, lower=slope - 0.1, upper=slope + 0.1),
-        },
-    )
-
-
-def stored_results(database_url: str, benchmark_id: int) -> int:
-    """The results the store holds for the benchmark, counted in SQL, not by the server."""
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            query = sa.text("SELECT count(*) FROM results WHERE benchmark_id = :id")
-            return int(connection.execute(query, {"id": benchmark_id}).scalar_one())
-    finally:
-        engine.dispose()
 
 
 VIEWERS = ("committee", "hospital")  # the benchmark owner; a participant (a data owner)
@@ -207,91 +116,48 @@ def run(
         create_admin(settings, "admin", PASSWORD)
         log = tmp / "server.log"
         with embedded_server(tmp, log, database_url=database_url) as url:
-            admin = MedvalClient(url, MedvalClient(url).login("admin", PASSWORD).token)
-            admin.create_user(UserCreate(username="committee", password=PASSWORD))
-            token = MedvalClient(url).login("committee", PASSWORD).token
-            committee = MedvalClient(url, token)
-            prep, prep_hash = cube(committee, "prep", CubeKind.DATA_PREPARATOR)
-            ref, ref_hash = cube(committee, "reference", CubeKind.MODEL)
-            evaluator, eval_hash = cube(committee, "evaluator", CubeKind.EVALUATOR)
-            demo = b"demo data"
-            committee.upload_blob(sha256_bytes(demo), demo)
-            benchmark = committee.register_benchmark(BenchmarkCreate(
-                name="scale", data_preparator_id=prep, reference_model_id=ref,
-                evaluator_id=evaluator, demo_data_hash=sha256_bytes(demo), metrics=METRICS,
-            ))  # fmt: skip
-            admin.decide_benchmark(benchmark.id, ApprovalStatus.APPROVED)
-
             started = time.perf_counter()
-            vendor, _ = account(admin, url, "vendor")
-            model_hashes = {ref: ref_hash}
-            for index in range(models - 1):
-                model_id, digest = cube(vendor, f"model-{index}", CubeKind.MODEL)
-                model_hashes[model_id] = digest
-                asked = vendor.request_association(AssociationCreate(
-                    benchmark_id=benchmark.id, kind=AssociationKind.MODEL, entity_id=model_id
-                ))  # fmt: skip
-                committee.decide_association(asked.id, ApprovalStatus.APPROVED)
-
-            def join(site: int) -> Hospital:
-                hospital, hospital_token = account(admin, url, f"hospital-{site}")
-                key = SigningKey.generate()
-                hospital.register_signing_key(key.public_key)
-                data_hash = sha256_bytes(f"site {site}".encode())
-                dataset = hospital.register_dataset(DatasetCreate(
-                    name=f"site-{site}", data_preparator_id=prep, data_hash=data_hash,
-                    statistics=DatasetStatistics(n_cases=N_CASES),
-                ))  # fmt: skip
-                asked = hospital.request_association(AssociationCreate(
-                    benchmark_id=benchmark.id, kind=AssociationKind.DATASET,
-                    entity_id=dataset.id))  # fmt: skip
-                committee.decide_association(asked.id, ApprovalStatus.APPROVED)
-                return Hospital(hospital, hospital_token, key, dataset.id, data_hash)
-
-            with ThreadPoolExecutor(workers) as pool:
-                hospitals = list(pool.map(join, range(sites)))
+            world = SignedWorld.set_up(url, "admin", models)
+            world.join_all(sites, workers)
             setup = time.perf_counter() - started
+            committee, token = world.committee, world.committee_token
 
             def upload(item: tuple[int, Hospital], only: int | None = None) -> list[float]:
                 """The hospital's result of every model (or only of model ``only``)."""
                 site, hospital = item
                 seconds = []
-                for model_id, model_hash in model_hashes.items():
+                for model_id in world.model_hashes:
                     if only is not None and model_id != only:
                         continue
-                    content = ResultContent(
-                        benchmark_id=benchmark.id, dataset_id=hospital.dataset_id,
-                        model_id=model_id, document=document(site, model_id),
-                        provenance=Provenance(
-                            dataset_hash=hospital.data_hash, data_preparator_hash=prep_hash,
-                            model_hash=model_hash, evaluator_hash=eval_hash),
-                    )  # fmt: skip
+                    signed = world.signed(site, hospital, model_id)
                     begin = time.perf_counter()
-                    hospital.client.upload_result(sign_result(content, hospital.key))
+                    hospital.client.upload_result(signed)
                     seconds.append(time.perf_counter() - begin)
                 return seconds
 
             started = time.perf_counter()
             with ThreadPoolExecutor(workers) as pool:
-                latencies = [s for batch in pool.map(upload, enumerate(hospitals)) for s in batch]
+                hospitals = enumerate(world.hospitals)
+                latencies = [s for batch in pool.map(upload, hospitals) for s in batch]
             uploading = time.perf_counter() - started
 
-            stored = stored_results(settings.database_url, benchmark.id)
+            benchmark_id = world.benchmark_id
+            stored = stored_results(settings.database_url, benchmark_id)
             begin = time.perf_counter()
-            board = committee.leaderboard(benchmark.id)  # the first view: it pools
+            board = committee.leaderboard(benchmark_id)  # the first view: it pools
             first = time.perf_counter() - begin
             assert len(board.entries) == models, len(board.entries)
             assert all(e.n_sites == sites and len(e.pooled) == len(METRICS) for e in board.entries)
-            path = api.PREFIX + api.LEADERBOARD.format(benchmark_id=benchmark.id)
-            tokens = {"committee": token, "hospital": hospitals[0].token}
+            path = api.PREFIX + api.LEADERBOARD.format(benchmark_id=benchmark_id)
+            tokens = {"committee": token, "hospital": world.hospitals[0].token}
             timed = timed_gets(url, tokens, path, requests)
             timed["first"] = [first]
             timed["sites"] = timed_sites(url, token, path, max(1, min(requests, 5)))
             # One more site's result of one model: the next view pools that model again,
             # and only it (the other models' pooled entries are kept).
-            upload((sites, join(sites)), only=ref)
+            upload((sites, world.join(sites)), only=world.reference_id)
             begin = time.perf_counter()
-            board = committee.leaderboard(benchmark.id)
+            board = committee.leaderboard(benchmark_id)
             timed["changed"] = [time.perf_counter() - begin]
             assert sorted(e.n_sites for e in board.entries)[-1] == sites + 1
 

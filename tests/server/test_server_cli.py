@@ -137,3 +137,16 @@ def test_a_certificate_that_cannot_be_used_is_one_line(medval: Medval, tmp_path:
         2,
         "error: invalid setting Value error, certfile and keyfile: give both or neither",
     )
+
+
+def test_workers_below_one_are_one_line(medval: Medval, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = medval("start", "--port", "0", "--workers", "0")
+    line = "error: invalid setting workers: Input should be greater than or equal to 1"
+    assert (result.code, result.stderr.strip()) == (2, line)
+    monkeypatch.setenv("MEDVAL_SERVER_WORKERS", "none")
+    from_env = medval("start", "--port", "0")
+    assert (from_env.code, from_env.stderr.strip()) == (
+        2,
+        "error: invalid setting workers: Input should be a valid integer, unable to parse "
+        "string as an integer",
+    )

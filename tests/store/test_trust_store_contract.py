@@ -23,6 +23,7 @@ from medval.core.states import (
     CubeKind,
 )
 from medval.server.store.interface import Store
+from medval.server.store.records import AssociationStanding
 
 
 def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
@@ -59,6 +60,13 @@ def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
     with store.transaction() as tx:
         found = tx.association(association.id)
         assert found == decided and found.policy == policy
+        # What an upload reads of it: the same status and policy, and None unassociated.
+        standing = tx.association_standing(
+            ids["benchmark"], AssociationKind.DATASET, ids["dataset"]
+        )
+        assert standing == AssociationStanding(ApprovalStatus.APPROVED, policy)
+        unassociated = (ids["benchmark"], AssociationKind.MODEL, ids["dataset"])
+        assert tx.association_standing(*unassociated) is None
         assert [(e.status, e.automatic) for e in found.history] == [
             (ApprovalStatus.PENDING, False),
             (ApprovalStatus.APPROVED, True),

@@ -70,11 +70,23 @@ def start(
     keyfile: Path | None = typer.Option(
         None, "--keyfile", help="The certificate's private key (PEM) [env MEDVAL_SERVER_KEYFILE]"
     ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        help="Server processes sharing the port; PostgreSQL recommended above 1 "
+        "[env MEDVAL_SERVER_WORKERS, default 1]",
+    ),
 ) -> None:
     """Migrate the database to the newest schema, then serve (HTTPS with --certfile)."""
     with _one_line_errors():
         settings = _settings(
-            data_dir, database_url, host=host, port=port, certfile=certfile, keyfile=keyfile
+            data_dir,
+            database_url,
+            host=host,
+            port=port,
+            certfile=certfile,
+            keyfile=keyfile,
+            workers=workers,
         )
         from medval.server.serve import run_server
 

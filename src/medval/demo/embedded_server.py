@@ -1,4 +1,5 @@
-"""A real medval server in a child process on loopback, with an SQLite database."""
+"""A real medval server in a child process on loopback, with an SQLite database unless a
+URL is given, in one process or several (``workers``)."""
 
 from __future__ import annotations
 
@@ -39,16 +40,32 @@ def embedded_server(
     log_path: Path,
     port: int | None = None,
     database_url: str = "",
+    workers: int = 1,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Start ``medval server start`` and yield its URL once it answers; stop it after.
     ``extra_env``: more settings of the server (``MEDVAL_SERVER_...``)."""
+    with server_process(data_dir, log_path, port, database_url, workers, extra_env) as (url, _):
+        yield url
+
+
+@contextmanager
+def server_process(
+    data_dir: Path,
+    log_path: Path,
+    port: int | None = None,
+    database_url: str = "",
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``embedded_server``, yielding the server's process too (with ``workers`` above 1,
+    the parent of the worker processes). Stopped by SIGTERM, as a service manager does."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "medval", "server", "start"],
+            [sys.executable, "-m", "medval", "server", "start", "--workers", str(workers)],
             env={**server_env(data_dir, port, database_url), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -56,11 +73,11 @@ def embedded_server(
         )
         try:
             _wait_until_healthy(url, process, log_path)
-            yield url
+            yield url, process
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

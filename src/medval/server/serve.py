@@ -1,4 +1,5 @@
-"""Serving the app with uvicorn: in the foreground (the CLI) or a background thread."""
+"""Serving the app with uvicorn: in the foreground (the CLI), with one process or several
+(``workers``), or in a background thread (tests, the demo)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from medval.core.errors import InvalidInput, ServerUnavailable
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
-from medval.server.web.session import app_form_secret
+from medval.server.web.session import FormSecret, app_form_secret
+
+_WORKER_ANSWER_SECONDS = 60
 
 
 def _bind(settings: ServerSettings) -> socket.socket:
@@ -53,15 +59,39 @@ def _check_tls(settings: ServerSettings) -> None:
         ) from None
 
 
-def _server(settings: ServerSettings, log_level: str) -> uvicorn.Server:
-    app = create_app(settings)
-    app_form_secret(app)  # made or read now: a damaged key stops the start in one line
-    config = uvicorn.Config(
-        app,
+@dataclass(frozen=True)
+class AppFactory:
+    """Builds the app from ``settings`` in whichever process serves it: uvicorn's worker
+    processes are spawned, not forked, so each is handed this (pickled, settings and all)
+    and calls it (``uvicorn.Config(..., factory=True)``); no settings go through a
+    module's globals or the environment."""
+
+    settings: ServerSettings
+
+    def __call__(self) -> FastAPI:
+        app = create_app(self.settings)
+        app_form_secret(app)  # read now, before the first request
+        return app
+
+
+def _config(settings: ServerSettings, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        AppFactory(settings),
+        factory=True,
+        workers=settings.workers,
+        # The supervisor pings each worker and replaces one that does not answer in time;
+        # a worker spawned on a busy machine can take longer than uvicorn's 5 s to import
+        # the app, and was replaced while it started.
+        timeout_worker_healthcheck=_WORKER_ANSWER_SECONDS,
         log_level=log_level,
         ssl_certfile=settings.certfile,
         ssl_keyfile=settings.keyfile,
     )
+
+
+def _server(settings: ServerSettings, log_level: str) -> uvicorn.Server:
+    config = _config(settings, log_level)
+    config.load()  # the app built here: a damaged form key stops the start in one line
     return uvicorn.Server(config)
 
 
@@ -71,14 +101,29 @@ def run_server(
     announce: Callable[[str], None] | None = None,
 ) -> None:
     """Migrate the database, then serve until interrupted; ``announce`` hears the URL
-    once the database is ready and the port is bound."""
+    once the database is ready and the port is bound.
+
+    With ``settings.workers`` above 1 this process migrates, binds and then only
+    supervises: uvicorn's ``Multiprocess`` spawns that many workers, each serving the
+    same listening socket (so each accepted connection keeps TCP_NODELAY, see ``_bind``),
+    restarts one that dies, and on SIGINT or SIGTERM stops them all and waits for them.
+    """
     _check_tls(settings)
     upgrade_database(settings)
+    # Made (or read) once here, before any worker: a damaged key is one line, not a
+    # worker that fails and is restarted for ever; the workers then only read it.
+    FormSecret.kept_in(settings.data_dir)
     sock = _bind(settings)
     if announce is not None:
         host, port = sock.getsockname()[:2]
         announce(f"{settings.scheme}://{host}:{port}")
-    _server(settings, log_level).run(sockets=[sock])
+    if settings.workers == 1:
+        _server(settings, log_level).run(sockets=[sock])
+        return
+    config = _config(settings, log_level)
+    # Multiprocess calls the target in each worker: a Server whose config builds the app
+    # there (``AppFactory``), as ``uvicorn.run`` does for an import string.
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
 
 
 class BackgroundServer:

@@ -59,6 +59,11 @@ class ServerSettings(BaseSettings):
     keyfile: Path | None = Field(default=None, description="TLS private key (PEM)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535, description="0 picks a free port")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Server processes sharing the listening socket (PostgreSQL recommended)",
+    )
     password_hash_profile: Literal["standard", "test_only_cheapest"] = Field(
         default="standard",
         description="argon2 cost; the cheapest profile exists only to keep test suites fast",

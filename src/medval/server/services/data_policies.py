@@ -18,7 +18,6 @@ from medval.server.services.associations import visible_association
 from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.paging import Page, by_id, visible_page
-from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import AssociationRecord, CubeRecord, UserRecord
 from medval.trust.data_policy import Execution, for_model_owner, require_allowed
 
@@ -94,17 +93,9 @@ def policies_on_benchmark(
 
 
 def require_policy_allows(
-    tx: StoreTransaction,
-    benchmark_id: int,
-    dataset_id: int,
-    model: CubeRecord,
-    runs: int,
-    now: datetime,
+    policy: DataPolicy, dataset_id: int, model: CubeRecord, runs: int, now: datetime
 ) -> None:
-    """The dataset's policy on the benchmark allows one more run of ``model`` (which has
-    run ``runs`` times there), else ``PolicyRefused`` naming the clause."""
-    found = tx.list_associations(
-        benchmark_id=benchmark_id, kind=AssociationKind.DATASET, entity_id=dataset_id
-    )
-    policy = found[0].policy if found else DataPolicy()
+    """The dataset's ``policy`` on a benchmark (its association's) allows one more run of
+    ``model`` (which has run ``runs`` times there), else ``PolicyRefused`` naming the
+    clause."""
     require_allowed(policy, Execution(model.id, model.owner, dataset_id, runs), now.date())

@@ -34,37 +34,51 @@ from medval.server.services.small_cells import (
     require_no_small_cells_in_result,
 )
 from medval.server.services.validity import (
-    require_benchmark_runs,
+    blocker_among,
     require_valid_cube,
     require_valid_dataset,
 )
 from medval.server.store.interface import StoreTransaction
-from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
+from medval.server.store.records import (
+    AssociationStanding,
+    BenchmarkRecord,
+    CubeRecord,
+    DatasetRecord,
+    ResultRecord,
+    UserRecord,
+)
 
 
 def _require_approved(
     tx: StoreTransaction, benchmark: BenchmarkRecord, kind: AssociationKind, entity_id: int
-) -> None:
-    found = tx.list_associations(benchmark_id=benchmark.id, kind=kind, entity_id=entity_id)
-    if not found or found[0].status is not ApprovalStatus.APPROVED:
-        status = found[0].status.value if found else "not associated"
+) -> AssociationStanding:
+    found = tx.association_standing(benchmark.id, kind, entity_id)
+    if found is None or found.status is not ApprovalStatus.APPROVED:
+        status = found.status.value if found else "not associated"
         raise InvalidTransition(
             f"{kind.value} {entity_id} is {status} on benchmark {benchmark.name}; "
             "results need both the dataset and the model approved"
         )
+    return found
 
 
-def _check_provenance(tx: StoreTransaction, benchmark: BenchmarkRecord, body: ResultCreate) -> None:
-    """Every hash and image ID that produced the result must be the one registered here."""
-    dataset = tx.dataset(body.dataset_id)
+def _check_provenance(
+    body: ResultCreate,
+    dataset: DatasetRecord,
+    model: CubeRecord,
+    preparator: CubeRecord | None,
+    evaluator: CubeRecord | None,
+) -> None:
+    """Every hash and image ID that produced the result must be the one registered here
+    (the dataset, the model and the benchmark's preparation and evaluator cubes)."""
     registered = {
-        "dataset_hash": dataset.data_hash if dataset else None,
-        "data_preparator_hash": _cube_hash(tx, benchmark.data_preparator_id),
-        "model_hash": _cube_hash(tx, body.model_id),
-        "evaluator_hash": _cube_hash(tx, benchmark.evaluator_id),
-        "data_preparator_image": _cube_image(tx, benchmark.data_preparator_id),
-        "model_image": _cube_image(tx, body.model_id),
-        "evaluator_image": _cube_image(tx, benchmark.evaluator_id),
+        "dataset_hash": dataset.data_hash,
+        "data_preparator_hash": preparator.archive_hash if preparator else None,
+        "model_hash": model.archive_hash,
+        "evaluator_hash": evaluator.archive_hash if evaluator else None,
+        "data_preparator_image": preparator.image_digest if preparator else None,
+        "model_image": model.image_digest,
+        "evaluator_image": evaluator.image_digest if evaluator else None,
     }
     reported = body.provenance.model_dump()
     wrong = [name for name, expected in registered.items() if reported[name] != expected]
@@ -73,16 +87,6 @@ def _check_provenance(tx: StoreTransaction, benchmark: BenchmarkRecord, body: Re
             f"provenance does not match what is registered: {', '.join(wrong)}; "
             "the result was not produced by the registered artifacts"
         )
-
-
-def _cube_hash(tx: StoreTransaction, cube_id: int) -> str | None:
-    cube = tx.cube(cube_id)
-    return cube.archive_hash if cube else None
-
-
-def _cube_image(tx: StoreTransaction, cube_id: int) -> str | None:
-    cube = tx.cube(cube_id)
-    return cube.image_digest if cube else None
 
 
 def _require_declared(benchmark: BenchmarkRecord, body: ResultCreate) -> None:
@@ -98,6 +102,8 @@ def _require_declared(benchmark: BenchmarkRecord, body: ResultCreate) -> None:
 
 
 def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -> ResultRecord:
+    """Every check below reads what it needs once: the benchmark's two cubes serve its
+    validity and the provenance, each association's standing its approval and the policy."""
     with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
         dataset = visible_dataset(tx, caller, body.dataset_id)
@@ -109,12 +115,17 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         now = ctx.clock()
         require_signed_by_uploader(tx, caller, body, now)
         # Nothing new against an invalidated benchmark, dataset or cube.
-        require_benchmark_runs(tx, benchmark)
+        preparator = tx.cube(benchmark.data_preparator_id)
+        evaluator = tx.cube(benchmark.evaluator_id)
+        cubes = {cube.id: cube for cube in (preparator, evaluator) if cube is not None}
+        blocker = blocker_among(benchmark, cubes.get)
+        if blocker is not None:
+            raise InvalidTransition(blocker)
         require_valid_dataset(dataset)
         require_valid_cube(model)
-        _require_approved(tx, benchmark, AssociationKind.DATASET, body.dataset_id)
+        site = _require_approved(tx, benchmark, AssociationKind.DATASET, body.dataset_id)
         _require_approved(tx, benchmark, AssociationKind.MODEL, body.model_id)
-        _check_provenance(tx, benchmark, body)
+        _check_provenance(body, dataset, model, preparator, evaluator)
         if body.document is not None:
             require_declared_subgroups(benchmark, body.document)
             require_no_small_cells_in_result(benchmark, body.document)
@@ -129,7 +140,7 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
             )
         # The data owner's terms, checked with the same code their client ran.
         runs = found[0].runs if found else 0
-        require_policy_allows(tx, benchmark.id, dataset.id, model, runs, now)
+        require_policy_allows(site.policy, dataset.id, model, runs, now)
         if not found:
             return tx.add_result(caller.id, body, now)
         return tx.replace_result(found[0].id, caller.id, body, now)

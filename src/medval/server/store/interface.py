@@ -30,6 +30,7 @@ from medval.server.store.pending_work import PendingWork
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
+    AssociationStanding,
     BenchmarkRecord,
     CubeRecord,
     DatasetRecord,
@@ -214,6 +215,13 @@ class StoreTransaction(TrainingTransaction, Protocol):
         after: Cursor | None = None,
         limit: int | None = None,
     ) -> list[AssociationRecord]: ...
+    def association_standing(
+        self, benchmark_id: int, kind: AssociationKind, entity_id: int
+    ) -> AssociationStanding | None:
+        """The status and policy of the entity's association with the benchmark (None:
+        not associated): what ``list_associations`` says of it, in two columns."""
+        ...
+
     def decide_association(
         self,
         association_id: int,

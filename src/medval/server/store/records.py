@@ -22,7 +22,7 @@ from functools import cached_property
 from pydantic import TypeAdapter
 
 from medval.core.documents import ResultDocument
-from medval.core.membership_schemas import AgreementAcceptancePublic
+from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -32,6 +32,7 @@ from medval.core.schemas import (
     SigningKeyPublic,
     UserPublic,
 )
+from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import (
     AggregatorPublic,
     RoundMetricsPublic,
@@ -69,6 +70,16 @@ class AgreementAcceptanceRecord(AgreementAcceptancePublic, frozen=True):
 class AssociationRecord(AssociationPublic, frozen=True):
     entity_owner_id: int  # who may see it, and who counts as a participant
     initiated_by_id: int  # four eyes: whoever asked may not approve
+
+
+@dataclass(frozen=True)
+class AssociationStanding:
+    """Where an entity stands on a benchmark, as an upload asks it
+    (``StoreTransaction.association_standing``): its association's status and the data
+    owner's policy, read as two columns, not a whole record with its history."""
+
+    status: ApprovalStatus
+    policy: DataPolicy
 
 
 class ResultRecord(ResultPublic, frozen=True):

@@ -25,6 +25,7 @@ from medval.server.store.interface import Actor, unattributed
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
+    AssociationStanding,
     BenchmarkRecord,
     CubeRecord,
     DatasetRecord,
@@ -284,6 +285,18 @@ class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlResultRows, SqlTrainingR
             (m.Association.entity_id, entity_id),
         )
         return self._list(AssociationRecord, paged(query, [m.Association.id], after, limit))
+
+    def association_standing(
+        self, benchmark_id: int, kind: AssociationKind, entity_id: int
+    ) -> AssociationStanding | None:
+        found = self.session.execute(
+            select(m.Association.status, m.Association.policy).where(
+                m.Association.benchmark_id == benchmark_id,
+                m.Association.kind == kind,
+                m.Association.entity_id == entity_id,
+            )
+        ).one_or_none()
+        return AssociationStanding(found[0], found[1]) if found is not None else None
 
     def decide_association(
         self,
