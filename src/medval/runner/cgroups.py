@@ -47,12 +47,21 @@ class TaskGroup:
     version: int
     folders: dict[str, Path]
 
-    def join_file_names(self) -> list[bytes]:
-        """The ``cgroup.procs`` files the task's first process writes its PID to.
+    def join_files(self) -> list[tuple[bytes, bytes | None]]:
+        """What the task's first process writes, between fork and exec, to join the group:
+        each file, and what to write to it (None: its own PID).
 
-        Encoded beforehand: the child writes them between fork and exec.
+        Encoded beforehand. On cgroup v1 it writes ``0`` (the calling thread) to
+        ``tasks``: the child, just forked, has one thread, so moving that thread moves the
+        whole process, and the kernel moves a thread that moves itself without taking its
+        global thread-group lock, whose taking waits out an RCU grace period (about 12 ms
+        here, per task; writing the PID to ``cgroup.procs`` takes it). v2 has no such file
+        for a domain group: its ``cgroup.procs``, with the PID.
         """
-        return [os.fsencode(folder / "cgroup.procs") for folder in set(self.folders.values())]
+        folders = sorted(set(self.folders.values()))
+        if self.version == 1:
+            return [(os.fsencode(folder / "tasks"), b"0") for folder in folders]
+        return [(os.fsencode(folder / "cgroup.procs"), None) for folder in folders]
 
     def ran_out_of_memory(self) -> bool:
         """The kernel killed a process of the task for want of memory."""
