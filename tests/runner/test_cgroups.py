@@ -82,3 +82,9 @@ def _groups(text: str) -> dict[str, str]:
         for controller in controllers.split(",") if controllers else [""]:
             found[controller] = path
     return found
+
+
+def test_a_group_is_looked_at_often_at_first_and_given_up_on_after_about_a_second() -> None:
+    pauses = list(cgroups._pauses())
+    assert pauses[:3] == [0.001, 0.002, 0.004] and max(pauses) == 0.02
+    assert 1.0 <= sum(pauses) < 1.03
