@@ -95,13 +95,17 @@ def measure(kind: str, runner: Runner, label: str, body: str, runs: int) -> bool
             lambda: subprocess.run(command, cwd=cube, check=True, env=environment),
             runs,
         )
-    extra = statistics.median(a - b for a, b in zip(inside, outside, strict=True))
+    differences = [a - b for a, b in zip(inside, outside, strict=True)]
+    extra = statistics.median(differences)
+    # The middle half of the paired differences: how far one run's noise reaches.
+    low, _, high = statistics.quantiles(differences, n=4)
     ratio = statistics.median(inside) / statistics.median(outside)
     met = extra < BARS[kind]
     print(
         f"{kind:7} {label:15} sandboxed {statistics.median(inside):.3f} s, "
         f"bare {statistics.median(outside):.3f} s (medians of {runs}); "
-        f"{extra * 1000:+.1f} ms per task, {ratio:.2f}x bare; "
+        f"{extra * 1000:+.1f} ms per task (middle half {low * 1000:+.1f} to "
+        f"{high * 1000:+.1f}), {ratio:.2f}x bare; "
         f"bar under {BARS[kind] * 1000:.0f} ms more: {'met' if met else 'MISSED'}"
     )
     return met
