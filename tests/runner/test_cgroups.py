@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from medval.runner import MIB, cgroups
+from medval.runner.child_setup import ChildSetup
+from medval.runner.supervisor import supervise
 
 
 def test_v1_hierarchies_are_found_under_the_process_own_groups(tmp_path: Path) -> None:
@@ -49,3 +51,40 @@ def test_a_task_group_on_this_machine_holds_its_limits_and_is_removed() -> None:
         assert (pids / "pids.max").read_text().strip() == "40"
         assert group.ran_out_of_memory() is False and group.hit_process_limit() is False
     assert not memory.exists() and not pids.exists()
+
+
+def test_a_task_process_and_its_children_join_every_group_of_the_task(tmp_path: Path) -> None:
+    """What the local runner's first process writes before exec (``join_files``) puts it
+    in the memory and pids groups, and what it starts after stays there."""
+    support = cgroups.find_support()
+    if isinstance(support, str):
+        assert os.getuid() != 0 and "\n" not in support
+        return
+    log = tmp_path / "log"
+    with cgroups.task_group(support, 256 * MIB, 40) as group:
+        setup = ChildSetup(cgroup_files=group.join_files())
+        # The child's child reads its groups: inherited from its parent, which joined.
+        outcome = supervise(
+            ["sh", "-c", "cat /proc/self/cgroup"], timeout_seconds=30,
+            address_space_bytes=None, log_path=log, prepare_child=setup,
+        )  # fmt: skip
+        assert outcome.returncode == 0
+        groups = _groups(log.read_text())
+        for controller, folder in group.folders.items():
+            key = "" if support.version == 2 else controller
+            assert groups[key] == f"/{folder.relative_to(cgroups.ROOT / key).as_posix()}", groups
+
+
+def _groups(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            found[controller] = path
+    return found
+
+
+def test_a_group_is_looked_at_often_at_first_and_given_up_on_after_about_a_second() -> None:
+    pauses = list(cgroups._pauses())
+    assert pauses[:3] == [0.001, 0.002, 0.004] and max(pauses) == 0.02
+    assert 1.0 <= sum(pauses) < 1.03

@@ -12,7 +12,7 @@ from medval.runner.supervisor import supervise
 
 
 def test_a_step_that_fails_before_exec_is_one_line(tmp_path: Path) -> None:
-    setup = ChildSetup(cgroup_files=[str(tmp_path / "no-such-group" / "cgroup.procs").encode()])
+    setup = ChildSetup(cgroup_files=[(str(tmp_path / "no-such-group" / "tasks").encode(), b"0")])
     with pytest.raises(SandboxError) as error:
         supervise(
             ["true"], timeout_seconds=10, address_space_bytes=None, log_path=None,

@@ -135,7 +135,7 @@ class BubblewrapRunner(Runner):
                 argv += ["--info-fd", str(info_write), "--seccomp", str(filter_fd)]
                 argv += ["--", *self._command(invocation, image)]
                 setup = ChildSetup(
-                    cgroup_files=group.join_file_names() if group else [],
+                    cgroup_files=group.join_files() if group else [],
                     address_space_bytes=None if group else limits.memory_bytes,
                     process_limit=None if group else process_limit(limits, identity),
                     keyctl_number=syscall_policy.number("keyctl"),

@@ -30,6 +30,8 @@ from medval.core.errors import SandboxError
 
 ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids")
+# How long to wait in all for a group's last processes to go before giving up on it.
+_GIVE_UP_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,21 @@ class TaskGroup:
     version: int
     folders: dict[str, Path]
 
-    def join_file_names(self) -> list[bytes]:
-        """The ``cgroup.procs`` files the task's first process writes its PID to.
+    def join_files(self) -> list[tuple[bytes, bytes | None]]:
+        """What the task's first process writes, between fork and exec, to join the group:
+        each file, and what to write to it (None: its own PID).
 
-        Encoded beforehand: the child writes them between fork and exec.
+        Encoded beforehand. On cgroup v1 it writes ``0`` (the calling thread) to
+        ``tasks``: the child, just forked, has one thread, so moving that thread moves the
+        whole process, and the kernel moves a thread that moves itself without taking its
+        global thread-group lock, whose taking waits out an RCU grace period (about 12 ms
+        here, per task; writing the PID to ``cgroup.procs`` takes it). v2 has no such file
+        for a domain group: its ``cgroup.procs``, with the PID.
         """
-        return [os.fsencode(folder / "cgroup.procs") for folder in set(self.folders.values())]
+        folders = sorted(set(self.folders.values()))
+        if self.version == 1:
+            return [(os.fsencode(folder / "tasks"), b"0") for folder in folders]
+        return [(os.fsencode(folder / "cgroup.procs"), None) for folder in folders]
 
     def ran_out_of_memory(self) -> bool:
         """The kernel killed a process of the task for want of memory."""
@@ -67,26 +78,26 @@ class TaskGroup:
 
     def kill_all(self) -> None:
         """Kill every process still in the group (after a timeout, or left behind)."""
-        for _ in range(50):
+        for pause in _pauses():
             pids = self._pids()
             if not pids:
                 return
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
+            time.sleep(pause)
 
     def remove(self) -> None:
         self.kill_all()
         for folder in set(self.folders.values()):
-            for _ in range(50):
+            for pause in _pauses():
                 try:
                     folder.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)  # Its last processes are still being reaped.
+                    time.sleep(pause)  # Its last processes are still being reaped.
 
     def _pids(self) -> list[int]:
         pids: set[int] = set()
@@ -145,6 +156,19 @@ def task_group(support: Support, memory_bytes: int, max_processes: int) -> Itera
         yield group
     finally:
         group.remove()
+
+
+def _pauses() -> Iterator[float]:
+    """The pauses between looks at a group that still holds processes: short at first,
+    since what is left after a task has ended is mostly the sandbox's first process,
+    gone within a millisecond or two (bubblewrap's outer process may report the task's
+    status and exit before it), then every 20 ms, until about
+    :data:`_GIVE_UP_SECONDS` in all."""
+    waited, pause = 0.0, 0.001
+    while waited < _GIVE_UP_SECONDS:
+        yield pause
+        waited += pause
+        pause = min(2 * pause, 0.02)
 
 
 def _enable_controllers(parent: Path) -> None:

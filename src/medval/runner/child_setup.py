@@ -3,7 +3,8 @@
 In this order, each step only if asked:
 
 1. join the task's control groups (:mod:`medval.runner.cgroups`), so that every process
-   of the task is counted;
+   of the task is counted (on cgroup v1 by moving its one thread, which is quick; see
+   :meth:`~medval.runner.cgroups.TaskGroup.join_files`);
 2. set the per-process fallbacks where there is no control group: RLIMIT_AS (memory)
    and RLIMIT_NPROC (processes);
 3. join a fresh, empty session keyring, so that no key of the client's session is even
@@ -53,7 +54,8 @@ class Staging:
 class ChildSetup:
     """The steps above, as a ``preexec_fn``; every value is prepared before the fork."""
 
-    cgroup_files: list[bytes] = field(default_factory=list)
+    # Each control group's join file, and what to write there (None: the PID).
+    cgroup_files: list[tuple[bytes, bytes | None]] = field(default_factory=list)
     address_space_bytes: int | None = None
     process_limit: int | None = None
     keyctl_number: int | None = None
@@ -69,10 +71,10 @@ class ChildSetup:
                 self._binds.append((os.fsencode(source), os.fsencode(target), is_dir))
 
     def __call__(self) -> None:
-        for name in self.cgroup_files:
+        for name, content in self.cgroup_files:
             fd = os.open(name, os.O_WRONLY)
             try:
-                os.write(fd, str(os.getpid()).encode())
+                os.write(fd, content if content is not None else str(os.getpid()).encode())
             finally:
                 os.close(fd)
         if self.address_space_bytes is not None:
