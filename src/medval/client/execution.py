@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from medval.client.audit_log import LocalAuditLog
 from medval.client.cube_names import describe, named_as
@@ -50,7 +50,9 @@ from medval.core.small_cells import (
 )
 from medval.core.states import check_valid
 from medval.core.subgroup_cells import suppress_subgroups
-from medval.runner.interface import Limits, Runner
+
+if TYPE_CHECKING:  # only named here: a command that runs no cube starts without the runners
+    from medval.runner.interface import Limits, Runner
 
 __all__ = ["DocumentRefused", "Executor", "Progress", "SilentProgress", "read_document"]
 

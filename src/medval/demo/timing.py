@@ -49,6 +49,7 @@ class Clock:
     workflow_started: float | None = None
     commands: list[CommandTime] = field(default_factory=list)
     background: int = 0  # commands started in the background: their wall time is not counted
+    notes: list[str] = field(default_factory=list)  # said under the figures, as they are
     _seen: set[Path] = field(default_factory=set)
 
     def start_workflow(self) -> None:
@@ -83,6 +84,7 @@ class Clock:
             tasks=tasks,
             commands=list(self.commands),
             background=self.background,
+            notes=tuple(self.notes),
         )
 
 
@@ -94,6 +96,7 @@ class TimeReport:
     tasks: int
     commands: list[CommandTime]
     background: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -137,4 +140,5 @@ class TimeReport:
             f"({self.platform - in_commands:.1f} s) is the server's start-up and stop, the "
             "demo's own narration between commands and what ran in the background",
             f"by command (wall - cube tasks): {spent}",
+            *self.notes,
         ]
