@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from medval.client.settings import (
     ClientSettings,
@@ -56,6 +57,24 @@ def test_settings_come_from_the_environment(
     loaded = ClientSettings()
     assert loaded.home == tmp_path / "elsewhere"
     assert loaded.task_memory_mb == 512
+
+
+def test_a_setting_given_wins_over_the_environment_read_in_any_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDVAL_HOME", str(tmp_path / "from-env"))
+    monkeypatch.setenv("medval_runner", "docker")
+    monkeypatch.setenv("MEDVAL_NOT_A_SETTING", "ignored")
+    loaded = ClientSettings(home=tmp_path / "given")
+    assert (loaded.home, loaded.runner) == (tmp_path / "given", "docker")
+
+
+def test_a_bad_setting_in_the_environment_is_refused_like_a_given_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MEDVAL_MIN_CELL_COUNT", "0")
+    with pytest.raises(ValidationError, match="min_cell_count"):
+        ClientSettings()
 
 
 def dataset(name: str, server_id: int | None = None) -> LocalDataset:

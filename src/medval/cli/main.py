@@ -59,7 +59,7 @@ def _root(
         overrides["home"] = home
     if runner is not None:
         overrides["runner"] = runner
-    ctx.obj = Session(ClientSettings(**overrides))  # type: ignore[arg-type]
+    ctx.obj = Session(ClientSettings.model_validate(overrides))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     Typer's standalone mode prints usage errors (bad options, bad values) itself and
     exits through SystemExit; every medval error is turned into one line here.
     """
+    # pydantic looks for plugins by reading every installed distribution's entry points
+    # when it builds its first model: tens of milliseconds of each command's start-up on a
+    # 2-core machine (issue 14). medval uses none; one set here is still honoured.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app(args=argv, prog_name="medval")
     except SystemExit as exc:

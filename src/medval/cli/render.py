@@ -23,21 +23,25 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from rich.table import Table
 
-from medval.client.workspace import LocalResult
-from medval.core.declarations import MetricDeclaration, SubgroupDeclaration, inferred_metrics
-from medval.core.document_mapping import LeftOut
-from medval.core.documents import MetricValue, ResultDocument
-from medval.core.result_schemas import (
-    LeaderboardEntry,
-    LeaderboardPublic,
-    PooledMetric,
-    ResultPublic,
-)
-from medval.core.schemas import AuditEntryPublic
-from medval.core.states import ExecutionStatus
+from medval.core.declarations import inferred_metrics
 
 if TYPE_CHECKING:  # the session renders with these functions; only commands pass one here
     from medval.cli.context import OutputFormat, Session
+
+    # Only named in annotations here: ``results list --local`` starts without the API's
+    # schemas (issue 14), and a command that shows them has imported them already.
+    from medval.client.workspace import LocalResult
+    from medval.core.declarations import MetricDeclaration, SubgroupDeclaration
+    from medval.core.document_mapping import LeftOut
+    from medval.core.documents import MetricValue, ResultDocument
+    from medval.core.result_schemas import (
+        LeaderboardEntry,
+        LeaderboardPublic,
+        PooledMetric,
+        ResultPublic,
+    )
+    from medval.core.schemas import AuditEntryPublic
+    from medval.core.states import ExecutionStatus
 
 # A table shows at most this many metrics (the first declared, the primary among them);
 # the rest are named under it and shown in full by --format json.
@@ -213,7 +217,7 @@ def _cases(document: ResultDocument | None) -> str:
     return count(document.n_cases) if document is not None else "-"
 
 
-Declared = Mapping[int, Sequence[MetricDeclaration]]
+Declared = Mapping[int, Sequence["MetricDeclaration"]]
 
 
 def results_metrics(

@@ -19,12 +19,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from medval.client.audit_log import LocalAuditLog
 from medval.client.cube_names import describe, named_as
 from medval.client.http import MedvalClient
 from medval.client.run_locks import RunLocks
+from medval.client.task_times import TaskTime, record_task_time
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
 from medval.core.declarations import MetricDeclaration
@@ -49,7 +50,9 @@ from medval.core.small_cells import (
 )
 from medval.core.states import check_valid
 from medval.core.subgroup_cells import suppress_subgroups
-from medval.runner.interface import Limits, Runner
+
+if TYPE_CHECKING:  # only named here: a command that runs no cube starts without the runners
+    from medval.runner.interface import Limits, Runner
 
 __all__ = ["DocumentRefused", "Executor", "Progress", "SilentProgress", "read_document"]
 
@@ -220,7 +223,10 @@ class Executor:
             self.progress.step(label)
             started = time.monotonic()
             log = self.workspace.new_task_log(cube.id, task)
-            self.runner.run(folder, spec, task, mounts, self.limits, log, image=image)
+            run = self.runner.run(folder, spec, task, mounts, self.limits, log, image=image)
+            # The runner's own clock, kept beside the log (``client.task_times``).
+            ran = TaskTime(cube_id=cube.id, task=task, seconds=run.duration_seconds)
+            record_task_time(log, ran)
             self.progress.done(label, time.monotonic() - started)
         return spec
 

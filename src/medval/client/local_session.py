@@ -2,20 +2,22 @@
 logged in as the stored account, the executor that runs cubes in the sandbox, and the
 local audit log (the CLI and ``medval console`` build them here, the same way).
 
-Imports: the client's settings, HTTP client, workspace, executor and audit log; the
-runner registry.
+Imports: the client's settings and HTTP client; the workspace, executor, audit log and
+runner registry where they are built (a command that runs no cube, ``medval whoami``,
+starts without the runners: issue 14).
 """
 
 from __future__ import annotations
 
-from medval.client.audit_log import LocalAuditLog
-from medval.client.execution import Executor, Progress
+from typing import TYPE_CHECKING
+
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings, load_login, require_login, tls_verify
-from medval.client.transfers import TransferReport
-from medval.client.workspace import Workspace
-from medval.runner.interface import Limits
-from medval.runner.registry import runner_for
+
+if TYPE_CHECKING:
+    from medval.client.audit_log import LocalAuditLog
+    from medval.client.execution import Executor, Progress
+    from medval.client.transfers import TransferReport
 
 
 def logged_in_client(
@@ -39,6 +41,9 @@ def actor(settings: ClientSettings) -> str:
 
 
 def local_audit_log(settings: ClientSettings) -> LocalAuditLog:
+    from medval.client.audit_log import LocalAuditLog
+    from medval.client.workspace import Workspace
+
     return LocalAuditLog(Workspace(settings.home).audit_dir, actor(settings))
 
 
@@ -46,6 +51,11 @@ def local_executor(
     settings: ClientSettings, client: MedvalClient, progress: Progress | None = None
 ) -> Executor:
     """Runs cube tasks in this workspace, in the sandbox and within the limits set here."""
+    from medval.client.execution import Executor
+    from medval.client.workspace import Workspace
+    from medval.runner.interface import Limits
+    from medval.runner.registry import runner_for
+
     limits = Limits(
         timeout_seconds=settings.task_timeout_seconds,
         memory_bytes=settings.task_memory_mb * 1024 * 1024,

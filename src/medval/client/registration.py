@@ -37,7 +37,6 @@ from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, CubeCreate, Cu
 from medval.core.scratch import scratch_folder
 from medval.core.states import CubeKind, Stage
 from medval.runner.image_archive import archive_image_id, check_archive_holds, save_image
-from medval.runner.registry import image_engine
 
 Say = Callable[[str], None]
 
@@ -183,6 +182,8 @@ def upload_image(
         image_id = archive_image_id(image_archive)
         check_archive_holds(image_archive, image_id, spec.image)
         return _upload_archive(client, image_archive, image_id)
+    from medval.runner.registry import image_engine  # every runner: only when saving
+
     engine = image_engine(runner_kind, f"the image {spec.image} of cube {spec.name}")
     # Named by this process, so that a command killed during the upload does not leave
     # the saved image (gigabytes) in the temporary folder for good: core.scratch.

@@ -37,7 +37,7 @@ WHAT = {
     Area.IMAGES: "cube images unpacked for the local runner (unpacked again when needed)",
     Area.DEMO_DATA: "benchmarks' demo data (downloaded again when needed)",
     Area.SCRATCH: "unpacked cubes and compatibility tests left by interrupted runs",
-    Area.LOGS: "the cube task logs",
+    Area.LOGS: "the cube task logs and their times",
     Area.DATASETS: "prepared datasets: never removed by medval storage clean",
     Area.RESULTS: "local results; unsent ones are never removed",
     Area.AUDIT: "the local audit log: never removed by medval storage clean",

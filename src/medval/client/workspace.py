@@ -16,6 +16,8 @@ Layout under the client's home::
                                           state, what of the results file is left out (never sent)
     results/b<B>-m<M>-d<D>/predictions    per-case predictions: never leave this folder
     logs/<when>-<cube id>-<task>-<random>.log   the cube task logs
+    logs/<when>-<cube id>-<task>-<random>.json  how long that task ran in its sandbox
+                                          (``task_times``)
     audit/log.jsonl, head.json            the local audit log: every approval, execution and
                                           upload made here, hash-chained (``audit_log``)
 
@@ -42,7 +44,7 @@ from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import InvalidInput, NotFound
 from medval.core.nesting import load_json
 from medval.core.private_files import make_tree_private, private_folder
-from medval.core.schemas import Name, check_name
+from medval.core.schema_types import Name, check_name
 from medval.core.scratch import make_scratch
 from medval.core.states import ExecutionStatus
 

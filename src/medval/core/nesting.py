@@ -13,15 +13,17 @@ Either way the caller gets ``NestedTooDeep``, a ``ValueError``, and words it in 
 as it words any other unreadable file. (Cube documents have their own, smaller limit:
 :mod:`medval.core.documents`.)
 
-Imports: the standard library and PyYAML.
+Imports: the standard library and PyYAML (where YAML is read: a command that reads only
+JSON, ``medval results list --local``, starts without it).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 # Far beyond any real spec, parameters file, manifest or record, well within the stack.
 MAX_DEPTH = 100
@@ -31,10 +33,13 @@ class NestedTooDeep(ValueError):
     """A YAML or JSON text nested deeper than medval reads."""
 
 
-def check_yaml_depth(text: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> None:
-    """Raise ``NestedTooDeep`` when ``text`` nests more than ``MAX_DEPTH`` collections."""
+def check_yaml_depth(text: str, loader: type[yaml.SafeLoader] | None = None) -> None:
+    """Raise ``NestedTooDeep`` when ``text`` nests more than ``MAX_DEPTH`` collections
+    (parsed by ``loader``, PyYAML's safe loader unless given)."""
+    import yaml  # here, not above: see the module's docstring
+
     depth = 0
-    for event in yaml.parse(text, Loader=loader):
+    for event in yaml.parse(text, Loader=loader or yaml.SafeLoader):
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -45,6 +50,8 @@ def check_yaml_depth(text: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader)
 
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load`` after the depth check (``yaml.YAMLError`` for bad YAML)."""
+    import yaml  # here, not above: see the module's docstring
+
     check_yaml_depth(text)
     return yaml.safe_load(text)
 

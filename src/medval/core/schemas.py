@@ -5,7 +5,6 @@ One family of schemas per resource: ``XCreate`` (request body), ``XPublic`` (res
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated
 
@@ -28,7 +27,6 @@ from medval.core.documents import (
     DatasetStatistics,
     no_nul,
 )
-from medval.core.errors import InvalidInput
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 
 # The basic types live in schema_types; re-exported here, where the other modules read them.
@@ -39,6 +37,7 @@ from medval.core.schema_types import Name as Name
 from medval.core.schema_types import Schema as _Schema
 from medval.core.schema_types import Sha256 as Sha256
 from medval.core.schema_types import Text as Text
+from medval.core.schema_types import check_name as check_name
 from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
@@ -63,16 +62,6 @@ SignatureText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$
 FailureReason = Annotated[
     str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
-
-
-def check_name(value: str, what: str) -> str:
-    """``value`` when it is a valid ``Name``, else one line saying what a name may hold."""
-    if re.fullmatch(NAME_PATTERN, value) is None:
-        raise InvalidInput(
-            f"{what} {value[:100]!r} is not allowed: use 1 to 80 letters, digits, '.', '_' "
-            "or '-', starting with a letter or digit"
-        )
-    return value
 
 
 # --- accounts -------------------------------------------------------------------------

