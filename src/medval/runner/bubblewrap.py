@@ -6,6 +6,8 @@ What the cube gets, and nothing more:
   links to it) and the folders of the Python that runs medval (``sys.base_prefix`` and
   the virtual environment ``sys.prefix``), read-only at the same paths, so ``python``
   in an entrypoint is this very interpreter with its numpy, pandas and scikit-learn;
+  for a cube with its own Python environment (:mod:`medval.runner.python_environments`),
+  that environment's folder and the base installation only, and ``python`` is its own;
 - the cube folder read-only at ``/cube`` (the working directory), inputs read-only and
   outputs writable at ``/mlcube_io/<name>``;
 - a fresh ``/proc`` (its own PID namespace), a minimal ``/dev``, an empty ``/tmp``

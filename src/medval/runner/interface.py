@@ -13,7 +13,10 @@ world, checked by one contract suite in ``tests/runner``:
   (:mod:`medval.core.task_environment`);
 - the entrypoint called as ``ENTRYPOINT --NAME=/mlcube_io/NAME ...`` plus
   ``--parameters_file=/cube/parameters.yaml`` when the cube has one; a first word
-  ``python`` means "the sandbox's Python";
+  ``python`` means "the sandbox's Python" (the cube's own Python environment when it
+  declares one, built first: :mod:`medval.runner.python_environments`);
+- a native cube's declared additional files, read-only, at ``/mlcube_io/additional_files``
+  (passed as ``--additional_files=...`` after the inputs);
 - a time limit and a memory limit; a cap on what its outputs and log hold together;
 - afterwards, whatever happened, no set-user-ID or set-group-ID bit left in its outputs.
 
