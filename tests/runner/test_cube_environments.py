@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from medval.client.execution import Executor
+from medval.client.http import MedvalClient
+from medval.client.registration import register_cube
+from medval.client.workspace import Workspace
 from medval.core.cube_spec import SPEC_FILE, load_cube_spec
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner import BubblewrapRunner, Limits, Runner, TaskFailed
@@ -186,3 +190,23 @@ def test_a_cube_failing_to_import_a_module_not_in_its_lock_fails_as_the_cube(
     with pytest.raises(TaskFailed) as caught:
         runner.with_environment_cache(store).run(cube, load_cube_spec(cube), "infer", mounts, FAST)
     assert "ModuleNotFoundError: No module named 'pandas'" in caught.value.log_tail
+
+
+def test_a_registered_cube_runs_on_its_environment_built_in_the_workspace(
+    runner: Runner, author: MedvalClient, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cube"
+    write_environment_cube(folder, _PROBE)
+    cube = register_cube(author, folder, runner_kind=runner.kind)
+    workspace = Workspace(tmp_path / "home")
+    executor = Executor(author, workspace, runner, FAST)
+    (tmp_path / "data").mkdir()
+
+    executor.run_task(
+        cube, "infer", {"data_path": tmp_path / "data", "output_path": tmp_path / "o"}
+    )
+
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    (built,) = [p for p in workspace.environments_dir.iterdir() if p.is_dir()]
+    assert report["found"][PROBE_MODULE] == 42 and report["found"]["medval"] is False
+    assert report["prefix"] == str(built.resolve())
