@@ -138,9 +138,11 @@ def ensure_user_venv() -> None:
     print(f"as_user: making {USER_VENV.name} from {USER_PYTHON}", flush=True)
     shutil.rmtree(USER_VENV, ignore_errors=True)
     _root(str(USER_PYTHON), "-m", "venv", "--without-pip", str(USER_VENV))
-    # This (root's) pip installs into it: the user's Python needs no pip of its own.
+    # This (root's) pip installs into it, pip included: the client builds a cube's own
+    # Python environment with its own pip (medval.runner.python_environments), as a
+    # hospital's virtual environment made with `python3 -m venv` has one.
     pip = [sys.executable, "-m", "pip", "--python", str(USER_VENV / "bin" / "python")]
-    _root(*pip, "install", "--quiet", "-e", f"{CHECKOUT}[dev]")
+    _root(*pip, "install", "--quiet", "pip", "-e", f"{CHECKOUT}[dev]")
     stamp.touch()
 
 
