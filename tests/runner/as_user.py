@@ -128,10 +128,14 @@ def check_readable(account: pwd.struct_passwd, paths: list[Path]) -> None:
 
 
 def ensure_user_venv() -> None:
-    """``.venv-user``: USER_PYTHON with medval from this checkout, rebuilt when it changes."""
+    """``.venv-user``: USER_PYTHON with medval from this checkout, rebuilt when it changes.
+
+    It is rebuilt when ``pyproject.toml`` or this file (which says what goes in) is newer
+    than the last build.
+    """
     stamp = USER_VENV / ".installed"
-    pyproject = CHECKOUT / "pyproject.toml"
-    if stamp.exists() and stamp.stat().st_mtime >= pyproject.stat().st_mtime:
+    recipes = (CHECKOUT / "pyproject.toml", Path(__file__))
+    if stamp.exists() and all(stamp.stat().st_mtime >= f.stat().st_mtime for f in recipes):
         return
     if not USER_PYTHON.is_file():
         raise CannotRunAsUser(f"{USER_PYTHON} is missing: apt-get install python3")
