@@ -19,6 +19,7 @@ from tests.core.format_samples import (
     write_additional_files,
     write_cube,
 )
+from tests.cube_wheels import write_environment_cube
 
 
 def _members(archive: bytes) -> set[str]:
@@ -91,3 +92,31 @@ def test_a_docker_archive_inside_the_folder_is_not_packed_with_the_cube(tmp_path
         "workspace/parameters.yaml",
         "additional_files.tar.gz",
     }
+
+
+def test_a_native_cube_packs_its_wheels_lock_and_additional_files(tmp_path: Path) -> None:
+    folder = tmp_path / "cube"
+    wheel = write_environment_cube(folder, "print('hi')\n")
+    (folder / "weights").mkdir()
+    (folder / "weights" / "model.pt").write_bytes(b"w")
+    with (folder / "medval-cube.yaml").open("a") as spec:
+        spec.write("additional_files: weights\n")
+    packed = pack_cube(folder)
+    assert _members(packed.archive) == {
+        "medval-cube.yaml",
+        "infer.py",
+        "requirements.lock",
+        f"wheels/{wheel.name}",
+        "weights/model.pt",
+    }
+    assert packed.spec.additional_files == "weights"
+
+
+def test_registering_a_cube_with_a_tampered_wheel_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "cube"
+    wheel = write_environment_cube(folder, "")
+    wheel.write_bytes(wheel.read_bytes() + b"\0")
+    with pytest.raises(InvalidInput) as caught:
+        pack_cube(folder)
+    assert str(caught.value).startswith(f"{folder / 'wheels'}: {wheel.name} has sha256 ")
+    assert str(caught.value).endswith("refused (tampered or another build)")

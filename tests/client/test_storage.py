@@ -41,6 +41,8 @@ def _fill(home: Path) -> Workspace:
     (home / "cubes" / "abc.tar.gz").write_bytes(b"x" * 2048)
     (home / "images" / "id" / "rootfs").mkdir(parents=True)
     (home / "images" / "id" / "rootfs" / "bin").write_bytes(b"y" * 4096)
+    (home / "environments" / "key" / "bin").mkdir(parents=True)
+    (home / "environments" / "key" / "pyvenv.cfg").write_bytes(b"z" * 1024)
     (home / "scratch" / "cube-1").mkdir(parents=True)
     (home / "logs").mkdir()
     (home / "logs" / "task.log").write_text("ran\n")
@@ -55,6 +57,7 @@ def test_usage_lists_every_area_with_its_size(tmp_path: Path) -> None:
     assert set(rows) == set(Area)
     assert rows[Area.CUBES].bytes == 2048 and rows[Area.CUBES].entries == 1
     assert rows[Area.IMAGES].bytes == 4096 and rows[Area.IMAGES].cache
+    assert rows[Area.ENVIRONMENTS].bytes == 1024 and rows[Area.ENVIRONMENTS].cache
     assert not rows[Area.DATASETS].cache and rows[Area.DATASETS].bytes == 4
     assert rows[Area.RESULTS].entries == 0
 
@@ -63,7 +66,7 @@ def test_clean_frees_caches_and_keeps_datasets_and_unsent_results(tmp_path: Path
     workspace = _fill(tmp_path)
     sent, unsent = _result(workspace, 1, uploaded=True), _result(workspace, 2, uploaded=False)
     freed = clean(workspace, list(CACHES), uploaded_results=True)
-    assert freed == 2048 + 4096 + 4 + len("case,p\n1,0.2\n")
+    assert freed == 2048 + 4096 + 1024 + 4 + len("case,p\n1,0.2\n")
     for area in CACHES:
         assert not (tmp_path / area.value).exists()
     assert (tmp_path / "datasets" / "site" / "data" / "cases.csv").read_text() == "rows"

@@ -128,19 +128,25 @@ def check_readable(account: pwd.struct_passwd, paths: list[Path]) -> None:
 
 
 def ensure_user_venv() -> None:
-    """``.venv-user``: USER_PYTHON with medval from this checkout, rebuilt when it changes."""
+    """``.venv-user``: USER_PYTHON with medval from this checkout, rebuilt when it changes.
+
+    It is rebuilt when ``pyproject.toml`` or this file (which says what goes in) is newer
+    than the last build.
+    """
     stamp = USER_VENV / ".installed"
-    pyproject = CHECKOUT / "pyproject.toml"
-    if stamp.exists() and stamp.stat().st_mtime >= pyproject.stat().st_mtime:
+    recipes = (CHECKOUT / "pyproject.toml", Path(__file__))
+    if stamp.exists() and all(stamp.stat().st_mtime >= f.stat().st_mtime for f in recipes):
         return
     if not USER_PYTHON.is_file():
         raise CannotRunAsUser(f"{USER_PYTHON} is missing: apt-get install python3")
     print(f"as_user: making {USER_VENV.name} from {USER_PYTHON}", flush=True)
     shutil.rmtree(USER_VENV, ignore_errors=True)
     _root(str(USER_PYTHON), "-m", "venv", "--without-pip", str(USER_VENV))
-    # This (root's) pip installs into it: the user's Python needs no pip of its own.
+    # This (root's) pip installs into it, pip included: the client builds a cube's own
+    # Python environment with its own pip (medval.runner.python_environments), as a
+    # hospital's virtual environment made with `python3 -m venv` has one.
     pip = [sys.executable, "-m", "pip", "--python", str(USER_VENV / "bin" / "python")]
-    _root(*pip, "install", "--quiet", "-e", f"{CHECKOUT}[dev]")
+    _root(*pip, "install", "--quiet", "pip", "-e", f"{CHECKOUT}[dev]")
     stamp.touch()
 
 

@@ -109,7 +109,9 @@ class Executor:
         self.local_min_cell_count = local_min_cell_count
         self.workspace = workspace
         # Whatever a runner makes of cubes' own images lives in this workspace.
-        self.runner = runner.with_image_cache(workspace.images_dir)
+        self.runner = runner.with_image_cache(workspace.images_dir).with_environment_cache(
+            workspace.environments_dir
+        )
         self.limits = limits
         self.progress = progress or SilentProgress()
         self._caveats_said = threading.Event()

@@ -33,6 +33,7 @@ from medval.core.documents import ResultDocument
 from medval.core.errors import InvalidInput
 from medval.core.formats.mapping import check_additional_source
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
+from medval.core.python_environment import check_wheels
 from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, CubeCreate, CubePublic
 from medval.core.scratch import scratch_folder
 from medval.core.states import CubeKind, Stage
@@ -65,8 +66,11 @@ def pack_cube(folder: Path, kind: CubeKind | None = None) -> PackedCube:
 
 
 def check_cube_files(folder: Path, spec: CubeSpec) -> None:
-    """What only registration checks, reading the whole additional-files archive: that
-    it unpacks, and holds every input its tasks take from it."""
+    """What only registration checks, reading whole files: that the additional-files
+    archive unpacks and holds every input its tasks take from it; that every wheel of a
+    declared Python environment is one the lock pins (the site checks them again)."""
+    if spec.python_environment is not None:
+        check_wheels(folder, spec.python_environment)
     if spec.additional_files is None:
         return
     if (folder / spec.additional_files).is_file():

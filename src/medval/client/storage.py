@@ -1,6 +1,7 @@
 """What the client keeps on disk, and freeing the parts it can fetch or make again.
 
-Caches (cube and image archives, unpacked images, demo data, scratch folders, task logs)
+Caches (cube and image archives, unpacked images, cubes' Python environments, demo data,
+scratch folders, task logs)
 are re-downloaded, re-verified or re-made when needed, so cleaning them loses nothing.
 Prepared datasets and local results are the data owner's work: they are listed, never
 cleaned; only the outputs of results already uploaded can be freed, on request.
@@ -23,6 +24,7 @@ class Area(StrEnum):
 
     CUBES = "cubes"
     IMAGES = "images"
+    ENVIRONMENTS = "environments"
     DEMO_DATA = "demo-data"
     SCRATCH = "scratch"
     LOGS = "logs"
@@ -31,10 +33,18 @@ class Area(StrEnum):
     AUDIT = "audit"
 
 
-CACHES = (Area.CUBES, Area.IMAGES, Area.DEMO_DATA, Area.SCRATCH, Area.LOGS)
+CACHES = (
+    Area.CUBES,
+    Area.IMAGES,
+    Area.ENVIRONMENTS,
+    Area.DEMO_DATA,
+    Area.SCRATCH,
+    Area.LOGS,
+)
 WHAT = {
     Area.CUBES: "cube and image archives (downloaded again, verified, when needed)",
     Area.IMAGES: "cube images unpacked for the local runner (unpacked again when needed)",
+    Area.ENVIRONMENTS: "cubes' Python environments from their wheels (built again when needed)",
     Area.DEMO_DATA: "benchmarks' demo data (downloaded again when needed)",
     Area.SCRATCH: "unpacked cubes and compatibility tests left by interrupted runs",
     Area.LOGS: "the cube task logs and their times",

@@ -8,6 +8,7 @@ Layout under the client's home::
     cubes/<sha256>.tar.gz                 cube archives, re-verified before every run
     cubes/<sha256>.image.tar              cube image archives, re-verified before every run
     images/<image id hex>/rootfs, config.json   cube images unpacked for the local runner
+    environments/<key>/                   cubes' Python environments, built from their wheels
     datasets/<name>/dataset.json          local record (paths, hash, statistics, server id,
                                           what of the statistics file is left out)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
@@ -139,6 +140,11 @@ class Workspace:
     def images_dir(self) -> Path:
         """Cubes' own images, unpacked from their verified archives for the local runner."""
         return self.home / "images"
+
+    @property
+    def environments_dir(self) -> Path:
+        """Cubes' own Python environments, built from their wheels, one per hash."""
+        return self.home / "environments"
 
     def cube_archive(self, sha256: str) -> Path:
         return self.cubes_dir / f"{_hash_name(sha256)}.tar.gz"

@@ -14,6 +14,20 @@ a task is called as ``ENTRYPOINT --NAME=PATH ...`` with one argument per mount, 
 mount is a directory, inputs are read-only and outputs are the only writable places.
 A ``parameters.yaml`` beside the spec is passed as ``--parameters_file``.
 
+Two optional keys say what else a native cube brings::
+
+    additional_files: weights/        # a folder or a .tar.gz inside the cube folder
+    environment:
+      python:
+        requirements: requirements.lock
+        wheels: wheels/
+
+``additional_files`` is MLCube's notion, read the same way (:attr:`CubeSpec.additional_files`):
+mounted read-only at ``/mlcube_io/additional_files`` (an archive unpacked for each run)
+and passed as ``--additional_files=...``. ``environment.python`` gives the cube a Python
+environment built at the site from the wheels it ships instead of the runner's own
+Python (:mod:`medval.core.python_environment`); a cube has it or an ``image``, not both.
+
 A folder with an MLCube ``mlcube.yaml`` or a MedPerf ``container_config.yaml`` instead is
 read as it is (see :mod:`medval.core.formats`): its tasks then say where each mount
 appears in the container and how the image is invoked.
@@ -29,6 +43,7 @@ import yaml
 
 from medval.core.errors import InvalidInput
 from medval.core.nesting import NestedTooDeep, load_yaml
+from medval.core.python_environment import PythonEnvironment, inside_cube, parse_environment
 from medval.core.states import CubeKind
 
 SPEC_FILE = "medval-cube.yaml"
@@ -147,7 +162,10 @@ class CubeSpec:
     ``container_type: DockerArchive``: a path beside the spec, or a URL), not a tag; the
     archive is registered as the pinned image. ``unhonoured`` names, one line each, what
     the spec declares that medval does not do (``gpus``, ``shm_size``, unknown keys ...):
-    said at registration and by ``cube show``, never silently dropped."""
+    said at registration and by ``cube show``, never silently dropped.
+
+    ``python_environment``: a native cube's own Python environment, built at the site
+    from the wheels it ships (None: it runs on the runner's Python, or in its image)."""
 
     name: str
     kind: CubeKind
@@ -159,6 +177,7 @@ class CubeSpec:
     additional_files: str | None = None
     image_is_archive: bool = False
     unhonoured: tuple[str, ...] = ()
+    python_environment: PythonEnvironment | None = None
 
     def task(self, name: str) -> TaskSpec:
         if name not in self.tasks:
@@ -191,7 +210,7 @@ def load_cube_spec(folder: Path, kind: CubeKind | None = None) -> CubeSpec:
         return load_format_spec(folder, found[0], kind)
     spec_path = folder / SPEC_FILE
     raw = read_yaml_mapping(spec_path)
-    return _parse_spec(raw, spec_path, has_parameters=(folder / PARAMETERS_FILE).is_file())
+    return _parse_spec(raw, spec_path, folder)
 
 
 def _not_a_task_cube(where: Path, kind: CubeKind) -> str:
@@ -214,7 +233,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeSpec:
+def _parse_spec(raw: dict[str, Any], where: Path, folder: Path) -> CubeSpec:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(f"{where}: 'name' must be a non-empty string")
@@ -249,10 +268,30 @@ def _parse_spec(raw: dict[str, Any], where: Path, has_parameters: bool) -> CubeS
     image = raw.get("image")
     if image is not None and (not isinstance(image, str) or not image.strip()):
         raise InvalidInput(f"{where}: 'image' must be a container image name or digest")
+    environment = parse_environment(where, folder, raw.get("environment"))
+    if environment is not None and image is not None:
+        raise InvalidInput(
+            f"{where}: declare 'image' or 'environment', not both (an image brings its own Python)"
+        )
     return CubeSpec(
         name=name.strip(),
         kind=kind,
         tasks=tasks,
-        has_parameters=has_parameters,
+        has_parameters=(folder / PARAMETERS_FILE).is_file(),
         image=image.strip() if image else None,
+        additional_files=_additional_files(where, folder, raw.get("additional_files")),
+        python_environment=environment,
     )
+
+
+def _additional_files(where: Path, folder: Path, raw: Any) -> str | None:
+    """A native cube's additional files: a folder, or a ``.tar.gz`` archive, of the cube."""
+    if raw is None:
+        return None
+    relative = inside_cube(where, folder, raw, "additional_files")
+    path = folder / relative
+    if not (path.is_dir() or (path.is_file() and relative.endswith(".tar.gz"))):
+        raise InvalidInput(
+            f"{where}: 'additional_files' ({relative}) must be a folder or a .tar.gz of the cube"
+        )
+    return relative

@@ -6,6 +6,8 @@ What the cube gets, and nothing more:
   links to it) and the folders of the Python that runs medval (``sys.base_prefix`` and
   the virtual environment ``sys.prefix``), read-only at the same paths, so ``python``
   in an entrypoint is this very interpreter with its numpy, pandas and scikit-learn;
+  for a cube with its own Python environment (:mod:`medval.runner.python_environments`),
+  that environment's folder and the base installation only, and ``python`` is its own;
 - the cube folder read-only at ``/cube`` (the working directory), inputs read-only and
   outputs writable at ``/mlcube_io/<name>``;
 - a fresh ``/proc`` (its own PID namespace), a minimal ``/dev``, an empty ``/tmp``
@@ -62,6 +64,7 @@ from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.local_limits import end_sandbox, process_limit, task_group_or_none
 from medval.runner.outputs import OutputCap
+from medval.runner.python_environments import EnvironmentStore
 from medval.runner.supervisor import supervise
 from medval.runner.verdict import judge, judge_group
 
@@ -84,6 +87,16 @@ class PythonRuntime:
         """The Python running medval: its installation and its virtual environment."""
         prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
         return cls(Path(sys.executable), tuple(Path(p) for p in sorted(prefixes)))
+
+    def for_environment(self, environment: Path | None) -> PythonRuntime:
+        """The runtime of a task: this one, or a cube's own environment (built from the
+        base interpreter): its ``python`` and folders, and the base installation's only,
+        so that nothing of medval's own virtual environment is there to import."""
+        if environment is None:
+            return self
+        prefixes = {sys.base_prefix, sys.base_exec_prefix}
+        roots = (*(Path(p) for p in sorted(prefixes)), environment)
+        return PythonRuntime(environment / "bin" / "python", roots)
 
     def bind_roots(self) -> list[Path]:
         """The roots to bind: none that /usr already holds, none inside another."""
@@ -113,6 +126,7 @@ class BubblewrapRunner(Runner):
     runtime: PythonRuntime = field(default_factory=PythonRuntime.current)
     # Where cubes' own images are unpacked (the client's workspace gives its own).
     image_store: ImageStore | None = None
+    environment_store: EnvironmentStore | None = None
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
@@ -120,7 +134,8 @@ class BubblewrapRunner(Runner):
         image = self.unpacked_image(invocation)
         identity = Identity.for_invoking_user()
         check_readable(invocation, identity)
-        for root in self.runtime.bind_roots() if image is None else []:
+        runtime = self.runtime.for_environment(invocation.python_environment)
+        for root in runtime.bind_roots() if image is None else []:
             if not root.exists():  # Said here, as bwrap run by a root client cannot say it.
                 raise SandboxError(f"the sandbox could not start: {root} does not exist")
         support = cgroups.find_support()
@@ -178,7 +193,8 @@ class BubblewrapRunner(Runner):
 
     def _command(self, invocation: TaskInvocation, image: UnpackedImage | None) -> list[str]:
         if image is None:
-            return invocation.command(str(self.runtime.executable))
+            runtime = self.runtime.for_environment(invocation.python_environment)
+            return invocation.command(str(runtime.executable))
         command = image.config.command(*invocation.image_command())
         if not command:
             raise SandboxError(f"{invocation.label}: its image has no command to run")
@@ -247,7 +263,8 @@ class BubblewrapRunner(Runner):
             args.append("--disable-userns")
         args.append("--clearenv")
         image_env = image.config.env if image is not None else None
-        environment = invocation.task_environment(image_env, self.runner_path())
+        runtime = self.runtime.for_environment(invocation.python_environment)
+        environment = invocation.task_environment(image_env, self.runner_path(runtime))
         for name, value in environment.items():
             args += ["--setenv", name, value]
         if image is None:
@@ -265,7 +282,7 @@ class BubblewrapRunner(Runner):
         memory = str(limits.memory_bytes)
         args += ["--perms", "1777", "--size", memory, "--tmpfs", "/tmp"]
         args += ["--perms", "1777", "--size", memory, "--tmpfs", "/dev/shm"]
-        for root in self.runtime.bind_roots() if image is None else []:
+        for root in runtime.bind_roots() if image is None else []:
             args += ["--ro-bind", source(root), str(root)]
         args += ["--ro-bind", source(invocation.cube_folder), str(CUBE_DIR)]
         for mount in invocation.mounts:
@@ -278,9 +295,9 @@ class BubblewrapRunner(Runner):
         args += ["--remount-ro", "/", "--chdir", workdir]
         return args
 
-    def runner_path(self) -> str:
-        """``PATH`` for a cube run on this Python: its folder first."""
-        return f"{self.runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin"
+    def runner_path(self, runtime: PythonRuntime | None = None) -> str:
+        """``PATH`` for a cube run on this Python (or ``runtime``): its folder first."""
+        return f"{(runtime or self.runtime).bin_dir}:/usr/local/bin:/usr/bin:/bin"
 
     def environment(self) -> dict[str, str]:
         """The whole environment a cube without an image sees; nothing from the host."""

@@ -50,6 +50,7 @@ from medval.runner.image_rootfs import ImageConfig
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.outputs import OutputCap
+from medval.runner.python_environments import EnvironmentStore
 from medval.runner.python_image import PythonImagePlan, build_python_image
 from medval.runner.supervisor import ProcessOutcome, supervise
 from medval.runner.verdict import judge
@@ -98,6 +99,7 @@ class ContainerRunner(Runner):
     open_files_limit: int = 4096
     # Installed distributions the Python image holds beside medval's own closure.
     python_packages: tuple[str, ...] = ()
+    environment_store: EnvironmentStore | None = None
     _python_image: str | None = field(default=None, init=False, repr=False)
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
@@ -110,7 +112,8 @@ class ContainerRunner(Runner):
             argv = [program, "run"]
             argv += self.container_arguments(invocation, limits, name, identity, profile)
             if invocation.image is None:
-                argv += [image, *invocation.command(str(self.runtime.executable))]
+                runtime = self.runtime.for_environment(invocation.python_environment)
+                argv += [image, *invocation.command(str(runtime.executable))]
             else:
                 # The cube's own image: the task says whether its entrypoint replaces the
                 # image's (medval's and MedPerf's) or is passed to it (MLCube's task name).
@@ -176,15 +179,19 @@ class ContainerRunner(Runner):
         # drops the image's, so every engine is given all of it, as the local runner is.
         config = self.image_config(invocation.image) if invocation.image else ImageConfig()
         image_env = config.env if invocation.image is not None else None
-        runner_path = BubblewrapRunner(runtime=self.runtime).runner_path()
+        runtime = self.runtime.for_environment(invocation.python_environment)
+        runner_path = BubblewrapRunner(runtime=runtime).runner_path()
         for variable, value in invocation.task_environment(image_env, runner_path).items():
             args += ["--env", f"{variable}={value}"]
         args += ["--workdir", invocation.working_directory(config.working_dir)]
         args += ["--mount", _bind(invocation.cube_folder, str(CUBE_DIR), writable=False)]
         # The task's fresh /tmp hides whatever the image holds there: a Python runtime that
         # lives under /tmp (a checkout in /tmp) is bound read-only from the host instead.
-        for root in self.runtime.bind_roots():
-            if root.is_relative_to("/tmp"):
+        # A cube's own Python environment is bound at the path it was built at, wherever
+        # that is: the image holds the base interpreter it links to, at the host's paths.
+        environment = invocation.python_environment
+        for root in runtime.bind_roots():
+            if root.is_relative_to("/tmp") or root == environment:
                 args += ["--mount", _bind(root, str(root), writable=False)]
         for mount in invocation.mounts:
             args += ["--mount", _bind(mount.host_path, str(mount.sandbox_path), mount.writable)]

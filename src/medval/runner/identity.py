@@ -55,6 +55,8 @@ def check_readable(invocation: TaskInvocation, identity: Identity) -> None:
         for mount in invocation.mounts
         if not mount.writable
     ]
+    if invocation.python_environment is not None:
+        folders.append(("the cube's Python environment", invocation.python_environment))
     for what, folder in folders:
         blocked = _first_unreadable(folder)
         if blocked is not None:

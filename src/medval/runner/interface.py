@@ -13,7 +13,10 @@ world, checked by one contract suite in ``tests/runner``:
   (:mod:`medval.core.task_environment`);
 - the entrypoint called as ``ENTRYPOINT --NAME=/mlcube_io/NAME ...`` plus
   ``--parameters_file=/cube/parameters.yaml`` when the cube has one; a first word
-  ``python`` means "the sandbox's Python";
+  ``python`` means "the sandbox's Python" (the cube's own Python environment when it
+  declares one, built first: :mod:`medval.runner.python_environments`);
+- a native cube's declared additional files, read-only, at ``/mlcube_io/additional_files``
+  (passed as ``--additional_files=...`` after the inputs);
 - a time limit and a memory limit; a cap on what its outputs and log hold together;
 - afterwards, whatever happened, no set-user-ID or set-group-ID bit left in its outputs.
 
@@ -32,6 +35,7 @@ the task could not run, failed, timed out or ran out of memory.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +46,7 @@ from medval.core.cube_spec import CubeSpec
 from medval.core.errors import InvalidInput, SandboxError
 from medval.runner.invocation import TaskInvocation, plan_invocation
 from medval.runner.outputs import strip_set_id_bits
+from medval.runner.python_environments import EnvironmentStore
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -102,8 +107,8 @@ class Runner(ABC):
     """Runs one cube task in a sandbox. Subclasses only say how to execute a plan."""
 
     kind: ClassVar[str]
-    # Whether the sandbox process gets RLIMIT_FSIZE at the output cap from the supervisor
-    # (engines pass it to the container instead: their own client must not have it).
+    # Where cubes' own Python environments are built (the client's workspace gives one).
+    environment_store: EnvironmentStore | None = None
 
     def run(
         self,
@@ -122,7 +127,8 @@ class Runner(ABC):
         is the ID of the cube's own container image (already in the engine), if it has one.
         Whatever happens, no set-user-ID or set-group-ID bit stays in the outputs after.
         """
-        invocation = plan_invocation(cube_folder, spec, task, mounts, image)
+        environment = self.python_environment(cube_folder, spec)
+        invocation = plan_invocation(cube_folder, spec, task, mounts, image, environment)
         outputs = tuple(mount.folder for mount in invocation.mounts if mount.writable)
         try:
             return self.execute(invocation, limits or Limits(), log_path)
@@ -142,6 +148,29 @@ class Runner(ABC):
         """This runner, keeping what it makes of cubes' own images under ``folder`` if it
         needs a place for them (the local runner unpacks them; engines keep their own)."""
         return self
+
+    def with_environment_cache(self, folder: Path) -> Runner:
+        """This runner, building cubes' own Python environments under ``folder``, unless
+        it was given a place already."""
+        if self.environment_store is not None:
+            return self
+        runner = copy.copy(self)
+        runner.environment_store = EnvironmentStore(folder)
+        return runner
+
+    def python_environment(self, cube_folder: Path, spec: CubeSpec) -> Path | None:
+        """The folder of the cube's own Python environment, built now if it is not yet
+        (None for a cube without one); a wheel the lock does not pin is refused."""
+        if spec.python_environment is None:
+            return None
+        if self.environment_store is None:
+            raise SandboxError(
+                f"cube {spec.name!r} declares a Python environment and runner {self.kind} "
+                "has no place to build it: run it through the medval client"
+            )
+        return self.environment_store.environment_for(
+            cube_folder, spec.python_environment, spec.name
+        )
 
     def with_python_packages(self, *distributions: str) -> Runner:
         """This runner, with ``distributions`` (installed here, with what they require)

@@ -76,6 +76,9 @@ class TaskInvocation:
     environment: tuple[tuple[str, str], ...] = ()
     # In its own image: start in the image's WORKDIR (the container formats), not /cube.
     in_image_workdir: bool = False
+    # The cube's own Python environment (a virtual environment built from its wheels),
+    # shown read-only at this same path: ``python`` is its interpreter, not the runner's.
+    python_environment: Path | None = None
 
     def task_environment(
         self, image_env: tuple[tuple[str, str], ...] | None, runner_path: str | None = None
@@ -132,11 +135,14 @@ def plan_invocation(
     task: str,
     mounts: Mapping[str, Path],
     image: str | None = None,
+    python_environment: Path | None = None,
 ) -> TaskInvocation:
     """Check the task, its mounts and its image; create absent output folders.
 
     ``image`` is the pinned ID of the cube's container image; a cube whose spec names an
-    image runs only with one (its spec's reference is the author's, never run).
+    image runs only with one (its spec's reference is the author's, never run). So does
+    a cube that declares a Python environment: ``python_environment`` is the folder it
+    was built in (:mod:`medval.runner.python_environments`).
     """
     task_spec = spec.task(task)
     if image is not None and not IMAGE_ID.match(image):
@@ -145,6 +151,11 @@ def plan_invocation(
         raise SandboxError(
             f"cube {spec.name!r} names the image {spec.image} but was given no pinned image "
             "ID to run; register it with its image"
+        )
+    if spec.python_environment is not None and python_environment is None:
+        raise SandboxError(
+            f"cube {spec.name!r} declares a Python environment, which was not built: "
+            "run it through the medval client, which builds it from the cube's wheels"
         )
     io = task_spec.io
     inputs, outputs = io.inputs, io.outputs
@@ -162,13 +173,17 @@ def plan_invocation(
         if not host.is_dir():
             raise SandboxError(f"input mount {name!r} is missing: no directory at {host}")
     unpacked: list[Path] = []  # Folders made for this plan only.
-    if task_spec.mount_points is None:
-        planned = [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, False) for n in inputs]
-        planned += [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, True) for n in outputs]
-        argument_paths = None
-        parameters = CUBE_DIR / PARAMETERS_FILE if spec.has_parameters else None
     try:
-        if task_spec.mount_points is not None:
+        if task_spec.mount_points is None:
+            planned = [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, False) for n in inputs]
+            if spec.additional_files is not None:  # a native cube's, declared in its spec
+                host = _additional_files(cube_folder, spec, unpacked)
+                name = ADDITIONAL_FILES_MOUNT
+                planned.append(Mount(name, host, IO_DIR / name, writable=False))
+            planned += [Mount(n, Path(mounts[n]).resolve(), IO_DIR / n, True) for n in outputs]
+            argument_paths = None
+            parameters = CUBE_DIR / PARAMETERS_FILE if spec.has_parameters else None
+        else:
             planned, argument_paths = _declared_mounts(
                 cube_folder,
                 spec,
@@ -200,6 +215,7 @@ def plan_invocation(
         image=image,
         environment=task_spec.environment,
         in_image_workdir=task_spec.in_image_workdir,
+        python_environment=python_environment,
     )
     for folder in unpacked:
         # Removed when the plan is let go (after the run), or when the client exits.
