@@ -1,6 +1,7 @@
 """Many sites and models on one benchmark: signed uploads, then leaderboard latency.
 
     .venv/bin/python bench/leaderboard_scale.py [--sites 100] [--models 10] [--workers 4]
+        [--server-workers 1]
     .venv/bin/python bench/leaderboard_scale.py --database-url postgresql+psycopg://...
 
 A real server (``medval server start`` in a child process; SQLite in a temp folder
@@ -104,7 +105,13 @@ def timed_sites(url: str, token: str, board_path: str, requests: int) -> list[fl
 
 
 def run(
-    sites: int, models: int, workers: int, requests: int, database_url: str, keep: Path | None
+    sites: int,
+    models: int,
+    workers: int,
+    requests: int,
+    database_url: str,
+    keep: Path | None,
+    server_workers: int = 1,
 ) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = keep or Path(scratch)
@@ -115,7 +122,7 @@ def run(
         upgrade_database(settings)
         create_admin(settings, "admin", PASSWORD)
         log = tmp / "server.log"
-        with embedded_server(tmp, log, database_url=database_url) as url:
+        with embedded_server(tmp, log, database_url=database_url, workers=server_workers) as url:
             started = time.perf_counter()
             world = SignedWorld.set_up(url, "admin", models)
             world.join_all(sites, workers)
@@ -161,6 +168,7 @@ def run(
             timed["changed"] = [time.perf_counter() - begin]
             assert sorted(e.n_sites for e in board.entries)[-1] == sites + 1
 
+    print(f"server: medval server start --workers {server_workers}")
     return report(database_url, sites, models, workers, setup, latencies, uploading, stored, timed)
 
 
@@ -242,10 +250,21 @@ def main() -> int:
     )
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
     parser.add_argument(
+        "--server-workers", type=int, default=1, help="server processes (default 1)"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="an empty folder for the server's data, kept after (to profile)"
     )
     args = parser.parse_args()
-    return run(args.sites, args.models, args.workers, args.requests, args.database_url, args.keep)
+    return run(
+        args.sites,
+        args.models,
+        args.workers,
+        args.requests,
+        args.database_url,
+        args.keep,
+        args.server_workers,
+    )
 
 
 if __name__ == "__main__":

@@ -151,7 +151,9 @@ def check(client: MedvalClient) -> Checked:
     return Checked(len(pending), sum(1 for p in pending if p.failed), done)
 
 
-def run(benchmarks: int, models: int, requests: int, database_url: str) -> int:
+def run(
+    benchmarks: int, models: int, requests: int, database_url: str, server_workers: int = 1
+) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         # Cheap password hashing: the bench measures pending work, not argon2.
@@ -159,7 +161,8 @@ def run(benchmarks: int, models: int, requests: int, database_url: str) -> int:
         settings = ServerSettings(data_dir=tmp, database_url=database_url)
         upgrade_database(settings)
         create_admin(settings, "admin", PASSWORD)
-        with embedded_server(tmp, tmp / "server.log", database_url=database_url) as url:
+        log = tmp / "server.log"
+        with embedded_server(tmp, log, database_url=database_url, workers=server_workers) as url:
             admin = MedvalClient(url, MedvalClient(url).login("admin", PASSWORD).token)
             people = People(
                 committee=account(admin, "committee"),
@@ -176,6 +179,7 @@ def run(benchmarks: int, models: int, requests: int, database_url: str) -> int:
             measured, baseline, size = paired_gets(
                 url, token, api.PREFIX + api.PENDING_EXECUTIONS, api.PREFIX + api.HEALTH, requests
             )
+    print(f"server: medval server start --workers {server_workers}")
     return report(database_url, benchmarks, models, setup, checked, walk, measured, baseline, size)
 
 
@@ -236,10 +240,13 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=50, help="requests timed (default 50)")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    parser.add_argument(
+        "--server-workers", type=int, default=1, help="server processes (default 1)"
+    )
     args = parser.parse_args()
     if args.benchmarks < 1 or args.models < 1 or args.requests < 1:
         parser.error("--benchmarks, --models and --requests must be at least 1")
-    return run(args.benchmarks, args.models, args.requests, args.database_url)
+    return run(args.benchmarks, args.models, args.requests, args.database_url, args.server_workers)
 
 
 if __name__ == "__main__":
