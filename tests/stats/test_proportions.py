@@ -156,12 +156,16 @@ def test_the_fit_matches_adaptive_quadrature(events: list[int], trials: list[int
         return 2 * (best - _profile(m, events, trials)) - chi2.ppf(0.95, 1)
 
     lower, upper = brentq(drop, mu_hat - 15, mu_hat), brentq(drop, mu_hat, mu_hat + 15)
-    # Three sites or more: each side scaled by Hartung and Knapp's factor, from the sites'
-    # empirical logits (half an event added to each cell) about the fit.
+    # Three sites or more: each side scaled by Hartung and Knapp's factor, from Pearson's
+    # statistic with each site's marginal mean and variance under the fit (the integral
+    # over the random intercept taken on a fine grid, not by quadrature).
     e, n, k = np.array(events, float), np.array(trials, float), len(events)
-    y = np.log((e + 0.5) / (n - e + 0.5))
-    v = 1 / (e + 0.5) + 1 / (n - e + 0.5)
-    q = float(np.sum((y - mu_hat) ** 2 / (v + tau_hat**2))) / (k - 1)
+    grid = np.linspace(-12, 12, 24001)
+    density = norm.pdf(grid) / norm.pdf(grid).sum()
+    p = expit(mu_hat + tau_hat * grid)
+    mean_p, mean_p2 = float(density @ p), float(density @ (p * p))
+    variance = n * (mean_p - mean_p2) + n**2 * (mean_p2 - mean_p**2)
+    q = float(np.sum((e - n * mean_p) ** 2 / variance)) / (k - 1)
     widen = t.ppf(0.975, k - 1) / Z_95 * math.sqrt(q)
     lower, upper = mu_hat - widen * (mu_hat - lower), mu_hat + widen * (upper - mu_hat)
     fitted = pool_counts(events, trials)
