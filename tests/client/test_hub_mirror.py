@@ -83,6 +83,12 @@ def test_what_is_not_in_the_mirror_is_one_line(
     )
     with pytest.raises(NotFound, match=r"^hub repository medval-demo/other is not in the mirror"):
         find_snapshot(folder, HubReference("medval-demo/other", "main"))
+    commit = mirror[1]
+    (folder / "models--medval-demo--rfs5-logistic" / "snapshots" / commit / "infer.py").unlink()
+    with pytest.raises(NotFound, match=r"only partly in the mirror .*: download it again$"):
+        find_snapshot(folder, HubReference(REPO, "main"))
+    partial = find_snapshot(folder, HubReference(REPO, commit), partial_ok=True)
+    assert partial.commit == commit
     with pytest.raises(InvalidInput, match=r"the hub mirror .* does not exist"):
         require_mirror(tmp_path / "nowhere", "--hub x/y@main")
     with pytest.raises(InvalidInput, match="no hub mirror is set; give --hub-mirror DIR or set"):

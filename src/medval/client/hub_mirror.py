@@ -67,17 +67,19 @@ def require_mirror(mirror: Path | None, what: str) -> Path:
     return mirror
 
 
-def find_snapshot(mirror: Path, reference: HubReference) -> Snapshot:
+def find_snapshot(mirror: Path, reference: HubReference, partial_ok: bool = False) -> Snapshot:
     """The commit ``reference`` names in the mirror, read with huggingface_hub's own
     ``snapshot_download(..., local_files_only=True)``. NotFound, in one line, when the
-    repository or that revision is not in the mirror."""
+    repository or that revision is not in the mirror, or only part of it is (files its
+    listing names are missing), unless ``partial_ok``: the caller compares the files."""
     hub = hub_library()
-    from huggingface_hub.errors import IncompleteSnapshotError, LocalEntryNotFoundError
+    from huggingface_hub.errors import LocalEntryNotFoundError
     from huggingface_hub.file_download import repo_folder_name
 
     storage = mirror / repo_folder_name(repo_id=reference.repo, repo_type=REPO_TYPE)
     if not storage.is_dir():
         raise NotFound(f"hub repository {reference.repo} is not in the mirror {mirror}")
+    what = f"revision {reference.revision} of hub repository {reference.repo}"
     try:
         found = hub.snapshot_download(
             reference.repo,
@@ -86,16 +88,17 @@ def find_snapshot(mirror: Path, reference: HubReference) -> Snapshot:
             cache_dir=mirror,
             local_files_only=True,
         )
-    except IncompleteSnapshotError:
-        raise NotFound(
-            f"revision {reference.revision} of hub repository {reference.repo} is only partly "
-            f"in the mirror {mirror}: download it again"
-        ) from None
-    except LocalEntryNotFoundError:
-        raise NotFound(
-            f"revision {reference.revision} of hub repository {reference.repo} is not in the "
-            f"mirror {mirror}"
-        ) from None
+    except LocalEntryNotFoundError as error:
+        # Its IncompleteSnapshotError (recent versions) says where the partial snapshot is.
+        partial = getattr(error, "snapshot_path", None)
+        if partial is None:
+            raise NotFound(f"{what} is not in the mirror {mirror}") from None
+        if not partial_ok:
+            raise NotFound(
+                f"{what} is only partly in the mirror {mirror} (files its listing names are "
+                "missing): download it again"
+            ) from None
+        found = partial
     folder = Path(str(found))
     return Snapshot(reference.repo, folder.name, folder, storage)
 

@@ -82,9 +82,9 @@ def mirrored_cube_archive(mirror: Path | None, cube: CubePublic, path: Path) -> 
     if pin is None:
         raise InvalidInput(f"{describe(cube)} was not registered from a hub repository")
     what = f"{describe(cube)} ({pin.label})"
-    snapshot = find_snapshot(
-        require_mirror(mirror, what), HubReference(repo=pin.repo, revision=pin.commit)
-    )
+    pinned = HubReference(repo=pin.repo, revision=pin.commit)
+    # A partial snapshot goes on to the comparison, which names the file that is missing.
+    snapshot = find_snapshot(require_mirror(mirror, what), pinned, partial_ok=True)
     with scratch_folder("medval-hub-") as scratch:
         folder = scratch / "cube"
         with folder_named(what, folder):
