@@ -5,6 +5,8 @@ tests/e2e/test_hub_models.py.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import huggingface_hub
@@ -175,3 +177,18 @@ def test_a_tampered_blob_a_missing_file_and_a_missing_commit_stop_it(
     with pytest.raises(NotFound, match=f"revision {'b' * 40} of hub repository {REPO} is not"):
         mirrored_cube_archive(folder, moved, target)
     assert len(files) == len(list((folder / "models--medval-demo--rfs5-logistic/blobs").iterdir()))
+
+
+def test_the_cli_starts_without_huggingface_hub() -> None:
+    """Only reading a mirror imports it: the model commands start as fast as before."""
+    probe = (
+        "import sys\n"
+        "from medval.cli.main import main\n"
+        "assert main(['model', 'register', '--help']) == 0\n"
+        "assert main(['model', 'show', '--help']) == 0\n"
+        "print('huggingface_hub' in sys.modules, 'medval.client.hub_mirror' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False False"
