@@ -19,7 +19,7 @@ DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,training,simulation,browser]'
+	$(BIN)/pip install --quiet -e '.[dev,training,simulation,browser,hub]'
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)
@@ -37,7 +37,7 @@ $(TRAINING_STAMP): $(DEMO_STAMP)
 # Its own pip as Debian ships it (no upgrade): the install a Debian 12 user would make.
 $(DEBIAN_STAMP): pyproject.toml
 	$(DEBIAN_PYTHON) -m venv $(DEBIAN_VENV)
-	$(DEBIAN_VENV)/bin/pip install --quiet -e '.[dev]'
+	$(DEBIAN_VENV)/bin/pip install --quiet -e '.[dev,hub]'
 	touch $(DEBIAN_STAMP)
 
 # Debian packages the sandbox and the PostgreSQL tests need (installed when missing).

@@ -29,6 +29,7 @@ class Person:
     home: Path
     server_url: str
     runner: str | None = None  # MEDVAL_RUNNER for this person's commands, when given
+    environment: tuple[tuple[str, str], ...] = ()  # more variables for this person's commands
 
     def medval(self, *args: str, server: str | None = None, stdin: str = "") -> CliResult:
         env = dict(os.environ)
@@ -41,6 +42,7 @@ class Person:
         env.pop("MEDVAL_DEBUG", None)
         if self.runner is not None:
             env["MEDVAL_RUNNER"] = self.runner
+        env.update(self.environment)
         done = subprocess.run(
             [sys.executable, "-m", "medval", *args],
             env=env,

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import columns
 from medval.client.cube_parts import CubeParts
+from medval.client.http import MedvalClient
 from medval.client.registration import register_cube, registered_notes
 from medval.core.errors import InvalidInput
 from medval.core.schemas import CubePublic
@@ -174,10 +176,28 @@ def show(ctx: typer.Context, cube_id: int, fmt: OutputFormat = FormatOption) -> 
     """Show one cube, and what its spec declares that medval does not honour."""
     session: Session = ctx.obj
     with session.client() as client:
-        cube = client.cube(cube_id)
+        show_cube(session, client, client.cube(cube_id), fmt)
+
+
+def show_cube(session: Session, client: MedvalClient, cube: CubePublic, fmt: OutputFormat) -> None:
+    """One cube; for one registered from a hub repository, what it is pinned to (the
+    repository, the revision, its commit and every file's sha256) in a table of its own;
+    then what its spec declares that medval does not honour."""
+    if fmt is OutputFormat.JSON or cube.hub is None:
         session.show(cube, fmt)
-        for line in registered_notes(session.executor(client), cube):
-            session.note(line)
+    else:
+        from medval.cli.render import record_table
+
+        session.out.print(record_table(cube, shown_apart=frozenset({"hub"})))
+        pin = cube.hub
+        table = Table(title=f"hub: {pin.repo}@{pin.revision}, commit {pin.commit}")
+        table.add_column("file")
+        table.add_column("sha256")
+        for file, sha256 in sorted(pin.files.items()):
+            table.add_row(file, sha256)
+        session.out.print(table)
+    for line in registered_notes(session.executor(client), cube):
+        session.note(line)
 
 
 @app.command("invalidate")

@@ -18,11 +18,14 @@ from medval.cli.cubes import (
     image_archive_option,
     parameters_option,
     register_folder,
+    show_cube,
 )
 from medval.cli.render import print_result_document, print_results
 from medval.client.declared_metrics import declared_metrics
 from medval.client.joining import ask_to_join, try_model
-from medval.core.states import CubeKind
+from medval.core.errors import InvalidInput
+from medval.core.hub_pins import parse_hub_reference
+from medval.core.states import CubeKind, Stage
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
 
@@ -37,11 +40,57 @@ def register(
     name: str | None = typer.Option(None, "--name"),
     development: bool = development_option(),
     image_archive: Path | None = image_archive_option(),
+    hub: str | None = typer.Option(
+        None,
+        "--hub",
+        metavar="REPO@REVISION",
+        help="A model cube held in a hub repository, read from the local mirror and pinned "
+        "to the revision's commit and every file's hash.",
+    ),
+    hub_mirror: Path | None = typer.Option(
+        None,
+        "--hub-mirror",
+        help="The local hub mirror (huggingface_hub's cache folder); default MEDVAL_HUB_MIRROR.",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Register a model cube (pinned by its content hash, and its image's digest)."""
-    cube = cube_to_register(folder, container_config, parameters, additional_files)
-    register_folder(ctx.obj, cube, name, development, image_archive, fmt, CubeKind.MODEL)
+    """Register a model cube (pinned by its content hash, and its image's digest), from a
+    folder or from a hub repository in the local mirror (--hub)."""
+    session: Session = ctx.obj
+    if hub is None:
+        if hub_mirror is not None:
+            raise InvalidInput("--hub-mirror goes with --hub REPO@REVISION")
+        cube = cube_to_register(folder, container_config, parameters, additional_files)
+        register_folder(session, cube, name, development, image_archive, fmt, CubeKind.MODEL)
+        return
+    if folder or container_config or parameters or additional_files or image_archive:
+        raise InvalidInput("give a cube folder (or its parts) or --hub REPO@REVISION, not both")
+    from medval.client.hub_models import register_hub_model
+
+    reference = parse_hub_reference(hub)
+    with session.client() as client:
+        registered = register_hub_model(
+            client,
+            reference,
+            hub_mirror or session.settings.hub_mirror,
+            name=name,
+            stage=Stage.DEVELOPMENT if development else Stage.OPERATION,
+            runner_kind=session.settings.runner,
+            say=session.note,
+        )
+        show_cube(session, client, registered, fmt)
+
+
+@app.command("show")
+def show(ctx: typer.Context, model_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """Show one model cube: its hashes, and for one from a hub, its repository, commit
+    and every file's sha256."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        cube = client.cube(model_id)
+        if cube.kind is not CubeKind.MODEL:
+            raise InvalidInput(f"cube {model_id} is a {cube.kind.value} cube, not a model")
+        show_cube(session, client, cube, fmt)
 
 
 @app.command("list")

@@ -22,10 +22,16 @@ def describe(cube: CubePublic) -> str:
 @contextmanager
 def named_as(cube: CubePublic, folder: Path) -> Iterator[None]:
     """Errors raised inside name the cube, not the scratch folder it is unpacked in."""
+    with folder_named(describe(cube), folder):
+        yield
+
+
+@contextmanager
+def folder_named(name: str, folder: Path) -> Iterator[None]:
+    """Errors raised inside say ``name`` where they would say ``folder`` (a scratch copy)."""
     try:
         yield
     except MedvalError as exc:
-        name = describe(cube)
         for path in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
             exc.message = exc.message.replace(f"{path}/", f"{name}: ").replace(path, name)
         exc.args = (exc.message,)

@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from medval.client.audit_log import LocalAuditLog
 from medval.client.cube_names import describe, named_as
+from medval.client.declared_documents import DocumentRefused, as_declared
 from medval.client.http import MedvalClient
 from medval.client.run_locks import RunLocks
 from medval.client.task_times import TaskTime, record_task_time
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
 from medval.core.declarations import MetricDeclaration
-from medval.core.declared_results import declared_document
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
-from medval.core.document_mapping import LeftOut, ReadDocument
+from medval.core.document_mapping import ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput
 from medval.core.hashing import (
@@ -73,15 +73,6 @@ class SilentProgress:
         return None
 
 
-class DocumentRefused(InvalidInput):
-    """A document a cube wrote that medval will not read. ``verdict`` says so in medval's
-    own words, without quoting the document (as ``SandboxError.verdict`` does)."""
-
-    def __init__(self, message: str, verdict: str) -> None:
-        super().__init__(message)
-        self.verdict = verdict
-
-
 def _has_entries(folder: Path) -> bool:
     try:
         return any(folder.iterdir())
@@ -101,8 +92,10 @@ class Executor:
         progress: Progress | None = None,
         local_min_cell_count: int | None = None,
         actor: str = "(this machine)",
+        hub_mirror: Path | None = None,
     ) -> None:
         self.client = client
+        self.hub_mirror = hub_mirror  # where a cube pinned to a hub commit is read from
         # What this account approves, runs and sends from here (``actor``: its name).
         self.audit = LocalAuditLog(workspace.audit_dir, actor)
         # The data owner's own minimum cell size: it can make a benchmark's stricter only.
@@ -167,19 +160,26 @@ class Executor:
                 self.client.download_blob_to(sha256, path, what)
         return path
 
-    def fetch(self, cube: CubePublic) -> Path:
-        """The cube's archive in the local cache, downloaded and verified if missing."""
+    def fetch(self, cube: CubePublic, mirrored: bool = True) -> Path:
+        """The cube's archive in the local cache, downloaded and verified if missing; a
+        cube pinned to a hub commit, made from this site's mirror, every file checked
+        (``mirrored``, as before it runs: ``client.hub_models``)."""
         path = self.workspace.cube_archive(cube.archive_hash)
+        if cube.hub is not None and mirrored:
+            from medval.client.hub_models import mirrored_cube_archive
+
+            with self.locks.held(("blob", cube.archive_hash)):
+                return mirrored_cube_archive(self.hub_mirror, cube, path)
         return self.cached_blob(cube.archive_hash, path, f"cube {cube.name}")
 
     @contextmanager
-    def unpacked(self, cube: CubePublic) -> Iterator[tuple[Path, CubeSpec]]:
+    def unpacked(self, cube: CubePublic, mirrored: bool = True) -> Iterator[tuple[Path, CubeSpec]]:
         """A fresh copy of the cube, unpacked only after its hash is checked again.
 
         The spec carries the cube's registered name, and any error inside names the cube
         by it, never by the scratch folder it was unpacked in.
         """
-        archive = self.fetch(cube)
+        archive = self.fetch(cube, mirrored)
         data = archive.read_bytes()
         verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
         folder = self.workspace.scratch(f"cube-{cube.id}-")
@@ -320,7 +320,7 @@ class Executor:
         k = self.min_cell_count(benchmark_k)
         document, withheld = suppress_result(read.document, k)
         document, levels = suppress_subgroups(document, k)
-        document, undeclared = _as_declared(declared, document, withheld, evaluator)
+        document, undeclared = as_declared(declared, document, withheld, evaluator)
         return ReadDocument(
             document, read.left_out + withheld + levels + undeclared, read.file_name
         )
@@ -375,26 +375,3 @@ class Executor:
             shutil.rmtree(folder)
         unpack_archive(archive.read_bytes(), folder)
         return folder
-
-
-NOT_DECLARED = "not declared by the benchmark"
-
-
-def _as_declared(
-    declared: Sequence[MetricDeclaration],
-    document: ResultDocument,
-    withheld: Sequence[LeftOut],
-    evaluator: CubePublic,
-) -> tuple[ResultDocument, list[LeftOut]]:
-    """The document with only the declared metrics (core.declared_results), and the others
-    as left out. A declared metric withheld as a small cell counts as reported missing."""
-    if not declared:
-        return document, []
-    small = {item.path for item in withheld if item.small_cell}
-    what = f"{describe(evaluator)}'s results"
-    try:
-        checked = declared_document(declared, document, what, small)
-    except InvalidInput as exc:
-        verdict = f"{describe(evaluator)} wrote results that do not match the declared metrics"
-        raise DocumentRefused(exc.message, verdict) from exc
-    return checked.document, [LeftOut(path=n, reason=NOT_DECLARED) for n in checked.undeclared]

@@ -70,4 +70,5 @@ def local_executor(
         progress,
         local_min_cell_count=settings.min_cell_count,
         actor=actor(settings),
+        hub_mirror=settings.hub_mirror,
     )

@@ -33,6 +33,7 @@ from medval.core.documents import ResultDocument
 from medval.core.errors import InvalidInput
 from medval.core.formats.mapping import check_additional_source
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
+from medval.core.hub_pins import HubPin
 from medval.core.python_environment import check_wheels
 from medval.core.schemas import BenchmarkCreate, BenchmarkPublic, CubeCreate, CubePublic
 from medval.core.scratch import scratch_folder
@@ -117,8 +118,10 @@ def register_cube(
     runner_kind: str = "local",
     image_archive: Path | None = None,
     say: Say | None = None,
+    hub: HubPin | None = None,
 ) -> CubePublic:
-    """Upload a cube (and its image, if its spec names one) and register it.
+    """Upload a cube (and its image, if its spec names one) and register it (``hub``:
+    the hub repository it was read from, pinned: :mod:`medval.client.hub_models`).
 
     ``cube`` is a folder, or its parts given separately (assembled into one first). The
     image is saved from ``runner_kind``'s engine (or Docker, else Podman, when that is
@@ -152,6 +155,7 @@ def register_cube(
         stage=stage,
         image_digest=image.digest if image else None,
         image_archive_hash=image.archive_hash if image else None,
+        hub=hub,
     )
     return client.register_cube(body)
 
@@ -256,7 +260,7 @@ def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:
     cube, a Flower app, has no cube spec to read them from)."""
     if cube.kind is CubeKind.TRAINING:
         return []
-    with executor.unpacked(cube) as (_, spec):
+    with executor.unpacked(cube, mirrored=False) as (_, spec):  # read, never run
         return unhonoured_lines(spec)
 
 

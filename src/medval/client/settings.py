@@ -50,6 +50,9 @@ class ClientSettings(BaseModel):
     # The data owner's own minimum cell size: used instead of a benchmark's when larger
     # (stricter), never when smaller; unset, the benchmark's (core.small_cells).
     min_cell_count: int | None = Field(default=None, ge=1)
+    # The local mirror of hub repositories (huggingface_hub's cache layout): where a model
+    # registered with --hub is read from, and checked, before it runs (client.hub_models).
+    hub_mirror: Path | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -27,6 +27,7 @@ from medval.core.documents import (
     DatasetStatistics,
     no_nul,
 )
+from medval.core.hub_pins import HubPin
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 
 # The basic types live in schema_types; re-exported here, where the other modules read them.
@@ -161,6 +162,8 @@ class CubeCreate(_Schema):
     stage: Stage = Stage.OPERATION
     image_digest: ImageDigest | None = None
     image_archive_hash: Sha256 | None = None
+    # A model registered from a hub repository: its repo, commit and every file's hash.
+    hub: HubPin | None = None
 
     @model_validator(mode="after")
     def _image_pinned_whole(self) -> CubeCreate:
@@ -180,6 +183,7 @@ class CubePublic(_Schema):
     created_at: datetime
     image_digest: str | None = None
     image_archive_hash: str | None = None
+    hub: HubPin | None = None  # a model registered from a hub repository (core.hub_pins)
     invalidated_at: datetime | None = None  # set once, for good (see states.Invalidatable)
     invalidated_by: str | None = None
 

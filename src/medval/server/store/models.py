@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from medval.core.declarations import MetricDeclaration, SubgroupDeclaration
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
+from medval.core.hub_pins import HubPin
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.states import (
     ApprovalStatus,
@@ -126,6 +127,8 @@ class Cube(Owned, Invalidatable, Base):
     # A cube with a container image: its ID ("sha256:" + 64 hex) and its archive's blob.
     image_digest: Mapped[str | None] = mapped_column(String(71))
     image_archive_hash: Mapped[str | None] = mapped_column(String(64))
+    # A model registered from a hub repository: the repo, the commit, every file's hash.
+    hub: Mapped[HubPin | None] = mapped_column(JsonDocument(HubPin), nullable=True)
 
 
 class Benchmark(Owned, Invalidatable, Base):
