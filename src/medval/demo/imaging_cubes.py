@@ -46,7 +46,9 @@ def _copy_wheels(lock: Path, wheels: Path, dest: Path) -> None:
     """The wheels ``lock`` pins, from ``wheels`` into ``dest`` (their hashes are checked
     when the cube is registered and before every run)."""
     if not wheels.is_dir():
-        raise InvalidInput(f"the imaging cubes' wheels folder {wheels} is missing: run make imaging-wheels")
+        raise InvalidInput(
+            f"the imaging cubes' wheels folder {wheels} is missing: run make imaging-wheels"
+        )
     available: dict[tuple[str, str], Path] = {}
     for path in wheels.glob("*.whl"):
         try:

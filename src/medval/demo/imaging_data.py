@@ -30,6 +30,7 @@ import gzip
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import nibabel as nib
 import numpy as np
@@ -68,7 +69,7 @@ class Scan:
 
 
 def _nifti(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    image = nib.load(path)
+    image = cast(nib.Nifti1Image, nib.load(path))
     return np.asarray(image.dataobj), np.asarray(image.affine, dtype=float)
 
 
@@ -102,7 +103,9 @@ def mni152(wheels: Path) -> Scan:
     """The MNI152 2009a T1 and its grey + white matter mask, from nilearn's wheel."""
     with zipfile.ZipFile(nilearn_wheel(wheels)) as archive:
         images = {
-            kind: nib.Nifti1Image.from_bytes(gzip.decompress(archive.read(_NILEARN_DATA.format(kind))))
+            kind: nib.Nifti1Image.from_bytes(
+                gzip.decompress(archive.read(_NILEARN_DATA.format(kind)))
+            )
             for kind in ("t1", "gm", "wm")
         }
     tissue = sum(np.asarray(images[k].dataobj, dtype=np.float64) for k in ("gm", "wm")) / 255.0
@@ -121,7 +124,7 @@ def slab_starts(truth: np.ndarray, cases: int, slices: int, offset: int = 0) -> 
     low, high = int(holding[0]) + 4, int(holding[-1]) - 4 - slices
     if (high - low) < cases * slices:
         raise InvalidInput(f"{cases} slabs of {slices} slices do not fit in the brain")
-    return [int(round(s)) + offset for s in np.linspace(low, high, cases)]
+    return [round(float(s)) + offset for s in np.linspace(low, high, cases)]
 
 
 def _slab_affine(affine: np.ndarray, start: int) -> np.ndarray:

@@ -75,7 +75,9 @@ def case_ids(predictions: Path, labels: Path) -> list[str]:
         missing = sorted(set(label_ids) - set(predicted))
         extra = sorted(set(predicted) - set(label_ids))
         raise InputError(
-            f"no prediction for case {missing[0]}" if missing else f"a prediction for no case: {extra[0]}"
+            f"no prediction for case {missing[0]}"
+            if missing
+            else f"a prediction for no case: {extra[0]}"
         )
     return label_ids
 
@@ -118,7 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     except (InputError, ValueError) as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    (args.output_path / RESULTS_FILE).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    (args.output_path / RESULTS_FILE).write_text(
+        json.dumps(document, indent=2, allow_nan=False) + "\n"
+    )
     print(f"evaluate: wrote {RESULTS_FILE} for {document['n_cases']} cases")
 
 

@@ -52,7 +52,9 @@ def hd95(a: np.ndarray, b: np.ndarray, spacing) -> float:
     if not a.any() or not b.any():
         return _diagonal(a.shape, spacing)
     border_a, border_b = boundary(a), boundary(b)
-    both = np.hstack((_distances(border_a, border_b, spacing), _distances(border_b, border_a, spacing)))
+    both = np.hstack(
+        (_distances(border_a, border_b, spacing), _distances(border_b, border_a, spacing))
+    )
     return float(np.percentile(both, 95))
 
 

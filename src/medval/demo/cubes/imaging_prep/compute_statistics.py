@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import re
 import sys
@@ -57,7 +58,7 @@ def key(text: str) -> str:
 
 
 def histogram_bins(edges: list[float]) -> list[str]:
-    inner = [key(f"bin_{a:g}_{b:g}") for a, b in zip(edges, edges[1:], strict=False)]
+    inner = [key(f"bin_{a:g}_{b:g}") for a, b in itertools.pairwise(edges)]
     return [key(f"below_{edges[0]:g}"), *inner, key(f"from_{edges[-1]:g}")]
 
 
@@ -101,7 +102,8 @@ def statistics(data_path: Path, labels_path: Path, k: int, edges: list[float]) -
     _mean_sd(values, "label_volume_ml", volumes)
     shares = bins / bins.sum()
     values["intensity_histogram"] = {
-        name: round(float(share), 6) for name, share in zip(histogram_bins(edges), shares, strict=True)
+        name: round(float(share), 6)
+        for name, share in zip(histogram_bins(edges), shares, strict=True)
     }
     return {"n_cases": n, "values": values}
 
