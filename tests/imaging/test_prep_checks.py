@@ -48,10 +48,18 @@ def _prepare(tmp_path: Path, data: Path, labels: Path):
     out, out_labels = tmp_path / "out", tmp_path / "out-labels"
     out.mkdir()
     out_labels.mkdir()
-    return run_script(
-        PREP, "prepare.py", data_path=data, labels_path=labels, output_path=out,
-        output_labels_path=out_labels,
-    ), out, out_labels
+    return (
+        run_script(
+            PREP,
+            "prepare.py",
+            data_path=data,
+            labels_path=labels,
+            output_path=out,
+            output_labels_path=out_labels,
+        ),
+        out,
+        out_labels,
+    )
 
 
 def _refused(tmp_path: Path, data: Path, labels: Path, line: str) -> None:
@@ -99,7 +107,9 @@ def _edit_slice(data: Path, name: str, **tags: object) -> None:
 def test_a_slice_of_another_series(tmp_path: Path) -> None:
     data, labels = _site(tmp_path)
     _edit_slice(data, "IM0004.dcm", SeriesInstanceUID=pydicom.uid.generate_uid())
-    _refused(tmp_path, data, labels, "case c1: mixed series: the slices differ in SeriesInstanceUID")
+    _refused(
+        tmp_path, data, labels, "case c1: mixed series: the slices differ in SeriesInstanceUID"
+    )
 
 
 def test_a_slice_with_other_pixel_spacing(tmp_path: Path) -> None:
@@ -117,7 +127,9 @@ def test_unevenly_spaced_slices(tmp_path: Path) -> None:
 def test_a_missing_slice(tmp_path: Path) -> None:
     data, labels = _site(tmp_path)
     (data / "c1" / "IM0003.dcm").unlink()
-    _refused(tmp_path, data, labels, "case c1: missing slice: a gap of 2 mm where slices are 1 mm apart")
+    _refused(
+        tmp_path, data, labels, "case c1: missing slice: a gap of 2 mm where slices are 1 mm apart"
+    )
 
 
 def test_a_singular_affine(tmp_path: Path) -> None:
@@ -141,7 +153,9 @@ def test_a_label_in_another_orientation(tmp_path: Path) -> None:
 def test_a_label_on_another_grid(tmp_path: Path) -> None:
     data, labels = _site(tmp_path, dicom=False)
     _nifti(_label()[:, :, :4].copy(), AFFINE, labels / "c1.nii.gz")
-    _refused(tmp_path, data, labels, "case c1: the label's grid (shape or affine) is not the image's")
+    _refused(
+        tmp_path, data, labels, "case c1: the label's grid (shape or affine) is not the image's"
+    )
 
 
 def test_a_coarse_spacing(tmp_path: Path) -> None:
@@ -163,4 +177,7 @@ def test_a_prepared_dataset_missing_a_label_fails_the_sanity_check(tmp_path: Pat
     _, out, out_labels = _prepare(tmp_path, data, labels)
     (out_labels / "c1.nii.gz").unlink()
     done = run_script(PREP, "sanity_check.py", data_path=out, labels_path=out_labels)
-    assert (done.returncode, done.stderr) == (2, "sanity_check: error: case c1: c1.nii.gz is missing\n")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "sanity_check: error: case c1: c1.nii.gz is missing\n",
+    )
