@@ -50,6 +50,10 @@ def test_the_imaging_demo_plays_two_small_sites(tmp_path: Path, wheels: Path) ->
         console = Console(file=log, width=160)
         run_imaging_demo(workdir, console, wheels, "local", sites=sites)
     assert (workdir / "report" / "report.html").is_file()
+    shown = (tmp_path / "demo.log").read_text()
+    # A segmentation's result has no events: the hospital's review shows cases only.
+    assert shown.count("(local, not uploaded): 10 cases\n") == 2
+    assert "events" not in shown
 
     for name in imaging_data.SITES:
         home = workdir / "clients" / f"hospital-{name}"
