@@ -6,6 +6,13 @@ STAMP := $(VENV)/.installed
 # What the demos need and nothing more (no test tools, no Ray); training adds Flower.
 DEMO_STAMP := $(VENV)/.installed-demo
 TRAINING_STAMP := $(VENV)/.installed-training
+IMAGING_STAMP := $(VENV)/.installed-imaging
+# The wheels the imaging cubes' locks pin (and nilearn's, whose data the demo reads),
+# fetched once, checked against the locks' hashes, never committed.
+IMAGING_WHEELS := .imaging-wheels
+IMAGING_LOCKS := src/medval/demo/cubes/imaging_prep/requirements.lock \
+	src/medval/demo/cubes/imaging_evaluator/requirements.lock \
+	src/medval/demo/cubes/imaging_data.lock
 
 # The Python a stock Debian 12 has (3.11.2): medval must run on it, so part of the tests
 # runs there too (make test-debian-python).
@@ -13,22 +20,39 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo demo-deps demo-training test lint typecheck unit unit-flower unit-rest unit-browser unit-as-user setup system-deps clean bench test-debian-python \
+.PHONY: demo demo-deps demo-training demo-imaging imaging-deps imaging-wheels test lint typecheck unit unit-flower unit-rest unit-browser unit-as-user setup system-deps clean bench test-debian-python \
 	migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,training,simulation,browser,hub]'
+	$(BIN)/pip install --quiet -e '.[dev,training,simulation,browser,hub,imaging]'
 	touch $(STAMP)
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) imaging-wheels
 
 $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
 	touch $(DEMO_STAMP)
+
+$(IMAGING_STAMP): $(DEMO_STAMP)
+	$(BIN)/pip install --quiet -e '.[imaging]'
+	touch $(IMAGING_STAMP)
+
+# cp311 manylinux x86_64 wheels, as the locks pin them (the cubes' environments are built
+# from the base interpreter of medval's venv: CPython 3.11 on x86_64 Linux).
+$(IMAGING_WHEELS)/.fetched: $(IMAGING_LOCKS) | $(DEMO_STAMP)
+	mkdir -p $(IMAGING_WHEELS)
+	for lock in $(IMAGING_LOCKS); do \
+		$(BIN)/pip download --quiet --require-hashes --only-binary=:all: --no-deps \
+			--platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp \
+			--abi cp311 -r $$lock -d $(IMAGING_WHEELS) || exit 1; \
+	done
+	touch $@
+
+imaging-wheels: $(IMAGING_WHEELS)/.fetched
 
 $(TRAINING_STAMP): $(DEMO_STAMP)
 	$(BIN)/pip install --quiet -e '.[training]'
@@ -54,6 +78,14 @@ demo: demo-deps $(DEMO_STAMP)
 # The demo's four hospitals train a model on Flower, then evaluate it beside the others.
 demo-training: demo-deps $(TRAINING_STAMP)
 	$(BIN)/medval demo --training
+
+# The imaging data's Debian package (MRIcron's Colin27 templates), installed when missing.
+imaging-deps:
+	@bash scripts/system-deps.sh imaging
+
+# The imaging benchmark: brain masks on real T1 MR scans (README, "Imaging benchmark").
+demo-imaging: demo-deps imaging-deps $(IMAGING_STAMP) imaging-wheels
+	$(BIN)/medval demo --imaging --wheels $(IMAGING_WHEELS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -119,4 +151,4 @@ bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) $(DEBIAN_VENV) .venv-user .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEBIAN_VENV) $(IMAGING_WHEELS) .venv-user .pytest_cache .mypy_cache .ruff_cache

@@ -5,20 +5,27 @@
 #                         binaries (the store's tests), the container engines of the Docker
 #                         and Podman runners (docker.io, podman), what rootless Podman needs
 #                         to map a user's subordinate ids (uidmap), Debian's Python (the
-#                         unprivileged run's own venv) and Chromium (the browser tests)
+#                         unprivileged run's own venv), Chromium (the browser tests) and
+#                         mricron-data (the imaging benchmark's scans)
+#   system-deps.sh imaging  what `make demo-imaging` adds: mricron-data (Colin27 T1)
 set -euo pipefail
 part=${1:-test}
 need=()
-command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+if [ "$part" = imaging ]; then
+  [ -f /usr/share/mricron/templates/ch2bet.nii.gz ] || need+=(mricron-data)
+else
+  command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+fi
 if [ "$part" = test ]; then
+  [ -f /usr/share/mricron/templates/ch2bet.nii.gz ] || need+=(mricron-data)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
   command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
   command -v podman >/dev/null 2>&1 || need+=(podman)
   command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
   [ -x /usr/bin/python3 ] || need+=(python3)
   [ -x /usr/bin/chromium ] || need+=(chromium)
-elif [ "$part" != demo ]; then
-  echo "usage: system-deps.sh demo|test" >&2
+elif [ "$part" != demo ] && [ "$part" != imaging ]; then
+  echo "usage: system-deps.sh demo|imaging|test" >&2
   exit 2
 fi
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import Session
+from medval.core.errors import InvalidInput
 
 
 def demo(
@@ -25,12 +26,31 @@ def demo(
         help="Also train a model across the hospitals on Flower (needs medval[training]); "
         "it joins the benchmark beside the others.",
     ),
+    imaging: bool = typer.Option(
+        False,
+        "--imaging",
+        help="Play the imaging benchmark instead: brain masks on real T1 MR scans "
+        "(needs medval[imaging], Debian's mricron-data and the wheels of make imaging-wheels).",
+    ),
+    wheels: Path = typer.Option(
+        Path(".imaging-wheels"),
+        "--wheels",
+        help="With --imaging: the folder of wheels the imaging cubes' locks pin.",
+    ),
 ) -> None:
     """Play every role of a federated benchmark against an embedded server."""
+    session: Session = ctx.obj
+    chosen = runner or session.settings.runner
+    if imaging:
+        if training:
+            raise InvalidInput("--imaging and --training are separate demos; pick one")
+        from medval.demo.play_imaging import run_imaging_demo
+
+        run_imaging_demo(workdir.resolve(), session.err, wheels.resolve(), chosen)
+        return
     from medval.demo.play import run_demo  # the demo pulls in pandas; keep other commands fast
 
-    session: Session = ctx.obj
-    run_demo(workdir.resolve(), session.err, runner or session.settings.runner, training)
+    run_demo(workdir.resolve(), session.err, chosen, training)
 
 
 def register(app: typer.Typer) -> None:

@@ -175,7 +175,9 @@ def print_result_document(
     session: Session, document: ResultDocument, title: str, left_out: Sequence[LeftOut] = ()
 ) -> None:
     """Every metric of one result (one per line, so none is capped), and what is left out."""
-    counts = f"{count(document.n_cases)} cases, {count(document.n_positive)} events"
+    counts = f"{count(document.n_cases)} cases"
+    if document.n_positive is not None:  # a segmentation's results have no events
+        counts += f", {count(document.n_positive)} events"
     table = Table(title=f"{title}: {counts}")
     table.add_column("metric")
     table.add_column("estimate (95% CI)")

@@ -1,0 +1,86 @@
+"""``medval demo --imaging`` on two small sites (ten 2-slice slabs each: Colin27 as NIfTI,
+MNI152 as DICOM series), every step through the CLI in the sandbox; each site's Dice
+checked against an independent computation here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from rich.console import Console
+from tests.imaging.cube_scripts import run_script
+
+from medval.demo import imaging_data
+from medval.demo.play_imaging import run_imaging_demo
+
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
+
+
+def _local_results(home: Path) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "medval", "results", "list", "--local", "--format", "json"],
+        env={**os.environ, "MEDVAL_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    results: list[dict[str, object]] = json.loads(done.stdout)
+    return results
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    total = int(a.sum()) + int(b.sum())
+    return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
+
+
+@pytest.mark.timeout(1500)
+def test_the_imaging_demo_plays_two_small_sites(tmp_path: Path, wheels: Path) -> None:
+    sites = {}
+    for name in imaging_data.SITES:
+        imaging_data.write_site(name, tmp_path / "sites" / name, wheels, cases=10, slices=2)
+        sites[name] = tmp_path / "sites" / name
+    workdir = tmp_path / "run"
+    with (tmp_path / "demo.log").open("w") as log:
+        console = Console(file=log, width=160)
+        run_imaging_demo(workdir, console, wheels, "local", sites=sites)
+    assert (workdir / "report" / "report.html").is_file()
+    shown = (tmp_path / "demo.log").read_text()
+    # A segmentation's result has no events: the hospital's review shows cases only.
+    assert shown.count("(local, not uploaded): 10 cases\n") == 2
+    assert "events" not in shown
+
+    for name in imaging_data.SITES:
+        home = workdir / "clients" / f"hospital-{name}"
+        (result,) = _local_results(home)
+        document = result["document"]
+        assert isinstance(document, dict)
+        assert (document["n_cases"], document["n_positive"]) == (10, None)
+        assert set(document["metrics"]) == {"dice", "hd95", "surface_dice"}
+
+        prepared = home / "datasets" / name
+        statistics = json.loads((prepared / "statistics" / "statistics.json").read_text())
+        source = "dicom" if name == imaging_data.MNI152 else "nifti"
+        assert statistics["values"]["source_format"] == {source: 10}
+        # The reference model's masks, made again outside the sandbox; Dice by numpy.
+        predictions = tmp_path / "predictions" / name
+        predictions.mkdir(parents=True)
+        done = run_script(
+            "imaging_threshold", "infer.py", data_path=prepared / "data", output_path=predictions
+        )
+        assert done.returncode == 0, done.stderr
+        dices = []
+        for case in sorted((sites[name] / "labels").glob("*.nii.gz")):
+            truth = np.asarray(nib.load(case).dataobj).astype(bool)
+            assert np.array_equal(
+                truth, np.asarray(nib.load(prepared / "labels" / case.name).dataobj).astype(bool)
+            )
+            guess = np.asarray(nib.load(predictions / case.name).dataobj).astype(bool)
+            dices.append(_dice(guess, truth))
+        assert len(dices) == 10
+        assert document["metrics"]["dice"]["value"] == pytest.approx(np.mean(dices), abs=1e-4)
