@@ -5,7 +5,8 @@
 #                         binaries (the store's tests), the container engines of the Docker
 #                         and Podman runners (docker.io, podman), what rootless Podman needs
 #                         to map a user's subordinate ids (uidmap), Debian's Python (the
-#                         unprivileged run's own venv) and Chromium (the browser tests)
+#                         unprivileged run's own venv), Chromium (the browser tests) and
+#                         mricron-data (the MR scan the segmenter cubes' tests segment)
 set -euo pipefail
 part=${1:-test}
 need=()
@@ -17,6 +18,7 @@ if [ "$part" = test ]; then
   command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
   [ -x /usr/bin/python3 ] || need+=(python3)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -f /usr/share/mricron/templates/ch2.nii.gz ] || need+=(mricron-data)
 elif [ "$part" != demo ]; then
   echo "usage: system-deps.sh demo|test" >&2
   exit 2
