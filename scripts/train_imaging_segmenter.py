@@ -83,8 +83,12 @@ def batch(
     picks = rng.integers(0, len(images), size)
     xs = rng.integers(0, images.shape[2] - CROP + 1, size)
     ys = rng.integers(0, images.shape[3] - CROP + 1, size)
-    crops = np.stack([images[p, :, x : x + CROP, y : y + CROP] for p, x, y in zip(picks, xs, ys)])
-    truth = np.stack([masks[p, :, x : x + CROP, y : y + CROP] for p, x, y in zip(picks, xs, ys)])
+    crops = np.stack(
+        [images[p, :, x : x + CROP, y : y + CROP] for p, x, y in zip(picks, xs, ys, strict=True)]
+    )
+    truth = np.stack(
+        [masks[p, :, x : x + CROP, y : y + CROP] for p, x, y in zip(picks, xs, ys, strict=True)]
+    )
     flips = rng.random(size) < 0.5
     crops[flips], truth[flips] = crops[flips, :, ::-1], truth[flips, :, ::-1]
     gamma = np.exp(rng.uniform(-0.4, 0.4, size)).astype(np.float32)[:, None, None, None]

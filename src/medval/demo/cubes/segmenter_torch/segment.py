@@ -41,6 +41,10 @@ class InputError(Exception):
     """A problem with the task's inputs, said in one line."""
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or exc.__class__.__name__
+
+
 def normalise(volume: np.ndarray) -> np.ndarray:
     low, high = np.percentile(volume, [0.5, 99.5])
     scale = float(high - low) or 1.0
@@ -85,7 +89,7 @@ def load_image(data_path: Path, case_id: str) -> nib.Nifti1Image:
         shape = image.shape
     except Exception as exc:  # nibabel raises many kinds for a damaged file: any is one line
         raise InputError(
-            f"case {case_id}: images/{case_id}.nii.gz is not a NIfTI image ({exc})"
+            f"case {case_id}: images/{case_id}.nii.gz is not a NIfTI image ({_one_line(exc)})"
         ) from None
     if len(shape) != 3 or min(shape) < 1:
         raise InputError(f"case {case_id}: the image is {len(shape)}D {shape}, not a 3D volume")
@@ -96,7 +100,9 @@ def read_volume(image: nib.Nifti1Image, case_id: str) -> np.ndarray:
     try:
         volume = np.asarray(image.get_fdata(dtype=np.float32))
     except Exception as exc:  # a truncated or corrupt gzip stream shows only here
-        raise InputError(f"case {case_id}: the image's voxels cannot be read ({exc})") from None
+        raise InputError(
+            f"case {case_id}: the image's voxels cannot be read ({_one_line(exc)})"
+        ) from None
     if not np.isfinite(volume).all():
         raise InputError(f"case {case_id}: the image has non-finite voxels (NaN or infinity)")
     return volume
