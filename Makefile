@@ -21,7 +21,7 @@ DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
 .PHONY: demo demo-deps demo-training demo-imaging imaging-deps imaging-wheels test lint typecheck unit unit-flower unit-rest unit-browser unit-as-user setup system-deps clean bench test-debian-python \
-	migration
+	migration segmenter-wheels segmenter-model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,training,simulation,browser,hub,imaging]'
 	touch $(STAMP)
 
-setup: system-deps $(STAMP) imaging-wheels
+setup: system-deps $(STAMP) imaging-wheels segmenter-wheels
+
+# The segmenter cubes' wheels (PyTorch, ONNX Runtime, OpenVINO, nibabel), each cube's own,
+# as its requirements.lock pins them (hash-checked by pip; never committed). Files already
+# there are checked and kept.
+SEGMENTER_CUBES := $(wildcard src/medval/demo/cubes/segmenter_*)
+segmenter-wheels: $(STAMP)
+	@for cube in $(SEGMENTER_CUBES); do \
+		$(BIN)/pip download --quiet --require-hashes --only-binary=:all: --no-deps \
+			-r $$cube/requirements.lock -d $$cube/wheels || exit 1; \
+	done
+
+# Retrains the segmenter (a minute or two on one core, seeded) and exports it: the
+# weights and ONNX file in the segmenter cubes' additional files. Its own venv, from the
+# PyTorch cube's lock and ONNX (what torch.onnx.export needs).
+SEGMENTER_VENV := .venv-segmenter
+$(SEGMENTER_VENV)/.installed: src/medval/demo/cubes/segmenter_torch/requirements.lock
+	$(PYTHON) -m venv $(SEGMENTER_VENV)
+	$(SEGMENTER_VENV)/bin/pip install --quiet --require-hashes --only-binary=:all: --no-deps \
+		-r src/medval/demo/cubes/segmenter_torch/requirements.lock
+	$(SEGMENTER_VENV)/bin/pip install --quiet onnx==1.23.2 onnxscript==0.7.2
+	$(SEGMENTER_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+segmenter-model: $(SEGMENTER_VENV)/.installed
+	$(SEGMENTER_VENV)/bin/python scripts/train_imaging_segmenter.py
 
 $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -151,4 +176,4 @@ bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) $(DEBIAN_VENV) $(IMAGING_WHEELS) .venv-user .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEBIAN_VENV) $(IMAGING_WHEELS) $(SEGMENTER_VENV) .venv-user .pytest_cache .mypy_cache .ruff_cache

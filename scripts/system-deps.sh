@@ -6,7 +6,8 @@
 #                         and Podman runners (docker.io, podman), what rootless Podman needs
 #                         to map a user's subordinate ids (uidmap), Debian's Python (the
 #                         unprivileged run's own venv), Chromium (the browser tests) and
-#                         mricron-data (the imaging benchmark's scans)
+#                         mricron-data (the imaging benchmark's scans and the MR scan the segmenter
+#                         cubes' tests segment)
 #   system-deps.sh imaging  what `make demo-imaging` adds: mricron-data (Colin27 T1)
 set -euo pipefail
 part=${1:-test}

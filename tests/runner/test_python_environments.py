@@ -15,7 +15,7 @@ from medval.runner.python_environments import (
     EnvironmentStore,
     environment_key,
 )
-from tests.cube_wheels import lock_line, write_environment_cube
+from tests.cube_wheels import lock_line, write_environment_cube, write_wheel
 
 
 def _cube(folder: Path) -> PythonEnvironment:
@@ -105,3 +105,30 @@ def test_a_wheel_pip_cannot_install_is_one_line_and_leaves_nothing(tmp_path: Pat
     assert "\n" not in message
     assert sorted(p.name for p in (tmp_path / "envs").iterdir())[0].endswith(".lock")
     assert [p for p in (tmp_path / "envs").iterdir() if p.is_dir()] == []
+
+
+def test_a_module_this_python_cannot_compile_is_left_and_the_rest_is_compiled(
+    tmp_path: Path,
+) -> None:
+    """As pip does: PyTorch's wheel for Python 3.11 ships a test helper in 3.12 syntax."""
+    cube = tmp_path / "cube"
+    write_environment_cube(cube, "")
+    wheel = write_wheel(
+        cube / "wheels",
+        "medval_probe_wheel",
+        "1.0",
+        {
+            "medval_probe_wheel/__init__.py": "VALUE = 42\n",
+            "medval_probe_wheel/newer.py": "def (:\n",
+        },
+    )
+    (cube / "requirements.lock").write_text(lock_line(wheel))
+    environment = load_cube_spec(cube).python_environment
+    assert environment is not None
+
+    built = EnvironmentStore(tmp_path / "envs").environment_for(cube, environment, "probe")
+
+    package = next(built.glob("lib/python*/site-packages/medval_probe_wheel"))
+    compiled = sorted(p.name.split(".")[0] for p in (package / "__pycache__").iterdir())
+    assert compiled == ["__init__"]
+    assert (package / "newer.py").read_text() == "def (:\n"
