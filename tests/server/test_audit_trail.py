@@ -342,8 +342,13 @@ def test_the_client_fetches_the_entries_about_given_results(
     from medval.client.http import MedvalClient
 
     def through_the_app(request: httpx.Request) -> httpx.Response:
-        return api.client.request(
+        # Starlette's test client answers with httpx2's Response when httpx2 is installed
+        # (huggingface_hub brings it): the client's transport wants httpx's own.
+        answer = api.client.request(
             request.method, str(request.url), headers=request.headers, content=request.content
+        )
+        return httpx.Response(
+            answer.status_code, headers=list(answer.headers.multi_items()), content=answer.content
         )
 
     token = world["hospital"].headers["Authorization"].removeprefix("Bearer ")
