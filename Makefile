@@ -41,7 +41,7 @@ segmenter-wheels: $(STAMP)
 			-r $$cube/requirements.lock -d $$cube/wheels || exit 1; \
 	done
 
-# Retrains the segmenter (a minute or two on one core, seeded) and exports it: the
+# Retrains the segmenter (about 3 minutes on one core, seeded) and exports it: the
 # weights and ONNX file in the segmenter cubes' additional files. Its own venv, from the
 # PyTorch cube's lock and ONNX (what torch.onnx.export needs).
 SEGMENTER_VENV := .venv-segmenter
