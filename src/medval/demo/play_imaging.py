@@ -5,7 +5,8 @@ plays the tabular one (:mod:`medval.demo.play`).
 The data comes from packages on this machine (:mod:`medval.demo.imaging_data`); the cubes
 build their own Python environments from the wheels ``make imaging-wheels`` fetched
 (:mod:`medval.demo.imaging_cubes`). One hospital per scan; the committee's reference model
-(threshold and morphology) runs at each; only means over each site's cases leave.
+(threshold and morphology) and a vendor's learned model (a tiny 2D U-Net on PyTorch) run
+at each, side by side on the leaderboard; only means over each site's cases leave.
 """
 
 from __future__ import annotations
@@ -113,14 +114,15 @@ def _play(
     declarations: Path,
     sites: dict[str, Path],
 ) -> str:
-    from medval.demo.imaging_cubes import EVALUATOR, PREPARATOR, THRESHOLD_MODEL
+    from medval.demo.imaging_cubes import EVALUATOR, LEARNED_MODEL, PREPARATOR, THRESHOLD_MODEL
 
     committee = demo.actor("committee", "benchmark owner")
     hospitals = {name: demo.actor(f"hospital-{name}", "data owner") for name in sites}
+    vendor = demo.actor("vendor-unet", "model owner")
 
     demo.section("Accounts: the admin creates one account per person")
     demo.medval(admin, "login", "--username", admin.username)
-    for person in [committee, *hospitals.values()]:
+    for person in [committee, *hospitals.values(), vendor]:
         demo.medval(admin, "users", "create", person.username)
         demo.medval(person, "login", "--username", person.username)
 
@@ -177,7 +179,12 @@ def _play(
         demo.medval(hospital, "dataset", "associate", name, "--yes")
     _approve_pending(demo, committee, bid)
 
-    demo.section("Step 4: each hospital runs the reference model and uploads approved metrics")
+    demo.section("Step 3: a vendor registers its learned model (a 2D U-Net) and asks to join")
+    model_id = demo.medval_json(vendor, "model", "register", str(cubes[LEARNED_MODEL]))["id"]
+    demo.medval(vendor, "model", "associate", str(model_id), "--benchmark", bid, "--yes")
+    _approve_pending(demo, committee, bid)
+
+    demo.section("Step 4: each hospital runs both models and uploads approved metrics")
     for hospital in hospitals.values():
         demo.medval(hospital, "run", "--benchmark", bid, "--yes")
         for result in demo.medval_json(hospital, "results", "list", "--local"):

@@ -8,7 +8,10 @@ in the sandbox, so each carries a copy.
 Reads (the imaging contract's prepared format): ``<data_path>/cases.csv`` (one column
 ``case_id``) and ``<data_path>/images/<case_id>.nii.gz`` (3D float, canonical RAS+).
 Writes ``<output_path>/<case_id>.nii.gz``: uint8 in {0, 1}, the image's shape and affine;
-and ``infer.json``: the runtime, the seconds spent loading the model and per case.
+and ``infer.json``: the runtime, the seconds spent loading the model and per case, and
+``max_rss_bytes``, the peak resident memory of this process (the task's only one) from
+``getrusage``: the interpreter, the runtime's libraries as far as they were touched, the
+model and its activations (``bench/imaging_inference.py`` compares the runtimes by it).
 
 The model normalises the image itself: intensities clipped to the volume's 0.5th and
 99.5th percentiles and scaled to [0, 1] (CT in Hounsfield units and MR as stored alike).
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -143,5 +147,12 @@ def main(runtime: str, load: Callable[[Path], Predict], argv: list[str] | None =
             (args.output_path / f"{case_id}.nii.gz").unlink(missing_ok=True)
         print(f"infer: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    info = {"runtime": runtime, "load_seconds": loaded, "case_seconds": seconds}
+    # Linux gives ru_maxrss in KiB.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    info = {
+        "runtime": runtime,
+        "load_seconds": loaded,
+        "case_seconds": seconds,
+        "max_rss_bytes": peak,
+    }
     (args.output_path / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
