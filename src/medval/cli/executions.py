@@ -7,7 +7,7 @@ from rich.table import Table
 
 from medval.cli.context import Session, YesOption
 from medval.cli.render import print_result_document
-from medval.client.pending_review import execution_state
+from medval.client.pending_review import execution_state, model_gpu_needs, refuse_missing_gpus
 from medval.client.runs import (
     PlannedExecution,
     check_jobs,
@@ -18,6 +18,7 @@ from medval.client.runs import (
 )
 from medval.client.workspace import LocalResult
 from medval.core.errors import ERRORS_BY_CODE, InvalidInput, SandboxError
+from medval.core.gpus import GpuNeed, GpuRequest, find_gpus
 
 
 class _Console:
@@ -52,15 +53,20 @@ class _Console:
         )
 
 
-def _show_plan(session: Session, items: list[PlannedExecution]) -> None:
+def _show_plan(
+    session: Session, items: list[PlannedExecution], gpu_needs: dict[int, GpuNeed]
+) -> None:
     table = Table(title="models waiting to run on your datasets")
-    for column in ("key", "benchmark", "dataset", "model", "model owner", "model hash", "state"):
+    columns = ("key", "benchmark", "dataset", "model", "model owner", "model hash", "GPU", "state")
+    for column in columns:
         table.add_column(column)
     for item in items:
         p = item.pending
         state = execution_state(item)
+        need = gpu_needs.get(p.model_id)
+        gpu = "-" if need is None else need.value.replace("_", " ")
         table.add_row(
-            item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], state
+            item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], gpu, state
         )
     session.out.print(table)
     for item in items:
@@ -89,6 +95,13 @@ def run(
         help="Run up to N executions at once (default 1: one at a time). Each keeps its "
         "own time and memory limits: N at once may use N times the memory.",
     ),
+    gpus: str = typer.Option(
+        "none",
+        "--gpus",
+        metavar="all|none|IDS",
+        help="GPUs given to a model that needs or can use one: all, none (the default) or "
+        "NVIDIA GPU numbers (0,1). Checked against this machine before anything runs.",
+    ),
     yes: bool = YesOption,
 ) -> None:
     """List pending model executions, show what will run, and run them on approval.
@@ -98,22 +111,27 @@ def run(
     """
     check_jobs(jobs)  # before anything is asked of the server
     session: Session = ctx.obj
+    devices = find_gpus(GpuRequest.parse(gpus), session.settings.device_root)
     with session.client() as client:
-        executor = session.executor(client)
+        executor = session.executor(client).with_gpus(devices)
         chosen = _ids(model_ids)
         items = plan(executor, benchmark_id, chosen)
         refuse_invalid_models(executor, chosen, items)
         if not items:
             session.err.print("nothing to run: no approved model is waiting for your datasets")
             return
-        _show_plan(session, items)
         todo = [i for i in items if should_run(i, force)]
+        gpu_needs = model_gpu_needs(executor, todo)
+        _show_plan(session, items, gpu_needs)
         if not todo:
             session.err.print(
                 "every execution here already has a local result or a recorded failure "
                 "(--force runs it again); review and upload with 'medval results upload KEY'"
             )
             return
+        refuse_missing_gpus(todo, gpu_needs, devices)
+        if devices.ids:
+            session.err.print(f"GPUs given to models that use one: {devices.describe()}")
         session.confirm(f"Run {len(todo)} model execution(s) in the sandbox on your data?", yes)
         tagged = min(jobs, len(todo)) > 1
         outcome = run_executions(executor, todo, _Console(session, tagged), fail_fast, jobs)

@@ -35,6 +35,7 @@ from medval.core.document_files import read_task_document
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
 from medval.core.errors import InvalidInput
+from medval.core.gpus import GpuDevices
 from medval.core.hashing import (
     TreeState,
     tree_hash,
@@ -113,6 +114,8 @@ class Executor:
         self.verified_data: dict[tuple[str, str, str], TreeState] = {}
         # What executions side by side take turns on (``client.run_locks``).
         self.locks = RunLocks()
+        # The GPUs this run gives a cube that needs or can use one (``with_gpus``).
+        self.gpus = GpuDevices()
 
     def reporting_to(self, progress: Progress) -> Executor:
         """This executor, its steps said to ``progress``: one execution's view when several
@@ -120,6 +123,13 @@ class Executor:
         log, the data hashed in this run, the locks)."""
         view = copy.copy(self)
         view.progress = progress
+        return view
+
+    def with_gpus(self, gpus: GpuDevices) -> Executor:
+        """This executor, giving ``gpus`` (found on this machine) to every task of a cube
+        that needs or can use a GPU; a cube that declares none gets no device."""
+        view = copy.copy(self)
+        view.gpus = gpus
         return view
 
     def say_caveats(self) -> None:
@@ -225,7 +235,9 @@ class Executor:
             self.progress.step(label)
             started = time.monotonic()
             log = self.workspace.new_task_log(cube.id, task)
-            run = self.runner.run(folder, spec, task, mounts, self.limits, log, image=image)
+            run = self.runner.run(
+                folder, spec, task, mounts, self.limits, log, image=image, gpus=self.gpus
+            )
             # The runner's own clock, kept beside the log (``client.task_times``).
             ran = TaskTime(cube_id=cube.id, task=task, seconds=run.duration_seconds)
             record_task_time(log, ran)

@@ -1,16 +1,20 @@
 """What the data owner reviews before approving a run: each pending execution's state
-here, every hash that will be checked before it runs, and the clauses of the dataset's
-policy that apply to it (``medval run`` and ``medval console`` show the same).
+here, every hash that will be checked before it runs, the clauses of the dataset's
+policy that apply to it (``medval run`` and ``medval console`` show the same), and
+whether each model needs a GPU the run does not give (said before anything runs).
 
-Imports: the HTTP client, the planned executions (``client.runs``), the core.
+Imports: the HTTP client, the executor and planned executions, the core.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.runs import PlannedExecution
+from medval.core.errors import InvalidInput
+from medval.core.gpus import GpuDevices, GpuNeed
 from medval.core.membership_schemas import DataPolicy
 from medval.core.states import ExecutionStatus
 
@@ -45,6 +49,32 @@ def execution_hashes(client: MedvalClient, item: PlannedExecution) -> ExecutionH
         evaluator=client.cube(benchmark.evaluator_id).archive_hash,
         dataset=item.dataset.data_hash if item.dataset is not None else None,
     )
+
+
+def model_gpu_needs(executor: Executor, items: list[PlannedExecution]) -> dict[int, GpuNeed]:
+    """What each model's spec declares about GPUs, read from its verified archive (read,
+    never run), by model ID."""
+    needs: dict[int, GpuNeed] = {}
+    for item in items:
+        model_id = item.pending.model_id
+        if model_id not in needs:
+            with executor.unpacked(executor.client.cube(model_id)) as (_, spec):
+                needs[model_id] = spec.gpu
+    return needs
+
+
+def refuse_missing_gpus(
+    items: list[PlannedExecution], needs: dict[int, GpuNeed], gpus: GpuDevices
+) -> None:
+    """One line, before any task runs, when a model that needs a GPU would get none."""
+    if gpus.ids:
+        return
+    wanting = sorted({i.pending.model for i in items if needs[i.pending.model_id] is GpuNeed.NEEDS})
+    if wanting:
+        raise InvalidInput(
+            f"model {', '.join(wanting)} needs a GPU and this run gives none: "
+            "run with --gpus all or --gpus IDS on a machine with one"
+        )
 
 
 def policy_clauses(policy: DataPolicy, runs: int) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
 from medval.core.errors import InvalidInput
 from medval.core.formats.mapping import check_additional_source
+from medval.core.gpus import GpuNeed
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
 from medval.core.hub_pins import HubPin
 from medval.core.python_environment import check_wheels
@@ -251,8 +252,12 @@ def pack_demo_data(path: Path) -> PackedDemoData:
 
 
 def unhonoured_lines(spec: CubeSpec) -> list[str]:
-    """What the spec declares that medval does not honour, one line each."""
-    return [f"note: {spec.spec_file}: medval does not honour {line}" for line in spec.unhonoured]
+    """Whether the cube uses a GPU (when it does), then what the spec declares that
+    medval does not honour, one line each."""
+    gpu = [f"GPU: the cube {spec.gpu.describe()}"] if spec.gpu is not GpuNeed.NONE else []
+    return gpu + [
+        f"note: {spec.spec_file}: medval does not honour {line}" for line in spec.unhonoured
+    ]
 
 
 def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:

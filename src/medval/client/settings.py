@@ -53,6 +53,9 @@ class ClientSettings(BaseModel):
     # The local mirror of hub repositories (huggingface_hub's cache layout): where a model
     # registered with --hub is read from, and checked, before it runs (client.hub_models).
     hub_mirror: Path | None = None
+    # Where this machine's NVIDIA device files are (``medval run --gpus``: core.gpus);
+    # tests point it at a folder of fake files.
+    device_root: Path = Path("/dev")
 
     @model_validator(mode="before")
     @classmethod

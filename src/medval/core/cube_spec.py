@@ -14,6 +14,10 @@ a task is called as ``ENTRYPOINT --NAME=PATH ...`` with one argument per mount, 
 mount is a directory, inputs are read-only and outputs are the only writable places.
 A ``parameters.yaml`` beside the spec is passed as ``--parameters_file``.
 
+A native cube may say whether it uses a GPU (:mod:`medval.core.gpus`)::
+
+    gpu: needs                        # needs | can_use | none (the default)
+
 Two optional keys say what else a native cube brings::
 
     additional_files: weights/        # a folder or a .tar.gz inside the cube folder
@@ -42,6 +46,7 @@ from typing import Any
 import yaml
 
 from medval.core.errors import InvalidInput
+from medval.core.gpus import GpuNeed, gpu_need_at
 from medval.core.nesting import NestedTooDeep, load_yaml
 from medval.core.python_environment import PythonEnvironment, inside_cube, parse_environment
 from medval.core.states import CubeKind
@@ -165,7 +170,10 @@ class CubeSpec:
     said at registration and by ``cube show``, never silently dropped.
 
     ``python_environment``: a native cube's own Python environment, built at the site
-    from the wheels it ships (None: it runs on the runner's Python, or in its image)."""
+    from the wheels it ships (None: it runs on the runner's Python, or in its image).
+
+    ``gpu``: whether the cube needs, can use or uses no GPU (:mod:`medval.core.gpus`);
+    a task of a cube that uses none is given no device whatever the run asks for."""
 
     name: str
     kind: CubeKind
@@ -178,6 +186,7 @@ class CubeSpec:
     image_is_archive: bool = False
     unhonoured: tuple[str, ...] = ()
     python_environment: PythonEnvironment | None = None
+    gpu: GpuNeed = GpuNeed.NONE
 
     def task(self, name: str) -> TaskSpec:
         if name not in self.tasks:
@@ -281,6 +290,7 @@ def _parse_spec(raw: dict[str, Any], where: Path, folder: Path) -> CubeSpec:
         image=image.strip() if image else None,
         additional_files=_additional_files(where, folder, raw.get("additional_files")),
         python_environment=environment,
+        gpu=gpu_need_at(where, raw.get("gpu")),
     )
 
 

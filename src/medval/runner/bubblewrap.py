@@ -11,7 +11,10 @@ What the cube gets, and nothing more:
 - the cube folder read-only at ``/cube`` (the working directory), inputs read-only and
   outputs writable at ``/mlcube_io/<name>``;
 - a fresh ``/proc`` (its own PID namespace), a minimal ``/dev``, an empty ``/tmp``
-  (a tmpfs no larger than the memory limit);
+  (a tmpfs no larger than the memory limit); the task's GPUs, if any, as their device
+  files (``/dev/nvidiaN`` and the driver's control files) bound read-write at
+  ``/dev/<name>``, nothing else of the host's ``/dev``. The driver's libraries are the
+  host's, in the ``/usr`` every task sees (a cube in its own image brings its own);
 - no network at all: a new network namespace with only its own loopback, so even a
   service on the host's 127.0.0.1 is out of reach;
 - new IPC, UTS and cgroup namespaces, a new session (no terminal to inject into),
@@ -279,6 +282,9 @@ class BubblewrapRunner(Runner):
         for hidden in _HIDDEN_PROC_FILES:
             args += ["--ro-bind", source(Path("/dev/null")), hidden]
         args += ["--remount-ro", "/proc", "--dev", "/dev"]
+        for device in invocation.gpus.files:
+            # --dev-bind: a device node stays usable (a plain --bind would be mounted nodev).
+            args += ["--dev-bind", source(device), str(invocation.gpus.sandbox_path(device))]
         memory = str(limits.memory_bytes)
         args += ["--perms", "1777", "--size", memory, "--tmpfs", "/tmp"]
         args += ["--perms", "1777", "--size", memory, "--tmpfs", "/dev/shm"]

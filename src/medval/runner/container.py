@@ -18,7 +18,8 @@ entrypoint, or else the medval Python image (:mod:`medval.runner.python_image`),
 - no host environment: the image's ``Env``, the cube's declared variables and medval's
   fixed ones, all given explicitly (:mod:`medval.core.task_environment`), as the local
   runner gives them;
-- ``--rm``, ``--pull never`` (no registry is ever asked), no log kept by the engine.
+- ``--rm``, ``--pull never`` (no registry is ever asked), no log kept by the engine;
+- the task's GPUs, if any, by the engine's own option (:meth:`gpu_arguments`).
 
 Who the cube is. Run by root (the usual case for a Docker daemon's socket), the cube is
 uid/gid 65534; its output folders are handed to 65534 for the run and given back to
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from medval.core.errors import EngineError, SandboxError
+from medval.core.gpus import GpuDevices
 from medval.runner.bubblewrap import BubblewrapRunner, PythonRuntime
 from medval.runner.identity import Identity, check_readable, outputs_lent
 from medval.runner.image_archive import load_pinned_image
@@ -175,6 +177,7 @@ class ContainerRunner(Runner):
         ]  # fmt: skip
         args += self.limit_arguments(limits)
         args += self.engine_arguments(identity, seccomp_profile)
+        args += self.gpu_arguments(invocation.gpus)
         # The whole environment, the image's own Env included: Podman's --unsetenv-all
         # drops the image's, so every engine is given all of it, as the local runner is.
         config = self.image_config(invocation.image) if invocation.image else ImageConfig()
@@ -209,6 +212,12 @@ class ContainerRunner(Runner):
 
     def engine_arguments(self, identity: Identity, seccomp_profile: Path | None) -> list[str]:
         """Options only this engine needs."""
+        return []
+
+    def gpu_arguments(self, gpus: GpuDevices) -> list[str]:
+        """This engine's options that give the task ``gpus`` (none: no option)."""
+        if gpus.ids:
+            raise SandboxError(f"{self.program}: medval does not give GPUs to its containers")
         return []
 
     def seccomp_profile(self) -> str | None:

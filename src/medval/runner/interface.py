@@ -18,6 +18,8 @@ world, checked by one contract suite in ``tests/runner``:
 - a native cube's declared additional files, read-only, at ``/mlcube_io/additional_files``
   (passed as ``--additional_files=...`` after the inputs);
 - a time limit and a memory limit; a cap on what its outputs and log hold together;
+- the GPUs the run chose (``gpus``), only for a cube that declares it needs or can use
+  one (:mod:`medval.core.gpus`), each runner by its own means; no other device;
 - afterwards, whatever happened, no set-user-ID or set-group-ID bit left in its outputs.
 
 The client calls::
@@ -36,6 +38,7 @@ the task could not run, failed, timed out or ran out of memory.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ from typing import ClassVar
 
 from medval.core.cube_spec import CubeSpec
 from medval.core.errors import InvalidInput, SandboxError
+from medval.core.gpus import GpuDevices, GpuNeed
 from medval.runner.invocation import TaskInvocation, plan_invocation
 from medval.runner.outputs import strip_set_id_bits
 from medval.runner.python_environments import EnvironmentStore
@@ -119,16 +123,21 @@ class Runner(ABC):
         limits: Limits | None = None,
         log_path: Path | None = None,
         image: str | None = None,
+        gpus: GpuDevices | None = None,
     ) -> TaskRun:
         """Run ``task`` of the cube in ``cube_folder`` with exactly the declared mounts.
 
         ``mounts`` maps every input and output name of the task to a host directory.
         The cube's output goes to ``log_path`` as it is produced, when given. ``image``
         is the ID of the cube's own container image (already in the engine), if it has one.
+        ``gpus`` (found on this machine: :func:`medval.core.gpus.find_gpus`) are given to
+        the task only if the cube declares it needs or can use a GPU.
         Whatever happens, no set-user-ID or set-group-ID bit stays in the outputs after.
         """
         environment = self.python_environment(cube_folder, spec)
         invocation = plan_invocation(cube_folder, spec, task, mounts, image, environment)
+        if gpus is not None and spec.gpu is not GpuNeed.NONE:
+            invocation = dataclasses.replace(invocation, gpus=gpus)
         outputs = tuple(mount.folder for mount in invocation.mounts if mount.writable)
         try:
             return self.execute(invocation, limits or Limits(), log_path)

@@ -22,12 +22,13 @@ import re
 import shutil
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from medval.core.cube_spec import PARAMETERS_FILE, CubeSpec, MountPoint
 from medval.core.errors import InvalidInput, SandboxError
 from medval.core.formats.mapping import ADDITIONAL_FILES_MOUNT, PARAMETERS_MOUNT
+from medval.core.gpus import GpuDevices
 from medval.core.hashing import unpack_archive
 from medval.core.scratch import make_scratch
 from medval.core.task_environment import task_environment
@@ -79,6 +80,8 @@ class TaskInvocation:
     # The cube's own Python environment (a virtual environment built from its wheels),
     # shown read-only at this same path: ``python`` is its interpreter, not the runner's.
     python_environment: Path | None = None
+    # The GPUs the task is given (none unless the run asks and the cube uses GPUs).
+    gpus: GpuDevices = field(default_factory=GpuDevices)
 
     def task_environment(
         self, image_env: tuple[tuple[str, str], ...] | None, runner_path: str | None = None

@@ -8,6 +8,13 @@ can make no cgroup and would ignore every cgroup limit (printing so into the tas
 log). There each process of the task is limited instead, its heap and anonymous memory
 to the memory limit (RLIMIT_DATA), and the task's processes by RLIMIT_NPROC, which the
 kernel counts per user namespace; :meth:`PodmanRunner.caveats` says so before a task.
+
+GPUs go by the Container Device Interface (``--device nvidia.com/gpu=N``, or ``=all``),
+the way NVIDIA documents for Podman: the CDI specification that ``nvidia-ctk cdi
+generate`` writes names the device files and the driver's libraries to add. Device
+files alone (``--device /dev/nvidia0``) would give a container without the driver's
+libraries, which no CUDA program can use; without a CDI specification Podman refuses to
+start the container, and medval says its reason in one line.
 """
 
 from __future__ import annotations
@@ -17,10 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from medval.core.gpus import GpuDevices
 from medval.runner.container import ContainerRunner
 from medval.runner.identity import Identity
 from medval.runner.interface import Limits
 from medval.runner.seccomp import without_new_namespaces
+
+
+def podman_gpu_arguments(gpus: GpuDevices) -> list[str]:
+    """``--device nvidia.com/gpu=…`` (CDI) for each of the task's GPUs, or ``=all``."""
+    if not gpus.ids:
+        return []
+    if gpus.every:
+        return ["--device", "nvidia.com/gpu=all"]
+    return [word for number in gpus.ids for word in ("--device", f"nvidia.com/gpu={number}")]
 
 
 @dataclass
@@ -53,6 +70,9 @@ class PodmanRunner(ContainerRunner):
         if identity.owner_uid != 0:
             args += ["--userns", "keep-id"]  # Rootless: the user's uid inside is its own.
         return args
+
+    def gpu_arguments(self, gpus: GpuDevices) -> list[str]:
+        return podman_gpu_arguments(gpus)
 
     def limit_arguments(self, limits: Limits) -> list[str]:
         if self.cgroups_hold_limits():

@@ -29,9 +29,11 @@ mounts that one file of the output folder at its ``mount_path``, as MedPerf does
 registered as the cube's pinned image, by the ID read from it.
 
 What medval does not do is said, one line each, at registration and by ``cube show``
-(:attr:`CubeSpec.unhonoured`): ``run_args.gpus`` (no GPU is given), ``shm_size``,
+(:attr:`CubeSpec.unhonoured`): ``shm_size``,
 ``user``, ``network``, ``ports``, any other key, and tasks no kind of cube has. The runner
-decides devices, user, network and limits. ``parameters.yaml`` and
+decides devices, user, network and limits. A task's ``run_args.gpus`` asking for any
+device (``all``, ``1``, ``device=0``) makes the cube one that needs a GPU
+(:mod:`medval.core.gpus`): the run's ``--gpus`` says which devices it gets. ``parameters.yaml`` and
 ``additional_files.tar.gz`` sit beside the config or in ``workspace/``.
 """
 
@@ -52,6 +54,7 @@ from medval.core.formats.common import (
 )
 from medval.core.formats.mapping import CubeFiles, check_parameter, infer_kind, note_other_tasks
 from medval.core.formats.mount_paths import check_not_nested, mount_path_at
+from medval.core.gpus import GpuNeed, asks_for_gpus
 from medval.core.states import CubeKind
 
 SPEC_FILE = "container_config.yaml"
@@ -59,9 +62,8 @@ DOCKER_IMAGE = "DockerImage"
 DOCKER_ARCHIVE = "DockerArchive"
 _TOP_KEYS = ("container_type", "image", "tasks", "name")
 _TASK_KEYS = ("run_args", "input_volumes", "output_volumes")
-_RUN_ARGS = ("entrypoint", "command", "environment")
+_RUN_ARGS = ("entrypoint", "command", "environment", "gpus")
 _NOT_HONOURED = {
-    "gpus": "a task gets no GPU",
     "shm_size": "/dev/shm is the runner's, within the task's memory limit",
     "user": "a task runs as the runner's unprivileged user",
     "network": "a task has no network",
@@ -98,7 +100,18 @@ def load(folder: Path, kind: CubeKind | None) -> CubeSpec:
         additional_files=files.additional,
         image_is_archive=container_type == DOCKER_ARCHIVE,
         unhonoured=tuple(notes.lines),
+        gpu=_gpu_need(where, tasks_raw, kind),
     )
+
+
+def _gpu_need(where: Path, tasks_raw: dict[str, Any], kind: CubeKind) -> GpuNeed:
+    """``needs`` when any task's ``run_args.gpus`` asks for a device."""
+    for task in TASKS[kind]:
+        body = mapping_at(where, tasks_raw[task], f"task {task!r}", required=False)
+        run_args = mapping_at(where, body.get("run_args"), f"task {task!r} 'run_args'", False)
+        if asks_for_gpus(run_args.get("gpus")):
+            return GpuNeed.NEEDS
+    return GpuNeed.NONE
 
 
 def _task(

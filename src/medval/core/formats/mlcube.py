@@ -28,7 +28,8 @@ read-only (see :mod:`.mapping`). Each task runs as ``<image entrypoint> TASK
 arguments and no task name; in the image's ``WORKDIR``.
 
 What medval does not do is said, one line each, at registration and by ``cube show``
-(:attr:`CubeSpec.unhonoured`): ``platform`` (resources are the runner's limits),
+(:attr:`CubeSpec.unhonoured`): ``platform`` but ``accelerator_count`` (resources are the
+runner's limits; a count above 0 makes the cube one that needs a GPU: :mod:`medval.core.gpus`),
 ``singularity``, the ``docker`` build and run settings (``build_*``, ``gpu_args``,
 ``cpu_args``), any other key, and tasks no kind of cube has.
 """
@@ -64,14 +65,13 @@ from medval.core.formats.mapping import (
     is_fixed_mount,
     note_other_tasks,
 )
+from medval.core.gpus import GpuNeed, asks_for_gpus
 from medval.core.states import CubeKind
 
 SPEC_FILE = "mlcube.yaml"
-_TOP_KEYS = ("name", "description", "authors", "docker", "tasks")
-_TOP_REASONS = {
-    "platform": "resources are the runner's limits",
-    "singularity": "medval runs the docker image",
-}
+_TOP_KEYS = ("name", "description", "authors", "docker", "tasks", "platform")
+_TOP_REASONS = {"singularity": "medval runs the docker image"}
+_PLATFORM_REASON = {"": "resources are the runner's limits"}
 _BUILT = "images are pinned at registration, never built"
 _DOCKER_REASONS = {
     "build_context": _BUILT,
@@ -95,6 +95,8 @@ def load(folder: Path, kind: CubeKind | None) -> CubeSpec:
     files = CubeFiles(folder)
     notes = Notes()
     notes.unknown("", raw, _TOP_KEYS, _TOP_REASONS)
+    platform = mapping_at(where, raw.get("platform"), "'platform'", required=False)
+    notes.unknown("platform.", platform, ("accelerator_count",), _platform_reasons(platform))
     notes.unknown("docker.", docker, ("image", "env_args"), _DOCKER_REASONS)
     notes.environment("docker.env_args.", environment)
     note_other_tasks(notes, kind, tasks_raw)
@@ -112,7 +114,12 @@ def load(folder: Path, kind: CubeKind | None) -> CubeSpec:
         parameters_path=files.parameters or PARAMETERS_FILE,
         additional_files=files.additional,
         unhonoured=tuple(notes.lines),
+        gpu=GpuNeed.NEEDS if asks_for_gpus(platform.get("accelerator_count")) else GpuNeed.NONE,
     )
+
+
+def _platform_reasons(platform: dict[str, Any]) -> dict[str, str]:
+    return {key: _PLATFORM_REASON[""] for key in platform}
 
 
 def _task(
