@@ -18,6 +18,7 @@ from tests.core.format_samples import (
 
 from medval.core.cube_spec import MountPoint, load_cube_spec
 from medval.core.errors import InvalidInput
+from medval.core.gpus import GpuNeed
 from medval.core.states import CubeKind
 
 MLCUBE, MEDPERF = "mlcube.yaml", "container_config.yaml"
@@ -45,7 +46,6 @@ def test_medperf_notes_name_every_key_medval_does_not_honour(tmp_path: Path) -> 
         "extra_key (not read by medval)",
         "tasks.infer (evaluator cubes run only evaluate)",
         "tasks.evaluate.resources (not read by medval)",
-        "tasks.evaluate.run_args.gpus (a task gets no GPU)",
         "tasks.evaluate.run_args.shm_size (/dev/shm is the runner's, within the task's "
         "memory limit)",
         "tasks.evaluate.run_args.user (a task runs as the runner's unprivileged user)",
@@ -54,6 +54,7 @@ def test_medperf_notes_name_every_key_medval_does_not_honour(tmp_path: Path) -> 
         "tasks.evaluate.run_args.ipc (not read by medval)",
         "tasks.evaluate.run_args.environment.LC_ALL (medval sets LC_ALL=C.UTF-8 itself)",
     )
+    assert spec.gpu is GpuNeed.CAN_USE  # gpus: all is read, not a note (core.gpus)
     assert spec.task("evaluate").environment == (
         ("MODE", "fast"),
         ("LC_ALL", "C"),
@@ -82,8 +83,8 @@ def test_mlcube_notes_and_env_args(tmp_path: Path) -> None:
     )
     text += "singularity: {image: m.sif}\n"
     spec = load_cube_spec(write_cube(tmp_path / "m", MLCUBE, text, parameters=True))
+    assert spec.gpu is GpuNeed.CAN_USE  # accelerator_count: 1 is read, not a note
     assert spec.unhonoured == (
-        "platform (resources are the runner's limits)",
         "singularity (medval runs the docker image)",
         "docker.build_context (images are pinned at registration, never built)",
         "docker.gpu_args (medval sets every option of a task's container itself)",
@@ -97,6 +98,7 @@ def test_mlcube_notes_and_env_args(tmp_path: Path) -> None:
     assert prep.unhonoured == (
         "tasks.download (data_preparator cubes run only prepare, sanity_check, statistics)",
     )
+    assert prep.gpu is GpuNeed.NONE
 
 
 @pytest.mark.parametrize(

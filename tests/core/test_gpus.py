@@ -139,10 +139,10 @@ def medperf(folder: Path, gpus: str | None) -> Path:
 
 @pytest.mark.parametrize(
     ("gpus", "need"),
-    [(None, GpuNeed.NONE), ("0", GpuNeed.NONE), ("'none'", GpuNeed.NONE), ("1", GpuNeed.NEEDS),
-     ("all", GpuNeed.NEEDS), ("'\"device=0\"'", GpuNeed.NEEDS)],
+    [(None, GpuNeed.NONE), ("0", GpuNeed.NONE), ("'none'", GpuNeed.NONE), ("1", GpuNeed.CAN_USE),
+     ("all", GpuNeed.CAN_USE), ("'\"device=0\"'", GpuNeed.CAN_USE)],
 )  # fmt: skip
-def test_medperfs_gpus_run_argument_makes_a_cube_that_needs_a_gpu(
+def test_medperfs_gpus_run_argument_makes_a_cube_that_can_use_a_gpu(
     tmp_path: Path, gpus: str | None, need: GpuNeed
 ) -> None:
     spec = load_cube_spec(medperf(tmp_path / "cube", gpus), CubeKind.MODEL)
@@ -155,15 +155,15 @@ def test_medperfs_gpus_run_argument_makes_a_cube_that_needs_a_gpu(
     [
         ("", GpuNeed.NONE, ()),
         ("platform: {accelerator_count: 0}", GpuNeed.NONE, ()),
-        ("platform: {accelerator_count: 2}", GpuNeed.NEEDS, ()),
+        ("platform: {accelerator_count: 2}", GpuNeed.CAN_USE, ()),
         (
             "platform: {accelerator_count: 1, CPU: 4}",
-            GpuNeed.NEEDS,
+            GpuNeed.CAN_USE,
             ("platform.CPU (resources are the runner's limits)",),
         ),
     ],
 )
-def test_mlcubes_accelerator_count_makes_a_cube_that_needs_a_gpu(
+def test_mlcubes_accelerator_count_makes_a_cube_that_can_use_a_gpu(
     tmp_path: Path, platform: str, need: GpuNeed, notes: tuple[str, ...]
 ) -> None:
     folder = tmp_path / "cube"

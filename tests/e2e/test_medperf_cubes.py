@@ -271,4 +271,6 @@ def test_what_medval_does_not_honour_is_said_at_registration_and_on_cube_show(
         medperf.vendor_registration,
         medperf.vendor.medval("cube", "show", str(medperf.models["vendor"])).stderr,
     ):
-        assert "gpus" in text and "shm_size" in text, text
+        # gpus: all is read as a cube that can use a GPU (core.gpus), no longer a note.
+        assert "GPU: the cube can use a GPU (runs without one)" in text, text
+        assert "shm_size" in text, text

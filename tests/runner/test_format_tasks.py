@@ -149,7 +149,7 @@ def test_a_medperf_cube_gets_its_environment_workdir_and_mounts_anywhere_on_ever
         "image": image.marker,  # the image's folder is still whole around the new mount
     }
     assert notes == [
-        "GPU: the cube needs a GPU (run it with --gpus all or --gpus IDS)",  # gpus: 1
+        "GPU: the cube can use a GPU (runs without one)",  # gpus: 1
         "note: container_config.yaml: medval does not honour "
         "tasks.infer.run_args.environment.HOME (medval sets HOME=/tmp itself)",
     ]
@@ -218,5 +218,5 @@ def test_mlcube_inputs_from_the_cubes_own_files_are_mounted_read_only_on_every_r
         "weights_file": "read-only",
     }
     assert notes == [
-        "GPU: the cube needs a GPU (run it with --gpus all or --gpus IDS)"  # accelerator_count
+        "GPU: the cube can use a GPU (runs without one)"  # accelerator_count: 1
     ]

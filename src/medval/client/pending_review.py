@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.runs import PlannedExecution
-from medval.core.errors import InvalidInput
+from medval.core.errors import InvalidInput, MedvalError
 from medval.core.gpus import GpuDevices, GpuNeed
 from medval.core.membership_schemas import DataPolicy
 from medval.core.states import ExecutionStatus
@@ -53,13 +53,16 @@ def execution_hashes(client: MedvalClient, item: PlannedExecution) -> ExecutionH
 
 def model_gpu_needs(executor: Executor, items: list[PlannedExecution]) -> dict[int, GpuNeed]:
     """What each model's spec declares about GPUs, read from its verified archive (read,
-    never run), by model ID."""
+    never run), by model ID. A model whose archive cannot be read here is left out: its
+    execution fails with that reason when it runs, as it would without this review, and
+    the other executions still run."""
     needs: dict[int, GpuNeed] = {}
-    for item in items:
-        model_id = item.pending.model_id
-        if model_id not in needs:
-            with executor.unpacked(executor.client.cube(model_id)) as (_, spec):
+    for model_id in dict.fromkeys(item.pending.model_id for item in items):
+        try:
+            with executor.unpacked(executor.client.cube(model_id), mirrored=False) as (_, spec):
                 needs[model_id] = spec.gpu
+        except MedvalError:
+            continue
     return needs
 
 
@@ -69,7 +72,9 @@ def refuse_missing_gpus(
     """One line, before any task runs, when a model that needs a GPU would get none."""
     if gpus.ids:
         return
-    wanting = sorted({i.pending.model for i in items if needs[i.pending.model_id] is GpuNeed.NEEDS})
+    wanting = sorted(
+        {i.pending.model for i in items if needs.get(i.pending.model_id) is GpuNeed.NEEDS}
+    )
     if wanting:
         raise InvalidInput(
             f"model {', '.join(wanting)} needs a GPU and this run gives none: "

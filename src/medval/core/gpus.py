@@ -2,9 +2,11 @@
 
 A cube declares its need (:class:`GpuNeed`): ``none`` (the default), ``can_use`` (it runs
 without one, faster with one) or ``needs`` (it cannot run without one). MedPerf's
-``run_args.gpus`` and MLCube's ``platform.accelerator_count`` ask their own runners for
-devices that ``docker run --gpus`` must find, or the container does not start: medval
-reads either, when it asks for any, as ``needs``.
+``run_args.gpus`` and MLCube's ``platform.accelerator_count``, when they ask for any
+device, are read as ``can_use``: they say what their own runner passes to ``docker run``,
+not whether the code falls back to the CPU (MedPerf's own ``--gpus`` overrides them, and
+the MedPerf model medval is tested with declares ``gpus: all`` and runs on a CPU). Only
+a cube in medval's format can say ``needs``.
 
 ``medval run --gpus all|none|IDS`` is a :class:`GpuRequest`, checked against this
 machine's NVIDIA device files (:func:`find_gpus`) before any task runs: a GPU is

@@ -32,7 +32,7 @@ What medval does not do is said, one line each, at registration and by ``cube sh
 (:attr:`CubeSpec.unhonoured`): ``shm_size``,
 ``user``, ``network``, ``ports``, any other key, and tasks no kind of cube has. The runner
 decides devices, user, network and limits. A task's ``run_args.gpus`` asking for any
-device (``all``, ``1``, ``device=0``) makes the cube one that needs a GPU
+device (``all``, ``1``, ``device=0``) makes the cube one that can use a GPU
 (:mod:`medval.core.gpus`): the run's ``--gpus`` says which devices it gets. ``parameters.yaml`` and
 ``additional_files.tar.gz`` sit beside the config or in ``workspace/``.
 """
@@ -105,12 +105,12 @@ def load(folder: Path, kind: CubeKind | None) -> CubeSpec:
 
 
 def _gpu_need(where: Path, tasks_raw: dict[str, Any], kind: CubeKind) -> GpuNeed:
-    """``needs`` when any task's ``run_args.gpus`` asks for a device."""
+    """``can_use`` when any task's ``run_args.gpus`` asks for a device (see core.gpus)."""
     for task in TASKS[kind]:
         body = mapping_at(where, tasks_raw[task], f"task {task!r}", required=False)
         run_args = mapping_at(where, body.get("run_args"), f"task {task!r} 'run_args'", False)
         if asks_for_gpus(run_args.get("gpus")):
-            return GpuNeed.NEEDS
+            return GpuNeed.CAN_USE
     return GpuNeed.NONE
 
 

@@ -29,7 +29,7 @@ arguments and no task name; in the image's ``WORKDIR``.
 
 What medval does not do is said, one line each, at registration and by ``cube show``
 (:attr:`CubeSpec.unhonoured`): ``platform`` but ``accelerator_count`` (resources are the
-runner's limits; a count above 0 makes the cube one that needs a GPU: :mod:`medval.core.gpus`),
+runner's limits; a count above 0 makes the cube one that can use a GPU: :mod:`medval.core.gpus`),
 ``singularity``, the ``docker`` build and run settings (``build_*``, ``gpu_args``,
 ``cpu_args``), any other key, and tasks no kind of cube has.
 """
@@ -114,7 +114,7 @@ def load(folder: Path, kind: CubeKind | None) -> CubeSpec:
         parameters_path=files.parameters or PARAMETERS_FILE,
         additional_files=files.additional,
         unhonoured=tuple(notes.lines),
-        gpu=GpuNeed.NEEDS if asks_for_gpus(platform.get("accelerator_count")) else GpuNeed.NONE,
+        gpu=GpuNeed.CAN_USE if asks_for_gpus(platform.get("accelerator_count")) else GpuNeed.NONE,
     )
 
 
