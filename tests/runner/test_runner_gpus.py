@@ -147,9 +147,7 @@ def test_each_engines_container_gets_the_gpus_of_a_cube_that_uses_them(
     tmp_path: Path,
 ) -> None:
     cube = _gpu_cube(make_cube, need)
-    invocation = plan_invocation(cube.folder, cube.spec, "infer", cube.mounts)
-    if need is not GpuNeed.NONE:  # as Runner.run decides
-        invocation = dataclasses.replace(invocation, gpus=SOME)
+    invocation = plan_invocation(cube.folder, cube.spec, "infer", cube.mounts, gpus=SOME)
     args = engine.container_arguments(
         invocation, FAST, "medval-test", Identity.for_invoking_user(), tmp_path / "seccomp.json"
     )

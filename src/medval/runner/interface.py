@@ -38,7 +38,6 @@ the task could not run, failed, timed out or ran out of memory.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from typing import ClassVar
 
 from medval.core.cube_spec import CubeSpec
 from medval.core.errors import InvalidInput, SandboxError
-from medval.core.gpus import GpuDevices, GpuNeed
+from medval.core.gpus import GpuDevices
 from medval.runner.invocation import TaskInvocation, plan_invocation
 from medval.runner.outputs import strip_set_id_bits
 from medval.runner.python_environments import EnvironmentStore
@@ -135,9 +134,7 @@ class Runner(ABC):
         Whatever happens, no set-user-ID or set-group-ID bit stays in the outputs after.
         """
         environment = self.python_environment(cube_folder, spec)
-        invocation = plan_invocation(cube_folder, spec, task, mounts, image, environment)
-        if gpus is not None and spec.gpu is not GpuNeed.NONE:
-            invocation = dataclasses.replace(invocation, gpus=gpus)
+        invocation = plan_invocation(cube_folder, spec, task, mounts, image, environment, gpus)
         outputs = tuple(mount.folder for mount in invocation.mounts if mount.writable)
         try:
             return self.execute(invocation, limits or Limits(), log_path)

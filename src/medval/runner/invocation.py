@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from medval.core.cube_spec import PARAMETERS_FILE, CubeSpec, MountPoint
 from medval.core.errors import InvalidInput, SandboxError
 from medval.core.formats.mapping import ADDITIONAL_FILES_MOUNT, PARAMETERS_MOUNT
-from medval.core.gpus import GpuDevices
+from medval.core.gpus import GpuDevices, GpuNeed
 from medval.core.hashing import unpack_archive
 from medval.core.scratch import make_scratch
 from medval.core.task_environment import task_environment
@@ -139,8 +139,12 @@ def plan_invocation(
     mounts: Mapping[str, Path],
     image: str | None = None,
     python_environment: Path | None = None,
+    gpus: GpuDevices | None = None,
 ) -> TaskInvocation:
     """Check the task, its mounts and its image; create absent output folders.
+
+    ``gpus`` (the run's, found on this machine) are the task's only if the cube declares
+    it needs or can use a GPU; a cube that declares none gets no device.
 
     ``image`` is the pinned ID of the cube's container image; a cube whose spec names an
     image runs only with one (its spec's reference is the author's, never run). So does
@@ -219,6 +223,7 @@ def plan_invocation(
         environment=task_spec.environment,
         in_image_workdir=task_spec.in_image_workdir,
         python_environment=python_environment,
+        gpus=gpus if gpus is not None and spec.gpu is not GpuNeed.NONE else GpuDevices(),
     )
     for folder in unpacked:
         # Removed when the plan is let go (after the run), or when the client exits.
