@@ -1,5 +1,6 @@
 """GPUs: ``--gpus`` parsed into its typed request, checked against a folder of fake
-NVIDIA device files (this machine has no GPU), and each cube format's declaration."""
+NVIDIA device files (this machine has no GPU), and each cube format's declaration
+(the review before a run: ``tests/client/test_gpu_review.py``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from medval.client.pending_review import refuse_missing_gpus
-from medval.client.runs import PlannedExecution
 from medval.core.cube_spec import SPEC_FILE, load_cube_spec
 from medval.core.errors import InvalidInput
 from medval.core.gpus import GpuChoice, GpuDevices, GpuNeed, GpuRequest, find_gpus
-from medval.core.result_schemas import PendingExecution
 from medval.core.states import CubeKind
 
 
@@ -175,28 +173,3 @@ def test_mlcubes_accelerator_count_makes_a_cube_that_can_use_a_gpu(
     )
     spec = load_cube_spec(folder, CubeKind.MODEL)
     assert (spec.gpu, spec.unhonoured) == (need, notes)
-
-
-# --- the review before a run ---------------------------------------------------------------
-
-
-def planned(model_id: int, model: str) -> PlannedExecution:
-    pending = PendingExecution(
-        benchmark_id=1, benchmark="b", dataset_id=1, dataset="d", model_id=model_id,
-        model=model, model_owner="o", model_hash="0" * 64,
-    )  # fmt: skip
-    return PlannedExecution(pending, None, None)
-
-
-def test_a_model_that_needs_a_gpu_is_refused_before_a_run_without_one() -> None:
-    items = [planned(1, "seg"), planned(2, "cls"), planned(3, "big")]
-    needs = {1: GpuNeed.NEEDS, 2: GpuNeed.CAN_USE, 3: GpuNeed.NEEDS}
-    with pytest.raises(InvalidInput) as raised:
-        refuse_missing_gpus(items, needs, GpuDevices())
-    assert raised.value.exit_code == 2
-    assert raised.value.message == (
-        "model big, seg needs a GPU and this run gives none: "
-        "run with --gpus all or --gpus IDS on a machine with one"
-    )
-    refuse_missing_gpus(items, needs, GpuDevices((0,), False, (Path("/dev/nvidia0"),)))
-    refuse_missing_gpus(items[1:2], needs, GpuDevices())  # one that can use a GPU runs

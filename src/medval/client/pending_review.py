@@ -52,14 +52,14 @@ def execution_hashes(client: MedvalClient, item: PlannedExecution) -> ExecutionH
 
 
 def model_gpu_needs(executor: Executor, items: list[PlannedExecution]) -> dict[int, GpuNeed]:
-    """What each model's spec declares about GPUs, read from its verified archive (read,
-    never run), by model ID. A model whose archive cannot be read here is left out: its
-    execution fails with that reason when it runs, as it would without this review, and
-    the other executions still run."""
+    """What each model's spec declares about GPUs, by model ID: read from its verified
+    archive as the run will read it (from the site's mirror for a hub model), never run.
+    A model whose archive cannot be read here is left out: its execution fails with that
+    reason when it runs, as it would without this review, and the others still run."""
     needs: dict[int, GpuNeed] = {}
     for model_id in dict.fromkeys(item.pending.model_id for item in items):
         try:
-            with executor.unpacked(executor.client.cube(model_id), mirrored=False) as (_, spec):
+            with executor.unpacked(executor.client.cube(model_id)) as (_, spec):
                 needs[model_id] = spec.gpu
         except MedvalError:
             continue
