@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from medval.client.execution import Executor
+from medval.client.execution import Executor, SilentProgress
 from medval.client.http import MedvalClient
 from medval.client.runs import PlannedExecution
 from medval.core.errors import InvalidInput, MedvalError
@@ -57,9 +57,11 @@ def model_gpu_needs(executor: Executor, items: list[PlannedExecution]) -> dict[i
     A model whose archive cannot be read here is left out: its execution fails with that
     reason when it runs, as it would without this review, and the others still run."""
     needs: dict[int, GpuNeed] = {}
+    # Its steps (a download) are not said: each execution's lines come after the plan.
+    reader = executor.reporting_to(SilentProgress())
     for model_id in dict.fromkeys(item.pending.model_id for item in items):
         try:
-            with executor.unpacked(executor.client.cube(model_id)) as (_, spec):
+            with reader.unpacked(reader.client.cube(model_id)) as (_, spec):
                 needs[model_id] = spec.gpu
         except MedvalError:
             continue
