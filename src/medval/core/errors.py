@@ -153,6 +153,16 @@ class SignatureInvalid(MedvalError):
     exit_code = 12
 
 
+class KeyReleaseRefused(MedvalError):
+    """A model's key is not released to this site: the site is not approved, or the
+    attestation evidence it sent is refused (``medval.trust.key_release``,
+    ``medval.trust.attestation``). The message names the one check that failed."""
+
+    code = "key_release_refused"
+    http_status = 403
+    exit_code = 16
+
+
 class TrainingError(MedvalError):
     """Federated training could not start or did not finish: a Flower process that did not
     come up or exited, a port in use, a run that failed or was stopped
@@ -189,6 +199,7 @@ ERRORS_BY_CODE: dict[str, type[MedvalError]] = {
         EngineError,
         PolicyRefused,
         SignatureInvalid,
+        KeyReleaseRefused,
         TrainingError,
         Cancelled,
     )
