@@ -15,6 +15,7 @@ from medval.client.task_times import TaskTime, read_task_times, task_time_paths
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import CubeSpec
 from medval.core.errors import InvalidInput
+from medval.core.gpus import GpuDevices
 from medval.core.hashing import pack_directory, sha256_bytes
 from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, Stage
@@ -49,6 +50,7 @@ class TimedRunner(Runner):
         limits: Limits | None = None,
         log_path: Path | None = None,
         image: str | None = None,
+        gpus: GpuDevices | None = None,
     ) -> TaskRun:
         return TaskRun(spec.name, task, 0, self.seconds, (), log_path)
 
