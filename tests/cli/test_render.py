@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
+from medval.cli.leaderboard_view import print_leaderboard
 from medval.cli.render import (
     MAX_METRIC_COLUMNS,
     columns,
-    print_leaderboard,
     print_left_out,
     record_table,
     results_table,

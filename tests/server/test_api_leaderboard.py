@@ -207,7 +207,7 @@ def test_the_terminal_shows_a_real_boards_new_site_interval_and_method(api: Api)
     """Issue 13, end to end: three sites pooled by the server, rendered by the CLI."""
     from rich.console import Console
 
-    from medval.cli.render import print_leaderboard
+    from medval.cli.leaderboard_view import print_leaderboard
     from medval.core.result_schemas import LeaderboardPublic
 
     from .test_api_shift import _federation as three_sites

@@ -10,10 +10,10 @@ from medval.cli import membership
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
+from medval.cli.leaderboard_view import print_leaderboard
 from medval.cli.render import (
     columns,
     declared_table,
-    print_leaderboard,
     print_result_document,
     record_table,
     rows_table,

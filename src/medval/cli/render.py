@@ -6,12 +6,12 @@ summary of a resource (``columns``), named next to its commands and checked agai
 schema when the CLI is imported, so a renamed field fails loudly instead of showing "-";
 a new field joins a list only where someone adds its name.
 
-Results and leaderboards show the metrics their benchmark declares
-(:mod:`medval.core.declarations`), headed by their declared labels, in the declared order
-(a benchmark declaring none: the metrics its evaluator reports, as inferred): at most
-:data:`MAX_METRIC_COLUMNS` of them (the primary metric always among them), the others
-named in the table's caption and shown in full by ``--format json``. A metric the
-evaluator reported as NaN shows as ``missing``; one absent from a row as ``-``.
+Results and leaderboards (:mod:`medval.cli.leaderboard_view`) show the metrics their
+benchmark declares (:mod:`medval.core.declarations`), headed by their declared labels, in
+the declared order (a benchmark declaring none: the metrics its evaluator reports, as
+inferred): at most :data:`MAX_METRIC_COLUMNS` of them (the primary metric always among
+them), the others named in the table's caption and shown in full by ``--format json``. A
+metric the evaluator reported as NaN shows as ``missing``; one absent from a row as ``-``.
 """
 
 from __future__ import annotations
@@ -34,12 +34,7 @@ if TYPE_CHECKING:  # the session renders with these functions; only commands pas
     from medval.core.declarations import MetricDeclaration, SubgroupDeclaration
     from medval.core.document_mapping import LeftOut
     from medval.core.documents import MetricValue, ResultDocument
-    from medval.core.result_schemas import (
-        LeaderboardEntry,
-        LeaderboardPublic,
-        PooledMetric,
-        ResultPublic,
-    )
+    from medval.core.result_schemas import PooledMetric, ResultPublic
     from medval.core.schemas import AuditEntryPublic
     from medval.core.states import ExecutionStatus
 
@@ -139,7 +134,7 @@ def more_metrics(hidden: Sequence[str]) -> str | None:
     return f"{len(hidden)} more metric(s): {names}; --format json shows every one"
 
 
-def _metric_column(table: Table, header: str) -> None:
+def metric_column(table: Table, header: str) -> None:
     # Labels stay whole; the intervals wrap instead.
     table.add_column(header, no_wrap=True, min_width=14)
 
@@ -300,87 +295,6 @@ def local_results_table(results: Sequence[LocalResult], title: str = "local resu
             f"{r.uploaded_at:%Y-%m-%d %H:%M}" if r.uploaded_at else "no",
         )
     return table
-
-
-def _model_label(entry: LeaderboardEntry) -> str:
-    """A model's name, marked when it was invalidated (its results stay in the record)."""
-    return f"{entry.model} (invalidated)" if entry.model_invalidated_at else entry.model
-
-
-RANK_NOTE = "rank: 1= tied (cannot be told apart), (1-3) its 95% rank interval"
-
-
-def _with_rank_note(caption: str | None) -> str:
-    return f"{caption}; {RANK_NOTE}" if caption else RANK_NOTE
-
-
-def pooling_notes(board: LeaderboardPublic) -> list[str]:
-    """The caption's lines on the primary metric: how it was pooled (where a pooled figure
-    says), and what its new-site column is."""
-    if not board.primary_metric:
-        return []
-    label = board.label(board.primary_metric)
-    ways = board.primary_pooling()
-    return [
-        *([f"{label}: {ways}"] if ways else []),
-        f"new site (95% PI): the prediction interval, where {label} at a new site would "
-        "fall; from three sites on",
-    ]
-
-
-def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
-    """Across sites (random-effects pooled) first, then each site's own estimates."""
-    primary = board.primary_metric
-    shown, hidden = shown_metrics(board.metrics, primary)
-    direction = "higher" if board.higher_is_better else "lower"
-    ranking = (
-        f"ranked by {board.label(primary)} ({direction} is better)" if primary else "no metrics yet"
-    )
-    pooled = Table(
-        title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
-        caption="\n".join([_with_rank_note(more_metrics(hidden)), *pooling_notes(board)]),
-    )
-    for column in ("rank", "model", "owner", "sites", "cases"):
-        pooled.add_column(column, no_wrap=True)
-    for name in shown:
-        _metric_column(pooled, board.label(name))
-    if primary:
-        pooled.add_column(f"I² {board.label(primary)}", no_wrap=True)
-        pooled.add_column("new site (95% PI)", no_wrap=True)
-    for entry in board.entries:
-        best = entry.pooled.get(primary) if primary else None
-        i2 = "-" if best is None or best.i_squared is None else f"{best.i_squared:.0%}"
-        new_site = (best.prediction_label() if best else "") or "-"
-        pooled.add_row(
-            entry.rank_label() or "-",
-            _model_label(entry),
-            entry.model_owner,
-            f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),
-            count(entry.n_cases),
-            *(interval(entry.pooled.get(name), stacked=True) for name in shown),
-            *([i2, new_site] if primary else []),
-        )
-    session.out.print(pooled)
-    for entry in board.entries:
-        if entry.withheld:
-            session.out.print(f"{_model_label(entry)}: pooled figures withheld ({entry.withheld})")
-    if not any(entry.sites for entry in board.entries):
-        session.out.print("(per-site results are not released to this account)")
-        return
-    sites = Table(title="per site (each site's own 95% CI)", caption=more_metrics(hidden))
-    for column in ("model", "site", "cases"):
-        sites.add_column(column, no_wrap=True)
-    for name in shown:
-        _metric_column(sites, board.label(name))
-    for entry in board.entries:
-        for site in entry.sites:
-            sites.add_row(
-                _model_label(entry),
-                site.dataset,
-                count(site.n_cases),
-                *(interval(site.metrics.get(name), stacked=True) for name in shown),
-            )
-    session.out.print(sites)
 
 
 def audit_table(entries: Sequence[AuditEntryPublic], title: str = "audit log") -> Table:
