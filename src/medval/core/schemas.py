@@ -39,6 +39,7 @@ from medval.core.schema_types import Schema as _Schema
 from medval.core.schema_types import Sha256 as Sha256
 from medval.core.schema_types import Text as Text
 from medval.core.schema_types import check_name as check_name
+from medval.core.sealed_models import SealedArchive
 from medval.core.small_cells import DEFAULT_MIN_CELL_COUNT, LOWEST_MIN_CELL_COUNT
 from medval.core.states import (
     ApprovalStatus,
@@ -164,11 +165,15 @@ class CubeCreate(_Schema):
     image_archive_hash: Sha256 | None = None
     # A model registered from a hub repository: its repo, commit and every file's hash.
     hub: HubPin | None = None
+    # A private model: only its sealed archive was uploaded (core.sealed_models).
+    sealed: SealedArchive | None = None
 
     @model_validator(mode="after")
     def _image_pinned_whole(self) -> CubeCreate:
         if (self.image_digest is None) != (self.image_archive_hash is None):
             raise ValueError("image_digest and image_archive_hash: give both or neither")
+        if self.sealed is not None and self.kind is not CubeKind.MODEL:
+            raise ValueError("only a model cube can be private (sealed)")
         return self
 
 
@@ -184,6 +189,7 @@ class CubePublic(_Schema):
     image_digest: str | None = None
     image_archive_hash: str | None = None
     hub: HubPin | None = None  # a model registered from a hub repository (core.hub_pins)
+    sealed: SealedArchive | None = None  # a private model (core.sealed_models)
     invalidated_at: datetime | None = None  # set once, for good (see states.Invalidatable)
     invalidated_by: str | None = None
 

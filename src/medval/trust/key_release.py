@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from medval.core.errors import InvalidInput, KeyReleaseRefused
+from medval.core.errors import KeyReleaseRefused
+from medval.core.sealed_models import KeyReleaseVerifierKind
 
 __all__ = [
     "ApprovedSitesVerifier",
@@ -45,22 +45,6 @@ __all__ = [
 
 REFUSED = "key release refused"
 Refusal = TypeVar("Refusal", bound=KeyReleaseRefused)
-
-
-class KeyReleaseVerifierKind(StrEnum):
-    """How a model's key may reach a site; chosen by the model's owner, per model."""
-
-    NONE = "none"  # to the sites whose association was approved
-    ATTESTED = "attested"  # only against attestation evidence a verifier accepts
-
-    @classmethod
-    def parse(cls, text: str) -> KeyReleaseVerifierKind:
-        """The kind named by ``text``; anything else is one line (exit 2)."""
-        try:
-            return cls(text)
-        except ValueError:
-            known = ", ".join(kind.value for kind in cls)
-            raise InvalidInput(f"unknown key-release verifier {text!r} (known: {known})") from None
 
 
 # Each refusal is its own class, so a caller (and a test) can tell them apart; all are

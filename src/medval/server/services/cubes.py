@@ -2,7 +2,8 @@
 registering account, unless it is public: ``blob_use``).
 
 A cube with a container image is also pinned by the image's ID and the hash of an image
-archive, uploaded as a blob too (the schema checks that both come together).
+archive, uploaded as a blob too (the schema checks that both come together). A private
+model's archive is uploaded sealed only (``core.sealed_models``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from medval.server.store.records import CubeRecord, UserRecord
 
 def register_cube(ctx: ServiceContext, caller: UserRecord, body: CubeCreate) -> CubeRecord:
     with ctx.transaction(caller) as tx:
-        require_usable_blob(ctx, tx, caller, body.archive_hash, "cube archive")
+        if body.sealed is None:
+            require_usable_blob(ctx, tx, caller, body.archive_hash, "cube archive")
+        else:  # a private model: the server holds its archive sealed only
+            require_usable_blob(ctx, tx, caller, body.sealed.sealed_hash, "sealed cube archive")
         if body.image_archive_hash is not None:
             require_usable_blob(ctx, tx, caller, body.image_archive_hash, "image archive")
         return tx.add_cube(caller.id, body, ctx.clock())

@@ -29,6 +29,7 @@ from medval.core.declarations import MetricDeclaration, SubgroupDeclaration
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.hub_pins import HubPin
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.sealed_models import SealedArchive
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -129,6 +130,8 @@ class Cube(Owned, Invalidatable, Base):
     image_archive_hash: Mapped[str | None] = mapped_column(String(64))
     # A model registered from a hub repository: the repo, the commit, every file's hash.
     hub: Mapped[HubPin | None] = mapped_column(JsonDocument(HubPin), nullable=True)
+    # A private model: the sealed archive's hash and how its key is released.
+    sealed: Mapped[SealedArchive | None] = mapped_column(JsonDocument(SealedArchive), nullable=True)
 
 
 class Benchmark(Owned, Invalidatable, Base):
