@@ -25,6 +25,7 @@ from medval.client.audit_log import LocalAuditLog
 from medval.client.cube_names import describe, named_as
 from medval.client.declared_documents import DocumentRefused, as_declared
 from medval.client.http import MedvalClient
+from medval.client.model_keys import ModelKeySource, NoModelKeys
 from medval.client.run_locks import RunLocks
 from medval.client.task_times import TaskTime, record_task_time
 from medval.client.workspace import Workspace
@@ -94,8 +95,11 @@ class Executor:
         local_min_cell_count: int | None = None,
         actor: str = "(this machine)",
         hub_mirror: Path | None = None,
+        model_keys: ModelKeySource | None = None,
     ) -> None:
         self.client = client
+        # Where a private model's key comes from, just before it runs (``client.model_keys``).
+        self.model_keys: ModelKeySource = model_keys or NoModelKeys()
         self.hub_mirror = hub_mirror  # where a cube pinned to a hub commit is read from
         # What this account approves, runs and sends from here (``actor``: its name).
         self.audit = LocalAuditLog(workspace.audit_dir, actor)
