@@ -79,7 +79,9 @@ def test_a_truncated_or_unknown_version_is_refused() -> None:
     later = sealed[: len(HEADER) - 1] + bytes([2]) + sealed[len(HEADER) :]
     with pytest.raises(HashMismatch) as refused:
         unseal_archive(later, key, CLEAR, WHAT)
-    assert str(refused.value) == f"{WHAT}: sealed with format version 2, this medval opens version 1"
+    assert (
+        str(refused.value) == f"{WHAT}: sealed with format version 2, this medval opens version 1"
+    )
 
 
 def test_a_key_of_the_wrong_size_is_one_line() -> None:
