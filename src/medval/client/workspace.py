@@ -48,7 +48,7 @@ from medval.core.errors import InvalidInput, NotFound
 from medval.core.nesting import load_json
 from medval.core.private_files import make_tree_private, private_folder
 from medval.core.schema_types import Name, check_name
-from medval.core.scratch import make_scratch, memory_backed_root, private_root
+from medval.core.scratch import MEMORY_BACKED, make_scratch, memory_backed_root, private_root
 from medval.core.states import ExecutionStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -204,11 +204,11 @@ class Workspace:
         folder.chmod(0o755)
         return folder
 
-    def private_scratch(self, prefix: str) -> Path:
+    def private_scratch(self, prefix: str, memory_backed: Path = MEMORY_BACKED) -> Path:
         """A fresh folder for a private model unpacked in clear for one task: on a
-        memory-backed file system when one is writable (``/dev/shm``), else in the
-        workspace's scratch, inside a folder only this account may enter."""
-        memory = memory_backed_root()
+        memory-backed file system when ``memory_backed`` is a writable one (a tmpfs),
+        else in the workspace's scratch, inside a folder only this account may enter."""
+        memory = memory_backed_root(memory_backed)
         root = private_root(memory, f"medval-private-{os.getuid()}") if memory else None
         if root is None:
             (self.home / "scratch").mkdir(parents=True, exist_ok=True)
