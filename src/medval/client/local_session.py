@@ -52,10 +52,12 @@ def local_executor(
 ) -> Executor:
     """Runs cube tasks in this workspace, in the sandbox and within the limits set here."""
     from medval.client.execution import Executor
+    from medval.client.model_keys import NoModelKeys, OwnerModelKeys
     from medval.client.workspace import Workspace
     from medval.runner.interface import Limits
     from medval.runner.registry import runner_for
 
+    login = load_login(settings)
     limits = Limits(
         timeout_seconds=settings.task_timeout_seconds,
         memory_bytes=settings.task_memory_mb * 1024 * 1024,
@@ -71,4 +73,6 @@ def local_executor(
         local_min_cell_count=settings.min_cell_count,
         actor=actor(settings),
         hub_mirror=settings.hub_mirror,
+        # The private models this account registered here (their keys stay here).
+        model_keys=OwnerModelKeys(settings, login.username) if login else NoModelKeys(),
     )
