@@ -89,7 +89,7 @@ def sites(
         "--data-preparator", str(prep), "--reference-model", str(reference["id"]),
         "--evaluator", str(metrics["id"]), "--demo-data", str(_demo_data(root)),
     )["id"]  # fmt: skip
-    admin.ok("benchmark", "approve", str(benchmark))
+    admin.ok("benchmark", "approve", "--yes", str(benchmark))
     bid = str(benchmark)
 
     registered = vendor.medval(
