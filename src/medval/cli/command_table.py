@@ -122,4 +122,10 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "app",
         "Aggregators: machines that run Flower's SuperLink for training experiments.",
     ),
+    _entry(
+        "completion",
+        "completion",
+        "completion",
+        "Print the shell completion script for bash or zsh (see the README).",
+    ),
 )
