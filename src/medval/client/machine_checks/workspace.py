@@ -63,7 +63,7 @@ def _space_row(home: Path, machine: Machine) -> CheckResult:
     free = shutil.disk_usage(home).free
     found = f"{free / (1 << 30):.1f} GiB free"
     if free < machine.min_free_bytes:
-        least = f"{machine.min_free_bytes / (1 << 30):g} GiB"
+        least = f"{machine.min_free_bytes / (1 << 30):.1f} GiB"
         fix = f"free space (at least {least}; 'medval storage clean' empties caches), {_ELSEWHERE}"
         return problem(check, f"{found}, less than {least}", fix, False)
     return ok(check, found)
