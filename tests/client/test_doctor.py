@@ -4,6 +4,7 @@ socket, a workspace that cannot be written, a closed port, a clock five minutes 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -282,3 +283,34 @@ def test_the_checks_leave_nothing_in_the_workspace(tmp_path: Path) -> None:
     home = tmp_path / "home"
     examine(_settings(home), _local_only())
     assert os.listdir(home) == []
+
+
+def test_an_engine_that_cannot_hold_a_limit_fails_that_limit(tmp_path: Path) -> None:
+    """A program that answers as a rootless Docker on cgroup v1 would: no pids, no CPU
+    quota; configured, so each is a failure."""
+    info = {
+        "ServerVersion": "28.2.2",
+        "CgroupVersion": "1",
+        "MemoryLimit": True,
+        "SwapLimit": True,
+        "PidsLimit": False,
+        "CpuCfsQuota": False,
+        "SecurityOptions": ["name=seccomp,profile=builtin", "name=rootless"],
+    }
+    program = tmp_path / "docker"
+    program.write_text(
+        '#!/bin/sh\nif [ "$1" = info ]; then cat <<"END"\n' + json.dumps(info) + "\nEND\nfi\n"
+    )
+    program.chmod(0o755)
+    machine = Machine(runners={"docker": DockerRunner(executable=str(program))})
+    diagnosis = examine(_settings(tmp_path / "home", runner="docker"), machine)
+    rows = _rows(diagnosis)
+    assert rows["docker: engine"].found == "docker 28.2.2, rootless, cgroup v1"
+    assert rows["docker: seccomp"].state is OK
+    assert rows["docker: memory limit"].state is OK
+    assert rows["docker: processes limit"].found == "docker cannot set a processes limit here"
+    assert rows["docker: CPU limit"].found == "docker cannot set a CPU limit here"
+    assert [row.check for row in diagnosis.failed] == [
+        "docker: processes limit",
+        "docker: CPU limit",
+    ]

@@ -62,8 +62,8 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "doctor",
         "doctor",
         "Check this machine: each runner (bubblewrap, seccomp, cgroup limits, Docker, Podman), "
-        "the workspace, the server, the clock and Python; exit 8 if the configured runner "
-        "cannot run a task here with all its limits.",
+        "the workspace, the server, the clock and Python; exit 8 if a task cannot run here "
+        "with all its limits.",
     ),
     _entry(
         "verify",

@@ -20,8 +20,8 @@ class CheckRow(BaseModel):
 
 def doctor(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Check this machine: each runner (bubblewrap, seccomp, cgroup limits, Docker, Podman),
-    the workspace, the server, the clock and Python; exit 8 if the configured runner
-    cannot run a task here with all its limits."""
+    the workspace, the server, the clock and Python; exit 8 if a task cannot run here
+    with all its limits."""
     session: Session = ctx.obj
     diagnosis = examine(session.settings)
     rows = [

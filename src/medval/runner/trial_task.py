@@ -8,6 +8,7 @@ writes nothing: ``python -c pass`` with one empty input and one output folder.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -18,9 +19,16 @@ from medval.runner.interface import Limits, Runner
 _SPEC = "name: medval-trial\nkind: model\ntasks:\n  infer: {entrypoint: [python, -c, pass]}\n"
 
 
+# A trial that has not ended by then is stuck (it takes a fraction of a second).
+TRIAL_TIMEOUT_SECONDS = 60.0
+
+
 def run_trial_task(runner: Runner, limits: Limits) -> float:
-    """Run the trial task with ``limits``; its time in seconds, or the runner's own
-    SandboxError (one line) when it cannot run."""
+    """Run the trial task with ``limits`` (its time limit at most a minute); its time in
+    seconds, or the runner's own SandboxError (one line) when it cannot run."""
+    limits = dataclasses.replace(
+        limits, timeout_seconds=min(limits.timeout_seconds, TRIAL_TIMEOUT_SECONDS)
+    )
     with tempfile.TemporaryDirectory(prefix="medval-trial-") as scratch:
         root = Path(scratch)
         cube, data, output = root / "cube", root / "data", root / "output"

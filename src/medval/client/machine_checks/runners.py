@@ -114,19 +114,22 @@ def engine_rows(runner: ContainerRunner, limits: Limits, configured: bool) -> li
             fix += f"; not needed unless you run tasks with --runner {kind}"
         return [problem(f"{kind}: engine", exc.message, fix, configured)]
     who = "rootless" if found.rootless else "run by root"
-    rows = [ok(f"{kind}: engine", f"{runner.program} {found.version}, {who}, "
-                                  f"cgroup v{found.cgroup_version}")]  # fmt: skip
-    rows.append(_engine_seccomp_row(runner, found, configured))
+    engine = f"{runner.program} {found.version}, {who}, cgroup v{found.cgroup_version}"
+    rows = [ok(f"{kind}: engine", engine), _engine_seccomp_row(runner, found, configured)]
+    # Limits the runner itself says it cannot hold whole here (rootless Podman on v1).
     caveats = runner.caveats(limits)
     for name in CGROUP_LIMITS:
         check = f"{kind}: {_LIMIT_NAMES[name]} limit"
         if found.limits[name] and not caveats:
-            rows.append(
-                ok(check, f"the container's cgroup holds it (cgroup v{found.cgroup_version})")
-            )
+            held = f"the container's cgroup holds it (cgroup v{found.cgroup_version})"
+            rows.append(ok(check, held))
+            continue
+        if caveats and name != "cpu":
+            said = "; ".join(caveats)
         else:
-            said = "; ".join(caveats) or f"{runner.program} cannot set a {name} limit here"
-            rows.append(problem(check, said, _ENGINE_DELEGATION, configured))
+            what = "memory (swap included)" if name == "memory" else _LIMIT_NAMES[name]
+            said = f"{runner.program} cannot set a {what} limit here"
+        rows.append(problem(check, said, _ENGINE_DELEGATION, configured))
     return rows
 
 
