@@ -106,9 +106,10 @@ def engine_rows(runner: ContainerRunner, limits: Limits, configured: bool) -> li
         found = engine_facts(runner)
     except SandboxError as exc:
         fix = (
-            f"install {runner.program} (apt-get install {runner.package}) and start it"
+            f"install it: apt-get install {runner.package}"
             if "not installed" in exc.message
-            else f"start {runner.program} or give this account access to it"
+            else f"start its service ('{runner.program} version' says why it does not answer), "
+            "or give this account access to it"
         )
         if not configured:
             fix += f"; not needed unless you run tasks with --runner {kind}"
