@@ -19,6 +19,7 @@ from medval.client.machine_checks.results import CheckResult, CheckState, Machin
 from medval.client.settings import ClientSettings
 from medval.runner import BubblewrapRunner, DockerRunner, PodmanRunner
 from medval.runner.engine_facts import docker_facts, podman_facts
+from tests.client.test_tls import Pki
 from tests.conftest import LiveServer
 
 OK, WARN, FAIL = CheckState.OK, CheckState.WARN, CheckState.FAIL
@@ -315,3 +316,28 @@ def test_an_engine_that_cannot_hold_a_limit_fails_that_limit(tmp_path: Path) -> 
         "docker: processes limit",
         "docker: CPU limit",
     ]
+
+
+def test_an_https_server_is_trusted_only_with_its_ca(
+    tmp_path: Path, https_server: str, pki: Pki
+) -> None:
+    untrusted = _rows(
+        examine(_settings(tmp_path / "home", server=https_server), Machine(runners={}))
+    )
+    assert untrusted["server: reachable"] == CheckResult(
+        "server: reachable", WARN, f"{https_server}: the TLS handshake failed", "see the TLS row"
+    )
+    tls = untrusted["server: TLS"]
+    assert tls.state is WARN
+    assert tls.found.startswith(f"the certificate of {https_server} is not trusted (")
+    assert "CERTIFICATE_VERIFY_FAILED" in tls.found
+    assert tls.fix == "set MEDVAL_CA_BUNDLE to the CA that signed it"
+    assert "server: clock" not in untrusted
+
+    pinned = ClientSettings(home=tmp_path / "home", server=https_server, ca_bundle=pki.ca)
+    rows = _rows(examine(pinned, Machine(runners={})))
+    assert rows["server: reachable"].state is OK
+    assert rows["server: TLS"] == CheckResult(
+        "server: TLS", OK, f"certificate trusted by the CA in {pki.ca}"
+    )
+    assert rows["server: clock"].state is OK
