@@ -58,6 +58,14 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "and the local audit log, behind a one-time token printed here.",
     ),
     _entry(
+        "doctor",
+        "doctor",
+        "doctor",
+        "Check this machine: each runner (bubblewrap, seccomp, cgroup limits, Docker, Podman), "
+        "the workspace, the server, the clock and Python; exit 8 if a task cannot run here "
+        "with all its limits.",
+    ),
+    _entry(
         "verify",
         "verify",
         "verify",
