@@ -152,7 +152,10 @@ def test_every_quoted_command_line_exists(quoted: Quoted) -> None:
         ("dataset prepair --name x", "'medval dataset' has no command 'prepair'"),
         ("run --modle 3", "'medval run' has no option --modle"),
         ("results upload --all --yes  # then: medval run", None),
-        ("benchmark register --name n --min-site 3", "'medval benchmark register' has no option --min-site"),
+        (
+            "benchmark register --name n --min-site 3",
+            "'medval benchmark register' has no option --min-site",
+        ),
     ],
 )
 def test_a_renamed_command_or_option_is_caught(text: str, problem: str | None) -> None:
