@@ -20,7 +20,7 @@ DOCUMENTS = ("README.md", "SECURITY.md")
 # Where a command line ends: a comment, a pipe, a redirection, the next command.
 _ENDS = {"#", "|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "<<<", "2>", "2>&1", ")"}
 _FENCE = re.compile(r"^```(\w*)\s*$")
-_SPAN = re.compile(r"`([^`\n]+)`")
+_SPAN = re.compile(r"`([^`]+)`")
 # `medval` as a word (not `medval.core`, `medval's`, `medval-tester`, `medval[training]`).
 _CALL = re.compile(r"(?<![\w.\-/\[])(?:[\w./-]*/)?medval (?=[a-z-])")
 
@@ -41,21 +41,35 @@ class Quoted:
         return f"{self.document}:{self.line}: {self.text}"
 
 
+def _spans(first: int, prose: list[str]) -> list[tuple[int, str]]:
+    """The code spans of the prose lines starting at line ``first``, a span broken over
+    two lines joined again."""
+    text = "\n".join(prose)
+    return [
+        (first + text.count("\n", 0, span.start()), span.group(1).replace("\n", " "))
+        for span in _SPAN.finditer(text)
+    ]
+
+
 def _code(document: str) -> list[tuple[int, str]]:
     """Each line of the document's shell blocks (continuations joined) and each code span."""
     found: list[tuple[int, str]] = []
     fence: str | None = None
     pending: tuple[int, str] | None = None
-    for number, line in enumerate((ROOT / document).read_text().splitlines(), start=1):
+    prose: list[str] = []
+    lines = (ROOT / document).read_text().splitlines()
+    for number, line in enumerate([*lines, "```"], start=1):
         opened = _FENCE.match(line)
         if opened and fence is None:
+            found += _spans(number - len(prose), prose)
+            prose = []
             fence = opened.group(1)
             continue
         if line.startswith("```") and fence is not None:
             fence = None
             continue
         if fence is None:
-            found += [(number, span) for span in _SPAN.findall(line)]
+            prose.append(line)
         elif fence in ("sh", "bash") or (fence == "" and (pending or _TYPED.match(line))):
             start, text = pending or (number, "")
             if line.rstrip().endswith("\\"):
