@@ -42,6 +42,15 @@ def test_a_new_credential_file_is_owner_only(tmp_path: Path, umask: int) -> None
     settings = ClientSettings(home=tmp_path / "home")
     save_login(settings, _login())
     assert mode(settings.home / "credentials.json") == 0o600
+    assert mode(settings.home) == 0o700  # the client folder a first login makes
+
+
+def test_a_client_folder_the_user_made_is_left_as_it_is(tmp_path: Path, umask: int) -> None:
+    settings = ClientSettings(home=tmp_path / "home")
+    settings.home.mkdir(mode=0o750)
+    settings.home.chmod(0o750)  # theirs to choose; medval doctor warns about it
+    save_login(settings, _login())
+    assert mode(settings.home) == 0o750
 
 
 def test_a_credential_file_left_readable_is_tightened(tmp_path: Path, umask: int) -> None:

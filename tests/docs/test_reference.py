@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ def test_docs_cli_md_is_what_the_code_makes() -> None:
 def test_the_reference_does_not_depend_on_the_terminal_or_the_home(tmp_path: Path) -> None:
     made = subprocess.run(
         [sys.executable, "-m", "medval.cli.reference"],
-        env={"HOME": str(tmp_path), "COLUMNS": "40", "PATH": "/usr/bin:/bin"},
+        env={"HOME": str(tmp_path), "COLUMNS": "40", "PATH": "/usr/bin:/bin"}
+        | {name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ},
         capture_output=True,
         text=True,
         check=True,

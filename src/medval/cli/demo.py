@@ -32,6 +32,12 @@ def demo(
         help="Play the imaging benchmark instead: brain masks on real T1 MR scans "
         "(needs medval[imaging], Debian's mricron-data and the wheels of make imaging-wheels).",
     ),
+    setup_only: bool = typer.Option(
+        False,
+        "--setup-only",
+        help="Only write the demo's cubes (models trained), hospital exports, demo data and "
+        "declarations into the folder, then stop: play the roles yourself.",
+    ),
     wheels: Path = typer.Option(
         Path(".imaging-wheels"),
         "--wheels",
@@ -44,9 +50,18 @@ def demo(
     if imaging:
         if training:
             raise InvalidInput("--imaging and --training are separate demos; pick one")
+        if setup_only:
+            raise InvalidInput("--setup-only writes the tabular demo's materials; drop --imaging")
         from medval.demo.play_imaging import run_imaging_demo
 
         run_imaging_demo(workdir.resolve(), session.err, wheels.resolve(), chosen)
+        return
+    if setup_only:
+        if training:
+            raise InvalidInput("--setup-only writes the tabular demo's materials; drop --training")
+        from medval.demo.play import set_up_only
+
+        set_up_only(workdir.resolve(), session.err)
         return
     from medval.demo.play import run_demo  # the demo pulls in pandas; keep other commands fast
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from medval.core.errors import InvalidInput, NotAuthenticated
 from medval.core.nesting import load_json
-from medval.core.private_files import make_private, write_private
+from medval.core.private_files import make_private, private_folder, write_private
 
 if TYPE_CHECKING:
     import ssl
@@ -127,7 +127,8 @@ def credentials_path(settings: ClientSettings) -> Path:
 def save_login(settings: ClientSettings, login: StoredLogin) -> None:
     """Keep the token readable by this account only (0600, an existing file too)."""
     path = credentials_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():  # a client folder made here is owner-only, as doctor asks
+        private_folder(path.parent)
     try:
         write_private(path, login.model_dump_json(indent=2))
     except OSError as exc:  # a link in its place (never followed), a folder, no space

