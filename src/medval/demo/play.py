@@ -41,8 +41,10 @@ BENCHMARK = "breast-recurrence-5y"
 
 
 class DemoFailed(MedvalError):
+    """A step of the demo failed; its line names the command and how it ended."""
+
     code = "demo_failed"
-    exit_code = 9
+    exit_code = ExitCode.FAILED
 
 
 @dataclass(frozen=True)
