@@ -21,6 +21,7 @@ from rich.console import Console
 
 from medval.client.workspace import result_key
 from medval.core.errors import InvalidInput, MedvalError
+from medval.core.exit_codes import ExitCode
 from medval.demo import data
 from medval.demo.embedded_server import embedded_server, server_env
 from medval.demo.timing import Clock
