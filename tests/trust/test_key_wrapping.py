@@ -43,7 +43,7 @@ def test_another_site_cannot_unwrap_it() -> None:
 def test_a_key_wrapped_for_another_model_is_refused() -> None:
     site = EncryptionKey.generate()
     wrapped = wrap_model_key(MODEL_KEY, site.public_key, SEALED)
-    with pytest.raises(KeyReleaseRefused, match="for another model, or changed$"):
+    with pytest.raises(KeyReleaseRefused, match=r"for another model, or changed$"):
         site.unwrap(wrapped, "b" * 64)
 
 
@@ -78,7 +78,7 @@ def test_the_private_key_survives_pem_and_a_wrong_file_is_one_line() -> None:
 
 def test_only_a_32_byte_key_is_wrapped_and_only_to_a_public_key() -> None:
     site = EncryptionKey.generate()
-    with pytest.raises(InvalidInput, match="^a model key is 32 bytes, not 16$"):
+    with pytest.raises(InvalidInput, match=r"^a model key is 32 bytes, not 16$"):
         wrap_model_key(b"x" * 16, site.public_key, SEALED)
     with pytest.raises(InvalidInput, match=r"^public_key: not an X25519 public key"):
         wrap_model_key(MODEL_KEY, "AAAA", SEALED)

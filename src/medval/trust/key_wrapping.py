@@ -33,9 +33,9 @@ from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from medval.core.errors import InvalidInput, KeyReleaseRefused
 
 __all__ = [
-    "EncryptionKey",
     "MODEL_KEY_BYTES",
     "WRAPPED_KEY_BYTES",
+    "EncryptionKey",
     "encryption_key_id",
     "public_key_from_text",
     "unwrap_model_key",
@@ -60,9 +60,13 @@ def public_key_from_text(public_key: str) -> X25519PublicKey:
     """An encryption public key from base64 of its 32 raw bytes; anything else is one line."""
     try:
         raw = base64.b64decode(public_key.encode("ascii"), validate=True)
-        return X25519PublicKey.from_public_bytes(raw)
+        public = X25519PublicKey.from_public_bytes(raw)
+        # A low-order point (all zeros...) would give every wrapping the same shared
+        # secret; the exchange refuses it, so it is refused here, at registration.
+        X25519PrivateKey.generate().exchange(public)
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise InvalidInput("public_key: not an X25519 public key (base64 of 32 bytes)") from exc
+    return public
 
 
 def encryption_key_id(public_key: str) -> str:
