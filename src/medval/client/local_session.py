@@ -1,5 +1,6 @@
 """What every face on the data owner's machine builds from the settings: the client
-logged in as the stored account, the executor that runs cubes in the sandbox, and the
+logged in as the stored account, the executor that runs cubes in the sandbox (with the
+private models' keys this account may have: ``client.released_model_keys``), and the
 local audit log (the CLI and ``medval console`` build them here, the same way).
 
 Imports: the client's settings and HTTP client; the workspace, executor, audit log and
@@ -56,6 +57,12 @@ def local_executor(
     from medval.runner.interface import Limits
     from medval.runner.registry import runner_for
 
+    login = load_login(settings)
+    model_keys = None  # nobody logged in: every private model is refused (NoModelKeys)
+    if login is not None:
+        from medval.client.released_model_keys import MachineModelKeys
+
+        model_keys = MachineModelKeys(client, settings, login.username)
     limits = Limits(
         timeout_seconds=settings.task_timeout_seconds,
         memory_bytes=settings.task_memory_mb * 1024 * 1024,
@@ -71,4 +78,5 @@ def local_executor(
         local_min_cell_count=settings.min_cell_count,
         actor=actor(settings),
         hub_mirror=settings.hub_mirror,
+        model_keys=model_keys,
     )
