@@ -340,3 +340,19 @@ def test_the_model_key_is_never_in_the_database_or_the_log_in_clear(
         assert form not in stored
         assert form not in blobs
         assert form not in logged
+
+
+def test_an_invalidated_dataset_or_model_gets_no_key(keyed: dict[str, Any]) -> None:
+    model = keyed["private"]
+    assert _grant(keyed, "hospital").status_code == 200
+    assert _grant(keyed, "clinic").status_code == 200
+    keyed["hospital"].post(f"/datasets/{keyed['dataset']['id']}/invalidation", None)
+    assert _error(_released(keyed, "hospital")) == (
+        403,
+        "key_release_refused",
+        f"key release refused: site hospital is not approved for model {model['id']}",
+    )
+    assert _released(keyed, "clinic").status_code == 200
+    keyed["vendor"].post(f"/cubes/{model['id']}/invalidation", None)
+    assert _error(_released(keyed, "clinic"))[:2] == (403, "key_release_refused")
+    assert _states(keyed) == {}

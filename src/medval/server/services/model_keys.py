@@ -58,8 +58,12 @@ def _owned_private_model(tx: StoreTransaction, caller: UserRecord, cube_id: int)
 
 
 def approved_recipients(tx: StoreTransaction, model: CubeRecord) -> set[int]:
-    """The accounts owning a dataset with an approved association to a valid benchmark
-    where ``model`` is approved (or its reference model)."""
+    """The accounts owning a valid dataset with an approved association to a valid
+    benchmark where ``model`` (valid itself) is approved (or its reference model). Read
+    at every release: an invalidation stops the release at once, even before a
+    revocation deletes anything."""
+    if model.invalidated_at is not None:
+        return set()
     benchmark_ids = {
         a.benchmark_id
         for a in tx.list_associations(
@@ -75,7 +79,10 @@ def approved_recipients(tx: StoreTransaction, model: CubeRecord) -> set[int]:
         datasets = tx.list_associations(
             benchmark_id=benchmark_id, kind=AssociationKind.DATASET, status=ApprovalStatus.APPROVED
         )
-        owners |= {a.entity_owner_id for a in datasets}
+        for association in datasets:
+            dataset = tx.dataset(association.entity_id)
+            if dataset is not None and dataset.invalidated_at is None:
+                owners.add(association.entity_owner_id)
     return owners
 
 
