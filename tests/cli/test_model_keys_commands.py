@@ -286,3 +286,33 @@ def test_bad_requests_are_one_line(federation: Federation) -> None:
         16,
         f"error: no key for model {model.name} on this machine for vendor",
     )
+
+
+def test_a_site_on_a_new_machine_gets_the_key_after_the_next_sync(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    model, vendor = federation.model, federation.run["vendor"]
+    assert vendor("model", "keys", "sync", str(model.id)).code == 0
+    # The hospital logs in from a second machine: a new encryption key, registered.
+    federation.homes["hospital-2"] = tmp_path / "hospital-2"
+    monkeypatch.setenv("MEDVAL_HOME", str(federation.homes["hospital-2"]))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["login", "--password-stdin", "-u", "hospital"]) == 0
+    second = load_encryption_key(ClientSettings(home=federation.homes["hospital-2"]), "hospital")
+    assert second is not None
+    settings = ClientSettings(home=federation.homes["hospital-2"])
+    with federation.client("hospital-2") as client:
+        released = ReleasedModelKeys(client, settings, "hospital")
+        with pytest.raises(KeyReleaseRefused) as other:
+            released.key_for(model)
+        assert str(other.value) == (
+            f"the key of model {model.name} was wrapped to another encryption key than this "
+            f"machine's ({second.key_id[:16]}); its owner wraps it again with "
+            "'medval model keys sync'"
+        )
+        synced = vendor("model", "keys", "sync", str(model.id))
+        assert synced.stdout.splitlines() == [
+            "hospital: granted again (its encryption key changed)",
+            "clinic: holds the key already",
+        ]
+        assert released.key_for(model) == MODEL_KEY
