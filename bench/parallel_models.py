@@ -137,7 +137,7 @@ def set_up(root: Path, models: int, loops: int) -> Path:
         "--evaluator", str(evaluator_id), "--demo-data", str(write_site(root / "demo", "demo")),
         "--release-policy", "participants", "--format", "json",
     )["id"]  # fmt: skip
-    command(owner, "benchmark", "approve", str(benchmark))
+    command(owner, "benchmark", "approve", "--yes", str(benchmark))
     for cube in model[1:]:
         model_id = command(vendor, "cube", "register", str(cube), "--format", "json")["id"]
         command(vendor, "model", "associate", str(model_id), "--benchmark", str(benchmark), "--yes")

@@ -108,7 +108,7 @@ def test_an_admin_sets_a_password_and_others_may_not(root: Medval, alice: Medval
 
 
 def test_an_admin_disables_and_enables_an_account(root: Medval, alice: Medval) -> None:
-    done = root("users", "disable", "alice")
+    done = root("users", "disable", "--yes", "alice")
     assert (done.code, done.stderr) == (0, "alice is disabled; their sessions are logged out")
     stale = alice("whoami")
     assert (stale.code, stale.stderr) == (3, "error: unknown or revoked token; log in again")
@@ -118,20 +118,20 @@ def test_an_admin_disables_and_enables_an_account(root: Medval, alice: Medval) -
     assert '"disabled": true' in listed.stdout
     assert root("users", "enable", "alice").stderr == "alice is enabled"
     assert _login(alice, "alice", PASSWORD).code == 0
-    by_alice = alice("users", "disable", "root")
+    by_alice = alice("users", "disable", "--yes", "root")
     assert (by_alice.code, by_alice.stderr) == (3, "error: only an admin may do this")
 
 
 def test_revoking_tokens_logs_an_account_out_everywhere(root: Medval, alice: Medval) -> None:
     assert _login(alice, "alice", PASSWORD).code == 0  # a second token
-    own = alice("users", "revoke-tokens")
+    own = alice("users", "revoke-tokens", "--yes")
     assert (own.code, own.stderr) == (0, "revoked 2 token(s) of alice; log in again")
     after = alice("whoami")
     assert after.code == 3 and after.stderr.startswith("error: not logged in")
     assert _login(alice, "alice", PASSWORD).code == 0
-    by_root = root("users", "revoke-tokens", "alice")
+    by_root = root("users", "revoke-tokens", "--yes", "alice")
     assert (by_root.code, by_root.stderr) == (0, "revoked 1 token(s) of alice")
     assert root("whoami").code == 0
     assert _login(alice, "alice", PASSWORD).code == 0
-    by_alice = alice("users", "revoke-tokens", "root")
+    by_alice = alice("users", "revoke-tokens", "--yes", "root")
     assert (by_alice.code, by_alice.stderr) == (3, "error: only an admin may do this")

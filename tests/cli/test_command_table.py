@@ -43,4 +43,5 @@ def test_version_and_help_import_no_command() -> None:
         "medval.cli.main",
         "medval.core",
         "medval.core.errors",
+        "medval.core.exit_codes",  # the standard library only: what each error exits with
     ]

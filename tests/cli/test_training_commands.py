@@ -176,7 +176,7 @@ def test_an_experiment_is_registered_approved_joined_and_decided(
         4,
         "error: no training experiment named 'exp' that you can see",
     )
-    approved = root("training", "approve", "exp")
+    approved = root("training", "approve", "--yes", "exp")
     assert (approved.code, approved.stderr) == (0, "training experiment 1 (exp) is approved")
     shown = hospital("training", "show", "exp")
     assert shown.code == 0

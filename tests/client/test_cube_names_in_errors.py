@@ -58,7 +58,8 @@ def test_a_broken_spec_names_the_cube_not_its_scratch_folder(tmp_path: Path) -> 
     with pytest.raises(InvalidInput) as error, executor.unpacked(cube):
         pass
     assert error.value.message == (
-        "model logistic-v2: medval-cube.yaml: not valid YAML (ParserError)"
+        "model logistic-v2: medval-cube.yaml: not valid YAML: line 2, column 1: "
+        "expected ',' or ']', but got '<stream end>'"
     )
     assert str(error.value) == error.value.message
     assert "scratch" not in str(error.value)

@@ -50,7 +50,7 @@ def test_a_json_file_reads_too_and_subgroups_are_optional(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("metrics: [", "not YAML or JSON (line 2)"),
+        ("metrics: [", "not YAML or JSON: line 2, column 1: did not find expected node content"),
         ("- auroc\n", "expected a mapping with a 'metrics:' list"),
         ("metrics: []\n", "'metrics:' declares no metric"),
         (

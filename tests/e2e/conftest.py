@@ -111,5 +111,5 @@ def benchmark(people: dict[str, Person], assets: Assets) -> Benchmark:
         # itself: tests/server/test_api_release.py).
         "--min-sites", "2",
     )  # fmt: skip
-    people["admin"].ok("benchmark", "approve", str(registered["id"]))
+    people["admin"].ok("benchmark", "approve", "--yes", str(registered["id"]))
     return Benchmark(registered["id"], prep, reference, evaluator)

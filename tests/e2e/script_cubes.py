@@ -82,5 +82,5 @@ def register_benchmark(
     )  # fmt: skip
     assert registered.code == 0, registered.stderr
     benchmark = json.loads(registered.stdout)["id"]
-    admin.ok("benchmark", "approve", str(benchmark))
+    admin.ok("benchmark", "approve", "--yes", str(benchmark))
     return RegisteredBenchmark(benchmark, (prep, reference, evaluator), registered)

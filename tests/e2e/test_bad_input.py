@@ -87,8 +87,27 @@ def test_invalid_values(people: dict[str, Person]) -> None:
     )
 
 
+def test_every_decision_asks_and_needs_yes_without_a_terminal(
+    people: dict[str, Person], benchmark: Benchmark
+) -> None:
+    """Approve, reject, revoke and disable ask on a terminal; in a script (no terminal,
+    as here) they need --yes, and without it nothing is decided."""
+    admin = people["admin"]
+    for command, question in (
+        (("benchmark", "reject", str(benchmark.id)), f"Reject benchmark {benchmark.id} ("),
+        (("users", "disable", "vendor"), "Disable account vendor and log it out everywhere?"),
+        (("users", "revoke-tokens", "vendor"), "Revoke every token of account vendor?"),
+    ):
+        refused = admin.medval(*command)
+        assert_clean_failure(refused, 10, question)
+        assert "no terminal to ask on; pass --yes to approve" in refused.stderr
+    shown = admin.json("benchmark", "show", str(benchmark.id))
+    assert shown["approval"] == "approved"  # not rejected
+    people["vendor"].ok("whoami")  # neither disabled nor logged out
+
+
 def test_wrong_states(people: dict[str, Person], benchmark: Benchmark) -> None:
-    again = people["admin"].medval("benchmark", "approve", str(benchmark.id))
+    again = people["admin"].medval("benchmark", "approve", "--yes", str(benchmark.id))
     assert_clean_failure(again, 5, "already approved")
 
 
@@ -96,7 +115,7 @@ def test_wrong_owner_and_initiator_cannot_approve(
     people: dict[str, Person], benchmark: Benchmark, assets: Assets
 ) -> None:
     vendor = people["vendor"]
-    refused = vendor.medval("benchmark", "approve", str(benchmark.id))
+    refused = vendor.medval("benchmark", "approve", "--yes", str(benchmark.id))
     assert_clean_failure(refused, 3, "")
     model = vendor.json("model", "register", str(assets.models["logistic"]), "--name", "own-try")
     vendor.ok("model", "associate", str(model["id"]), "--benchmark", str(benchmark.id), "--yes")

@@ -76,7 +76,7 @@ def declared(people: dict[str, Person], tmp_path_factory: pytest.TempPathFactory
     registered = _register(committee, cube_ids, demo, "--declarations", str(declarations))  # type: ignore[arg-type]
     assert registered.code == 0, registered.stderr
     benchmark = json.loads(registered.stdout)["id"]
-    people["admin"].ok("benchmark", "approve", str(benchmark))
+    people["admin"].ok("benchmark", "approve", "--yes", str(benchmark))
     vendor, hospital = people["vendor"], people["hospital-a"]
     for name, brier in (("brier-good", 0.12), ("brier-poor", 0.25)):
         folder = write_cube(root, name, "model", _model(brier))

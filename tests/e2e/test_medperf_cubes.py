@@ -126,7 +126,7 @@ def medperf(
         "--data-preparator", str(prep), "--reference-model", str(reference),
         "--evaluator", str(metrics), "--demo-data", str(_demo_tarball(root)),
     )["id"]  # fmt: skip
-    admin.ok("benchmark", "approve", str(benchmark))
+    admin.ok("benchmark", "approve", "--yes", str(benchmark))
     bid = str(benchmark)
 
     models = {"reference": reference}

@@ -96,7 +96,7 @@ def test_two_hospitals_train_a_model_that_joins_the_benchmark(
     )  # fmt: skip
     early = hospitals[0].medval("training", "run", "rfs5-fl", "--dataset", E2E_SITES[0], "--yes")
     assert_clean_failure(early, 4, "no training experiment named 'rfs5-fl'")
-    admin.ok("training", "approve", "rfs5-fl")
+    admin.ok("training", "approve", "--yes", "rfs5-fl")
 
     for person, name in zip(hospitals, E2E_SITES, strict=True):
         person.ok("training", "join", "rfs5-fl", "--dataset", name, "--yes")

@@ -16,6 +16,8 @@ from medval.core.membership_schemas import (
     MembershipAgreement,
     agreement_sha256,
 )
+from medval.core.schemas import CubeCreate
+from medval.core.sealed_models import SealedArchive
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -106,3 +108,22 @@ def test_blob_owners_and_the_uploader_of_the_part_held(store: Store) -> None:
         cube = make_cube(tx, alice, "m", CubeKind.MODEL)
         assert [c.id for c in tx.cubes_with_blob(H)] == [cube.id]
         assert tx.cubes_with_blob("e" * 64) == [] and tx.benchmarks_with_demo_data(H) == []
+
+
+def test_a_private_model_holds_its_sealed_archive_only(store: Store) -> None:
+    """Its sealed blob is the cube's (readable as the cube is); the blob its clear hash
+    names is not: the server never holds a private model in clear."""
+    sealed, clear = "5" * 64, "c" * 64
+    with store.transaction() as tx:
+        alice = make_user(tx)
+        body = CubeCreate(
+            name="private",
+            kind=CubeKind.MODEL,
+            archive_hash=clear,
+            sealed=SealedArchive(sealed_hash=sealed),
+        )
+        cube = tx.add_cube(alice.id, body, NOW)
+        assert tx.cube(cube.id) == cube and cube.sealed == SealedArchive(sealed_hash=sealed)
+        assert [c.id for c in tx.cubes_with_blob(sealed)] == [cube.id]
+        assert tx.cubes_with_blob(clear) == []
+        assert cube.blob_hashes == {sealed}

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from medval.cli.context import FormatOption, OutputFormat, Session, validated
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.render import columns
 from medval.client import accounts
 from medval.client.encryption_keys import ensure_encryption_key
@@ -185,10 +185,13 @@ def set_password(
 
 
 @users_app.command("disable")
-def disable_user(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+def disable_user(
+    ctx: typer.Context, username: str = typer.Argument(...), yes: bool = YesOption
+) -> None:
     """Disable an account (admins only): it cannot log in and its tokens stop working."""
     session: Session = ctx.obj
     with session.client() as client:
+        session.confirm(f"Disable account {username} and log it out everywhere?", yes)
         user = accounts.set_disabled(client, username, disabled=True)
     session.note(f"{user.username} is disabled; their sessions are logged out")
 
@@ -206,10 +209,13 @@ def enable_user(ctx: typer.Context, username: str = typer.Argument(...)) -> None
 def revoke_tokens(
     ctx: typer.Context,
     username: str | None = typer.Argument(None, help="Another account (admins); yours if none"),
+    yes: bool = YesOption,
 ) -> None:
     """Log an account out everywhere: every token it holds stops working."""
     session: Session = ctx.obj
     with session.client() as client:
+        whose = f"account {username}" if username else "your account"
+        session.confirm(f"Revoke every token of {whose}?", yes)
         revocation = accounts.revoke_tokens(client, username)
     if revocation.own:
         forget_login(session.settings)

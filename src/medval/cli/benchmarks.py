@@ -203,23 +203,26 @@ def show(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption
         membership.print_agreement(session, agreement)
 
 
-def _decide(ctx: typer.Context, benchmark_id: int, status: ApprovalStatus) -> None:
+def _decide(ctx: typer.Context, benchmark_id: int, status: ApprovalStatus, yes: bool) -> None:
     session: Session = ctx.obj
     with session.client() as client:
+        found = client.benchmark(benchmark_id)
+        verb = "Approve" if status is ApprovalStatus.APPROVED else "Reject"
+        session.confirm(f"{verb} benchmark {found.id} ({found.name})?", yes)
         benchmark = client.decide_benchmark(benchmark_id, status)
     session.err.print(f"benchmark {benchmark.id} ({benchmark.name}) is {benchmark.approval.value}")
 
 
 @app.command("approve")
-def approve(ctx: typer.Context, benchmark_id: int) -> None:
+def approve(ctx: typer.Context, benchmark_id: int, yes: bool = YesOption) -> None:
     """Approve a submitted benchmark (admins)."""
-    _decide(ctx, benchmark_id, ApprovalStatus.APPROVED)
+    _decide(ctx, benchmark_id, ApprovalStatus.APPROVED, yes)
 
 
 @app.command("reject")
-def reject(ctx: typer.Context, benchmark_id: int) -> None:
+def reject(ctx: typer.Context, benchmark_id: int, yes: bool = YesOption) -> None:
     """Reject a submitted benchmark (admins)."""
-    _decide(ctx, benchmark_id, ApprovalStatus.REJECTED)
+    _decide(ctx, benchmark_id, ApprovalStatus.REJECTED, yes)
 
 
 @app.command("invalidate")

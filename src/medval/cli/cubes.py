@@ -12,9 +12,11 @@ from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import columns
 from medval.client.cube_parts import CubeParts
 from medval.client.http import MedvalClient
+from medval.client.private_models import owner_keeps_keys
 from medval.client.registration import register_cube, registered_notes
 from medval.core.errors import InvalidInput
 from medval.core.schemas import CubePublic
+from medval.core.sealed_models import KeyReleaseVerifierKind
 from medval.core.states import CubeKind, Stage
 
 app = typer.Typer(
@@ -118,8 +120,10 @@ def register_folder(
     image_archive: Path | None,
     fmt: OutputFormat,
     expected_kind: CubeKind | None,
+    key_release: KeyReleaseVerifierKind | None = None,
 ) -> None:
-    """What ``cube register`` and ``model register`` share."""
+    """What ``cube register`` and ``model register`` share (``key_release``: a private
+    model, its key released through that verifier: :mod:`medval.client.private_models`)."""
     stage = Stage.DEVELOPMENT if development else Stage.OPERATION
     with session.client() as client:
         registered = register_cube(
@@ -131,6 +135,9 @@ def register_folder(
             runner_kind=session.settings.runner,
             image_archive=image_archive,
             say=session.note,
+            private=None
+            if key_release is None
+            else owner_keeps_keys(session.settings, key_release),
         )
     session.show(registered, fmt)
 

@@ -15,8 +15,9 @@ import typer
 from medval import __version__
 from medval.cli.lazy_group import LazyGroup
 from medval.core.errors import MedvalError
+from medval.core.exit_codes import ExitCode
 
-INTERNAL_ERROR_EXIT = 70
+INTERNAL_ERROR_EXIT = ExitCode.INTERNAL_ERROR
 
 # The commands are listed in cli.command_table and imported only when one runs.
 app = typer.Typer(
@@ -48,7 +49,9 @@ def _root(
         envvar="MEDVAL_RUNNER",
         help="Sandbox: local, docker or podman.",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     # Imported here, not above: `medval --version` and `--help` need neither.
     from medval.cli.context import Session
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         _say("error: interrupted; finished steps are kept, run the command again to resume")
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # the last line of defence: no traceback for a user
         if os.environ.get("MEDVAL_DEBUG"):
             raise

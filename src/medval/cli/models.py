@@ -26,6 +26,7 @@ from medval.client.declared_metrics import declared_metrics
 from medval.client.joining import ask_to_join, try_model
 from medval.core.errors import InvalidInput
 from medval.core.hub_pins import parse_hub_reference
+from medval.core.sealed_models import KeyReleaseVerifierKind
 from medval.core.states import CubeKind, Stage
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
@@ -54,16 +55,41 @@ def register(
         "--hub-mirror",
         help="The local hub mirror (huggingface_hub's cache folder); default MEDVAL_HUB_MIRROR.",
     ),
+    private: bool = typer.Option(
+        False,
+        "--private",
+        help="Seal the model's archive (its code, parameters and additional files, where its "
+        "weights belong) with a fresh key kept on this machine; the server gets the "
+        "ciphertext only. A container image is not sealed.",
+    ),
+    key_release: str | None = typer.Option(
+        None,
+        "--key-release",
+        metavar="none|attested",
+        help="With --private: to whom the model's key may be released: approved sites "
+        "(none, the default), or only against attestation evidence (attested).",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Register a model cube (pinned by its content hash, and its image's digest), from a
-    folder or from a hub repository in the local mirror (--hub)."""
+    folder or from a hub repository in the local mirror (--hub); --private: sealed, the
+    server holds its ciphertext only."""
     session: Session = ctx.obj
+    if key_release is not None and not private:
+        raise InvalidInput("--key-release goes with --private")
+    if private and hub is not None:
+        raise InvalidInput(
+            "a model from a hub (--hub) cannot be private: the hub holds it in clear; "
+            "register its folder with --private instead"
+        )
     if hub is None:
         if hub_mirror is not None:
             raise InvalidInput("--hub-mirror goes with --hub REPO@REVISION")
         cube = cube_to_register(folder, container_config, parameters, additional_files)
-        register_folder(session, cube, name, development, image_archive, fmt, CubeKind.MODEL)
+        release = KeyReleaseVerifierKind.parse(key_release or "none") if private else None
+        register_folder(
+            session, cube, name, development, image_archive, fmt, CubeKind.MODEL, release
+        )
         return
     if folder or container_config or parameters or additional_files or image_archive:
         raise InvalidInput("give a cube folder (or its parts) or --hub REPO@REVISION, not both")

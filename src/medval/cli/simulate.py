@@ -32,8 +32,9 @@ from medval.client.federation_simulation import (
     simulate_federation,
 )
 from medval.core.errors import InvalidInput, ServerUnavailable
+from medval.core.exit_codes import ExitCode
 
-INTERRUPTED = 130  # as the shell reports a command ended by Ctrl-C
+INTERRUPTED = ExitCode.INTERRUPTED
 EMBEDDED = "embedded"
 ADMIN = "admin"
 # The embedded server hashes passwords with argon2's cheapest parameters: a thousand

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from medval.cli import training_runs, training_simulate, training_sites
-from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import columns, record_table
 from medval.client.membership import auto_approval_rule
 from medval.client.training_experiments import find_experiment, read_plan, register_experiment
@@ -125,10 +125,12 @@ def list_experiments(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> No
     session.show(rows, fmt, EXPERIMENT_COLUMNS, "training experiments")
 
 
-def _decide(ctx: typer.Context, experiment: str, status: ApprovalStatus) -> None:
+def _decide(ctx: typer.Context, experiment: str, status: ApprovalStatus, yes: bool) -> None:
     session: Session = ctx.obj
     with session.client() as client:
         found = find_experiment(client, experiment)
+        verb = "Approve" if status is ApprovalStatus.APPROVED else "Reject"
+        session.confirm(f"{verb} training experiment {found.id} ({found.name})?", yes)
         decided = client.training.decide_experiment(found.id, status)
     session.err.print(
         f"training experiment {decided.id} ({decided.name}) is {decided.approval.value}"
@@ -136,15 +138,17 @@ def _decide(ctx: typer.Context, experiment: str, status: ApprovalStatus) -> None
 
 
 @app.command("approve")
-def approve(ctx: typer.Context, experiment: str = ExperimentArgument) -> None:
+def approve(
+    ctx: typer.Context, experiment: str = ExperimentArgument, yes: bool = YesOption
+) -> None:
     """Approve a submitted experiment (admins)."""
-    _decide(ctx, experiment, ApprovalStatus.APPROVED)
+    _decide(ctx, experiment, ApprovalStatus.APPROVED, yes)
 
 
 @app.command("reject")
-def reject(ctx: typer.Context, experiment: str = ExperimentArgument) -> None:
+def reject(ctx: typer.Context, experiment: str = ExperimentArgument, yes: bool = YesOption) -> None:
     """Reject a submitted experiment (admins)."""
-    _decide(ctx, experiment, ApprovalStatus.REJECTED)
+    _decide(ctx, experiment, ApprovalStatus.REJECTED, yes)
 
 
 @app.command("auto-approval")

@@ -9,9 +9,10 @@ import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.client.training_simulation import SimulationRequest, simulate_experiment
+from medval.core.exit_codes import ExitCode
 from medval.training.simulation import SimulatedRound
 
-INTERRUPTED = 130  # as the shell reports a command ended by Ctrl-C
+INTERRUPTED = ExitCode.INTERRUPTED
 
 
 def simulate(

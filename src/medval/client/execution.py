@@ -52,6 +52,7 @@ from medval.core.small_cells import (
 )
 from medval.core.states import check_valid
 from medval.core.subgroup_cells import suppress_subgroups
+from medval.trust.model_sealing import unseal_archive
 
 if TYPE_CHECKING:  # only named here: a command that runs no cube starts without the runners
     from medval.runner.interface import Limits, Runner
@@ -80,6 +81,23 @@ def _has_entries(folder: Path) -> bool:
         return any(folder.iterdir())
     except OSError:
         return False
+
+
+def unpack_additional_files_here(folder: Path, spec: CubeSpec) -> None:
+    """A private model's additional-files archive unpacked in place, in its private
+    scratch folder: the runner would unpack an archive into the system's temporary folder
+    (on disk), and finds a folder used as it is."""
+    if spec.additional_files is None:
+        return
+    archive = folder / spec.additional_files
+    if not archive.is_file():
+        return
+    data = archive.read_bytes()
+    archive.unlink()
+    try:
+        unpack_archive(data, archive)  # a folder where the archive was: same name, same spec
+    except InvalidInput as exc:
+        raise InvalidInput(f"cube {spec.name!r}: {spec.additional_files}: {exc}") from exc
 
 
 class Executor:
@@ -177,7 +195,12 @@ class Executor:
     def fetch(self, cube: CubePublic, mirrored: bool = True) -> Path:
         """The cube's archive in the local cache, downloaded and verified if missing; a
         cube pinned to a hub commit, made from this site's mirror, every file checked
-        (``mirrored``, as before it runs: ``client.hub_models``)."""
+        (``mirrored``, as before it runs: ``client.hub_models``); a private model's,
+        sealed (the cache never holds it in clear)."""
+        if cube.sealed is not None:
+            sealed = cube.sealed.sealed_hash
+            path = self.workspace.sealed_archive(sealed)
+            return self.cached_blob(sealed, path, f"sealed model {cube.name}")
         path = self.workspace.cube_archive(cube.archive_hash)
         if cube.hub is not None and mirrored:
             from medval.client.hub_models import mirrored_cube_archive
@@ -191,24 +214,48 @@ class Executor:
         """A fresh copy of the cube, unpacked only after its hash is checked again.
 
         The spec carries the cube's registered name, and any error inside names the cube
-        by it, never by the scratch folder it was unpacked in.
+        by it, never by the scratch folder it was unpacked in. A private model is
+        unsealed in memory first (:meth:`unsealed`) and unpacked, additional files too,
+        into a private scratch folder (memory-backed where the machine has one), removed
+        afterwards whatever happens.
         """
         archive = self.fetch(cube, mirrored)
         data = archive.read_bytes()
-        verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
-        folder = self.workspace.scratch(f"cube-{cube.id}-")
+        if cube.sealed is None:
+            verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
+            folder = self.workspace.scratch(f"cube-{cube.id}-")
+        else:
+            data = self.unsealed(cube, data, archive)
+            folder = self.workspace.private_scratch(f"model-{cube.id}-")
         try:
             with named_as(cube, folder):
                 unpack_archive(data, folder)
+                del data  # a private model's clear archive: no longer held than needed
                 spec = replace(load_cube_spec(folder, cube.kind), name=cube.name)
                 if spec.kind != cube.kind:
                     raise InvalidInput(
                         f"cube {cube.name} is registered as {cube.kind.value} "
                         f"but its spec says {spec.kind.value}"
                     )
+                if cube.sealed is not None:
+                    unpack_additional_files_here(folder, spec)
                 yield folder, spec
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def unsealed(self, cube: CubePublic, sealed: bytes, cached: Path) -> bytes:
+        """A private model's archive in clear, in memory only: the cached ciphertext's hash
+        checked, the key asked for (``model_keys``), the archive opened with it, and its
+        hash in clear checked against the registered one, in that order; the first check
+        that fails is one line, and nothing runs."""
+        assert cube.sealed is not None
+        verify_sha256(
+            sealed, cube.sealed.sealed_hash, f"sealed model {cube.name} (cached at {cached})"
+        )
+        key = self.model_keys.key_for(cube)
+        clear = unseal_archive(sealed, key, cube.archive_hash, f"model {cube.name}")
+        verify_sha256(clear, cube.archive_hash, f"model {cube.name}, unsealed")
+        return clear
 
     def pinned_image(self, cube: CubePublic) -> str | None:
         """The ID of the cube's image, verified and in the engine (or unpacked for the

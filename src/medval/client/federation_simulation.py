@@ -55,6 +55,7 @@ from medval.client.settings import ClientSettings
 from medval.client.side_by_side import run_each
 from medval.client.workspace import LocalResult
 from medval.core.errors import InvalidInput, MedvalError, SandboxError
+from medval.core.exit_codes import ExitCode
 from medval.core.schemas import BenchmarkCreate
 from medval.core.states import ApprovalStatus
 
@@ -65,7 +66,7 @@ class SimulationMismatch(MedvalError):
     """The leaderboard does not show every site for every model after the simulation."""
 
     code = "simulation_mismatch"
-    exit_code = 15
+    exit_code = ExitCode.SIMULATION_INCOMPLETE
 
 
 class Phase(StrEnum):

@@ -53,16 +53,18 @@ def local_executor(
 ) -> Executor:
     """Runs cube tasks in this workspace, in the sandbox and within the limits set here."""
     from medval.client.execution import Executor
+    from medval.client.model_keys import ModelKeySource, NoModelKeys
+    from medval.client.released_model_keys import MachineModelKeys
     from medval.client.workspace import Workspace
     from medval.runner.interface import Limits
     from medval.runner.registry import runner_for
 
     login = load_login(settings)
-    model_keys = None  # nobody logged in: every private model is refused (NoModelKeys)
-    if login is not None:
-        from medval.client.released_model_keys import MachineModelKeys
-
-        model_keys = MachineModelKeys(client, settings, login.username)
+    # The private models this account registered here (their keys stay here), and the
+    # keys released to it as a site (fetched and unwrapped just before the task).
+    model_keys: ModelKeySource = (
+        MachineModelKeys(client, settings, login.username) if login else NoModelKeys()
+    )
     limits = Limits(
         timeout_seconds=settings.task_timeout_seconds,
         memory_bytes=settings.task_memory_mb * 1024 * 1024,

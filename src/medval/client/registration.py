@@ -22,6 +22,12 @@ from pathlib import Path, PurePosixPath
 from medval.client.cube_parts import CubeParts, assembled, check_additional_files
 from medval.client.execution import Executor
 from medval.client.http import MedvalClient
+from medval.client.private_models import (
+    Privately,
+    image_not_sealed_line,
+    private_line,
+    upload_sealed,
+)
 from medval.client.training_cubes import is_training_cube_folder, register_training_cube
 from medval.core import demo_data
 from medval.core.cube_spec import CubeSpec, load_cube_spec
@@ -120,16 +126,23 @@ def register_cube(
     image_archive: Path | None = None,
     say: Say | None = None,
     hub: HubPin | None = None,
+    private: Privately | None = None,
 ) -> CubePublic:
     """Upload a cube (and its image, if its spec names one) and register it (``hub``:
-    the hub repository it was read from, pinned: :mod:`medval.client.hub_models`).
+    the hub repository it was read from, pinned: :mod:`medval.client.hub_models`;
+    ``private``: a private model, its archive uploaded sealed only:
+    :mod:`medval.client.private_models`).
 
     ``cube`` is a folder, or its parts given separately (assembled into one first). The
     image is saved from ``runner_kind``'s engine (or Docker, else Podman, when that is
     the local runner), unless ``image_archive`` is an archive saved before. ``say``
     hears, one line each, what the spec declares that medval does not honour.
     """
+    if private is not None and expected_kind is not CubeKind.MODEL:
+        raise InvalidInput("only a model cube can be private (medval model register --private)")
     if isinstance(cube, Path) and cube.is_dir() and is_training_cube_folder(cube, expected_kind):
+        if private is not None:
+            raise InvalidInput(f"{cube} is a training cube (a Flower app): it cannot be private")
         if image_archive is not None:
             raise InvalidInput(f"{cube} is a training cube (a Flower app): it takes no image")
         return register_training_cube(client, cube, name, stage)
@@ -144,11 +157,18 @@ def register_cube(
             raise InvalidInput(
                 f"{label} is a {packed.spec.kind.value} cube, not a {expected_kind.value} cube"
             )
-        for line in unhonoured_lines(packed.spec):
+        lines = unhonoured_lines(packed.spec)
+        if private is not None and packed.spec.image is not None:
+            lines.append(image_not_sealed_line(name or packed.spec.name))
+        for line in lines:
             if say is not None:
                 say(line)
         image = upload_image(client, packed.spec, runner_kind, image_archive, beside)
-        client.upload_blob(packed.sha256, packed.archive)
+        if private is None:
+            client.upload_blob(packed.sha256, packed.archive)
+            sealed = None
+        else:  # the archive in clear never leaves this machine
+            sealed = upload_sealed(client, packed.archive, packed.sha256, private)
     body = CubeCreate(
         name=name or packed.spec.name,
         kind=packed.spec.kind,
@@ -157,6 +177,7 @@ def register_cube(
         image_digest=image.digest if image else None,
         image_archive_hash=image.archive_hash if image else None,
         hub=hub,
+        sealed=sealed,
     )
     return client.register_cube(body)
 
@@ -265,6 +286,8 @@ def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:
     cube, a Flower app, has no cube spec to read them from)."""
     if cube.kind is CubeKind.TRAINING:
         return []
+    if cube.sealed is not None:  # never unsealed only to be shown
+        return [private_line(cube)]
     with executor.unpacked(cube, mirrored=False) as (_, spec):  # read, never run
         return unhonoured_lines(spec)
 

@@ -36,26 +36,52 @@ class ClientSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", validate_default=True)
 
-    home: Path = Field(default_factory=lambda: Path.home() / ".medval")
-    server: str | None = None
-    runner: str = "local"
-    task_timeout_seconds: float = 1800.0
-    task_memory_mb: int = 4096
-    task_max_processes: int = 512
-    task_output_mb: int = 4096
-    http_timeout_seconds: float = 120.0
-    # Trust only this CA (a PEM file) for the server's HTTPS certificate; the system's
-    # trusted CAs when unset.
-    ca_bundle: Path | None = None
-    # The data owner's own minimum cell size: used instead of a benchmark's when larger
-    # (stricter), never when smaller; unset, the benchmark's (core.small_cells).
-    min_cell_count: int | None = Field(default=None, ge=1)
-    # The local mirror of hub repositories (huggingface_hub's cache layout): where a model
-    # registered with --hub is read from, and checked, before it runs (client.hub_models).
-    hub_mirror: Path | None = None
-    # Where this machine's NVIDIA device files are (``medval run --gpus``: core.gpus);
-    # tests point it at a folder of fake files.
-    device_root: Path = Path("/dev")
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".medval",
+        description="The client folder: login, keys, workspace (cache, prepared data, results)",
+    )
+    server: str | None = Field(
+        default=None, description="The server's URL; `medval login` keeps the one it used"
+    )
+    runner: str = Field(
+        default="local", description="Where cube tasks run: local (bubblewrap), docker, podman"
+    )
+    task_timeout_seconds: float = Field(
+        default=1800.0, description="Wall-clock limit of each cube task"
+    )
+    task_memory_mb: int = Field(default=4096, description="Memory limit of each cube task")
+    task_max_processes: int = Field(
+        default=512, description="Processes (and threads) a cube task may have at once"
+    )
+    task_output_mb: int = Field(
+        default=4096, description="What a cube task may write: outputs and log together"
+    )
+    http_timeout_seconds: float = Field(
+        default=120.0, description="How long a request to the server may take"
+    )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="Trust only this CA (PEM) for the server's HTTPS; unset: the system's CAs",
+    )
+    min_cell_count: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Your own minimum cell size: used instead of a benchmark's when larger "
+            "(stricter), never when smaller (core.small_cells)"
+        ),
+    )
+    hub_mirror: Path | None = Field(
+        default=None,
+        description=(
+            "The local mirror of hub repositories (huggingface_hub's cache layout) that "
+            "models registered with --hub are read from and checked against"
+        ),
+    )
+    device_root: Path = Field(
+        default=Path("/dev"),
+        description="Where `medval run --gpus` looks for NVIDIA device files",
+    )
 
     @model_validator(mode="before")
     @classmethod

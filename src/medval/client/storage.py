@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from medval.client.workspace import Workspace
+from medval.client.workspace import SEALED_SUFFIX, Workspace
 from medval.core.errors import InvalidInput
 
 
@@ -42,7 +42,8 @@ CACHES = (
     Area.LOGS,
 )
 WHAT = {
-    Area.CUBES: "cube and image archives (downloaded again, verified, when needed)",
+    Area.CUBES: "cube and image archives (downloaded again, verified, when needed); private "
+    "models' sealed only (never in clear)",
     Area.IMAGES: "cube images unpacked for the local runner (unpacked again when needed)",
     Area.ENVIRONMENTS: "cubes' Python environments from their wheels (built again when needed)",
     Area.DEMO_DATA: "benchmarks' demo data (downloaded again when needed)",
@@ -77,10 +78,18 @@ def usage(workspace: Workspace) -> list[AreaUsage]:
                 entries=len(entries),
                 bytes=sum(_size(entry) for entry in entries),
                 cache=area in CACHES,
-                holds=WHAT[area],
+                holds=WHAT[area] + _sealed_count(area, entries),
             )
         )
     return rows
+
+
+def _sealed_count(area: Area, entries: list[Path]) -> str:
+    """How many of the cached archives are private models', sealed (never held in clear)."""
+    if area is not Area.CUBES:
+        return ""
+    sealed = sum(1 for entry in entries if entry.name.endswith(SEALED_SUFFIX))
+    return f"; {sealed} sealed" if sealed else ""
 
 
 def clean(workspace: Workspace, areas: list[Area], uploaded_results: bool = False) -> int:

@@ -23,6 +23,7 @@ from medval.core.errors import InvalidInput, NotFound, describe_problems
 from medval.core.flower_app import FlowerApp
 from medval.core.membership_schemas import AutoApprovalRule
 from medval.core.nesting import NestedTooDeep, load_yaml
+from medval.core.syntax_errors import yaml_problem
 from medval.core.training_plan import TrainingPlan, plan_from_document, undeclared_keys
 from medval.core.training_schemas import TrainingExperimentCreate, TrainingExperimentPublic
 
@@ -42,7 +43,7 @@ def read_plan(path: Path) -> TrainingPlan:
     except NestedTooDeep as exc:
         raise InvalidInput(f"{path}: not valid YAML ({exc})") from None
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        raise InvalidInput(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return plan_from_document(document, str(path))
 
 

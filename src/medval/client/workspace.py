@@ -7,6 +7,8 @@ Layout under the client's home::
 
     cubes/<sha256>.tar.gz                 cube archives, re-verified before every run
     cubes/<sha256>.image.tar              cube image archives, re-verified before every run
+    cubes/<sha256>.sealed                 private models' archives, sealed (ciphertext only:
+                                          unsealed in memory just before a task, never here)
     images/<image id hex>/rootfs, config.json   cube images unpacked for the local runner
     environments/<key>/                   cubes' Python environments, built from their wheels
     datasets/<name>/dataset.json          local record (paths, hash, statistics, server id,
@@ -46,10 +48,11 @@ from medval.core.errors import InvalidInput, NotFound
 from medval.core.nesting import load_json
 from medval.core.private_files import make_tree_private, private_folder
 from medval.core.schema_types import Name, check_name
-from medval.core.scratch import make_scratch
+from medval.core.scratch import MEMORY_BACKED, make_scratch, memory_backed_root, private_root
 from medval.core.states import ExecutionStatus
 
 M = TypeVar("M", bound=BaseModel)
+SEALED_SUFFIX = ".sealed"  # a private model's archive in the cache: ciphertext only
 
 
 class LocalDataset(BaseModel):
@@ -153,6 +156,10 @@ class Workspace:
         """A cube's container image archive, re-verified before every run."""
         return self.cubes_dir / f"{_hash_name(sha256)}.image.tar"
 
+    def sealed_archive(self, sha256: str) -> Path:
+        """A private model's sealed archive (``client.private_models``), as downloaded."""
+        return self.cubes_dir / f"{_hash_name(sha256)}{SEALED_SUFFIX}"
+
     def demo_data_dir(self, sha256: str) -> Path:
         """A benchmark's demo data, unpacked (its archive beside it, ``.tar.gz``)."""
         return self.home / "demo-data" / _hash_name(sha256)
@@ -194,6 +201,22 @@ class Workspace:
         killed command left of the same kind is removed first: ``core.scratch``)."""
         folder = make_scratch(self.home / "scratch", prefix)
         # Readable by a container's sandbox user: it holds public cube code and demo data.
+        folder.chmod(0o755)
+        return folder
+
+    def private_scratch(self, prefix: str, memory_backed: Path = MEMORY_BACKED) -> Path:
+        """A fresh folder for a private model unpacked in clear for one task: on a
+        memory-backed file system when ``memory_backed`` is a writable one (a tmpfs),
+        else in the workspace's scratch, inside a folder only this account may enter."""
+        memory = memory_backed_root(memory_backed)
+        root = private_root(memory, f"medval-private-{os.getuid()}") if memory else None
+        if root is None:
+            (self.home / "scratch").mkdir(parents=True, exist_ok=True)
+            root = private_root(self.home / "scratch", "private")
+        if root is None:
+            raise InvalidInput(f"cannot make a folder only this account may enter in {self.home}")
+        folder = make_scratch(root, prefix)
+        # The sandbox user (run as root: nobody) reads the cube; its parent keeps others out.
         folder.chmod(0o755)
         return folder
 

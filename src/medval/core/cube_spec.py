@@ -50,6 +50,7 @@ from medval.core.gpus import GpuNeed, gpu_need_at
 from medval.core.nesting import NestedTooDeep, load_yaml
 from medval.core.python_environment import PythonEnvironment, inside_cube, parse_environment
 from medval.core.states import CubeKind
+from medval.core.syntax_errors import yaml_problem
 
 SPEC_FILE = "medval-cube.yaml"
 PARAMETERS_FILE = "parameters.yaml"
@@ -236,7 +237,8 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except NestedTooDeep as exc:
         raise InvalidInput(f"{path}: not valid YAML ({exc})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+        what = yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else "not UTF-8 text"
+        raise InvalidInput(f"{path}: not valid YAML: {what}") from None
     if not isinstance(raw, dict):
         raise InvalidInput(f"{path}: expected a mapping at the top level")
     return raw

@@ -34,6 +34,7 @@ from medval.core.declarations import (
     SubgroupDeclaration,
 )
 from medval.core.errors import InvalidInput, describe_problems
+from medval.core.syntax_errors import yaml_problem
 
 MAX_DECLARATIONS_BYTES = 256 * 1024
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,9 +66,9 @@ def read_declarations(path: Path) -> Declarations:
     try:
         data: Any = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise InvalidInput(f"declarations file {path}: not YAML or JSON{line}") from None
+        raise InvalidInput(
+            f"declarations file {path}: not YAML or JSON: {yaml_problem(exc)}"
+        ) from None
     if not isinstance(data, dict) or "metrics" not in data:
         raise InvalidInput(f"declarations file {path}: expected a mapping with a 'metrics:' list")
     try:

@@ -36,6 +36,7 @@ from medval.core.documents import (
 )
 from medval.core.errors import InvalidInput
 from medval.core.nesting import load_json
+from medval.core.syntax_errors import json_problem, yaml_problem
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -93,12 +94,17 @@ def _parse(raw: bytes, name: str, what: str) -> Any:
         try:
             return load_json(text) if text.strip() else None
         except ValueError as exc:
-            raise InvalidInput(f"the cube's {name} is not valid JSON: {exc} ({what})") from None
+            raise InvalidInput(
+                f"the cube's {name} is not valid JSON: {json_problem(exc)} ({what})"
+            ) from None
     try:
         _check_yaml_depth(text, name, what)
         return yaml.load(text, Loader=_Loader)  # a safe loader: see _Loader
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        if isinstance(exc, yaml.YAMLError):
+            first = yaml_problem(exc)
+        else:
+            first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise InvalidInput(f"the cube's {name} is not valid YAML: {first} ({what})") from None
 
 

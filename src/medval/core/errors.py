@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from medval.core.exit_codes import ExitCode
+
 
 class MedvalError(Exception):
     """Base of every error a user can cause. Never shown as a traceback."""
 
     code: ClassVar[str] = "error"
     http_status: ClassVar[int] = 400
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[int] = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -31,7 +33,7 @@ class InvalidInput(MedvalError):
 
     code = "invalid_input"
     http_status = 422
-    exit_code = 2
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class NotAuthenticated(MedvalError):
@@ -39,7 +41,7 @@ class NotAuthenticated(MedvalError):
 
     code = "not_authenticated"
     http_status = 401
-    exit_code = 3
+    exit_code = ExitCode.NOT_ALLOWED
 
 
 class PermissionDenied(MedvalError):
@@ -47,7 +49,7 @@ class PermissionDenied(MedvalError):
 
     code = "permission_denied"
     http_status = 403
-    exit_code = 3
+    exit_code = ExitCode.NOT_ALLOWED
 
 
 class NotFound(MedvalError):
@@ -55,7 +57,7 @@ class NotFound(MedvalError):
 
     code = "not_found"
     http_status = 404
-    exit_code = 4
+    exit_code = ExitCode.NOT_FOUND
 
 
 class Conflict(MedvalError):
@@ -63,7 +65,7 @@ class Conflict(MedvalError):
 
     code = "conflict"
     http_status = 409
-    exit_code = 5
+    exit_code = ExitCode.CONFLICT
 
 
 class InvalidTransition(MedvalError):
@@ -71,7 +73,7 @@ class InvalidTransition(MedvalError):
 
     code = "invalid_transition"
     http_status = 409
-    exit_code = 5
+    exit_code = ExitCode.CONFLICT
 
 
 class HashMismatch(MedvalError):
@@ -79,7 +81,7 @@ class HashMismatch(MedvalError):
 
     code = "hash_mismatch"
     http_status = 422
-    exit_code = 6
+    exit_code = ExitCode.HASH_MISMATCH
 
 
 class TooLarge(MedvalError):
@@ -87,7 +89,7 @@ class TooLarge(MedvalError):
 
     code = "too_large"
     http_status = 413
-    exit_code = 2
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class RateLimited(MedvalError):
@@ -95,7 +97,7 @@ class RateLimited(MedvalError):
 
     code = "rate_limited"
     http_status = 429
-    exit_code = 13
+    exit_code = ExitCode.RATE_LIMITED
 
     def __init__(self, message: str, retry_after_seconds: int = 0) -> None:
         super().__init__(message)
@@ -107,7 +109,7 @@ class ServerUnavailable(MedvalError):
 
     code = "server_unavailable"
     http_status = 503
-    exit_code = 7
+    exit_code = ExitCode.SERVER_UNAVAILABLE
 
 
 class SandboxError(MedvalError):
@@ -120,7 +122,7 @@ class SandboxError(MedvalError):
 
     code = "sandbox_error"
     http_status = 500
-    exit_code = 8
+    exit_code = ExitCode.TASK_FAILED
 
     def __init__(self, message: str, verdict: str | None = None) -> None:
         super().__init__(message)
@@ -132,7 +134,7 @@ class EngineError(SandboxError):
     the site's problem, not the cube's. The message keeps the engine's whole reason."""
 
     code = "engine_error"
-    exit_code = 9
+    exit_code = ExitCode.ENGINE_FAILED
 
 
 class PolicyRefused(MedvalError):
@@ -141,7 +143,7 @@ class PolicyRefused(MedvalError):
 
     code = "policy_refused"
     http_status = 403
-    exit_code = 11
+    exit_code = ExitCode.POLICY_REFUSED
 
 
 class SignatureInvalid(MedvalError):
@@ -150,7 +152,7 @@ class SignatureInvalid(MedvalError):
 
     code = "signature_invalid"
     http_status = 422
-    exit_code = 12
+    exit_code = ExitCode.SIGNATURE_INVALID
 
 
 class KeyReleaseRefused(MedvalError):
@@ -160,7 +162,7 @@ class KeyReleaseRefused(MedvalError):
 
     code = "key_release_refused"
     http_status = 403
-    exit_code = 16
+    exit_code = ExitCode.KEY_RELEASE_REFUSED
 
 
 class TrainingError(MedvalError):
@@ -170,7 +172,7 @@ class TrainingError(MedvalError):
 
     code = "training_error"
     http_status = 500
-    exit_code = 14
+    exit_code = ExitCode.TRAINING_FAILED
 
 
 class Cancelled(MedvalError):
@@ -178,7 +180,7 @@ class Cancelled(MedvalError):
 
     code = "cancelled"
     http_status = 400
-    exit_code = 10
+    exit_code = ExitCode.CANCELLED
 
 
 ERRORS_BY_CODE: dict[str, type[MedvalError]] = {

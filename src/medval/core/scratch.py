@@ -84,3 +84,35 @@ def _alive(pid: int) -> bool:
     with contextlib.suppress(OSError, IndexError), open(f"/proc/{pid}/stat") as handle:
         return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
     return True
+
+
+MEMORY_BACKED = Path("/dev/shm")  # a tmpfs on most Linux systems
+
+
+def memory_backed_root(candidate: Path = MEMORY_BACKED) -> Path | None:
+    """``candidate`` when it is a memory-backed file system (tmpfs) this account may
+    write in: what is written there never reaches a disk (unless the machine swaps)."""
+    try:
+        with open("/proc/self/mounts") as mounts:
+            kinds = {fields[1]: fields[2] for fields in (line.split() for line in mounts)}
+    except OSError:
+        return None
+    if kinds.get(str(candidate)) != "tmpfs" or not os.access(candidate, os.W_OK | os.X_OK):
+        return None
+    return candidate
+
+
+def private_root(base: Path, name: str) -> Path | None:
+    """``base/name`` as a folder only this account may enter (0700), made when missing;
+    None when it is not this account's own folder (another's, or a link)."""
+    folder = base / name
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    try:
+        status = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+        return None
+    os.chmod(folder, 0o700)
+    return folder

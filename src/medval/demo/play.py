@@ -272,7 +272,7 @@ def _play(
         "participants",
     )
     bid = str(benchmark["id"])
-    demo.medval(admin, "benchmark", "approve", bid)
+    demo.medval(admin, "benchmark", "approve", "--yes", bid)
 
     demo.section("Step 2: each hospital prepares its data locally and registers hashes only")
     for hospital, (name, files) in zip(hospitals, sites.items(), strict=True):

@@ -155,7 +155,7 @@ def _play(
         "participants",
     )
     bid = str(benchmark["id"])
-    demo.medval(admin, "benchmark", "approve", bid)
+    demo.medval(admin, "benchmark", "approve", "--yes", bid)
 
     demo.section("Step 2: each hospital prepares its scans locally and registers hashes only")
     for name, hospital in hospitals.items():

@@ -73,7 +73,7 @@ def play_training(
         "--aggregator", "demo-aggregator",
         "--description", "Logistic regression for 5-year RFS, trained across the hospitals",
     )  # fmt: skip
-    demo.medval(admin, "training", "approve", EXPERIMENT)
+    demo.medval(admin, "training", "approve", "--yes", EXPERIMENT)
 
     demo.section("Step 3b: each hospital asks to join with the data it prepared")
     for hospital, name in zip(hospitals, data.SITES, strict=True):

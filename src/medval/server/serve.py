@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from types import TracebackType
 
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from medval.core.errors import InvalidInput, ServerUnavailable
 from medval.server.app import create_app
@@ -22,6 +24,7 @@ from medval.server.store.migrate import upgrade_database
 from medval.server.web.session import FormSecret, app_form_secret
 
 _WORKER_ANSWER_SECONDS = 60
+logger = logging.getLogger("uvicorn.error")  # where uvicorn's supervisor says what it does
 
 
 def _bind(settings: ServerSettings) -> socket.socket:
@@ -123,7 +126,46 @@ def run_server(
     config = _config(settings, log_level)
     # Multiprocess calls the target in each worker: a Server whose config builds the app
     # there (``AppFactory``), as ``uvicorn.run`` does for an import string.
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    _Supervisor(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, with a health check that also sees a worker die, and that
+    stops, not restarts, when a signal to stop came in meanwhile.
+
+    Ctrl-C in a terminal sends SIGINT to the parent and its workers at once. uvicorn's own
+    check pings a worker and waits on the pipe alone; the parent holds both ends of it,
+    so a worker that died during the ping (one still starting dies of the SIGINT at
+    once) left the supervisor waiting the whole ``_WORKER_ANSWER_SECONDS``, and a worker
+    found dead was started again before the supervisor read its own SIGINT. This is
+    uvicorn's ``keep_subprocess_alive`` with those two changes; the rest is uvicorn's.
+    """
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return  # stopping: no worker is started again
+        for index, worker in enumerate(self.processes):
+            if self._answers(worker):
+                continue
+            worker.kill()
+            worker.join()
+            self.handle_signals()  # a worker that died of the stop signal: stop
+            if self.should_exit.is_set():
+                return
+            logger.info(f"Child process [{worker.pid}] died")
+            replacement = Process(self.config, self.target, self.sockets)
+            replacement.start()
+            self.processes[index] = replacement
+
+    def _answers(self, worker: Process) -> bool:
+        if not worker.process.is_alive():
+            return False
+        worker.parent_conn.send(b"ping")
+        ready = wait([worker.parent_conn, worker.process.sentinel], _WORKER_ANSWER_SECONDS)
+        if worker.parent_conn not in ready:
+            return False  # it died, or did not answer in time
+        worker.parent_conn.recv()
+        return True
 
 
 class BackgroundServer:

@@ -57,7 +57,7 @@ class ServerSettings(BaseSettings):
     )
     certfile: Path | None = Field(default=None, description="TLS certificate chain (PEM)")
     keyfile: Path | None = Field(default=None, description="TLS private key (PEM)")
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", description="The address to listen on")
     port: int = Field(default=8000, ge=0, le=65535, description="0 picks a free port")
     workers: int = Field(
         default=1,

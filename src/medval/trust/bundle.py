@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from medval.core.errors import InvalidInput, describe_problems
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import AuditEntryPublic, SigningKeyPublic
+from medval.core.syntax_errors import json_problem
 from medval.trust.audit_chain import public_hash, recomputed_hash
 from medval.trust.keys import key_id as key_id_of
 from medval.trust.signed_result import signature_verifies
@@ -169,6 +170,8 @@ def read_bundle(text: str | bytes) -> _Loose:
     except ValueError as exc:
         problems = exc.errors() if isinstance(exc, ValidationError) else []
         detail = describe_problems(problems, "not JSON") if problems else "not JSON"
+        if isinstance(exc, json.JSONDecodeError):
+            detail = f"not JSON: {json_problem(exc)}"
         raise InvalidInput(f"not a medval bundle ({BUNDLE_FORMAT}): {detail}") from exc
 
 

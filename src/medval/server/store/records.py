@@ -63,7 +63,12 @@ class WrappedModelKeyRecord(WrappedModelKeyPublic, frozen=True):
 
 
 class CubeRecord(CubePublic, frozen=True):
-    pass
+    @property
+    def blob_hashes(self) -> frozenset[str]:
+        """The blobs this cube holds on the server: its archive (a private model's sealed
+        archive only: the server never holds it in clear) and its image archive."""
+        archive = self.archive_hash if self.sealed is None else self.sealed.sealed_hash
+        return frozenset(h for h in (archive, self.image_archive_hash) if h is not None)
 
 
 class BenchmarkRecord(BenchmarkPublic, frozen=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import String, cast, delete, or_, select
 
 from medval.core.paging import Cursor
 from medval.server.store import models as m
@@ -139,10 +139,16 @@ class SqlAccountRows(SqlRows):
         return row.user_id if row is not None else None
 
     def cubes_with_blob(self, sha256: str) -> list[CubeRecord]:
+        # A private model holds its sealed archive, never the one its clear hash names.
         query = select(m.Cube).where(
-            or_(m.Cube.archive_hash == sha256, m.Cube.image_archive_hash == sha256)
+            or_(
+                m.Cube.archive_hash == sha256,
+                m.Cube.image_archive_hash == sha256,
+                cast(m.Cube.sealed, String).contains(sha256),
+            )
         )
-        return self._list(CubeRecord, query.order_by(m.Cube.id))
+        cubes = self._list(CubeRecord, query.order_by(m.Cube.id))
+        return [cube for cube in cubes if sha256 in cube.blob_hashes]
 
     def benchmarks_with_demo_data(self, sha256: str) -> list[BenchmarkRecord]:
         query = select(m.Benchmark).where(m.Benchmark.demo_data_hash == sha256)

@@ -1,0 +1,254 @@
+"""Private models (issue 16), through the CLI against a real server, run in the real
+sandbox: the demo's logistic model with a canary in its weights, registered with
+``model register --private``. The server's database, blob store and log never hold the
+canary nor the clear archive; a site without the key gets one line (exit 16) and nothing
+runs; ciphertext changed by one byte in the site's cache, or the wrong key, is refused
+before anything runs; with its key, the site runs it and gets exactly the metrics of the
+same model registered in clear, and nothing of it in clear stays behind.
+
+The site's key here is the file the model owner's key store holds, copied into the
+site's own store (``client.model_keys``): what a released key
+(``client.released_model_keys``) gives a site in the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from medval.core.hashing import pack_directory
+from medval.core.scratch import MEMORY_BACKED
+from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
+from tests.e2e.people import Person, assert_clean_failure
+
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
+
+CANARY = "canary-7f3a9c1e-private-weights-never-leave"
+
+
+@dataclass(frozen=True)
+class PrivateModel:
+    id: int
+    clear_id: int
+    registered: dict[str, object]
+    folder: Path
+    key_file: Path  # the vendor's
+    registration: str  # what the registration said on stderr
+
+
+def with_canary(logistic: Path, root: Path) -> Path:
+    """The logistic model cube, its weights file holding the canary (an extra key the
+    model does not read: its predictions are the same)."""
+    folder = root / "private-logistic"
+    shutil.copytree(logistic, folder)
+    weights = json.loads((folder / "weights.json").read_text())
+    weights["provenance"] = CANARY
+    (folder / "weights.json").write_text(json.dumps(weights, indent=2) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def private_model(
+    people: dict[str, Person],
+    benchmark: Benchmark,
+    assets: Assets,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PrivateModel]:
+    """Registered private, compatibility-tested by its owner (who holds the key), and
+    accepted into the benchmark; beside it, the same model in clear (no canary)."""
+    vendor = people["vendor"]
+    folder = with_canary(assets.models["logistic"], tmp_path_factory.mktemp("vendor"))
+    result = vendor.medval(
+        "model", "register", str(folder), "--private", "--name", "private-logistic",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    registered = json.loads(result.stdout)
+    clear = vendor.json(
+        "model", "register", str(assets.models["logistic"]), "--name", "clear-logistic"
+    )
+    for model in (registered["id"], clear["id"]):
+        vendor.ok("model", "associate", str(model), "--benchmark", str(benchmark.id), "--yes")
+    committee = people["committee"]
+    for association in committee.json("association", "list", "--status", "pending"):
+        committee.ok("association", "approve", str(association["id"]), "--yes")
+    sealed = registered["sealed"]["sealed_hash"]
+    key_file = vendor.home / "keys" / "vendor" / "model-keys" / f"{sealed}.key"
+    yield PrivateModel(registered["id"], clear["id"], registered, folder, key_file, result.stderr)
+
+
+def test_the_server_holds_the_ciphertext_only(
+    private_model: PrivateModel, server: Server, people: dict[str, Person]
+) -> None:
+    registered = private_model.registered
+    sealed = registered["sealed"]
+    assert isinstance(sealed, dict) and sealed["key_release"] == "none"
+    clear_archive = pack_directory(private_model.folder)
+    assert registered["archive_hash"] != sealed["sealed_hash"]
+    # The owner's key, kept before the upload, readable by the owner only.
+    key = private_model.key_file.read_bytes()
+    assert len(key) == 32 and private_model.key_file.stat().st_mode & 0o777 == 0o600
+    # The canary scan: the database, the blob store, the log (and every other file the
+    # server keeps) hold neither the canary, nor the archive in clear, nor the key.
+    stored = [p for p in server.data_dir.rglob("*") if p.is_file()]
+    stored.append(server.data_dir.parent / "server.log")
+    assert (server.data_dir.parent / "server.log").is_file()
+    everything = b"".join(path.read_bytes() for path in stored)
+    assert sealed["sealed_hash"].encode() in everything  # the scan reads what is stored
+    assert CANARY.encode() not in everything
+    assert clear_archive not in everything
+    assert key not in everything
+    blobs = {p.name for p in stored}
+    assert str(registered["archive_hash"]) not in blobs  # no blob named by the clear hash
+
+
+def test_it_shows_as_private(private_model: PrivateModel, people: dict[str, Person]) -> None:
+    shown = people["hospital-a"].json("model", "show", str(private_model.id))
+    assert shown["sealed"] == private_model.registered["sealed"]
+    table = people["hospital-a"].medval("cube", "show", str(private_model.id))
+    assert table.code == 0, table.stderr
+    assert "sealed" in table.stdout and private_model.registered["sealed"]["sealed_hash"][:12] in (
+        table.stdout
+    )
+    assert "is private: its archive is sealed" in table.stderr
+    listed = people["hospital-a"].ok("model", "list")
+    assert "private-logistic" in listed
+
+
+def test_a_private_model_with_an_image_or_from_a_hub_or_not_a_model_is_one_line(
+    private_model: PrivateModel, people: dict[str, Person], assets: Assets
+) -> None:
+    vendor = people["vendor"]
+    assert_clean_failure(
+        vendor.medval("model", "register", "--private", "--hub", "a/b@main"),
+        2,
+        "a model from a hub (--hub) cannot be private: the hub holds it in clear",
+    )
+    assert_clean_failure(
+        vendor.medval("model", "register", str(private_model.folder), "--key-release", "none"),
+        2,
+        "--key-release goes with --private",
+    )
+    assert_clean_failure(
+        vendor.medval(
+            "model", "register", str(private_model.folder), "--private", "--key-release", "tpm"
+        ),
+        2,
+        "unknown key-release verifier 'tpm' (known: none, attested)",
+    )
+    assert_clean_failure(
+        vendor.medval("model", "register", str(assets.evaluator), "--private"),
+        2,
+        "is a evaluator cube, not a model cube",
+    )
+    names = [c["name"] for c in vendor.json("model", "list", "--mine")]
+    assert names.count("private-logistic") == 1  # nothing else was registered
+
+
+def _model_logs(home: Path, model_id: int) -> list[Path]:
+    return sorted((home / "logs").glob(f"*-{model_id}-infer-*.log"))
+
+
+def _clear_files_left(home: Path) -> list[Path]:
+    """Files under ``home`` or in the memory-backed scratch that hold the canary."""
+    roots = [home, MEMORY_BACKED / f"medval-private-{os.getuid()}"]
+    found = []
+    for root in roots:
+        for path in root.rglob("*") if root.is_dir() else []:
+            if path.is_file() and not path.is_symlink() and CANARY.encode() in path.read_bytes():
+                found.append(path)
+    return found
+
+
+def test_a_site_runs_it_only_with_its_key_and_gets_the_metrics_in_clear(
+    private_model: PrivateModel,
+    people: dict[str, Person],
+    benchmark: Benchmark,
+    assets: Assets,
+) -> None:
+    hospital = people["hospital-a"]
+    site = assets.sites[E2E_SITES[0]].data_path.parent
+    hospital.ok(
+        "dataset", "prepare", "--benchmark", str(benchmark.id), "--name", "private-site",
+        "--data-path", str(site / "data"), "--labels-path", str(site / "labels"),
+    )  # fmt: skip
+    hospital.ok("dataset", "register", "private-site", "--yes")
+    hospital.ok("dataset", "associate", "private-site", "--yes")
+    committee = people["committee"]
+    for association in committee.json("association", "list", "--status", "pending"):
+        committee.ok("association", "approve", str(association["id"]), "--yes")
+    run = ("run", "--model", str(private_model.id), "--yes")
+    sealed = private_model.registered["sealed"]["sealed_hash"]
+    cached = hospital.home / "cubes" / f"{sealed}.sealed"
+
+    # No key here: one line, exit 16, nothing runs.
+    assert_clean_failure(
+        hospital.medval(*run),
+        16,
+        "no key for model private-logistic on this machine for hospital-a",
+    )
+    assert hospital.json("results", "list", "--local") == []
+    assert _model_logs(hospital.home, private_model.id) == []
+    # What the site fetched is the ciphertext only; `medval storage` shows it as sealed.
+    assert cached.is_file() and CANARY.encode() not in cached.read_bytes()
+    assert not (
+        hospital.home / "cubes" / f"{private_model.registered['archive_hash']}.tar.gz"
+    ).exists()
+    cubes = next(a for a in hospital.json("storage", "list") if a["area"] == "cubes")
+    assert "1 sealed" in cubes["holds"]
+
+    # The key released to this site (here: copied into its own store).
+    site_key = hospital.home / "keys" / "hospital-a" / "model-keys" / f"{sealed}.key"
+    site_key.parent.mkdir(parents=True)
+    site_key.write_bytes(private_model.key_file.read_bytes())
+    site_key.chmod(0o600)
+
+    # Ciphertext changed by one byte in the site's cache: refused before anything runs.
+    good = cached.read_bytes()
+    changed = bytearray(good)
+    changed[len(changed) // 2] ^= 0x01
+    cached.write_bytes(bytes(changed))
+    failed = hospital.medval(*run)
+    assert_clean_failure(
+        failed,
+        6,
+        f"sealed model private-logistic (cached at {cached}): content hash "
+        f"{hashlib_of(bytes(changed))[:12]}… does not match the registered {sealed[:12]}…",
+    )
+    assert _model_logs(hospital.home, private_model.id) == []
+    cached.write_bytes(good)
+
+    # The wrong key: one line, and nothing runs.
+    site_key.write_bytes(os.urandom(32))
+    assert_clean_failure(
+        hospital.medval(*run),
+        6,
+        "model private-logistic: the sealed archive does not open with this key "
+        "(the wrong key, or ciphertext changed since it was sealed)",
+    )
+    assert _model_logs(hospital.home, private_model.id) == []
+    assert hospital.json("results", "list", "--local") == []
+
+    site_key.write_bytes(private_model.key_file.read_bytes())
+    hospital.ok(*run)
+    hospital.ok("run", "--model", str(private_model.clear_id), "--yes")
+    results = {r["model_id"]: r for r in hospital.json("results", "list", "--local")}
+    private, clear = results[private_model.id], results[private_model.clear_id]
+    assert private["status"] == clear["status"] == "succeeded"
+    assert private["document"]["metrics"] == clear["document"]["metrics"]
+    assert private["document"] == clear["document"]
+    assert len(_model_logs(hospital.home, private_model.id)) == 1
+    # Nothing in clear stayed behind: not in the cache, the scratch, the memory-backed
+    # scratch, nor anywhere else in the site's folder.
+    assert _clear_files_left(hospital.home) == []
+
+
+def hashlib_of(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
