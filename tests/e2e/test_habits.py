@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ class Site:
     model_association: int
     sent_key: str
     unsent_key: str
+    run: list[dict[str, Any]]  # what 'medval run --format json' printed
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def site(people: dict[str, Person], benchmark: Benchmark, assets: Assets) -> Sit
     vendor.ok("model", "associate", str(model["id"]), "--benchmark", str(benchmark.id), "--yes")
     for association in committee.json("association", "list", "--status", "pending"):
         committee.ok("association", "approve", str(association["id"]), "--yes")
-    hospital.ok("run", "--yes")
+    run = hospital.json("run", "--yes")
     [dataset] = hospital.json("dataset", "list", "--mine")
     sent = result_key(benchmark.id, benchmark.reference_id, dataset["id"])
     hospital.ok("results", "upload", sent, "--yes")
@@ -55,7 +57,25 @@ def site(people: dict[str, Person], benchmark: Benchmark, assets: Assets) -> Sit
         association["id"],
         sent,
         result_key(benchmark.id, model["id"], dataset["id"]),
+        run,
     )
+
+
+def test_run_in_json_names_each_execution_and_what_it_gave(
+    site: Site, people: dict[str, Person]
+) -> None:
+    """stdout is one JSON document (the review and progress went to stderr); the local
+    results' JSON carries the key their table shows."""
+    by_key = {row["key"]: row for row in site.run}
+    assert set(by_key) == {site.sent_key, site.unsent_key}
+    for row in by_key.values():
+        assert row["outcome"] == "succeeded"
+        assert row["dataset"] == "site-h"
+        assert len(row["model_hash"]) == 64
+        assert "auroc" in row["document"]["metrics"]
+    assert by_key[site.unsent_key]["model_id"] == site.model_id
+    local = people["hospital-a"].json("results", "list", "--local")
+    assert {site.sent_key, site.unsent_key} <= {row["key"] for row in local}
 
 
 @dataclass(frozen=True)

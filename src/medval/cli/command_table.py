@@ -58,6 +58,14 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "and the local audit log, behind a one-time token printed here.",
     ),
     _entry(
+        "doctor",
+        "doctor",
+        "doctor",
+        "Check this machine: each runner (bubblewrap, seccomp, cgroup limits, Docker, Podman), "
+        "the workspace, the server, the clock and Python; exit 8 if a task cannot run here "
+        "with all its limits.",
+    ),
+    _entry(
         "verify",
         "verify",
         "verify",
@@ -121,5 +129,11 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "aggregators",
         "app",
         "Aggregators: machines that run Flower's SuperLink for training experiments.",
+    ),
+    _entry(
+        "completion",
+        "completion",
+        "completion",
+        "Print the shell completion script for bash or zsh (see the README).",
     ),
 )

@@ -81,11 +81,24 @@ class TransferLines:
         )
 
 
+# A table written to a file, a pipe or a CI log is as wide as its values: no terminal
+# width to fit, and rich would otherwise take 80 columns and cut or fold the values.
+UNBOUNDED_WIDTH = 100_000
+
+
+def output_console(stderr: bool = False) -> Console:
+    """Where a command writes: the terminal's width on a terminal, unbounded elsewhere."""
+    console = Console(stderr=stderr, soft_wrap=True)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, soft_wrap=True, width=UNBOUNDED_WIDTH)
+
+
 @dataclass
 class Session:
     settings: ClientSettings
-    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    out: Console = field(default_factory=output_console)
+    err: Console = field(default_factory=lambda: output_console(stderr=True))
 
     @property
     def workspace(self) -> Workspace:

@@ -1,11 +1,19 @@
-"""``medval run``: the data owner reviews the pending executions and runs them."""
+"""``medval run``: the data owner reviews the pending executions and runs them.
+
+With ``--format json`` the review and the progress go to stderr, and stdout gets one JSON
+document at the end: every execution planned, what became of it, and for one that ran
+the aggregate document kept here (what an upload would send), or its one-line failure.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from medval.cli.context import Session, YesOption
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.render import print_result_document
 from medval.client.pending_review import execution_state, model_gpu_needs, refuse_missing_gpus
 from medval.client.runs import (
@@ -26,10 +34,12 @@ class _Console:
     side (``tagged``), the start names the execution's key and each line after it its
     number, as its steps do."""
 
-    def __init__(self, session: Session, tagged: bool = False) -> None:
+    def __init__(self, session: Session, tagged: bool = False, quiet: bool = False) -> None:
         self.session = session
         self.tagged = tagged
+        self.quiet = quiet  # the documents go into the JSON at the end, not on the console
         self._tags: dict[str, str] = {}
+        self.outcomes: dict[str, dict[str, Any]] = {}
 
     def starting(self, number: int, total: int, item: PlannedExecution) -> None:
         tag = self._tags[item.key] = f"[{number}/{total}]"
@@ -37,11 +47,14 @@ class _Console:
         self.session.err.print(f"{on} ({item.key})" if self.tagged else on)
 
     def succeeded(self, item: PlannedExecution, result: LocalResult) -> None:
-        if result.document is not None:
+        document = result.document.model_dump(mode="json") if result.document else None
+        self.outcomes[item.key] = {"outcome": "succeeded", "document": document}
+        if result.document is not None and not self.quiet:
             title = f"{item.key} (local, not uploaded)"
             print_result_document(self.session, result.document, title, result.left_out)
 
     def failed(self, item: PlannedExecution, message: str, recorded: str | None) -> None:
+        self.outcomes[item.key] = {"outcome": "failed", "failure": message}
         if self.tagged:
             message = f"{self._tags[item.key]} {message}"
         if recorded is None:
@@ -53,8 +66,40 @@ class _Console:
         )
 
 
+def _as_json(
+    items: list[PlannedExecution], gpu_needs: dict[int, GpuNeed], listener: _Console | None
+) -> str:
+    """Every planned execution and what became of it (``not run``: a local result or a
+    recorded failure already, or stopped before it by --fail-fast)."""
+    rows = []
+    for item in items:
+        p = item.pending
+        need = gpu_needs.get(p.model_id)
+        row: dict[str, Any] = {
+            "key": item.key,
+            "benchmark_id": p.benchmark_id,
+            "benchmark": p.benchmark,
+            "dataset_id": p.dataset_id,
+            "dataset": p.dataset,
+            "model_id": p.model_id,
+            "model": p.model,
+            "model_owner": p.model_owner,
+            "model_hash": p.model_hash,
+            "gpu": None if need is None else need.value,
+            "state": execution_state(item),
+            "outcome": "not run",
+        }
+        if listener is not None:
+            row.update(listener.outcomes.get(item.key, {}))
+        rows.append(row)
+    return json.dumps(rows, indent=2)
+
+
 def _show_plan(
-    session: Session, items: list[PlannedExecution], gpu_needs: dict[int, GpuNeed]
+    session: Session,
+    items: list[PlannedExecution],
+    gpu_needs: dict[int, GpuNeed],
+    on_stderr: bool = False,
 ) -> None:
     table = Table(title="models waiting to run on your datasets")
     columns = ("key", "benchmark", "dataset", "model", "model owner", "model hash", "GPU", "state")
@@ -68,7 +113,7 @@ def _show_plan(
         table.add_row(
             item.key, p.benchmark, p.dataset, p.model, p.model_owner, p.model_hash[:16], gpu, state
         )
-    session.out.print(table)
+    (session.err if on_stderr else session.out).print(table)
     for item in items:
         refused = item.refusal()
         if refused is not None:
@@ -103,6 +148,7 @@ def run(
         "NVIDIA GPU numbers (0,1). Checked against this machine before anything runs.",
     ),
     yes: bool = YesOption,
+    fmt: OutputFormat = FormatOption,
 ) -> None:
     """List pending model executions, show what will run, and run them on approval.
 
@@ -117,27 +163,35 @@ def run(
         chosen = _ids(model_ids)
         items = plan(executor, benchmark_id, chosen)
         refuse_invalid_models(executor, chosen, items)
+        as_json = fmt is OutputFormat.JSON
         if not items:
             session.err.print("nothing to run: no approved model is waiting for your datasets")
+            if as_json:
+                typer.echo("[]")
             return
         todo = [i for i in items if should_run(i, force)]
         gpu_needs = model_gpu_needs(executor, todo)
-        _show_plan(session, items, gpu_needs)
+        _show_plan(session, items, gpu_needs, on_stderr=as_json)
         if not todo:
             session.err.print(
                 "every execution here already has a local result or a recorded failure "
                 "(--force runs it again); review and upload with 'medval results upload KEY'"
             )
+            if as_json:
+                typer.echo(_as_json(items, gpu_needs, None))
             return
         refuse_missing_gpus(todo, gpu_needs, devices)
         if devices.ids:
             session.err.print(f"GPUs given to models that use one: {devices.describe()}")
         session.confirm(f"Run {len(todo)} model execution(s) in the sandbox on your data?", yes)
         tagged = min(jobs, len(todo)) > 1
-        outcome = run_executions(executor, todo, _Console(session, tagged), fail_fast, jobs)
+        listener = _Console(session, tagged, quiet=as_json)
+        outcome = run_executions(executor, todo, listener, fail_fast, jobs)
         if fail_fast and outcome.failures:
             session.err.print("stopping at the first failure (--fail-fast)")
     session.err.print("review and upload each result with 'medval results upload KEY'")
+    if as_json:
+        typer.echo(_as_json(items, gpu_needs, listener))
     if outcome.failures:
         # One kind of failure (say, invalid documents only) keeps its own exit code.
         kinds = {failure.code for failure in outcome.failures}

@@ -18,6 +18,7 @@ from medval.core.errors import MedvalError
 from medval.core.exit_codes import ExitCode
 
 INTERNAL_ERROR_EXIT = ExitCode.INTERNAL_ERROR
+COMPLETE_VARIABLE = "_MEDVAL_COMPLETE"
 
 # The commands are listed in cli.command_table and imported only when one runs.
 app = typer.Typer(
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     # when it builds its first model: tens of milliseconds of each command's start-up on a
     # 2-core machine (issue 14). medval uses none; one set here is still honoured.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if COMPLETE_VARIABLE in os.environ:  # a shell asking what to complete (cli.completion)
+        from typer._completion_classes import completion_init
+
+        completion_init()  # Typer's answers, in the form its completion scripts read
     try:
         app(args=argv, prog_name="medval")
     except SystemExit as exc:

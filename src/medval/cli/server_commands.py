@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
 from medval.cli.accounts import read_password
-from medval.cli.context import FormatOption, OutputFormat
+from medval.cli.context import FormatOption, OutputFormat, output_console
 from medval.core.errors import InvalidInput, describe_problems
 
 if TYPE_CHECKING:
@@ -170,6 +169,6 @@ def audit_show(
     if fmt is OutputFormat.JSON:
         typer.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
     elif entries:
-        Console(soft_wrap=True).print(audit_table(entries))
+        output_console().print(audit_table(entries))
     else:
         typer.echo("(no audit entries)")

@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, computed_field
 
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
@@ -91,6 +91,7 @@ class LocalResult(BaseModel):
     uploaded_at: datetime | None = None
     server_id: int | None = None
 
+    @computed_field  # type: ignore[prop-decorator]  # in its JSON too, as the table shows it
     @property
     def key(self) -> str:
         return result_key(self.benchmark_id, self.model_id, self.dataset_id)

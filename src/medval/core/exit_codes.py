@@ -49,7 +49,10 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.CONFLICT: "conflict, or a state change that is not allowed",
     ExitCode.HASH_MISMATCH: "a content hash does not match the registered one",
     ExitCode.SERVER_UNAVAILABLE: "the server cannot be reached",
-    ExitCode.TASK_FAILED: "a cube task failed, timed out or ran out of memory",
+    ExitCode.TASK_FAILED: (
+        "a cube task failed, timed out or ran out of memory; or `medval doctor`: the "
+        "configured runner cannot run a task here with all its limits (a `fail` row)"
+    ),
     ExitCode.ENGINE_FAILED: (
         "the container engine could not start the container (this machine's engine or "
         "setup, not the cube; the engine's own reason follows)"

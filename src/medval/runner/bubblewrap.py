@@ -206,6 +206,12 @@ class BubblewrapRunner(Runner):
     def check_ready(self) -> None:
         self._find_bwrap()
 
+    def found_bwrap(self) -> tuple[str, str]:
+        """Where bubblewrap is and its version (``0.8``), as the runner finds them; one
+        line (SandboxError) naming the package when it is absent."""
+        bwrap = self._find_bwrap()
+        return bwrap, ".".join(str(part) for part in self._bwrap_version(bwrap))
+
     def with_image_cache(self, folder: Path) -> BubblewrapRunner:
         """Unpack cubes' own images under ``folder``, unless a store was given already."""
         if self.image_store is not None:
