@@ -6,9 +6,9 @@ runs; ciphertext changed by one byte in the site's cache, or the wrong key, is r
 before anything runs; with its key, the site runs it and gets exactly the metrics of the
 same model registered in clear, and nothing of it in clear stays behind.
 
-The site's key here is the file the model owner's key store holds, copied into the
-site's own store (``client.model_keys``): what a released key
-(``client.released_model_keys``) gives a site in the end."""
+The site's key is the model owner's, wrapped to the site's encryption key by
+``medval model keys sync`` (or ``grant``) and released by the server while the site is
+approved (``client.released_model_keys``)."""
 
 from __future__ import annotations
 
@@ -186,11 +186,12 @@ def test_a_site_runs_it_only_with_its_key_and_gets_the_metrics_in_clear(
     sealed = private_model.registered["sealed"]["sealed_hash"]
     cached = hospital.home / "cubes" / f"{sealed}.sealed"
 
-    # No key here: one line, exit 16, nothing runs.
+    # No key released to this site yet: one line, exit 16, nothing runs.
     assert_clean_failure(
         hospital.medval(*run),
         16,
-        "no key for model private-logistic on this machine for hospital-a",
+        "key release refused: no key of model private-logistic is wrapped for hospital-a "
+        "yet; its owner wraps one with 'medval model keys sync'",
     )
     assert hospital.json("results", "list", "--local") == []
     assert _model_logs(hospital.home, private_model.id) == []
@@ -202,11 +203,11 @@ def test_a_site_runs_it_only_with_its_key_and_gets_the_metrics_in_clear(
     cubes = next(a for a in hospital.json("storage", "list") if a["area"] == "cubes")
     assert "1 sealed" in cubes["holds"]
 
-    # The key released to this site (here: copied into its own store).
-    site_key = hospital.home / "keys" / "hospital-a" / "model-keys" / f"{sealed}.key"
-    site_key.parent.mkdir(parents=True)
-    site_key.write_bytes(private_model.key_file.read_bytes())
-    site_key.chmod(0o600)
+    # The model's owner wraps its key to every approved site; the server releases it.
+    vendor = people["vendor"]
+    synced = vendor.medval("model", "keys", "sync", str(private_model.id))
+    assert synced.code == 0, synced.stderr
+    assert "hospital-a: granted" in synced.stdout.splitlines()
 
     # Ciphertext changed by one byte in the site's cache: refused before anything runs.
     good = cached.read_bytes()
@@ -223,8 +224,12 @@ def test_a_site_runs_it_only_with_its_key_and_gets_the_metrics_in_clear(
     assert _model_logs(hospital.home, private_model.id) == []
     cached.write_bytes(good)
 
-    # The wrong key: one line, and nothing runs.
-    site_key.write_bytes(os.urandom(32))
+    # The wrong key (the owner granted this site another key): one line, nothing runs.
+    right_key = private_model.key_file.read_bytes()
+    private_model.key_file.write_bytes(os.urandom(32))
+    grant = ("model", "keys", "grant", str(private_model.id), "--site", "hospital-a")
+    vendor.ok(*grant)
+    private_model.key_file.write_bytes(right_key)
     assert_clean_failure(
         hospital.medval(*run),
         6,
@@ -234,7 +239,7 @@ def test_a_site_runs_it_only_with_its_key_and_gets_the_metrics_in_clear(
     assert _model_logs(hospital.home, private_model.id) == []
     assert hospital.json("results", "list", "--local") == []
 
-    site_key.write_bytes(private_model.key_file.read_bytes())
+    vendor.ok(*grant)
     hospital.ok(*run)
     hospital.ok("run", "--model", str(private_model.clear_id), "--yes")
     results = {r["model_id"]: r for r in hospital.json("results", "list", "--local")}

@@ -278,6 +278,7 @@ def _all_doors() -> list[Door]:
     # Imported here: those modules build on this one's doors and callers.
     from .association_doors import association_doors
     from .catalogue_doors import catalogue_doors
+    from .model_key_doors import model_key_doors
     from .page_doors import page_doors
     from .training_doors import training_doors
     from .trust_doors import trust_doors
@@ -287,6 +288,7 @@ def _all_doors() -> list[Door]:
         *catalogue_doors(),
         *association_doors(),
         *trust_doors(),
+        *model_key_doors(),
         *training_doors(),
         *page_doors(),
     ]

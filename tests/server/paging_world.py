@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from medval.core.membership_schemas import agreement_sha256
+from medval.trust.key_wrapping import EncryptionKey
 from medval.trust.keys import SigningKey
 
 from .conftest import Api, User
@@ -55,6 +56,9 @@ def paging_world(api: Api) -> dict[str, Any]:
     for _ in range(4):  # vendor rotates keys: one current, the rest retired
         key = SigningKey.generate()
         vendor.ok("post", "/users/me/signing-keys", {"public_key": key.public_key})
+    for _ in range(5):  # and its encryption keys: one current, the rest retired
+        public = EncryptionKey.generate().public_key
+        vendor.ok("post", "/users/me/encryption-keys", {"public_key": public})
     training_datasets = _training(api, root, people)
     return {
         "root": root,

@@ -35,7 +35,7 @@ from .conftest import Api, Clock
 
 CODES = {
     401: {"not_authenticated"},
-    403: {"permission_denied"},
+    403: {"permission_denied", "key_release_refused"},
     404: {"not_found"},
     409: {"conflict", "invalid_transition"},
     422: {"invalid_input", "hash_mismatch"},

@@ -30,6 +30,7 @@ Walk = tuple[str, str, str, dict[str, Any]]  # what, path, caller, query
 WALKS: list[Walk] = [
     ("users", "/users", "root", {}),
     ("signing keys", "/users/me/signing-keys", "vendor", {}),
+    ("encryption keys", "/users/me/encryption-keys", "vendor", {}),
     ("cubes", "/cubes", "bench", {}),
     ("cubes, not others' drafts", "/cubes", "x", {"kind": "model"}),
     ("cubes, own drafts too", "/cubes", "vendor", {"mine": "true"}),
@@ -124,7 +125,7 @@ def test_every_list_route_is_walked() -> None:
             assert context.path is not None
             paged.add(context.path.removeprefix(PREFIX))
     assert paged == {path for _, path, _, _ in WALKS}
-    assert len(paged) == 17
+    assert len(paged) == 18
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=[w[0] for w in WALKS])

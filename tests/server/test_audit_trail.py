@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.server.audit_change import Case, Change
 from tests.server.conftest import PASSWORD, Api
+from tests.server.model_key_audit_cases import MODEL_KEY_CASES
 from tests.server.training_audit_cases import TRAINING_CASES
 
 from medval.core import api as routes
@@ -229,6 +230,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", routes.USER_TOKENS): _revoke_tokens,
     ("POST", routes.MY_SIGNING_KEYS): _register_signing_key,
     **TRAINING_CASES,
+    **MODEL_KEY_CASES,
 }
 
 

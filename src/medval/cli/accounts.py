@@ -10,6 +10,7 @@ import typer
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.render import columns
 from medval.client import accounts
+from medval.client.encryption_keys import ensure_encryption_key
 from medval.client.http import MedvalClient
 from medval.client.settings import (
     StoredLogin,
@@ -61,7 +62,8 @@ def login(
     """Log in to a medval server; the token is kept in the client folder (mode 600).
 
     The first login of an account here also makes its signing key (mode 600) and
-    registers the public key on the server; uploads are signed with it."""
+    registers the public key on the server; uploads are signed with it. It makes its
+    encryption key too (mode 600), to which private models' keys are wrapped."""
     session: Session = ctx.obj
     url = session.server_url(server)
     password = read_password(password_stdin)
@@ -78,10 +80,16 @@ def login(
     timeout = session.settings.http_timeout_seconds
     with MedvalClient(url, token.token, timeout=timeout, verify=verify) as client:
         setup = ensure_signing_key(client, session.settings, username)
+        encryption = ensure_encryption_key(client, session.settings, username)
     if setup.note is not None:
         session.note(f"note: {setup.note}")
     elif setup.made:
         session.note(f"made signing key {setup.key.key_id[:16]} and registered it on the server")
+    if encryption.made:
+        session.note(
+            f"made encryption key {encryption.key.key_id[:16]} (private models' keys are "
+            "wrapped to it) and registered it on the server"
+        )
 
 
 def logout(ctx: typer.Context) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from medval.client.encryption_keys import ensure_encryption_key
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings, StoredLogin, save_login
 from medval.client.signing import ensure_signing_key
@@ -176,7 +177,8 @@ def sign_in(
     url: str, settings: ClientSettings, username: str, password: str, tally: RequestTally
 ) -> MedvalClient:
     """What ``medval login`` does, once: a token kept in the client folder, a signing key
-    made and registered; the logged-in client is returned (for every later call)."""
+    and an encryption key made and registered; the logged-in client is returned (for
+    every later call)."""
     with counted_client(url, None, settings, tally) as anonymous:
         token = anonymous.login(username, password)
     save_login(
@@ -185,6 +187,7 @@ def sign_in(
     )
     client = counted_client(url, token.token, settings, tally)
     ensure_signing_key(client, settings, username)
+    ensure_encryption_key(client, settings, username)
     return client
 
 

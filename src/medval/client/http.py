@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from medval.client import transfers
 from medval.client.membership_http import MembershipCalls
+from medval.client.model_keys_http import ModelKeyCalls
 from medval.client.pages import following, joined
 from medval.client.training_http import TrainingCalls
 from medval.core import api
@@ -154,6 +155,12 @@ class MedvalClient:
         """A benchmark's membership rules: agreement, auto-approval, data policies
         (``membership_http``)."""
         return MembershipCalls(self)
+
+    @property
+    def model_keys(self) -> ModelKeyCalls:
+        """Private models' keys: encryption keys, recipients, grants, releases
+        (``model_keys_http``)."""
+        return ModelKeyCalls(self)
 
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
         first = self._send(method, path, **kwargs)

@@ -1,5 +1,6 @@
 """What every face on the data owner's machine builds from the settings: the client
-logged in as the stored account, the executor that runs cubes in the sandbox, and the
+logged in as the stored account, the executor that runs cubes in the sandbox (with the
+private models' keys this account may have: ``client.released_model_keys``), and the
 local audit log (the CLI and ``medval console`` build them here, the same way).
 
 Imports: the client's settings and HTTP client; the workspace, executor, audit log and
@@ -52,12 +53,18 @@ def local_executor(
 ) -> Executor:
     """Runs cube tasks in this workspace, in the sandbox and within the limits set here."""
     from medval.client.execution import Executor
-    from medval.client.model_keys import NoModelKeys, OwnerModelKeys
+    from medval.client.model_keys import ModelKeySource, NoModelKeys
+    from medval.client.released_model_keys import MachineModelKeys
     from medval.client.workspace import Workspace
     from medval.runner.interface import Limits
     from medval.runner.registry import runner_for
 
     login = load_login(settings)
+    # The private models this account registered here (their keys stay here), and the
+    # keys released to it as a site (fetched and unwrapped just before the task).
+    model_keys: ModelKeySource = (
+        MachineModelKeys(client, settings, login.username) if login else NoModelKeys()
+    )
     limits = Limits(
         timeout_seconds=settings.task_timeout_seconds,
         memory_bytes=settings.task_memory_mb * 1024 * 1024,
@@ -73,6 +80,5 @@ def local_executor(
         local_min_cell_count=settings.min_cell_count,
         actor=actor(settings),
         hub_mirror=settings.hub_mirror,
-        # The private models this account registered here (their keys stay here).
-        model_keys=OwnerModelKeys(settings, login.username) if login else NoModelKeys(),
+        model_keys=model_keys,
     )

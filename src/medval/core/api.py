@@ -26,6 +26,9 @@ USER_TOKENS = "/users/{user_id}/tokens"  # DELETE -> TokensRevoked (oneself, or 
 # SigningKeyPublic (becomes the caller's current key, the one before it is retired)
 MY_SIGNING_KEYS = "/users/me/signing-keys"
 SIGNING_KEY = "/signing-keys/{key_id}"  # GET -> SigningKeyPublic (any account)
+# GET -> list[EncryptionKeyPublic] (the caller's, retired ones too); POST
+# EncryptionKeyCreate -> EncryptionKeyPublic (the caller's current key for model keys)
+MY_ENCRYPTION_KEYS = "/users/me/encryption-keys"
 
 # PUT raw bytes (hash checked; UPLOAD_OFFSET: N continues an upload cut short) -> 201;
 # GET -> the bytes (a Range header continues a download cut short)
@@ -37,6 +40,13 @@ CUBES = "/cubes"  # POST CubeCreate -> CubePublic; GET ?kind=&mine= -> list[Cube
 CUBE = "/cubes/{cube_id}"  # GET -> CubePublic
 CUBE_STAGE = "/cubes/{cube_id}/stage"  # PUT StageChange -> CubePublic (owner)
 CUBE_INVALIDATION = "/cubes/{cube_id}/invalidation"  # POST -> CubePublic (owner, admin)
+# A private model's key (model_key_schemas): GET -> list[ModelKeyRecipient] (its owner)
+MODEL_KEY_RECIPIENTS = "/cubes/{cube_id}/key-recipients"
+# PUT WrappedModelKeyCreate -> WrappedModelKeyPublic (the model's owner grants the site);
+# DELETE -> ModelKeyRecipient (the owner withholds it: its wrapped key is deleted)
+MODEL_KEY_GRANT = "/cubes/{cube_id}/key-recipients/{username}"
+# GET -> WrappedModelKeyPublic: the caller's own wrapped key, released while approved
+RELEASED_MODEL_KEY = "/cubes/{cube_id}/released-key"
 
 BENCHMARKS = "/benchmarks"  # POST BenchmarkCreate -> BenchmarkPublic; GET -> list
 BENCHMARK = "/benchmarks/{benchmark_id}"  # GET -> BenchmarkPublic

@@ -11,8 +11,10 @@ only through a ``KeyReleaseVerifier`` chosen per model by its ``KeyReleaseVerifi
   with a pinned measurement, inside a confidential VM, could ever hold it.
 
 No trusted execution environment (TEE) runs on the machines medval is built and tested
-on, and nothing calls this seam yet: neither the server nor the CLI (encrypted models do
-not exist yet). See ``docs/confidential-computing.md``. Imports only ``medval.core``.
+on. The server releases a site's wrapped model key through this seam
+(``medval.server.services.model_keys``): ``none`` with ``ApprovedSitesVerifier``;
+``attested`` is refused there in one line, as no measurements are pinned on the server
+yet. See ``docs/confidential-computing.md``. Imports only ``medval.core``.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.membership import approves_at_request, require_agreement_accepted
+from medval.server.services.model_keys import forget_unapproved_sites
 from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
@@ -144,7 +145,8 @@ def revoke_association(
     ctx: ServiceContext, caller: UserRecord, association_id: int
 ) -> AssociationRecord:
     """Either side withdraws: the benchmark owner, the dataset's or model's owner, or an
-    admin. Nothing new runs under it; what was uploaded under it stays."""
+    admin. Nothing new runs under it; what was uploaded under it stays. A private model's
+    key wrapped for a site that is no longer approved for it is deleted with it."""
     with ctx.transaction(caller) as tx:
         # Visible only to the parties (and admins): whoever sees it may revoke it.
         association = visible_association(tx, caller, association_id)
@@ -161,7 +163,11 @@ def revoke_association(
                 f"{benchmark.name}, part of its definition; invalidate the benchmark instead"
             )
         check_association_move(what, association.status, ApprovalStatus.REVOKED)
-        return tx.decide_association(association_id, ApprovalStatus.REVOKED, caller.id, ctx.clock())
+        revoked = tx.decide_association(
+            association_id, ApprovalStatus.REVOKED, caller.id, ctx.clock()
+        )
+        forget_unapproved_sites(tx, revoked)
+        return revoked
 
 
 def get_association(

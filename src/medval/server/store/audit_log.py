@@ -20,6 +20,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from medval.core.membership_schemas import AgreementAcceptancePublic
+from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -36,6 +37,7 @@ from medval.core.training_schemas import (
     TrainingAssociationPublic,
     TrainingExperimentPublic,
 )
+from medval.server.store import model_key_models as k
 from medval.server.store import models as m
 from medval.server.store import training_models as t
 from medval.server.store.interface import Actor
@@ -51,6 +53,10 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
     m.SigningKey: ("signing_key", SigningKeyPublic),
+    k.EncryptionKey: ("encryption_key", EncryptionKeyPublic),
+    # A wrapped key is opaque (only its recipient opens it): its grant, withholding and
+    # deletion are logged like any change, hashed over that opaque form.
+    k.WrappedModelKey: ("wrapped_model_key", WrappedModelKeyPublic),
     t.Aggregator: ("aggregator", AggregatorPublic),
     t.TrainingExperiment: ("training", TrainingExperimentPublic),
     t.TrainingAssociation: ("training_association", TrainingAssociationPublic),

@@ -26,6 +26,7 @@ from medval.core.paging import Cursor
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.server.store.model_keys_interface import ModelKeyTransaction
 from medval.server.store.pending_work import PendingWork
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
@@ -63,8 +64,9 @@ def unattributed() -> Actor:
     return Actor("(unattributed)", datetime.now(UTC))
 
 
-class StoreTransaction(TrainingTransaction, Protocol):
-    """One unit of work against the store (federated training's part: ``TrainingTransaction``)."""
+class StoreTransaction(TrainingTransaction, ModelKeyTransaction, Protocol):
+    """One unit of work against the store (federated training's part: ``TrainingTransaction``;
+    private models' keys: ``ModelKeyTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(

@@ -23,6 +23,7 @@ from pydantic import TypeAdapter
 
 from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
+from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -48,6 +49,17 @@ class UserRecord(UserPublic, frozen=True):
 
 class SigningKeyRecord(SigningKeyPublic, frozen=True):
     id: int  # the list's sort key (the API names a key by its key_id)
+
+
+class EncryptionKeyRecord(EncryptionKeyPublic, frozen=True):
+    id: int  # the list's sort key (the API names a key by its key_id)
+
+
+class WrappedModelKeyRecord(WrappedModelKeyPublic, frozen=True):
+    """Opaque to the server: only the recipient's private key opens ``wrapped_key``."""
+
+    id: int  # the list's sort key
+    recipient_id: int
 
 
 class CubeRecord(CubePublic, frozen=True):

@@ -32,6 +32,7 @@ from medval.server.store.records import (
 )
 from medval.server.store.sql_accounts import SqlAccountRows
 from medval.server.store.sql_audit import SqlAuditRows
+from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_pending import SqlPendingRows
 from medval.server.store.sql_results import SqlResultRows
 from medval.server.store.sql_rows import matching, paged
@@ -64,10 +65,18 @@ class SqlStore:
         self.engine.dispose()
 
 
-class SqlTransaction(SqlAccountRows, SqlPendingRows, SqlResultRows, SqlTrainingRows, SqlAuditRows):
+class SqlTransaction(
+    SqlAccountRows,
+    SqlPendingRows,
+    SqlResultRows,
+    SqlTrainingRows,
+    SqlModelKeyRows,
+    SqlAuditRows,
+):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
-    reads, ``sql_results``; training, ``sql_training``; the audit log, ``sql_audit``."""
+    reads, ``sql_results``; training, ``sql_training``; private models' keys,
+    ``sql_model_keys``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
