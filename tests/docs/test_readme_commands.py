@@ -28,7 +28,6 @@ _CALL = re.compile(r"(?<![\w.\-/\[])(?:[\w./-]*/)?medval (?=[a-z-])")
 _TYPED = re.compile(r"^\s*(?:\$ )?(?:\w+=\S* )*(?:[\w./-]*/)?medval ")
 # Named in README.md but added by a branch not merged yet: strictly expected to fail here,
 # so that the merge that adds the command makes this test fail until the entry goes.
-NOT_YET = {("README.md", "model keys sync")}
 
 
 @dataclass(frozen=True)
@@ -149,13 +148,7 @@ def test_the_documents_quote_many_command_lines() -> None:
     assert any(q.document == "SECURITY.md" for q in QUOTED)
 
 
-def _expected(quoted: Quoted) -> object:
-    if (quoted.document, quoted.text.split(")")[0].strip()) in NOT_YET:
-        return pytest.param(quoted, marks=pytest.mark.xfail(strict=True, reason="not merged"))
-    return quoted
-
-
-@pytest.mark.parametrize("quoted", [_expected(q) for q in QUOTED], ids=str)
+@pytest.mark.parametrize("quoted", QUOTED, ids=str)
 def test_every_quoted_command_line_exists(quoted: Quoted) -> None:
     assert problems_of(quoted) == [], str(quoted)
 
