@@ -26,6 +26,7 @@ def list_results(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Results released to this account (or, with --local, those computed here)."""
+    from medval.cli.flat_rows import result_rows
     from medval.cli.render import local_results_table, print_results
 
     session: Session = ctx.obj
@@ -35,13 +36,14 @@ def list_results(
             for r in session.workspace.results()
             if benchmark_id is None or r.benchmark_id == benchmark_id
         ]
-        if fmt is OutputFormat.JSON:
-            session.show(results, fmt)
-            return
-        if results:
-            session.out.print(local_results_table(results))
-        else:
-            session.out.print("(no local results)")
+        session.render(
+            fmt,
+            results,
+            lambda: session.out.print(
+                local_results_table(results) if results else "(no local results)"
+            ),
+            lambda: result_rows(results),
+        )
         return
     from medval.client.declared_metrics import declared_metrics
 
