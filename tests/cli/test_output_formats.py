@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from medval.cli.flat_rows import leaderboard_rows
 from medval.cli.main import app, main
 from medval.core.result_schemas import LeaderboardEntry, LeaderboardPublic, PooledMetric
 from medval.core.states import ReleasePolicy
-from tests.cli.test_training_commands import PLAN, Medval, _cubes
+from tests.cli.test_training_commands import PLAN, PREP_SPEC, Medval, _cubes
 
 CLI = Path(__file__).resolve().parents[2] / "src" / "medval" / "cli"
 
@@ -216,3 +220,79 @@ def test_a_run_refuses_csv_in_one_line_before_anything(
         "what it gave); use --format json\n",
     )
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+# --- progress: on a terminal only, never in a pipe, never with --quiet --------------------
+
+
+def _medval(
+    args: list[str], home: Path, terminal: bool, progress: str | None = None
+) -> tuple[int, str, str]:
+    """``medval ARGS`` in a process of its own, its stderr a pseudo-terminal or a pipe."""
+    env = {**os.environ, "MEDVAL_HOME": str(home), "COLUMNS": "120"}
+    for variable in ("FORCE_TERMINAL", "TTY_COMPATIBLE", "MEDVAL_PROGRESS", "MEDVAL_DEBUG"):
+        env.pop(variable, None)
+    if progress is not None:
+        env["MEDVAL_PROGRESS"] = progress
+    command = [sys.executable, "-m", "medval", *args]
+    if not terminal:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower
+    )
+    os.close(follower)
+    said = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the process closed the terminal (EIO)
+            break
+        if not chunk:
+            break
+        said += chunk
+    os.close(leader)
+    assert process.stdout is not None
+    out = process.stdout.read().decode()
+    return process.wait(timeout=120), out, said.decode(errors="replace")
+
+
+def _big_cube(folder: Path, name: str) -> Path:
+    """A cube whose archive is over 4 MiB: its upload says how far it is."""
+    folder.mkdir(parents=True)
+    (folder / "medval-cube.yaml").write_text(PREP_SPEC.replace("name: prep", f"name: {name}"))
+    (folder / "weights.bin").write_bytes(os.urandom(6 << 20))
+    return folder
+
+
+def test_progress_shows_on_a_terminal_only_and_never_with_quiet(
+    people: dict[str, Medval], tmp_path: Path
+) -> None:
+    home = tmp_path / "trainer"  # logged in by the fixture
+    ways = {
+        "terminal": ([], True, None),
+        "pipe": ([], False, None),
+        "quiet terminal": (["--quiet"], True, None),
+        "never on a terminal": ([], True, "never"),
+        "always in a pipe": ([], False, "always"),  # as medval demo shows its commands'
+    }
+    said = {}
+    for n, (way, (before, terminal, progress)) in enumerate(ways.items()):
+        cube = _big_cube(tmp_path / f"cube-{n}", f"big-{n}")
+        args = [*before, "cube", "register", str(cube), "--format", "json"]
+        code, out, err = _medval(args, home, terminal, progress)
+        assert code == 0, (way, err)
+        assert json.loads(out)["name"] == f"big-{n}"  # the result prints every way
+        said[way] = err
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", said["terminal"])  # the terminal's colours
+    assert re.search(r"⇅ .*: 100% \(6\.0 of 6\.0 MiB\)", plain), plain
+    for way in ("pipe", "quiet terminal", "never on a terminal"):
+        assert "⇅" not in said[way], way
+    assert "⇅ a blob: 100% (6.0 of 6.0 MiB)" in said["always in a pipe"]
+
+
+def test_an_error_still_prints_with_quiet(tmp_path: Path) -> None:
+    code, out, err = _medval(["--quiet", "run", "--jobs", "0", "--yes"], tmp_path, True)
+    assert (code, out) == (2, "")
+    assert err.strip().startswith("error: ")
