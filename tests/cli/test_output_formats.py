@@ -296,3 +296,32 @@ def test_an_error_still_prints_with_quiet(tmp_path: Path) -> None:
     code, out, err = _medval(["--quiet", "run", "--jobs", "0", "--yes"], tmp_path, True)
     assert (code, out) == (2, "")
     assert err.strip().startswith("error: ")
+
+
+def test_results_and_rounds_as_csv_rows() -> None:
+    from datetime import UTC, datetime
+
+    from medval.cli.flat_rows import result_rows, round_rows
+    from medval.core.training_schemas import RoundMetricsPublic, SiteRoundMetricsPublic
+
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    aggregated = RoundMetricsPublic(
+        id=1, experiment_id=1, round=1, metrics={"loss": 0.5}, uploaded_by="host", created_at=at
+    )
+    own = SiteRoundMetricsPublic(
+        id=2, experiment_id=1, dataset_id=3, dataset="site-a", round=1,
+        metrics={"loss": 0.4, "n": 10}, uploaded_by="hospital", created_at=at,
+    )  # fmt: skip
+    rows = round_rows([aggregated], [own])
+    assert [(r["round"], r["dataset"], r["loss"], r.get("n")) for r in rows] == [
+        (1, None, 0.5, None),
+        (1, "site-a", 0.4, 10),
+    ]
+    assert result_rows([]) == []
+
+
+def test_no_local_results_as_csv_is_a_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--home", str(tmp_path), "results", "list", "--local", "--format", "csv"]) == 0
+    assert capsys.readouterr() == ("key,dataset,model,status,n_cases\n", "")

@@ -276,6 +276,7 @@ def print_results(
             results_table(results, declared=declared) if results else "(no results)"
         ),
         lambda: result_rows(results),
+        first=("id", "benchmark_id", "model", "dataset", "status", "n_cases"),
     )
 
 

@@ -25,7 +25,9 @@ def list_results(
     benchmark_id: int | None = typer.Option(None, "--benchmark", "-b"),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Results released to this account (or, with --local, those computed here)."""
+    """Results released to this account (or, with --local, those computed here).
+
+    --format csv: one row per result, each metric in NAME, NAME lower, NAME upper."""
     from medval.cli.flat_rows import result_rows
     from medval.cli.render import local_results_table, print_results
 
@@ -43,6 +45,7 @@ def list_results(
                 local_results_table(results) if results else "(no local results)"
             ),
             lambda: result_rows(results),
+            first=("key", "dataset", "model", "status", "n_cases"),
         )
         return
     from medval.client.declared_metrics import declared_metrics

@@ -211,7 +211,9 @@ def rounds(
     ctx: typer.Context, experiment: str = ExperimentArgument, fmt: OutputFormat = FormatOption
 ) -> None:
     """Each round's metrics aggregated across sites; and each site's own where you may
-    see them (yours; every site's for the training owner)."""
+    see them (yours; every site's for the training owner).
+
+    --format csv: one row per round, aggregated (no dataset) and then each site's."""
     session: Session = ctx.obj
     with session.client() as client:
         found = find_experiment(client, experiment)
