@@ -325,3 +325,15 @@ def test_no_local_results_as_csv_is_a_header(
 ) -> None:
     assert main(["--home", str(tmp_path), "results", "list", "--local", "--format", "csv"]) == 0
     assert capsys.readouterr() == ("key,dataset,model,status,n_cases\n", "")
+
+
+def test_where_steps_are_not_shown_a_caveat_still_is() -> None:
+    from medval.cli.context import TerminalProgress
+    from medval.client.execution import CAVEAT
+
+    said = io.StringIO()
+    progress = TerminalProgress(Console(file=said, width=200), shown=False)
+    progress.step("model-a: infer")
+    progress.done("model-a: infer", 1.0)
+    progress.step(f"[1/2] {CAVEAT}memory limit not enforced here")
+    assert said.getvalue() == "  → [1/2] note: memory limit not enforced here …\n"

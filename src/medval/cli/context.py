@@ -57,16 +57,23 @@ YesOption = typer.Option(
 
 
 class TerminalProgress:
-    """Prints each step of long work on stderr, so stdout stays clean for --format json."""
+    """Prints each step of long work on stderr, so stdout stays clean for --format json;
+    where progress is not shown (``shown``: a pipe, a log, --quiet), only the caveats
+    (limits the runner cannot hold here), which are warnings."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, shown: bool = True) -> None:
         self.console = console
+        self.shown = shown
 
     def step(self, message: str) -> None:
-        self.console.print(f"  [cyan]→[/cyan] {message} …")
+        from medval.client.execution import CAVEAT
+
+        if self.shown or CAVEAT in message:  # a tagged one (side by side) too
+            self.console.print(f"  [cyan]→[/cyan] {message} …")
 
     def done(self, message: str, seconds: float) -> None:
-        self.console.print(f"  [green]✓[/green] {message} ({seconds:.1f} s)")
+        if self.shown:
+            self.console.print(f"  [green]✓[/green] {message} ({seconds:.1f} s)")
 
 
 class TransferLines:
@@ -170,7 +177,7 @@ class Session:
     def executor(self, client: MedvalClient) -> Executor:
         from medval.client.local_session import local_executor
 
-        progress = TerminalProgress(self.err) if self.progress_shown else None
+        progress = TerminalProgress(self.err, self.progress_shown)
         return local_executor(self.settings, client, progress)
 
     def actor(self) -> str:
