@@ -344,6 +344,7 @@ class Executor:
         k = self.min_cell_count(benchmark_k)
         document, withheld = suppress_statistics(read.document, k, read.groups)
         statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
+        self.progress.step("hashing the prepared data")
         return tree_hash(data, labels), statistics
 
     def evaluate_model(
