@@ -116,8 +116,12 @@ def fedavg_by_hand(pooled: Path, sites: int, rounds: int, epochs: int, seed: int
 
 @pytest.mark.flower
 def test_two_virtual_sites_train_what_fedavg_by_hand_trains(
-    people: dict[str, Medval], tmp_path: Path, app_modules: Path
+    people: dict[str, Medval],
+    tmp_path: Path,
+    app_modules: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("MEDVAL_PROGRESS", "always")  # each round's line, in a pipe too
     preparation, _ = _experiment(people, tmp_path, app_modules)
     pooled = pooled_sites(list(SITES), tmp_path / "pooled")
     _prepared_dataset(tmp_path / "trainer", "pooled", pooled, preparation["archive_hash"])
@@ -227,6 +231,7 @@ def test_ctrl_c_stops_every_flower_and_ray_process(
         **os.environ,
         "MEDVAL_HOME": str(tmp_path / "trainer"),
         "MEDVAL_SERVER": live_server.url,
+        "MEDVAL_PROGRESS": "always",  # each round's line, in this file too
         "PYTHONPATH": str(Path(medval.__file__).parents[1]),
     }
     argv = [sys.executable, "-m", "medval", "training", "simulate", "exp", "--sites", "2"]

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +184,11 @@ def test_two_at_once_give_what_one_at_a_time_gives_and_overlap(
 def test_one_failing_among_several_leaves_the_others_whole(
     people: dict[str, Person], side: SideBySide
 ) -> None:
-    hospital = people["hospital-b"]
+    # Its progress lines, which a pipe gets only when asked (MEDVAL_PROGRESS=always).
+    hospital = replace(
+        people["hospital-b"],
+        environment=(*people["hospital-b"].environment, ("MEDVAL_PROGRESS", "always")),
+    )
     run = hospital.medval("run", "--benchmark", str(side.benchmark), "--jobs", "3", "--yes")
 
     crashing = _key(side, hospital, "crashing-model")

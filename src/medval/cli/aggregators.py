@@ -35,14 +35,13 @@ def register(
     session: Session = ctx.obj
     with session.client() as client:
         aggregator = register_aggregator(client, name, address, port)
-    if fmt is OutputFormat.JSON:
-        session.show(aggregator, fmt)
-        return
-    session.err.print(
-        f"aggregator {aggregator.id} ({aggregator.name}) registered at "
-        f"{aggregator.address}:{aggregator.port}",
-        markup=False,
-        highlight=False,
+    session.render(
+        fmt,
+        aggregator,
+        lambda: session.note(
+            f"aggregator {aggregator.id} ({aggregator.name}) registered at "
+            f"{aggregator.address}:{aggregator.port}"
+        ),
     )
 
 

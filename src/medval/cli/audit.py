@@ -35,12 +35,13 @@ def show(
         for e in session.audit_log().entries()
         if kind in ("", e.entity_kind) and entity_id in ("", e.entity_id)
     ]
-    if fmt is OutputFormat.JSON:
-        session.show(entries, fmt)
-    elif entries:
-        session.out.print(audit_table(entries, "local audit log"))
-    else:
-        session.out.print("(no audit entries)")
+    session.render(
+        fmt,
+        entries,
+        lambda: session.out.print(
+            audit_table(entries, "local audit log") if entries else "(no audit entries)"
+        ),
+    )
 
 
 @app.command("verify")

@@ -10,6 +10,7 @@ from medval.cli import membership
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
+from medval.cli.flat_rows import leaderboard_rows, shift_rows, subgroup_rows
 from medval.cli.leaderboard_view import print_leaderboard
 from medval.cli.render import (
     columns,
@@ -185,9 +186,10 @@ def show(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption
     session: Session = ctx.obj
     with session.anonymous_client() as client:
         benchmark = client.benchmark(benchmark_id)
-    if fmt is OutputFormat.JSON:
-        session.show(benchmark, fmt)
-        return
+    session.render(fmt, benchmark, lambda: _benchmark_tables(session, benchmark))
+
+
+def _benchmark_tables(session: Session, benchmark: BenchmarkPublic) -> None:
     # The table names the agreement by its hash; the agreement and the declarations
     # follow in full.
     agreement = benchmark.agreement
@@ -239,41 +241,47 @@ def invalidate(
 
 @app.command("leaderboard")
 def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
-    """Models ranked across sites, with each site's results where they are released to you."""
+    """Models ranked across sites, with each site's results where they are released to you.
+
+    --format csv: one row per model, each pooled metric in NAME, NAME lower, NAME upper
+    (and NAME details), its sites as JSON in a cell."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
         board = client.leaderboard(benchmark_id, sites=True)
-    if fmt is OutputFormat.JSON:
-        session.show(board, fmt)
-    else:
-        print_leaderboard(session, board)
+    session.render(
+        fmt, board, lambda: print_leaderboard(session, board), lambda: leaderboard_rows(board)
+    )
 
 
 @app.command("shift")
 def shift(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
     """How each site's population differs from the other sites' (its preparation
-    statistics), flagged by a stated measure and threshold, next to its performance."""
+    statistics), flagged by a stated measure and threshold, next to its performance.
+
+    --format csv: one row per site and compared variable."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
         found = client.shift(benchmark_id)
-        if fmt is OutputFormat.JSON:
-            session.show(found, fmt)
-            return
-        board = client.leaderboard(benchmark_id, sites=True)  # each site's performance
-    print_shift(session, found, board)
+
+        def table() -> None:
+            board = client.leaderboard(benchmark_id, sites=True)  # each site's performance
+            print_shift(session, found, board)
+
+        session.render(fmt, found, table, lambda: shift_rows(found))
 
 
 @app.command("subgroups")
 def subgroups(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
     """Each declared subgroup variable's levels pooled across sites per model, and the
-    gap between the largest and smallest level, released as the leaderboard is."""
+    gap between the largest and smallest level, released as the leaderboard is.
+
+    --format csv: one row per model, variable and level (the gaps: --format json)."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
         found = client.subgroups(benchmark_id)
-    if fmt is OutputFormat.JSON:
-        session.show(found, fmt)
-        return
-    print_subgroups(session, found)
+    session.render(
+        fmt, found, lambda: print_subgroups(session, found), lambda: subgroup_rows(found)
+    )
 
 
 @associations_app.command("list")
@@ -341,11 +349,12 @@ def show_association(
     session: Session = ctx.obj
     with session.client() as client:
         association = client.association(association_id)
-    if fmt is OutputFormat.JSON:
-        session.show(association, fmt)
-        return
-    session.show(association, fmt, ASSOCIATION_COLUMNS)
-    session.out.print(rows_table(association.history, title="history"))
+
+    def table() -> None:
+        session.show(association, fmt, ASSOCIATION_COLUMNS)
+        session.out.print(rows_table(association.history, title="history"))
+
+    session.render(fmt, association, table)
 
 
 membership.register(app)

@@ -6,19 +6,20 @@ Commands take a ``Session`` from here and stay thin: parse, call, render.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from medval.client.settings import ClientSettings, load_login, tls_verify
+from medval.client.settings import ClientSettings, ProgressLines, load_login, tls_verify
 from medval.core.errors import Cancelled, InvalidInput, describe_problems
 
 if TYPE_CHECKING:  # imported where used: a command that needs none starts faster (issue 14)
+    from medval.cli.csv_output import Row
     from medval.client.audit_log import LocalAuditLog
     from medval.client.execution import Executor
     from medval.client.http import MedvalClient
@@ -36,27 +37,43 @@ def validated(model: type[M], **fields: Any) -> M:
 
 
 class OutputFormat(StrEnum):
+    """How a command prints what it gives: every command goes through
+    :meth:`Session.render` (or :meth:`Session.show`), which handles each format."""
+
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
-FormatOption = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json")
+FormatOption = typer.Option(
+    OutputFormat.TABLE,
+    "--format",
+    "-f",
+    help="table, json (every field) or csv (one header row; nested values as JSON in a cell)",
+)
 YesOption = typer.Option(
     False, "--yes", "-y", help="Approve without asking (for scripts); the same checks run."
 )
 
 
 class TerminalProgress:
-    """Prints each step of long work on stderr, so stdout stays clean for --format json."""
+    """Prints each step of long work on stderr, so stdout stays clean for --format json;
+    where progress is not shown (``shown``: a pipe, a log, --quiet), only the caveats
+    (limits the runner cannot hold here), which are warnings."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, shown: bool = True) -> None:
         self.console = console
+        self.shown = shown
 
     def step(self, message: str) -> None:
-        self.console.print(f"  [cyan]→[/cyan] {message} …")
+        from medval.client.execution import CAVEAT
+
+        if self.shown or CAVEAT in message:  # a tagged one (side by side) too
+            self.console.print(f"  [cyan]→[/cyan] {message} …")
 
     def done(self, message: str, seconds: float) -> None:
-        self.console.print(f"  [green]✓[/green] {message} ({seconds:.1f} s)")
+        if self.shown:
+            self.console.print(f"  [green]✓[/green] {message} ({seconds:.1f} s)")
 
 
 class TransferLines:
@@ -117,11 +134,32 @@ class Session:
             raise InvalidInput(f"server URL must start with http:// or https://, not {url!r}")
         return url
 
+    @property
+    def progress_shown(self) -> bool:
+        """Whether long steps say how far they are: on a terminal, unless ``--quiet``
+        (``MEDVAL_PROGRESS`` says otherwise: always, never). The one place this is decided."""
+        match self.settings.progress:
+            case ProgressLines.AUTO:
+                return self.err.is_terminal
+            case ProgressLines.ALWAYS:
+                return True
+            case ProgressLines.NEVER:
+                return False
+            case _:
+                assert_never(self.settings.progress)
+
+    def progress(self, line: str) -> None:
+        """One progress line on stderr, where progress is shown (see ``progress_shown``)."""
+        if self.progress_shown:
+            self.note(line)
+
     def client(self) -> MedvalClient:
         """A client logged in as the stored account."""
         from medval.client.local_session import logged_in_client
 
-        return logged_in_client(self.settings, TransferLines(self.err))
+        return logged_in_client(
+            self.settings, TransferLines(self.err) if self.progress_shown else None
+        )
 
     def anonymous_client(self) -> MedvalClient:
         """Logged in if possible, anonymous otherwise (for public listings)."""
@@ -139,7 +177,8 @@ class Session:
     def executor(self, client: MedvalClient) -> Executor:
         from medval.client.local_session import local_executor
 
-        return local_executor(self.settings, client, TerminalProgress(self.err))
+        progress = TerminalProgress(self.err, self.progress_shown)
+        return local_executor(self.settings, client, progress)
 
     def actor(self) -> str:
         """Who the local audit log records: the account logged in here."""
@@ -167,6 +206,17 @@ class Session:
 
     # --- rendering ----------------------------------------------------------------------
 
+    def render(
+        self,
+        fmt: OutputFormat,
+        data: Sequence[BaseModel] | BaseModel,
+        table: Callable[[], None],
+        csv: Callable[[], Sequence[Row]] | str | None = None,
+        first: Sequence[str] = (),
+    ) -> None:
+        """What a command gives, in the format asked for (see :func:`render`)."""
+        render(self.out, fmt, data, table, csv, first)
+
     def show(
         self,
         rows: Sequence[BaseModel] | BaseModel,
@@ -174,14 +224,18 @@ class Session:
         columns: Sequence[str] | None = None,
         title: str | None = None,
     ) -> None:
+        """Records as a table (``columns``: a list's summary; a record: every field, one
+        a line), or every field as JSON or CSV."""
+        self.render(fmt, rows, lambda: self._table(rows, columns, title), first=columns or ())
+
+    def _table(
+        self,
+        rows: Sequence[BaseModel] | BaseModel,
+        columns: Sequence[str] | None = None,
+        title: str | None = None,
+    ) -> None:
         from medval.cli.render import record_table, rows_table
 
-        if fmt is OutputFormat.JSON:
-            if isinstance(rows, BaseModel):
-                self.out.print_json(rows.model_dump_json())
-            else:
-                self.out.print_json(data=[row.model_dump(mode="json") for row in rows])
-            return
         if isinstance(rows, BaseModel) and columns is None:
             self.out.print(record_table(rows, title))
             return
@@ -190,3 +244,48 @@ class Session:
             self.out.print(f"(no {title or 'rows'})")
             return
         self.out.print(rows_table(items, columns, title))
+
+
+def render(
+    out: Console,
+    fmt: OutputFormat,
+    data: Sequence[BaseModel] | BaseModel,
+    table: Callable[[], None],
+    csv: Callable[[], Sequence[Row]] | str | None = None,
+    first: Sequence[str] = (),
+) -> None:
+    """Print what a command gives in the format asked for: JSON, every field of ``data``;
+    a table, as ``table`` prints it; CSV, the rows ``csv`` makes (by default every field of
+    each record of ``data``; a string: why this command gives no CSV, refused in one line).
+    ``first``: the CSV header's leading columns, written even when there are no rows."""
+    match fmt:
+        case OutputFormat.TABLE:
+            table()
+        case OutputFormat.JSON:
+            if isinstance(data, BaseModel):
+                out.print_json(data.model_dump_json())
+            else:
+                out.print_json(data=[row.model_dump(mode="json") for row in data])
+        case OutputFormat.CSV:
+            from medval.cli.csv_output import records, write_csv
+
+            if isinstance(csv, str):
+                raise InvalidInput(f"--format csv: {csv}; use --format json")
+            write_csv(out.file, csv() if csv else records(data), first)
+        case _:
+            assert_never(fmt)
+
+
+def json_or_table(fmt: OutputFormat, no_csv: str) -> bool:
+    """For a command whose output is no list of records (a run's account, a simulation's
+    report): True for JSON, False for its own lines; CSV refused in one line, before any
+    work (``no_csv`` says why)."""
+    match fmt:
+        case OutputFormat.JSON:
+            return True
+        case OutputFormat.TABLE:
+            return False
+        case OutputFormat.CSV:
+            raise InvalidInput(f"--format csv: {no_csv}; use --format json")
+        case _:
+            assert_never(fmt)

@@ -190,21 +190,25 @@ def show_cube(session: Session, client: MedvalClient, cube: CubePublic, fmt: Out
     """One cube; for one registered from a hub repository, what it is pinned to (the
     repository, the revision, its commit and every file's sha256) in a table of its own;
     then what its spec declares that medval does not honour."""
-    if fmt is OutputFormat.JSON or cube.hub is None:
-        session.show(cube, fmt)
-    else:
-        from medval.cli.render import record_table
-
-        session.out.print(record_table(cube, shown_apart=frozenset({"hub"})))
-        pin = cube.hub
-        table = Table(title=f"hub: {pin.repo}@{pin.revision}, commit {pin.commit}")
-        table.add_column("file")
-        table.add_column("sha256")
-        for file, sha256 in sorted(pin.files.items()):
-            table.add_row(file, sha256)
-        session.out.print(table)
+    session.render(fmt, cube, lambda: _cube_table(session, cube))
     for line in registered_notes(session.executor(client), cube):
         session.note(line)
+
+
+def _cube_table(session: Session, cube: CubePublic) -> None:
+    from medval.cli.render import record_table
+
+    pin = cube.hub
+    if pin is None:
+        session.out.print(record_table(cube))
+        return
+    session.out.print(record_table(cube, shown_apart=frozenset({"hub"})))
+    table = Table(title=f"hub: {pin.repo}@{pin.revision}, commit {pin.commit}")
+    table.add_column("file")
+    table.add_column("sha256")
+    for file, sha256 in sorted(pin.files.items()):
+        table.add_row(file, sha256)
+    session.out.print(table)
 
 
 @app.command("invalidate")

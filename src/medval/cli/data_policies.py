@@ -4,8 +4,9 @@ see them (whole for the two sides, the clauses that concern them for a model own
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -14,6 +15,10 @@ from medval.cli.context import FormatOption, OutputFormat, Session
 from medval.client.data_policies import change_policy, dataset_associations
 from medval.core.errors import InvalidInput
 from medval.trust.data_policy import clauses
+
+if TYPE_CHECKING:
+    from medval.core.membership_schemas import DatasetTermsPublic
+    from medval.core.schemas import AssociationPublic
 
 policy_app = typer.Typer(
     help="Your terms on a dataset's association with a benchmark (data owners).",
@@ -32,9 +37,17 @@ def show(
     session: Session = ctx.obj
     with session.client() as client:
         associations = dataset_associations(client, dataset_id, benchmark_id)
-    if fmt is OutputFormat.JSON:
-        session.show(associations, fmt)
-        return
+    session.render(
+        fmt,
+        associations,
+        lambda: _dataset_table(session, dataset_id, associations),
+        lambda: _with_clauses(associations),
+    )
+
+
+def _dataset_table(
+    session: Session, dataset_id: int, associations: Sequence[AssociationPublic]
+) -> None:
     table = Table(title=f"data policies of dataset {dataset_id}")
     for column in ("association", "benchmark", "status", "model owners", "runs per model"):
         table.add_column(column)
@@ -48,6 +61,15 @@ def show(
             *values,
         )
     session.out.print(table)
+
+
+def _with_clauses(
+    records: Sequence[AssociationPublic | DatasetTermsPublic],
+) -> list[dict[str, Any]]:
+    """CSV rows: every field, and each clause in words as the table shows it."""
+    return [
+        {**record.model_dump(mode="json"), **dict(clauses(record.policy))} for record in records
+    ]
 
 
 @policy_app.command("set")
@@ -76,15 +98,15 @@ def set_policy(
     changes = policy_changes(model_owners, anyone, max_runs, unlimited, expires, no_expiry)
     with session.client() as client:
         association = change_policy(client, dataset_id, benchmark_id, changes)
-    if fmt is OutputFormat.JSON:
-        session.show(association, fmt)
-        return
-    session.err.print(
-        f"association {association.id} (dataset {association.entity_name}, benchmark "
-        f"{association.benchmark_id}): "
-        + "; ".join(f"{name}: {value}" for name, value in clauses(association.policy)),
-        markup=False,
-        highlight=False,
+    session.render(
+        fmt,
+        association,
+        lambda: session.note(
+            f"association {association.id} (dataset {association.entity_name}, benchmark "
+            f"{association.benchmark_id}): "
+            + "; ".join(f"{name}: {value}" for name, value in clauses(association.policy))
+        ),
+        lambda: _with_clauses([association]),
     )
 
 
@@ -123,8 +145,19 @@ def benchmark_policies(
     session: Session = ctx.obj
     with session.client() as client:
         terms = client.membership.data_policies(benchmark_id)
-    if fmt is OutputFormat.JSON or not terms:
-        session.show(terms, fmt, title="data policies")
+    session.render(
+        fmt,
+        terms,
+        lambda: _benchmark_table(session, benchmark_id, terms),
+        lambda: _with_clauses(terms),
+    )
+
+
+def _benchmark_table(
+    session: Session, benchmark_id: int, terms: Sequence[DatasetTermsPublic]
+) -> None:
+    if not terms:
+        session.out.print("(no data policies)")
         return
     table = Table(title=f"data policies on benchmark {benchmark_id}")
     for column in ("dataset", "association", "status", "model owners", "runs per model"):

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, json_or_table
 from medval.cli.render import print_result_document
 from medval.client.pending_review import execution_state, model_gpu_needs, refuse_missing_gpus
 from medval.client.runs import (
@@ -64,6 +64,9 @@ class _Console:
         self.session.err.print(
             f"  kept as a failed execution ({item.key}), to upload after review: {recorded}"
         )
+
+
+NO_CSV = "a run's account is one nested document (each execution and what it gave)"
 
 
 def _as_json(
@@ -156,6 +159,7 @@ def run(
     run goes on with the next one; the command then ends with a non-zero exit code.
     """
     check_jobs(jobs)  # before anything is asked of the server
+    as_json = json_or_table(fmt, NO_CSV)
     session: Session = ctx.obj
     devices = find_gpus(GpuRequest.parse(gpus), session.settings.device_root)
     with session.client() as client:
@@ -163,7 +167,6 @@ def run(
         chosen = _ids(model_ids)
         items = plan(executor, benchmark_id, chosen)
         refuse_invalid_models(executor, chosen, items)
-        as_json = fmt is OutputFormat.JSON
         if not items:
             session.err.print("nothing to run: no approved model is waiting for your datasets")
             if as_json:

@@ -50,6 +50,13 @@ def _root(
         envvar="MEDVAL_RUNNER",
         help="Sandbox: local, docker or podman.",
     ),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        help="No progress lines (they show on a terminal only, never in a pipe or a log; "
+        "MEDVAL_PROGRESS=never does the same); errors and results still print.",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
@@ -63,6 +70,8 @@ def _root(
         overrides["home"] = home
     if runner is not None:
         overrides["runner"] = runner
+    if quiet:
+        overrides["progress"] = "never"
     ctx.obj = Session(ClientSettings.model_validate(overrides))
 
 

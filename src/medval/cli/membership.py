@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.cli.render import rows_table
 from medval.client.membership import (
     accept_agreement,
     agreement_to_accept,
@@ -72,10 +71,7 @@ def acceptances(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = Forma
     session: Session = ctx.obj
     with session.client() as client:
         rows = client.membership.agreement_acceptances(benchmark_id)
-    if fmt is OutputFormat.JSON or not rows:
-        session.show(rows, fmt, title="acceptances")
-        return
-    session.out.print(rows_table(rows, title="acceptances"))
+    session.show(rows, fmt, title="acceptances")
 
 
 def auto_approval(
@@ -93,10 +89,11 @@ def auto_approval(
     rule = auto_approval_rule(mode, users)
     with session.client() as client:
         benchmark = client.membership.set_auto_approval(benchmark_id, rule)
-    if fmt is OutputFormat.JSON:
-        session.show(benchmark, fmt)
-        return
-    session.err.print(f"benchmark {benchmark.id}: auto-approval {_rule(benchmark)}")
+    session.render(
+        fmt,
+        benchmark,
+        lambda: session.err.print(f"benchmark {benchmark.id}: auto-approval {_rule(benchmark)}"),
+    )
 
 
 def _rule(benchmark: BenchmarkPublic) -> str:

@@ -266,14 +266,18 @@ def print_results(
     declared: Declared | None = None,
 ) -> None:
     """Released results: every field as JSON, or a table of their declared metrics."""
-    from medval.cli.context import OutputFormat  # the session's module imports this one
 
-    if fmt is OutputFormat.JSON:
-        session.show(results, fmt)
-    elif results:
-        session.out.print(results_table(results, declared=declared))
-    else:
-        session.out.print("(no results)")
+    from medval.cli.flat_rows import result_rows
+
+    session.render(
+        fmt,
+        results,
+        lambda: session.out.print(
+            results_table(results, declared=declared) if results else "(no results)"
+        ),
+        lambda: result_rows(results),
+        first=("id", "benchmark_id", "model", "dataset", "status", "n_cases"),
+    )
 
 
 def local_results_table(results: Sequence[LocalResult], title: str = "local results") -> Table:

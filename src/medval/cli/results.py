@@ -25,7 +25,10 @@ def list_results(
     benchmark_id: int | None = typer.Option(None, "--benchmark", "-b"),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Results released to this account (or, with --local, those computed here)."""
+    """Results released to this account (or, with --local, those computed here).
+
+    --format csv: one row per result, each metric in NAME, NAME lower, NAME upper."""
+    from medval.cli.flat_rows import result_rows
     from medval.cli.render import local_results_table, print_results
 
     session: Session = ctx.obj
@@ -35,13 +38,15 @@ def list_results(
             for r in session.workspace.results()
             if benchmark_id is None or r.benchmark_id == benchmark_id
         ]
-        if fmt is OutputFormat.JSON:
-            session.show(results, fmt)
-            return
-        if results:
-            session.out.print(local_results_table(results))
-        else:
-            session.out.print("(no local results)")
+        session.render(
+            fmt,
+            results,
+            lambda: session.out.print(
+                local_results_table(results) if results else "(no local results)"
+            ),
+            lambda: result_rows(results),
+            first=("key", "dataset", "model", "status", "n_cases"),
+        )
         return
     from medval.client.declared_metrics import declared_metrics
 

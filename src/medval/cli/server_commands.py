@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from medval.cli.accounts import read_password
-from medval.cli.context import FormatOption, OutputFormat, output_console
+from medval.cli.context import FormatOption, OutputFormat, output_console, render
 from medval.core.errors import InvalidInput, describe_problems
 
 if TYPE_CHECKING:
@@ -166,9 +165,9 @@ def audit_show(
         entries = read_audit_log(
             _settings(data_dir, database_url), kind or None, entity_id or None, actor
         )
-    if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
-    elif entries:
-        output_console().print(audit_table(entries))
-    else:
-        typer.echo("(no audit entries)")
+    out = output_console()
+
+    def table() -> None:
+        out.print(audit_table(entries) if entries else "(no audit entries)")
+
+    render(out, fmt, entries, table)

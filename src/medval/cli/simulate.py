@@ -23,7 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.cli.context import FormatOption, OutputFormat, Session, json_or_table
 from medval.client.federation_simulation import (
     FederationReport,
     FederationRequest,
@@ -41,10 +41,11 @@ ADMIN = "admin"
 # accounts' creation and login would otherwise cost minutes of argon2 alone. The report
 # says so; a server given with --server keeps its own.
 CHEAP_HASHING = "test_only_cheapest"
+NO_CSV = "a simulation's report is one nested document (phases, throughput, leaderboard)"
 
 
 class _Listener:
-    """A progress bar on a terminal; notes as lines; nothing else when not a terminal."""
+    """A progress bar where progress is shown (a terminal, not --quiet); notes as lines."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -55,7 +56,7 @@ class _Listener:
         self.session.note(f"  {line}")
 
     def sites_starting(self, total: int) -> None:
-        if not self.session.err.is_terminal:
+        if not self.session.progress_shown:
             return
         self.bar = Progress(
             TextColumn("sites"),
@@ -109,6 +110,7 @@ def simulate(
     run and upload through the real client over HTTP, cubes in the sandbox; report the
     time of each phase and the throughput."""
     session: Session = ctx.obj
+    json_or_table(fmt, NO_CSV)  # refused before anything starts
     # Twice the cores by default: a site spends most of its time waiting, on its
     # sandboxes' start and stop and on the server, not computing.
     jobs = jobs if jobs is not None else 2 * (os.cpu_count() or 1)
@@ -162,7 +164,7 @@ def simulate(
 
 
 def _show(session: Session, report: FederationReport, fmt: OutputFormat) -> None:
-    if fmt is OutputFormat.JSON:
+    if json_or_table(fmt, NO_CSV):
         session.show(report, fmt)
         return
     lines = [

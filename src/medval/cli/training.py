@@ -69,8 +69,7 @@ def register(
     session.err.print(
         f"training experiment {experiment.id} ({experiment.name}) submitted; an admin approves it"
     )
-    if fmt is OutputFormat.JSON:
-        session.show(experiment, fmt)
+    session.render(fmt, experiment, table=lambda: None)  # the line above says it
 
 
 def _fingerprint(pem: str | None) -> str | None:
@@ -110,10 +109,7 @@ def show(
     with session.client() as client:
         found = find_experiment(client, experiment)
         aggregator = client.training.aggregator(found.aggregator_id)
-    if fmt is OutputFormat.JSON:
-        session.show(found, fmt)
-    else:
-        print_experiment(session, found, aggregator)
+    session.render(fmt, found, lambda: print_experiment(session, found, aggregator))
 
 
 @app.command("list")

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import typer
 
-from medval.cli.context import FormatOption, OutputFormat, Session
+from medval.cli.context import FormatOption, OutputFormat, Session, json_or_table
 from medval.client.training_simulation import SimulationRequest, simulate_experiment
 from medval.core.exit_codes import ExitCode
 from medval.training.simulation import SimulatedRound
 
 INTERRUPTED = ExitCode.INTERRUPTED
+NO_CSV = "a simulation's account is one nested document (its rounds, its final model)"
 
 
 def simulate(
@@ -37,13 +38,14 @@ def simulate(
     sites made from partitions of one prepared dataset: how long a round takes, and what
     the plan trains, before any hospital is asked."""
     session: Session = ctx.obj
+    json_or_table(fmt, NO_CSV)  # refused before anything runs
     folder = output or (
         session.workspace.home / "training" / "simulations" / f"{experiment}-{time.time_ns()}"
     )
     request = SimulationRequest(experiment, sites, folder.resolve(), dataset, data, rounds)
 
     def said(done: SimulatedRound, total: int) -> None:
-        session.note(
+        session.progress(
             f"round {done.metrics.round}/{total}: {done.metrics.train_replies} sites, "
             f"{done.seconds:.1f} s"
         )
@@ -55,7 +57,7 @@ def simulate(
             # Every Flower and Ray process is stopped by now (training.simulation).
             session.note("interrupted: the simulation was stopped")
             raise typer.Exit(INTERRUPTED) from None
-    if fmt is OutputFormat.JSON:
+    if json_or_table(fmt, NO_CSV):
         session.show(result, fmt)
         return
     per_round = ", ".join(f"{r.seconds:.2f}" for r in result.rounds)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import typer
+from pydantic import BaseModel
 from rich.table import Table
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.data_policies import policy_changes
+from medval.cli.flat_rows import round_rows
 from medval.cli.render import cell, columns
 from medval.client.audit_log import record
 from medval.client.settings import require_login
@@ -21,7 +23,11 @@ from medval.client.training_sites import (
     join_experiment,
 )
 from medval.core.states import ApprovalStatus
-from medval.core.training_schemas import TrainingAssociationPublic
+from medval.core.training_schemas import (
+    RoundMetricsPublic,
+    SiteRoundMetricsPublic,
+    TrainingAssociationPublic,
+)
 from medval.trust.data_policy import clauses
 
 SITE_COLUMNS = columns(
@@ -205,25 +211,40 @@ def rounds(
     ctx: typer.Context, experiment: str = ExperimentArgument, fmt: OutputFormat = FormatOption
 ) -> None:
     """Each round's metrics aggregated across sites; and each site's own where you may
-    see them (yours; every site's for the training owner)."""
+    see them (yours; every site's for the training owner).
+
+    --format csv: one row per round, aggregated (no dataset) and then each site's."""
     session: Session = ctx.obj
     with session.client() as client:
         found = find_experiment(client, experiment)
         aggregated = client.training.rounds(found.id)
         per_site = client.training.site_rounds(found.id)
-    if fmt is OutputFormat.JSON:
-        session.out.print_json(
-            data={
-                "rounds": [r.model_dump(mode="json") for r in aggregated],
-                "sites": [r.model_dump(mode="json") for r in per_site],
-            }
-        )
-        return
+    session.render(
+        fmt,
+        RoundsPublic(rounds=aggregated, sites=per_site),
+        lambda: _rounds_tables(session, found.name, aggregated, per_site),
+        lambda: round_rows(aggregated, per_site),
+    )
+
+
+class RoundsPublic(BaseModel):
+    """What ``--format json`` gives: the aggregated rounds, and each site's own."""
+
+    rounds: list[RoundMetricsPublic]
+    sites: list[SiteRoundMetricsPublic]
+
+
+def _rounds_tables(
+    session: Session,
+    name: str,
+    aggregated: Sequence[RoundMetricsPublic],
+    per_site: Sequence[SiteRoundMetricsPublic],
+) -> None:
     if not aggregated:
         session.out.print("(no rounds reported yet)")
     else:
         rows = [((str(r.round),), r.metrics) for r in aggregated]
-        session.out.print(metrics_table(rows, ("round",), f"rounds of {found.name}"))
+        session.out.print(metrics_table(rows, ("round",), f"rounds of {name}"))
     if per_site:
         site_rows = [((str(r.round), f"{r.dataset} ({r.dataset_id})"), r.metrics) for r in per_site]
         session.out.print(metrics_table(site_rows, ("round", "site"), "each site's own"))

@@ -101,6 +101,7 @@ def verify_prepared(executor: Executor, dataset: LocalDataset) -> None:
         before = tree_state(data, labels)
         if executor.verified_data.get(key) == before:
             return
+        executor.progress.step(f"hashing the prepared data of {dataset.name}")
         actual = tree_hash(data, labels)
         if actual != dataset.data_hash:
             raise HashMismatch(

@@ -60,6 +60,11 @@ if TYPE_CHECKING:  # only named here: a command that runs no cube starts without
 __all__ = ["DocumentRefused", "Executor", "Progress", "SilentProgress", "read_document"]
 
 
+# How a step that is a caveat (a limit the runner cannot hold here) begins: a warning, said
+# wherever progress goes, even where the steps themselves are not shown (cli.context).
+CAVEAT = "note: "
+
+
 class Progress(Protocol):
     """Where long work reports what it is doing (the CLI prints; tests collect)."""
 
@@ -161,7 +166,7 @@ class Executor:
                 return
             self._caveats_said.set()
         for line in self.runner.caveats(self.limits):
-            self.progress.step(f"note: {line}")
+            self.progress.step(f"{CAVEAT}{line}")
 
     def require_supported_by(self, benchmark: BenchmarkPublic) -> None:
         """Refuse to run a benchmark's cubes on a runner kind the benchmark does not support."""
@@ -339,6 +344,7 @@ class Executor:
         k = self.min_cell_count(benchmark_k)
         document, withheld = suppress_statistics(read.document, k, read.groups)
         statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
+        self.progress.step("hashing the prepared data")
         return tree_hash(data, labels), statistics
 
     def evaluate_model(

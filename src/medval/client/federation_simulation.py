@@ -36,7 +36,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from medval.client.datasets import prepare_dataset, registration_payload, verify_prepared
-from medval.client.execution import Executor
+from medval.client.execution import CAVEAT, Executor
 from medval.client.federation_setup import (
     RequestTally,
     TrivialCubes,
@@ -192,7 +192,7 @@ class _Notes:
         self.said: set[str] = set()
 
     def step(self, message: str) -> None:
-        if message.startswith("note:") and message not in self.said:
+        if message.startswith(CAVEAT) and message not in self.said:
             self.said.add(message)
             self.say(message)
 

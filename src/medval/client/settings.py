@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
     import ssl
 
 ENV_PREFIX = "MEDVAL_"
+
+
+class ProgressLines(StrEnum):
+    """When long steps say how far they are (``MEDVAL_PROGRESS``, ``medval --quiet``)."""
+
+    AUTO = "auto"  # on a terminal only
+    ALWAYS = "always"  # in a pipe too (a program that shows them, as ``medval demo`` does)
+    NEVER = "never"
 
 
 class ClientSettings(BaseModel):
@@ -81,6 +90,14 @@ class ClientSettings(BaseModel):
     device_root: Path = Field(
         default=Path("/dev"),
         description="Where `medval run --gpus` looks for NVIDIA device files",
+    )
+    progress: ProgressLines = Field(
+        default=ProgressLines.AUTO,
+        description=(
+            "Progress lines of long steps (hashing, preparing, loading images, transfers, "
+            "runs) on stderr: auto (on a terminal only, never in a pipe or a log), always, "
+            "or never (as `medval --quiet`); errors and results print either way"
+        ),
     )
 
     @model_validator(mode="before")

@@ -115,6 +115,7 @@ class Demo:
             MEDVAL_SERVER=self.server_url,
             MEDVAL_PASSWORD=DEMO_PASSWORD,
             MEDVAL_RUNNER=self.runner,
+            MEDVAL_PROGRESS="always",  # the demo shows each command's progress as it comes
             COLUMNS="160",
         )
         return env
