@@ -39,6 +39,7 @@ from medval.server.settings import ServerSettings
 
 DEMO_PASSWORD = "demo-password-not-secret"
 BENCHMARK = "breast-recurrence-5y"
+PRIVATE_VENDOR = "vendor-b"  # registers its model --private (issue 16)
 
 
 class DemoFailed(MedvalError):
@@ -321,10 +322,17 @@ def _play(
     _approve_pending(demo, committee, bid)
 
     demo.section("Step 3: the vendors register their models and ask to join")
+    private: dict[Actor, str] = {}
     for vendor, model in vendors.items():
-        model_id = demo.medval_json(vendor, "model", "register", str(model))["id"]
-        demo.medval(vendor, "model", "associate", str(model_id), "--benchmark", bid, "--yes")
+        # vendor-b keeps its model's IP: sealed here, the server holds the ciphertext only.
+        sealed = ("--private",) if vendor.username == PRIVATE_VENDOR else ()
+        model_id = str(demo.medval_json(vendor, "model", "register", str(model), *sealed)["id"])
+        if sealed:
+            private[vendor] = model_id
+        demo.medval(vendor, "model", "associate", model_id, "--benchmark", bid, "--yes")
     _approve_pending(demo, committee, bid)
+    for vendor, model_id in private.items():  # its key, wrapped to each approved hospital
+        demo.medval(vendor, "model", "keys", "sync", model_id, show=True)
 
     if training:
         from medval.demo.play_training import play_training  # needs Flower: only here
