@@ -32,6 +32,10 @@ and passed as ``--additional_files=...``. ``environment.python`` gives the cube 
 environment built at the site from the wheels it ships instead of the runner's own
 Python (:mod:`medval.core.python_environment`); a cube has it or an ``image``, not both.
 
+A native data-preparation cube may declare a ``workflow`` of steps, each a task, run per
+case or once (:mod:`medval.core.preparation_workflow`); it may then declare tasks of its own
+beside the three, each named by a step.
+
 A folder with an MLCube ``mlcube.yaml`` or a MedPerf ``container_config.yaml`` instead is
 read as it is (see :mod:`medval.core.formats`): its tasks then say where each mount
 appears in the container and how the image is invoked.
@@ -48,6 +52,7 @@ import yaml
 from medval.core.errors import InvalidInput
 from medval.core.gpus import GpuNeed, gpu_need_at
 from medval.core.nesting import NestedTooDeep, load_yaml
+from medval.core.preparation_workflow import Workflow, parse_workflow
 from medval.core.python_environment import PythonEnvironment, inside_cube, parse_environment
 from medval.core.states import CubeKind
 from medval.core.syntax_errors import yaml_problem
@@ -93,6 +98,9 @@ TASKS: dict[CubeKind, dict[str, TaskIO]] = {
         "evaluate": TaskIO(("predictions", "labels"), ("output_path",)),
     },
 }
+
+# The mounts of a task only a workflow step names (:mod:`medval.core.preparation_workflow`).
+STEP_TASK_IO = TaskIO(("data_path", "labels_path"), ("output_path",))
 
 # Files that tasks write into their output folder, read back by the client.
 STATISTICS_FILE = "statistics.json"
@@ -174,7 +182,10 @@ class CubeSpec:
     from the wheels it ships (None: it runs on the runner's Python, or in its image).
 
     ``gpu``: whether the cube needs, can use or uses no GPU (:mod:`medval.core.gpus`);
-    a task of a cube that uses none is given no device whatever the run asks for."""
+    a task of a cube that uses none is given no device whatever the run asks for.
+
+    ``workflow``: a native preparation cube's declared steps (None: ``prepare`` runs once
+    on the whole data, as a cube in any format does without one)."""
 
     name: str
     kind: CubeKind
@@ -188,6 +199,7 @@ class CubeSpec:
     unhonoured: tuple[str, ...] = ()
     python_environment: PythonEnvironment | None = None
     gpu: GpuNeed = GpuNeed.NONE
+    workflow: Workflow | None = None
 
     def task(self, name: str) -> TaskSpec:
         if name not in self.tasks:
@@ -258,7 +270,13 @@ def _parse_spec(raw: dict[str, Any], where: Path, folder: Path) -> CubeSpec:
     tasks_raw = raw.get("tasks")
     if not isinstance(tasks_raw, dict):
         raise InvalidInput(f"{where}: 'tasks' must be a mapping of task name to entrypoint")
-    expected = TASKS[kind]
+    expected = dict(TASKS[kind])
+    workflow = None
+    if "workflow" in raw:
+        if kind is not CubeKind.DATA_PREPARATOR:
+            raise InvalidInput(f"{where}: only a data_preparator cube declares a 'workflow'")
+        workflow = parse_workflow(where, raw["workflow"], set(tasks_raw))
+        expected |= {task: STEP_TASK_IO for task in workflow.tasks - set(expected)}
     missing = sorted(set(expected) - set(tasks_raw))
     unknown = sorted(set(tasks_raw) - set(expected))
     if missing or unknown:
@@ -293,6 +311,7 @@ def _parse_spec(raw: dict[str, Any], where: Path, folder: Path) -> CubeSpec:
         additional_files=_additional_files(where, folder, raw.get("additional_files")),
         python_environment=environment,
         gpu=gpu_need_at(where, raw.get("gpu")),
+        workflow=workflow,
     )
 
 

@@ -1,0 +1,11 @@
+"""Running a preparation cube's declared workflow on a dataset's raw data, case by case.
+
+What is here: the durable state of every case and step (:mod:`.state`, one SQLite file in
+the dataset's workspace folder), the folders each step reads and writes (:mod:`.case_folders`),
+the run itself, per-case steps side by side up to ``jobs`` (:mod:`.workflow_run`), and the
+data owner's decisions on a case (:mod:`.decisions`: retry, exclude, accept a review).
+
+It may import ``medval.core`` and the standard library only. The tasks it runs come in
+through a seam (:class:`.workflow_run.TaskRunning`): ``client.execution`` gives one that runs
+the pinned cube in the sandbox, tests give one that counts runs.
+"""

@@ -1,0 +1,174 @@
+"""A workflow prepares case by case in the real sandbox: a failing case is set aside, a
+killed preparation resumes without redoing what finished, and ends with the same data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from medval.client.preparation.decisions import accept_review, exclude_case, retry_case
+from medval.client.preparation.state import STATE_FILE
+from medval.client.preparation.workflow_run import SetAside, ToReview
+from medval.core.errors import InvalidInput
+from medval.core.hashing import tree_hash
+from tests.client.workflow_cube import CountingCube, prepare, write_cases, write_workflow_cube
+
+CASES = 20
+BROKEN = (4, 13)
+REASONS = [
+    SetAside(
+        f"case-{i:02d}",
+        "convert",
+        "task 'convert' of cube 'workflow-prep' failed with exit code 1: "
+        f"case case-{i:02d}: value.txt is broken",
+    )
+    for i in BROKEN
+]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _done_convert_cases(work: Path) -> set[str]:
+    with sqlite3.connect(work / STATE_FILE) as db:
+        rows = db.execute(
+            "SELECT case_name FROM step_cases WHERE step = 'convert' AND state = 'done'"
+        )
+        return {row[0] for row in rows}
+
+
+def test_an_uninterrupted_run_sets_aside_the_failing_cases(tmp_path: Path) -> None:
+    cube = write_workflow_cube(tmp_path / "cubes")
+    write_cases(tmp_path / "raw", CASES, BROKEN)
+    counts = tmp_path / "counts.txt"
+    outcome = prepare(cube, tmp_path / "raw", tmp_path / "work", counts, jobs=2)
+    assert list(outcome.set_aside) == REASONS
+    assert outcome.prepared is not None and outcome.cases == CASES
+    data, labels = outcome.prepared
+    assert sorted(p.name for p in data.iterdir()) == [
+        f"case-{i:02d}" for i in range(CASES) if i not in BROKEN
+    ]
+    assert (data / "case-00" / "value.txt").read_text() == "VALUE 0"
+    assert len(CountingCube(cube, counts).runs()) == CASES + 1
+
+    # A second run redoes nothing, and still sets the two cases aside.
+    again = prepare(cube, tmp_path / "raw", tmp_path / "work", counts, jobs=2)
+    assert len(CountingCube(cube, counts).runs()) == CASES + 1
+    assert list(again.set_aside) == REASONS
+
+
+def test_a_killed_preparation_resumes_redoing_nothing_finished(tmp_path: Path) -> None:
+    cube = write_workflow_cube(tmp_path / "cubes")
+    write_cases(tmp_path / "raw", CASES, BROKEN)
+    whole = prepare(cube, tmp_path / "raw", tmp_path / "whole", tmp_path / "whole.txt", jobs=2)
+    assert whole.prepared is not None
+
+    work, counts = tmp_path / "work", tmp_path / "counts.txt"
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.client.workflow_cube",
+         str(cube), str(tmp_path / "raw"), str(work), str(counts), "2"],
+        cwd=REPO, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (work / STATE_FILE).exists() and len(_done_convert_cases(work)) >= 6:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    finished = _done_convert_cases(work)
+    assert 6 <= len(finished) < CASES - len(BROKEN)
+    before = len(CountingCube(cube, counts).runs())
+
+    resumed = prepare(cube, tmp_path / "raw", work, counts, jobs=2)
+    rerun = CountingCube(cube, counts).runs()[before:]
+    redone = {line.split()[1] for line in rerun if line.startswith("convert ")}
+    assert redone.isdisjoint(finished)
+    assert redone | finished >= {f"case-{i:02d}" for i in range(CASES) if i not in BROKEN}
+    assert rerun.count("prepare all") == 1
+    assert list(resumed.set_aside) == REASONS
+    assert not any(work.glob("steps/*/partial/*"))
+    assert resumed.prepared is not None
+    assert tree_hash(*resumed.prepared) == tree_hash(*whole.prepared)
+
+
+def test_a_changed_input_reruns_its_step_and_decisions_count(tmp_path: Path) -> None:
+    cube = write_workflow_cube(tmp_path / "cubes")
+    data, _ = write_cases(tmp_path / "raw", 4, broken=(1,))
+    work, counts = tmp_path / "work", tmp_path / "counts.txt"
+    prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    seam = CountingCube(cube, counts)
+    assert len(seam.runs()) == 5
+
+    # The data owner fixes case-01's input: by its hash, it alone runs again, then prepare.
+    (data / "case-01" / "value.txt").write_text("value 1")
+    outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    assert seam.runs()[5:] == ["convert case-01", "prepare all"]
+    assert outcome.set_aside == ()
+
+    # Excluding a case leaves it out and counts it; prepare runs again without it.
+    exclude_case(work, data, "case-02")
+    outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    assert outcome.excluded == ("case-02",)
+    assert outcome.prepared is not None
+    assert sorted(p.name for p in outcome.prepared[0].iterdir()) == [
+        "case-00", "case-01", "case-03"
+    ]  # fmt: skip
+    assert seam.runs()[7:] == ["prepare all"]
+
+    with pytest.raises(InvalidInput) as refused:
+        retry_case(work, data, "case-09")
+    assert refused.value.message == f"'case-09' is not a case of {data}"
+    assert refused.value.exit_code == 2
+    with pytest.raises(InvalidInput, match="^case 'case-00' has no failed step to retry$"):
+        retry_case(work, data, "case-00")
+
+
+def test_retry_runs_a_failed_case_again(tmp_path: Path) -> None:
+    cube = write_workflow_cube(tmp_path / "cubes")
+    data, _ = write_cases(tmp_path / "raw", 3, broken=(0,))
+    work, counts = tmp_path / "work", tmp_path / "counts.txt"
+    prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    retry_case(work, data, "case-00")
+    outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    assert CountingCube(cube, counts).runs()[4:] == ["convert case-00"]
+    assert [s.case for s in outcome.set_aside] == ["case-00"]
+
+
+REVIEWED = """workflow:
+  steps:
+    convert: {task: convert, runs: per_case}
+    look: {runs: review, files: ["*.png"]}
+    prepare: {task: prepare, runs: whole}
+"""
+
+
+def test_a_review_stops_the_workflow_until_each_case_is_decided(tmp_path: Path) -> None:
+    cube = write_workflow_cube(tmp_path / "cubes", REVIEWED)
+    data, _ = write_cases(tmp_path / "raw", 2)
+    work, counts = tmp_path / "work", tmp_path / "counts.txt"
+    outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    assert outcome.prepared is None
+    assert list(outcome.to_review) == [
+        ToReview("look", f"case-0{i}", (f"case-0{i}/overlay.png",)) for i in range(2)
+    ]
+    from medval.core.cube_spec import load_cube_spec
+
+    workflow = load_cube_spec(cube).workflow
+    assert workflow is not None
+    accept_review(work, data, workflow, "look", "case-00")
+    exclude_case(work, data, "case-01")
+    with pytest.raises(InvalidInput, match="^'prepare' is not a review step of the workflow"):
+        accept_review(work, data, workflow, "prepare", "case-00")
+    outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
+    assert outcome.to_review == () and outcome.excluded == ("case-01",)
+    assert outcome.prepared is not None
+    assert [p.name for p in outcome.prepared[0].iterdir()] == ["case-00"]
+    # The whole step ran once, on the one case left (the seam names a lone case).
+    assert CountingCube(cube, counts).runs()[2:] == ["prepare case-00"]
