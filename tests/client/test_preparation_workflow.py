@@ -9,16 +9,30 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from medval.client.execution import Executor
+from medval.client.http import MedvalClient
 from medval.client.preparation.decisions import accept_review, exclude_case, retry_case
 from medval.client.preparation.state import STATE_FILE
 from medval.client.preparation.workflow_run import SetAside, ToReview
-from medval.core.errors import InvalidInput
+from medval.client.registration import pack_cube
+from medval.client.workspace import Workspace
+from medval.core.errors import Conflict, InvalidInput
 from medval.core.hashing import tree_hash
-from tests.client.workflow_cube import CountingCube, prepare, write_cases, write_workflow_cube
+from medval.core.schemas import CubePublic
+from medval.core.states import CubeKind, Stage
+from medval.runner import BubblewrapRunner, Limits
+from tests.client.workflow_cube import (
+    WORKFLOW,
+    CountingCube,
+    prepare,
+    write_cases,
+    write_workflow_cube,
+)
 
 CASES = 20
 BROKEN = (4, 13)
@@ -50,6 +64,7 @@ def test_an_uninterrupted_run_sets_aside_the_failing_cases(tmp_path: Path) -> No
     assert list(outcome.set_aside) == REASONS
     assert outcome.prepared is not None and outcome.cases == CASES
     data, labels = outcome.prepared
+    assert (labels / "labels.csv").read_text().count("\n") == 1 + CASES - len(BROKEN)
     assert sorted(p.name for p in data.iterdir()) == [
         f"case-{i:02d}" for i in range(CASES) if i not in BROKEN
     ]
@@ -126,8 +141,9 @@ def test_a_changed_input_reruns_its_step_and_decisions_count(tmp_path: Path) -> 
         retry_case(work, data, "case-09")
     assert refused.value.message == f"'case-09' is not a case of {data}"
     assert refused.value.exit_code == 2
-    with pytest.raises(InvalidInput, match="^case 'case-00' has no failed step to retry$"):
+    with pytest.raises(InvalidInput) as refused:
         retry_case(work, data, "case-00")
+    assert refused.value.message == "case 'case-00' has no failed step to retry"
 
 
 def test_retry_runs_a_failed_case_again(tmp_path: Path) -> None:
@@ -164,11 +180,71 @@ def test_a_review_stops_the_workflow_until_each_case_is_decided(tmp_path: Path) 
     assert workflow is not None
     accept_review(work, data, workflow, "look", "case-00")
     exclude_case(work, data, "case-01")
-    with pytest.raises(InvalidInput, match="^'prepare' is not a review step of the workflow"):
+    with pytest.raises(InvalidInput) as refused:
         accept_review(work, data, workflow, "prepare", "case-00")
+    assert refused.value.message == "'prepare' is not a review step of the workflow (look)"
     outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
     assert outcome.to_review == () and outcome.excluded == ("case-01",)
     assert outcome.prepared is not None
     assert [p.name for p in outcome.prepared[0].iterdir()] == ["case-00"]
     # The whole step ran once, on the one case left (the seam names a lone case).
     assert CountingCube(cube, counts).runs()[2:] == ["prepare case-00"]
+
+
+class SaidProgress:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def step(self, message: str) -> None:
+        self.said.append(message)
+
+    def done(self, message: str, seconds: float) -> None:
+        return None
+
+
+def _executor(tmp_path: Path, workflow: str) -> tuple[Executor, CubePublic, SaidProgress]:
+    packed = pack_cube(write_workflow_cube(tmp_path / "cubes", workflow))
+    workspace = Workspace(tmp_path / "home")
+    workspace.cubes_dir.mkdir(parents=True)
+    workspace.cube_archive(packed.sha256).write_bytes(packed.archive)
+    cube = CubePublic(
+        id=3, name="workflow-prep", kind=CubeKind.DATA_PREPARATOR, archive_hash=packed.sha256,
+        owner_id=1, owner="committee", stage=Stage.OPERATION, created_at=datetime.now(UTC),
+    )  # fmt: skip
+    progress = SaidProgress()
+    client = MedvalClient("http://127.0.0.1:9")  # never asked: the archive is cached
+    executor = Executor(client, workspace, BubblewrapRunner(), Limits(), progress=progress)
+    return executor, cube, progress
+
+
+def test_the_executor_prepares_by_the_declared_workflow(tmp_path: Path) -> None:
+    executor, cube, progress = _executor(tmp_path, WORKFLOW)
+    data, labels = write_cases(tmp_path / "raw", 7, broken=(2,))
+    out = executor.workspace.dataset_dir("site-a")
+    data_hash, statistics = executor.prepare(cube, data, labels, out, benchmark_k=5, jobs=2)
+    assert sorted(p.name for p in (out / "data").iterdir()) == [
+        f"case-{i:02d}" for i in range(7) if i != 2
+    ]
+    assert data_hash == tree_hash(out / "data", out / "labels")
+    assert statistics.document.n_cases == 6
+    assert (
+        "case case-02 set aside at step convert: task 'convert' of cube 'workflow-prep' "
+        "failed with exit code 1: case case-02: value.txt is broken"
+    ) in progress.said
+
+    # Prepared again (the same name): every step finished from the same input is kept.
+    before = len(progress.said)
+    assert executor.prepare(cube, data, labels, out, benchmark_k=5)[0] == data_hash
+    tasks = [line for line in progress.said[before:] if line.startswith("workflow-prep: ")]
+    assert tasks == ["workflow-prep: sanity_check", "workflow-prep: statistics"]
+
+
+def test_a_review_that_waits_stops_the_executor_in_one_line(tmp_path: Path) -> None:
+    executor, cube, _ = _executor(tmp_path, REVIEWED)
+    data, labels = write_cases(tmp_path / "raw", 2)
+    out = executor.workspace.dataset_dir("site-a")
+    with pytest.raises(Conflict) as waiting:
+        executor.prepare(cube, data, labels, out, benchmark_k=5)
+    assert waiting.value.message == (
+        "the preparation waits for a review of 2 case(s) at step look; nothing prepared is lost"
+    )

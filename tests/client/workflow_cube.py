@@ -39,7 +39,11 @@ PREPARE = """
 SCRIPTS = {
     "prepare.py": PREPARE,
     "sanity_check.py": "pass",
-    "statistics.py": "pass",
+    "statistics.py": """
+        n_cases = len(os.listdir(args["data_path"]))
+        with open(os.path.join(args["output_path"], "statistics.json"), "w") as out:
+            json.dump({"n_cases": n_cases}, out)
+        """,
     "convert.py": CONVERT,
 }
 

@@ -26,6 +26,8 @@ from medval.client.cube_names import describe, named_as
 from medval.client.declared_documents import DocumentRefused, as_declared
 from medval.client.http import MedvalClient
 from medval.client.model_keys import ModelKeySource, NoModelKeys
+from medval.client.preparation.case_folders import link_entry
+from medval.client.preparation.workflow_run import run_workflow, workflow_folder
 from medval.client.run_locks import RunLocks
 from medval.client.task_times import TaskTime, record_task_time
 from medval.client.workspace import Workspace
@@ -35,7 +37,7 @@ from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
 from medval.core.document_mapping import ReadDocument
 from medval.core.documents import DatasetStatistics, ResultDocument, read_document
-from medval.core.errors import InvalidInput
+from medval.core.errors import Conflict, InvalidInput
 from medval.core.gpus import GpuDevices
 from medval.core.hashing import (
     TreeState,
@@ -44,6 +46,7 @@ from medval.core.hashing import (
     verify_sha256,
     verify_sha256_file,
 )
+from medval.core.preparation_workflow import Workflow
 from medval.core.schemas import BenchmarkPublic, CubePublic
 from medval.core.small_cells import (
     effective_min_cell_count,
@@ -310,10 +313,14 @@ class Executor:
         out: Path,
         *,
         benchmark_k: int,
+        jobs: int = 1,
     ) -> tuple[str, ReadDocument[DatasetStatistics]]:
         """prepare -> sanity_check -> statistics; returns the data hash and the statistics
         (with what of the cube's statistics file is left out, and the small cells withheld
-        by the benchmark's minimum cell size ``benchmark_k``)."""
+        by the benchmark's minimum cell size ``benchmark_k``).
+
+        A cube that declares a workflow prepares by it instead of one ``prepare``
+        (:meth:`prepare_by_workflow`, its per-case steps ``jobs`` at a time)."""
         for path, what in ((data_path, "data path"), (labels_path, "labels path")):
             if not path.is_dir():
                 raise InvalidInput(f"{what} {path} is not a folder")
@@ -324,18 +331,22 @@ class Executor:
         for folder in (data, labels, stats, metadata, report):
             if folder.exists():
                 shutil.rmtree(folder)
-        self.run_task(
-            preparator,
-            "prepare",
-            {
-                "data_path": data_path,
-                "labels_path": labels_path,
-                "output_path": data,
-                "output_labels_path": labels,
-                METADATA_MOUNT: metadata,
-                REPORT_MOUNT: report,
-            },
-        )
+        workflow = self.declared_workflow(preparator)
+        if workflow is not None:
+            self.prepare_by_workflow(preparator, workflow, data_path, labels_path, out, jobs)
+        else:
+            self.run_task(
+                preparator,
+                "prepare",
+                {
+                    "data_path": data_path,
+                    "labels_path": labels_path,
+                    "output_path": data,
+                    "output_labels_path": labels,
+                    METADATA_MOUNT: metadata,
+                    REPORT_MOUNT: report,
+                },
+            )
         metadata.mkdir(exist_ok=True)  # read by the next tasks even if prepare wrote none
         inputs = {"data_path": data, "labels_path": labels, METADATA_MOUNT: metadata}
         self.run_task(preparator, "sanity_check", inputs)
@@ -346,6 +357,48 @@ class Executor:
         statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
         self.progress.step("hashing the prepared data")
         return tree_hash(data, labels), statistics
+
+    def declared_workflow(self, preparator: CubePublic) -> Workflow | None:
+        """The workflow the preparation cube declares, if any (read from its spec)."""
+        check_valid(f"{preparator.kind.value} cube {preparator.name} ({preparator.id})", preparator)
+        with self.unpacked(preparator) as (_, spec):
+            return spec.workflow
+
+    def prepare_by_workflow(
+        self,
+        preparator: CubePublic,
+        workflow: Workflow,
+        data_path: Path,
+        labels_path: Path,
+        out: Path,
+        jobs: int,
+    ) -> None:
+        """Run (or resume) the cube's workflow, its state in ``out/workflow``, and put the
+        prepared data at ``out/data`` and ``out/labels``. A case set aside is said, one
+        line each, and left out; a review that waits stops here in one line."""
+        outcome = run_workflow(
+            workflow,
+            lambda task, mounts: self.run_task(preparator, task, mounts),
+            data_path,
+            labels_path,
+            workflow_folder(out),
+            identity=preparator.archive_hash,
+            jobs=jobs,
+            say=self.progress.step,
+        )
+        for aside in outcome.set_aside:
+            self.progress.step(f"case {aside.case} set aside at step {aside.step}: {aside.reason}")
+        if outcome.excluded:
+            self.progress.step(f"{len(outcome.excluded)} case(s) excluded")
+        if outcome.prepared is None:
+            waiting = outcome.to_review
+            steps = sorted({item.step for item in waiting})
+            raise Conflict(
+                f"the preparation waits for a review of {len(waiting)} case(s) at step "
+                f"{', '.join(steps)}; nothing prepared is lost"
+            )
+        for prepared, target in zip(outcome.prepared, (out / "data", out / "labels"), strict=True):
+            link_entry(prepared, target)
 
     def evaluate_model(
         self,

@@ -37,9 +37,9 @@ from medval.core.preparation_workflow import PREPARE_TASK, StepRuns, Workflow, W
 
 class TaskRunning(Protocol):
     """Runs one task of the preparation cube with these mounts, or raises a MedvalError
-    (one line) when it could not run or failed."""
+    (one line) when it could not run or failed; what it returns is not used."""
 
-    def __call__(self, task: str, mounts: Mapping[str, Path]) -> None: ...
+    def __call__(self, task: str, mounts: Mapping[str, Path]) -> object: ...
 
 
 @dataclass(frozen=True)
