@@ -18,7 +18,7 @@ from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.preparation.decisions import accept_review, exclude_case, retry_case
 from medval.client.preparation.state import STATE_FILE
-from medval.client.preparation.workflow_run import SetAside, ToReview
+from medval.client.preparation.workflow_run import SetAside, ToReview, workflow_folder
 from medval.client.registration import pack_cube
 from medval.client.workspace import Workspace
 from medval.core.errors import Conflict, InvalidInput
@@ -247,4 +247,40 @@ def test_a_review_that_waits_stops_the_executor_in_one_line(tmp_path: Path) -> N
         executor.prepare(cube, data, labels, out, benchmark_k=5)
     assert waiting.value.message == (
         "the preparation waits for a review of 2 case(s) at step look; nothing prepared is lost"
+    )
+
+
+def test_dataset_status_counts_each_step_of_a_stopped_preparation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from medval.cli.main import main
+
+    home = tmp_path / "home"
+    cube = write_workflow_cube(tmp_path / "cubes")
+    data, _ = write_cases(tmp_path / "raw", 4, broken=(3,))
+    work = workflow_folder(Workspace(home).dataset_dir("site-a"))
+    prepare(cube, tmp_path / "raw", work, tmp_path / "counts.txt", jobs=2)
+    exclude_case(work, data, "case-00")
+
+    status = ["--home", str(home), "dataset", "status"]
+    assert main([*status, "site-a", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["step,done,failed", "convert,3,1", "prepare,1,0"]
+    assert err == "1 case(s) excluded\n"
+
+    assert main([*status, "site-b"]) == 4
+    assert capsys.readouterr().err == "error: dataset site-b has no preparation workflow here\n"
+
+
+def test_dataset_prepare_refuses_no_jobs_before_asking_the_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from medval.cli.main import main
+
+    raw = tmp_path / "raw"
+    prepare_command = ["dataset", "prepare", "-b", "1", "--name", "site-a"]
+    folders = ["--data-path", str(raw), "--labels-path", str(raw), "--jobs", "0"]
+    assert main(["--home", str(tmp_path / "home"), *prepare_command, *folders]) == 2
+    assert capsys.readouterr().err == (
+        "error: --jobs is how many cases are prepared at once: at least 1, not 0\n"
     )

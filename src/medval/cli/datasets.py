@@ -18,6 +18,7 @@ from medval.client.dataset_transfer import (
     staged_import,
 )
 from medval.client.datasets import (
+    preparation_counts,
     preparation_extras,
     prepare_dataset,
     registration_payload,
@@ -25,7 +26,7 @@ from medval.client.datasets import (
 )
 from medval.client.joining import ask_to_join, dataset_request
 from medval.client.workspace import LocalDataset
-from medval.core.errors import Conflict
+from medval.core.errors import Conflict, InvalidInput
 from medval.core.schemas import DatasetPublic
 from medval.core.states import Stage
 
@@ -51,9 +52,18 @@ def prepare(
     labels_path: Path = typer.Option(..., "--labels-path", help="Folder with the labels."),
     location: str = typer.Option("", "--location", help="Site or hospital (shown to others)."),
     description: str = typer.Option("", "--description"),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        metavar="N",
+        help="Run a workflow's per-case steps on up to N cases at once (default 1).",
+    ),
 ) -> None:
     """Run the benchmark's preparation cube on local data; nothing is sent."""
     session: Session = ctx.obj
+    if jobs < 1:
+        raise InvalidInput(f"--jobs is how many cases are prepared at once: at least 1, not {jobs}")
     with session.client() as client:
         dataset = prepare_dataset(
             session.executor(client),
@@ -63,6 +73,7 @@ def prepare(
             labels_path=labels_path,
             location=location,
             description=description,
+            jobs=jobs,
         )
     session.err.print(
         f"prepared {dataset.name}: {count(dataset.statistics.n_cases)} cases, "
@@ -71,6 +82,15 @@ def prepare(
     print_left_out(session, dataset.left_out, "the statistics file")
     for kept in preparation_extras(session.workspace, dataset):
         session.err.print(f"kept here, never sent: {kept}", markup=False, highlight=False)
+
+
+@app.command("status")
+def status(ctx: typer.Context, name: str, fmt: OutputFormat = FormatOption) -> None:
+    """Per step of a preparation workflow (running or stopped): cases finished and failed."""
+    session: Session = ctx.obj
+    counts = preparation_counts(session.workspace, name)
+    session.show(counts.steps, fmt, ["step", "done", "failed"], f"preparation of {name}")
+    session.err.print(f"{counts.excluded} case(s) excluded")
 
 
 @app.command("register")

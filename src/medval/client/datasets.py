@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medval.client.execution import Executor
+from medval.client.preparation.progress_counts import WorkflowCounts, workflow_counts
+from medval.client.preparation.workflow_run import workflow_folder
 from medval.client.workspace import LocalDataset, Workspace
 from medval.core.errors import Conflict, HashMismatch
 from medval.core.hashing import tree_hash, tree_state
@@ -23,8 +25,10 @@ def prepare_dataset(
     labels_path: Path,
     location: str = "",
     description: str = "",
+    jobs: int = 1,
 ) -> LocalDataset:
-    """Run the benchmark's preparation cube (prepare, sanity_check, statistics) locally.
+    """Run the benchmark's preparation cube (prepare, sanity_check, statistics) locally;
+    a cube that declares a workflow runs its per-case steps ``jobs`` cases at a time.
 
     The name becomes a folder of the workspace: it is checked before anything else."""
     check_name(name, "dataset name")
@@ -42,6 +46,7 @@ def prepare_dataset(
         labels_path.resolve(),
         workspace.dataset_dir(name),
         benchmark_k=benchmark.min_cell_count,
+        jobs=jobs,
     )
     dataset = LocalDataset(
         name=name,
@@ -125,3 +130,9 @@ def registration_payload(dataset: LocalDataset, stage: Stage = Stage.OPERATION) 
         statistics=dataset.statistics,
         stage=stage,
     )
+
+
+def preparation_counts(workspace: Workspace, name: str) -> WorkflowCounts:
+    """Per step, the cases a dataset's preparation workflow finished and set aside."""
+    check_name(name, "dataset name")
+    return workflow_counts(workflow_folder(workspace.dataset_dir(name)), name)
