@@ -128,7 +128,7 @@ def test_a_changed_input_reruns_its_step_and_decisions_count(tmp_path: Path) -> 
     assert outcome.set_aside == ()
 
     # Excluding a case leaves it out and counts it; prepare runs again without it.
-    exclude_case(work, data, "case-02")
+    exclude_case(work, "case-02")
     outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
     assert outcome.excluded == ("case-02",)
     assert outcome.prepared is not None
@@ -138,20 +138,20 @@ def test_a_changed_input_reruns_its_step_and_decisions_count(tmp_path: Path) -> 
     assert seam.runs()[7:] == ["prepare all"]
 
     with pytest.raises(InvalidInput) as refused:
-        retry_case(work, data, "case-09")
+        retry_case(work, "case-09")
     assert refused.value.message == f"'case-09' is not a case of {data}"
     assert refused.value.exit_code == 2
     with pytest.raises(InvalidInput) as refused:
-        retry_case(work, data, "case-00")
+        retry_case(work, "case-00")
     assert refused.value.message == "case 'case-00' has no failed step to retry"
 
 
 def test_retry_runs_a_failed_case_again(tmp_path: Path) -> None:
     cube = write_workflow_cube(tmp_path / "cubes")
-    data, _ = write_cases(tmp_path / "raw", 3, broken=(0,))
+    write_cases(tmp_path / "raw", 3, broken=(0,))
     work, counts = tmp_path / "work", tmp_path / "counts.txt"
     prepare(cube, tmp_path / "raw", work, counts, jobs=1)
-    retry_case(work, data, "case-00")
+    retry_case(work, "case-00")
     outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
     assert CountingCube(cube, counts).runs()[4:] == ["convert case-00"]
     assert [s.case for s in outcome.set_aside] == ["case-00"]
@@ -167,22 +167,18 @@ REVIEWED = """workflow:
 
 def test_a_review_stops_the_workflow_until_each_case_is_decided(tmp_path: Path) -> None:
     cube = write_workflow_cube(tmp_path / "cubes", REVIEWED)
-    data, _ = write_cases(tmp_path / "raw", 2)
+    write_cases(tmp_path / "raw", 2)
     work, counts = tmp_path / "work", tmp_path / "counts.txt"
     outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
     assert outcome.prepared is None
     assert list(outcome.to_review) == [
         ToReview("look", f"case-0{i}", (f"case-0{i}/overlay.png",)) for i in range(2)
     ]
-    from medval.core.cube_spec import load_cube_spec
-
-    workflow = load_cube_spec(cube).workflow
-    assert workflow is not None
-    accept_review(work, data, workflow, "look", "case-00")
-    exclude_case(work, data, "case-01")
+    accept_review(work, "look", "case-00")
+    exclude_case(work, "case-01")
     with pytest.raises(InvalidInput) as refused:
-        accept_review(work, data, workflow, "prepare", "case-00")
-    assert refused.value.message == "'prepare' is not a review step of the workflow (look)"
+        accept_review(work, "prepare", "case-00")
+    assert refused.value.message == "'prepare' is not a review step of the workflow"
     outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=1)
     assert outcome.to_review == () and outcome.excluded == ("case-01",)
     assert outcome.prepared is not None
@@ -250,23 +246,35 @@ def test_a_review_that_waits_stops_the_executor_in_one_line(tmp_path: Path) -> N
     )
 
 
-def test_dataset_status_counts_each_step_of_a_stopped_preparation(
+def test_dataset_status_and_case_decisions_on_a_stopped_preparation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from medval.cli.main import main
 
     home = tmp_path / "home"
     cube = write_workflow_cube(tmp_path / "cubes")
-    data, _ = write_cases(tmp_path / "raw", 4, broken=(3,))
+    write_cases(tmp_path / "raw", 4, broken=(3,))
     work = workflow_folder(Workspace(home).dataset_dir("site-a"))
     prepare(cube, tmp_path / "raw", work, tmp_path / "counts.txt", jobs=2)
-    exclude_case(work, data, "case-00")
+    case = ["--home", str(home), "dataset", "case"]
+    assert main([*case, "exclude", "site-a", "case-00"]) == 0
+    assert capsys.readouterr().err == (
+        "case case-00 of site-a is excluded from the next dataset prepare on\n"
+    )
 
     status = ["--home", str(home), "dataset", "status"]
     assert main([*status, "site-a", "--format", "csv"]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == ["step,done,failed", "convert,3,1", "prepare,1,0"]
     assert err == "1 case(s) excluded\n"
+
+    assert main([*case, "retry", "site-a", "case-07"]) == 2
+    raw_data = tmp_path / "raw" / "data"
+    assert capsys.readouterr().err == f"error: 'case-07' is not a case of {raw_data}\n"
+    assert main([*case, "retry", "site-a", "case-03"]) == 0
+    capsys.readouterr()
+    assert main([*status, "site-a", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "convert,3,0"
 
     assert main([*status, "site-b"]) == 4
     assert capsys.readouterr().err == "error: dataset site-b has no preparation workflow here\n"

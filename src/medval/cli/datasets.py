@@ -10,6 +10,7 @@ from medval.cli.benchmarks import requested
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import policy_app
+from medval.cli.preparation_cases import case_app
 from medval.cli.render import columns, count, print_left_out
 from medval.client.dataset_transfer import (
     check_registered,
@@ -41,6 +42,7 @@ app = typer.Typer(
     help="Data owners: prepare, register and associate datasets.", no_args_is_help=True
 )
 app.add_typer(policy_app, name="policy")
+app.add_typer(case_app, name="case")
 
 
 @app.command("prepare")

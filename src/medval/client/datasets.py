@@ -132,7 +132,11 @@ def registration_payload(dataset: LocalDataset, stage: Stage = Stage.OPERATION) 
     )
 
 
+def preparation_folder(workspace: Workspace, name: str) -> Path:
+    """Where a dataset's preparation workflow keeps its state and its steps' outputs."""
+    return workflow_folder(workspace.dataset_dir(name))
+
+
 def preparation_counts(workspace: Workspace, name: str) -> WorkflowCounts:
     """Per step, the cases a dataset's preparation workflow finished and set aside."""
-    check_name(name, "dataset name")
-    return workflow_counts(workflow_folder(workspace.dataset_dir(name)), name)
+    return workflow_counts(preparation_folder(workspace, name), name)

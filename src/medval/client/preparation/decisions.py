@@ -1,63 +1,62 @@
 """The data owner's decisions on a case of a workflow: retry it, exclude it, accept a review.
 
-Each is one transaction on the workflow's state (:mod:`.state`), taken when no run is going
-on or while one is (the run reads them when it next starts). A case the data owner names
-that the raw data does not hold is one line (exit 2), and nothing changes.
+Each is one transaction on the workflow's state (:mod:`.state`) in ``folder`` (a dataset's
+workflow folder), taken between runs or while one goes on (a run reads them when it next
+starts). The cases are those of the raw data the workflow last ran on. A case, or a review
+step, that is not one is one line (exit 2), and nothing changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from medval.client.preparation.case_folders import StepFolders, cases_of
-from medval.client.preparation.state import CaseState, WorkflowState
-from medval.client.preparation.workflow_run import review_hash
-from medval.core.errors import InvalidInput
-from medval.core.preparation_workflow import StepRuns, Workflow
+from medval.client.preparation.state import RAW_DATA, STATE_FILE, CaseState, WorkflowState
+from medval.client.preparation.workflow_run import review_fact, review_hash
+from medval.core.errors import InvalidInput, NotFound
 
 
-def _known_case(raw_data: Path, case: str) -> None:
-    if case not in cases_of(raw_data):
-        raise InvalidInput(f"{case!r} is not a case of {raw_data}")
-
-
-def retry_case(folder: Path, raw_data: Path, case: str) -> None:
-    """Run the case's failed step again at the next run (its input fixed or not)."""
-    _known_case(raw_data, case)
+@contextmanager
+def _state_with_case(folder: Path, case: str) -> Iterator[WorkflowState]:
+    if not (folder / STATE_FILE).is_file():
+        raise NotFound(f"{folder} holds no preparation workflow")
     state = WorkflowState(folder)
     try:
+        raw_data = state.fact(RAW_DATA)
+        if raw_data is None or not Path(raw_data).is_dir():
+            raise NotFound(f"the raw data this workflow ran on ({raw_data}) is not there")
+        if case not in cases_of(Path(raw_data)):
+            raise InvalidInput(f"{case!r} is not a case of {raw_data}")
+        yield state
+    finally:
+        state.close()
+
+
+def retry_case(folder: Path, case: str) -> None:
+    """Run the case's failed step again at the next run (its input fixed or not)."""
+    with _state_with_case(folder, case) as state:
         if not state.failures_of(case):
             raise InvalidInput(f"case {case!r} has no failed step to retry")
         state.retry(case)
-    finally:
-        state.close()
 
 
-def exclude_case(folder: Path, raw_data: Path, case: str) -> None:
+def exclude_case(folder: Path, case: str) -> None:
     """Leave the case out of the prepared data (counted among the exclusions)."""
-    _known_case(raw_data, case)
-    state = WorkflowState(folder)
-    try:
+    with _state_with_case(folder, case) as state:
         state.exclude(case)
-    finally:
-        state.close()
 
 
-def accept_review(folder: Path, raw_data: Path, workflow: Workflow, step: str, case: str) -> None:
+def accept_review(folder: Path, step: str, case: str) -> None:
     """The reviewer accepts what the step before the review wrote for the case, as it is
     now: a later change to it asks for the review again."""
-    _known_case(raw_data, case)
-    names = [s.name for s in workflow.steps if s.runs is StepRuns.REVIEW]
-    if step not in names:
-        raise InvalidInput(f"{step!r} is not a review step of the workflow ({', '.join(names)})")
-    source = workflow.step(step).source
-    assert source is not None
-    produced = StepFolders(folder, source).case(case) / "data"
-    state = WorkflowState(folder)
-    try:
+    with _state_with_case(folder, case) as state:
+        source = state.fact(review_fact(step))
+        if source is None:
+            raise InvalidInput(f"{step!r} is not a review step of the workflow")
+        produced = StepFolders(folder, source).case(case) / "data"
         finished = state.get(source, case)
         if finished is None or finished.state is not CaseState.DONE or not produced.is_dir():
             raise InvalidInput(f"case {case!r} has nothing to review at {step!r} yet")
         state.record(step, case, CaseState.DONE, review_hash(produced))
-    finally:
-        state.close()

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 STATE_FILE = "workflow.sqlite"
+RAW_DATA = "raw_data"  # the fact naming the raw data folder the workflow last ran on
 WHOLE = ""  # the case name of a step that runs once for the dataset
 
 _SCHEMA = """
@@ -32,6 +33,10 @@ CREATE TABLE IF NOT EXISTS step_cases (
     reason TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL,
     PRIMARY KEY (step, case_name)
+);
+CREATE TABLE IF NOT EXISTS facts (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS exclusions (
     case_name TEXT PRIMARY KEY,
@@ -116,6 +121,15 @@ class WorkflowState:
             "ORDER BY step, case_name"
         )
         return [_step_case(row) for row in rows]
+
+    # --- what the last run was given (read by the decisions) ---------------------------
+
+    def remember(self, name: str, value: str) -> None:
+        self._write("INSERT OR REPLACE INTO facts VALUES (?, ?)", name, value)
+
+    def fact(self, name: str) -> str | None:
+        rows = self._rows("SELECT value FROM facts WHERE name = ?", name)
+        return rows[0][0] if rows else None
 
     # --- the data owner's decisions ------------------------------------------------------
 

@@ -29,7 +29,7 @@ from medval.client.preparation.case_folders import (
     merge,
     put_in_place,
 )
-from medval.client.preparation.state import WHOLE, CaseState, WorkflowState
+from medval.client.preparation.state import RAW_DATA, WHOLE, CaseState, WorkflowState
 from medval.core.errors import MedvalError
 from medval.core.hashing import tree_hash
 from medval.core.preparation_workflow import PREPARE_TASK, StepRuns, Workflow, WorkflowStep
@@ -111,6 +111,10 @@ def run_workflow(
         say or (lambda _: None), state,
     )  # fmt: skip
     try:
+        state.remember(RAW_DATA, str(raw_data))
+        for step in workflow.steps:
+            if step.runs is StepRuns.REVIEW and step.source is not None:
+                state.remember(review_fact(step.name), step.source)
         run.cases = cases_of(raw_data)
         run.excluded = state.excluded() & set(run.cases)
         run.labels_hash = tree_hash(raw_labels)
@@ -261,6 +265,11 @@ def _review(run: _Run, step: WorkflowStep, case: str) -> None:
         }
     )
     run.to_review.append(ToReview(step.name, case, tuple(files)))
+
+
+def review_fact(step: str) -> str:
+    """The fact naming the step whose output a review step looks at."""
+    return f"review:{step}"
 
 
 def review_hash(produced: Path) -> str:

@@ -1,0 +1,31 @@
+"""``medval dataset case retry|exclude``: the data owner's decision on a case that a
+preparation workflow set aside (``client.preparation.decisions``)."""
+
+from __future__ import annotations
+
+import typer
+
+from medval.cli.context import Session
+from medval.client.datasets import preparation_folder
+from medval.client.preparation.decisions import exclude_case, retry_case
+
+case_app = typer.Typer(
+    help="Decide on a case a preparation workflow set aside (data owners).",
+    no_args_is_help=True,
+)
+
+
+@case_app.command("retry")
+def retry(ctx: typer.Context, name: str, case: str) -> None:
+    """Run the case's failed step again when the dataset is next prepared."""
+    session: Session = ctx.obj
+    retry_case(preparation_folder(session.workspace, name), case)
+    session.err.print(f"case {case} of {name} is retried at the next dataset prepare")
+
+
+@case_app.command("exclude")
+def exclude(ctx: typer.Context, name: str, case: str) -> None:
+    """Leave the case out of the prepared data (counted among the exclusions)."""
+    session: Session = ctx.obj
+    exclude_case(preparation_folder(session.workspace, name), case)
+    session.err.print(f"case {case} of {name} is excluded from the next dataset prepare on")
