@@ -292,3 +292,20 @@ def test_dataset_prepare_refuses_no_jobs_before_asking_the_server(
     assert capsys.readouterr().err == (
         "error: --jobs is how many cases are prepared at once: at least 1, not 0\n"
     )
+
+
+def test_a_second_preparation_of_one_dataset_at_once_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    cube = write_workflow_cube(tmp_path / "cubes")
+    write_cases(tmp_path / "raw", 1)
+    work = tmp_path / "work"
+    work.mkdir()
+    with (work / "workflow.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(Conflict) as refused:
+            prepare(cube, tmp_path / "raw", work, tmp_path / "counts.txt", jobs=1)
+    assert refused.value.message == (
+        f"another preparation is running in {work}: wait for it, or stop it"
+    )
+    assert not (tmp_path / "counts.txt").exists()

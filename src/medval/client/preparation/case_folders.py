@@ -3,6 +3,7 @@
 Under the dataset's workspace folder, ``workflow/``::
 
     workflow.sqlite                 the state (:mod:`.state`)
+    workflow.lock                   held by the one run going on
     steps/STEP/cases/CASE/data      what a per_case step wrote for a case (and labels/)
     steps/STEP/output/data          what a whole step wrote (and labels/)
     steps/STEP/partial/...          a task's outputs while it runs; renamed into place

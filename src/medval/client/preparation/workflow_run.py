@@ -13,10 +13,12 @@ excluded (:mod:`.decisions`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -30,9 +32,11 @@ from medval.client.preparation.case_folders import (
     put_in_place,
 )
 from medval.client.preparation.state import RAW_DATA, WHOLE, CaseState, WorkflowState
-from medval.core.errors import MedvalError
+from medval.core.errors import Conflict, MedvalError
 from medval.core.hashing import tree_hash
 from medval.core.preparation_workflow import PREPARE_TASK, StepRuns, Workflow, WorkflowStep
+
+LOCK_FILE = "workflow.lock"
 
 
 class TaskRunning(Protocol):
@@ -105,6 +109,35 @@ def run_workflow(
     """Run (or resume) ``workflow`` on the raw data; its state and outputs live in
     ``folder`` (:func:`workflow_folder` of the dataset's workspace folder). ``identity``
     (the cube's hash) is part of every step's input: another cube redoes every step."""
+    with _only_run(folder):
+        return _run_workflow(workflow, run_task, raw_data, raw_labels, folder, identity, jobs, say)
+
+
+@contextmanager
+def _only_run(folder: Path) -> Iterator[None]:
+    """One run of a dataset's workflow at a time, across processes: a second would clear
+    what the first is writing. The lock goes with the process, however it ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(
+                f"another preparation is running in {folder}: wait for it, or stop it"
+            ) from None
+        yield
+
+
+def _run_workflow(
+    workflow: Workflow,
+    run_task: TaskRunning,
+    raw_data: Path,
+    raw_labels: Path,
+    folder: Path,
+    identity: str,
+    jobs: int,
+    say: Callable[[str], None] | None,
+) -> WorkflowOutcome:
     state = WorkflowState(folder)
     run = _Run(
         workflow, run_task, raw_data, raw_labels, folder, identity, max(1, jobs),
