@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.preparation.decisions import accept_review, exclude_case, retry_case
 from medval.client.preparation.state import STATE_FILE
-from medval.client.preparation.workflow_run import SetAside, ToReview, workflow_folder
+from medval.client.preparation.workflow_run import SetAside, ToReview, run_workflow, workflow_folder
 from medval.client.registration import pack_cube
 from medval.client.workspace import Workspace
+from medval.core.cube_spec import load_cube_spec
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.hashing import tree_hash
 from medval.core.schemas import CubePublic
@@ -309,3 +311,33 @@ def test_a_second_preparation_of_one_dataset_at_once_is_refused(tmp_path: Path) 
         f"another preparation is running in {work}: wait for it, or stop it"
     )
     assert not (tmp_path / "counts.txt").exists()
+
+
+class InterruptedCube(CountingCube):
+    """Ctrl-C while the case ``at`` runs (the seam raises it, as a supervisor would)."""
+
+    def __init__(self, folder: Path, counts: Path, at: str) -> None:
+        super().__init__(folder, counts)
+        self.at = at
+
+    def __call__(self, task: str, mounts: Mapping[str, Path]) -> None:
+        if (mounts["data_path"] / self.at).exists():
+            raise KeyboardInterrupt
+        super().__call__(task, mounts)
+
+
+def test_ctrl_c_records_nothing_for_the_cases_it_stopped(tmp_path: Path) -> None:
+    cube = write_workflow_cube(tmp_path / "cubes")
+    data, labels = write_cases(tmp_path / "raw", 6, broken=(1,))
+    work, counts = tmp_path / "work", tmp_path / "counts.txt"
+    workflow = load_cube_spec(cube).workflow
+    assert workflow is not None
+    interrupted = InterruptedCube(cube, counts, "case-03")
+    with pytest.raises(KeyboardInterrupt):
+        run_workflow(workflow, interrupted, data, labels, work, jobs=2)
+    assert "case-03" not in _done_convert_cases(work)
+
+    outcome = prepare(cube, tmp_path / "raw", work, counts, jobs=2)
+    assert [s.case for s in outcome.set_aside] == ["case-01"]
+    assert outcome.prepared is not None
+    assert len(list(outcome.prepared[0].iterdir())) == 5

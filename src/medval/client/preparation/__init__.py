@@ -5,7 +5,9 @@ the dataset's workspace folder), the folders each step reads and writes (:mod:`.
 the run itself, per-case steps side by side up to ``jobs`` (:mod:`.workflow_run`), and the
 data owner's decisions on a case (:mod:`.decisions`: retry, exclude, accept a review).
 
-It may import ``medval.core`` and the standard library only. The tasks it runs come in
+It may import ``medval.core``, the standard library and ``medval.client.side_by_side``
+(per-case steps up to ``jobs`` at once, worker threads around sandboxed processes, and
+Ctrl-C stopping every sandbox without recording anything). The tasks it runs come in
 through a seam (:class:`.workflow_run.TaskRunning`): ``client.execution`` gives one that runs
 the pinned cube in the sandbox, tests give one that counts runs.
 """

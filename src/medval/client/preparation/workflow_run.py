@@ -17,7 +17,6 @@ import fcntl
 import hashlib
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,8 +178,12 @@ def _run_step(run: _Run, step: WorkflowStep) -> None:
         for case in ready:
             _review(run, step, case)
         return
-    with ThreadPoolExecutor(max_workers=run.jobs) as pool:
-        list(pool.map(lambda case: _run_case(run, step, case), ready))
+    # Imported here: client.side_by_side reads client.execution, which runs workflows.
+    from medval.client.side_by_side import run_each
+
+    # Ctrl-C stops every sandbox running and starts no other case (``run_each``); a case
+    # stopped so records nothing, and runs again at the next run.
+    run_each(len(ready), run.jobs, lambda index: _run_case(run, step, ready[index]), lambda: True)
     run.say(f"{step.name}: {len(run.finished[step.name])} of {len(ready)} cases finished")
 
 
