@@ -5,6 +5,13 @@ the dataset's workspace folder), the folders each step reads and writes (:mod:`.
 the run itself, per-case steps side by side up to ``jobs`` (:mod:`.workflow_run`), and the
 data owner's decisions on a case (:mod:`.decisions`: retry, exclude, accept a review).
 
+Why its own scheduling and not a workflow engine: the hospital runs medval alone (no new
+server or daemon, which Airflow, Prefect or Dagster would bring); the graph is a handful of
+steps put in order once (``core.preparation_workflow``), and what must be right is the state
+of each case, which SQLite keeps (:mod:`.state`). Why here and not a room of its own beside
+``client``: it is the data owner's local work on the workspace, reached through
+``client.execution`` and ``client.datasets`` like the rest of preparation.
+
 It may import ``medval.core``, the standard library and ``medval.client.side_by_side``
 (per-case steps up to ``jobs`` at once, worker threads around sandboxed processes, and
 Ctrl-C stopping every sandbox without recording anything). The tasks it runs come in
