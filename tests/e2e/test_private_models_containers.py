@@ -5,8 +5,8 @@ bubblewrap, Docker and Podman, with the model's key, it gives exactly the number
 the same model registered in clear (the benchmark's reference model: the same image
 and weights), and nothing of it in clear stays in the site's folder.
 
-The site's key is the model owner's key file, copied into the site's own store
-(``client.model_keys``): what a released key gives a site in the end."""
+Each site gets the key as every site does: wrapped to its own encryption key by
+``medval model keys sync`` and released by the server while its association is approved."""
 
 from __future__ import annotations
 
@@ -101,8 +101,6 @@ def sites(
     assert registered.code == 0, registered.stderr
     private = json.loads(registered.stdout)
     vendor.ok("model", "associate", str(private["id"]), "--benchmark", bid, "--yes")
-    sealed = private["sealed"]["sealed_hash"]
-    key = (vendor.home / "keys" / "pm-vendor" / "model-keys" / f"{sealed}.key").read_bytes()
 
     hospitals = {kind: people[f"pm-hospital-{kind}"] for kind in RUNNERS}
     for kind, hospital in hospitals.items():
@@ -114,12 +112,13 @@ def sites(
         )  # fmt: skip
         hospital.ok("dataset", "register", name, "--yes")
         hospital.ok("dataset", "associate", name, "--yes")
-        store = hospital.home / "keys" / hospital.username / "model-keys"
-        store.mkdir(parents=True)
-        (store / f"{sealed}.key").write_bytes(key)
-        (store / f"{sealed}.key").chmod(0o600)
     for association in committee.json("association", "list", "--status", "pending"):
         committee.ok("association", "approve", str(association["id"]), "--yes")
+    # The key reaches each approved site wrapped to its own key, released by the server.
+    synced = vendor.ok("model", "keys", "sync", str(private["id"]))
+    assert sorted(synced.split()) == sorted(
+        [f"{h.username}:" for h in hospitals.values()] + ["granted"] * len(hospitals)
+    ), synced
     for hospital in hospitals.values():
         hospital.ok("run", "--yes")
     weights = [p.read_bytes() for p in sorted(WEIGHTS.rglob("*")) if p.is_file()]
