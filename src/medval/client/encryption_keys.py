@@ -11,8 +11,6 @@ The file is 0600 and both folders 0700, as for the signing key (``client.signing
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings
 from medval.client.signing import key_folder
 from medval.core.errors import KeyReleaseRefused
+from medval.core.private_files import replace_private
 from medval.trust.key_wrapping import EncryptionKey
 
 KEY_FILE = "encryption-key.pem"
@@ -53,16 +52,7 @@ def save_encryption_key(settings: ClientSettings, username: str, key: Encryption
     path.parent.mkdir(parents=True, exist_ok=True)
     for folder in (path.parent.parent, path.parent):
         folder.chmod(0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key.to_pem())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_private(path, key.to_pem())
 
 
 @dataclass(frozen=True)

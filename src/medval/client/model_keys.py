@@ -16,14 +16,13 @@ Neither source keeps a key anywhere else; a source that has no key says so in on
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from medval.client.settings import ClientSettings
 from medval.client.signing import key_folder
 from medval.core.errors import KeyReleaseRefused
+from medval.core.private_files import replace_private
 from medval.core.schemas import CubePublic
 
 KEY_FOLDER = "model-keys"
@@ -58,16 +57,7 @@ def save_model_key(settings: ClientSettings, username: str, sealed_hash: str, ke
     path.parent.mkdir(parents=True, exist_ok=True)
     for folder in (path.parent.parent.parent, path.parent.parent, path.parent):
         folder.chmod(0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_private(path, key)
 
 
 def load_model_key(settings: ClientSettings, username: str, sealed_hash: str) -> bytes | None:

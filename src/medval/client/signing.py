@@ -12,8 +12,6 @@ one) and only then replaces the file; results signed by the old key stay verifia
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from medval.client.http import MedvalClient
 from medval.client.settings import ClientSettings
 from medval.core.errors import InvalidInput, NotAuthenticated
+from medval.core.private_files import replace_private
 from medval.core.schemas import Name, SigningKeyPublic
 from medval.trust.keys import SigningKey
 
@@ -67,16 +66,7 @@ def save_signing_key(settings: ClientSettings, username: str, key: SigningKey) -
     """Write the key readable by this account only, replacing any key before it in one step."""
     path = key_path(settings, username)
     _private_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key.to_pem())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_private(path, key.to_pem())
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -32,6 +33,21 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as handle:
         os.fchmod(handle.fileno(), FILE_MODE)
         handle.write(text)
+
+
+def replace_private(path: Path, data: bytes) -> Path:
+    """``data`` at ``path``, owner-only, replacing any file there in one step (a key: a
+    reader sees the old one or the new one, never half of either)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def make_private(path: Path) -> None:
