@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from medval.core.errors import InvalidInput, KeyReleaseRefused
+from medval.trust.keys import private_key_from_pem, private_key_pem
 
 __all__ = [
     "MODEL_KEY_BYTES",
@@ -97,20 +98,13 @@ class EncryptionKey:
     @classmethod
     def from_pem(cls, pem: bytes, where: str) -> EncryptionKey:
         """A key written by ``to_pem``; anything else is one line naming ``where``."""
-        try:
-            private = serialization.load_pem_private_key(pem, password=None)
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"{where} does not hold an encryption key (PEM, PKCS #8)") from exc
+        private = private_key_from_pem(pem, where, "an encryption key")
         if not isinstance(private, X25519PrivateKey):
             raise InvalidInput(f"{where} holds a key that is not X25519")
         return cls(private)
 
     def to_pem(self) -> bytes:
-        return self.private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return private_key_pem(self.private)
 
     @property
     def public_key(self) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from medval.core.errors import InvalidInput
 
@@ -49,6 +51,24 @@ def signature_matches(public_key: str, signature: str, message: bytes) -> bool:
     return True
 
 
+def private_key_from_pem(pem: bytes, where: str, what: str) -> PrivateKeyTypes:
+    """A private key (``what``: "a signing key") from an unencrypted PKCS #8 PEM file;
+    anything else is one line naming ``where``. The caller checks the key's kind."""
+    try:
+        return serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"{where} does not hold {what} (PEM, PKCS #8)") from exc
+
+
+def private_key_pem(private: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    """The key as an unencrypted PKCS #8 PEM file (the file itself is owner-only)."""
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 @dataclass(frozen=True)
 class SigningKey:
     """A private Ed25519 key, with its public half as text and its id."""
@@ -62,20 +82,13 @@ class SigningKey:
     @classmethod
     def from_pem(cls, pem: bytes, where: str) -> SigningKey:
         """A key written by ``to_pem``; anything else is one line naming ``where``."""
-        try:
-            private = serialization.load_pem_private_key(pem, password=None)
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"{where} does not hold a signing key (PEM, PKCS #8)") from exc
+        private = private_key_from_pem(pem, where, "a signing key")
         if not isinstance(private, Ed25519PrivateKey):
             raise InvalidInput(f"{where} holds a key that is not Ed25519")
         return cls(private)
 
     def to_pem(self) -> bytes:
-        return self.private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return private_key_pem(self.private)
 
     @property
     def public_key(self) -> str:
