@@ -130,12 +130,20 @@ class CountingExecutor(Executor):
 
     counts: Path
 
-    def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> CubeSpec:
+    def run_unpacked(
+        self,
+        cube: CubePublic,
+        folder: Path,
+        spec: CubeSpec,
+        image: str | None,
+        task: str,
+        mounts: Mapping[str, Path],
+    ) -> CubeSpec:
         entries = sorted(p.name for p in mounts["data_path"].iterdir())
         what = entries[0] if len(entries) == 1 else "all"
         with self.counts.open("a") as out:
             out.write(f"{task} {what}\n")
-        return super().run_task(cube, task, mounts)
+        return super().run_unpacked(cube, folder, spec, image, task, mounts)
 
 
 def cached_cube(home: Path, cube_folder: Path) -> str:
