@@ -68,6 +68,9 @@ AGREEMENT_ACCEPTANCES = "/benchmarks/{benchmark_id}/agreement/acceptances"
 BENCHMARK_DATA_POLICIES = "/benchmarks/{benchmark_id}/data-policies"
 # PUT AutoApprovalRule -> BenchmarkPublic (owner, admin)
 BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
+# GET -> list[PreparationReportPublic] (the benchmark's owner, admins), oldest first
+BENCHMARK_PREPARATION_REPORTS = "/benchmarks/{benchmark_id}/preparation-reports"
+PREPARATION_REPORTS = "/preparation-reports"  # POST PreparationReportCreate (any account)
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic

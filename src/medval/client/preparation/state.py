@@ -22,6 +22,8 @@ from pathlib import Path
 
 STATE_FILE = "workflow.sqlite"
 RAW_DATA = "raw_data"  # the fact naming the raw data folder the workflow last ran on
+STEPS = "steps"  # the fact listing the workflow's steps, in order: JSON [[name, runs], ...]
+CASES = "cases"  # the fact counting the cases of the raw data the workflow last ran on
 WHOLE = ""  # the case name of a step that runs once for the dataset
 
 _SCHEMA = """

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,7 +31,14 @@ from medval.client.preparation.case_folders import (
     merge,
     put_in_place,
 )
-from medval.client.preparation.state import RAW_DATA, WHOLE, CaseState, WorkflowState
+from medval.client.preparation.state import (
+    CASES,
+    RAW_DATA,
+    STEPS,
+    WHOLE,
+    CaseState,
+    WorkflowState,
+)
 from medval.core.errors import Conflict, MedvalError
 from medval.core.hashing import tree_hash
 from medval.core.preparation_workflow import PREPARE_TASK, StepRuns, Workflow, WorkflowStep
@@ -144,10 +152,13 @@ def _run_workflow(
     )  # fmt: skip
     try:
         state.remember(RAW_DATA, str(raw_data))
+        # What a report reads from the state alone (``report``): the steps and the cases.
+        state.remember(STEPS, json.dumps([[step.name, step.runs] for step in workflow.steps]))
         for step in workflow.steps:
             if step.runs is StepRuns.REVIEW and step.source is not None:
                 state.remember(review_fact(step.name), step.source)
         run.cases = cases_of(raw_data)
+        state.remember(CASES, str(len(run.cases)))
         run.excluded = state.excluded() & set(run.cases)
         run.labels_hash = tree_hash(raw_labels)
         for step in workflow.steps:

@@ -28,6 +28,7 @@ from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, D
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.model_keys_interface import ModelKeyTransaction
 from medval.server.store.pending_work import PendingWork
+from medval.server.store.preparation_reports_interface import PreparationReportTransaction
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
@@ -64,9 +65,12 @@ def unattributed() -> Actor:
     return Actor("(unattributed)", datetime.now(UTC))
 
 
-class StoreTransaction(TrainingTransaction, ModelKeyTransaction, Protocol):
+class StoreTransaction(
+    TrainingTransaction, ModelKeyTransaction, PreparationReportTransaction, Protocol
+):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
-    private models' keys: ``ModelKeyTransaction``)."""
+    private models' keys: ``ModelKeyTransaction``; preparation reports:
+    ``PreparationReportTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(

@@ -43,6 +43,7 @@ from medval.core.states import (
 # Training's tables live beside these, on the same base: imported here so that whoever
 # reads the schema from this module (Alembic, the migration tests) sees them all.
 from medval.server.store import model_key_models as model_key_models
+from medval.server.store import preparation_report_models as preparation_report_models
 from medval.server.store import training_models as training_models
 from medval.server.store.column_types import JsonDocument
 from medval.server.store.model_base import Base as Base
