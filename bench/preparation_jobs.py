@@ -50,9 +50,7 @@ NORMALISE = (
     '[case] = os.listdir(args["data_path"])\n'
     'volume = open(os.path.join(args["data_path"], case, "volume.raw"), "rb").read()\n'
     "loops = {loops}\n"
-    "x = volume[0] * 256 + volume[1]\n"
-    + LOOP
-    + "low, high = min(volume), max(volume)\n"
+    "x = volume[0] * 256 + volume[1]\n" + LOOP + "low, high = min(volume), max(volume)\n"
     "table = bytes((v - low) * 255 // max(1, high - low) for v in range(256))\n"
     'os.makedirs(os.path.join(args["output_path"], case))\n'
     'with open(os.path.join(args["output_path"], case, "volume.raw"), "wb") as out:\n'
