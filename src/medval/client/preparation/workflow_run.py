@@ -274,7 +274,8 @@ def _run_case(run: _Run, step: WorkflowStep, case: str) -> None:
         if known.state is CaseState.FAILED:
             run.set_aside.append(SetAside(case, step.name, known.reason))
             return
-    run.state.forget(step.name, case)
+    if known is not None:  # a case never run has nothing to forget (and no write to wait on)
+        run.state.forget(step.name, case)
     if alone:
         staged = folders.input(case)
         link_entry(read, staged / case)
