@@ -356,3 +356,27 @@ def test_an_invalidated_dataset_or_model_gets_no_key(keyed: dict[str, Any]) -> N
     keyed["vendor"].post(f"/cubes/{model['id']}/invalidation", None)
     assert _error(_released(keyed, "clinic"))[:2] == (403, "key_release_refused")
     assert _states(keyed) == {}
+
+
+def _deletions(keyed: dict[str, Any]) -> list[tuple[str, str]]:
+    entries = keyed["root"].ok("get", "/audit?entity_kind=wrapped_model_key")
+    return [(e["actor"], e["action"]) for e in entries if e["action"].endswith(".delete")]
+
+
+def test_invalidating_a_dataset_deletes_its_owners_wrapped_keys(keyed: dict[str, Any]) -> None:
+    assert _grant(keyed, "hospital").status_code == 200
+    assert _grant(keyed, "clinic").status_code == 200
+    keyed["hospital"].post(f"/datasets/{keyed['dataset']['id']}/invalidation", None)
+    assert _deletions(keyed) == [("hospital", "wrapped_model_key.delete")]
+    assert _states(keyed) == {"clinic": "held"}
+
+
+def test_invalidating_the_model_or_the_benchmark_deletes_every_wrapped_key(
+    keyed: dict[str, Any], api: Api
+) -> None:
+    assert _grant(keyed, "hospital").status_code == 200
+    assert _grant(keyed, "clinic").status_code == 200
+    keyed["bench"].post(f"/benchmarks/{keyed['benchmark']['id']}/invalidation", None)
+    assert _deletions(keyed) == [("bench", "wrapped_model_key.delete")] * 2
+    keyed["vendor"].post(f"/cubes/{keyed['private']['id']}/invalidation", None)
+    assert len(_deletions(keyed)) == 2  # nothing was left to delete
