@@ -18,6 +18,7 @@ from medval.server.settings import ServerSettings
 from medval.trust.key_wrapping import EncryptionKey, wrap_model_key
 
 from .conftest import Api, User
+from .web_browser import Browser, text
 
 MODEL_KEY = bytes.fromhex("5e" * 16 + "c0" * 16)  # the canary: a known model key
 
@@ -380,3 +381,18 @@ def test_invalidating_the_model_or_the_benchmark_deletes_every_wrapped_key(
     assert _deletions(keyed) == [("bench", "wrapped_model_key.delete")] * 2
     keyed["vendor"].post(f"/cubes/{keyed['private']['id']}/invalidation", None)
     assert len(_deletions(keyed)) == 2  # nothing was left to delete
+
+
+def test_the_owners_page_shows_where_each_site_stands_and_no_one_elses(
+    keyed: dict[str, Any], api: Api
+) -> None:
+    assert _grant(keyed, "hospital").status_code == 200
+    model = keyed["private"]
+    page = Browser.on(api).get("/mine", headers=keyed["vendor"].headers)
+    assert page.status_code == 200
+    words = text(page.text)
+    assert f"{model['name']} model · private" in words
+    assert "hospital held clinic missing" in words
+    assert "get the key when you run medval model keys sync" in words
+    theirs = text(Browser.on(api).get("/mine", headers=keyed["hospital"].headers).text)
+    assert model["name"] not in theirs
