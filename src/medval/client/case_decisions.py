@@ -1,0 +1,112 @@
+"""The data owner's decisions on the cases of a dataset's preparation, each recorded in
+the local audit log: retry a failed case, exclude a case, and answer a review (accept,
+replace a file, exclude). The CLI (``medval dataset case``, ``medval dataset review``)
+and the local console call these, and nothing else decides on a case.
+
+Each entry says who (the log's actor: the account logged in here), which dataset, step
+and case, and the decision (``preparation_case.retry|exclude|accept|replace``); an
+accepted review carries the hash of what was accepted, a replacement the new file's
+sha256. The local audit log stays on this machine: case names are written in it and in no
+request to the server.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from medval.client.audit_log import LocalAuditLog
+from medval.client.datasets import preparation_folder
+from medval.client.preparation.decisions import accept_review, exclude_case, retry_case
+from medval.client.preparation.reviews import (
+    WaitingReview,
+    exclude_at_review,
+    replace_reviewed_file,
+    reviews_waiting,
+)
+from medval.client.preparation.state import STATE_FILE
+from medval.client.workspace import Workspace
+from medval.core.errors import NotFound
+
+ENTITY_KIND = "preparation_case"
+
+
+class CaseDecision(StrEnum):
+    RETRY = "retry"
+    EXCLUDE = "exclude"
+    ACCEPT = "accept"
+    REPLACE = "replace"
+
+
+def decided_entity(dataset: str, step: str | None, case: str) -> str:
+    """How the audit log names a case of a dataset (at a step, where there is one)."""
+    at = f", step {step}" if step else ""
+    return f"dataset {dataset}{at}, case {case}"
+
+
+def _record(
+    audit: LocalAuditLog,
+    decision: CaseDecision,
+    dataset: str,
+    step: str | None,
+    case: str,
+    content_hash: str | None = None,
+) -> None:
+    entity = decided_entity(dataset, step, case)
+    audit.append(f"{ENTITY_KIND}.{decision.value}", ENTITY_KIND, entity, None, content_hash)
+
+
+def retry(workspace: Workspace, audit: LocalAuditLog, dataset: str, case: str) -> None:
+    """The case's failed step runs again at the next ``dataset prepare``."""
+    failed = retry_case(_known(workspace, dataset), case)
+    _record(audit, CaseDecision.RETRY, dataset, ",".join(failed), case)
+
+
+def exclude(workspace: Workspace, audit: LocalAuditLog, dataset: str, case: str) -> None:
+    """The case is left out of the prepared data from the next ``dataset prepare`` on."""
+    exclude_case(_known(workspace, dataset), case)
+    _record(audit, CaseDecision.EXCLUDE, dataset, None, case)
+
+
+def waiting(workspace: Workspace, dataset: str) -> list[WaitingReview]:
+    """The cases waiting at each review step, with the files to look at."""
+    return reviews_waiting(preparation_folder(workspace, dataset), dataset)
+
+
+def accept(workspace: Workspace, audit: LocalAuditLog, dataset: str, step: str, case: str) -> None:
+    """The reviewer accepts what the step before the review wrote for the case."""
+    accepted = accept_review(_known(workspace, dataset), step, case)
+    _record(audit, CaseDecision.ACCEPT, dataset, step, case, accepted)
+
+
+def replace(
+    workspace: Workspace,
+    audit: LocalAuditLog,
+    dataset: str,
+    step: str,
+    case: str,
+    relpath: str,
+    new_file: Path,
+) -> str:
+    """The reviewer's corrected file in place of one the step wrote, accepted as it is
+    now; returns the new file's sha256 (also in the audit log)."""
+    folder = preparation_folder(workspace, dataset)
+    digest = replace_reviewed_file(folder, dataset, step, case, relpath, new_file)
+    _record(audit, CaseDecision.REPLACE, dataset, step, case, digest)
+    return digest
+
+
+def exclude_reviewed(
+    workspace: Workspace, audit: LocalAuditLog, dataset: str, step: str, case: str
+) -> None:
+    """The reviewer leaves the case out (counted among the exclusions)."""
+    exclude_at_review(preparation_folder(workspace, dataset), dataset, step, case)
+    _record(audit, CaseDecision.EXCLUDE, dataset, step, case)
+
+
+def _known(workspace: Workspace, dataset: str) -> Path:
+    """The dataset's workflow folder; a dataset that has none here is one line (exit 4)."""
+    folder = preparation_folder(workspace, dataset)
+    if not (folder / STATE_FILE).is_file():
+        raise NotFound(f"dataset {dataset} has no preparation workflow here")
+    return folder
