@@ -34,9 +34,9 @@ NOT_REVIEW = "'{}' is not a review step of the workflow"
 class Site:
     """Three cases stopped at the review step ``look``, in ``home``'s workspace."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, workflow: str = REVIEWED) -> None:
         self.home = tmp_path / "home"
-        self.cube = write_workflow_cube(tmp_path / "cubes", REVIEWED)
+        self.cube = write_workflow_cube(tmp_path / "cubes", workflow)
         write_cases(tmp_path / "raw", 3)
         self.raw = tmp_path / "raw"
         self.work = workflow_folder(Workspace(self.home).dataset_dir("site-a"))

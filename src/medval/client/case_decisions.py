@@ -17,6 +17,7 @@ from pathlib import Path
 
 from medval.client.audit_log import LocalAuditLog
 from medval.client.datasets import preparation_folder
+from medval.client.preparation.case_folders import WORKFLOW_FOLDER
 from medval.client.preparation.decisions import accept_review, exclude_case, retry_case
 from medval.client.preparation.reviews import (
     WaitingReview,
@@ -29,6 +30,8 @@ from medval.client.workspace import Workspace
 from medval.core.errors import NotFound
 
 ENTITY_KIND = "preparation_case"
+# The files of a review a browser may be shown as images (the console serves no other).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 
 
 class CaseDecision(StrEnum):
@@ -71,6 +74,31 @@ def exclude(workspace: Workspace, audit: LocalAuditLog, dataset: str, case: str)
 def waiting(workspace: Workspace, dataset: str) -> list[WaitingReview]:
     """The cases waiting at each review step, with the files to look at."""
     return reviews_waiting(preparation_folder(workspace, dataset), dataset)
+
+
+def datasets_preparing(workspace: Workspace) -> list[str]:
+    """The datasets of this workspace that a preparation workflow ran on (finished, or
+    stopped at a review), by name."""
+    root = workspace.home / "datasets"
+    if not root.is_dir():
+        return []
+    return sorted(
+        folder.name
+        for folder in root.iterdir()
+        if (folder / WORKFLOW_FOLDER / STATE_FILE).is_file()
+    )
+
+
+def review_image(workspace: Workspace, dataset: str, step: str, case: str, index: int) -> Path:
+    """The ``index``-th file to look at for a case waiting at a review step, when it is an
+    image (png, jpg): what the console may show, and nothing else (NotFound otherwise)."""
+    for item in waiting(workspace, dataset):
+        if (item.step, item.case) == (step, case) and 0 <= index < len(item.files):
+            found = item.files[index]
+            inside = found.resolve().is_relative_to(workspace.home.resolve())
+            if inside and not found.is_symlink() and found.suffix.lower() in IMAGE_SUFFIXES:
+                return found
+    raise NotFound(f"no image {index} to review for case {case!r} at {step!r} of {dataset}")
 
 
 def accept(workspace: Workspace, audit: LocalAuditLog, dataset: str, step: str, case: str) -> None:
