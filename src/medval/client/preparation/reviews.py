@@ -88,7 +88,8 @@ def reviews_waiting(folder: Path, dataset: str) -> list[WaitingReview]:
 
 
 def _waiting(folder: Path, state: WorkflowState) -> list[WaitingReview]:
-    cases = [case for case in current_cases(state) if case not in state.excluded()]
+    excluded = state.excluded()
+    cases = [case for case in current_cases(state) if case not in excluded]
     waiting = []
     for step in recorded_steps(state):
         if step.runs is not StepRuns.REVIEW:
