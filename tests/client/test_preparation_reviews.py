@@ -6,6 +6,7 @@ The cube's tasks run in the real sandbox."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ import pytest
 from medval.cli.main import main
 from medval.client.audit_log import LocalAuditLog
 from medval.client.preparation.state import STATE_FILE
-from medval.client.preparation.workflow_run import workflow_folder
+from medval.client.preparation.workflow_run import LOCK_FILE, workflow_folder
 from medval.client.workspace import Workspace
 from tests.client.workflow_cube import CountingCube, prepare, write_cases, write_workflow_cube
 
@@ -244,3 +245,20 @@ def test_status_counts_the_cases_waiting_for_a_review(
     ]
     assert steps[0]["last_progressed"] is not None and steps[2]["last_progressed"] is None
     assert err == "0 case(s) excluded\n"
+
+
+def test_a_replacement_while_a_preparation_runs_is_refused(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = site.tmp / "new.png"
+    new.write_bytes(b"new")
+    with (site.work / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a running preparation holds it
+        code, _, err = site.medval(
+            capsys, "review", "replace", "site-a", "look", "case-00", "case-00/overlay.png",
+            str(new),
+        )  # fmt: skip
+    assert code == 5
+    assert err == f"error: another preparation is running in {site.work}: wait for it, or stop it\n"
+    assert site.overlay("case-00").read_text() == "png"
+    assert site.audit().entries() == []
