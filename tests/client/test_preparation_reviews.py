@@ -130,11 +130,11 @@ def test_accept_replace_and_exclude_then_the_workflow_goes_on(
     entries = site.audit().entries()
     assert [(e.actor, e.action, e.entity_kind, e.entity_id) for e in entries] == [
         ("(not logged in)", "preparation_case.accept", "preparation_case",
-         "dataset site-a, step look, case case-00"),
+         "site-a/look/case-00"),
         ("(not logged in)", "preparation_case.replace", "preparation_case",
-         "dataset site-a, step look, case case-01"),
+         "site-a/look/case-01"),
         ("(not logged in)", "preparation_case.exclude", "preparation_case",
-         "dataset site-a, step look, case case-02"),
+         "site-a/look/case-02"),
     ]  # fmt: skip
     assert entries[1].after_hash == sha
     assert entries[0].after_hash is not None and len(entries[0].after_hash) == 64
@@ -226,8 +226,18 @@ def test_case_decisions_are_in_the_local_audit_log(
         2, "", "error: case 'case-00' has no failed step to retry\n"
     )  # fmt: skip
     assert [(e.action, e.entity_id) for e in site.audit().entries()] == [
-        ("preparation_case.retry", "dataset site-a, step convert, case case-03"),
-        ("preparation_case.exclude", "dataset site-a, case case-02"),
+        ("preparation_case.retry", "site-a/convert/case-03"),
+        ("preparation_case.exclude", "site-a/case-02"),
+    ]
+    capsys.readouterr()
+    assert main(["--home", str(site.home), "audit"]) == 0
+    table = capsys.readouterr().out
+    assert "preparation_case site-a/convert/case-03" in table
+    assert "preparation_case site-a/case-02" in table
+    found = ["--home", str(site.home), "audit", "--entity", "preparation_case:site-a/case-02"]
+    assert main([*found, "--format", "json"]) == 0
+    assert [e["action"] for e in json.loads(capsys.readouterr().out)] == [
+        "preparation_case.exclude"
     ]
 
 

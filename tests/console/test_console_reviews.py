@@ -108,11 +108,11 @@ def test_accept_and_exclude_from_the_page_go_through_the_audited_use_cases(
     assert "<h3>case case-01 at step look</h3>" not in page
     assert "<h3>case case-02 at step look</h3>" in page
     assert [(e.action, e.entity_id) for e in site.audit().entries()] == [
-        ("preparation_case.accept", "dataset site-a, step look, case case-00"),
-        ("preparation_case.exclude", "dataset site-a, step look, case case-01"),
+        ("preparation_case.accept", "site-a/look/case-00"),
+        ("preparation_case.exclude", "site-a/look/case-01"),
     ]
     audit = browser.get("/audit").text
-    assert "preparation_case.accept" in audit and "dataset site-a, step look, case case-00" in audit
+    assert "preparation_case.accept" in audit and "site-a/look/case-00" in audit
 
 
 def test_a_bad_answer_is_one_line_and_changes_nothing(browser: TestClient, site: Site) -> None:

@@ -4,9 +4,9 @@ replace a file, exclude). The CLI (``medval dataset case``, ``medval dataset rev
 and the local console call these, and nothing else decides on a case.
 
 Each entry says who (the log's actor: the account logged in here), which dataset, step
-and case, and the decision (``preparation_case.retry|exclude|accept|replace``); an
-accepted review carries the hash of what was accepted, a replacement the new file's
-sha256. The local audit log stays on this machine: case names are written in it and in no
+and case (:func:`decided_entity`), and the decision
+(``preparation_case.retry|exclude|accept|replace``); an accepted review carries the hash
+of what was accepted, a replacement the new file's sha256. The local audit log stays on this machine: case names are written in it and in no
 request to the server.
 """
 
@@ -42,9 +42,10 @@ class CaseDecision(StrEnum):
 
 
 def decided_entity(dataset: str, step: str | None, case: str) -> str:
-    """How the audit log names a case of a dataset (at a step, where there is one)."""
-    at = f", step {step}" if step else ""
-    return f"dataset {dataset}{at}, case {case}"
+    """How the audit log names a case of a dataset: ``DATASET/STEP/CASE``, or
+    ``DATASET/CASE`` for a decision at no one step (neither a dataset's name nor a case,
+    a top-level entry of the raw data, holds a ``/``)."""
+    return f"{dataset}/{step}/{case}" if step else f"{dataset}/{case}"
 
 
 def _record(
