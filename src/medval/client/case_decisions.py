@@ -6,8 +6,8 @@ and the local console call these, and nothing else decides on a case.
 Each entry says who (the log's actor: the account logged in here), which dataset, step
 and case (:func:`decided_entity`), and the decision
 (``preparation_case.retry|exclude|accept|replace``); an accepted review carries the hash
-of what was accepted, a replacement the new file's sha256. The local audit log stays on this machine: case names are written in it and in no
-request to the server.
+of what was accepted, a replacement the new file's sha256. The local audit log stays on
+this machine: case names are written in it and in no request to the server.
 """
 
 from __future__ import annotations
