@@ -135,3 +135,15 @@ def test_a_bad_answer_is_one_line_and_changes_nothing(browser: TestClient, site:
     assert no_token.status_code == 403
     assert site.audit().entries() == []
     assert browser.get("/reviews").text.count(">Accept</button>") == 3
+
+
+def test_the_page_and_its_images_need_the_console_session(site: Site) -> None:
+    stranger = TestClient(
+        create_app(ClientSettings(home=site.home), ConsoleDoor(PORT)),
+        base_url=f"http://127.0.0.1:{PORT}",
+    )
+    for path in ("/reviews", _image("case-00")):
+        answer = stranger.get(path)
+        assert answer.status_code == 401
+        assert "Use the address that medval console printed in its terminal." in answer.text
+    assert stranger.post("/reviews", data={"case": "case-00"}).status_code == 401
