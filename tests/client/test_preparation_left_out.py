@@ -20,7 +20,9 @@ from medval.client.preparation.progress_counts import CasesLeftOut, cases_left_o
 from medval.client.preparation.workflow_run import workflow_folder
 from medval.client.workspace import LocalDataset, Workspace
 from medval.core.documents import DatasetStatistics, PreparationCounts
-from tests.client.test_preparation_workflow import _executor
+from medval.core.errors import Conflict
+from medval.core.hashing import tree_hash
+from tests.client.test_preparation_workflow import REVIEWED, _executor
 from tests.client.workflow_cube import WORKFLOW, write_cases
 from tests.conftest import LiveServer
 
@@ -51,6 +53,29 @@ def test_the_statistics_count_what_was_left_out_and_the_names_stay_here(tmp_path
     # Prepared again: every case of the step kept (case-02's failure too), none timed.
     kept = [line for line in said if line.startswith("convert: 5 of 5 cases")]
     assert re.fullmatch(r"convert: 5 of 5 cases \(5 kept from before\), \d+ s elapsed", kept[0])
+
+
+def test_after_the_review_is_answered_the_executor_goes_on_with_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    executor, cube, _ = _executor(tmp_path, REVIEWED)
+    data, labels = write_cases(tmp_path / "raw", 3)
+    out = executor.workspace.dataset_dir("site-a")
+    with pytest.raises(Conflict):
+        executor.prepare(cube, data, labels, out, benchmark_k=1)
+    review = ["--home", str(executor.workspace.home), "dataset", "review"]
+    assert main([*review, "accept", "site-a", "look", "case-00"]) == 0
+    assert main([*review, "accept", "site-a", "look", "case-01"]) == 0
+    with pytest.raises(Conflict) as waiting:
+        executor.prepare(cube, data, labels, out, benchmark_k=1)
+    assert "a review of 1 case(s) at step look" in waiting.value.message
+    assert main([*review, "exclude", "site-a", "look", "case-02"]) == 0
+    data_hash, statistics = executor.prepare(cube, data, labels, out, benchmark_k=1)
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["case-00", "case-01"]
+    assert data_hash == tree_hash(out / "data", out / "labels")
+    assert statistics.document.n_cases == 2
+    assert statistics.document.preparation == PreparationCounts(excluded=1, set_aside=0)
+    assert cases_left_out(workflow_folder(out)) == CasesLeftOut(("case-02",), ())
 
 
 def test_a_cube_cannot_write_medvals_own_field(tmp_path: Path) -> None:
