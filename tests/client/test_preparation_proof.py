@@ -73,7 +73,8 @@ def test_two_hundred_cases_killed_mid_step_end_as_an_uninterrupted_run(tmp_path:
     with pytest.raises(Conflict) as waiting:
         prepare(whole_home, whole_cube, raw, whole_counts, jobs=2)
     assert waiting.value.message == (
-        "the preparation waits for a review of 197 case(s) at step look; nothing prepared is lost"
+        "the preparation waits for a review of 197 case(s) at step look "
+        "(medval dataset review list shows them); nothing prepared is lost"
     )
     _decide(workflow_folder(Workspace(whole_home).dataset_dir(DATASET)))
     whole_hash = prepare(whole_home, whole_cube, raw, whole_counts, jobs=2)

@@ -18,6 +18,7 @@ from medval.server.settings import ServerSettings
 from medval.trust.key_wrapping import EncryptionKey, wrap_model_key
 
 from .conftest import Api, User
+from .web_browser import Browser, text
 
 MODEL_KEY = bytes.fromhex("5e" * 16 + "c0" * 16)  # the canary: a known model key
 
@@ -356,3 +357,42 @@ def test_an_invalidated_dataset_or_model_gets_no_key(keyed: dict[str, Any]) -> N
     keyed["vendor"].post(f"/cubes/{model['id']}/invalidation", None)
     assert _error(_released(keyed, "clinic"))[:2] == (403, "key_release_refused")
     assert _states(keyed) == {}
+
+
+def _deletions(keyed: dict[str, Any]) -> list[tuple[str, str]]:
+    entries = keyed["root"].ok("get", "/audit?entity_kind=wrapped_model_key")
+    return [(e["actor"], e["action"]) for e in entries if e["action"].endswith(".delete")]
+
+
+def test_invalidating_a_dataset_deletes_its_owners_wrapped_keys(keyed: dict[str, Any]) -> None:
+    assert _grant(keyed, "hospital").status_code == 200
+    assert _grant(keyed, "clinic").status_code == 200
+    keyed["hospital"].post(f"/datasets/{keyed['dataset']['id']}/invalidation", None)
+    assert _deletions(keyed) == [("hospital", "wrapped_model_key.delete")]
+    assert _states(keyed) == {"clinic": "held"}
+
+
+def test_invalidating_the_model_or_the_benchmark_deletes_every_wrapped_key(
+    keyed: dict[str, Any], api: Api
+) -> None:
+    assert _grant(keyed, "hospital").status_code == 200
+    assert _grant(keyed, "clinic").status_code == 200
+    keyed["bench"].post(f"/benchmarks/{keyed['benchmark']['id']}/invalidation", None)
+    assert _deletions(keyed) == [("bench", "wrapped_model_key.delete")] * 2
+    keyed["vendor"].post(f"/cubes/{keyed['private']['id']}/invalidation", None)
+    assert len(_deletions(keyed)) == 2  # nothing was left to delete
+
+
+def test_the_owners_page_shows_where_each_site_stands_and_no_one_elses(
+    keyed: dict[str, Any], api: Api
+) -> None:
+    assert _grant(keyed, "hospital").status_code == 200
+    model = keyed["private"]
+    page = Browser.on(api).get("/mine", headers=keyed["vendor"].headers)
+    assert page.status_code == 200
+    words = text(page.text)
+    assert f"{model['name']} model · private" in words
+    assert "hospital held clinic missing" in words
+    assert "get the key when you run medval model keys sync" in words
+    theirs = text(Browser.on(api).get("/mine", headers=keyed["hospital"].headers).text)
+    assert model["name"] not in theirs

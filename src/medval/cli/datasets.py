@@ -12,6 +12,7 @@ from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import policy_app
 from medval.cli.preparation_cases import case_app
 from medval.cli.preparation_reports import dataset_report
+from medval.cli.preparation_reviews import review_app
 from medval.cli.render import columns, count, print_left_out
 from medval.client.dataset_transfer import (
     check_registered,
@@ -27,6 +28,7 @@ from medval.client.datasets import (
     verify_prepared,
 )
 from medval.client.joining import ask_to_join, dataset_request
+from medval.client.preparation.progress_counts import StepCount
 from medval.client.workspace import LocalDataset
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.schemas import DatasetPublic
@@ -39,11 +41,14 @@ LOCAL_DATASET_COLUMNS = columns(
     LocalDataset, "name", "benchmark_id", "server_id", "data_hash", "prepared_at"
 )
 
+STATUS_COLUMNS = columns(StepCount, "step", "done", "failed", "waiting", "last_progressed")
+
 app = typer.Typer(
     help="Data owners: prepare, register and associate datasets.", no_args_is_help=True
 )
 app.add_typer(policy_app, name="policy")
 app.add_typer(case_app, name="case")
+app.add_typer(review_app, name="review")
 
 
 @app.command("prepare")
@@ -89,10 +94,11 @@ def prepare(
 
 @app.command("status")
 def status(ctx: typer.Context, name: str, fmt: OutputFormat = FormatOption) -> None:
-    """Per step of a preparation workflow (running or stopped): cases finished and failed."""
+    """Per step of a preparation workflow (running or stopped): cases finished, failed and
+    waiting (not run yet, or waiting for a review), and when a case of it last finished."""
     session: Session = ctx.obj
     counts = preparation_counts(session.workspace, name)
-    session.show(counts.steps, fmt, ["step", "done", "failed"], f"preparation of {name}")
+    session.show(counts.steps, fmt, STATUS_COLUMNS, f"preparation of {name}")
     session.err.print(f"{counts.excluded} case(s) excluded")
 
 
@@ -118,10 +124,25 @@ def register(
         session.err.print("This is everything that will be sent to the server:")
         session.out.print_json(payload.model_dump_json())
         print_left_out(session, dataset.left_out, "the statistics file")
+        print_cases_left_out(session, dataset)
         session.confirm(f"Register dataset {name} on {client.base_url}?", yes)
         registered = client.register_dataset(payload)
     session.workspace.save_dataset(dataset.model_copy(update={"server_id": registered.id}))
     session.err.print(f"dataset {name} registered as {registered.id}")
+
+
+def print_cases_left_out(session: Session, dataset: LocalDataset) -> None:
+    """The cases the prepared data leaves out, by name, on this screen only: what is sent
+    counts them (``statistics.preparation``) and never names them."""
+    for cases, why in (
+        (dataset.excluded_cases, "excluded by you"),
+        (dataset.set_aside_cases, "set aside (a preparation step failed on them)"),
+    ):
+        if cases:
+            session.note(
+                f"{len(cases)} case(s) {why}, left out of the prepared data; "
+                f"named here only, never sent: {', '.join(cases)}"
+            )
 
 
 @app.command("associate")

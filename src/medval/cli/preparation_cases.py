@@ -1,13 +1,13 @@
 """``medval dataset case retry|exclude``: the data owner's decision on a case that a
-preparation workflow set aside (``client.preparation.decisions``)."""
+preparation workflow set aside (``client.case_decisions``, in the local audit log)."""
 
 from __future__ import annotations
 
 import typer
 
 from medval.cli.context import Session
-from medval.client.datasets import preparation_folder
-from medval.client.preparation.decisions import exclude_case, retry_case
+from medval.client.case_decisions import exclude as exclude_case
+from medval.client.case_decisions import retry as retry_case
 
 case_app = typer.Typer(
     help="Decide on a case a preparation workflow set aside (data owners).",
@@ -19,7 +19,7 @@ case_app = typer.Typer(
 def retry(ctx: typer.Context, name: str, case: str) -> None:
     """Run the case's failed step again when the dataset is next prepared."""
     session: Session = ctx.obj
-    retry_case(preparation_folder(session.workspace, name), case)
+    retry_case(session.workspace, session.audit_log(), name, case)
     session.err.print(f"case {case} of {name} is retried at the next dataset prepare")
 
 
@@ -27,5 +27,5 @@ def retry(ctx: typer.Context, name: str, case: str) -> None:
 def exclude(ctx: typer.Context, name: str, case: str) -> None:
     """Leave the case out of the prepared data (counted among the exclusions)."""
     session: Session = ctx.obj
-    exclude_case(preparation_folder(session.workspace, name), case)
+    exclude_case(session.workspace, session.audit_log(), name, case)
     session.err.print(f"case {case} of {name} is excluded from the next dataset prepare on")

@@ -301,6 +301,12 @@ def local_results_table(results: Sequence[LocalResult], title: str = "local resu
     return table
 
 
+def _short_entity(entity_id: str) -> str:
+    """A content hash cut to 12 characters, as the hashes beside it; a name in full."""
+    is_hash = len(entity_id) == 64 and all(c in "0123456789abcdef" for c in entity_id)
+    return entity_id[:12] if is_hash else entity_id
+
+
 def audit_table(entries: Sequence[AuditEntryPublic], title: str = "audit log") -> Table:
     """Audit entries, one a row; hashes cut to 12 characters (``--format json``: in full)."""
     table = Table(title=title)
@@ -312,7 +318,7 @@ def audit_table(entries: Sequence[AuditEntryPublic], title: str = "audit log") -
             e.at.isoformat(timespec="seconds"),
             e.actor,
             e.action,
-            f"{e.entity_kind} {e.entity_id[:12]}",
+            f"{e.entity_kind} {_short_entity(e.entity_id)}",
             (e.before_hash or "-")[:12],
             (e.after_hash or "-")[:12],
             e.entry_hash[:12],

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medval.client.execution import Executor
-from medval.client.preparation.progress_counts import WorkflowCounts, workflow_counts
+from medval.client.preparation.progress_counts import (
+    CasesLeftOut,
+    WorkflowCounts,
+    cases_left_out,
+    workflow_counts,
+)
 from medval.client.preparation.workflow_run import workflow_folder
 from medval.client.workspace import LocalDataset, Workspace
 from medval.core.errors import Conflict, HashMismatch
@@ -48,6 +53,9 @@ def prepare_dataset(
         benchmark_k=benchmark.min_cell_count,
         jobs=jobs,
     )
+    left = cases_left_out(preparation_folder(workspace, name))
+    if statistics.document.preparation is None:  # prepared without a workflow
+        left = CasesLeftOut((), ())
     dataset = LocalDataset(
         name=name,
         benchmark_id=benchmark_id,
@@ -58,6 +66,8 @@ def prepare_dataset(
         data_hash=data_hash,
         statistics=statistics.document,
         left_out=statistics.left_out,
+        excluded_cases=list(left.excluded),
+        set_aside_cases=list(left.set_aside),
         prepared_at=datetime.now(UTC),
         location=location,
         description=description,

@@ -36,7 +36,12 @@ from medval.core.declarations import MetricDeclaration
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
 from medval.core.document_mapping import ReadDocument
-from medval.core.documents import DatasetStatistics, ResultDocument, read_document
+from medval.core.documents import (
+    DatasetStatistics,
+    PreparationCounts,
+    ResultDocument,
+    read_document,
+)
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.gpus import GpuDevices
 from medval.core.hashing import (
@@ -363,8 +368,11 @@ class Executor:
             if folder.exists():
                 shutil.rmtree(folder)
         workflow = self.declared_workflow(preparator)
+        left_out: PreparationCounts | None = None
         if workflow is not None:
-            self.prepare_by_workflow(preparator, workflow, data_path, labels_path, out, jobs)
+            left_out = self.prepare_by_workflow(
+                preparator, workflow, data_path, labels_path, out, jobs
+            )
         else:
             self.run_task(
                 preparator,
@@ -385,6 +393,7 @@ class Executor:
         read = read_task_document(DatasetStatistics, spec, "statistics", stats, "statistics")
         k = self.min_cell_count(benchmark_k)
         document, withheld = suppress_statistics(read.document, k, read.groups)
+        document = document.model_copy(update={"preparation": left_out})  # medval's, not the cube's
         statistics = ReadDocument(document, read.left_out + withheld, read.file_name)
         self.progress.step("hashing the prepared data")
         return tree_hash(data, labels), statistics
@@ -403,10 +412,11 @@ class Executor:
         labels_path: Path,
         out: Path,
         jobs: int,
-    ) -> None:
+    ) -> PreparationCounts:
         """Run (or resume) the cube's workflow, its state in ``out/workflow``, and put the
         prepared data at ``out/data`` and ``out/labels``. A case set aside is said, one
-        line each, and left out; a review that waits stops here in one line."""
+        line each, and left out; a review that waits stops here in one line. Returns how
+        many cases were excluded and set aside (for the statistics)."""
         with self.tasks_of(preparator) as run_task:
             outcome = run_workflow(
                 workflow,
@@ -427,10 +437,13 @@ class Executor:
             steps = sorted({item.step for item in waiting})
             raise Conflict(
                 f"the preparation waits for a review of {len(waiting)} case(s) at step "
-                f"{', '.join(steps)}; nothing prepared is lost"
+                f"{', '.join(steps)} (medval dataset review list shows them); "
+                "nothing prepared is lost"
             )
         for prepared, target in zip(outcome.prepared, (out / "data", out / "labels"), strict=True):
             link_entry(prepared, target)
+        set_aside = {aside.case for aside in outcome.set_aside}
+        return PreparationCounts(excluded=len(outcome.excluded), set_aside=len(set_aside))
 
     def evaluate_model(
         self,

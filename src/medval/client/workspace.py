@@ -66,6 +66,10 @@ class LocalDataset(BaseModel):
     statistics: DatasetStatistics
     # What the cube's statistics file held that is not sent: named in the review, kept here.
     left_out: list[LeftOut] = Field(default_factory=list)
+    # The cases a preparation workflow left out, by name: named in the review before
+    # registration, kept here (the statistics sent carry their counts only).
+    excluded_cases: list[str] = Field(default_factory=list)
+    set_aside_cases: list[str] = Field(default_factory=list)
     prepared_at: datetime
     server_id: int | None = None
     location: str = ""

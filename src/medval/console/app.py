@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from medval import look
 from medval.client.settings import ClientSettings
 from medval.console.pages import STATIC, ConsoleState, FormRefused, render, router
+from medval.console.review_pages import router as review_router
 from medval.console.run_jobs import RunJobs
 from medval.console.session import COOKIE, ConsoleDoor
 from medval.core.errors import MedvalError
@@ -41,6 +42,7 @@ def create_app(settings: ClientSettings, door: ConsoleDoor, runs: RunJobs | None
     app.mount("/static/look", StaticFiles(directory=look.FOLDER), name="look")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
+    app.include_router(review_router)
 
     @app.middleware("http")
     async def doors(request: Request, call_next: Handler) -> Response:

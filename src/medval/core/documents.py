@@ -127,8 +127,21 @@ class ResultDocument(BaseModel):
 StatisticValue = StrictFloat | StrictInt | None | dict[MetricName, StrictFloat | StrictInt | None]
 
 
+class PreparationCounts(BaseModel):
+    """medval's own count of the cases a preparation workflow left out of the prepared
+    data: excluded by the data owner, and set aside (a step failed on them). Counts only:
+    which cases stays on the data owner's machine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    excluded: StrictInt = Field(ge=0)
+    set_aside: StrictInt = Field(ge=0)
+
+
 class DatasetStatistics(BaseModel):
-    """Summary statistics of a prepared dataset: counts, means, category frequencies."""
+    """Summary statistics of a prepared dataset: counts, means, category frequencies; and,
+    for a preparation by a workflow, how many cases it left out (``preparation``, set by
+    medval, never by the cube: what a cube writes there is replaced)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -136,6 +149,8 @@ class DatasetStatistics(BaseModel):
     values: dict[MetricName, StatisticValue] = Field(
         default_factory=dict, max_length=MAX_STATISTICS
     )
+    # None: prepared without a workflow; then left out of the JSON, as before the field.
+    preparation: PreparationCounts | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("values")
     @classmethod

@@ -2,8 +2,12 @@
 
 What is here: the durable state of every case and step (:mod:`.state`, one SQLite file in
 the dataset's workspace folder), the folders each step reads and writes (:mod:`.case_folders`),
-the run itself, per-case steps side by side up to ``jobs`` (:mod:`.workflow_run`), and the
-data owner's decisions on a case (:mod:`.decisions`: retry, exclude, accept a review).
+the run itself, per-case steps side by side up to ``jobs`` (:mod:`.workflow_run`) and how
+far each step is (:mod:`.step_clock`), the data owner's decisions on a case
+(:mod:`.decisions`: retry, exclude, accept a review), the reviews waiting and the answers
+that replace a file or exclude at a review (:mod:`.reviews`), and the counts of
+``medval dataset status`` (:mod:`.progress_counts`). Recording each decision in the local
+audit log is ``client.case_decisions``' (a use case both faces call).
 
 Why its own scheduling and not a workflow engine: the hospital runs medval alone (no new
 server or daemon, which Airflow, Prefect or Dagster would bring); the graph is a handful of

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from medval.client.preparation.case_folders import StepFolders, cases_of
+from medval.client.preparation.case_folders import cases_of
+from medval.client.preparation.reviews import reviewed_output
 from medval.client.preparation.state import RAW_DATA, STATE_FILE, CaseState, WorkflowState
-from medval.client.preparation.workflow_run import review_fact, review_hash
+from medval.client.preparation.workflow_run import review_hash
 from medval.core.errors import InvalidInput, NotFound
 
 
@@ -34,12 +35,15 @@ def _state_with_case(folder: Path, case: str) -> Iterator[WorkflowState]:
         state.close()
 
 
-def retry_case(folder: Path, case: str) -> None:
-    """Run the case's failed step again at the next run (its input fixed or not)."""
+def retry_case(folder: Path, case: str) -> list[str]:
+    """Run the case's failed step again at the next run (its input fixed or not); returns
+    the steps it failed at."""
     with _state_with_case(folder, case) as state:
-        if not state.failures_of(case):
+        failed = [failure.step for failure in state.failures_of(case)]
+        if not failed:
             raise InvalidInput(f"case {case!r} has no failed step to retry")
         state.retry(case)
+    return failed
 
 
 def exclude_case(folder: Path, case: str) -> None:
@@ -48,15 +52,10 @@ def exclude_case(folder: Path, case: str) -> None:
         state.exclude(case)
 
 
-def accept_review(folder: Path, step: str, case: str) -> None:
+def accept_review(folder: Path, step: str, case: str) -> str:
     """The reviewer accepts what the step before the review wrote for the case, as it is
-    now: a later change to it asks for the review again."""
+    now: a later change to it asks for the review again. Returns the hash accepted."""
     with _state_with_case(folder, case) as state:
-        source = state.fact(review_fact(step))
-        if source is None:
-            raise InvalidInput(f"{step!r} is not a review step of the workflow")
-        produced = StepFolders(folder, source).case(case) / "data"
-        finished = state.get(source, case)
-        if finished is None or finished.state is not CaseState.DONE or not produced.is_dir():
-            raise InvalidInput(f"case {case!r} has nothing to review at {step!r} yet")
-        state.record(step, case, CaseState.DONE, review_hash(produced))
+        accepted = review_hash(reviewed_output(folder, state, step, case))
+        state.record(step, case, CaseState.DONE, accepted)
+    return accepted

@@ -8,10 +8,10 @@ file) or that ran before the state kept its steps is one line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from medval.client.preparation.state import CASES, STATE_FILE, STEPS, CaseState, WorkflowState
+from medval.client.preparation.reviews import recorded_steps
+from medval.client.preparation.state import CASES, STATE_FILE, CaseState, WorkflowState
 from medval.client.preparation.workflow_run import review_fact
 from medval.core.errors import NotFound
 from medval.core.preparation_report import PreparationReportCreate, StepCounts, suppressed_report
@@ -25,8 +25,8 @@ def step_counts(folder: Path, dataset: str) -> tuple[int, int, list[StepCounts]]
         raise NotFound(f"dataset {dataset} has no preparation workflow here")
     state = WorkflowState(folder)
     try:
-        steps, cases = state.fact(STEPS), state.fact(CASES)
-        if steps is None or cases is None:
+        steps, cases = recorded_steps(state), state.fact(CASES)
+        if not steps or cases is None:
             raise NotFound(
                 f"the preparation workflow of {dataset} has not run since medval kept its "
                 "steps: run medval dataset prepare again (nothing finished is redone)"
@@ -34,9 +34,9 @@ def step_counts(folder: Path, dataset: str) -> tuple[int, int, list[StepCounts]]
         rows = state.all()
         excluded = state.excluded()
         sources = {
-            name: state.fact(review_fact(name))
-            for name, runs in json.loads(steps)
-            if runs == StepRuns.REVIEW
+            step.name: state.fact(review_fact(step.name))
+            for step in steps
+            if step.runs is StepRuns.REVIEW
         }
     finally:
         state.close()
@@ -46,8 +46,8 @@ def step_counts(folder: Path, dataset: str) -> tuple[int, int, list[StepCounts]]
         if row.case not in excluded:
             by_step.setdefault(row.step, {})[row.case] = row.state
     counted: list[StepCounts] = []
-    for name, runs in json.loads(steps):
-        kind = StepRuns(runs)
+    for step in steps:
+        name, kind = step.name, step.runs
         states = by_step.get(name, {})
         done = sum(1 for s in states.values() if s is CaseState.DONE)
         failed = sum(1 for s in states.values() if s is CaseState.FAILED)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 STATE_FILE = "workflow.sqlite"
 RAW_DATA = "raw_data"  # the fact naming the raw data folder the workflow last ran on
-STEPS = "steps"  # the fact listing the workflow's steps, in order: JSON [[name, runs], ...]
+STEPS = "steps"  # the fact listing the steps the workflow last ran (JSON)
+LEFT_OUT = "left_out"  # the cases the last prepared data left out, by name (JSON)
 CASES = "cases"  # the fact counting the cases of the raw data the workflow last ran on
 WHOLE = ""  # the case name of a step that runs once for the dataset
 
@@ -145,6 +146,11 @@ class WorkflowState:
 
     def exclude(self, case: str) -> None:
         self._write("INSERT OR REPLACE INTO exclusions VALUES (?, ?)", case, _now())
+
+    def last_progressed(self, step: str) -> str | None:
+        """When a case of ``step`` last finished or failed (ISO 8601, UTC), if ever."""
+        rows = self._rows("SELECT MAX(at) FROM step_cases WHERE step = ?", step)
+        return rows[0][0] if rows else None
 
     def excluded(self) -> set[str]:
         return {row[0] for row in self._rows("SELECT case_name FROM exclusions")}

@@ -33,12 +33,14 @@ from medval.client.preparation.case_folders import (
 )
 from medval.client.preparation.state import (
     CASES,
+    LEFT_OUT,
     RAW_DATA,
     STEPS,
     WHOLE,
     CaseState,
     WorkflowState,
 )
+from medval.client.preparation.step_clock import StepClock
 from medval.core.errors import Conflict, MedvalError
 from medval.core.hashing import tree_hash
 from medval.core.preparation_workflow import PREPARE_TASK, StepRuns, Workflow, WorkflowStep
@@ -116,12 +118,12 @@ def run_workflow(
     """Run (or resume) ``workflow`` on the raw data; its state and outputs live in
     ``folder`` (:func:`workflow_folder` of the dataset's workspace folder). ``identity``
     (the cube's hash) is part of every step's input: another cube redoes every step."""
-    with _only_run(folder):
+    with only_run(folder):
         return _run_workflow(workflow, run_task, raw_data, raw_labels, folder, identity, jobs, say)
 
 
 @contextmanager
-def _only_run(folder: Path) -> Iterator[None]:
+def only_run(folder: Path) -> Iterator[None]:
     """One run of a dataset's workflow at a time, across processes: a second would clear
     what the first is writing. The lock goes with the process, however it ends."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -152,8 +154,7 @@ def _run_workflow(
     )  # fmt: skip
     try:
         state.remember(RAW_DATA, str(raw_data))
-        # What a report reads from the state alone (``report``): the steps and the cases.
-        state.remember(STEPS, json.dumps([[step.name, step.runs] for step in workflow.steps]))
+        state.remember(STEPS, steps_fact(workflow))
         for step in workflow.steps:
             if step.runs is StepRuns.REVIEW and step.source is not None:
                 state.remember(review_fact(step.name), step.source)
@@ -165,13 +166,16 @@ def _run_workflow(
             StepFolders(folder, step.name).clear_partial()
         for step in workflow.steps:
             _run_step(run, step)
-        return WorkflowOutcome(
+        outcome = WorkflowOutcome(
             cases=len(run.cases),
             prepared=_prepared(run),
             set_aside=tuple(sorted(run.set_aside, key=lambda s: s.case)),
             excluded=tuple(sorted(run.excluded)),
             to_review=tuple(run.to_review),
         )
+        if outcome.prepared is not None:
+            state.remember(LEFT_OUT, left_out_fact(outcome))
+        return outcome
     finally:
         state.close()
 
@@ -194,7 +198,12 @@ def _run_step(run: _Run, step: WorkflowStep) -> None:
 
     # Ctrl-C stops every sandbox running and starts no other case (``run_each``); a case
     # stopped so records nothing, and runs again at the next run.
-    run_each(len(ready), run.jobs, lambda index: _run_case(run, step, ready[index]), lambda: True)
+    clock = StepClock(step.name, len(ready), run.say)
+
+    def one(index: int) -> None:
+        clock.case_finished(_run_case(run, step, ready[index]))
+
+    run_each(len(ready), run.jobs, one, lambda: True)
     run.say(f"{step.name}: {len(run.finished[step.name])} of {len(ready)} cases finished")
 
 
@@ -253,27 +262,28 @@ def _outputs(step: WorkflowStep, partial: Path) -> dict[str, Path]:
     return outputs
 
 
-def _run_case(run: _Run, step: WorkflowStep, case: str) -> None:
+def _run_case(run: _Run, step: WorkflowStep, case: str) -> bool:
+    """The case's task run for ``step`` (True), or what an earlier run left kept (False)."""
     folders = StepFolders(run.folder, step.name)
     read, alone = _case_input(run, step, case)
     if not read.exists():
         run.set_aside.append(
             SetAside(case, step.name, f"step {step.source!r} wrote nothing for it")
         )
-        return
+        return False
     try:
         input_hash = _input_hash(run, step, read)
     except MedvalError as exc:
         run.set_aside.append(SetAside(case, step.name, exc.message))
-        return
+        return False
     known = run.state.get(step.name, case)
     if known is not None and known.input_hash == input_hash:
         if known.state is CaseState.DONE and folders.case(case).is_dir():
             run.finished[step.name].add(case)
-            return
+            return False
         if known.state is CaseState.FAILED:
             run.set_aside.append(SetAside(case, step.name, known.reason))
-            return
+            return False
     if known is not None:  # a case never run has nothing to forget (and no write to wait on)
         run.state.forget(step.name, case)
     if alone:
@@ -289,13 +299,14 @@ def _run_case(run: _Run, step: WorkflowStep, case: str) -> None:
         run.state.record(step.name, case, CaseState.FAILED, input_hash, exc.message)
         run.set_aside.append(SetAside(case, step.name, exc.message))
         shutil.rmtree(partial, ignore_errors=True)
-        return
+        return True
     finally:
         if alone:
             shutil.rmtree(read, ignore_errors=True)
     put_in_place(partial, folders.case(case))
     run.state.record(step.name, case, CaseState.DONE, input_hash)
     run.finished[step.name].add(case)
+    return True
 
 
 def _review(run: _Run, step: WorkflowStep, case: str) -> None:
@@ -318,6 +329,21 @@ def _review(run: _Run, step: WorkflowStep, case: str) -> None:
 def review_fact(step: str) -> str:
     """The fact naming the step whose output a review step looks at."""
     return f"review:{step}"
+
+
+def steps_fact(workflow: Workflow) -> str:
+    """The steps as the last run had them (name, how each runs, a review's files), read by
+    ``medval dataset status`` and the review list without the cube."""
+    return json.dumps(
+        [{"name": s.name, "runs": s.runs.value, "files": list(s.files)} for s in workflow.steps]
+    )
+
+
+def left_out_fact(outcome: WorkflowOutcome) -> str:
+    """The cases the prepared data leaves out, by name (read before registration, kept
+    here: the statistics sent carry their counts only)."""
+    set_aside = sorted({aside.case for aside in outcome.set_aside})
+    return json.dumps({"excluded": list(outcome.excluded), "set_aside": set_aside})
 
 
 def review_hash(produced: Path) -> str:

@@ -28,7 +28,10 @@ from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.membership import approves_at_request, require_agreement_accepted
-from medval.server.services.model_keys import forget_unapproved_sites
+from medval.server.services.model_keys import (
+    forget_unapproved_sites,
+    models_touched_by_association,
+)
 from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import (
     is_owner_or_admin,
@@ -166,7 +169,7 @@ def revoke_association(
         revoked = tx.decide_association(
             association_id, ApprovalStatus.REVOKED, caller.id, ctx.clock()
         )
-        forget_unapproved_sites(tx, revoked)
+        forget_unapproved_sites(tx, models_touched_by_association(tx, revoked))
         return revoked
 
 

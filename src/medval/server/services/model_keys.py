@@ -7,8 +7,9 @@ encryption key (``medval.trust.key_wrapping``) and puts the wrapped key here. A 
 benchmark where the model is approved (or is the reference model). A wrapped key is
 released only to its recipient, through the verifier the model's owner chose
 (``medval.trust.key_release``); revoking an association deletes the wrapped keys of the
-sites that are no longer recipients, in the revocation's transaction, so no new run
-starts. Every grant, withholding and deletion is in the audit log (the store logs them).
+sites that are no longer recipients, and so does invalidating a model, a dataset or a
+benchmark, in the same transaction, so no new run starts. Every grant, withholding and
+deletion is in the audit log (the store logs them).
 """
 
 from __future__ import annotations
@@ -229,24 +230,49 @@ def released_model_key(
     return held
 
 
-def forget_unapproved_sites(tx: StoreTransaction, revoked: AssociationRecord) -> int:
-    """After ``revoked``: delete the wrapped keys of every private model it touched
-    (the model itself, or every model of its benchmark) held by a site that is no longer
-    approved for that model; how many were deleted. In the revocation's transaction."""
-    if revoked.kind is AssociationKind.MODEL:
-        model_ids = {revoked.entity_id}
-    else:
-        model_ids = {
+def _models_of_benchmarks(tx: StoreTransaction, benchmark_ids: set[int]) -> set[int]:
+    """Every model approved on these benchmarks, and their reference models."""
+    model_ids: set[int] = set()
+    for benchmark_id in benchmark_ids:
+        model_ids |= {
             a.entity_id
             for a in tx.list_associations(
-                benchmark_id=revoked.benchmark_id,
+                benchmark_id=benchmark_id,
                 kind=AssociationKind.MODEL,
                 status=ApprovalStatus.APPROVED,
             )
         }
-        benchmark = tx.benchmark(revoked.benchmark_id)
+        benchmark = tx.benchmark(benchmark_id)
         if benchmark is not None:
             model_ids.add(benchmark.reference_model_id)
+    return model_ids
+
+
+def models_touched_by_association(tx: StoreTransaction, association: AssociationRecord) -> set[int]:
+    """The models whose recipients a change of ``association`` may change: the model
+    itself, or every model of its benchmark."""
+    if association.kind is AssociationKind.MODEL:
+        return {association.entity_id}
+    return _models_of_benchmarks(tx, {association.benchmark_id})
+
+
+def models_touched_by_dataset(tx: StoreTransaction, dataset_id: int) -> set[int]:
+    """The models of every benchmark the dataset is (or was) associated with."""
+    benchmark_ids = {
+        a.benchmark_id
+        for a in tx.list_associations(kind=AssociationKind.DATASET, entity_id=dataset_id)
+    }
+    return _models_of_benchmarks(tx, benchmark_ids)
+
+
+def models_touched_by_benchmark(tx: StoreTransaction, benchmark_id: int) -> set[int]:
+    return _models_of_benchmarks(tx, {benchmark_id})
+
+
+def forget_unapproved_sites(tx: StoreTransaction, model_ids: set[int]) -> int:
+    """Delete the wrapped keys of these models (the private ones) held by a site that is
+    no longer a recipient; how many were deleted. In the transaction of the revocation or
+    invalidation that made them so, so no new run starts and no key lingers."""
     deleted = 0
     for model_id in sorted(model_ids):
         model = tx.cube(model_id)
