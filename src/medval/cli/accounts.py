@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from medval.cli import participation
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.render import columns
 from medval.client import accounts
@@ -221,3 +222,7 @@ def revoke_tokens(
         forget_login(session.settings)
     note = "; log in again" if revocation.own else ""
     session.note(f"revoked {revocation.revoked} token(s) of {revocation.user.username}{note}")
+
+
+# An account's institution: next to the committee's expected sites, which it serves.
+participation.register_users(users_app)

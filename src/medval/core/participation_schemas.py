@@ -126,3 +126,9 @@ class ResultExportRow(_Schema):
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
     executed_at: datetime | None
     created_at: datetime
+
+
+class BenchmarkResultsExport(_Schema):
+    benchmark_id: Id
+    benchmark: str
+    results: list[ResultExportRow]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from medval.core.paging import Cursor
 from medval.core.participation_schemas import SiteKind
 from medval.server.store.records import ExpectedSiteRecord, UserRecord
 
@@ -39,7 +40,9 @@ class ParticipationTransaction(Protocol):
         ...
 
     def expected_site(self, expected_site_id: int) -> ExpectedSiteRecord | None: ...
-    def list_expected_sites(self, benchmark_id: int) -> list[ExpectedSiteRecord]:
+    def list_expected_sites(
+        self, benchmark_id: int, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[ExpectedSiteRecord]:
         """The benchmark's expected sites, by id."""
         ...
 

@@ -12,11 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from medval.core.paging import Cursor
 from medval.core.participation_schemas import SiteKind
 from medval.server.store import models as m
 from medval.server.store import participation_models as p
 from medval.server.store.records import ExpectedSiteRecord, UserRecord
-from medval.server.store.sql_rows import SqlRows
+from medval.server.store.sql_rows import SqlRows, paged
 
 
 class SqlParticipationRows(SqlRows):
@@ -44,7 +45,7 @@ class SqlParticipationRows(SqlRows):
         if kind is SiteKind.USER:
             user_id = int(name_or_id)
             self._get(m.User, user_id, "user")  # no dangling account on a user row
-            site = {"user_id": user_id}
+            site: dict[str, int | str] = {"user_id": user_id}
         else:
             site = {"institution": str(name_or_id)}
         row = p.ExpectedSite(
@@ -56,9 +57,11 @@ class SqlParticipationRows(SqlRows):
     def expected_site(self, expected_site_id: int) -> ExpectedSiteRecord | None:
         return self._find(ExpectedSiteRecord, p.ExpectedSite, expected_site_id)
 
-    def list_expected_sites(self, benchmark_id: int) -> list[ExpectedSiteRecord]:
+    def list_expected_sites(
+        self, benchmark_id: int, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[ExpectedSiteRecord]:
         query = select(p.ExpectedSite).where(p.ExpectedSite.benchmark_id == benchmark_id)
-        return self._list(ExpectedSiteRecord, query.order_by(p.ExpectedSite.id))
+        return self._list(ExpectedSiteRecord, paged(query, [p.ExpectedSite.id], after, limit))
 
     def delete_expected_site(self, expected_site_id: int) -> None:
         row = self._get(p.ExpectedSite, expected_site_id, "expected site")
