@@ -1,6 +1,6 @@
 """``medval benchmark expect|expected|unexpect|participation|export``: a benchmark
 committee's expected sites, its view of how far each site got, and its tables as CSV; and
-``medval user institution``, an admin putting an account in an institution."""
+``medval users institution``, an admin putting an account in an institution."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ what was approved while it held stays approved.
 
 from __future__ import annotations
 
-from medval.core.errors import NotFound
+from medval.core.errors import Conflict, NotFound
 from medval.core.paging import EVERYTHING, PageRequest
 from medval.core.participation_schemas import ExpectedSiteCreate, SiteKind
 from medval.core.schemas import check_name
@@ -44,7 +44,7 @@ def _site_key(tx: StoreTransaction, site: ExpectedSiteCreate) -> str | int:
     if not tx.institution_members(site.name):
         raise NotFound(
             f"no account is in institution {site.name!r} "
-            "(an admin puts accounts in one: medval user institution)"
+            "(an admin puts accounts in one: medval users institution)"
         )
     return site.name
 
@@ -55,6 +55,10 @@ def expect(
     with ctx.transaction(caller) as tx:
         benchmark = committee_benchmark(tx, caller, benchmark_id)
         key = _site_key(tx, site)
+        if _find(tx, benchmark.id, site) is not None:
+            raise Conflict(
+                f"{site.kind.value} {site.name!r} is already expected on {benchmark.name}"
+            )
         return tx.add_expected_site(benchmark.id, site.kind, key, caller.id, ctx.clock())
 
 
@@ -75,11 +79,20 @@ def unexpect(
     """The expectation removed, and nothing else; returns it as it was."""
     with ctx.transaction(caller) as tx:
         benchmark = committee_benchmark(tx, caller, benchmark_id)
-        for expected in tx.list_expected_sites(benchmark.id):
-            if (expected.kind, expected.name) == (site.kind, site.name):
-                tx.delete_expected_site(expected.id)
-                return expected
-        raise NotFound(f"{site.kind.value} {site.name!r} is not expected on {benchmark.name}")
+        expected = _find(tx, benchmark.id, site)
+        if expected is None:
+            raise NotFound(f"{site.kind.value} {site.name!r} is not expected on {benchmark.name}")
+        tx.delete_expected_site(expected.id)
+        return expected
+
+
+def _find(
+    tx: StoreTransaction, benchmark_id: int, site: ExpectedSiteCreate
+) -> ExpectedSiteRecord | None:
+    for expected in tx.list_expected_sites(benchmark_id):
+        if (expected.kind, expected.name) == (site.kind, site.name):
+            return expected
+    return None
 
 
 def is_expected(tx: StoreTransaction, benchmark_id: int, user: UserRecord) -> bool:
