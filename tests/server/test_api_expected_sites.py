@@ -17,7 +17,7 @@ from medval.core.api import PREFIX
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
 
-from .conftest import Api, User
+from .conftest import Api, Clock, User
 
 __all__ = ["postgres_url"]  # a fixture, used through ``settings``
 
@@ -170,3 +170,32 @@ def test_the_view_has_no_patient_data_and_the_export_only_released_results(
     assert f'href="/benchmarks/{w["benchmark"]["id"]}/participation"' in board.text
     other = api.client.get(f"/benchmarks/{w['benchmark']['id']}", headers=w["h1"].headers)
     assert "/participation" not in other.text
+
+
+def test_nothing_waits_to_run_on_an_invalidated_dataset_or_benchmark(
+    api: Api, committee: dict[str, Any], clock: Clock
+) -> None:
+    w = committee
+    path = f"/benchmarks/{w['benchmark']['id']}/participation"
+
+    def waiting() -> tuple[str | None, str | None]:
+        [site] = w["bench"].ok("get", path)["sites"]
+        return site["waiting_for"], site["waiting_since"]
+
+    assert waiting()[0] == "joining"
+    d1, joined = _join(api, w, "h1")
+    clock.advance(minutes=5)
+    d2, second = _join(api, w, "h2")
+    reference = w["bench"].ok("get", f"/cubes/{w['benchmark']['reference_model_id']}")
+    models = {w["model"]["name"], reference["name"]}
+    # Both datasets wait for both models; the oldest first (h1's, approved first).
+    what, since = waiting()
+    assert what is not None and what.endswith(f"to run on {d1['name']}")
+    assert since == joined["decided_at"]
+    w["h1"].ok("post", f"/datasets/{d1['id']}/invalidation", {})
+    what, since = waiting()
+    assert what is not None and what.endswith(f"to run on {d2['name']}")
+    assert since == second["decided_at"]
+    assert what.split(" ")[1] in models
+    w["bench"].ok("post", f"/benchmarks/{w['benchmark']['id']}/invalidation", {})
+    assert waiting() == (None, None)

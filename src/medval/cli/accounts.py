@@ -24,7 +24,9 @@ from medval.client.signing import ensure_signing_key
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.schemas import PasswordChange, UserCreate, UserPublic
 
-USER_COLUMNS = columns(UserPublic, "id", "username", "is_admin", "disabled", "created_at")
+USER_COLUMNS = columns(
+    UserPublic, "id", "username", "is_admin", "disabled", "institution", "created_at"
+)
 
 users_app = typer.Typer(
     help="Manage accounts (admins; anyone may revoke their own tokens).", no_args_is_help=True

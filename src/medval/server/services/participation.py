@@ -55,6 +55,7 @@ class _Benchmark:
     datasets: Sequence[AssociationRecord]
     models: Sequence[AssociationRecord]  # approved, of valid models
     results: Sequence[ResultRecord]
+    invalid_datasets: frozenset[int]  # nothing is waiting to run on these
 
 
 def participation(
@@ -62,20 +63,28 @@ def participation(
 ) -> BenchmarkParticipation:
     with ctx.store.transaction() as tx:
         benchmark = committee_benchmark(tx, caller, benchmark_id)
-        read = _read(tx, benchmark.id)
+        read = _read(tx, benchmark.id, runs=benchmark.invalidated_at is None)
         sites = [_expected(tx, e) for e in tx.list_expected_sites(benchmark.id)]
         sites += _unexpected(tx, read, sites)
         rows = [_row(site, read) for site in sites]
     return BenchmarkParticipation(benchmark_id=benchmark.id, benchmark=benchmark.name, sites=rows)
 
 
-def _read(tx: StoreTransaction, benchmark_id: int) -> _Benchmark:
+def _read(tx: StoreTransaction, benchmark_id: int, runs: bool) -> _Benchmark:
+    """``runs``: the benchmark is not invalidated (else no model waits to run)."""
     models = tx.list_associations(benchmark_id, AssociationKind.MODEL, ApprovalStatus.APPROVED)
     valid = [a for a in models if (c := tx.cube(a.entity_id)) and c.invalidated_at is None]
+    datasets = tx.list_associations(benchmark_id, AssociationKind.DATASET)
+    invalid = {
+        a.entity_id
+        for a in datasets
+        if (d := tx.dataset(a.entity_id)) is None or d.invalidated_at is not None
+    }
     return _Benchmark(
-        datasets=tx.list_associations(benchmark_id, AssociationKind.DATASET),
-        models=valid,
+        datasets=datasets,
+        models=valid if runs else [],
         results=tx.list_results(benchmark_id),
+        invalid_datasets=frozenset(invalid),
     )
 
 
@@ -108,7 +117,8 @@ def _row(site: _Site, read: _Benchmark) -> SiteParticipation:
     mine = [a for a in read.datasets if a.entity_owner_id in ids]
     dataset_ids = {a.entity_id for a in mine}
     sent = [r for r in read.results if r.dataset_id in dataset_ids]
-    waiting_for, waiting_since = _waiting(site, mine, read.models, sent)
+    runnable = [a for a in mine if a.entity_id not in read.invalid_datasets]
+    waiting_for, waiting_since = _waiting(site, mine, runnable, read.models, sent)
     return SiteParticipation(
         kind=site.kind,
         name=site.name,
@@ -144,10 +154,12 @@ def _decided(association: AssociationRecord) -> datetime:
 def _waiting(
     site: _Site,
     datasets: Sequence[AssociationRecord],
+    runnable: Sequence[AssociationRecord],
     models: Sequence[AssociationRecord],
     sent: Sequence[ResultRecord],
 ) -> tuple[str | None, datetime | None]:
-    """The oldest thing pending on the site and since when (None: nothing)."""
+    """The oldest thing pending on the site and since when (None: nothing); only the
+    ``runnable`` datasets (not invalidated) wait for models."""
     if not datasets:
         if site.expected_since is None:
             return None, None
@@ -156,7 +168,7 @@ def _waiting(
     ran = {(r.dataset_id, r.model_id) for r in sent}
     pending = [
         (max(_decided(d), _decided(m)), f"model {m.entity_name} to run on {d.entity_name}")
-        for d in datasets
+        for d in runnable
         if d.status is ApprovalStatus.APPROVED
         for m in models
         if (d.entity_id, m.entity_id) not in ran
