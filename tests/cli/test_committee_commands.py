@@ -226,6 +226,16 @@ def test_bad_input_is_one_line_and_loses_nothing(world: World, tmp_path: Path) -
     for args, code, message in cases:
         outcome = bench(*args)
         assert (outcome.code, outcome.stderr) == (code, message), args
+    root = world.run_as("root")
+    unknown = root("users", "institution", "nobody", INSTITUTION)
+    assert (unknown.code, unknown.stderr) == (4, "error: no user named 'nobody'")
+    padded = root("users", "institution", "h3", " padded")
+    assert padded.code == 2 and padded.stderr.startswith("error: institution: ")
+    assert "\n" not in padded.stderr
+    cleared = root("users", "institution", "h2")
+    assert (cleared.code, cleared.stderr) == (0, "h2 is in no institution")
+    users = json.loads(root("users", "list", "-f", "json").stdout)
+    assert {u["username"]: u["institution"] for u in users}["h2"] is None
     kept = tmp_path / "kept.csv"
     kept.write_text("mine\n")
     exists = bench("benchmark", "export", bid, "--table", "participation", "--output", str(kept))
