@@ -278,6 +278,7 @@ def _all_doors() -> list[Door]:
     # Imported here: those modules build on this one's doors and callers.
     from .association_doors import association_doors
     from .catalogue_doors import catalogue_doors
+    from .committee_doors import committee_doors
     from .model_key_doors import model_key_doors
     from .page_doors import page_doors
     from .training_doors import training_doors
@@ -289,6 +290,7 @@ def _all_doors() -> list[Door]:
         *association_doors(),
         *trust_doors(),
         *model_key_doors(),
+        *committee_doors(),
         *training_doors(),
         *page_doors(),
     ]

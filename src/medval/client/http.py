@@ -19,6 +19,7 @@ from medval.client import transfers
 from medval.client.membership_http import MembershipCalls
 from medval.client.model_keys_http import ModelKeyCalls
 from medval.client.pages import following, joined
+from medval.client.participation_http import ParticipationCalls
 from medval.client.training_http import TrainingCalls
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
@@ -161,6 +162,12 @@ class MedvalClient:
         """Private models' keys: encryption keys, recipients, grants, releases
         (``model_keys_http``)."""
         return ModelKeyCalls(self)
+
+    @property
+    def participation(self) -> ParticipationCalls:
+        """A benchmark's committee: expected sites, participation, exports; institutions
+        (``participation_http``)."""
+        return ParticipationCalls(self)
 
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
         first = self._send(method, path, **kwargs)

@@ -21,6 +21,8 @@ USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> 
 # PUT PasswordChange -> 204 (oneself with the old password; an admin for another)
 USER_PASSWORD = "/users/{user_id}/password"
 USER_STATUS = "/users/{user_id}/status"  # PUT AccountStatus -> UserPublic (admin, not oneself)
+# PUT InstitutionChange -> UserPublic (admin): the institution the account is in
+USER_INSTITUTION = "/users/{user_id}/institution"
 USER_TOKENS = "/users/{user_id}/tokens"  # DELETE -> TokensRevoked (oneself, or an admin)
 # GET -> list[SigningKeyPublic] (the caller's, retired ones too); POST SigningKeyCreate ->
 # SigningKeyPublic (becomes the caller's current key, the one before it is retired)
@@ -68,6 +70,14 @@ AGREEMENT_ACCEPTANCES = "/benchmarks/{benchmark_id}/agreement/acceptances"
 BENCHMARK_DATA_POLICIES = "/benchmarks/{benchmark_id}/data-policies"
 # PUT AutoApprovalRule -> BenchmarkPublic (owner, admin)
 BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
+# Expected sites (issue 19), the owner (committee) and admins only: GET -> list
+# [ExpectedSitePublic]; POST ExpectedSiteCreate -> ExpectedSitePublic; DELETE ?kind=&name=
+# -> ExpectedSitePublic (that expectation only)
+BENCHMARK_EXPECTED_SITES = "/benchmarks/{benchmark_id}/expected-sites"
+# GET -> BenchmarkParticipation (owner, admin): each site's progress, no patient data
+BENCHMARK_PARTICIPATION = "/benchmarks/{benchmark_id}/participation"
+# GET -> BenchmarkResultsExport (owner, admin): the released results, one row per result
+BENCHMARK_RESULTS_EXPORT = "/benchmarks/{benchmark_id}/exports/results"
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic

@@ -27,6 +27,7 @@ from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.model_keys_interface import ModelKeyTransaction
+from medval.server.store.participation_interface import ParticipationTransaction
 from medval.server.store.pending_work import PendingWork
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
@@ -64,9 +65,12 @@ def unattributed() -> Actor:
     return Actor("(unattributed)", datetime.now(UTC))
 
 
-class StoreTransaction(TrainingTransaction, ModelKeyTransaction, Protocol):
+class StoreTransaction(
+    TrainingTransaction, ModelKeyTransaction, ParticipationTransaction, Protocol
+):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
-    private models' keys: ``ModelKeyTransaction``)."""
+    private models' keys: ``ModelKeyTransaction``; expected sites and institutions:
+    ``ParticipationTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(
@@ -231,9 +235,11 @@ class StoreTransaction(TrainingTransaction, ModelKeyTransaction, Protocol):
         decided_by_id: int,
         now: datetime,
         automatic: bool = False,
+        because: str | None = None,
     ) -> AssociationRecord:
         """Approved, rejected or revoked, by whom and when; ``automatic``: approved by the
-        system on ``decided_by_id``'s behalf (the benchmark's auto-approval rule)."""
+        system on ``decided_by_id``'s behalf (the benchmark's auto-approval rule, or the
+        site is expected); ``because``: why, in the audit entry's action."""
         ...
 
     def set_association_policy(
