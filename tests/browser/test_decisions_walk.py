@@ -123,7 +123,8 @@ def test_every_page_of_an_account_reads_on_a_phone(site: Site, phone: Page) -> N
     site.api.associate(fed["h1"], fed["benchmark"], "dataset", site.api.dataset(
         fed["h1"], fed["benchmark"]), None)  # fmt: skip
     _log_in(phone, site, "bench")
-    for path in ("/", "/mine", "/inbox", f"/benchmarks/{fed['benchmark']['id']}"):
+    board = f"/benchmarks/{fed['benchmark']['id']}"
+    for path in ("/", "/mine", "/inbox", board, f"{board}/participation"):
         phone.goto(site.url + path)
         assert fits_the_width(phone), path
         # Every control says what it is, to a screen reader too.
@@ -133,4 +134,5 @@ def test_every_page_of_an_account_reads_on_a_phone(site: Site, phone: Page) -> N
             " && !e.textContent.trim()).length"
         )
         assert unnamed == 0, path
-        screenshot(phone, f"account-on-a-phone-{path.strip('/').split('/')[0] or 'catalogue'}")
+        shown = path.rsplit("/", 1)[-1] if path.endswith("participation") else path
+        screenshot(phone, f"account-on-a-phone-{shown.strip('/').split('/')[0] or 'catalogue'}")

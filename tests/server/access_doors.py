@@ -278,6 +278,7 @@ def _all_doors() -> list[Door]:
     # Imported here: those modules build on this one's doors and callers.
     from .association_doors import association_doors
     from .catalogue_doors import catalogue_doors
+    from .committee_doors import committee_doors
     from .model_key_doors import model_key_doors
     from .page_doors import page_doors
     from .preparation_report_doors import preparation_report_doors
@@ -291,6 +292,7 @@ def _all_doors() -> list[Door]:
         *trust_doors(),
         *model_key_doors(),
         *preparation_report_doors(),
+        *committee_doors(),
         *training_doors(),
         *page_doors(),
     ]

@@ -60,6 +60,10 @@ def paging_world(api: Api) -> dict[str, Any]:
         public = EncryptionKey.generate().public_key
         vendor.ok("post", "/users/me/encryption-keys", {"public_key": public})
     training_datasets = _training(api, root, people)
+    # Last, so that no association above is approved for being expected.
+    for name in ("h1", "h2", "vendor", "trainer", "host", "x"):
+        expected = {"kind": "user", "name": name}
+        bench.ok("post", f"/benchmarks/{board['id']}/expected-sites", expected)
     return {
         "root": root,
         **people,

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from medval.cli import participation
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.render import columns
 from medval.client import accounts
@@ -23,7 +24,9 @@ from medval.client.signing import ensure_signing_key
 from medval.core.errors import InvalidInput, MedvalError
 from medval.core.schemas import PasswordChange, UserCreate, UserPublic
 
-USER_COLUMNS = columns(UserPublic, "id", "username", "is_admin", "disabled", "created_at")
+USER_COLUMNS = columns(
+    UserPublic, "id", "username", "is_admin", "disabled", "institution", "created_at"
+)
 
 users_app = typer.Typer(
     help="Manage accounts (admins; anyone may revoke their own tokens).", no_args_is_help=True
@@ -221,3 +224,7 @@ def revoke_tokens(
         forget_login(session.settings)
     note = "; log in again" if revocation.own else ""
     session.note(f"revoked {revocation.revoked} token(s) of {revocation.user.username}{note}")
+
+
+# An account's institution: next to the committee's expected sites, which it serves.
+participation.register_users(users_app)

@@ -19,6 +19,7 @@ from medval.client import transfers
 from medval.client.membership_http import MembershipCalls
 from medval.client.model_keys_http import ModelKeyCalls
 from medval.client.pages import following, joined
+from medval.client.participation_http import ParticipationCalls
 from medval.client.preparation_reports_http import PreparationReportCalls
 from medval.client.training_http import TrainingCalls
 from medval.core import api
@@ -168,6 +169,12 @@ class MedvalClient:
         """Sites' preparation reports: sending one, a benchmark's list
         (``preparation_reports_http``)."""
         return PreparationReportCalls(self)
+
+    @property
+    def participation(self) -> ParticipationCalls:
+        """A benchmark's committee: expected sites, participation, exports; institutions
+        (``participation_http``)."""
+        return ParticipationCalls(self)
 
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
         first = self._send(method, path, **kwargs)

@@ -21,6 +21,8 @@ USERS = "/users"  # GET (admin) -> list[UserPublic]; POST (admin) UserCreate -> 
 # PUT PasswordChange -> 204 (oneself with the old password; an admin for another)
 USER_PASSWORD = "/users/{user_id}/password"
 USER_STATUS = "/users/{user_id}/status"  # PUT AccountStatus -> UserPublic (admin, not oneself)
+# PUT InstitutionChange -> UserPublic (admin): the institution the account is in
+USER_INSTITUTION = "/users/{user_id}/institution"
 USER_TOKENS = "/users/{user_id}/tokens"  # DELETE -> TokensRevoked (oneself, or an admin)
 # GET -> list[SigningKeyPublic] (the caller's, retired ones too); POST SigningKeyCreate ->
 # SigningKeyPublic (becomes the caller's current key, the one before it is retired)
@@ -71,6 +73,14 @@ BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
 # GET -> list[PreparationReportPublic] (the benchmark's owner, admins), oldest first
 BENCHMARK_PREPARATION_REPORTS = "/benchmarks/{benchmark_id}/preparation-reports"
 PREPARATION_REPORTS = "/preparation-reports"  # POST PreparationReportCreate (any account)
+# Expected sites (issue 19), the owner (committee) and admins only: GET -> list
+# [ExpectedSitePublic]; POST ExpectedSiteCreate -> ExpectedSitePublic; DELETE ?kind=&name=
+# -> ExpectedSitePublic (that expectation only)
+BENCHMARK_EXPECTED_SITES = "/benchmarks/{benchmark_id}/expected-sites"
+# GET -> BenchmarkParticipation (owner, admin): each site's progress, no patient data
+BENCHMARK_PARTICIPATION = "/benchmarks/{benchmark_id}/participation"
+# GET -> BenchmarkResultsExport (owner, admin): the released results, one row per result
+BENCHMARK_RESULTS_EXPORT = "/benchmarks/{benchmark_id}/exports/results"
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic

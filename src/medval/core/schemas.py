@@ -92,6 +92,7 @@ class UserPublic(_Schema):
     is_admin: bool
     created_at: datetime
     disabled: bool = False
+    institution: str | None = None  # set by an admin (core.participation_schemas)
 
 
 class PasswordChange(_Schema):

@@ -26,6 +26,7 @@ from medval.server.routes import (
     health,
     membership,
     model_keys,
+    participation,
     preparation_reports,
     results,
     signing_keys,
@@ -37,7 +38,7 @@ from medval.server.services.context import Clock, ServiceContext, utc_now
 from medval.server.settings import ServerSettings
 from medval.server.store.blobs import BlobStore
 from medval.server.store.sql import SqlStore
-from medval.server.web import inbox, login, mine, pages
+from medval.server.web import committee, inbox, login, mine, pages
 from medval.server.web.rendering import form_refused
 from medval.server.web.session import FormRefused
 
@@ -49,6 +50,7 @@ ROUTERS = (
     cubes,
     benchmarks,
     membership,
+    participation,
     datasets,
     associations,
     executions,
@@ -93,7 +95,7 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=api.PREFIX)
     # The pages (server/web): the same services and permissions, rendered as HTML.
-    for web in (pages, login, mine, inbox):
+    for web in (pages, login, mine, inbox, committee):
         app.include_router(web.router)
     # The key of the pages' CSRF tokens, kept in the data folder and read on first use
     # (see server/web/session).

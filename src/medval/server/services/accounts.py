@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from medval.core.errors import NotAuthenticated, PermissionDenied
 from medval.core.paging import EVERYTHING, PageRequest
+from medval.core.participation_schemas import InstitutionChange
 from medval.core.schemas import AccountStatus, Credentials, PasswordChange, UserCreate
 from medval.server.services.context import ServiceContext
 from medval.server.services.paging import Page, by_id, visible_page
@@ -40,6 +41,18 @@ def list_users(
     require_admin(caller)
     with ctx.store.transaction() as tx:
         return visible_page(page, lambda after, n: tx.list_users(after=after, limit=n), by_id)
+
+
+def set_institution(
+    ctx: ServiceContext, caller: UserRecord, user_id: int, change: InstitutionChange
+) -> UserRecord:
+    """An admin puts an account in an institution (a committee may expect every account
+    of one, ``expected_sites``), or in none."""
+    require_admin(caller)
+    with ctx.transaction(caller) as tx:
+        if tx.user(user_id) is None:
+            raise not_found("user", user_id)
+        return tx.set_user_institution(user_id, change.institution)
 
 
 def _hash(ctx: ServiceContext, password: str) -> str:

@@ -7,7 +7,8 @@ is reopened (pending again) by a new request. Every move is kept in its ``histor
 
 A benchmark's membership rules apply at request time (``membership``): a dataset's
 owner must have accepted the benchmark's agreement, and the benchmark's auto-approval
-rule may approve the request at once, on the benchmark owner's behalf.
+rule may approve the request at once, on the benchmark owner's behalf; so is a dataset's
+request by a site the benchmark's committee expects (``expected_sites``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from medval.server.services.benchmarks import visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import cube_of_kind
 from medval.server.services.datasets import visible_dataset
+from medval.server.services.expected_sites import EXPECTED_SITE, is_expected
 from medval.server.services.membership import approves_at_request, require_agreement_accepted
 from medval.server.services.model_keys import (
     forget_unapproved_sites,
@@ -119,12 +121,34 @@ def request_association(
                 association.id,
             )
             requested = tx.reopen_association(association.id, caller.id, now)
+        # Approved by the system on the benchmark owner's behalf, marked so in its history:
+        # a dataset of an expected site (audited as such), or by the auto-approval rule.
+        if _from_expected_site(tx, benchmark, body, caller):
+            return tx.decide_association(
+                requested.id,
+                ApprovalStatus.APPROVED,
+                benchmark.owner_id,
+                now,
+                automatic=True,
+                because=EXPECTED_SITE,
+            )
         if not approves_at_request(benchmark, caller):
             return requested
-        # Approved by the system on the benchmark owner's behalf, marked so in its history.
         return tx.decide_association(
             requested.id, ApprovalStatus.APPROVED, benchmark.owner_id, now, automatic=True
         )
+
+
+def _from_expected_site(
+    tx: StoreTransaction, benchmark: BenchmarkRecord, body: AssociationCreate, caller: UserRecord
+) -> bool:
+    """A dataset's request by its owner (``_ASK``), an expected site; never the benchmark
+    owner's own (four eyes)."""
+    return (
+        body.kind is AssociationKind.DATASET
+        and caller.id != benchmark.owner_id
+        and is_expected(tx, benchmark.id, caller)
+    )
 
 
 def decide_association(

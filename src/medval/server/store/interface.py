@@ -27,6 +27,7 @@ from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.model_keys_interface import ModelKeyTransaction
+from medval.server.store.participation_interface import ParticipationTransaction
 from medval.server.store.pending_work import PendingWork
 from medval.server.store.preparation_reports_interface import PreparationReportTransaction
 from medval.server.store.records import (
@@ -66,11 +67,15 @@ def unattributed() -> Actor:
 
 
 class StoreTransaction(
-    TrainingTransaction, ModelKeyTransaction, PreparationReportTransaction, Protocol
+    TrainingTransaction,
+    ModelKeyTransaction,
+    ParticipationTransaction,
+    PreparationReportTransaction,
+    Protocol,
 ):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
-    private models' keys: ``ModelKeyTransaction``; preparation reports:
-    ``PreparationReportTransaction``)."""
+    private models' keys: ``ModelKeyTransaction``; expected sites and institutions:
+    ``ParticipationTransaction``; preparation reports: ``PreparationReportTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(
@@ -235,9 +240,11 @@ class StoreTransaction(
         decided_by_id: int,
         now: datetime,
         automatic: bool = False,
+        because: str | None = None,
     ) -> AssociationRecord:
         """Approved, rejected or revoked, by whom and when; ``automatic``: approved by the
-        system on ``decided_by_id``'s behalf (the benchmark's auto-approval rule)."""
+        system on ``decided_by_id``'s behalf (the benchmark's auto-approval rule, or the
+        site is expected); ``because``: why, in the audit entry's action."""
         ...
 
     def set_association_policy(

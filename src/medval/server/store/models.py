@@ -43,6 +43,7 @@ from medval.core.states import (
 # Training's tables live beside these, on the same base: imported here so that whoever
 # reads the schema from this module (Alembic, the migration tests) sees them all.
 from medval.server.store import model_key_models as model_key_models
+from medval.server.store import participation_models as participation_models
 from medval.server.store import preparation_report_models as preparation_report_models
 from medval.server.store import training_models as training_models
 from medval.server.store.column_types import JsonDocument
@@ -65,6 +66,9 @@ class User(Base):
     created_at: Mapped[datetime]
     # A disabled account cannot log in, and its tokens are refused.
     disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The institution an admin put the account in (a committee may expect all of its
+    # accounts, ``participation_models``); NULL: none.
+    institution: Mapped[str | None] = mapped_column(String(120), default=None, index=True)
 
 
 class ApiToken(Base):

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
+from medval.core.participation_schemas import ExpectedSitePublic
 from medval.core.preparation_report import PreparationReportPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
@@ -102,6 +103,11 @@ class AssociationStanding:
 
     status: ApprovalStatus
     policy: DataPolicy
+
+
+class ExpectedSiteRecord(ExpectedSitePublic, frozen=True):
+    user_id: int | None  # a user row's account
+    institution: str | None  # an institution row's name
 
 
 class ResultRecord(ResultPublic, frozen=True):

@@ -33,6 +33,7 @@ from medval.server.store.records import (
 from medval.server.store.sql_accounts import SqlAccountRows
 from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
+from medval.server.store.sql_participation import SqlParticipationRows
 from medval.server.store.sql_pending import SqlPendingRows
 from medval.server.store.sql_preparation_reports import SqlPreparationReportRows
 from medval.server.store.sql_results import SqlResultRows
@@ -73,13 +74,14 @@ class SqlTransaction(
     SqlTrainingRows,
     SqlModelKeyRows,
     SqlPreparationReportRows,
+    SqlParticipationRows,
     SqlAuditRows,
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
     reads, ``sql_results``; training, ``sql_training``; private models' keys,
-    ``sql_model_keys``; preparation reports, ``sql_preparation_reports``; the audit log,
-    ``sql_audit``."""
+    ``sql_model_keys``; expected sites and institutions, ``sql_participation``; preparation
+    reports, ``sql_preparation_reports``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
@@ -317,13 +319,15 @@ class SqlTransaction(
         decided_by_id: int,
         now: datetime,
         automatic: bool = False,
+        because: str | None = None,
     ) -> AssociationRecord:
+        action = f"auto-{status.value}" if automatic else status.value
         self._change(
             AssociationRecord,
             m.Association,
             association_id,
             "association",
-            f"auto-{status.value}" if automatic else status.value,
+            f"{action} ({because})" if because else action,
             status=status,
             decided_by_id=decided_by_id,
             decided_at=now,

@@ -5,7 +5,7 @@ preparation workflow per step and state (``core.preparation_report``): counts on
 cells withheld (NULL), never a case's name.
 
 Revision ID: 0019_preparation_reports
-Revises: 0016_model_keys
+Revises: 0018_expected_sites
 Create Date: 2026-12-06 07:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_preparation_reports"
-down_revision: str | None = "0016_model_keys"
+down_revision: str | None = "0018_expected_sites"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
