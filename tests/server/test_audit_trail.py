@@ -17,6 +17,7 @@ from tests.server.audit_change import Case, Change
 from tests.server.committee_audit_cases import COMMITTEE_CASES
 from tests.server.conftest import PASSWORD, Api
 from tests.server.model_key_audit_cases import MODEL_KEY_CASES
+from tests.server.preparation_report_bodies import report_body
 from tests.server.training_audit_cases import TRAINING_CASES
 
 from medval.core import api as routes
@@ -198,6 +199,15 @@ def _register_signing_key(api: Api, w: dict[str, Any]) -> Change:
     )
 
 
+def _send_preparation_report(api: Api, w: dict[str, Any]) -> Change:
+    body = report_body(w["benchmark"]["id"])
+    return Change(
+        "hospital",
+        "preparation_report",
+        lambda: w["hospital"].post(routes.PREPARATION_REPORTS, body),
+    )
+
+
 def _upload_result(api: Api, w: dict[str, Any]) -> Change:
     body = api.result_body(w["benchmark"], w["dataset"], w["model"])
     return Change("hospital", "result", lambda: w["hospital"].post(routes.RESULTS, body))
@@ -230,6 +240,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", routes.USER_STATUS): _disable_user,
     ("DELETE", routes.USER_TOKENS): _revoke_tokens,
     ("POST", routes.MY_SIGNING_KEYS): _register_signing_key,
+    ("POST", routes.PREPARATION_REPORTS): _send_preparation_report,
     **TRAINING_CASES,
     **MODEL_KEY_CASES,
     **COMMITTEE_CASES,

@@ -12,6 +12,7 @@ from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
 from medval.cli.flat_rows import leaderboard_rows, shift_rows, subgroup_rows
 from medval.cli.leaderboard_view import print_leaderboard
+from medval.cli.preparation_reports import benchmark_preparation_reports
 from medval.cli.render import (
     columns,
     declared_table,
@@ -360,3 +361,4 @@ def show_association(
 membership.register(app)
 participation.register(app)
 app.command("policies")(benchmark_policies)
+app.command("preparation-reports")(benchmark_preparation_reports)

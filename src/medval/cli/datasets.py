@@ -11,6 +11,7 @@ from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import policy_app
 from medval.cli.preparation_cases import case_app
+from medval.cli.preparation_reports import dataset_report
 from medval.cli.preparation_reviews import review_app
 from medval.cli.render import columns, count, print_left_out
 from medval.client.dataset_transfer import (
@@ -252,3 +253,6 @@ def import_(
         f"imported {imported.dataset.name} (hash {imported.dataset.data_hash[:12]}… checked) "
         f"with {len(imported.results)} local result(s)"
     )
+
+
+app.command("report")(dataset_report)

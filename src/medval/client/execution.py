@@ -27,7 +27,7 @@ from medval.client.declared_documents import DocumentRefused, as_declared
 from medval.client.http import MedvalClient
 from medval.client.model_keys import ModelKeySource, NoModelKeys
 from medval.client.preparation.case_folders import link_entry
-from medval.client.preparation.workflow_run import run_workflow, workflow_folder
+from medval.client.preparation.workflow_run import TaskRunning, run_workflow, workflow_folder
 from medval.client.run_locks import RunLocks
 from medval.client.task_times import TaskTime, record_task_time
 from medval.client.workspace import Workspace
@@ -291,21 +291,52 @@ class Executor:
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> CubeSpec:
         """Run one task of a cube; returns the cube's spec (which says what it wrote)."""
+        with self._ready(cube) as (folder, spec, image):
+            return self.run_unpacked(cube, folder, spec, image, task, mounts)
+
+    @contextmanager
+    def tasks_of(self, cube: CubePublic) -> Iterator[TaskRunning]:
+        """Tasks of one cube, run (one after another or side by side) on one copy of it,
+        checked and unpacked once: a workflow's per-case steps run a task per case, and
+        checking the archive (and image) and unpacking it for each was most of what could
+        not run side by side (``bench/preparation_jobs.py``). Every runner gives a task the
+        cube folder read-only, so no task changes what the next one runs."""
+        with self._ready(cube) as (folder, spec, image):
+
+            def run(task: str, mounts: Mapping[str, Path]) -> CubeSpec:
+                return self.run_unpacked(cube, folder, spec, image, task, mounts)
+
+            yield run
+
+    @contextmanager
+    def _ready(self, cube: CubePublic) -> Iterator[tuple[Path, CubeSpec, str | None]]:
+        """The cube checked, its image pinned, and unpacked: its folder, spec and image."""
         check_valid(f"{cube.kind.value} cube {cube.name} ({cube.id})", cube)  # never runs
         self.say_caveats()
         image = self.pinned_image(cube)
         with self.unpacked(cube) as (folder, spec):
-            label = f"{cube.name}: {task}"
-            self.progress.step(label)
-            started = time.monotonic()
-            log = self.workspace.new_task_log(cube.id, task)
-            run = self.runner.run(
-                folder, spec, task, mounts, self.limits, log, image=image, gpus=self.gpus
-            )
-            # The runner's own clock, kept beside the log (``client.task_times``).
-            ran = TaskTime(cube_id=cube.id, task=task, seconds=run.duration_seconds)
-            record_task_time(log, ran)
-            self.progress.done(label, time.monotonic() - started)
+            yield folder, spec, image
+
+    def run_unpacked(
+        self,
+        cube: CubePublic,
+        folder: Path,
+        spec: CubeSpec,
+        image: str | None,
+        task: str,
+        mounts: Mapping[str, Path],
+    ) -> CubeSpec:
+        """One task of a cube already checked and unpacked at ``folder`` (``tasks_of``)."""
+        label = f"{cube.name}: {task}"
+        self.progress.step(label)
+        started = time.monotonic()
+        log = self.workspace.new_task_log(cube.id, task)
+        run = self.runner.run(
+            folder, spec, task, mounts, self.limits, log, image=image, gpus=self.gpus
+        )
+        # The runner's own clock, kept beside the log (``client.task_times``).
+        record_task_time(log, TaskTime(cube_id=cube.id, task=task, seconds=run.duration_seconds))
+        self.progress.done(label, time.monotonic() - started)
         return spec
 
     # --- the benchmark's steps ----------------------------------------------------------
@@ -386,16 +417,17 @@ class Executor:
         prepared data at ``out/data`` and ``out/labels``. A case set aside is said, one
         line each, and left out; a review that waits stops here in one line. Returns how
         many cases were excluded and set aside (for the statistics)."""
-        outcome = run_workflow(
-            workflow,
-            lambda task, mounts: self.run_task(preparator, task, mounts),
-            data_path,
-            labels_path,
-            workflow_folder(out),
-            identity=preparator.archive_hash,
-            jobs=jobs,
-            say=self.progress.step,
-        )
+        with self.tasks_of(preparator) as run_task:
+            outcome = run_workflow(
+                workflow,
+                run_task,
+                data_path,
+                labels_path,
+                workflow_folder(out),
+                identity=preparator.archive_hash,
+                jobs=jobs,
+                say=self.progress.step,
+            )
         for aside in outcome.set_aside:
             self.progress.step(f"case {aside.case} set aside at step {aside.step}: {aside.reason}")
         if outcome.excluded:

@@ -20,6 +20,7 @@ from medval.client.membership_http import MembershipCalls
 from medval.client.model_keys_http import ModelKeyCalls
 from medval.client.pages import following, joined
 from medval.client.participation_http import ParticipationCalls
+from medval.client.preparation_reports_http import PreparationReportCalls
 from medval.client.training_http import TrainingCalls
 from medval.core import api
 from medval.core.errors import MedvalError, ServerUnavailable, error_from_code
@@ -162,6 +163,12 @@ class MedvalClient:
         """Private models' keys: encryption keys, recipients, grants, releases
         (``model_keys_http``)."""
         return ModelKeyCalls(self)
+
+    @property
+    def preparation_reports(self) -> PreparationReportCalls:
+        """Sites' preparation reports: sending one, a benchmark's list
+        (``preparation_reports_http``)."""
+        return PreparationReportCalls(self)
 
     @property
     def participation(self) -> ParticipationCalls:

@@ -70,6 +70,9 @@ AGREEMENT_ACCEPTANCES = "/benchmarks/{benchmark_id}/agreement/acceptances"
 BENCHMARK_DATA_POLICIES = "/benchmarks/{benchmark_id}/data-policies"
 # PUT AutoApprovalRule -> BenchmarkPublic (owner, admin)
 BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
+# GET -> list[PreparationReportPublic] (the benchmark's owner, admins), oldest first
+BENCHMARK_PREPARATION_REPORTS = "/benchmarks/{benchmark_id}/preparation-reports"
+PREPARATION_REPORTS = "/preparation-reports"  # POST PreparationReportCreate (any account)
 # Expected sites (issue 19), the owner (committee) and admins only: GET -> list
 # [ExpectedSitePublic]; POST ExpectedSiteCreate -> ExpectedSitePublic; DELETE ?kind=&name=
 # -> ExpectedSitePublic (that expectation only)

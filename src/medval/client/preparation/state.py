@@ -24,6 +24,7 @@ STATE_FILE = "workflow.sqlite"
 RAW_DATA = "raw_data"  # the fact naming the raw data folder the workflow last ran on
 STEPS = "steps"  # the fact listing the steps the workflow last ran (JSON)
 LEFT_OUT = "left_out"  # the cases the last prepared data left out, by name (JSON)
+CASES = "cases"  # the fact counting the cases of the raw data the workflow last ran on
 WHOLE = ""  # the case name of a step that runs once for the dataset
 
 _SCHEMA = """

@@ -32,6 +32,7 @@ from medval.client.preparation.case_folders import (
     put_in_place,
 )
 from medval.client.preparation.state import (
+    CASES,
     LEFT_OUT,
     RAW_DATA,
     STEPS,
@@ -158,6 +159,7 @@ def _run_workflow(
             if step.runs is StepRuns.REVIEW and step.source is not None:
                 state.remember(review_fact(step.name), step.source)
         run.cases = cases_of(raw_data)
+        state.remember(CASES, str(len(run.cases)))
         run.excluded = state.excluded() & set(run.cases)
         run.labels_hash = tree_hash(raw_labels)
         for step in workflow.steps:
@@ -282,7 +284,8 @@ def _run_case(run: _Run, step: WorkflowStep, case: str) -> bool:
         if known.state is CaseState.FAILED:
             run.set_aside.append(SetAside(case, step.name, known.reason))
             return False
-    run.state.forget(step.name, case)
+    if known is not None:  # a case never run has nothing to forget (and no write to wait on)
+        run.state.forget(step.name, case)
     if alone:
         staged = folders.input(case)
         link_entry(read, staged / case)

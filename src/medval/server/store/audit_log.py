@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.participation_schemas import ExpectedSitePublic
+from medval.core.preparation_report import PreparationReportPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -41,6 +42,7 @@ from medval.core.training_schemas import (
 from medval.server.store import model_key_models as k
 from medval.server.store import models as m
 from medval.server.store import participation_models as p
+from medval.server.store import preparation_report_models as pr
 from medval.server.store import training_models as t
 from medval.server.store.interface import Actor
 from medval.trust.audit_chain import GENESIS_HASH, ChainHead, head_after, next_entry, public_hash
@@ -59,6 +61,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     # A wrapped key is opaque (only its recipient opens it): its grant, withholding and
     # deletion are logged like any change, hashed over that opaque form.
     k.WrappedModelKey: ("wrapped_model_key", WrappedModelKeyPublic),
+    pr.PreparationReport: ("preparation_report", PreparationReportPublic),
     p.ExpectedSite: ("expected_site", ExpectedSitePublic),
     t.Aggregator: ("aggregator", AggregatorPublic),
     t.TrainingExperiment: ("training", TrainingExperimentPublic),

@@ -29,6 +29,7 @@ from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.model_keys_interface import ModelKeyTransaction
 from medval.server.store.participation_interface import ParticipationTransaction
 from medval.server.store.pending_work import PendingWork
+from medval.server.store.preparation_reports_interface import PreparationReportTransaction
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
@@ -66,11 +67,15 @@ def unattributed() -> Actor:
 
 
 class StoreTransaction(
-    TrainingTransaction, ModelKeyTransaction, ParticipationTransaction, Protocol
+    TrainingTransaction,
+    ModelKeyTransaction,
+    ParticipationTransaction,
+    PreparationReportTransaction,
+    Protocol,
 ):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
     private models' keys: ``ModelKeyTransaction``; expected sites and institutions:
-    ``ParticipationTransaction``)."""
+    ``ParticipationTransaction``; preparation reports: ``PreparationReportTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(

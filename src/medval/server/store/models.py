@@ -44,6 +44,7 @@ from medval.core.states import (
 # reads the schema from this module (Alembic, the migration tests) sees them all.
 from medval.server.store import model_key_models as model_key_models
 from medval.server.store import participation_models as participation_models
+from medval.server.store import preparation_report_models as preparation_report_models
 from medval.server.store import training_models as training_models
 from medval.server.store.column_types import JsonDocument
 from medval.server.store.model_base import Base as Base

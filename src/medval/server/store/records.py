@@ -25,6 +25,7 @@ from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.participation_schemas import ExpectedSitePublic
+from medval.core.preparation_report import PreparationReportPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -61,6 +62,10 @@ class WrappedModelKeyRecord(WrappedModelKeyPublic, frozen=True):
 
     id: int  # the list's sort key
     recipient_id: int
+
+
+class PreparationReportRecord(PreparationReportPublic, frozen=True):
+    """Counts only: a report never names a case."""
 
 
 class CubeRecord(CubePublic, frozen=True):

@@ -35,6 +35,7 @@ from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_participation import SqlParticipationRows
 from medval.server.store.sql_pending import SqlPendingRows
+from medval.server.store.sql_preparation_reports import SqlPreparationReportRows
 from medval.server.store.sql_results import SqlResultRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
@@ -72,14 +73,15 @@ class SqlTransaction(
     SqlResultRows,
     SqlTrainingRows,
     SqlModelKeyRows,
+    SqlPreparationReportRows,
     SqlParticipationRows,
     SqlAuditRows,
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
     reads, ``sql_results``; training, ``sql_training``; private models' keys,
-    ``sql_model_keys``; expected sites and institutions, ``sql_participation``; the audit
-    log, ``sql_audit``."""
+    ``sql_model_keys``; expected sites and institutions, ``sql_participation``; preparation
+    reports, ``sql_preparation_reports``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
