@@ -12,7 +12,10 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from medval.client.datasets import preparation_folder
+from medval.client.preparation.progress_counts import workflow_counts
 from medval.client.settings import ClientSettings
+from medval.client.workspace import Workspace
 from medval.console.app import create_app
 from medval.console.session import ConsoleDoor
 from tests.client.test_preparation_reviews import Site
@@ -147,3 +150,17 @@ def test_the_page_and_its_images_need_the_console_session(site: Site) -> None:
         assert answer.status_code == 401
         assert "Use the address that medval console printed in its terminal." in answer.text
     assert stranger.post("/reviews", data={"case": "case-00"}).status_code == 401
+
+
+def test_the_page_shows_how_far_each_step_got_as_status_does(
+    browser: TestClient, site: Site
+) -> None:
+    counts = workflow_counts(preparation_folder(Workspace(site.home), "site-a"), "site-a")
+    page = browser.get("/reviews").text
+    assert f"How far its preparation got ({counts.excluded} case(s) excluded)" in page
+    assert [s.step for s in counts.steps] == ["convert", "look", "prepare"]
+    for s in counts.steps:
+        row = f'<tr><th scope="row">{s.step}</th><td>{s.done}</td><td>{s.failed}</td>'
+        assert row + f"<td>{s.waiting}</td>" in page
+    [look] = [s for s in counts.steps if s.step == "look"]
+    assert look.waiting == 3  # the three cases the page lists for review

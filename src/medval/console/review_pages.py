@@ -1,6 +1,7 @@
-"""The console's review page: the cases a dataset's preparation workflow waits for at its
-review steps, their images shown, and Accept or Exclude for each, through the same use
-cases as ``medval dataset review`` (``client.case_decisions``, in the local audit log).
+"""The console's review page: how far each dataset's preparation workflow got (per step,
+as ``medval dataset status`` shows it), the cases it waits for at its review steps, their
+images shown, and Accept or Exclude for each, through the same use cases as ``medval
+dataset review`` (``client.case_decisions``, in the local audit log).
 
 Images are served from the workspace only for the files of the cases listed (png, jpg:
 ``client.case_decisions.review_image``), and nothing else. Imports: the client's use cases,
@@ -21,7 +22,9 @@ from medval.client.case_decisions import (
     review_image,
     waiting,
 )
+from medval.client.datasets import preparation_folder
 from medval.client.local_session import local_audit_log
+from medval.client.preparation.progress_counts import workflow_counts
 from medval.console.pages import ConsoleDep, checked_form, render
 from medval.core.errors import InvalidInput
 
@@ -35,6 +38,7 @@ def reviews(request: Request, console: ConsoleDep) -> HTMLResponse:
     datasets = [
         {
             "name": name,
+            "progress": workflow_counts(preparation_folder(workspace, name), name),
             "cases": [
                 {
                     "item": item,
