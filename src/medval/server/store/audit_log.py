@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
+from medval.core.phases import PhasePublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -39,6 +40,7 @@ from medval.core.training_schemas import (
 )
 from medval.server.store import model_key_models as k
 from medval.server.store import models as m
+from medval.server.store import phase_models as p
 from medval.server.store import training_models as t
 from medval.server.store.interface import Actor
 from medval.trust.audit_chain import GENESIS_HASH, ChainHead, head_after, next_entry, public_hash
@@ -52,6 +54,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Association: ("association", AssociationPublic),
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
+    p.Phase: ("phase", PhasePublic),
     m.SigningKey: ("signing_key", SigningKeyPublic),
     k.EncryptionKey: ("encryption_key", EncryptionKeyPublic),
     # A wrapped key is opaque (only its recipient opens it): its grant, withholding and

@@ -34,7 +34,7 @@ from medval.server.store.sql_accounts import SqlAccountRows
 from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_pending import SqlPendingRows
-from medval.server.store.sql_results import SqlResultRows
+from medval.server.store.sql_phases import SqlPhaseRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 
@@ -68,15 +68,15 @@ class SqlStore:
 class SqlTransaction(
     SqlAccountRows,
     SqlPendingRows,
-    SqlResultRows,
+    SqlPhaseRows,
     SqlTrainingRows,
     SqlModelKeyRows,
     SqlAuditRows,
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
-    reads, ``sql_results``; training, ``sql_training``; private models' keys,
-    ``sql_model_keys``; the audit log, ``sql_audit``."""
+    reads, ``sql_results``; phases and publication, ``sql_phases``; training,
+    ``sql_training``; private models' keys, ``sql_model_keys``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
@@ -123,7 +123,10 @@ class SqlTransaction(
             **dict(benchmark), owner_id=owner_id, approval=ApprovalStatus.PENDING, created_at=now
         )
         what = f"a benchmark named {benchmark.name!r}"
-        return BenchmarkRecord.model_validate(self._insert(row, what))
+        added = BenchmarkRecord.model_validate(self._insert(row, what))
+        # A benchmark is a benchmark with phases: registered with its first one.
+        self.add_default_phase(added.id, now)
+        return added
 
     def benchmark(self, benchmark_id: int) -> BenchmarkRecord | None:
         return self._find(BenchmarkRecord, m.Benchmark, benchmark_id)
