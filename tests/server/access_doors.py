@@ -280,6 +280,7 @@ def _all_doors() -> list[Door]:
     from .catalogue_doors import catalogue_doors
     from .model_key_doors import model_key_doors
     from .page_doors import page_doors
+    from .phase_doors import phase_doors
     from .training_doors import training_doors
     from .trust_doors import trust_doors
 
@@ -287,6 +288,8 @@ def _all_doors() -> list[Door]:
         *_doors(),
         *catalogue_doors(),
         *association_doors(),
+        # Before the trust doors: they give the data owner a new signing key.
+        *phase_doors(),
         *trust_doors(),
         *model_key_doors(),
         *training_doors(),

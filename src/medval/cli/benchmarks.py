@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from medval.cli import membership
+from medval.cli import membership, phases
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
@@ -240,14 +240,22 @@ def invalidate(
 
 
 @app.command("leaderboard")
-def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+def leaderboard(
+    ctx: typer.Context,
+    benchmark_id: int,
+    phase: str | None = typer.Option(
+        None, "--phase", help="The phase's board; default: the one open now, else the last."
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
     """Models ranked across sites, with each site's results where they are released to you.
+    Each phase has its own board; a closed phase's is the one archived when it closed.
 
     --format csv: one row per model, each pooled metric in NAME, NAME lower, NAME upper
     (and NAME details), its sites as JSON in a cell."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
-        board = client.leaderboard(benchmark_id, sites=True)
+        board = client.leaderboard(benchmark_id, sites=True, phase=phase)
     session.render(
         fmt, board, lambda: print_leaderboard(session, board), lambda: leaderboard_rows(board)
     )
@@ -358,4 +366,5 @@ def show_association(
 
 
 membership.register(app)
+phases.register(app)
 app.command("policies")(benchmark_policies)

@@ -49,8 +49,11 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     ranking = (
         f"ranked by {board.label(primary)} ({direction} is better)" if primary else "no metrics yet"
     )
+    phase = f", phase {board.phase}" if board.phase else ""
+    if board.archived_hash:
+        phase += " (closed: the archived board)"
     pooled = Table(
-        title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
+        title=f"{board.benchmark}{phase}: across sites (random-effects pooled, 95% CI), {ranking}",
         caption="\n".join([_with_rank_note(more_metrics(hidden)), *pooling_notes(board)]),
     )
     for column in ("rank", "model", "owner", "sites", "cases"):
@@ -77,6 +80,8 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     for entry in board.entries:
         if entry.withheld:
             session.out.print(f"{_model_label(entry)}: pooled figures withheld ({entry.withheld})")
+    if board.archived_hash:
+        session.out.print(f"archived when phase {board.phase} closed: sha256 {board.archived_hash}")
     if not any(entry.sites for entry in board.entries):
         session.out.print("(per-site results are not released to this account)")
         return

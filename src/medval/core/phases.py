@@ -16,13 +16,14 @@ rules that only need them (open, overlapping). Imports only pydantic and the cor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Protocol, TypeVar
 
 from pydantic import StringConstraints, field_validator, model_validator
 
 from medval.core.documents import no_nul
+from medval.core.errors import InvalidInput
 from medval.core.schema_types import Id, Name, Schema, Sha256
 
 # The phase every benchmark gets at registration (and every benchmark registered before
@@ -53,6 +54,18 @@ class ResultPublication(StrEnum):
 
 def publication_on_upload(mode: PublicationMode) -> ResultPublication:
     return ResultPublication.HELD if mode is PublicationMode.HELD else ResultPublication.AUTOMATIC
+
+
+def phase_time(text: str, what: str) -> datetime:
+    """An ISO date (``2027-01-01``: its midnight, UTC) or date and time (UTC unless it
+    says its zone), as a phase's dates are given on the command line; else one line."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{what} {text[:40]!r} is not an ISO date: give e.g. 2027-01-01 or 2027-01-01T09:00Z"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _aware(value: datetime | None, what: str) -> datetime | None:
