@@ -96,7 +96,7 @@ def test_bad_phases_get_one_line_and_nothing_stored_is_lost(
                 "closes_at": "2023-01-01T00:00Z",
             },
             422,
-            "body: Value error, phase backwards closes (2023-01-01T00:00:00+00:00) before it "
+            "body: phase backwards closes (2023-01-01T00:00:00+00:00) before it "
             "opens (2023-02-01T00:00:00+00:00)",
         ),
         (

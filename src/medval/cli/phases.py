@@ -121,7 +121,7 @@ def close(
     record(session.audit_log(), "closed", "phase", str(phase.id), phase)
     session.show(phase, fmt, PHASE_COLUMNS)
     session.err.print(
-        f"phase {phase.name} is closed; archived leaderboard sha256 {phase.board_hash}"
+        f"phase {phase.name} is closed; leaderboard archived, sha256 {phase.board_hash}"
     )
 
 

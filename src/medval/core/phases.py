@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Annotated, Protocol, TypeVar
 
 from pydantic import StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from medval.core.documents import no_nul
 from medval.core.errors import InvalidInput
@@ -89,9 +90,12 @@ class PhaseCreate(Schema):
         _aware(self.opens_at, "opens_at")
         _aware(self.closes_at, "closes_at")
         if self.closes_at is not None and self.closes_at <= self.opens_at:
-            raise ValueError(
+            # Its own error type, so the one line is this sentence ("Value error, " not
+            # before it), on the API and on the command line alike.
+            raise PydanticCustomError(
+                "phase_dates",
                 f"phase {self.name} closes ({self.closes_at.isoformat()}) before it opens "
-                f"({self.opens_at.isoformat()})"
+                f"({self.opens_at.isoformat()})",
             )
         return self
 
