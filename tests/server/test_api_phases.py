@@ -280,3 +280,34 @@ def test_a_phase_not_open_yet_refuses_results_and_says_when_it_opens(
     )
     clock.advance(hours=3)
     assert world["hospital"].ok("post", "/results", body)["phase"] == "next"
+
+
+def test_a_phase_with_its_own_evaluator_runs_and_checks_that_one(
+    api: Api, world: dict[str, Any]
+) -> None:
+    bench, hospital, benchmark = world["bench"], world["hospital"], world["benchmark"]
+    evaluator = api.cube(bench, "evaluator")
+    closed = close(bench, benchmark, "main")
+    body = {"name": "v2", "opens_at": closed["closed_at"], "evaluator_id": evaluator["id"]}
+    phase = bench.ok("post", _phases_path(benchmark), body)
+    assert phase["evaluator_id"] == evaluator["id"]
+    pending = hospital.ok("get", "/executions/pending")
+    assert {(p["phase"], p["evaluator_id"]) for p in pending} == {("v2", evaluator["id"])}
+    old = api.result_body(benchmark, world["dataset"], world["model"])
+    assert _error(hospital.post("/results", old)) == (
+        422,
+        "provenance does not match what is registered: evaluator_hash; the result was not "
+        "produced by the registered artifacts",
+    )
+    new = api.result_body(
+        benchmark, world["dataset"], world["model"], evaluator_hash=evaluator["archive_hash"]
+    )
+    assert hospital.ok("post", "/results", new)["phase"] == "v2"
+    wrong_kind = body | {"name": "v0", "evaluator_id": world["model"]["id"]}
+    wrong_kind |= {"opens_at": "2020-01-01T00:00Z", "closes_at": "2020-02-01T00:00Z"}
+    assert _error(bench.post(_phases_path(benchmark), wrong_kind)) == (
+        422,
+        f"evaluator must be a cube of kind evaluator; cube {world['model']['id']} "
+        f"({world['model']['name']}) is a model",
+    )
+    assert [p["name"] for p in phases_of(bench, benchmark)] == ["main", "v2"]

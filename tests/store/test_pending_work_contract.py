@@ -171,7 +171,7 @@ def test_pending_work_is_the_owners_approved_datasets_on_approved_benchmarks_in_
         # Each benchmark offered comes with its phases: here its first, open from NOW.
         (main_phase,) = tx.list_phases(open_.id)
     main = main_phase.id
-    assert work.phases == {open_.id: [WorkPhase(main, open_.id, NOW, None, None)]}
+    assert work.phases == {open_.id: [WorkPhase(main, open_.id, NOW, None, None, "main", None)]}
 
     assert work.datasets == [
         WorkDataset(open_.id, second, "second", DataPolicy(), None, None),

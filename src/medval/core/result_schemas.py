@@ -39,6 +39,10 @@ class PendingExecution(_Schema):
     # it (results uploaded): the client refuses to run what the policy refuses.
     policy: DataPolicy = Field(default_factory=DataPolicy)
     runs: int = 0
+    # The benchmark's phase open now, which the result will belong to (core.phases), and
+    # its own evaluator (None: the benchmark's), which the execution must run.
+    phase: str | None = None
+    evaluator_id: int | None = None
 
 
 class ResultContent(_Schema):

@@ -34,13 +34,14 @@ def pending_executions(
     # Work waits only in each benchmark's open phase (core.phases): none open, none.
     now = ctx.clock()
     open_phases = {
-        benchmark_id: found.id
+        benchmark_id: found
         for benchmark_id, phases in work.phases.items()
         if (found := phase_open_at(phases, now)) is not None
     }
     results: dict[tuple[int, int], list[WorkResult]] = defaultdict(list)
     for result in work.results:
-        if open_phases.get(result.benchmark_id) == result.phase_id:
+        phase = open_phases.get(result.benchmark_id)
+        if phase is not None and phase.id == result.phase_id:
             results[(result.benchmark_id, result.dataset_id)].append(result)
     pending: list[PendingExecution] = []
     after: Cursor = page.after or ()
@@ -51,7 +52,8 @@ def pending_executions(
         benchmark = work.benchmarks[dataset.benchmark_id]
         if dataset.invalidated_at is not None or blocker_among(benchmark, work.cubes.get):
             continue
-        if benchmark.id not in open_phases:
+        phase = open_phases.get(benchmark.id)
+        if phase is None:
             continue
         ran = results[(benchmark.id, dataset.id)]
         done = {r.model_id for r in ran if r.status is ExecutionStatus.SUCCEEDED}
@@ -77,6 +79,8 @@ def pending_executions(
                     failed=model.id in failed,
                     policy=dataset.policy,
                     runs=runs.get(model.id, 0),
+                    phase=phase.name,
+                    evaluator_id=phase.evaluator_id,
                 )
             )
         if room is not None and len(pending) == room:

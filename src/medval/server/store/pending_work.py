@@ -71,6 +71,8 @@ class WorkPhase(NamedTuple):
     opens_at: datetime
     closes_at: datetime | None
     closed_at: datetime | None
+    name: str
+    evaluator_id: int | None  # None: the benchmark's
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,15 @@ class SqlPendingRows(SqlRows):
 def _phases(owner_id: int) -> Rows:
     """The phases of the benchmarks offered, in the order they open."""
     return (
-        select(Phase.id, Phase.benchmark_id, Phase.opens_at, Phase.closes_at, Phase.closed_at)
+        select(
+            Phase.id,
+            Phase.benchmark_id,
+            Phase.opens_at,
+            Phase.closes_at,
+            Phase.closed_at,
+            Phase.name,
+            Phase.evaluator_id,
+        )
         .where(Phase.benchmark_id.in_(_offered_benchmark_ids(owner_id)))
         .order_by(Phase.opens_at, Phase.id)
     )
