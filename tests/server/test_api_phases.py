@@ -311,3 +311,14 @@ def test_a_phase_with_its_own_evaluator_runs_and_checks_that_one(
         f"({world['model']['name']}) is a model",
     )
     assert [p["name"] for p in phases_of(bench, benchmark)] == ["main", "v2"]
+
+
+def test_subgroups_pool_the_current_phase_and_never_a_held_result(
+    api: Api, world: dict[str, Any]
+) -> None:
+    bench, hospital, vendor = world["bench"], world["hospital"], world["vendor"]
+    benchmark, _, result = held_result(api, bench, world["root"], hospital, vendor)
+    path = f"/benchmarks/{benchmark['id']}/subgroups"
+    assert bench.ok("get", path)["models"] == []
+    bench.ok("post", f"/results/{result['id']}/publication", {})
+    assert [m["model_id"] for m in bench.ok("get", path)["models"]] == [result["model_id"]]
