@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import typer
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
-from medval.cli.render import columns
+from medval.cli.render import columns, record_table
 from medval.client.audit_log import record
 from medval.core.errors import HashMismatch
 from medval.core.phases import PhaseCreate, PhasePublic, PublicationMode, phase_time
@@ -100,9 +100,13 @@ def show(
                     f"the archived leaderboard of phase {name} hashes to {recomputed}, not "
                     f"{phase.board_hash} as recorded when it closed"
                 )
-    session.show(phase, fmt)
-    if phase.board_hash is not None and fmt is OutputFormat.TABLE:
-        session.err.print(f"archived leaderboard: sha256 {phase.board_hash} (verified)")
+
+    def table() -> None:
+        session.out.print(record_table(phase))
+        if phase.board_hash is not None:
+            session.err.print(f"archived leaderboard: sha256 {phase.board_hash} (verified)")
+
+    session.render(fmt, phase, table)
 
 
 @phase_app.command("close")
