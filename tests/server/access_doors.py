@@ -281,6 +281,7 @@ def _all_doors() -> list[Door]:
     from .committee_doors import committee_doors
     from .model_key_doors import model_key_doors
     from .page_doors import page_doors
+    from .phase_doors import phase_doors
     from .preparation_report_doors import preparation_report_doors
     from .training_doors import training_doors
     from .trust_doors import trust_doors
@@ -289,6 +290,8 @@ def _all_doors() -> list[Door]:
         *_doors(),
         *catalogue_doors(),
         *association_doors(),
+        # Before the trust doors: they give the data owner a new signing key.
+        *phase_doors(),
         *trust_doors(),
         *model_key_doors(),
         *preparation_report_doors(),

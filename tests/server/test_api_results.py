@@ -35,6 +35,8 @@ def test_pending_executions_are_approved_models_on_my_datasets(
         "failed": False,
         "policy": {"model_owners": None, "max_runs": None, "expires_on": None},
         "runs": 0,
+        "phase": "main",  # the phase open now, which its result will belong to
+        "evaluator_id": None,  # the benchmark's
     }
     # A model still waiting for approval is not pending work.
     waiting = api.cube(world["vendor"], "model")

@@ -263,3 +263,34 @@ def test_the_benchmark_page_shows_the_subgroups_and_their_gap(api: Api) -> None:
     assert "<50 3 1200 0.700 [" in table.replace("&lt;", "<")
     assert "50-69 3 1800 0.800 [" in table
     assert f"Gap in auroc: 50-69 - &lt;50 = 0.100 [{gap['lower']:.3f}, {gap['upper']:.3f}]" in text
+
+
+def test_the_benchmark_page_has_a_board_per_phase_and_shows_a_closed_ones_hash(
+    api: Api,
+) -> None:
+    fed = _federation(api, "public")
+    bench, benchmark = fed["bench"], fed["benchmark"]
+    path = f"/benchmarks/{benchmark['id']}"
+    _, before = _page(api, path)
+    assert "Phases:" not in _text(before)  # one phase: the page reads as it always did
+    models = [entry["model"] for entry in _api_board(api, benchmark)["entries"]]
+    assert models
+    closed = bench.ok("post", f"/benchmarks/{benchmark['id']}/phases/main/closure", {})
+    body = {"name": "final", "opens_at": closed["closed_at"]}
+    bench.ok("post", f"/benchmarks/{benchmark['id']}/phases", body)
+    status, html = _page(api, path)
+    assert status == 200
+    text = _text(html)
+    assert "Leaderboard: phase final" in text and "No result yet." in text
+    assert not any(model in text for model in models)  # none of main's results
+    assert '<a href="?phase=main">main</a>' in html
+    status, html = _page(api, f"{path}?phase=main")
+    assert status == 200
+    assert (
+        f"Phase main is closed: this is its leaderboard as archived, sha256 "
+        f"{closed['board_hash']} ." in _text(html)
+    )
+    assert all(model in _text(html) for model in models)
+    status, html = _page(api, f"{path}?phase=nope")
+    assert status == 404
+    assert f"phase nope of benchmark {benchmark['name']}" in _text(html)

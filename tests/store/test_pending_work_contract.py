@@ -21,6 +21,7 @@ from medval.server.store.pending_work import (
     WorkBenchmark,
     WorkCube,
     WorkDataset,
+    WorkPhase,
     WorkResult,
 )
 from medval.server.store.records import CubeRecord, UserRecord
@@ -167,6 +168,10 @@ def test_pending_work_is_the_owners_approved_datasets_on_approved_benchmarks_in_
         work = tx.pending_work(hospital.id)
         theirs_work = tx.pending_work(elsewhere.id)
         assert tx.pending_work(vendor.id) == PendingWork()
+        # Each benchmark offered comes with its phases: here its first, open from NOW.
+        (main_phase,) = tx.list_phases(open_.id)
+    main = main_phase.id
+    assert work.phases == {open_.id: [WorkPhase(main, open_.id, NOW, None, None, "main", None)]}
 
     assert work.datasets == [
         WorkDataset(open_.id, second, "second", DataPolicy(), None, None),
@@ -181,12 +186,12 @@ def test_pending_work_is_the_owners_approved_datasets_on_approved_benchmarks_in_
     }
     assert work.models == {open_.id: [work_cube(open_.reference), work_cube(models[APPROVED])]}
     assert sorted(work.results, key=lambda r: r.model_id) == [
-        WorkResult(open_.id, first, open_.reference.id, ExecutionStatus.FAILED, 1),
-        WorkResult(open_.id, first, approved, ExecutionStatus.SUCCEEDED, 1),
+        WorkResult(open_.id, first, open_.reference.id, ExecutionStatus.FAILED, 1, main),
+        WorkResult(open_.id, first, approved, ExecutionStatus.SUCCEEDED, 1, main),
     ]
     assert [d.name for d in theirs_work.datasets] == ["theirs"]
     assert theirs_work.results == [
-        WorkResult(open_.id, theirs, approved, ExecutionStatus.SUCCEEDED, 1)
+        WorkResult(open_.id, theirs, approved, ExecutionStatus.SUCCEEDED, 1, main)
     ]
 
 
@@ -221,7 +226,10 @@ def test_pending_work_keeps_what_is_invalidated_with_who_and_when_and_the_policy
         made.evaluator.id: work_cube(made.evaluator, invalidated_by="committee"),
     }
     assert work.models == {made.id: [work_cube(made.reference, invalidated_by="root")]}
-    assert work.results == [WorkResult(made.id, site, made.reference.id, ExecutionStatus.FAILED, 2)]
+    main = work.phases[made.id][0].id
+    assert work.results == [
+        WorkResult(made.id, site, made.reference.id, ExecutionStatus.FAILED, 2, main)
+    ]
 
 
 def grow(store: Store, people: list[UserRecord], tag: str, benchmarks: int, models: int) -> None:

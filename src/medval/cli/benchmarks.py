@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from medval.cli import membership, participation
+from medval.cli import membership, participation, phases
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
@@ -241,14 +241,22 @@ def invalidate(
 
 
 @app.command("leaderboard")
-def leaderboard(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+def leaderboard(
+    ctx: typer.Context,
+    benchmark_id: int,
+    phase: str | None = typer.Option(
+        None, "--phase", help="The phase's board; default: the one open now, else the last."
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
     """Models ranked across sites, with each site's results where they are released to you.
+    Each phase has its own board; a closed phase's is the one archived when it closed.
 
     --format csv: one row per model, each pooled metric in NAME, NAME lower, NAME upper
     (and NAME details), its sites as JSON in a cell."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
-        board = client.leaderboard(benchmark_id, sites=True)
+        board = client.leaderboard(benchmark_id, sites=True, phase=phase)
     session.render(
         fmt, board, lambda: print_leaderboard(session, board), lambda: leaderboard_rows(board)
     )
@@ -360,5 +368,6 @@ def show_association(
 
 membership.register(app)
 participation.register(app)
+phases.register(app)
 app.command("policies")(benchmark_policies)
 app.command("preparation-reports")(benchmark_preparation_reports)

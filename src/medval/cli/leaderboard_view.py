@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from medval.cli.render import count, interval, metric_column, more_metrics, shown_metrics
+from medval.core.phases import DEFAULT_PHASE
 
 if TYPE_CHECKING:
     from medval.cli.context import Session
@@ -49,6 +50,10 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     ranking = (
         f"ranked by {board.label(primary)} ({direction} is better)" if primary else "no metrics yet"
     )
+    # A benchmark of one phase reads as before; with phases, which one this board is.
+    if board.phase and (board.phase != DEFAULT_PHASE or board.archived_hash):
+        closed = " (closed: the archived board)" if board.archived_hash else ""
+        session.out.print(f"phase {board.phase}{closed}")
     pooled = Table(
         title=f"{board.benchmark}: across sites (random-effects pooled, 95% CI), {ranking}",
         caption="\n".join([_with_rank_note(more_metrics(hidden)), *pooling_notes(board)]),
@@ -77,6 +82,8 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     for entry in board.entries:
         if entry.withheld:
             session.out.print(f"{_model_label(entry)}: pooled figures withheld ({entry.withheld})")
+    if board.archived_hash:
+        session.out.print(f"archived when phase {board.phase} closed: sha256 {board.archived_hash}")
     if not any(entry.sites for entry in board.entries):
         session.out.print("(per-site results are not released to this account)")
         return

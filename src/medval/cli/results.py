@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from medval.cli import publication
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
 from medval.client.settings import require_login
 from medval.core.errors import Conflict, InvalidInput, MedvalError
@@ -152,3 +153,8 @@ def export(
         f"wrote {len(bundle.results)} results of benchmark {bundle.benchmark} "
         f"and {len(bundle.keys)} keys to {output}"
     )
+
+
+# The committee's decision on a held result (issue 19).
+app.command("publish")(publication.publish)
+app.command("withhold")(publication.withhold)

@@ -20,6 +20,7 @@ from medval.client.membership_http import MembershipCalls
 from medval.client.model_keys_http import ModelKeyCalls
 from medval.client.pages import following, joined
 from medval.client.participation_http import ParticipationCalls
+from medval.client.phases_http import PhaseCalls
 from medval.client.preparation_reports_http import PreparationReportCalls
 from medval.client.training_http import TrainingCalls
 from medval.core import api
@@ -157,6 +158,11 @@ class MedvalClient:
         """A benchmark's membership rules: agreement, auto-approval, data policies
         (``membership_http``)."""
         return MembershipCalls(self)
+
+    @property
+    def phases(self) -> PhaseCalls:
+        """A benchmark's phases, and the publication of held results (``phases_http``)."""
+        return PhaseCalls(self)
 
     @property
     def model_keys(self) -> ModelKeyCalls:
@@ -321,11 +327,16 @@ class MedvalClient:
         path = api.BENCHMARK_INVALIDATION.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkPublic, "POST", path)
 
-    def leaderboard(self, benchmark_id: int, sites: bool = False) -> LeaderboardPublic:
-        """``sites``: each model's sites too, those released to this account."""
+    def leaderboard(
+        self, benchmark_id: int, sites: bool = False, phase: str | None = None
+    ) -> LeaderboardPublic:
+        """``sites``: each model's sites too, those released to this account; ``phase``:
+        that phase's board (None: the one open now, else the last)."""
         path = api.LEADERBOARD.format(benchmark_id=benchmark_id)
-        params = {"sites": "true"} if sites else None
-        return self._call(LeaderboardPublic, "GET", path, params=params)
+        params = {"sites": "true"} if sites else {}
+        if phase is not None:
+            params["phase"] = phase
+        return self._call(LeaderboardPublic, "GET", path, params=params or None)
 
     def shift(self, benchmark_id: int) -> BenchmarkShiftPublic:
         path = api.BENCHMARK_SHIFT.format(benchmark_id=benchmark_id)

@@ -46,7 +46,7 @@ def execution_hashes(client: MedvalClient, item: PlannedExecution) -> ExecutionH
     return ExecutionHashes(
         model=item.pending.model_hash,
         data_preparator=client.cube(benchmark.data_preparator_id).archive_hash,
-        evaluator=client.cube(benchmark.evaluator_id).archive_hash,
+        evaluator=client.cube(item.pending.evaluator_id or benchmark.evaluator_id).archive_hash,
         dataset=item.dataset.data_hash if item.dataset is not None else None,
     )
 

@@ -79,11 +79,16 @@ def plan(
         if model_ids is not None and pending.model_id not in model_ids:
             continue
         key = result_key(pending.benchmark_id, pending.model_id, pending.dataset_id)
+        local = workspace.result(key)
+        # Sent, and pending again without a failure: the server's result is of an earlier
+        # phase (core.phases), and this phase runs it anew.
+        if local is not None and local.uploaded_at is not None and not pending.failed:
+            local = None
         planned.append(
             PlannedExecution(
                 pending=pending,
                 dataset=workspace.dataset_by_server_id(pending.dataset_id),
-                done=workspace.result(key),
+                done=local,
             )
         )
     return planned
@@ -140,7 +145,7 @@ def execute(executor: Executor, item: PlannedExecution) -> Execution:
     if model.archive_hash != pending.model_hash:
         raise HashMismatch(f"model {model.name}'s registered hash changed; refusing to run it")
     preparator = client.cube(benchmark.data_preparator_id)
-    evaluator = client.cube(benchmark.evaluator_id)
+    evaluator = client.cube(pending.evaluator_id or benchmark.evaluator_id)  # its phase's
     if preparator.archive_hash != dataset.data_preparator_hash:
         raise HashMismatch(
             f"dataset {dataset.name} was prepared with another preparation cube than "

@@ -55,8 +55,15 @@ BENCHMARK = "/benchmarks/{benchmark_id}"  # GET -> BenchmarkPublic
 BENCHMARK_STAGE = "/benchmarks/{benchmark_id}/stage"  # PUT StageChange (owner)
 BENCHMARK_APPROVAL = "/benchmarks/{benchmark_id}/approval"  # PUT Decision (admin)
 BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owner, admin)
-# GET -> LeaderboardPublic; ?sites=true: each model's sites too (as released to the caller)
+# GET -> LeaderboardPublic; ?sites=true: each model's sites too (as released to the caller);
+# ?phase=NAME: that phase's (default: the one open now, else the last; a closed one's is
+# its archived board, with its hash)
 LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"
+# Phases (issue 19): GET -> list[PhasePublic]; POST PhaseCreate -> PhasePublic (committee)
+BENCHMARK_PHASES = "/benchmarks/{benchmark_id}/phases"
+BENCHMARK_PHASE = "/benchmarks/{benchmark_id}/phases/{name}"  # GET -> PhasePublic
+# POST -> PhasePublic: closed now, its leaderboard archived (committee)
+BENCHMARK_PHASE_CLOSURE = "/benchmarks/{benchmark_id}/phases/{name}/closure"
 # GET -> BenchmarkShiftPublic: each site's population against the others' (as LEADERBOARD)
 BENCHMARK_SHIFT = "/benchmarks/{benchmark_id}/shift"
 # GET -> BenchmarkSubgroupsPublic: declared subgroups pooled per model (as LEADERBOARD)
@@ -98,6 +105,10 @@ PENDING_EXECUTIONS = "/executions/pending"
 
 RESULTS = "/results"  # POST ResultCreate -> ResultPublic; GET ?benchmark_id=&model_id=&dataset_id=
 RESULT = "/results/{result_id}"  # GET -> ResultPublic (if the release policy allows)
+# A held result (issue 19), by its benchmark's committee: POST -> ResultPublic
+RESULT_PUBLICATION = "/results/{result_id}/publication"
+# POST PublicationDecision (a reason) -> ResultPublic
+RESULT_WITHHOLDING = "/results/{result_id}/withholding"
 
 # GET ?entity_kind=&entity_id=&entity_id=...&actor= -> list[AuditEntryPublic], in the log's
 # order: all of them for an admin; for others, those about what they own or may see (their

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from medval.core.declarations import MetricDeclaration
 from medval.core.documents import MetricValue, Provenance, ResultDocument
 from medval.core.membership_schemas import DataPolicy
+from medval.core.phases import ResultPublication
 from medval.core.pooling_methods import IntervalMethod, PoolingModel, TauSquaredMethod
 from medval.core.schema_types import Id, Sha256
 from medval.core.schema_types import Schema as _Schema
@@ -38,6 +39,10 @@ class PendingExecution(_Schema):
     # it (results uploaded): the client refuses to run what the policy refuses.
     policy: DataPolicy = Field(default_factory=DataPolicy)
     runs: int = 0
+    # The benchmark's phase open now, which the result will belong to (core.phases), and
+    # its own evaluator (None: the benchmark's), which the execution must run.
+    phase: str | None = None
+    evaluator_id: int | None = None
 
 
 class ResultContent(_Schema):
@@ -90,6 +95,12 @@ class ResultPublic(_Schema):
     # None only for results uploaded before results were signed.
     key_id: str | None = None
     signature: str | None = None
+    # The phase it was uploaded in (core.phases), and where it stands in its publication:
+    # a withheld result's reason is the committee's, for the model's owner.
+    phase_id: int | None = None
+    phase: str | None = None
+    publication: ResultPublication = ResultPublication.AUTOMATIC
+    publication_reason: str | None = None
 
 
 class PooledMetric(_Schema):
@@ -189,6 +200,12 @@ class LeaderboardPublic(_Schema):
     # Whether each entry carries its sites released to the caller (asked for with
     # ``?sites=true``). False: every entry's ``sites`` is empty, not withheld.
     with_sites: bool = False
+    # The phase it is the board of (core.phases). A closed phase's board is archived:
+    # ``archived_hash`` is the sha256 of its canonical JSON (RFC 8785) as archived, that
+    # is this document with ``archived_hash`` null; None while the phase is open.
+    phase: str | None = None
+    phase_closed_at: datetime | None = None
+    archived_hash: str | None = None
 
     def label(self, name: str) -> str:
         """How the faces show metric ``name``: its declared label."""

@@ -40,6 +40,9 @@ from medval.server.settings import ServerSettings
 DEMO_PASSWORD = "demo-password-not-secret"
 BENCHMARK = "breast-recurrence-5y"
 PRIVATE_VENDOR = "vendor-b"  # registers its model --private (issue 16)
+# The benchmark runs in two phases (issue 19): its first, "main", a preliminary round on
+# one site, closed with its leaderboard archived; then this one, on every site.
+FINAL_PHASE = "final"
 
 
 class DemoFailed(MedvalError):
@@ -339,14 +342,17 @@ def _play(
 
         play_training(demo, admin, committee, hospitals, bid)
 
-    demo.section("Step 4: each hospital runs the approved models and uploads approved metrics")
-    for hospital in hospitals:
-        demo.medval(hospital, "run", "--benchmark", bid, "--yes")
-        for result in demo.medval_json(hospital, "results", "list", "--local"):
-            key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
-            demo.medval(hospital, "results", "upload", key, "--yes")
+    demo.section("Step 4a: a preliminary round in the benchmark's first phase, then closed")
+    _run_and_upload(demo, hospitals[0], bid)  # one site tries every model first
+    demo.medval(committee, "benchmark", "phase", "close", bid, "main", "--yes")
+    demo.medval(committee, "benchmark", "phase", "show", bid, "main", show=True)
+    demo.medval(committee, "benchmark", "phase", "add", bid, FINAL_PHASE)
 
-    demo.section("Step 5: the leaderboard, as the committee sees it")
+    demo.section("Step 4b: the final phase: each hospital runs the approved models")
+    for hospital in hospitals:
+        _run_and_upload(demo, hospital, bid)
+
+    demo.section("Step 5: the final phase's leaderboard, as the committee sees it")
     demo.medval(committee, "benchmark", "leaderboard", bid, show=True)
     page = page_address(demo, bid)
     demo.console.print(f"  the same in a browser, while this server runs: {page}")
@@ -357,6 +363,17 @@ def _play(
     demo.section("Step 6: the committee's evidence report")
     demo.medval(committee, "report", bid, "-o", str(report_folder(demo)))
     return bid
+
+
+def _run_and_upload(demo: Demo, hospital: Actor, benchmark_id: str) -> None:
+    """The hospital runs what is pending in the phase open now, and uploads each result
+    not sent yet, after review."""
+    demo.medval(hospital, "run", "--benchmark", benchmark_id, "--yes")
+    for result in demo.medval_json(hospital, "results", "list", "--local"):
+        if result.get("uploaded_at") is not None:
+            continue  # sent in an earlier phase
+        key = result_key(result["benchmark_id"], result["model_id"], result["dataset_id"])
+        demo.medval(hospital, "results", "upload", key, "--yes")
 
 
 def report_folder(demo: Demo) -> Path:
@@ -395,6 +412,7 @@ def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
       then open the benchmark's page, {again}
       (log in as committee or a hospital: its results are released to participants)
       MEDVAL_HOME={demo.workdir / "clients" / "committee"} medval benchmark leaderboard 1
+      (the final phase's; --phase main: the preliminary round's, as archived)
       MEDVAL_HOME={demo.workdir / "clients" / "hospital-gbsg"} medval results list --local
   - how to write your own cubes: README.md, section "Writing cubes"."""
     )

@@ -54,11 +54,17 @@ def decide(ctx: ContextDep, user: CurrentUser, benchmark_id: Id, body: Decision)
 
 @router.get(api.LEADERBOARD, responses=errors(403, 404))
 def get_leaderboard(
-    ctx: ContextDep, user: OptionalUser, benchmark_id: Id, sites: bool = False
+    ctx: ContextDep,
+    user: OptionalUser,
+    benchmark_id: Id,
+    sites: bool = False,
+    phase: str | None = None,
 ) -> LeaderboardPublic:
     """Anonymous callers may read a public benchmark's leaderboard. ``sites=true``: each
-    model's sites too, those released to the caller."""
-    return leaderboard(ctx, user, benchmark_id, with_sites=sites)
+    model's sites too, those released to the caller. ``phase``: that phase's board
+    (default: the phase open now, else the last); a closed phase's is its archived board,
+    with its content hash."""
+    return leaderboard(ctx, user, benchmark_id, with_sites=sites, phase=phase)
 
 
 @router.get(api.BENCHMARK_SHIFT, responses=errors(403, 404))

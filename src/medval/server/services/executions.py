@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from medval.core.paging import EVERYTHING, Cursor, PageRequest
+from medval.core.phases import phase_open_at
 from medval.core.result_schemas import PendingExecution
 from medval.core.states import ExecutionStatus
 from medval.server.services.context import ServiceContext
@@ -18,11 +19,11 @@ def pending_executions(
     ctx: ServiceContext, caller: UserRecord, page: PageRequest = EVERYTHING
 ) -> Page[PendingExecution]:
     """Approved models x the caller's approved datasets, on approved benchmarks in
-    operation, minus the pairs that already have a succeeded result (a failed one is
-    still pending, marked ``failed``: it may be run and uploaded again). Each carries
-    the dataset's policy and the model's runs there, for the client to judge. Nothing
-    invalidated runs: not a benchmark (or its preparation or evaluator cube), a dataset
-    or a model.
+    operation with a phase open now (core.phases), minus the pairs that already have a
+    succeeded result in that phase (a failed one is still pending, marked ``failed``: it
+    may be run and uploaded again). Each carries the dataset's policy and the model's runs
+    there, for the client to judge. Nothing invalidated runs: not a benchmark (or its
+    preparation or evaluator cube), a dataset or a model.
 
     Read in a fixed number of queries, however many rows (``StoreTransaction.pending_work``:
     the approved associations on approved benchmarks in operation); the rest is judged here.
@@ -30,9 +31,18 @@ def pending_executions(
     page's items (and one more, to know there are more) are made."""
     with ctx.store.transaction() as tx:
         work = tx.pending_work(caller.id)
+    # Work waits only in each benchmark's open phase (core.phases): none open, none.
+    now = ctx.clock()
+    open_phases = {
+        benchmark_id: found
+        for benchmark_id, phases in work.phases.items()
+        if (found := phase_open_at(phases, now)) is not None
+    }
     results: dict[tuple[int, int], list[WorkResult]] = defaultdict(list)
     for result in work.results:
-        results[(result.benchmark_id, result.dataset_id)].append(result)
+        phase = open_phases.get(result.benchmark_id)
+        if phase is not None and phase.id == result.phase_id:
+            results[(result.benchmark_id, result.dataset_id)].append(result)
     pending: list[PendingExecution] = []
     after: Cursor = page.after or ()
     room = page.limit + 1 if page.limit is not None else None
@@ -41,6 +51,9 @@ def pending_executions(
             continue
         benchmark = work.benchmarks[dataset.benchmark_id]
         if dataset.invalidated_at is not None or blocker_among(benchmark, work.cubes.get):
+            continue
+        phase = open_phases.get(benchmark.id)
+        if phase is None:
             continue
         ran = results[(benchmark.id, dataset.id)]
         done = {r.model_id for r in ran if r.status is ExecutionStatus.SUCCEEDED}
@@ -66,6 +79,8 @@ def pending_executions(
                     failed=model.id in failed,
                     policy=dataset.policy,
                     runs=runs.get(model.id, 0),
+                    phase=phase.name,
+                    evaluator_id=phase.evaluator_id,
                 )
             )
         if room is not None and len(pending) == room:

@@ -1,5 +1,8 @@
 """The leaderboard: each model's results pooled across sites, shown per the release policy.
 
+Each phase of a benchmark has its own board (``core.phases``); a closed phase's is the
+one archived when it closed (``services.phase_boards``).
+
 What pooling gives (``services.pooled_board``: which metrics, how each is pooled and
 ranked, what is withheld below min_sites) is the same for every caller, and kept per
 benchmark until its results change (``services.kept_boards``); what is released to whom
@@ -24,37 +27,65 @@ from medval.core.states import ReleasePolicy
 from medval.server.services.benchmarks import can_see_benchmark, visible_benchmark
 from medval.server.services.context import ServiceContext
 from medval.server.services.kept_boards import BoardKey, PooledBoard
+from medval.server.services.phase_boards import archived_leaderboard, board_phase
 from medval.server.services.pooled_board import pooled_board
 from medval.server.services.release import can_see_leaderboard, can_see_result
 from medval.server.store.interface import StoreTransaction
-from medval.server.store.records import BenchmarkRecord, LeaderboardRow, UserRecord
+from medval.server.store.records import (
+    BenchmarkRecord,
+    LeaderboardRow,
+    PhaseRecord,
+    UserRecord,
+)
 
 
 def leaderboard(
-    ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int, with_sites: bool = False
+    ctx: ServiceContext,
+    caller: UserRecord | None,
+    benchmark_id: int,
+    with_sites: bool = False,
+    phase: str | None = None,
 ) -> LeaderboardPublic:
-    """The benchmark's board as released to ``caller``; ``with_sites``: each entry with
-    its sites released to the caller too."""
+    """The board of the benchmark's phase ``phase`` (None: the one open now, else the
+    last one) as released to ``caller``; ``with_sites``: each entry with its sites
+    released to the caller too. A closed phase's board is the one archived when it
+    closed, the same for everyone who may see the leaderboard, with its content hash."""
     with ctx.store.transaction() as tx:
         benchmark = leaderboard_benchmark(tx, caller, benchmark_id)
-        # Read first: whatever is read after it is at least as new (see results_revision).
-        revision = tx.results_revision(benchmark.id)
-        rows = tx.leaderboard_rows(benchmark.id) if with_sites else None
-        if rows is not None and tx.results_revision(benchmark.id) != revision:
-            # A result changed between the two reads: the sites read are newer than the
-            # kept board; pool them, so that sites and pooled figures agree.
-            board = pooled_board(tx, benchmark, rows)
-        else:
-            board = ctx.boards.board(
-                benchmark.id,
-                BoardKey.of(benchmark, revision),
-                lambda earlier: pooled_board(
-                    tx,
-                    benchmark,
-                    rows if rows is not None else tx.leaderboard_rows(benchmark.id),
-                    earlier,
-                ),
-            )
+        shown = board_phase(tx, benchmark, phase, ctx.clock())
+        if shown.closed_at is not None:
+            return archived_leaderboard(tx, shown)
+        return live_leaderboard(ctx, tx, caller, benchmark, shown, with_sites)
+
+
+def live_leaderboard(
+    ctx: ServiceContext,
+    tx: StoreTransaction,
+    caller: UserRecord | None,
+    benchmark: BenchmarkRecord,
+    phase: PhaseRecord,
+    with_sites: bool,
+) -> LeaderboardPublic:
+    """The phase's board pooled from its results now (kept per phase until they change)."""
+    # Read first: whatever is read after it is at least as new (see results_revision).
+    revision = tx.results_revision(benchmark.id)
+    rows = tx.leaderboard_rows(benchmark.id, phase.id) if with_sites else None
+    if rows is not None and tx.results_revision(benchmark.id) != revision:
+        # A result changed between the two reads: the sites read are newer than the
+        # kept board; pool them, so that sites and pooled figures agree.
+        board = pooled_board(tx, benchmark, rows)
+    else:
+        # Kept per phase: each phase is a board of its own.
+        board = ctx.boards.board(
+            phase.id,
+            BoardKey.of(benchmark, revision),
+            lambda earlier: pooled_board(
+                tx,
+                benchmark,
+                rows if rows is not None else tx.leaderboard_rows(benchmark.id, phase.id),
+                earlier,
+            ),
+        )
     entries = board.entries_for(caller, benchmark)
     if rows is not None:
         entries = _with_sites(caller, benchmark, board, entries, rows)
@@ -69,6 +100,7 @@ def leaderboard(
         higher_is_better=ranking.higher_is_better if ranking else True,
         entries=entries,
         with_sites=with_sites,
+        phase=phase.name,
     )
 
 

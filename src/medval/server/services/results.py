@@ -18,6 +18,7 @@ from medval.core.errors import (
     PermissionDenied,
 )
 from medval.core.paging import EVERYTHING, PageRequest
+from medval.core.phases import publication_on_upload
 from medval.core.result_schemas import ResultCreate
 from medval.core.states import ApprovalStatus, AssociationKind, ExecutionStatus
 from medval.server.services.benchmarks import visible_benchmark
@@ -27,6 +28,7 @@ from medval.server.services.data_policies import require_policy_allows
 from medval.server.services.datasets import visible_dataset
 from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import not_found
+from medval.server.services.phases import open_phase
 from medval.server.services.release import can_see_result, site_count
 from medval.server.services.signing_keys import require_signed_by_uploader
 from medval.server.services.small_cells import (
@@ -114,9 +116,11 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         # Signed by the uploader's current key, over exactly what is stored.
         now = ctx.clock()
         require_signed_by_uploader(tx, caller, body, now)
+        # Every result belongs to the phase open now; none open, no result.
+        phase = open_phase(tx, benchmark, now)
         # Nothing new against an invalidated benchmark, dataset or cube.
         preparator = tx.cube(benchmark.data_preparator_id)
-        evaluator = tx.cube(benchmark.evaluator_id)
+        evaluator = tx.cube(phase.evaluator_id or benchmark.evaluator_id)
         cubes = {cube.id: cube for cube in (preparator, evaluator) if cube is not None}
         blocker = blocker_among(benchmark, cubes.get)
         if blocker is not None:
@@ -131,19 +135,23 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
             require_no_small_cells_in_result(benchmark, body.document)
             _require_declared(benchmark, body)
         found = tx.list_results(
-            benchmark_id=body.benchmark_id, dataset_id=body.dataset_id, model_id=body.model_id
+            benchmark_id=body.benchmark_id,
+            dataset_id=body.dataset_id,
+            model_id=body.model_id,
+            phase_id=phase.id,
         )
         if found and found[0].status is not ExecutionStatus.FAILED:
             raise Conflict(
                 f"model {found[0].model} already has a result on dataset {dataset.name} "
-                f"in benchmark {benchmark.name} (result {found[0].id})"
+                f"in benchmark {benchmark.name}, phase {phase.name} (result {found[0].id})"
             )
         # The data owner's terms, checked with the same code their client ran.
         runs = found[0].runs if found else 0
         require_policy_allows(site.policy, dataset.id, model, runs, now)
+        publication = publication_on_upload(phase.publication)
         if not found:
-            return tx.add_result(caller.id, body, now)
-        return tx.replace_result(found[0].id, caller.id, body, now)
+            return tx.add_result(caller.id, body, now, phase.id, publication)
+        return tx.replace_result(found[0].id, caller.id, body, now, publication)
 
 
 def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> ResultRecord:
@@ -152,7 +160,7 @@ def get_result(ctx: ServiceContext, caller: UserRecord, result_id: int) -> Resul
         benchmark = tx.benchmark(result.benchmark_id) if result else None
         if result is None or benchmark is None:
             raise not_found("result", result_id)
-        sites = site_count(tx, benchmark.id, result.model_id)
+        sites = site_count(tx, benchmark.id, result.model_id, result.phase_id)
         if not can_see_result(caller, result, benchmark, sites):
             raise not_found("result", result_id)
         return result
@@ -168,16 +176,16 @@ def list_results(
 ) -> Page[ResultRecord]:
     with ctx.store.transaction() as tx:
         benchmarks: dict[int, BenchmarkRecord | None] = {}
-        sites: dict[tuple[int, int], int] = {}
+        sites: dict[tuple[int, int, int | None], int] = {}
 
         def visible(result: ResultRecord) -> bool:
             if result.benchmark_id not in benchmarks:
                 benchmarks[result.benchmark_id] = tx.benchmark(result.benchmark_id)
             benchmark = benchmarks[result.benchmark_id]
-            pair = (result.benchmark_id, result.model_id)
-            if pair not in sites:
-                sites[pair] = site_count(tx, *pair)
-            return benchmark is not None and can_see_result(caller, result, benchmark, sites[pair])
+            key = (result.benchmark_id, result.model_id, result.phase_id)
+            if key not in sites:
+                sites[key] = site_count(tx, *key)
+            return benchmark is not None and can_see_result(caller, result, benchmark, sites[key])
 
         return visible_page(
             page,

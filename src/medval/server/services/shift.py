@@ -96,7 +96,7 @@ def _sees_a_result(
     results: list[ResultRecord],
 ) -> bool:
     return any(
-        can_see_result(caller, r, benchmark, site_count(tx, benchmark.id, r.model_id))
+        can_see_result(caller, r, benchmark, site_count(tx, benchmark.id, r.model_id, r.phase_id))
         for r in results
         if r.dataset_id == dataset.id
     )

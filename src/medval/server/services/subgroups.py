@@ -32,6 +32,7 @@ from medval.core.subgroup_schemas import (
 )
 from medval.server.services.context import ServiceContext
 from medval.server.services.leaderboard import leaderboard_benchmark
+from medval.server.services.phase_boards import board_phase
 from medval.server.services.release import is_released
 from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
 from medval.stats.pooling import SiteCounts, pool_metric, scale_for
@@ -43,7 +44,14 @@ def benchmark_subgroups(
 ) -> BenchmarkSubgroupsPublic:
     with ctx.store.transaction() as tx:
         benchmark = leaderboard_benchmark(tx, caller, benchmark_id, "subgroup breakdown")
-        results = tx.list_results(benchmark_id=benchmark.id)
+        # The phase the leaderboard shows (open now, else the last), and only what is
+        # released by the release policy there: never a held or withheld result.
+        phase = board_phase(tx, benchmark, None, ctx.clock())
+        results = [
+            r
+            for r in tx.list_results(benchmark_id=benchmark.id, phase_id=phase.id)
+            if r.publication.shown
+        ]
     owner = caller is not None and caller.id == benchmark.owner_id
     by_model: dict[int, list[ResultRecord]] = defaultdict(list)
     for result in results:

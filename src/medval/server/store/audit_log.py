@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.participation_schemas import ExpectedSitePublic
+from medval.core.phases import PhasePublic
 from medval.core.preparation_report import PreparationReportPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
@@ -41,7 +42,8 @@ from medval.core.training_schemas import (
 )
 from medval.server.store import model_key_models as k
 from medval.server.store import models as m
-from medval.server.store import participation_models as p
+from medval.server.store import participation_models as pa
+from medval.server.store import phase_models as p
 from medval.server.store import preparation_report_models as pr
 from medval.server.store import training_models as t
 from medval.server.store.interface import Actor
@@ -56,13 +58,14 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Association: ("association", AssociationPublic),
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
+    p.Phase: ("phase", PhasePublic),
     m.SigningKey: ("signing_key", SigningKeyPublic),
     k.EncryptionKey: ("encryption_key", EncryptionKeyPublic),
     # A wrapped key is opaque (only its recipient opens it): its grant, withholding and
     # deletion are logged like any change, hashed over that opaque form.
     k.WrappedModelKey: ("wrapped_model_key", WrappedModelKeyPublic),
     pr.PreparationReport: ("preparation_report", PreparationReportPublic),
-    p.ExpectedSite: ("expected_site", ExpectedSitePublic),
+    pa.ExpectedSite: ("expected_site", ExpectedSitePublic),
     t.Aggregator: ("aggregator", AggregatorPublic),
     t.TrainingExperiment: ("training", TrainingExperimentPublic),
     t.TrainingAssociation: ("training_association", TrainingAssociationPublic),

@@ -23,12 +23,14 @@ from typing import Protocol
 
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
 from medval.core.paging import Cursor
+from medval.core.phases import ResultPublication
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.model_keys_interface import ModelKeyTransaction
 from medval.server.store.participation_interface import ParticipationTransaction
 from medval.server.store.pending_work import PendingWork
+from medval.server.store.phases_interface import PhaseTransaction
 from medval.server.store.preparation_reports_interface import PreparationReportTransaction
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
@@ -69,13 +71,15 @@ def unattributed() -> Actor:
 class StoreTransaction(
     TrainingTransaction,
     ModelKeyTransaction,
+    PhaseTransaction,
     ParticipationTransaction,
     PreparationReportTransaction,
     Protocol,
 ):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
-    private models' keys: ``ModelKeyTransaction``; expected sites and institutions:
-    ``ParticipationTransaction``; preparation reports: ``PreparationReportTransaction``)."""
+    private models' keys: ``ModelKeyTransaction``; benchmarks' phases: ``PhaseTransaction``;
+    expected sites and institutions: ``ParticipationTransaction``; preparation reports:
+    ``PreparationReportTransaction``)."""
 
     # --- accounts ---------------------------------------------------------------------
     def add_user(
@@ -264,12 +268,30 @@ class StoreTransaction(
         ...
 
     # --- results ----------------------------------------------------------------------
-    def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord: ...
+    def add_result(
+        self,
+        owner_id: int,
+        result: ResultCreate,
+        now: datetime,
+        phase_id: int | None = None,
+        publication: ResultPublication = ResultPublication.AUTOMATIC,
+    ) -> ResultRecord:
+        """A result of phase ``phase_id`` (None: the benchmark's phase open at ``now``,
+        ``core.phases.phase_open_at``; InvalidTransition when none is), with its
+        ``publication`` as uploaded."""
+        ...
+
     def replace_result(
-        self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
+        self,
+        result_id: int,
+        owner_id: int,
+        result: ResultCreate,
+        now: datetime,
+        publication: ResultPublication = ResultPublication.AUTOMATIC,
     ) -> ResultRecord:
         """Everything of result ``result_id`` from ``result`` (of the same benchmark,
-        dataset and model, else Conflict), as uploaded at ``now``; one more ``runs``."""
+        dataset and model, else Conflict), as uploaded at ``now``; one more ``runs``;
+        in the same phase, its publication ``publication`` again."""
         ...
 
     def result(self, result_id: int) -> ResultRecord | None: ...
@@ -279,6 +301,7 @@ class StoreTransaction(
         dataset_id: int | None = None,
         model_id: int | None = None,
         *,
+        phase_id: int | None = None,
         after: Cursor | None = None,
         limit: int | None = None,
     ) -> list[ResultRecord]: ...
@@ -293,9 +316,12 @@ class StoreTransaction(
         ...
 
     # --- what a leaderboard reads -------------------------------------------------------
-    def leaderboard_rows(self, benchmark_id: int) -> list[LeaderboardRow]:
-        """The benchmark's results as the leaderboard reads them, in the order they were
-        first uploaded."""
+    def leaderboard_rows(
+        self, benchmark_id: int, phase_id: int | None = None
+    ) -> list[LeaderboardRow]:
+        """The benchmark's results as the leaderboard reads them (of phase ``phase_id``;
+        None: of every phase), in the order they were first uploaded: only those released
+        by the release policy (``ResultPublication.shown``), never a held or withheld one."""
         ...
 
     def results_revision(self, benchmark_id: int) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
+from medval.core.phases import PublicationMode, ResultPublication
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
@@ -51,6 +52,8 @@ class Base(DeclarativeBase):
         AssociationKind: enum_column(AssociationKind),
         ReleasePolicy: enum_column(ReleasePolicy),
         ExecutionStatus: enum_column(ExecutionStatus),
+        PublicationMode: enum_column(PublicationMode),
+        ResultPublication: enum_column(ResultPublication),
         DatasetStatistics: JsonDocument(DatasetStatistics),
         ResultDocument: JsonDocument(ResultDocument),
         Provenance: JsonDocument(Provenance),

@@ -29,6 +29,7 @@ from medval.core.declarations import MetricDeclaration, SubgroupDeclaration
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.hub_pins import HubPin
 from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.phases import ResultPublication
 from medval.core.sealed_models import SealedArchive
 from medval.core.states import (
     ApprovalStatus,
@@ -44,6 +45,7 @@ from medval.core.states import (
 # reads the schema from this module (Alembic, the migration tests) sees them all.
 from medval.server.store import model_key_models as model_key_models
 from medval.server.store import participation_models as participation_models
+from medval.server.store import phase_models as phase_models
 from medval.server.store import preparation_report_models as preparation_report_models
 from medval.server.store import training_models as training_models
 from medval.server.store.column_types import JsonDocument
@@ -314,10 +316,14 @@ class Result(Base):
     metrics (``document``), or failed, with a one-line ``failure`` and no metrics."""
 
     __tablename__ = "results"
-    __table_args__ = (UniqueConstraint("benchmark_id", "dataset_id", "model_id"),)
+    # One per phase: a model runs again on a dataset in each phase of the benchmark.
+    __table_args__ = (UniqueConstraint("benchmark_id", "phase_id", "dataset_id", "model_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmarks.id", ondelete="CASCADE"))
+    # The phase open when it was uploaded (core.phases); results before 0017: the
+    # benchmark's first phase.
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"), index=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("cubes.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -333,7 +339,14 @@ class Result(Base):
     # revision 0009, when results were not signed yet).
     key_id: Mapped[str | None] = mapped_column(String(64), default=None)
     signature: Mapped[str | None] = mapped_column(String(88), default=None)
+    # Its phase's publication (core.phases): released by the release policy (automatic,
+    # published), or held for the committee, or withheld by it with a reason.
+    publication: Mapped[ResultPublication] = mapped_column(
+        server_default=ResultPublication.AUTOMATIC.value
+    )
+    publication_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
+    phase_entity: Mapped[phase_models.Phase] = relationship(lazy="joined")
     dataset_entity: Mapped[Dataset] = relationship(lazy="joined")
     model_entity: Mapped[Cube] = relationship(lazy="joined")
     owner_account: Mapped[User] = relationship(lazy="joined")
@@ -342,6 +355,7 @@ class Result(Base):
     model: AssociationProxy[str] = association_proxy("model_entity", "name")
     model_owner_id: AssociationProxy[int] = association_proxy("model_entity", "owner_id")
     owner: AssociationProxy[str] = association_proxy("owner_account", "username")
+    phase: AssociationProxy[str] = association_proxy("phase_entity", "name")
 
 
 class AuditEntry(Base):

@@ -60,6 +60,19 @@ class WorkResult(NamedTuple):
     model_id: int
     status: ExecutionStatus
     runs: int
+    phase_id: int  # the phase it was uploaded in: only the open phase's count as done
+
+
+class WorkPhase(NamedTuple):
+    """A phase of one of those benchmarks (``core.phases.Dated``): which one is open."""
+
+    id: int
+    benchmark_id: int
+    opens_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    name: str
+    evaluator_id: int | None  # None: the benchmark's
 
 
 @dataclass(frozen=True)
@@ -74,3 +87,5 @@ class PendingWork:
     # Each benchmark's approved models (its reference model among them).
     models: dict[int, list[WorkCube]] = field(default_factory=dict)
     results: list[WorkResult] = field(default_factory=list)
+    # Each benchmark's phases, in the order they open: work waits only in the open one.
+    phases: dict[int, list[WorkPhase]] = field(default_factory=dict)

@@ -25,6 +25,7 @@ from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.participation_schemas import ExpectedSitePublic
+from medval.core.phases import PhasePublic, ResultPublication
 from medval.core.preparation_report import PreparationReportPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
@@ -85,6 +86,10 @@ class DatasetRecord(DatasetPublic, frozen=True):
     pass
 
 
+class PhaseRecord(PhasePublic, frozen=True):
+    pass
+
+
 class AgreementAcceptanceRecord(AgreementAcceptancePublic, frozen=True):
     id: int  # the list's sort key
     user_id: int
@@ -134,6 +139,12 @@ class LeaderboardRow:
     dataset_owner_id: int
     model_owner_id: int
     document_json: str | None  # None: the execution failed
+
+    @property
+    def publication(self) -> ResultPublication:
+        """A board reads only results released by the release policy (automatic or
+        published alike: the same rules apply to both)."""
+        return ResultPublication.AUTOMATIC
 
     @cached_property
     def document(self) -> ResultDocument | None:

@@ -35,8 +35,8 @@ from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_participation import SqlParticipationRows
 from medval.server.store.sql_pending import SqlPendingRows
+from medval.server.store.sql_phases import SqlPhaseRows
 from medval.server.store.sql_preparation_reports import SqlPreparationReportRows
-from medval.server.store.sql_results import SqlResultRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 
@@ -70,7 +70,7 @@ class SqlStore:
 class SqlTransaction(
     SqlAccountRows,
     SqlPendingRows,
-    SqlResultRows,
+    SqlPhaseRows,
     SqlTrainingRows,
     SqlModelKeyRows,
     SqlPreparationReportRows,
@@ -79,9 +79,10 @@ class SqlTransaction(
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
-    reads, ``sql_results``; training, ``sql_training``; private models' keys,
-    ``sql_model_keys``; expected sites and institutions, ``sql_participation``; preparation
-    reports, ``sql_preparation_reports``; the audit log, ``sql_audit``."""
+    reads, ``sql_results``; phases and publication, ``sql_phases``; training,
+    ``sql_training``; private models' keys, ``sql_model_keys``; expected sites and
+    institutions, ``sql_participation``; preparation reports, ``sql_preparation_reports``;
+    the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
@@ -128,7 +129,10 @@ class SqlTransaction(
             **dict(benchmark), owner_id=owner_id, approval=ApprovalStatus.PENDING, created_at=now
         )
         what = f"a benchmark named {benchmark.name!r}"
-        return BenchmarkRecord.model_validate(self._insert(row, what))
+        added = BenchmarkRecord.model_validate(self._insert(row, what))
+        # A benchmark is a benchmark with phases: registered with its first one.
+        self.add_default_phase(added.id, now)
+        return added
 
     def benchmark(self, benchmark_id: int) -> BenchmarkRecord | None:
         return self._find(BenchmarkRecord, m.Benchmark, benchmark_id)

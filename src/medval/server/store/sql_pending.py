@@ -1,4 +1,4 @@
-"""The SQL store's part for one data owner's pending work, on ``SqlRows``: four queries,
+"""The SQL store's part for one data owner's pending work, on ``SqlRows``: five queries,
 whatever the number of benchmarks, datasets, models and results (a test counts them).
 
 Columns, not ORM objects: pending work reads a few fields of thousands of rows, and only
@@ -22,8 +22,10 @@ from medval.server.store.pending_work import (
     WorkBenchmark,
     WorkCube,
     WorkDataset,
+    WorkPhase,
     WorkResult,
 )
+from medval.server.store.phase_models import Phase
 from medval.server.store.sql_rows import SqlRows
 
 if TYPE_CHECKING:
@@ -95,7 +97,26 @@ class SqlPendingRows(SqlRows):
         for row in rows(_approved_models(owner_id)):
             work.models.setdefault(row[0], []).append(WorkCube._make(row[1:]))
         work.results.extend(WorkResult._make(row) for row in rows(_results(owner_id)))
+        for row in rows(_phases(owner_id)):
+            work.phases.setdefault(row[1], []).append(WorkPhase._make(row))
         return work
+
+
+def _phases(owner_id: int) -> Rows:
+    """The phases of the benchmarks offered, in the order they open."""
+    return (
+        select(
+            Phase.id,
+            Phase.benchmark_id,
+            Phase.opens_at,
+            Phase.closes_at,
+            Phase.closed_at,
+            Phase.name,
+            Phase.evaluator_id,
+        )
+        .where(Phase.benchmark_id.in_(_offered_benchmark_ids(owner_id)))
+        .order_by(Phase.opens_at, Phase.id)
+    )
 
 
 def _blocker_cubes(owner_id: int) -> Rows:
@@ -157,6 +178,7 @@ def _results(owner_id: int) -> Rows:
             m.Result.model_id,
             m.Result.status,
             m.Result.runs,
+            m.Result.phase_id,
         )
         .select_from(m.Result)
         .join(

@@ -24,11 +24,13 @@ from datetime import datetime
 from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session
 
-from medval.core.errors import Conflict
+from medval.core.errors import Conflict, InvalidTransition
 from medval.core.paging import Cursor
+from medval.core.phases import ResultPublication, phase_open_at
 from medval.core.result_schemas import ResultCreate
 from medval.server.store import models as m
 from medval.server.store.interface import Actor
+from medval.server.store.phase_models import Phase
 from medval.server.store.records import LeaderboardRow, ResultRecord
 from medval.server.store.sql_rows import SqlRows, matching, paged
 
@@ -40,15 +42,42 @@ class SqlResultRows(SqlRows):
 
     # --- results ----------------------------------------------------------------------
 
-    def add_result(self, owner_id: int, result: ResultCreate, now: datetime) -> ResultRecord:
-        row = m.Result(**dict(result), owner_id=owner_id, created_at=now)
+    def add_result(
+        self,
+        owner_id: int,
+        result: ResultCreate,
+        now: datetime,
+        phase_id: int | None = None,
+        publication: ResultPublication = ResultPublication.AUTOMATIC,
+    ) -> ResultRecord:
+        if phase_id is None:
+            phase_id = self._open_phase_id(result.benchmark_id, now)
+        row = m.Result(
+            **dict(result),
+            owner_id=owner_id,
+            created_at=now,
+            phase_id=phase_id,
+            publication=publication,
+        )
         what = "a result of this model on this dataset and benchmark"
         added = ResultRecord.model_validate(self._insert(row, what))
         self._changed_boards.add(added.benchmark_id)
         return added
 
+    def _open_phase_id(self, benchmark_id: int, now: datetime) -> int:
+        phases = self.session.scalars(select(Phase).where(Phase.benchmark_id == benchmark_id))
+        found = phase_open_at(phases, now)
+        if found is None:
+            raise InvalidTransition(f"benchmark {benchmark_id} has no phase open now")
+        return found.id
+
     def replace_result(
-        self, result_id: int, owner_id: int, result: ResultCreate, now: datetime
+        self,
+        result_id: int,
+        owner_id: int,
+        result: ResultCreate,
+        now: datetime,
+        publication: ResultPublication = ResultPublication.AUTOMATIC,
     ) -> ResultRecord:
         row = self._get(m.Result, result_id, "result")
         if (row.benchmark_id, row.dataset_id, row.model_id) != (
@@ -61,6 +90,7 @@ class SqlResultRows(SqlRows):
         return self._change(
             ResultRecord, m.Result, result_id, "result", "replace",
             **dict(result), owner_id=owner_id, created_at=now, runs=row.runs + 1,
+            publication=publication, publication_reason=None,
         )  # fmt: skip
 
     def result(self, result_id: int) -> ResultRecord | None:
@@ -72,6 +102,7 @@ class SqlResultRows(SqlRows):
         dataset_id: int | None = None,
         model_id: int | None = None,
         *,
+        phase_id: int | None = None,
         after: Cursor | None = None,
         limit: int | None = None,
     ) -> list[ResultRecord]:
@@ -80,12 +111,15 @@ class SqlResultRows(SqlRows):
             (m.Result.benchmark_id, benchmark_id),
             (m.Result.dataset_id, dataset_id),
             (m.Result.model_id, model_id),
+            (m.Result.phase_id, phase_id),
         )
         return self._list(ResultRecord, paged(query, [m.Result.id], after, limit))
 
     # --- what the leaderboard reads ------------------------------------------------------
 
-    def leaderboard_rows(self, benchmark_id: int) -> list[LeaderboardRow]:
+    def leaderboard_rows(
+        self, benchmark_id: int, phase_id: int | None = None
+    ) -> list[LeaderboardRow]:
         query = (
             select(
                 m.Result.model_id,
@@ -98,9 +132,14 @@ class SqlResultRows(SqlRows):
             )
             .join(m.Dataset, m.Dataset.id == m.Result.dataset_id)
             .join(m.Cube, m.Cube.id == m.Result.model_id)
-            .where(m.Result.benchmark_id == benchmark_id)
+            .where(
+                m.Result.benchmark_id == benchmark_id,
+                m.Result.publication.in_([p for p in ResultPublication if p.shown]),
+            )
             .order_by(m.Result.id)
         )
+        if phase_id is not None:
+            query = query.where(m.Result.phase_id == phase_id)
         return [
             LeaderboardRow(
                 model_id=model_id,

@@ -22,6 +22,7 @@ from medval.report.forest_plot import forest_plot
 from medval.server.dependencies import ContextDep
 from medval.server.services import benchmarks, training_experiments
 from medval.server.services.leaderboard import leaderboard
+from medval.server.services.phases import list_phases
 from medval.server.services.shift import benchmark_shift
 from medval.server.services.subgroups import benchmark_subgroups
 from medval.server.web.rendering import STATIC, page
@@ -52,20 +53,29 @@ def catalogue(request: Request, ctx: ContextDep, caller: PageCallerDep) -> HTMLR
 
 @router.get("/benchmarks/{benchmark_id}")
 def benchmark_page(
-    request: Request, ctx: ContextDep, caller: PageCallerDep, benchmark_id: Id
+    request: Request,
+    ctx: ContextDep,
+    caller: PageCallerDep,
+    benchmark_id: Id,
+    phase: str | None = None,
 ) -> HTMLResponse:
+    """``?phase=NAME``: that phase's leaderboard (default: the one open now, else the
+    last); the page links each phase's (issue 19)."""
     user = caller.user
     try:
         benchmark = benchmarks.get_benchmark(ctx, user, benchmark_id)
-    except NotFound:
-        what = {"what": f"benchmark {benchmark_id}"}
+        phases = list_phases(ctx, user, benchmark_id)
+        if phase is not None and phase not in {p.name for p in phases}:
+            raise NotFound(f"phase {phase} of benchmark {benchmark.name}")
+    except NotFound as missing:
+        what = {"what": f"benchmark {benchmark_id}" if phase is None else missing.message}
         return page(request, caller, "not_found.html", what, 404)
     board: LeaderboardPublic | None = None
     withheld = ""
     shift: BenchmarkShiftPublic | None = None
     subgroups: BenchmarkSubgroupsPublic | None = None
     try:
-        board = leaderboard(ctx, user, benchmark_id, with_sites=True)  # its per-site tables
+        board = leaderboard(ctx, user, benchmark_id, with_sites=True, phase=phase)
         shift = benchmark_shift(ctx, user, benchmark_id)  # released as the leaderboard is
         subgroups = benchmark_subgroups(ctx, user, benchmark_id)  # so are subgroups
     except (NotAuthenticated, PermissionDenied) as reason:
@@ -82,5 +92,6 @@ def benchmark_page(
             "docs_link": _link(benchmark.docs_url),
             "shift": shift,
             "subgroups": subgroups,
+            "phases": phases,
         },
     )

@@ -5,7 +5,7 @@ account so far). ``expected_sites`` holds each account or institution a benchmar
 committee expects; a dataset association requested by one is approved at once.
 
 Revision ID: 0018_expected_sites
-Revises: 0016_model_keys
+Revises: 0017_phases
 Create Date: 2026-12-06 07:30:00.000000
 """
 
@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_expected_sites"
-# Re-chained after 0017 (phases) when both branches are merged.
-down_revision: str | None = "0016_model_keys"
+down_revision: str | None = "0017_phases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

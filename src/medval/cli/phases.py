@@ -1,0 +1,133 @@
+"""``medval benchmark phase``: a benchmark's phases (issue 19), run by its committee (the
+benchmark's owner; an admin too): add one, list them, show one (with its archived
+leaderboard's hash, checked), close one. (The committee's decision on a held result:
+``cli.publication``.)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+
+from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
+from medval.cli.render import columns, record_table
+from medval.client.audit_log import record
+from medval.core.errors import HashMismatch
+from medval.core.phases import PhaseCreate, PhasePublic, PublicationMode, phase_time
+
+phase_app = typer.Typer(
+    help="A benchmark's phases: each with its dates, its own leaderboard, its publication.",
+    no_args_is_help=True,
+)
+
+PHASE_COLUMNS = columns(
+    PhasePublic, "id", "name", "opens_at", "closes_at", "publication", "closed_at", "board_hash"
+)
+
+
+@phase_app.command("add")
+def add(
+    ctx: typer.Context,
+    benchmark_id: int,
+    name: str,
+    opens: str | None = typer.Option(
+        None, "--opens", help="ISO date (UTC midnight) or date and time; default: now."
+    ),
+    closes: str | None = typer.Option(
+        None, "--closes", help="ISO date or date and time; default: open until closed."
+    ),
+    evaluator_id: int | None = typer.Option(
+        None, "--evaluator", help="Cube id; default: the benchmark's."
+    ),
+    reference_model_id: int | None = typer.Option(
+        None, "--reference-model", help="Cube id; default: the benchmark's."
+    ),
+    demo_data_hash: str | None = typer.Option(
+        None, "--demo-data-hash", help="sha256 of uploaded demo data; default: the benchmark's."
+    ),
+    held: bool = typer.Option(
+        False,
+        "--held",
+        help="Hold each result for the committee to publish or withhold (default: released "
+        "by the benchmark's release policy).",
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Add a phase to your benchmark; its dates may not overlap another phase's."""
+    session: Session = ctx.obj
+    body = validated(
+        PhaseCreate,
+        name=name,
+        opens_at=phase_time(opens, "--opens") if opens is not None else datetime.now(UTC),
+        closes_at=phase_time(closes, "--closes") if closes is not None else None,
+        evaluator_id=evaluator_id,
+        reference_model_id=reference_model_id,
+        demo_data_hash=demo_data_hash,
+        publication=PublicationMode.HELD if held else PublicationMode.AUTOMATIC,
+    )
+    with session.client() as client:
+        phase = client.phases.add(benchmark_id, body)
+    record(session.audit_log(), "added", "phase", str(phase.id), phase)
+    session.show(phase, fmt, PHASE_COLUMNS)
+
+
+@phase_app.command("list")
+def list_phases(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+    """The benchmark's phases, in the order they open."""
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        phases = client.phases.list(benchmark_id)
+    session.show(phases, fmt, PHASE_COLUMNS, "phases")
+
+
+@phase_app.command("show")
+def show(
+    ctx: typer.Context, benchmark_id: int, name: str, fmt: OutputFormat = FormatOption
+) -> None:
+    """One phase; a closed one with its archived leaderboard's content hash, checked
+    against the archived board the server sends (a mismatch: exit 6)."""
+    from medval.trust.archived_boards import board_hash
+
+    session: Session = ctx.obj
+    with session.anonymous_client() as client:
+        phase = client.phases.get(benchmark_id, name)
+        if phase.closed_at is not None and phase.board_hash is not None:
+            board = client.leaderboard(benchmark_id, phase=name)
+            recomputed = board_hash(board)
+            if recomputed != phase.board_hash:
+                raise HashMismatch(
+                    f"the archived leaderboard of phase {name} hashes to {recomputed}, not "
+                    f"{phase.board_hash} as recorded when it closed"
+                )
+
+    def table() -> None:
+        session.out.print(record_table(phase))
+        if phase.board_hash is not None:
+            session.err.print(f"archived leaderboard: sha256 {phase.board_hash} (verified)")
+
+    session.render(fmt, phase, table)
+
+
+@phase_app.command("close")
+def close(
+    ctx: typer.Context,
+    benchmark_id: int,
+    name: str,
+    yes: bool = YesOption,
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Close a phase for good: no new results; its leaderboard archived with its hash."""
+    session: Session = ctx.obj
+    with session.client() as client:
+        session.confirm(f"Close phase {name} of benchmark {benchmark_id} for good?", yes)
+        phase = client.phases.close(benchmark_id, name)
+    record(session.audit_log(), "closed", "phase", str(phase.id), phase)
+    session.show(phase, fmt, PHASE_COLUMNS)
+    session.err.print(
+        f"phase {phase.name} is closed; leaderboard archived, sha256 {phase.board_hash}"
+    )
+
+
+def register(benchmark_app: typer.Typer) -> None:
+    benchmark_app.add_typer(phase_app, name="phase")
