@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.phases import PhasePublic
+from medval.core.quotas import CountingEntryPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -55,6 +56,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
     p.Phase: ("phase", PhasePublic),
+    p.CountingEntry: ("counting_entry", CountingEntryPublic),
     m.SigningKey: ("signing_key", SigningKeyPublic),
     k.EncryptionKey: ("encryption_key", EncryptionKeyPublic),
     # A wrapped key is opaque (only its recipient opens it): its grant, withholding and

@@ -30,6 +30,7 @@ from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
 from medval.server.store.model_keys_interface import ModelKeyTransaction
 from medval.server.store.pending_work import PendingWork
 from medval.server.store.phases_interface import PhaseTransaction
+from medval.server.store.quotas_interface import QuotaTransaction
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
@@ -66,7 +67,9 @@ def unattributed() -> Actor:
     return Actor("(unattributed)", datetime.now(UTC))
 
 
-class StoreTransaction(TrainingTransaction, ModelKeyTransaction, PhaseTransaction, Protocol):
+class StoreTransaction(
+    TrainingTransaction, ModelKeyTransaction, PhaseTransaction, QuotaTransaction, Protocol
+):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
     private models' keys: ``ModelKeyTransaction``; benchmarks' phases: ``PhaseTransaction``)."""
 

@@ -25,6 +25,7 @@ from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.phases import PhasePublic, ResultPublication
+from medval.core.quotas import CountingEntryPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -82,6 +83,11 @@ class DatasetRecord(DatasetPublic, frozen=True):
 
 class PhaseRecord(PhasePublic, frozen=True):
     pass
+
+
+class CountingEntryRecord(CountingEntryPublic, frozen=True):
+    id: int  # the list's sort key
+    owner_id: int
 
 
 class AgreementAcceptanceRecord(AgreementAcceptancePublic, frozen=True):

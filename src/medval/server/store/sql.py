@@ -35,6 +35,7 @@ from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_pending import SqlPendingRows
 from medval.server.store.sql_phases import SqlPhaseRows
+from medval.server.store.sql_quotas import SqlQuotaRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 
@@ -69,13 +70,15 @@ class SqlTransaction(
     SqlAccountRows,
     SqlPendingRows,
     SqlPhaseRows,
+    SqlQuotaRows,
     SqlTrainingRows,
     SqlModelKeyRows,
     SqlAuditRows,
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
-    reads, ``sql_results``; phases and publication, ``sql_phases``; training,
+    reads, ``sql_results``; phases and publication, ``sql_phases``; quotas, counting
+    entries and priorities, ``sql_quotas``; training,
     ``sql_training``; private models' keys, ``sql_model_keys``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
