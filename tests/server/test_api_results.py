@@ -35,6 +35,9 @@ def test_pending_executions_are_approved_models_on_my_datasets(
         "failed": False,
         "policy": {"model_owners": None, "max_runs": None, "expires_on": None},
         "runs": 0,
+        # No priority set by the committee, no daily quota in the phase (core.quotas).
+        "priority": None,
+        "quota_left": None,
     }
     # A model still waiting for approval is not pending work.
     waiting = api.cube(world["vendor"], "model")

@@ -55,7 +55,11 @@ def test_quotas_are_set_with_a_phase_changed_later_and_audited(store: Store) -> 
         assert tx.phase(final.id) == changed
     with store.transaction() as tx:
         actions = [e.action for e in tx.list_audit_entries("phase", entity_ids=[str(final.id)])]
-    assert (changed.max_models_per_owner, changed.max_executions_per_site_per_day) == (1, None)
+    # A quota not given is left as it was; one given as None is no limit any more.
+    assert (changed.max_models_per_owner, changed.max_executions_per_site_per_day) == (1, 5)
+    with store.transaction() as tx:
+        cleared = tx.set_phase_quotas(final.id, PhaseQuotas(max_executions_per_site_per_day=None))
+    assert (cleared.max_models_per_owner, cleared.max_executions_per_site_per_day) == (1, None)
     assert actions == ["phase.add", "phase.quotas"]
     with pytest.raises(NotFound), store.transaction() as tx:
         tx.set_phase_quotas(9999, PhaseQuotas())

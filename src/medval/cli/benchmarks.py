@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from medval.cli import membership
+from medval.cli import membership, quotas
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
@@ -358,4 +358,5 @@ def show_association(
 
 
 membership.register(app)
+quotas.register(app)
 app.command("policies")(benchmark_policies)

@@ -68,6 +68,13 @@ AGREEMENT_ACCEPTANCES = "/benchmarks/{benchmark_id}/agreement/acceptances"
 BENCHMARK_DATA_POLICIES = "/benchmarks/{benchmark_id}/data-policies"
 # PUT AutoApprovalRule -> BenchmarkPublic (owner, admin)
 BENCHMARK_AUTO_APPROVAL = "/benchmarks/{benchmark_id}/auto-approval"
+# Quotas, the entry that counts, priorities (issue 19, core.quotas):
+# PUT PhaseQuotas -> PhasePublic (the committee: the benchmark's owner, admins)
+PHASE_QUOTAS = "/benchmarks/{benchmark_id}/phases/{name}/quotas"
+# PUT ModelPriorities -> PhasePublic (the committee); the open phase's unless it names one
+MODEL_PRIORITIES = "/benchmarks/{benchmark_id}/priorities"
+# PUT CountingEntryChoice -> CountingEntryPublic (the model's owner)
+COUNTING_ENTRY = "/benchmarks/{benchmark_id}/counting-entry"
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic

@@ -6,8 +6,9 @@ what stops a vendor tuning its model to the hospitals' hidden data.
   may upload per day in it (``max_executions_per_site_per_day``); None: no limit. Set when
   the phase is added (``PhaseCreate`` carries them) or later by the committee.
 - **The entry that counts** (``CountingEntryChoice``): of a model owner's entries in a
-  phase, the one its leaderboard ranks; the board says how many entries the owner made.
-  Until the owner chooses, the entry approved first counts (:func:`default_counting`).
+  phase with a models quota, the one its leaderboard ranks; the board says how many
+  entries the owner made. Until the owner chooses, the entry approved first counts
+  (:func:`default_counting`). A phase without a models quota shows every model.
 - **Priorities** (``ModelPriorities``): the committee's order of the phase's models; a
   site's ``medval run`` runs them in that order, the others after (:func:`run_order`).
 

@@ -39,6 +39,11 @@ class PendingExecution(_Schema):
     # it (results uploaded): the client refuses to run what the policy refuses.
     policy: DataPolicy = Field(default_factory=DataPolicy)
     runs: int = 0
+    # The committee's priority of the model in the open phase (1: run first; None: after
+    # those with one), and how many results the site may still upload today in the phase
+    # (its daily quota; None: no limit): the client runs no more (core.quotas).
+    priority: int | None = None
+    quota_left: int | None = None
 
 
 class ResultContent(_Schema):
@@ -158,6 +163,9 @@ class LeaderboardEntry(_Schema):
     n_sites: int  # sites whose execution succeeded (pooled)
     n_cases: int | None  # None: some site's evaluator did not report it
     n_failed: int = 0  # sites where it failed: counted, never pooled
+    # How many entries (models with results in the phase) its owner made; this one is the
+    # one that counts (core.quotas): the owner's choice, else its entry approved first.
+    n_entries: int = 1
     # When the model was invalidated: its results stay on the board, marked so.
     model_invalidated_at: datetime | None = None
     pooled: dict[str, PooledMetric]

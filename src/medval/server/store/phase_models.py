@@ -10,7 +10,6 @@ canonical JSON) is not in ``PhasePublic``: it is read on its own
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint

@@ -19,7 +19,9 @@ from medval.server.store.records import CountingEntryRecord, PhaseRecord
 
 
 class QuotaTransaction(Protocol):
-    def set_phase_quotas(self, phase_id: int, quotas: PhaseQuotas) -> PhaseRecord: ...
+    def set_phase_quotas(self, phase_id: int, quotas: PhaseQuotas) -> PhaseRecord:
+        """The quotas ``quotas`` sets (its unset fields: left as they are; None: no limit)."""
+        ...
 
     def set_model_priorities(self, phase_id: int, model_ids: Sequence[int]) -> PhaseRecord:
         """The committee's order of the phase's models, most important first."""

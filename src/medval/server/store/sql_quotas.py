@@ -22,7 +22,11 @@ from medval.server.store.sql_results import SqlResultRows
 
 class SqlQuotaRows(SqlResultRows):
     def set_phase_quotas(self, phase_id: int, quotas: PhaseQuotas) -> PhaseRecord:
-        return self._change(PhaseRecord, Phase, phase_id, "phase", "quotas", **dict(quotas))
+        # A models quota makes its board keep one entry per owner.
+        self._changed_boards.add(self._get(Phase, phase_id, "phase").benchmark_id)
+        return self._change(
+            PhaseRecord, Phase, phase_id, "phase", "quotas", **quotas.model_dump(exclude_unset=True)
+        )
 
     def set_model_priorities(self, phase_id: int, model_ids: Sequence[int]) -> PhaseRecord:
         return self._change(
