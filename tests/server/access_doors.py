@@ -280,6 +280,7 @@ def _all_doors() -> list[Door]:
     from .catalogue_doors import catalogue_doors
     from .model_key_doors import model_key_doors
     from .page_doors import page_doors
+    from .quota_doors import quota_doors
     from .training_doors import training_doors
     from .trust_doors import trust_doors
 
@@ -291,6 +292,7 @@ def _all_doors() -> list[Door]:
         *model_key_doors(),
         *training_doors(),
         *page_doors(),
+        *quota_doors(),
     ]
 
 

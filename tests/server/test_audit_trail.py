@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from tests.server.audit_change import Case, Change
 from tests.server.conftest import PASSWORD, Api
 from tests.server.model_key_audit_cases import MODEL_KEY_CASES
+from tests.server.quota_audit_cases import QUOTA_CASES
 from tests.server.training_audit_cases import TRAINING_CASES
 
 from medval.core import api as routes
@@ -231,6 +232,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", routes.MY_SIGNING_KEYS): _register_signing_key,
     **TRAINING_CASES,
     **MODEL_KEY_CASES,
+    **QUOTA_CASES,
 }
 
 
