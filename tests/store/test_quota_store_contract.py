@@ -12,7 +12,7 @@ from tests.store.world import NOW, SIGNED, H, benchmark_world, make_cube, make_u
 from medval.core.documents import MetricValue, Provenance, ResultDocument
 from medval.core.errors import NotFound
 from medval.core.phases import PhaseCreate
-from medval.core.quotas import PhaseQuotas
+from medval.core.quotas import QuotaChange
 from medval.core.result_schemas import ResultCreate
 from medval.core.states import CubeKind
 from medval.server.store.interface import Store
@@ -51,18 +51,18 @@ def test_quotas_are_set_with_a_phase_changed_later_and_audited(store: Store) -> 
     assert (main.max_models_per_owner, main.max_executions_per_site_per_day) == (None, None)
     assert (final.max_models_per_owner, final.max_executions_per_site_per_day) == (2, 5)
     with store.transaction() as tx:
-        changed = tx.set_phase_quotas(final.id, PhaseQuotas(max_models_per_owner=1))
+        changed = tx.set_phase_quotas(final.id, QuotaChange(max_models_per_owner=1))
         assert tx.phase(final.id) == changed
     with store.transaction() as tx:
         actions = [e.action for e in tx.list_audit_entries("phase", entity_ids=[str(final.id)])]
     # A quota not given is left as it was; one given as None is no limit any more.
     assert (changed.max_models_per_owner, changed.max_executions_per_site_per_day) == (1, 5)
     with store.transaction() as tx:
-        cleared = tx.set_phase_quotas(final.id, PhaseQuotas(max_executions_per_site_per_day=None))
+        cleared = tx.set_phase_quotas(final.id, QuotaChange(max_executions_per_site_per_day=None))
     assert (cleared.max_models_per_owner, cleared.max_executions_per_site_per_day) == (1, None)
     assert actions == ["phase.add", "phase.quotas"]
     with pytest.raises(NotFound), store.transaction() as tx:
-        tx.set_phase_quotas(9999, PhaseQuotas())
+        tx.set_phase_quotas(9999, QuotaChange())
 
 
 def test_priorities_are_stored_in_order_per_phase(store: Store) -> None:

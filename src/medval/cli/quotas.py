@@ -17,7 +17,7 @@ from medval.client.audit_log import record
 from medval.client.quotas_http import QuotaCalls
 from medval.core.errors import InvalidInput
 from medval.core.phases import PhasePublic
-from medval.core.quotas import CountingEntryChoice, ModelPriorities, PhaseQuotas
+from medval.core.quotas import CountingEntryChoice, ModelPriorities, QuotaChange
 
 QUOTA_COLUMNS = columns(
     PhasePublic, "id", "name", "max_models_per_owner", "max_executions_per_site_per_day"
@@ -75,7 +75,7 @@ def quota(
         )
     if not given:
         raise InvalidInput("give --models, --executions-per-day or both")
-    body = validated(PhaseQuotas, **given)
+    body = validated(QuotaChange, **given)
     with session.client() as client:
         changed = QuotaCalls(client).set_quotas(benchmark_id, phase, body)
     record(session.audit_log(), "quotas", "phase", str(changed.id), changed)

@@ -14,7 +14,7 @@ from medval.core.quotas import (
     CountingEntryChoice,
     CountingEntryPublic,
     ModelPriorities,
-    PhaseQuotas,
+    QuotaChange,
 )
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class QuotaCalls:
     def __init__(self, client: MedvalClient) -> None:
         self._client = client
 
-    def set_quotas(self, benchmark_id: int, phase: str, quotas: PhaseQuotas) -> PhasePublic:
+    def set_quotas(self, benchmark_id: int, phase: str, quotas: QuotaChange) -> PhasePublic:
         path = api.PHASE_QUOTAS.format(benchmark_id=benchmark_id, name=quote(phase, safe=""))
         return self._client.call(PhasePublic, "PUT", path, body=quotas)
 

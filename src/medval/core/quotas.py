@@ -19,9 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, field_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from medval.core.schema_types import Id, Name, Schema
 
@@ -39,6 +44,16 @@ class PhaseQuotas(Schema):
     max_models_per_owner: Quota | None = None
     # How many results one site (a dataset owner) may upload per UTC day in the phase.
     max_executions_per_site_per_day: Quota | None = None
+
+
+class QuotaChange(PhaseQuotas):
+    """The committee's change of a phase's quotas: a quota left out stays as it is; one
+    given as null is no limit any more. Sent with only the quotas given."""
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {name: value for name, value in data.items() if name in self.model_fields_set}
 
 
 class CountingEntryChoice(Schema):

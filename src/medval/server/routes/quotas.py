@@ -11,7 +11,7 @@ from medval.core.quotas import (
     CountingEntryChoice,
     CountingEntryPublic,
     ModelPriorities,
-    PhaseQuotas,
+    QuotaChange,
 )
 from medval.core.schemas import Id
 from medval.server.dependencies import ContextDep, CurrentUser
@@ -23,7 +23,7 @@ router = APIRouter(tags=["phases"], route_class=DocumentedRoute)
 
 @router.put(api.PHASE_QUOTAS, responses=errors(403, 404, 409))
 def set_quotas(
-    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, name: str, body: PhaseQuotas
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, name: str, body: QuotaChange
 ) -> PhasePublic:
     """The committee (the benchmark's owner) or an admin: both quotas (null: no limit)."""
     return quotas.set_quotas(ctx, user, benchmark_id, name, body)

@@ -29,7 +29,7 @@ from medval.core.phases import is_open, phase_open_at
 from medval.core.quotas import (
     CountingEntryChoice,
     ModelPriorities,
-    PhaseQuotas,
+    QuotaChange,
     day_of,
     default_counting,
     quota_left,
@@ -81,7 +81,7 @@ def _phase(
 
 
 def set_quotas(
-    ctx: ServiceContext, caller: UserRecord, benchmark_id: int, name: str, quotas: PhaseQuotas
+    ctx: ServiceContext, caller: UserRecord, benchmark_id: int, name: str, quotas: QuotaChange
 ) -> PhaseRecord:
     """Both quotas at once (None: no limit); entries and uploads already made stay."""
     with ctx.transaction(caller) as tx:

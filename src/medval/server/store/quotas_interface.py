@@ -14,12 +14,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from medval.core.quotas import PhaseQuotas
+from medval.core.quotas import QuotaChange
 from medval.server.store.records import CountingEntryRecord, PhaseRecord
 
 
 class QuotaTransaction(Protocol):
-    def set_phase_quotas(self, phase_id: int, quotas: PhaseQuotas) -> PhaseRecord:
+    def set_phase_quotas(self, phase_id: int, quotas: QuotaChange) -> PhaseRecord:
         """The quotas ``quotas`` sets (its unset fields: left as they are; None: no limit)."""
         ...
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from medval.core.quotas import PhaseQuotas
+from medval.core.quotas import QuotaChange
 from medval.server.store import models as m
 from medval.server.store.phase_models import CountingEntry, Phase
 from medval.server.store.records import CountingEntryRecord, PhaseRecord
@@ -21,7 +21,7 @@ from medval.server.store.sql_results import SqlResultRows
 
 
 class SqlQuotaRows(SqlResultRows):
-    def set_phase_quotas(self, phase_id: int, quotas: PhaseQuotas) -> PhaseRecord:
+    def set_phase_quotas(self, phase_id: int, quotas: QuotaChange) -> PhaseRecord:
         # A models quota makes its board keep one entry per owner.
         self._changed_boards.add(self._get(Phase, phase_id, "phase").benchmark_id)
         return self._change(
