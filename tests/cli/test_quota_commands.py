@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from medval.core.schemas import BenchmarkCreate, CubeCreate
+from medval.client.http import MedvalClient
+from medval.client.runs import plan
+from medval.client.settings import ClientSettings, load_login
+from medval.core.documents import DatasetStatistics
+from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind
 from medval.server.store.sql import SqlStore
 from tests.cli.test_training_commands import Medval
@@ -196,3 +202,60 @@ def test_a_model_owner_chooses_its_entry_that_counts(
         3,
         "error: only the owner of model variant-a may choose it as an entry",
     )
+
+
+def _hospital_dataset(live_server: LiveServer, benchmark_id: int) -> None:
+    """hospital's dataset, approved on the benchmark."""
+    store = SqlStore.from_url(live_server.settings.database_url)
+    now = datetime.now(UTC)
+    try:
+        with store.transaction() as tx:
+            hospital, benchmark = tx.user_by_name("hospital"), tx.benchmark(benchmark_id)
+            assert hospital is not None and benchmark is not None
+            dataset = tx.add_dataset(
+                hospital.id,
+                DatasetCreate(
+                    name="ward-3",
+                    data_preparator_id=benchmark.data_preparator_id,
+                    data_hash="b" * 64,
+                    statistics=DatasetStatistics(n_cases=100, values={}),
+                ),
+                now,
+            )
+            association = tx.add_association(
+                benchmark_id, AssociationKind.DATASET, dataset.id, hospital.id, now
+            )
+            tx.decide_association(association.id, ApprovalStatus.APPROVED, benchmark.owner_id, now)
+    finally:
+        store.close()
+
+
+def test_a_sites_run_follows_the_priorities_the_committee_set(
+    live_server: LiveServer, tmp_path: Path, people: dict[str, Medval], seeded: dict[str, Any]
+) -> None:
+    """The server's pending work, as a site's client plans its run: the committee's order."""
+    _hospital_dataset(live_server, seeded["benchmark"])
+    b = str(seeded["benchmark"])
+    login = load_login(ClientSettings(home=tmp_path / "hospital"))
+    assert login is not None
+
+    def run_order() -> list[int]:
+        with MedvalClient(live_server.url, login.token) as client:
+            executor = SimpleNamespace(client=client, workspace=_NoWorkspace())
+            return [item.pending.model_id for item in plan(executor)]  # type: ignore[arg-type]
+
+    # Today's order: by model id.
+    assert run_order() == sorted([seeded["reference"], seeded["approved"]])
+    done = people["trainer"]("benchmark", "priorities", b, str(seeded["approved"]))
+    assert done.code == 0, done.stderr
+    assert run_order() == [seeded["approved"], seeded["reference"]]
+
+
+class _NoWorkspace:
+    """A workspace with nothing prepared or run yet."""
+
+    def dataset_by_server_id(self, dataset_id: int) -> None:
+        return None
+
+    def result(self, key: str) -> None:
+        return None
