@@ -259,3 +259,28 @@ class _NoWorkspace:
 
     def result(self, key: str) -> None:
         return None
+
+
+def test_the_board_names_how_many_entries_the_owner_made() -> None:
+    from rich.console import Console
+
+    from medval.cli.leaderboard_view import print_leaderboard
+    from medval.core.result_schemas import LeaderboardEntry, LeaderboardPublic
+    from medval.core.states import ReleasePolicy
+
+    def entry(model: str, owner: str, made: int) -> LeaderboardEntry:
+        return LeaderboardEntry(
+            model_id=len(model), model=model, model_owner=owner, n_sites=1, n_cases=10,
+            pooled={}, n_entries=made,
+        )  # fmt: skip
+
+    board = LeaderboardPublic(
+        benchmark_id=1, benchmark="chest", release_policy=ReleasePolicy.PUBLIC, metrics=[],
+        primary_metric=None, higher_is_better=True,
+        entries=[entry("variant-b", "host", 3), entry("net", "lab", 1)],
+    )  # fmt: skip
+    screen = SimpleNamespace(out=Console(record=True, width=200))
+    print_leaderboard(screen, board)  # type: ignore[arg-type]
+    rows = screen.out.export_text().splitlines()
+    assert "host (1 of 3 entries)" in next(row for row in rows if "variant-b" in row)
+    assert "entries" not in next(row for row in rows if "│ net" in row)
