@@ -16,6 +16,7 @@ from medval.core.quotas import QuotaChange
 from medval.core.result_schemas import ResultCreate
 from medval.core.states import CubeKind
 from medval.server.store.interface import Store
+from medval.server.store.quotas_interface import WorkRules
 
 DOCUMENT = ResultDocument(n_cases=10, metrics={"auroc": MetricValue(value=0.8)})
 DAY = timedelta(days=1)
@@ -70,17 +71,21 @@ def test_priorities_are_stored_in_order_per_phase(store: Store) -> None:
         ids = benchmark_world(tx)
         (main,) = tx.list_phases(ids["benchmark"])
         final = tx.add_phase(ids["benchmark"], PhaseCreate(name="final", opens_at=NOW + DAY), NOW)
-        assert tx.model_priorities([main.id, final.id]) == {main.id: [], final.id: []}
+        assert tx.work_rules([main.id, final.id]) == {
+            main.id: WorkRules([], None),
+            final.id: WorkRules([], None),
+        }
         ordered = tx.set_model_priorities(main.id, [7, 3, ids["model"]])
     assert ordered.model_priorities == [7, 3, ids["model"]]
     with store.transaction() as tx:
-        assert tx.model_priorities([main.id, final.id]) == {
-            main.id: [7, 3, ids["model"]],
-            final.id: [],
+        tx.set_phase_quotas(final.id, QuotaChange(max_executions_per_site_per_day=4))
+        assert tx.work_rules([main.id, final.id]) == {
+            main.id: WorkRules([7, 3, ids["model"]], None),
+            final.id: WorkRules([], 4),
         }
-        assert tx.model_priorities([]) == {}
+        assert tx.work_rules([]) == {}
         tx.set_model_priorities(main.id, [])
-        assert tx.model_priorities([main.id]) == {main.id: []}
+        assert tx.work_rules([main.id]) == {main.id: WorkRules([], None)}
     with store.transaction() as tx:
         actions = [e.action for e in tx.list_audit_entries("phase", entity_ids=[str(main.id)])]
     assert actions == ["phase.add", "phase.priorities", "phase.priorities"]

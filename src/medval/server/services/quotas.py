@@ -278,12 +278,13 @@ def site_quotas(
     ids = sorted(set(phase_ids))
     start, end = day_of(now)
     uploaded = tx.uploads_between(uploader_id, ids, start, end)
-    orders = tx.model_priorities(ids)
+    rules = tx.work_rules(ids)
     quotas: dict[int, SiteQuota] = {}
     for phase_id in ids:
-        phase = tx.phase(phase_id)
-        limit = phase.max_executions_per_site_per_day if phase is not None else None
-        ranks = {model_id: rank for rank, model_id in enumerate(orders.get(phase_id, []), 1)}
+        found = rules.get(phase_id)
+        order = found.model_priorities if found else []
+        limit = found.max_executions_per_site_per_day if found else None
+        ranks = {model_id: rank for rank, model_id in enumerate(order, 1)}
         quotas[phase_id] = SiteQuota(ranks, quota_left(limit, uploaded.get(phase_id, 0)))
     return quotas
 

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from medval.core.quotas import QuotaChange
 from medval.server.store.records import CountingEntryRecord, PhaseRecord
+
+
+class WorkRules(NamedTuple):
+    """A phase's rules a site's pending work follows: the committee's order of its models
+    (empty: none) and the site's daily quota of uploads (None: no limit)."""
+
+    model_priorities: list[int]
+    max_executions_per_site_per_day: int | None
 
 
 class QuotaTransaction(Protocol):
@@ -27,8 +35,8 @@ class QuotaTransaction(Protocol):
         """The committee's order of the phase's models, most important first."""
         ...
 
-    def model_priorities(self, phase_ids: Collection[int]) -> dict[int, list[int]]:
-        """Each phase's order of its models (a phase with none: an empty list), by id."""
+    def work_rules(self, phase_ids: Collection[int]) -> dict[int, WorkRules]:
+        """What a site's pending work reads of each phase, by id, in one query."""
         ...
 
     def phase_entrants(self, phase_id: int, owner_id: int) -> set[int]:

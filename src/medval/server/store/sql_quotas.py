@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from medval.core.quotas import QuotaChange
 from medval.server.store import models as m
 from medval.server.store.phase_models import CountingEntry, Phase
+from medval.server.store.quotas_interface import WorkRules
 from medval.server.store.records import CountingEntryRecord, PhaseRecord
 from medval.server.store.sql_results import SqlResultRows
 
@@ -33,11 +34,16 @@ class SqlQuotaRows(SqlResultRows):
             PhaseRecord, Phase, phase_id, "phase", "priorities", model_priorities=list(model_ids)
         )
 
-    def model_priorities(self, phase_ids: Collection[int]) -> dict[int, list[int]]:
+    def work_rules(self, phase_ids: Collection[int]) -> dict[int, WorkRules]:
         if not phase_ids:
             return {}
-        query = select(Phase.id, Phase.model_priorities).where(Phase.id.in_(list(phase_ids)))
-        return {phase_id: list(order or []) for phase_id, order in self.session.execute(query)}
+        query = select(
+            Phase.id, Phase.model_priorities, Phase.max_executions_per_site_per_day
+        ).where(Phase.id.in_(list(phase_ids)))
+        return {
+            phase_id: WorkRules(list(order or []), per_day)
+            for phase_id, order, per_day in self.session.execute(query)
+        }
 
     def phase_entrants(self, phase_id: int, owner_id: int) -> set[int]:
         query = (
