@@ -13,6 +13,7 @@ from tests.store.conftest import fresh_postgres_database, postgres_url
 
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
+from medval.server.store.sql import SqlStore
 
 from .conftest import Api, Clock, User, make_world
 
@@ -210,3 +211,44 @@ def test_the_committee_orders_the_phases_models_and_pending_work_carries_it(api:
     assert status == 422 and f"model(s) {second['id']} named more than once" in message
     assert _error(vendor.put(path, {"model_ids": [second["id"]]}))[0] == 403
     assert _phase(bench, benchmark)["model_priorities"] == order
+
+
+def test_a_closed_phase_is_frozen_for_quotas_priorities_and_choices(
+    api: Api, settings: ServerSettings, clock: Clock
+) -> None:
+    w = make_world(api)
+    bench, vendor, benchmark = w["bench"], w["vendor"], w["benchmark"]
+    assert _quotas(bench, benchmark, max_models_per_owner=2).status_code == 200
+    store = SqlStore.from_url(settings.database_url)
+    try:
+        with store.transaction() as tx:
+            (main,) = tx.list_phases(benchmark["id"])
+            tx.close_phase(main.id, clock.now, "{}", "0" * 64)
+    finally:
+        store.close()
+    frozen = f"phase main of benchmark {benchmark['name']} is closed: it is frozen"
+    assert _error(_quotas(bench, benchmark, max_models_per_owner=5)) == (409, frozen)
+    priorities = f"/benchmarks/{benchmark['id']}/priorities"
+    body = {"model_ids": [w["model"]["id"]], "phase": "main"}
+    assert _error(bench.put(priorities, body)) == (409, frozen)
+    # No phase named: the one open now, and none is.
+    assert _error(bench.put(priorities, {"model_ids": []})) == (
+        409,
+        f"benchmark {benchmark['name']} has no phase open now: name one (--phase)",
+    )
+    choice = {"model_id": w["model"]["id"], "phase": "main"}
+    assert _error(vendor.put(f"/benchmarks/{benchmark['id']}/counting-entry", choice)) == (
+        409,
+        frozen,
+    )
+    assert _phase_of(settings, benchmark)["max_models_per_owner"] == 2
+
+
+def _phase_of(settings: ServerSettings, benchmark: Any) -> Any:
+    store = SqlStore.from_url(settings.database_url)
+    try:
+        with store.transaction() as tx:
+            (phase,) = tx.list_phases(benchmark["id"])
+            return phase.model_dump()
+    finally:
+        store.close()
