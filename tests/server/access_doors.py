@@ -283,6 +283,7 @@ def _all_doors() -> list[Door]:
     from .page_doors import page_doors
     from .phase_doors import phase_doors
     from .preparation_report_doors import preparation_report_doors
+    from .quota_doors import quota_doors
     from .training_doors import training_doors
     from .trust_doors import trust_doors
 
@@ -298,6 +299,7 @@ def _all_doors() -> list[Door]:
         *committee_doors(),
         *training_doors(),
         *page_doors(),
+        *quota_doors(),
     ]
 
 

@@ -37,6 +37,9 @@ def test_pending_executions_are_approved_models_on_my_datasets(
         "runs": 0,
         "phase": "main",  # the phase open now, which its result will belong to
         "evaluator_id": None,  # the benchmark's
+        # No priority set by the committee, no daily quota in the phase (core.quotas).
+        "priority": None,
+        "quota_left": None,
     }
     # A model still waiting for approval is not pending work.
     waiting = api.cube(world["vendor"], "model")

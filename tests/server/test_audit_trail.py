@@ -19,6 +19,7 @@ from tests.server.conftest import PASSWORD, Api
 from tests.server.model_key_audit_cases import MODEL_KEY_CASES
 from tests.server.phase_world import held_result
 from tests.server.preparation_report_bodies import report_body
+from tests.server.quota_audit_cases import QUOTA_CASES
 from tests.server.training_audit_cases import TRAINING_CASES
 
 from medval.core import api as routes
@@ -272,6 +273,7 @@ CASES: dict[tuple[str, str], Case] = {
     **TRAINING_CASES,
     **MODEL_KEY_CASES,
     **COMMITTEE_CASES,
+    **QUOTA_CASES,
 }
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from medval.cli import membership, participation, phases
+from medval.cli import membership, participation, phases, quotas
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.cubes import StageArgument, confirm_invalidation
 from medval.cli.data_policies import benchmark_policies
@@ -369,5 +369,6 @@ def show_association(
 membership.register(app)
 participation.register(app)
 phases.register(app)
+quotas.register(app)
 app.command("policies")(benchmark_policies)
 app.command("preparation-reports")(benchmark_preparation_reports)

@@ -16,6 +16,7 @@ from rich.table import Table
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, json_or_table
 from medval.cli.render import print_result_document
 from medval.client.pending_review import execution_state, model_gpu_needs, refuse_missing_gpus
+from medval.client.run_quotas import within_daily_quota
 from medval.client.runs import (
     PlannedExecution,
     check_jobs,
@@ -172,9 +173,17 @@ def run(
             if as_json:
                 typer.echo("[]")
             return
-        todo = [i for i in items if should_run(i, force)]
+        quota = within_daily_quota([i for i in items if should_run(i, force)])
+        todo = quota.todo
+        for note in quota.notes:
+            session.err.print(note, markup=False, highlight=False)
         gpu_needs = model_gpu_needs(executor, todo)
         _show_plan(session, items, gpu_needs, on_stderr=as_json)
+        if not todo and quota.deferred:
+            session.err.print("nothing runs today: the phases' daily quotas are used up")
+            if as_json:
+                typer.echo(_as_json(items, gpu_needs, None))
+            return
         if not todo:
             session.err.print(
                 "every execution here already has a local result or a recorded failure "

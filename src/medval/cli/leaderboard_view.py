@@ -42,6 +42,14 @@ def pooling_notes(board: LeaderboardPublic) -> list[str]:
     ]
 
 
+def _owner_label(entry: LeaderboardEntry) -> str:
+    """The owner, and how many entries it made in the phase when more than this one
+    (the one that counts: core.quotas)."""
+    if entry.n_entries > 1:
+        return f"{entry.model_owner} (1 of {entry.n_entries} entries)"
+    return entry.model_owner
+
+
 def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
     """Across sites (random-effects pooled) first, then each site's own estimates."""
     primary = board.primary_metric
@@ -72,7 +80,7 @@ def print_leaderboard(session: Session, board: LeaderboardPublic) -> None:
         pooled.add_row(
             entry.rank_label() or "-",
             _model_label(entry),
-            entry.model_owner,
+            _owner_label(entry),
             f"{entry.n_sites} ({entry.n_failed} failed)" if entry.n_failed else str(entry.n_sites),
             count(entry.n_cases),
             *(interval(entry.pooled.get(name), stacked=True) for name in shown),

@@ -30,6 +30,7 @@ from medval.client.audit_log import record
 from medval.client.data_policies import policy_refusal
 from medval.client.datasets import prepared_folders, verify_prepared
 from medval.client.execution import DocumentRefused, Executor
+from medval.client.run_quotas import in_priority_order
 from medval.client.side_by_side import TaggedProgress, run_each
 from medval.client.workspace import LocalDataset, LocalResult, result_key
 from medval.core.documents import Provenance
@@ -70,7 +71,8 @@ def plan(
     executor: Executor, benchmark_id: int | None = None, model_ids: set[int] | None = None
 ) -> list[PlannedExecution]:
     """What the server says is waiting for this account, matched with local state
-    (only one benchmark's, or only some models', when given)."""
+    (only one benchmark's, or only some models', when given), in the order it runs: each
+    benchmark's models in its committee's priority order first (``client.run_quotas``)."""
     workspace = executor.workspace
     planned = []
     for pending in executor.client.pending_executions():
@@ -91,7 +93,7 @@ def plan(
                 done=local,
             )
         )
-    return planned
+    return in_priority_order(planned)
 
 
 def refuse_invalid_models(

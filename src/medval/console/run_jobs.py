@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from medval.client.local_session import local_executor, logged_in_client
+from medval.client.run_quotas import within_daily_quota
 from medval.client.runs import PlannedExecution, RunOutcome, plan, run_executions, should_run
 from medval.client.settings import ClientSettings
 from medval.client.workspace import LocalResult, check_result_key
@@ -124,4 +125,8 @@ class RunJobs:
                     f"execution {job.key} already has a local result or a recorded failure "
                     "(or its dataset is not in this workspace); nothing was run"
                 )
+            # As medval run: nothing beyond the phase's daily quota of uploads.
+            quota = within_daily_quota(found)
+            if not quota.todo:
+                raise Conflict(quota.notes[0] + "; nothing was run")
             return run_executions(executor, found, log)

@@ -88,6 +88,13 @@ BENCHMARK_EXPECTED_SITES = "/benchmarks/{benchmark_id}/expected-sites"
 BENCHMARK_PARTICIPATION = "/benchmarks/{benchmark_id}/participation"
 # GET -> BenchmarkResultsExport (owner, admin): the released results, one row per result
 BENCHMARK_RESULTS_EXPORT = "/benchmarks/{benchmark_id}/exports/results"
+# Quotas, the entry that counts, priorities (issue 19, core.quotas):
+# PUT PhaseQuotas -> PhasePublic (the committee: the benchmark's owner, admins)
+PHASE_QUOTAS = "/benchmarks/{benchmark_id}/phases/{name}/quotas"
+# PUT ModelPriorities -> PhasePublic (the committee); the open phase's unless it names one
+MODEL_PRIORITIES = "/benchmarks/{benchmark_id}/priorities"
+# PUT CountingEntryChoice -> CountingEntryPublic (the model's owner)
+COUNTING_ENTRY = "/benchmarks/{benchmark_id}/counting-entry"
 
 DATASETS = "/datasets"  # POST DatasetCreate -> DatasetPublic; GET ?mine= -> list
 DATASET = "/datasets/{dataset_id}"  # GET -> DatasetPublic

@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Protocol, TypeVar
 
-from pydantic import StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from medval.core.documents import no_nul
 from medval.core.errors import InvalidInput
+from medval.core.quotas import PhaseQuotas
 from medval.core.schema_types import Id, Name, Schema, Sha256
 
 # The phase every benchmark gets at registration (and every benchmark registered before
@@ -75,7 +76,9 @@ def _aware(value: datetime | None, what: str) -> datetime | None:
     return value
 
 
-class PhaseCreate(Schema):
+class PhaseCreate(PhaseQuotas):
+    """A new phase; its quotas (``core.quotas``) too, None: no limit."""
+
     name: Name
     opens_at: datetime
     closes_at: datetime | None = None  # None: open until the committee closes it
@@ -100,7 +103,7 @@ class PhaseCreate(Schema):
         return self
 
 
-class PhasePublic(Schema):
+class PhasePublic(PhaseQuotas):
     id: Id
     benchmark_id: Id
     name: str
@@ -115,6 +118,8 @@ class PhasePublic(Schema):
     # (sha256 of its canonical JSON, ``medval.trust.canonical``).
     closed_at: datetime | None = None
     board_hash: str | None = None
+    # The committee's order of the phase's models, most important first (core.quotas).
+    model_priorities: list[int] = Field(default_factory=list)
 
 
 class PublicationDecision(Schema):

@@ -43,6 +43,11 @@ class PendingExecution(_Schema):
     # its own evaluator (None: the benchmark's), which the execution must run.
     phase: str | None = None
     evaluator_id: int | None = None
+    # The committee's priority of the model in the open phase (1: run first; None: after
+    # those with one), and how many results the site may still upload today in the phase
+    # (its daily quota; None: no limit): the client runs no more (core.quotas).
+    priority: int | None = None
+    quota_left: int | None = None
 
 
 class ResultContent(_Schema):
@@ -162,6 +167,9 @@ class LeaderboardEntry(_Schema):
     n_sites: int  # sites whose execution succeeded (pooled)
     n_cases: int | None  # None: some site's evaluator did not report it
     n_failed: int = 0  # sites where it failed: counted, never pooled
+    # How many entries (models with results in the phase) its owner made; this one is the
+    # one that counts (core.quotas): the owner's choice, else its entry approved first.
+    n_entries: int = 1
     # When the model was invalidated: its results stay on the board, marked so.
     model_invalidated_at: datetime | None = None
     pooled: dict[str, PooledMetric]

@@ -41,6 +41,7 @@ from medval.server.services.permissions import (
     require_owner,
     require_owner_or_admin,
 )
+from medval.server.services.quotas import require_model_quota
 from medval.server.services.small_cells import require_no_small_cells_in_statistics
 from medval.server.services.validity import (
     require_benchmark_runs,
@@ -103,13 +104,16 @@ def request_association(
         benchmark = visible_benchmark(tx, caller, body.benchmark_id)
         _require_takes_associations(tx, benchmark)
         name = _check_entity(tx, caller, benchmark, body)
+        now = ctx.clock()
         if body.kind is AssociationKind.DATASET:
             dataset = visible_dataset(tx, caller, body.entity_id)
             require_agreement_accepted(tx, benchmark, dataset.owner_id)
+        else:
+            # The open phase's quota of models per owner, counting those waiting too.
+            require_model_quota(tx, benchmark, body.entity_id, caller.id, now, waiting_too=True)
         existing = tx.list_associations(
             benchmark_id=benchmark.id, kind=body.kind, entity_id=body.entity_id
         )
-        now = ctx.clock()
         if not existing:
             requested = tx.add_association(benchmark.id, body.kind, body.entity_id, caller.id, now)
         else:
@@ -162,10 +166,20 @@ def decide_association(
         what = f"the association of {association.kind.value} {association.entity_name}"
         require_owner_or_admin(caller, benchmark.owner_id, f"benchmark {benchmark.name}")
         check_decision(what, association.status, status, association.initiated_by_id, caller)
+        now = ctx.clock()
         if status is ApprovalStatus.APPROVED:
             _require_entity_valid(tx, association)
             require_benchmark_runs(tx, benchmark)
-        return tx.decide_association(association_id, status, caller.id, ctx.clock())
+            if association.kind is AssociationKind.MODEL:
+                require_model_quota(
+                    tx,
+                    benchmark,
+                    association.entity_id,
+                    association.entity_owner_id,
+                    now,
+                    waiting_too=False,
+                )
+        return tx.decide_association(association_id, status, caller.id, now)
 
 
 def revoke_association(

@@ -10,6 +10,7 @@ from medval.core.result_schemas import PendingExecution
 from medval.core.states import ExecutionStatus
 from medval.server.services.context import ServiceContext
 from medval.server.services.paging import Page
+from medval.server.services.quotas import site_quotas
 from medval.server.services.validity import blocker_among
 from medval.server.store.pending_work import WorkResult
 from medval.server.store.records import UserRecord
@@ -29,15 +30,17 @@ def pending_executions(
     the approved associations on approved benchmarks in operation); the rest is judged here.
     Paged in the order of (benchmark, dataset, model) ids, that triple the cursor: only the
     page's items (and one more, to know there are more) are made."""
+    now = ctx.clock()
     with ctx.store.transaction() as tx:
         work = tx.pending_work(caller.id)
-    # Work waits only in each benchmark's open phase (core.phases): none open, none.
-    now = ctx.clock()
-    open_phases = {
-        benchmark_id: found
-        for benchmark_id, phases in work.phases.items()
-        if (found := phase_open_at(phases, now)) is not None
-    }
+        # Work waits only in each benchmark's open phase (core.phases): none open, none.
+        open_phases = {
+            benchmark_id: found
+            for benchmark_id, phases in work.phases.items()
+            if (found := phase_open_at(phases, now)) is not None
+        }
+        # Each open phase's priorities, and the site's daily quota left in it.
+        quotas = site_quotas(tx, caller.id, [p.id for p in open_phases.values()], now)
     results: dict[tuple[int, int], list[WorkResult]] = defaultdict(list)
     for result in work.results:
         phase = open_phases.get(result.benchmark_id)
@@ -59,6 +62,7 @@ def pending_executions(
         done = {r.model_id for r in ran if r.status is ExecutionStatus.SUCCEEDED}
         failed = {r.model_id for r in ran if r.status is ExecutionStatus.FAILED}
         runs = {r.model_id: r.runs for r in ran}
+        quota = quotas[phase.id]
         for model in sorted(work.models.get(benchmark.id, []), key=lambda m: m.id):
             if (benchmark.id, dataset.id, model.id) <= after:
                 continue
@@ -81,6 +85,8 @@ def pending_executions(
                     runs=runs.get(model.id, 0),
                     phase=phase.name,
                     evaluator_id=phase.evaluator_id,
+                    priority=quota.priorities.get(model.id),
+                    quota_left=quota.left_today,
                 )
             )
         if room is not None and len(pending) == room:

@@ -29,6 +29,7 @@ from medval.server.services.context import ServiceContext
 from medval.server.services.kept_boards import BoardKey, PooledBoard
 from medval.server.services.phase_boards import archived_leaderboard, board_phase
 from medval.server.services.pooled_board import pooled_board
+from medval.server.services.quotas import CountedRows, counting_rows
 from medval.server.services.release import can_see_leaderboard, can_see_result
 from medval.server.store.interface import StoreTransaction
 from medval.server.store.records import (
@@ -69,26 +70,26 @@ def live_leaderboard(
     """The phase's board pooled from its results now (kept per phase until they change)."""
     # Read first: whatever is read after it is at least as new (see results_revision).
     revision = tx.results_revision(benchmark.id)
-    rows = tx.leaderboard_rows(benchmark.id, phase.id) if with_sites else None
-    if rows is not None and tx.results_revision(benchmark.id) != revision:
+
+    def phase_rows() -> CountedRows:
+        # Each owner's entry that counts only (services.quotas).
+        return counting_rows(tx, benchmark, phase, tx.leaderboard_rows(benchmark.id, phase.id))
+
+    counted = phase_rows() if with_sites else None
+    if counted is not None and tx.results_revision(benchmark.id) != revision:
         # A result changed between the two reads: the sites read are newer than the
         # kept board; pool them, so that sites and pooled figures agree.
-        board = pooled_board(tx, benchmark, rows)
+        board = pooled_board(tx, benchmark, counted.rows, entries_made=counted.entries_made)
     else:
         # Kept per phase: each phase is a board of its own.
-        board = ctx.boards.board(
-            phase.id,
-            BoardKey.of(benchmark, revision),
-            lambda earlier: pooled_board(
-                tx,
-                benchmark,
-                rows if rows is not None else tx.leaderboard_rows(benchmark.id, phase.id),
-                earlier,
-            ),
-        )
+        def make(earlier: PooledBoard | None) -> PooledBoard:
+            read = counted if counted is not None else phase_rows()
+            return pooled_board(tx, benchmark, read.rows, earlier, read.entries_made)
+
+        board = ctx.boards.board(phase.id, BoardKey.of(benchmark, revision), make)
     entries = board.entries_for(caller, benchmark)
-    if rows is not None:
-        entries = _with_sites(caller, benchmark, board, entries, rows)
+    if counted is not None:
+        entries = _with_sites(caller, benchmark, board, entries, counted.rows)
     ranking = primary_of(board.declared)
     return LeaderboardPublic(
         benchmark_id=benchmark.id,

@@ -41,11 +41,14 @@ def pooled_board(
     benchmark: BenchmarkRecord,
     rows: list[LeaderboardRow],
     earlier: PooledBoard | None = None,
+    entries_made: dict[int, int] | None = None,
 ) -> PooledBoard:
     """The board of ``benchmark`` from its results ``rows`` (and its models, read here).
     A model whose results and cube are those an ``earlier`` board of the benchmark pooled
     keeps its pooled entry from there: pooling is a function of them (and the declared
-    metrics), so it would give the same figures again."""
+    metrics), so it would give the same figures again. ``entries_made``: how many entries
+    the owner of each model on the board made in its phase (``services.quotas``; 1 if not
+    given)."""
     by_model: dict[int, list[LeaderboardRow]] = defaultdict(list)
     for row in rows:
         by_model[row.model_id].append(row)
@@ -60,6 +63,9 @@ def pooled_board(
             released = before.entry
         else:
             released = _entry(benchmark, model_rows, model, declared)
+        made = (entries_made or {}).get(model_id, 1)
+        if released.n_entries != made:
+            released = released.model_copy(update={"n_entries": made})
         owner_entries.append(released)
         others_entries.append(_withheld(benchmark, released))
     return PooledBoard(

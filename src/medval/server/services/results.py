@@ -29,6 +29,7 @@ from medval.server.services.datasets import visible_dataset
 from medval.server.services.paging import Page, by_id, visible_page
 from medval.server.services.permissions import not_found
 from medval.server.services.phases import open_phase
+from medval.server.services.quotas import require_upload_quota
 from medval.server.services.release import can_see_result, site_count
 from medval.server.services.signing_keys import require_signed_by_uploader
 from medval.server.services.small_cells import (
@@ -118,6 +119,8 @@ def upload_result(ctx: ServiceContext, caller: UserRecord, body: ResultCreate) -
         require_signed_by_uploader(tx, caller, body, now)
         # Every result belongs to the phase open now; none open, no result.
         phase = open_phase(tx, benchmark, now)
+        # The phase's daily quota of uploads per site (services.quotas).
+        require_upload_quota(tx, benchmark, phase, caller, now)
         # Nothing new against an invalidated benchmark, dataset or cube.
         preparator = tx.cube(benchmark.data_preparator_id)
         evaluator = tx.cube(phase.evaluator_id or benchmark.evaluator_id)

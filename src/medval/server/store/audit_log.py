@@ -24,6 +24,7 @@ from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPu
 from medval.core.participation_schemas import ExpectedSitePublic
 from medval.core.phases import PhasePublic
 from medval.core.preparation_report import PreparationReportPublic
+from medval.core.quotas import CountingEntryPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -59,6 +60,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     m.Result: ("result", ResultPublic),
     m.AgreementAcceptance: ("agreement_acceptance", AgreementAcceptancePublic),
     p.Phase: ("phase", PhasePublic),
+    p.CountingEntry: ("counting_entry", CountingEntryPublic),
     m.SigningKey: ("signing_key", SigningKeyPublic),
     k.EncryptionKey: ("encryption_key", EncryptionKeyPublic),
     # A wrapped key is opaque (only its recipient opens it): its grant, withholding and

@@ -32,6 +32,7 @@ from medval.server.store.participation_interface import ParticipationTransaction
 from medval.server.store.pending_work import PendingWork
 from medval.server.store.phases_interface import PhaseTransaction
 from medval.server.store.preparation_reports_interface import PreparationReportTransaction
+from medval.server.store.quotas_interface import QuotaTransaction
 from medval.server.store.records import (
     AgreementAcceptanceRecord,
     AssociationRecord,
@@ -72,6 +73,7 @@ class StoreTransaction(
     TrainingTransaction,
     ModelKeyTransaction,
     PhaseTransaction,
+    QuotaTransaction,
     ParticipationTransaction,
     PreparationReportTransaction,
     Protocol,

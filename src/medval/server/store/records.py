@@ -27,6 +27,7 @@ from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPu
 from medval.core.participation_schemas import ExpectedSitePublic
 from medval.core.phases import PhasePublic, ResultPublication
 from medval.core.preparation_report import PreparationReportPublic
+from medval.core.quotas import CountingEntryPublic
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import (
     AssociationPublic,
@@ -88,6 +89,11 @@ class DatasetRecord(DatasetPublic, frozen=True):
 
 class PhaseRecord(PhasePublic, frozen=True):
     pass
+
+
+class CountingEntryRecord(CountingEntryPublic, frozen=True):
+    id: int  # the list's sort key
+    owner_id: int
 
 
 class AgreementAcceptanceRecord(AgreementAcceptancePublic, frozen=True):

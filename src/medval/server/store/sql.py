@@ -37,6 +37,7 @@ from medval.server.store.sql_participation import SqlParticipationRows
 from medval.server.store.sql_pending import SqlPendingRows
 from medval.server.store.sql_phases import SqlPhaseRows
 from medval.server.store.sql_preparation_reports import SqlPreparationReportRows
+from medval.server.store.sql_quotas import SqlQuotaRows
 from medval.server.store.sql_rows import matching, paged
 from medval.server.store.sql_training import SqlTrainingRows
 
@@ -71,6 +72,7 @@ class SqlTransaction(
     SqlAccountRows,
     SqlPendingRows,
     SqlPhaseRows,
+    SqlQuotaRows,
     SqlTrainingRows,
     SqlModelKeyRows,
     SqlPreparationReportRows,
@@ -79,10 +81,10 @@ class SqlTransaction(
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
-    reads, ``sql_results``; phases and publication, ``sql_phases``; training,
-    ``sql_training``; private models' keys, ``sql_model_keys``; expected sites and
-    institutions, ``sql_participation``; preparation reports, ``sql_preparation_reports``;
-    the audit log, ``sql_audit``."""
+    reads, ``sql_results``; phases and publication, ``sql_phases``; quotas, counting
+    entries and priorities, ``sql_quotas``; training, ``sql_training``; private models'
+    keys, ``sql_model_keys``; expected sites and institutions, ``sql_participation``;
+    preparation reports, ``sql_preparation_reports``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
