@@ -322,3 +322,17 @@ def test_subgroups_pool_the_current_phase_and_never_a_held_result(
     assert bench.ok("get", path)["models"] == []
     bench.ok("post", f"/results/{result['id']}/publication", {})
     assert [m["model_id"] for m in bench.ok("get", path)["models"]] == [result["model_id"]]
+
+
+def test_the_results_export_holds_a_held_result_back_until_it_is_published(
+    api: Api, world: dict[str, Any]
+) -> None:
+    bench, hospital, vendor = world["bench"], world["hospital"], world["vendor"]
+    benchmark, model, result = held_result(api, bench, world["root"], hospital, vendor)
+    export = f"/benchmarks/{benchmark['id']}/exports/results"
+    assert bench.ok("get", export)["results"] == []
+    bench.ok("post", f"/results/{result['id']}/publication", {})
+    rows = bench.ok("get", export)["results"]
+    assert [(r["result_id"], r["phase"], r["model"]) for r in rows] == [
+        (result["id"], "final", model["name"])
+    ]

@@ -75,6 +75,7 @@ PARTICIPATION_COLUMNS = (
 )
 RESULT_COLUMNS = (
     "result_id",
+    "phase",
     "model_id",
     "model",
     "model_owner",

@@ -114,6 +114,7 @@ class ResultExportRow(_Schema):
     """One released result as the leaderboard shows it: no per-case data."""
 
     result_id: Id
+    phase: str | None  # the benchmark's phase the result belongs to (core.phases)
     model_id: Id
     model: str
     model_owner: str

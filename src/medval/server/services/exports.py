@@ -1,9 +1,10 @@
 """The tables a benchmark's committee (or an admin) exports as CSV (issue 19): its
 participation (``participation``) and its released results, here.
 
-The results table holds one row per result of a model whose results are released (from at
-least the benchmark's ``min_sites`` sites, ``services.release``), as the leaderboard
-shows each site's: the model, the dataset and its site, the metrics with their
+The results table holds one row per result shown on its phase's board (published, or in an
+automatic phase: never a held or withheld one) of a model whose results in that phase
+are released (from at least the benchmark's ``min_sites`` sites, ``services.release``),
+as the leaderboard shows each site's: the phase, the model, the dataset and its site, the metrics with their
 intervals, the case count and the dates. Never a subgroup's cells or any per-case data.
 A model's results below ``min_sites`` are not released, so they are not exported either:
 an exported file leaves the server's release policy behind.
@@ -25,13 +26,16 @@ def released_results(
     """By result id."""
     with ctx.store.transaction() as tx:
         benchmark = committee_benchmark(tx, caller, benchmark_id)
-        results = tx.list_results(benchmark.id)
-        sites = {m: site_count(tx, benchmark.id, m) for m in {r.model_id for r in results}}
+        results = [r for r in tx.list_results(benchmark.id) if r.publication.shown]
+        sites = {
+            (phase, model): site_count(tx, benchmark.id, model, phase)
+            for phase, model in {(r.phase_id, r.model_id) for r in results}
+        }
         names: dict[int, str] = {}
         rows = [
             _row(tx, result, names)
             for result in results
-            if is_released(benchmark, sites[result.model_id])
+            if is_released(benchmark, sites[(result.phase_id, result.model_id)])
         ]
     return BenchmarkResultsExport(benchmark_id=benchmark.id, benchmark=benchmark.name, results=rows)
 
@@ -47,6 +51,7 @@ def _row(tx: StoreTransaction, result: ResultRecord, names: dict[int, str]) -> R
     document = result.document
     return ResultExportRow(
         result_id=result.id,
+        phase=result.phase,
         model_id=result.model_id,
         model=result.model,
         model_owner=_username(tx, result.model_owner_id, names),
