@@ -4,10 +4,10 @@ participation (``participation``) and its released results, here.
 The results table holds one row per result shown on its phase's board (published, or in an
 automatic phase: never a held or withheld one) of a model whose results in that phase
 are released (from at least the benchmark's ``min_sites`` sites, ``services.release``),
-as the leaderboard shows each site's: the phase, the model, the dataset and its site, the metrics with their
-intervals, the case count and the dates. Never a subgroup's cells or any per-case data.
-A model's results below ``min_sites`` are not released, so they are not exported either:
-an exported file leaves the server's release policy behind.
+as the leaderboard shows each site's: the phase, the model, the dataset and its site, the
+metrics with their intervals, the case count and the dates. Never a subgroup's cells or
+any per-case data. A model's results below ``min_sites`` are not released, so they are
+not exported either: an exported file leaves the server's release policy behind.
 """
 
 from __future__ import annotations
