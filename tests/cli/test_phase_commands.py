@@ -38,6 +38,7 @@ def test_the_committee_adds_lists_shows_and_closes_phases(
     added = bench(
         "benchmark", "phase", "add", benchmark_id, "before",
         "--opens", "2020-01-01", "--closes", "2020-02-01", "--held", "--format", "json",
+        "--models", "2", "--executions-per-day", "0",
     )  # fmt: skip
     assert added.code == 0, added.stderr
     phase = json.loads(added.stdout)
@@ -46,6 +47,8 @@ def test_the_committee_adds_lists_shows_and_closes_phases(
         "2020-02-01T00:00:00Z",
         "held",
     )
+    quotas = (phase["max_models_per_owner"], phase["max_executions_per_site_per_day"])
+    assert quotas == (2, 0)
     assert _names(bench, benchmark_id) == ["before", "main"]
     closed = bench("benchmark", "phase", "close", benchmark_id, "main", "--yes")
     assert closed.code == 0, closed.stderr
@@ -78,6 +81,11 @@ def test_the_committee_adds_lists_shows_and_closes_phases(
             ["main", "--opens", "2020-01-01", "--closes", "2020-02-01"],
             5,
             "benchmark {name} already has a phase named main",
+        ),
+        (
+            ["sparse", "--opens", "2020-01-01", "--closes", "2020-02-01", "--models", "-1"],
+            2,
+            "max_models_per_owner: Input should be greater than or equal to 0",
         ),
         (
             ["soon", "--opens", "first of may"],

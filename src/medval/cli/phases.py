@@ -46,6 +46,16 @@ def add(
     demo_data_hash: str | None = typer.Option(
         None, "--demo-data-hash", help="sha256 of uploaded demo data; default: the benchmark's."
     ),
+    models: int | None = typer.Option(
+        None,
+        "--models",
+        help="How many models one model owner may enter into the phase (default: no limit).",
+    ),
+    executions_per_day: int | None = typer.Option(
+        None,
+        "--executions-per-day",
+        help="How many results one site may upload per UTC day in the phase (default: no limit).",
+    ),
     held: bool = typer.Option(
         False,
         "--held",
@@ -65,6 +75,8 @@ def add(
         reference_model_id=reference_model_id,
         demo_data_hash=demo_data_hash,
         publication=PublicationMode.HELD if held else PublicationMode.AUTOMATIC,
+        max_models_per_owner=models,
+        max_executions_per_site_per_day=executions_per_day,
     )
     with session.client() as client:
         phase = client.phases.add(benchmark_id, body)
