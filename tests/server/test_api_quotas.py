@@ -184,6 +184,10 @@ def test_the_board_shows_each_owners_counting_entry_and_how_many_it_made(
     assert _error(vendor.put(path, {"model_id": reference["id"]}))[0] in (403, 404)
     assert _error(vendor.put(path, {"model_id": second["id"], "phase": "final"}))[0] == 404
     assert _board(bench, benchmark) == [(second["name"], 2)]
+    # The benchmark's page says so too.
+    page = api.client.get(f"/benchmarks/{benchmark['id']}", headers=bench.headers)
+    assert page.status_code == 200
+    assert '<span class="meta">(1 of 2 entries)</span>' in page.text
 
 
 def test_the_committee_orders_the_phases_models_and_pending_work_carries_it(api: Api) -> None:
