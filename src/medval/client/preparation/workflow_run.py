@@ -160,6 +160,8 @@ def _run_workflow(
     say: Callable[[str], None] | None,
     step_cubes: Mapping[StepCube, TaskRunning],
 ) -> WorkflowOutcome:
+    for step in workflow.pinned:  # each pinned cube given, before anything is touched
+        runner_for(step, run_task, step_cubes)
     state = WorkflowState(folder)
     run = _Run(
         workflow, run_task, raw_data, raw_labels, folder, identity, max(1, jobs),
