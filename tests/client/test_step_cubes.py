@@ -169,7 +169,10 @@ def test_a_cube_that_does_not_declare_the_step_task_is_refused(tmp_path: Path) -
     workflow = _workflow(
         tmp_path / "prep", pinned_workflow(other.sha256).replace("mark,", "sharpen,")
     )
-    with pytest.raises(InvalidInput) as refused, step_cube_tasks(executor, workflow):
+    with (
+        pytest.raises(InvalidInput) as refused,
+        step_cube_tasks(executor, executor.client, workflow),
+    ):
         pass
     assert refused.value.message == (
         "workflow step 'mark' runs task 'sharpen' of cube 7 (marker), "
@@ -178,7 +181,10 @@ def test_a_cube_that_does_not_declare_the_step_task_is_refused(tmp_path: Path) -
     # ``sanity_check`` is the other cube's, but not a step task (it writes nothing).
     checking = pinned_workflow(other.sha256).replace("mark,", "sanity_check,")
     workflow = _workflow(tmp_path / "prep2", checking)
-    with pytest.raises(InvalidInput) as refused, step_cube_tasks(executor, workflow):
+    with (
+        pytest.raises(InvalidInput) as refused,
+        step_cube_tasks(executor, executor.client, workflow),
+    ):
         pass
     assert refused.value.message == (
         "workflow step 'mark' runs task 'sanity_check' of cube 7 (marker), "

@@ -419,7 +419,8 @@ class Executor:
         line each, and left out; a review that waits stops here in one line. Returns how
         many cases were excluded and set aside (for the statistics). A cube a step pins is
         checked first (:mod:`medval.client.preparation.step_cubes`)."""
-        with step_cube_tasks(self, workflow) as pinned, self.tasks_of(preparator) as run_task:
+        pinned_cubes = step_cube_tasks(self, self.client, workflow)
+        with pinned_cubes as pinned, self.tasks_of(preparator) as run_task:
             outcome = run_workflow(
                 workflow,
                 run_task,

@@ -12,17 +12,17 @@ of every input hash of its step (:func:`step_identity`): another pin redoes the 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from medval.core.cube_spec import STEP_TASK_IO
+from medval.core.cube_spec import STEP_TASK_IO, CubeSpec
 from medval.core.errors import HashMismatch, InvalidInput
 from medval.core.preparation_workflow import StepCube, Workflow, WorkflowStep
 from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, check_valid
 
-if TYPE_CHECKING:  # the executor runs workflows: named here only
-    from medval.client.execution import Executor
+if TYPE_CHECKING:  # workflow_run reads this module: named here only
     from medval.client.preparation.workflow_run import TaskRunning
 
 
@@ -30,6 +30,14 @@ class CubeLookup(Protocol):
     """The one server call needed: a registered cube by id (``MedvalClient.cube``)."""
 
     def cube(self, cube_id: int) -> CubePublic: ...
+
+
+class SiteCubes(Protocol):
+    """A registered cube fetched, its hash checked, unpacked (``client.execution.Executor``)."""
+
+    def unpacked(self, cube: CubePublic) -> AbstractContextManager[tuple[Path, CubeSpec]]: ...
+
+    def tasks_of(self, cube: CubePublic) -> AbstractContextManager[TaskRunning]: ...
 
 
 def step_identity(identity: str, step: WorkflowStep) -> str:
@@ -71,21 +79,19 @@ def registered_step_cube(lookup: CubeLookup, step: WorkflowStep) -> CubePublic:
 
 @contextmanager
 def step_cube_tasks(
-    executor: Executor, workflow: Workflow, lookup: CubeLookup | None = None
+    site: SiteCubes, lookup: CubeLookup, workflow: Workflow
 ) -> Iterator[dict[StepCube, TaskRunning]]:
-    """Each cube the workflow pins, checked (see the module) before any runs, then held
-    unpacked while the workflow runs: its tasks, by pin. ``lookup``: the server (the
-    executor's client unless given)."""
-    ask = lookup or executor.client
+    """Each cube the workflow pins, asked of the server (``lookup``) and checked (see the
+    module) before any runs, then held unpacked while the workflow runs: its tasks, by pin."""
     checked: dict[StepCube, CubePublic] = {}
     for step in workflow.pinned:
         assert step.cube is not None
         if step.cube not in checked:
-            checked[step.cube] = registered_step_cube(ask, step)
+            checked[step.cube] = registered_step_cube(lookup, step)
     for step in workflow.pinned:
         assert step.cube is not None and step.task is not None
         cube = checked[step.cube]
-        with executor.unpacked(cube) as (_, spec):
+        with site.unpacked(cube) as (_, spec):
             io = spec.tasks[step.task].io if step.task in spec.tasks else None
         if io is None or (io.inputs, io.outputs) != (STEP_TASK_IO.inputs, STEP_TASK_IO.outputs):
             raise InvalidInput(
@@ -93,4 +99,4 @@ def step_cube_tasks(
                 f"({cube.name}), which that cube does not declare as a step task"
             )
     with ExitStack() as held:
-        yield {pin: held.enter_context(executor.tasks_of(cube)) for pin, cube in checked.items()}
+        yield {pin: held.enter_context(site.tasks_of(cube)) for pin, cube in checked.items()}
