@@ -20,7 +20,7 @@ from medval.client.preparation.workflow_run import run_workflow, workflow_folder
 from medval.client.registration import pack_cube
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import SPEC_FILE, load_cube_spec
-from medval.core.errors import HashMismatch, InvalidInput, InvalidTransition
+from medval.core.errors import HashMismatch, InvalidInput, InvalidTransition, NotFound
 from medval.core.preparation_workflow import StepCube, Workflow
 from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, Stage
@@ -198,7 +198,8 @@ class Lookup:
         self.registered = cube
 
     def cube(self, cube_id: int) -> CubePublic:
-        assert cube_id == self.registered.id
+        if cube_id != self.registered.id:
+            raise NotFound(f"cube {cube_id} not found")
         return self.registered
 
 
@@ -231,6 +232,12 @@ def test_the_registration_is_checked_before_anything_runs(tmp_path: Path) -> Non
         "2026-03-01; nothing new runs against it"
     )
     assert refused.value.exit_code == 5
+    with pytest.raises(NotFound) as missing:
+        registered_step_cube(Lookup(as_pinned.model_copy(update={"id": 8})), step)
+    assert missing.value.message == (
+        "workflow step 'mark' pins cube 7, which is not registered (or not visible to this account)"
+    )
+    assert missing.value.exit_code == 4
 
 
 def _workflow(folder: Path, workflow: str) -> Workflow:

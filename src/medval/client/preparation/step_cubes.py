@@ -2,11 +2,12 @@
 id and archive hash (:mod:`medval.core.preparation_workflow`).
 
 Before anything runs, each pinned cube is asked of the server and refused in one line when
-its registered archive is not the pinned one, when it is invalidated, when it is not a
-data-preparation cube, or when its spec does not declare the step's task as a step task
-(``data_path``, ``labels_path`` in; ``output_path`` out). It then runs as every cube does:
-fetched, its hash checked, unpacked once (``Executor.tasks_of``). Its archive hash is part
-of every input hash of its step (:func:`step_identity`): another pin redoes the step.
+it is not registered, when its registered archive is not the pinned one, when it is
+invalidated, when it is not a data-preparation cube, or when its spec does not declare the
+step's task as a step task (``data_path``, ``labels_path`` in; ``output_path`` out). It
+then runs as every cube does: fetched, its hash checked, unpacked once
+(``Executor.tasks_of``). Its archive hash is part of every input hash of its step
+(:func:`step_identity`): another pin redoes the step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from medval.core.cube_spec import STEP_TASK_IO, CubeSpec
-from medval.core.errors import HashMismatch, InvalidInput
+from medval.core.errors import HashMismatch, InvalidInput, NotFound
 from medval.core.preparation_workflow import StepCube, Workflow, WorkflowStep
 from medval.core.schemas import CubePublic
 from medval.core.states import CubeKind, check_valid
@@ -61,7 +62,13 @@ def registered_step_cube(lookup: CubeLookup, step: WorkflowStep) -> CubePublic:
     """The cube ``step`` pins, as registered, or one line saying why it may not run."""
     pin = step.cube
     assert pin is not None
-    cube = lookup.cube(pin.id)
+    try:
+        cube = lookup.cube(pin.id)
+    except NotFound:
+        raise NotFound(
+            f"workflow step {step.name!r} pins cube {pin.id}, which is not registered "
+            "(or not visible to this account)"
+        ) from None
     if cube.archive_hash != pin.archive_hash:
         raise HashMismatch(
             f"workflow step {step.name!r} pins cube {pin.id} at archive "
