@@ -8,7 +8,7 @@ import pytest
 
 from medval.core.cube_spec import SPEC_FILE, STEP_TASK_IO, TASKS, load_cube_spec
 from medval.core.errors import InvalidInput
-from medval.core.preparation_workflow import StepRuns
+from medval.core.preparation_workflow import PIN_SHAPE, StepCube, StepRuns
 from medval.core.states import CubeKind
 
 TASK_LINES = """name: p
@@ -58,6 +58,28 @@ def test_a_cube_without_a_workflow_has_none_and_no_extra_task(tmp_path: Path) ->
     assert load_cube_spec(folder).workflow is None
 
 
+HASH = "ab" * 32
+PIN_ERROR = f"workflow step 'segment': 'cube' pins another cube as {PIN_SHAPE}"
+
+
+def test_a_step_may_run_a_task_of_another_pinned_cube(tmp_path: Path) -> None:
+    folder = spec_with(
+        tmp_path,
+        "    convert: {task: convert, runs: per_case}\n"
+        f"    segment: {{task: segment, runs: per_case, cube: {{id: 7, archive_hash: {HASH}}}}}\n"
+        "    prepare: {task: prepare, runs: whole}\n",
+    )
+    spec = load_cube_spec(folder)
+    assert spec.workflow is not None
+    segment = spec.workflow.step("segment")
+    assert segment.cube == StepCube(7, HASH) and segment.task == "segment"
+    assert segment.source == "convert" and spec.workflow.step("prepare").source == "segment"
+    assert spec.workflow.pinned == (segment,)
+    # The other cube's task is not one of this cube's: it needs no entrypoint here.
+    assert "segment" not in spec.tasks and spec.workflow.tasks == {"convert", "prepare"}
+    assert str(segment.cube) == "cube 7 (archive abababababab)"
+
+
 @pytest.mark.parametrize(
     ("steps", "message"),
     [
@@ -98,6 +120,39 @@ def test_a_cube_without_a_workflow_has_none_and_no_extra_task(tmp_path: Path) ->
             "    convert: {task: convert, runs: per_case, after: []}\n",
             "review step 'look' must come after a per_case step "
             "(it reviews what that step wrote for each case)",
+        ),
+        (
+            "    segment: {task: segment, runs: per_case, cube: {id: 7, archive_hash: abc}}\n"
+            "    prepare: {task: prepare, runs: whole}\n",
+            PIN_ERROR,
+        ),
+        (
+            "    segment: {task: segment, runs: per_case,\n"
+            f"              cube: {{id: '7', archive_hash: {HASH}}}}}\n"
+            "    prepare: {task: prepare, runs: whole}\n",
+            PIN_ERROR,
+        ),
+        (
+            "    segment: {task: segment, runs: per_case, cube: 7}\n"
+            "    prepare: {task: prepare, runs: whole}\n",
+            PIN_ERROR,
+        ),
+        (
+            f"    segment: {{task: segment, runs: per_case, cube: {{id: 7, hash: {HASH}}}}}\n"
+            "    prepare: {task: prepare, runs: whole}\n",
+            PIN_ERROR,
+        ),
+        (
+            "    convert: {task: convert, runs: per_case}\n"
+            f"    prepare: {{task: prepare, runs: whole, cube: {{id: 7, archive_hash: {HASH}}}}}\n",
+            "workflow step 'prepare' runs 'prepare' of another cube: "
+            "only this cube's own prepare writes the prepared data",
+        ),
+        (
+            "    convert: {task: convert, runs: per_case}\n"
+            f"    look: {{runs: review, cube: {{id: 7, archive_hash: {HASH}}}}}\n"
+            "    prepare: {task: prepare, runs: whole}\n",
+            "workflow step 'look' is a review: it runs no task",
         ),
     ],
 )

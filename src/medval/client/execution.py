@@ -27,6 +27,7 @@ from medval.client.declared_documents import DocumentRefused, as_declared
 from medval.client.http import MedvalClient
 from medval.client.model_keys import ModelKeySource, NoModelKeys
 from medval.client.preparation.case_folders import link_entry
+from medval.client.preparation.step_cubes import step_cube_tasks
 from medval.client.preparation.workflow_run import TaskRunning, run_workflow, workflow_folder
 from medval.client.run_locks import RunLocks
 from medval.client.task_times import TaskTime, record_task_time
@@ -416,8 +417,10 @@ class Executor:
         """Run (or resume) the cube's workflow, its state in ``out/workflow``, and put the
         prepared data at ``out/data`` and ``out/labels``. A case set aside is said, one
         line each, and left out; a review that waits stops here in one line. Returns how
-        many cases were excluded and set aside (for the statistics)."""
-        with self.tasks_of(preparator) as run_task:
+        many cases were excluded and set aside (for the statistics). A cube a step pins is
+        checked first (:mod:`medval.client.preparation.step_cubes`)."""
+        pinned_cubes = step_cube_tasks(self, self.client, workflow)
+        with pinned_cubes as pinned, self.tasks_of(preparator) as run_task:
             outcome = run_workflow(
                 workflow,
                 run_task,
@@ -427,6 +430,7 @@ class Executor:
                 identity=preparator.archive_hash,
                 jobs=jobs,
                 say=self.progress.step,
+                step_cubes=pinned,
             )
         for aside in outcome.set_aside:
             self.progress.step(f"case {aside.case} set aside at step {aside.step}: {aside.reason}")

@@ -1,4 +1,5 @@
-"""A preparation cube's workflow: named steps, each a task of the cube, run per case or once.
+"""A preparation cube's workflow: named steps, each a task of the cube (or of another pinned
+cube), run per case or once.
 
 A data-preparation cube in medval's own format may declare, beside its tasks::
 
@@ -12,6 +13,20 @@ A data-preparation cube in medval's own format may declare, beside its tasks::
         convert: {task: convert, runs: per_case}
         look:    {runs: review, files: ["*.png"]}
         prepare: {task: prepare, runs: per_case}
+
+A step may run a task of *another* registered data-preparation cube instead, pinned by its
+registered id and archive hash (sha256, 64 hex digits)::
+
+        segment: {task: segment, runs: per_case,
+                  cube: {id: 7, archive_hash: 3f5a...e1}}
+
+That task is not checked against this cube's tasks (the other cube's spec declares it). At
+the site, before anything runs, the cube is asked of the server (``client.preparation
+.step_cubes``): a registered archive other than the pin, an invalidated cube, one that is
+not a data_preparator, or one whose spec does not declare the task as a step task, is
+refused in one line; it is fetched and hash-checked as every cube is. Its task gets a step
+task's mounts, and its archive hash is part of the step's input: another pin redoes the
+step. Only this cube's own ``prepare`` writes the prepared data.
 
 A *case* is a top-level entry of the raw data folder (a subject's folder, or a file). A
 ``per_case`` step runs its task once per case, a ``whole`` step once for the dataset, and a
@@ -27,7 +42,7 @@ cube without a workflow is the one-step case (``prepare`` once, on the whole dat
 Each extra task (one only a step names) gets ``data_path`` and ``labels_path`` (inputs) and
 ``output_path``; ``prepare`` gets its usual mounts. Every problem is one line
 (:class:`~medval.core.errors.InvalidInput`): a cycle, a step naming a task the cube does
-not declare, an ``after`` naming no step.
+not declare, an ``after`` naming no step, a ``cube`` pin of another shape.
 """
 
 from __future__ import annotations
@@ -37,9 +52,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from medval.core.errors import InvalidInput
+from medval.core.schema_types import Sha256
 
 PREPARE_TASK = "prepare"
 
@@ -50,11 +66,33 @@ class StepRuns(StrEnum):
     REVIEW = "review"
 
 
+@dataclass(frozen=True)
+class StepCube:
+    """Another registered cube a step runs a task of, pinned by id and archive hash."""
+
+    id: int
+    archive_hash: str
+
+    def __str__(self) -> str:
+        return f"cube {self.id} (archive {self.archive_hash[:12]})"
+
+
+PIN_SHAPE = "{id: <its registered id>, archive_hash: <its sha256, 64 hex digits>}"
+
+
+class _CubePin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: StrictInt = Field(gt=0)
+    archive_hash: Sha256
+
+
 class _StepDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     runs: StepRuns
     task: str | None = None
+    cube: _CubePin | None = None
     after: list[str] | None = None
     files: list[str] = Field(default_factory=list)
 
@@ -75,6 +113,7 @@ class WorkflowStep:
     after: tuple[str, ...]
     source: str | None
     files: tuple[str, ...] = ()
+    cube: StepCube | None = None  # None: a task of the preparation cube itself
 
 
 @dataclass(frozen=True)
@@ -93,7 +132,13 @@ class Workflow:
 
     @property
     def tasks(self) -> frozenset[str]:
-        return frozenset(step.task for step in self.steps if step.task is not None)
+        """The preparation cube's own tasks the steps name (not a pinned cube's)."""
+        return frozenset(s.task for s in self.steps if s.task is not None and s.cube is None)
+
+    @property
+    def pinned(self) -> tuple[WorkflowStep, ...]:
+        """The steps that run a task of another cube."""
+        return tuple(step for step in self.steps if step.cube is not None)
 
 
 def parse_workflow(where: Path, raw: Any, tasks: set[str]) -> Workflow:
@@ -103,6 +148,11 @@ def parse_workflow(where: Path, raw: Any, tasks: set[str]) -> Workflow:
     except ValidationError as exc:
         first = exc.errors()[0]
         place = ".".join(str(part) for part in first["loc"])
+        if first["loc"][:1] == ("steps",) and first["loc"][2:3] == ("cube",):
+            raise InvalidInput(
+                f"{where}: workflow step {first['loc'][1]!r}: 'cube' pins another cube as "
+                f"{PIN_SHAPE}"
+            ) from None
         raise InvalidInput(
             f"{where}: workflow{'.' + place if place else ''}: {first['msg']}"
         ) from None
@@ -110,10 +160,16 @@ def parse_workflow(where: Path, raw: Any, tasks: set[str]) -> Workflow:
     after: dict[str, tuple[str, ...]] = {}
     for index, (name, body) in enumerate(declared.steps.items()):
         if body.runs is StepRuns.REVIEW:
-            if body.task is not None:
+            if body.task is not None or body.cube is not None:
                 raise InvalidInput(f"{where}: workflow step {name!r} is a review: it runs no task")
         elif body.task is None:
             raise InvalidInput(f"{where}: workflow step {name!r} needs 'task'")
+        elif body.cube is not None:
+            if body.task == PREPARE_TASK:
+                raise InvalidInput(
+                    f"{where}: workflow step {name!r} runs {PREPARE_TASK!r} of another cube: "
+                    "only this cube's own prepare writes the prepared data"
+                )
         elif body.task not in tasks:
             raise InvalidInput(
                 f"{where}: workflow step {name!r} names task {body.task!r}, "
@@ -139,11 +195,16 @@ def parse_workflow(where: Path, raw: Any, tasks: set[str]) -> Workflow:
             after=after[name],
             source=sources[name],
             files=tuple(declared.steps[name].files),
+            cube=_pin(declared.steps[name].cube),
         )
         for name in order
     )
     _check_shape(where, steps)
     return Workflow(steps)
+
+
+def _pin(declared: _CubePin | None) -> StepCube | None:
+    return None if declared is None else StepCube(declared.id, declared.archive_hash)
 
 
 def _in_order(where: Path, names: list[str], after: dict[str, tuple[str, ...]]) -> list[str]:

@@ -41,9 +41,16 @@ from medval.client.preparation.state import (
     WorkflowState,
 )
 from medval.client.preparation.step_clock import StepClock
+from medval.client.preparation.step_cubes import runner_for, step_identity
 from medval.core.errors import Conflict, MedvalError
 from medval.core.hashing import tree_hash
-from medval.core.preparation_workflow import PREPARE_TASK, StepRuns, Workflow, WorkflowStep
+from medval.core.preparation_workflow import (
+    PREPARE_TASK,
+    StepCube,
+    StepRuns,
+    Workflow,
+    WorkflowStep,
+)
 
 LOCK_FILE = "workflow.lock"
 
@@ -98,6 +105,7 @@ class _Run:
     finished: dict[str, set[str]] = field(default_factory=dict)
     set_aside: list[SetAside] = field(default_factory=list)
     to_review: list[ToReview] = field(default_factory=list)
+    step_cubes: Mapping[StepCube, TaskRunning] = field(default_factory=dict)
 
 
 def workflow_folder(dataset_folder: Path) -> Path:
@@ -114,12 +122,16 @@ def run_workflow(
     identity: str = "",
     jobs: int = 1,
     say: Callable[[str], None] | None = None,
+    step_cubes: Mapping[StepCube, TaskRunning] | None = None,
 ) -> WorkflowOutcome:
     """Run (or resume) ``workflow`` on the raw data; its state and outputs live in
     ``folder`` (:func:`workflow_folder` of the dataset's workspace folder). ``identity``
-    (the cube's hash) is part of every step's input: another cube redoes every step."""
+    (the cube's hash) is part of every step's input: another cube redoes every step.
+    ``step_cubes``: what runs the tasks of the cubes steps pin (:mod:`.step_cubes`)."""
     with only_run(folder):
-        return _run_workflow(workflow, run_task, raw_data, raw_labels, folder, identity, jobs, say)
+        return _run_workflow(
+            workflow, run_task, raw_data, raw_labels, folder, identity, jobs, say, step_cubes or {}
+        )
 
 
 @contextmanager
@@ -146,11 +158,14 @@ def _run_workflow(
     identity: str,
     jobs: int,
     say: Callable[[str], None] | None,
+    step_cubes: Mapping[StepCube, TaskRunning],
 ) -> WorkflowOutcome:
+    for step in workflow.pinned:  # each pinned cube given, before anything is touched
+        runner_for(step, run_task, step_cubes)
     state = WorkflowState(folder)
     run = _Run(
         workflow, run_task, raw_data, raw_labels, folder, identity, max(1, jobs),
-        say or (lambda _: None), state,
+        say or (lambda _: None), state, step_cubes=step_cubes,
     )  # fmt: skip
     try:
         state.remember(RAW_DATA, str(raw_data))
@@ -251,7 +266,7 @@ def _input_hash(run: _Run, step: WorkflowStep, read: Path) -> str:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
         content = "file:" + digest.hexdigest()
-    parts = (run.identity, step.task or step.name, content, run.labels_hash)
+    parts = (step_identity(run.identity, step), step.task or step.name, content, run.labels_hash)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -260,6 +275,12 @@ def _outputs(step: WorkflowStep, partial: Path) -> dict[str, Path]:
     if step.task == PREPARE_TASK:
         outputs["output_labels_path"] = partial / "labels"
     return outputs
+
+
+def _run_task(run: _Run, step: WorkflowStep, read: Path, partial: Path) -> None:
+    assert step.task is not None
+    mounts = {"data_path": read, "labels_path": run.raw_labels, **_outputs(step, partial)}
+    runner_for(step, run.run_task, run.step_cubes)(step.task, mounts)
 
 
 def _run_case(run: _Run, step: WorkflowStep, case: str) -> bool:
@@ -291,10 +312,8 @@ def _run_case(run: _Run, step: WorkflowStep, case: str) -> bool:
         link_entry(read, staged / case)
         read = staged
     partial = folders.partial(case)
-    assert step.task is not None
     try:
-        run.run_task(step.task, {"data_path": read, "labels_path": run.raw_labels,
-                                 **_outputs(step, partial)})  # fmt: skip
+        _run_task(run, step, read, partial)
     except MedvalError as exc:
         run.state.record(step.name, case, CaseState.FAILED, input_hash, exc.message)
         run.set_aside.append(SetAside(case, step.name, exc.message))
@@ -374,10 +393,8 @@ def _run_whole(run: _Run, step: WorkflowStep) -> None:
         return
     run.state.forget(step.name, WHOLE)
     partial = folders.partial("whole")
-    assert step.task is not None
     try:
-        run.run_task(step.task, {"data_path": read, "labels_path": run.raw_labels,
-                                 **_outputs(step, partial)})  # fmt: skip
+        _run_task(run, step, read, partial)
     except MedvalError as exc:
         run.state.record(step.name, WHOLE, CaseState.FAILED, input_hash, exc.message)
         raise
