@@ -135,13 +135,14 @@ typecheck: $(STAMP)
 # Flower's own 3-second polls, so they run beside the rest instead of after it. Their
 # report follows the other lane's; `make unit` fails if either lane does. Flower tests in
 # containers run in the other lane, with the other container tests: one Docker daemon at
-# a time. One lane alone: `make unit-flower` or `make unit-rest`.
+# a time. One lane alone: `make unit-flower` or `make unit-rest`. The main lane ends with
+# its 40 slowest tests, where `make test`'s time goes.
 FLOWER_LOG := .pytest-flower.log
 unit: $(STAMP)
 	@status=0; \
 	$(BIN)/pytest -m "flower and not container" -p no:cacheprovider \
 		--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 & flower=$$!; \
-	$(BIN)/pytest -m "not flower or container" || status=1; \
+	$(BIN)/pytest -m "not flower or container" --durations=40 || status=1; \
 	wait $$flower || status=1; \
 	echo "== the Flower lane (pytest -m 'flower and not container')"; cat $(FLOWER_LOG); \
 	exit $$status
