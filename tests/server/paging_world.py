@@ -11,6 +11,7 @@ from medval.trust.key_wrapping import EncryptionKey
 from medval.trust.keys import SigningKey
 
 from .conftest import Api, User
+from .preparation_report_bodies import report_body
 from .training_factories import aggregator, experiment, join, prepared_dataset
 
 AGREEMENT = "# Membership agreement\n\nPaging through it.\n"
@@ -60,6 +61,9 @@ def paging_world(api: Api) -> dict[str, Any]:
         public = EncryptionKey.generate().public_key
         vendor.ok("post", "/users/me/encryption-keys", {"public_key": public})
     training_datasets = _training(api, root, people)
+    # Preparation reports to the board's committee: h1's and h2's, interleaved.
+    for owner in ("h1", "h2", "h1", "h2", "h1"):
+        people[owner].ok("post", "/preparation-reports", report_body(board["id"]))
     # Last, so that no association above is approved for being expected.
     for name in ("h1", "h2", "vendor", "trainer", "host", "x"):
         expected = {"kind": "user", "name": name}

@@ -40,6 +40,7 @@ WALKS: list[Walk] = [
     ("acceptances", "/benchmarks/{benchmark_id}/agreement/acceptances", "bench", {}),
     ("expected sites", "/benchmarks/{benchmark_id}/expected-sites", "bench", {}),
     ("expected sites, an admin's", "/benchmarks/{benchmark_id}/expected-sites", "root", {}),
+    ("preparation reports", "/benchmarks/{benchmark_id}/preparation-reports", "bench", {}),
     ("data policies", "/benchmarks/{benchmark_id}/data-policies", "bench", {}),
     ("data policies, own only", "/benchmarks/{benchmark_id}/data-policies", "h1", {}),
     ("data policies, a model owner's", "/benchmarks/{benchmark_id}/data-policies", "vendor", {}),
@@ -127,7 +128,7 @@ def test_every_list_route_is_walked() -> None:
             assert context.path is not None
             paged.add(context.path.removeprefix(PREFIX))
     assert paged == {path for _, path, _, _ in WALKS}
-    assert len(paged) == 19
+    assert len(paged) == 20
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=[w[0] for w in WALKS])
