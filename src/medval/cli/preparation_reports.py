@@ -18,7 +18,10 @@ def _step_rows(report: PreparationReportCreate) -> list[dict[str, Any]]:
 
 
 def _print_report(session: Session, report: PreparationReportCreate, title: str) -> None:
-    session.show(report.steps, OutputFormat.TABLE, list(STEP_COLUMNS), title)
+    from medval.cli.render import rows_table
+
+    steps = list(report.steps)
+    session.out.print(rows_table(steps, list(STEP_COLUMNS), title) if steps else f"(no {title})")
     cases = "-" if report.cases is None else report.cases
     excluded = "-" if report.excluded is None else report.excluded
     session.note(
