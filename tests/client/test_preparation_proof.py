@@ -43,6 +43,9 @@ REPO = Path(__file__).resolve().parents[2]
 def _normalised(work: Path, state: str = "done") -> dict[str, str]:
     """The cases whose normalise step the state records as done (or failed), with when."""
     with sqlite3.connect(work / STATE_FILE) as db:
+        made = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'step_cases'").fetchone()
+        if made is None:  # the preparing process made the file and not yet its table
+            return {}
         rows = db.execute(
             "SELECT case_name, at FROM step_cases WHERE step = 'normalise' AND state = ?",
             (state,),

@@ -31,7 +31,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from medval.core.preparation_workflow import StepRuns
-from medval.core.schema_types import Name, Schema
+from medval.core.schema_types import Id, Name, Schema
 from medval.core.small_cells import LOWEST_MIN_CELL_COUNT
 
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
@@ -53,9 +53,9 @@ class PreparationReportCreate(Schema):
     """What a data owner sends: counts only, ``None`` where withheld (``withheld`` says
     which), under the minimum cell size it applied."""
 
-    benchmark_id: int
+    benchmark_id: Id
     dataset: Name
-    min_cell_count: int = Field(ge=LOWEST_MIN_CELL_COUNT)
+    min_cell_count: int = Field(ge=LOWEST_MIN_CELL_COUNT, le=1_000_000_000)
     cases: Count | None
     excluded: Count | None
     steps: list[StepReport] = Field(min_length=1, max_length=100)
