@@ -4,35 +4,17 @@ with nothing stored lost."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from tests.store.conftest import fresh_postgres_database, postgres_url
 
 from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
 from medval.server.store.sql import SqlStore
 
+from .both_stores import postgres_url, settings
 from .conftest import Api, Clock, User, make_world
 
-__all__ = ["postgres_url"]  # a fixture, used through ``settings``
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> ServerSettings:
-    database_url = ""
-    if request.param == "postgres":
-        database_url = fresh_postgres_database(request.getfixturevalue("postgres_url"))
-    settings = ServerSettings(
-        data_dir=tmp_path / "server",
-        database_url=database_url,
-        password_hash_profile="test_only_cheapest",
-        max_blob_bytes=1024,
-    )
-    upgrade_database(settings)
-    return settings
+__all__ = ["postgres_url", "settings"]  # fixtures: every test on both stores
 
 
 def _error(response: httpx.Response) -> tuple[int, str]:
