@@ -91,19 +91,26 @@ def step_cube_tasks(
     """Each cube the workflow pins, asked of the server (``lookup``) and checked (see the
     module) before any runs, then held unpacked while the workflow runs: its tasks, by pin."""
     checked: dict[StepCube, CubePublic] = {}
+    steps_of: dict[StepCube, list[WorkflowStep]] = {}
     for step in workflow.pinned:
         assert step.cube is not None
         if step.cube not in checked:
             checked[step.cube] = registered_step_cube(lookup, step)
-    for step in workflow.pinned:
-        assert step.cube is not None and step.task is not None
-        cube = checked[step.cube]
+        steps_of.setdefault(step.cube, []).append(step)
+    for pin, steps in steps_of.items():  # each cube's spec read once, for all its steps
+        cube = checked[pin]
         with site.unpacked(cube) as (_, spec):
-            io = spec.tasks[step.task].io if step.task in spec.tasks else None
-        if io is None or (io.inputs, io.outputs) != (STEP_TASK_IO.inputs, STEP_TASK_IO.outputs):
-            raise InvalidInput(
-                f"workflow step {step.name!r} runs task {step.task!r} of cube {cube.id} "
-                f"({cube.name}), which that cube does not declare as a step task"
-            )
+            for step in steps:
+                _check_step_task(step, cube, spec)
     with ExitStack() as held:
         yield {pin: held.enter_context(site.tasks_of(cube)) for pin, cube in checked.items()}
+
+
+def _check_step_task(step: WorkflowStep, cube: CubePublic, spec: CubeSpec) -> None:
+    assert step.task is not None
+    io = spec.tasks[step.task].io if step.task in spec.tasks else None
+    if io is None or (io.inputs, io.outputs) != (STEP_TASK_IO.inputs, STEP_TASK_IO.outputs):
+        raise InvalidInput(
+            f"workflow step {step.name!r} runs task {step.task!r} of cube {cube.id} "
+            f"({cube.name}), which that cube does not declare as a step task"
+        )
