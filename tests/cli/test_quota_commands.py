@@ -204,6 +204,48 @@ def test_a_model_owner_chooses_its_entry_that_counts(
     )
 
 
+def test_an_entry_that_counts_stands_once_one_of_the_owners_entries_has_a_result(
+    live_server: LiveServer, people: dict[str, Medval], seeded: dict[str, Any]
+) -> None:
+    vendor, b = people["host"], str(seeded["benchmark"])
+    assert people["trainer"]("benchmark", "quota", b, "main", "--models", "2").code == 0
+    _hospital_dataset(live_server, seeded["benchmark"])
+    _result_of(live_server, seeded["benchmark"], seeded["approved"])
+    again = vendor("benchmark", "entry", "choose", b, str(seeded["approved"]))
+    assert (again.code, again.stderr) == (
+        5,
+        "error: the entry that counts in phase main of benchmark chest is chosen before any of "
+        "your entries has a result: model variant-a already has 1; model variant-a counts",
+    )
+
+
+def _result_of(live_server: LiveServer, benchmark_id: int, model_id: int) -> None:
+    """hospital's result of the model on its dataset, in the phase open now."""
+    from medval.core.documents import MetricValue, Provenance, ResultDocument
+    from medval.core.result_schemas import ResultCreate
+
+    store = SqlStore.from_url(live_server.settings.database_url)
+    try:
+        with store.transaction() as tx:
+            hospital = tx.user_by_name("hospital")
+            assert hospital is not None
+            (dataset,) = tx.list_datasets(owner_id=hospital.id)
+            result = ResultCreate(
+                benchmark_id=benchmark_id,
+                dataset_id=dataset.id,
+                model_id=model_id,
+                document=ResultDocument(n_cases=10, metrics={"auroc": MetricValue(value=0.8)}),
+                provenance=Provenance(
+                    dataset_hash="b" * 64, data_preparator_hash=H, model_hash=H, evaluator_hash=H
+                ),
+                key_id="e" * 64,
+                signature="A" * 86 + "==",
+            )
+            tx.add_result(hospital.id, result, datetime.now(UTC))
+    finally:
+        store.close()
+
+
 def _hospital_dataset(live_server: LiveServer, benchmark_id: int) -> None:
     """hospital's dataset, approved on the benchmark."""
     store = SqlStore.from_url(live_server.settings.database_url)

@@ -128,20 +128,27 @@ def _board(user: User, benchmark: Any) -> list[tuple[str, int]]:
     return [(e["model"], e["n_entries"]) for e in board["entries"]]
 
 
+def _two_entries(api: Api, clock: Clock) -> tuple[dict[str, Any], Any, Any]:
+    """The world, with the vendor's second model approved an hour after its first."""
+    w = make_world(api)
+    clock.advance(hours=1)  # approved after the first
+    second = api.cube(w["vendor"], "model")
+    api.associate(w["vendor"], w["benchmark"], "model", second, w["bench"])
+    return w, w["model"], second
+
+
+def _upload(api: Api, w: dict[str, Any], *scores: tuple[Any, float]) -> None:
+    for model, auroc in scores:
+        body = api.result_body(w["benchmark"], w["dataset"], model, auroc)
+        w["hospital"].ok("post", "/results", body)
+
+
 def test_the_board_shows_each_owners_counting_entry_and_how_many_it_made(
     api: Api, clock: Clock
 ) -> None:
-    w = make_world(api)
-    bench, vendor, hospital, benchmark = w["bench"], w["vendor"], w["hospital"], w["benchmark"]
-    first = w["model"]
-    clock.advance(hours=1)  # approved after the first
-    second = api.cube(vendor, "model")
-    api.associate(vendor, benchmark, "model", second, bench)
-    for model, auroc in ((first, 0.7), (second, 0.9)):
-        hospital.ok("post", "/results", api.result_body(benchmark, w["dataset"], model, auroc))
+    w, first, second = _two_entries(api, clock)
+    bench, vendor, benchmark = w["bench"], w["vendor"], w["benchmark"]
     reference = bench.ok("get", f"/cubes/{benchmark['reference_model_id']}")
-    # No models quota: every model on the board, as before.
-    assert sorted(_board(bench, benchmark)) == sorted([(first["name"], 1), (second["name"], 1)])
     path = f"/benchmarks/{benchmark['id']}/counting-entry"
     assert _error(vendor.put(path, {"model_id": second["id"]})) == (
         409,
@@ -149,12 +156,10 @@ def test_the_board_shows_each_owners_counting_entry_and_how_many_it_made(
         "of your models counts on its board",
     )
     assert _quotas(bench, benchmark, max_models_per_owner=3).status_code == 200
-    # The entry approved first counts until the owner chooses.
-    assert _board(bench, benchmark) == [(first["name"], 2)]
+    # Chosen before any of the owner's entries has a result.
     chosen = vendor.put(path, {"model_id": second["id"]})
     assert chosen.status_code == 200, chosen.text
     assert (chosen.json()["model"], chosen.json()["phase"]) == (second["name"], "main")
-    assert _board(vendor, benchmark) == [(second["name"], 2)]
     # Bad choices: one line each, and the choice made stands.
     unapproved = api.cube(vendor, "model")
     assert _error(vendor.put(path, {"model_id": unapproved["id"]})) == (
@@ -165,11 +170,40 @@ def test_the_board_shows_each_owners_counting_entry_and_how_many_it_made(
     assert _error(vendor.put(path, {"model_id": 99999}))[0] == 404
     assert _error(vendor.put(path, {"model_id": reference["id"]}))[0] in (403, 404)
     assert _error(vendor.put(path, {"model_id": second["id"], "phase": "final"}))[0] == 404
+    _upload(api, w, (first, 0.9), (second, 0.7))
+    assert _board(vendor, benchmark) == [(second["name"], 2)]
+    # Once an entry has a result, the choice stands: no picking the best variant after.
+    assert _error(vendor.put(path, {"model_id": first["id"]})) == (
+        409,
+        f"the entry that counts in phase main of benchmark {benchmark['name']} is chosen "
+        f"before any of your entries has a result: model {first['name']} already has 1; "
+        f"model {second['name']} counts",
+    )
     assert _board(bench, benchmark) == [(second["name"], 2)]
     # The benchmark's page says so too.
     page = api.client.get(f"/benchmarks/{benchmark['id']}", headers=bench.headers)
     assert page.status_code == 200
     assert '<span class="meta">(1 of 2 entries)</span>' in page.text
+
+
+def test_unchosen_the_entry_approved_first_counts_and_stands_once_results_are_in(
+    api: Api, clock: Clock
+) -> None:
+    w, first, second = _two_entries(api, clock)
+    bench, vendor, benchmark = w["bench"], w["vendor"], w["benchmark"]
+    _upload(api, w, (second, 0.9), (first, 0.7))
+    # No models quota: every model on the board, as before.
+    assert sorted(_board(bench, benchmark)) == sorted([(first["name"], 1), (second["name"], 1)])
+    assert _quotas(bench, benchmark, max_models_per_owner=3).status_code == 200
+    assert _board(bench, benchmark) == [(first["name"], 2)]
+    path = f"/benchmarks/{benchmark['id']}/counting-entry"
+    assert _error(vendor.put(path, {"model_id": second["id"]})) == (
+        409,
+        f"the entry that counts in phase main of benchmark {benchmark['name']} is chosen "
+        f"before any of your entries has a result: model {second['name']} already has 1; "
+        f"model {first['name']} counts",
+    )
+    assert _board(bench, benchmark) == [(first["name"], 2)]
 
 
 def test_the_committee_orders_the_phases_models_and_pending_work_carries_it(api: Api) -> None:

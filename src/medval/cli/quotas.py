@@ -112,7 +112,8 @@ def choose(
 ) -> None:
     """Choose which of your models entered in the phase counts on its leaderboard (the
     others stay off it; the board says how many entries you made). Until you choose, the
-    entry approved first counts."""
+    entry approved first counts. Choose (or change) it before any of your entries has a
+    result in the phase: once one has, the choice stands (exit 5)."""
     session: Session = ctx.obj
     body = validated(CountingEntryChoice, model_id=model_id, phase=phase)
     with session.client() as client:

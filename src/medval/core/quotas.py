@@ -8,7 +8,10 @@ what stops a vendor tuning its model to the hospitals' hidden data.
 - **The entry that counts** (``CountingEntryChoice``): of a model owner's entries in a
   phase with a models quota, the one its leaderboard ranks; the board says how many
   entries the owner made. Until the owner chooses, the entry approved first counts
-  (:func:`default_counting`). A phase without a models quota shows every model.
+  (:func:`default_counting`). The owner chooses (or changes its choice) only while none
+  of its entries has a result in the phase: once one has, the choice (or the default)
+  stands, so no owner picks its best variant after seeing the hidden data's results. A
+  phase without a models quota shows every model.
 - **Priorities** (``ModelPriorities``): the committee's order of the phase's models; a
   site's ``medval run`` runs them in that order, the others after (:func:`run_order`).
 

@@ -12,9 +12,12 @@
   UTC day in the phase (:func:`require_upload_quota`); its pending work says how many are
   left (:func:`site_quotas`), so that ``medval run`` starts no more.
 - In a phase with a models quota, a model owner chooses which of its entries counts on
-  the phase's board (:func:`choose_counting_entry`); the board keeps only that one per
-  owner, with how many entries the owner made (:func:`counting_rows`). A phase without
-  one shows every model, as before.
+  the phase's board (:func:`choose_counting_entry`), while the phase is open and before
+  any of its entries has a result in it: once one has, the choice (or the default, the
+  entry approved first) stands, so it cannot pick its best variant after seeing how the
+  hidden data scored them. The board keeps only that one per owner, with how many
+  entries the owner made (:func:`counting_rows`). A phase without one shows every model,
+  as before.
 """
 
 from __future__ import annotations
@@ -173,7 +176,8 @@ def choose_counting_entry(
     ctx: ServiceContext, caller: UserRecord, benchmark_id: int, body: CountingEntryChoice
 ) -> CountingEntryRecord:
     """The caller's entry that counts on the phase's board: a model of its own entered in
-    the phase (named, or the one open now), while the phase is open."""
+    the phase (named, or the one open now), while the phase is open and none of the
+    caller's entries has a result in it yet."""
     now = ctx.clock()
     with ctx.transaction(caller) as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
@@ -195,7 +199,35 @@ def choose_counting_entry(
                 f"model {model.name} ({model.id}) is not an entry of yours in phase {phase.name} "
                 f"of benchmark {benchmark.name}: it needs its association approved first"
             )
+        _require_no_result_yet(tx, benchmark, phase, caller.id)
         return tx.choose_counting_entry(phase.id, caller.id, model.id, now)
+
+
+def _require_no_result_yet(
+    tx: StoreTransaction, benchmark: BenchmarkRecord, phase: PhaseRecord, owner_id: int
+) -> None:
+    """The entry that counts is chosen blind: while none of the owner's entries has a
+    result in the phase (held or withheld ones too). Once one has, a choice (or the
+    default, the one approved first) stands; choosing after seeing results would be
+    tuning to the hospitals' hidden data."""
+    ran = tx.phase_entrants(phase.id, owner_id)
+    if not ran:
+        return
+    counts: dict[int, int] = defaultdict(int)  # in the order their first result came
+    for result in tx.list_results(benchmark.id, phase_id=phase.id):
+        if result.model_id in ran:
+            counts[result.model_id] += 1
+    first = max(counts, key=counts.__getitem__)  # the most results; a tie: the first sent
+    chosen = {e.owner_id: e.model_id for e in tx.counting_entries(phase.id)}.get(owner_id)
+    if chosen is None:
+        approved_at = _first_approvals(tx, benchmark, ran)
+        chosen = default_counting((model_id, approved_at.get(model_id)) for model_id in ran)
+    counts_now = f"; model {_model_name(tx, chosen)} counts" if chosen is not None else ""
+    raise InvalidTransition(
+        f"the entry that counts in phase {phase.name} of benchmark {benchmark.name} is chosen "
+        f"before any of your entries has a result: model {_model_name(tx, first)} already has "
+        f"{counts[first]}{counts_now}"
+    )
 
 
 # --- the board's entries ----------------------------------------------------------------
