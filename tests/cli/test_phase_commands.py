@@ -5,6 +5,7 @@ commands, each refusal one line with its exit code, nothing stored lost."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -50,6 +51,20 @@ def test_the_committee_adds_lists_shows_and_closes_phases(
     quotas = (phase["max_models_per_owner"], phase["max_executions_per_site_per_day"])
     assert quotas == (2, 0)
     assert _names(bench, benchmark_id) == ["before", "main"]
+    # Past its end, not closed: each view says so, and nothing closes it for the committee.
+    ended = (
+        "phase before ended on 2020-02-01 00:00 UTC, not closed: close it to archive its "
+        "leaderboard (until then its board is live, not archived)"
+    )
+    listed = bench("benchmark", "phase", "list", benchmark_id)
+    assert (listed.code, listed.stderr) == (0, ended)
+    assert re.search(r"│ before +│ ended +│", listed.stdout), listed.stdout
+    assert re.search(r"│ main +│ open +│", listed.stdout), listed.stdout
+    before = bench("benchmark", "phase", "show", benchmark_id, "before")
+    assert (before.code, before.stderr) == (0, ended)
+    as_json = bench("benchmark", "phase", "list", benchmark_id, "--format", "json")
+    states = [(p["name"], p["state"], p["closed_at"]) for p in json.loads(as_json.stdout)]
+    assert states == [("before", "ended", None), ("main", "open", None)]
     closed = bench("benchmark", "phase", "close", benchmark_id, "main", "--yes")
     assert closed.code == 0, closed.stderr
     shown = bench("benchmark", "phase", "show", benchmark_id, "main", "--format", "json")
@@ -57,6 +72,7 @@ def test_the_committee_adds_lists_shows_and_closes_phases(
     assert closed.stderr == f"phase main is closed; leaderboard archived, sha256 {digest}"
     table = bench("benchmark", "phase", "show", benchmark_id, "main")
     assert (table.code, table.stderr) == (0, f"archived leaderboard: sha256 {digest} (verified)")
+    assert re.search(r"│ state +│ closed +│", table.stdout), table.stdout
     board = bench("benchmark", "leaderboard", benchmark_id, "--phase", "main")
     assert board.code == 0, board.stderr
     assert f"archived when phase main closed: sha256 {digest}" in board.stdout

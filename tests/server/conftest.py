@@ -65,6 +65,9 @@ class User:
     def put(self, path: str, json: Any = None, content: bytes | None = None) -> httpx.Response:
         return self.http.client.put(PREFIX + path, headers=self.headers, json=json, content=content)
 
+    def patch(self, path: str, json: Any) -> httpx.Response:
+        return self.http.client.patch(PREFIX + path, headers=self.headers, json=json)
+
     def ok(self, method: str, path: str, json: Any = None) -> Any:
         response = getattr(self, method)(path, json) if json is not None else self.get(path)
         assert response.is_success, response.text

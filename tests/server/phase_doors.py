@@ -1,5 +1,5 @@
 """The access matrix's doors of phases and publication (issue 19): a benchmark's phases
-listed, shown, added and closed; a held result published or withheld (see
+listed, shown, added, its dates changed and closed; a held result published or withheld (see
 ``access_doors``)."""
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ def _add(w: World, c: Caller) -> httpx.Response:
         "closes_at": (opens + timedelta(minutes=30)).isoformat(),
     }
     return _call("POST", f"/benchmarks/{w.benchmark['id']}/phases", c, json=body)
+
+
+def _edit(w: World, c: Caller) -> httpx.Response:
+    benchmark = w.fresh_benchmark()
+    body = {"closes_at": "2040-01-01T00:00:00Z"}
+    return _call("PATCH", f"/benchmarks/{benchmark['id']}/phases/main", c, json=body)
 
 
 def _close(w: World, c: Caller) -> httpx.Response:
@@ -68,6 +74,13 @@ def phase_doors() -> list[Door]:
             "",
             get(lambda w: f"/benchmarks/{w.benchmark['id']}/phases/main"),
             logged_in(200) | not_public,
+        ),
+        Door(
+            "PATCH",
+            "/api/v1/benchmarks/{benchmark_id}/phases/{name}",
+            "a fresh benchmark's phase main",
+            _edit,
+            committee,
         ),
         Door(
             "POST",

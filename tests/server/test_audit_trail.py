@@ -17,6 +17,7 @@ from tests.server.audit_change import Case, Change
 from tests.server.committee_audit_cases import COMMITTEE_CASES
 from tests.server.conftest import PASSWORD, Api
 from tests.server.model_key_audit_cases import MODEL_KEY_CASES
+from tests.server.phase_audit_cases import PHASE_CASES
 from tests.server.phase_world import held_result
 from tests.server.preparation_report_bodies import report_body
 from tests.server.quota_audit_cases import QUOTA_CASES
@@ -215,17 +216,6 @@ def _upload_result(api: Api, w: dict[str, Any]) -> Change:
     return Change("hospital", "result", lambda: w["hospital"].post(routes.RESULTS, body))
 
 
-def _add_phase(api: Api, w: dict[str, Any]) -> Change:
-    path = routes.BENCHMARK_PHASES.format(benchmark_id=w["benchmark"]["id"])
-    body = {"name": "before", "opens_at": "2020-01-01T00:00:00Z", "closes_at": "2020-02-01T00:00Z"}
-    return Change("bench", "phase", lambda: w["bench"].post(path, body))
-
-
-def _close_phase(api: Api, w: dict[str, Any]) -> Change:
-    path = routes.BENCHMARK_PHASE_CLOSURE.format(benchmark_id=w["benchmark"]["id"], name="main")
-    return Change("bench", "phase", lambda: w["bench"].post(path, {}))
-
-
 def _publish_result(api: Api, w: dict[str, Any]) -> Change:
     _, _, result = held_result(api, w["bench"], w["root"], w["hospital"], w["vendor"])
     path = routes.RESULT_PUBLICATION.format(result_id=result["id"])
@@ -266,14 +256,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", routes.USER_TOKENS): _revoke_tokens,
     ("POST", routes.MY_SIGNING_KEYS): _register_signing_key,
     ("POST", routes.PREPARATION_REPORTS): _send_preparation_report,
-    ("POST", routes.BENCHMARK_PHASES): _add_phase,
-    ("POST", routes.BENCHMARK_PHASE_CLOSURE): _close_phase,
     ("POST", routes.RESULT_PUBLICATION): _publish_result,
     ("POST", routes.RESULT_WITHHOLDING): _withhold_result,
     **TRAINING_CASES,
     **MODEL_KEY_CASES,
     **COMMITTEE_CASES,
     **QUOTA_CASES,
+    **PHASE_CASES,
 }
 
 

@@ -1,7 +1,7 @@
 """``medval benchmark phase``: a benchmark's phases (issue 19), run by its committee (the
 benchmark's owner; an admin too): add one, list them, show one (with its archived
-leaderboard's hash, checked), close one. (The committee's decision on a held result:
-``cli.publication``.)
+leaderboard's hash, checked), change one's dates, close one. (The committee's decision
+on a held result: ``cli.publication``.)
 """
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ import typer
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption, validated
 from medval.cli.render import columns, record_table
 from medval.client.audit_log import record
-from medval.core.errors import HashMismatch
-from medval.core.phases import PhaseCreate, PhasePublic, PublicationMode, phase_time
+from medval.core.errors import HashMismatch, InvalidInput
+from medval.core.phases import (
+    PhaseCreate,
+    PhaseDates,
+    PhasePublic,
+    PhaseShown,
+    PhaseState,
+    PublicationMode,
+    phase_time,
+)
 
 phase_app = typer.Typer(
     help="A benchmark's phases: each with its dates, its own leaderboard, its publication.",
@@ -24,6 +32,21 @@ phase_app = typer.Typer(
 PHASE_COLUMNS = columns(
     PhasePublic, "id", "name", "opens_at", "closes_at", "publication", "closed_at", "board_hash"
 )
+LISTED_COLUMNS = columns(
+    PhaseShown, "id", "name", "state", "opens_at", "closes_at", "publication", "closed_at"
+)
+
+
+def ended_not_closed(phase: PhaseShown) -> str | None:
+    """The line that says so of a phase past its end that the committee has not closed:
+    it takes no results, but its board is live, not archived (never closed for it, as a
+    held result may still be published after the end)."""
+    if phase.state is not PhaseState.ENDED or phase.closes_at is None:
+        return None
+    return (
+        f"phase {phase.name} ended on {phase.closes_at:%Y-%m-%d %H:%M} UTC, not closed: close "
+        "it to archive its leaderboard (until then its board is live, not archived)"
+    )
 
 
 @phase_app.command("add")
@@ -86,19 +109,24 @@ def add(
 
 @phase_app.command("list")
 def list_phases(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
-    """The benchmark's phases, in the order they open."""
+    """The benchmark's phases, in the order they open, each with its state: upcoming,
+    open, ended (past its end date, not closed: its leaderboard is not archived until the
+    committee closes it) or closed."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
         phases = client.phases.list(benchmark_id)
-    session.show(phases, fmt, PHASE_COLUMNS, "phases")
+    session.show(phases, fmt, LISTED_COLUMNS, "phases")
+    for line in filter(None, map(ended_not_closed, phases)):
+        session.err.print(line)
 
 
 @phase_app.command("show")
 def show(
     ctx: typer.Context, benchmark_id: int, name: str, fmt: OutputFormat = FormatOption
 ) -> None:
-    """One phase; a closed one with its archived leaderboard's content hash, checked
-    against the archived board the server sends (a mismatch: exit 6)."""
+    """One phase, with its state (see list); a closed one with its archived leaderboard's
+    content hash, checked against the archived board the server sends (a mismatch:
+    exit 6)."""
     from medval.trust.archived_boards import board_hash
 
     session: Session = ctx.obj
@@ -115,10 +143,47 @@ def show(
 
     def table() -> None:
         session.out.print(record_table(phase))
+        line = ended_not_closed(phase)
+        if line is not None:
+            session.err.print(line)
         if phase.board_hash is not None:
             session.err.print(f"archived leaderboard: sha256 {phase.board_hash} (verified)")
 
     session.render(fmt, phase, table)
+
+
+@phase_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    benchmark_id: int,
+    name: str,
+    opens: str | None = typer.Option(
+        None, "--opens", help="New opening: ISO date (UTC midnight) or date and time."
+    ),
+    closes: str | None = typer.Option(
+        None, "--closes", help="New end: ISO date or date and time (e.g. the end extended)."
+    ),
+    no_end: bool = typer.Option(
+        False, "--no-end", help="No end date: open until the committee closes it."
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Change a phase's dates (a date not given stays), by the rules of phase add: they
+    overlap no other phase, it closes after it opens. A closed phase's dates are frozen;
+    a phase cannot open after, nor close before, a result already uploaded in it."""
+    session: Session = ctx.obj
+    if closes is not None and no_end:
+        raise InvalidInput("give --closes or --no-end, not both")
+    dates: dict[str, datetime | None] = {}
+    if opens is not None:
+        dates["opens_at"] = phase_time(opens, "--opens")
+    if closes is not None or no_end:
+        dates["closes_at"] = phase_time(closes, "--closes") if closes is not None else None
+    body = validated(PhaseDates, **dates)
+    with session.client() as client:
+        phase = client.phases.edit(benchmark_id, name, body)
+    record(session.audit_log(), "edited", "phase", str(phase.id), phase)
+    session.show(phase, fmt, PHASE_COLUMNS)
 
 
 @phase_app.command("close")

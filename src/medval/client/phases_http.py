@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from medval.core import api
-from medval.core.phases import PhaseCreate, PhasePublic, PublicationDecision
+from medval.core.phases import (
+    PhaseCreate,
+    PhaseDates,
+    PhasePublic,
+    PhaseShown,
+    PublicationDecision,
+)
 from medval.core.result_schemas import ResultPublic
 
 if TYPE_CHECKING:
@@ -24,13 +30,17 @@ class PhaseCalls:
         path = api.BENCHMARK_PHASES.format(benchmark_id=benchmark_id)
         return self._client.call(PhasePublic, "POST", path, body=phase)
 
-    def list(self, benchmark_id: int) -> list[PhasePublic]:
+    def list(self, benchmark_id: int) -> list[PhaseShown]:
         path = api.BENCHMARK_PHASES.format(benchmark_id=benchmark_id)
-        return self._client.call(list[PhasePublic], "GET", path)
+        return self._client.call(list[PhaseShown], "GET", path)
 
-    def get(self, benchmark_id: int, name: str) -> PhasePublic:
+    def get(self, benchmark_id: int, name: str) -> PhaseShown:
         path = api.BENCHMARK_PHASE.format(benchmark_id=benchmark_id, name=quote(name, safe=""))
-        return self._client.call(PhasePublic, "GET", path)
+        return self._client.call(PhaseShown, "GET", path)
+
+    def edit(self, benchmark_id: int, name: str, dates: PhaseDates) -> PhasePublic:
+        path = api.BENCHMARK_PHASE.format(benchmark_id=benchmark_id, name=quote(name, safe=""))
+        return self._client.call(PhasePublic, "PATCH", path, body=dates)
 
     def close(self, benchmark_id: int, name: str) -> PhasePublic:
         path = api.BENCHMARK_PHASE_CLOSURE.format(

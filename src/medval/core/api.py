@@ -59,9 +59,10 @@ BENCHMARK_INVALIDATION = "/benchmarks/{benchmark_id}/invalidation"  # POST (owne
 # ?phase=NAME: that phase's (default: the one open now, else the last; a closed one's is
 # its archived board, with its hash)
 LEADERBOARD = "/benchmarks/{benchmark_id}/leaderboard"
-# Phases (issue 19): GET -> list[PhasePublic]; POST PhaseCreate -> PhasePublic (committee)
+# Phases (issue 19): GET -> list[PhaseShown]; POST PhaseCreate -> PhasePublic (committee)
 BENCHMARK_PHASES = "/benchmarks/{benchmark_id}/phases"
-BENCHMARK_PHASE = "/benchmarks/{benchmark_id}/phases/{name}"  # GET -> PhasePublic
+# GET -> PhaseShown (with its state now); PATCH PhaseDates -> PhasePublic (committee)
+BENCHMARK_PHASE = "/benchmarks/{benchmark_id}/phases/{name}"
 # POST -> PhasePublic: closed now, its leaderboard archived (committee)
 BENCHMARK_PHASE_CLOSURE = "/benchmarks/{benchmark_id}/phases/{name}/closure"
 # GET -> BenchmarkShiftPublic: each site's population against the others' (as LEADERBOARD)

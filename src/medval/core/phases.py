@@ -18,9 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from medval.core.documents import no_nul
@@ -103,6 +110,32 @@ class PhaseCreate(PhaseQuotas):
         return self
 
 
+class PhaseDates(Schema):
+    """The committee's change of a phase's dates: a date left out stays as it is;
+    ``closes_at`` given as null: open until the committee closes it. Sent with only the
+    dates given."""
+
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _something_aware(self) -> PhaseDates:
+        if not self.model_fields_set:
+            raise PydanticCustomError(
+                "phase_dates", "give a new opens_at or closes_at (or no end): nothing to change"
+            )
+        if "opens_at" in self.model_fields_set and self.opens_at is None:
+            raise PydanticCustomError("phase_dates", "a phase opens at a date: opens_at is null")
+        _aware(self.opens_at, "opens_at")
+        _aware(self.closes_at, "closes_at")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {name: value for name, value in data.items() if name in self.model_fields_set}
+
+
 class PhasePublic(PhaseQuotas):
     id: Id
     benchmark_id: Id
@@ -120,6 +153,38 @@ class PhasePublic(PhaseQuotas):
     board_hash: str | None = None
     # The committee's order of the phase's models, most important first (core.quotas).
     model_priorities: list[int] = Field(default_factory=list)
+
+
+class PhaseState(StrEnum):
+    """Where a phase stands now."""
+
+    UPCOMING = "upcoming"  # not open yet
+    OPEN = "open"  # takes results
+    # Past its end date but not closed by the committee: it takes no new results, but its
+    # board is live, not archived (held results may still be published); closing it
+    # archives the board. Never closed automatically.
+    ENDED = "ended"
+    CLOSED = "closed"  # closed by the committee: frozen, its board archived
+
+
+class PhaseShown(PhasePublic):
+    """A phase as listed and shown: with where it stands now."""
+
+    state: PhaseState
+
+
+def phase_state(phase: Dated, now: datetime) -> PhaseState:
+    if phase.closed_at is not None:
+        return PhaseState.CLOSED
+    if now < phase.opens_at:
+        return PhaseState.UPCOMING
+    if phase.closes_at is not None and now >= phase.closes_at:
+        return PhaseState.ENDED
+    return PhaseState.OPEN
+
+
+def shown(phase: PhasePublic, now: datetime) -> PhaseShown:
+    return PhaseShown(**phase.model_dump(), state=phase_state(phase, now))
 
 
 class PublicationDecision(Schema):

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from medval.core import api
-from medval.core.phases import PhaseCreate, PhasePublic, PublicationDecision
+from medval.core.phases import (
+    PhaseCreate,
+    PhaseDates,
+    PhasePublic,
+    PhaseShown,
+    PublicationDecision,
+)
 from medval.core.result_schemas import ResultPublic
 from medval.core.schemas import Id
 from medval.server.dependencies import ContextDep, CurrentUser, OptionalUser
@@ -27,14 +33,24 @@ def add_phase(
 
 
 @router.get(api.BENCHMARK_PHASES, responses=errors(404))
-def list_phases(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> Sequence[PhasePublic]:
-    """Whoever may see the benchmark, in the order they open."""
+def list_phases(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> Sequence[PhaseShown]:
+    """Whoever may see the benchmark, in the order they open, each with its state now
+    (``ended``: past its end date, not closed by the committee, its board not archived)."""
     return phases.list_phases(ctx, user, benchmark_id)
 
 
 @router.get(api.BENCHMARK_PHASE, responses=errors(404))
-def get_phase(ctx: ContextDep, user: OptionalUser, benchmark_id: Id, name: str) -> PhasePublic:
+def get_phase(ctx: ContextDep, user: OptionalUser, benchmark_id: Id, name: str) -> PhaseShown:
     return phases.get_phase(ctx, user, benchmark_id, name)
+
+
+@router.patch(api.BENCHMARK_PHASE, responses=errors(403, 404, 409))
+def edit_phase(
+    ctx: ContextDep, user: CurrentUser, benchmark_id: Id, name: str, body: PhaseDates
+) -> PhasePublic:
+    """The committee or an admin: new dates (a date left out stays; closes_at null: no
+    end), by the rules of a new phase's; not of a closed phase, nor past a result in it."""
+    return phases.edit_phase(ctx, user, benchmark_id, name, body)
 
 
 @router.post(api.BENCHMARK_PHASE_CLOSURE, responses=errors(403, 404, 409))

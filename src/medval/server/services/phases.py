@@ -1,22 +1,27 @@
 """A benchmark's phases (issue 19): which one a result belongs to, and the committee's
-phases: added, listed, shown, closed (its leaderboard archived with its content hash).
+phases: added, listed, shown, their dates changed, closed (its leaderboard archived with
+its content hash).
 
 The committee is the benchmark's owner; an admin may act for it. The rules that only need
 the phases are the core's (``core.phases``); here, what needs the store. Every add and
-close is logged by the store (``phase.add``, ``phase.close``).
+change of dates and close is logged by the store (``phase.add``, ``phase.edit``,
+``phase.close``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from medval.core.errors import Conflict, InvalidTransition
+from medval.core.errors import Conflict, InvalidInput, InvalidTransition
 from medval.core.phases import (
     PhaseCreate,
+    PhaseDates,
+    PhaseShown,
     ResultPublication,
     ends_at,
     overlapping,
     phase_open_at,
+    shown,
 )
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind
 from medval.server.services.benchmarks import visible_benchmark
@@ -97,6 +102,48 @@ def add_phase(
         return tx.add_phase(benchmark.id, body, now)
 
 
+def edit_phase(
+    ctx: ServiceContext, caller: UserRecord, benchmark_id: int, name: str, body: PhaseDates
+) -> PhaseRecord:
+    """The committee's new dates for a phase (e.g. its end extended), by the rules of a
+    new phase's (it closes after it opens, overlaps no other phase); a closed phase is
+    frozen, and no result already uploaded in it falls outside its new dates."""
+    with ctx.transaction(caller) as tx:
+        benchmark = committee_benchmark(tx, caller, benchmark_id)
+        phase = named_phase(tx, benchmark, name)
+        what = f"phase {phase.name} of benchmark {benchmark.name}"
+        if phase.closed_at is not None:
+            raise InvalidTransition(
+                f"{what} was closed on {_day(phase.closed_at)}: it is frozen, its dates too"
+            )
+        given = body.model_fields_set
+        opens_at = body.opens_at if body.opens_at is not None else phase.opens_at
+        closes_at = body.closes_at if "closes_at" in given else phase.closes_at
+        if closes_at is not None and closes_at <= opens_at:
+            raise InvalidInput(
+                f"phase {phase.name} closes ({closes_at.isoformat()}) before it opens "
+                f"({opens_at.isoformat()})"
+            )
+        others = [p for p in tx.list_phases(benchmark.id) if p.id != phase.id]
+        clash = overlapping(others, opens_at, closes_at)
+        if clash is not None:
+            raise Conflict(
+                f"phase {phase.name} ({_span(opens_at, closes_at)}) overlaps phase "
+                f"{clash.name} ({_span(clash.opens_at, ends_at(clash))}) of benchmark "
+                f"{benchmark.name}"
+            )
+        sent = [r.created_at for r in tx.list_results(benchmark.id, phase_id=phase.id)]
+        if sent and opens_at > min(sent):
+            raise InvalidTransition(
+                f"{what} has a result uploaded on {_day(min(sent))}: it cannot open after that"
+            )
+        if sent and closes_at is not None and closes_at <= max(sent):
+            raise InvalidTransition(
+                f"{what} has a result uploaded on {_day(max(sent))}: it cannot close before that"
+            )
+        return tx.set_phase_dates(phase.id, opens_at, closes_at)
+
+
 def _span(opens_at: datetime, ends: datetime | None) -> str:
     return f"{opens_at:%Y-%m-%d} to {ends:%Y-%m-%d}" if ends else f"from {opens_at:%Y-%m-%d}"
 
@@ -117,18 +164,21 @@ def _approve_reference_model(
 
 def list_phases(
     ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int
-) -> list[PhaseRecord]:
-    """Whoever may see the benchmark sees its phases (their dates are its calendar)."""
+) -> list[PhaseShown]:
+    """Whoever may see the benchmark sees its phases (their dates are its calendar), each
+    with where it stands now (one past its end but not closed says so: ``ended``)."""
+    now = ctx.clock()
     with ctx.store.transaction() as tx:
         benchmark = visible_benchmark(tx, caller, benchmark_id)
-        return tx.list_phases(benchmark.id)
+        return [shown(phase, now) for phase in tx.list_phases(benchmark.id)]
 
 
 def get_phase(
     ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int, name: str
-) -> PhaseRecord:
+) -> PhaseShown:
+    now = ctx.clock()
     with ctx.store.transaction() as tx:
-        return named_phase(tx, visible_benchmark(tx, caller, benchmark_id), name)
+        return shown(named_phase(tx, visible_benchmark(tx, caller, benchmark_id), name), now)
 
 
 def close_phase(

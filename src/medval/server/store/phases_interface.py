@@ -33,6 +33,12 @@ class PhaseTransaction(Protocol):
         """Closed at ``now``, its leaderboard archived (canonical JSON, and its hash)."""
         ...
 
+    def set_phase_dates(
+        self, phase_id: int, opens_at: datetime, closes_at: datetime | None
+    ) -> PhaseRecord:
+        """The committee's new dates (``closes_at`` None: no end)."""
+        ...
+
     def archived_board(self, phase_id: int) -> str | None:
         """The leaderboard archived when the phase closed, as stored (None: not closed)."""
         ...

@@ -60,6 +60,13 @@ class SqlPhaseRows(SqlResultRows):
             closed_at=now, board_json=board_json, board_hash=board_hash,
         )  # fmt: skip
 
+    def set_phase_dates(
+        self, phase_id: int, opens_at: datetime, closes_at: datetime | None
+    ) -> PhaseRecord:
+        return self._change(
+            PhaseRecord, Phase, phase_id, "phase", "edit", opens_at=opens_at, closes_at=closes_at
+        )
+
     def archived_board(self, phase_id: int) -> str | None:
         return self.session.scalar(select(Phase.board_json).where(Phase.id == phase_id))
 
