@@ -113,3 +113,41 @@ def test_a_reader_who_may_not_see_it_gets_one_line_and_no_folder(
         "and participants only"
     )
     assert not folder.exists()
+
+
+def test_a_report_of_a_phase_holds_that_phases_results_and_an_unknown_one_is_one_line(
+    federation: dict[str, Any],  # noqa: F811
+    as_user: Callable[[str], Medval],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    bench, b = as_user("bench"), str(federation["benchmark"]["id"])
+    add = ("benchmark", "phase", "add", b, "before", "--opens", "2020-01-01")
+    assert bench(*add, "--closes", "2020-02-01").code == 0
+    folder = tmp_path / "before"
+    made = bench("report", b, "-o", str(folder), "--phase", "before")
+    assert made.code == 0, made.stderr
+    evidence = json.loads((folder / "report.json").read_text())
+    assert (evidence["leaderboard"]["phase"], evidence["leaderboard"]["entries"]) == ("before", [])
+    assert (evidence["subgroups"]["phase"], evidence["subgroups"]["models"]) == ("before", [])
+    paths = [s["path"] for s in evidence["provenance"]["sources"]]
+    assert paths[1:3] == [
+        f"/benchmarks/{b}/leaderboard?sites=true&phase=before",
+        f"/benchmarks/{b}/subgroups?phase=before",
+    ]
+    assert (
+        '<h2 id="leaderboard">Leaderboard: phase before</h2>'
+        in (folder / "report.html").read_text()
+    )
+    main = json.loads(bench("benchmark", "leaderboard", b, "-f", "json").stdout)
+    default = tmp_path / "default"
+    assert bench("report", b, "-o", str(default)).code == 0
+    assert json.loads((default / "report.json").read_text())["leaderboard"] == main
+    assert main["phase"] == "main" and main["entries"]
+    unknown = tmp_path / "unknown"
+    refused = bench("report", b, "-o", str(unknown), "--phase", "final")
+    assert (refused.code, refused.stderr) == (
+        4,
+        f"error: benchmark {federation['benchmark']['name']} has no phase 'final' (its phases: "
+        "before, main)",
+    )
+    assert not unknown.exists()

@@ -77,7 +77,7 @@ def test_each_site_says_whether_it_is_flagged_next_to_its_performance(
         "site-h3: FLAGGED, a marked shift: event_rate cohens_h 1.018 >= 0.5; "
         "grade psi 0.876 >= 0.25"
     )
-    assert lines[verdict + 1] == "performance (auroc): model-v1 0.800 [0.750, 0.850]"
+    assert lines[verdict + 1] == "performance in phase main (auroc): model-v1 0.800 [0.750, 0.850]"
     assert "psi: flags at >= 0.25: a major shift as commonly used in credit-risk" in shown.stdout
     row = next(line for line in lines if line.startswith("│ grade") and "0.876" in line)
     assert [cell.strip() for cell in row.split("│")[1:-1]] == [
@@ -106,7 +106,33 @@ def test_a_data_owner_sees_its_own_site_only(
         "site-h1: not flagged",
         "site-h1: 200 cases against 2 other site(s) pooled",
     ]
-    assert "performance (auroc): model-v1 0.800 [0.750, 0.850]" in lines
+    assert "performance in phase main (auroc): model-v1 0.800 [0.750, 0.850]" in lines
+
+
+def test_the_performance_beside_each_site_is_that_of_the_phase_asked_for(
+    federation: dict[str, Any], as_user: Callable[[str], Medval]
+) -> None:
+    bench, b = as_user("bench"), str(federation["benchmark"]["id"])
+    add = ("benchmark", "phase", "add", b, "before", "--opens", "2020-01-01")
+    assert bench(*add, "--closes", "2020-02-01").code == 0
+    default = bench("benchmark", "shift", b).stdout.splitlines()
+    assert "performance in phase main (auroc): model-v1 0.800 [0.750, 0.850]" in default
+    before = bench("benchmark", "shift", b, "--phase", "before")
+    assert (before.code, before.stderr) == (0, "")
+    lines = before.stdout.splitlines()
+    assert lines.count("performance in phase before: no results yet") == 3
+    # The comparisons are of the sites' statistics: the same in every phase.
+    assert [x for x in lines if not x.startswith("performance")] == [
+        x for x in default if not x.startswith("performance")
+    ]
+    name = federation["benchmark"]["name"]
+    for fmt in ("table", "json", "csv"):
+        unknown = bench("benchmark", "shift", b, "--phase", "final", "--format", fmt)
+        assert (unknown.code, unknown.stdout, unknown.stderr) == (
+            4,
+            "",
+            f"error: benchmark {name} has no phase 'final' (its phases: before, main)",
+        )
 
 
 def test_an_outsider_gets_one_line_and_exit_code(

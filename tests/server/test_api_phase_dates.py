@@ -136,3 +136,23 @@ def test_the_committee_changes_a_phases_dates_by_the_rules_of_a_new_ones(
         None,
         closed["closed_at"],
     )
+
+
+def test_subgroups_are_of_the_phase_asked_for_and_an_unknown_one_is_one_line(
+    api: Api, world: dict[str, Any]
+) -> None:
+    bench, benchmark = world["bench"], world["benchmark"]
+    path = f"/benchmarks/{benchmark['id']}/phases"
+    before = {"name": "before", "opens_at": "2024-01-01T00:00Z", "closes_at": "2024-03-01T00:00Z"}
+    bench.ok("post", path, before)
+    body = api.result_body(benchmark, world["dataset"], world["model"])
+    world["hospital"].ok("post", "/results", body)
+    subgroups = f"/benchmarks/{benchmark['id']}/subgroups"
+    assert bench.ok("get", subgroups)["phase"] == "main"
+    assert bench.ok("get", f"{subgroups}?phase=main")["phase"] == "main"
+    of_before = bench.ok("get", f"{subgroups}?phase=before")
+    assert (of_before["phase"], of_before["models"]) == ("before", [])
+    assert _error(bench.get(f"{subgroups}?phase=final")) == (
+        404,
+        f"benchmark {benchmark['name']} has no phase 'final' (its phases: before, main)",
+    )

@@ -263,17 +263,32 @@ def leaderboard(
 
 
 @app.command("shift")
-def shift(ctx: typer.Context, benchmark_id: int, fmt: OutputFormat = FormatOption) -> None:
+def shift(
+    ctx: typer.Context,
+    benchmark_id: int,
+    phase: str | None = typer.Option(
+        None,
+        "--phase",
+        help="The phase whose results give each site's performance; default: the one open "
+        "now, else the last.",
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
     """How each site's population differs from the other sites' (its preparation
     statistics), flagged by a stated measure and threshold, next to its performance.
+    The comparisons come from the statistics, not from results, so they are the same in
+    every phase; the performance is that of --phase's results.
 
     --format csv: one row per site and compared variable."""
     session: Session = ctx.obj
     with session.anonymous_client() as client:
+        if phase is not None:
+            client.phases.get(benchmark_id, phase)  # an unknown phase: one line, exit 4
         found = client.shift(benchmark_id)
 
         def table() -> None:
-            board = client.leaderboard(benchmark_id, sites=True)  # each site's performance
+            # Each site's performance: the phase's board.
+            board = client.leaderboard(benchmark_id, sites=True, phase=phase)
             print_shift(session, found, board)
 
         session.render(fmt, found, table, lambda: shift_rows(found))

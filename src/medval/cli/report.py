@@ -18,6 +18,13 @@ def report(
         "--output",
         help="Folder for the report: new, empty, or an earlier report's (its files replaced).",
     ),
+    phase: str | None = typer.Option(
+        None,
+        "--phase",
+        help="That phase's results (leaderboard, subgroups); default: the phase open now, "
+        "else the last. The shift between sites is of their preparation statistics, the "
+        "same in every phase.",
+    ),
 ) -> None:
     """Write a benchmark's evidence report (HTML, JSON, CSV) as released to you."""
     from medval.client.report import make_report
@@ -26,6 +33,7 @@ def report(
     session: Session = ctx.obj
     login = load_login(session.settings)
     with session.anonymous_client() as client:
-        written = make_report(client, benchmark_id, login.username if login else None, output)
+        reader = login.username if login else None
+        written = make_report(client, benchmark_id, reader, output, phase)
     session.err.print(f"Report written: {written[0]}")
     session.err.print(f"  with the same figures in {', '.join(p.name for p in written[1:])}")

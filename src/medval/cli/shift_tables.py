@@ -48,10 +48,11 @@ def verdict(site: SiteShiftPublic) -> str:
 
 
 def performance(site: SiteShiftPublic, board: LeaderboardPublic | None) -> str:
-    """Each model's primary metric at this site, where the leaderboard shows it."""
+    """Each model's primary metric at this site, where the leaderboard (of a phase) shows
+    it."""
     primary = board.primary_metric if board else None
-    if board is None or primary is None:
-        return "performance: no results yet"
+    if board is None or primary is None or not board.entries:
+        return f"performance{_in(board)}: no results yet"
     figures = [
         f"{entry.model} {interval(s.metrics.get(primary))}"
         for entry in board.entries
@@ -59,8 +60,15 @@ def performance(site: SiteShiftPublic, board: LeaderboardPublic | None) -> str:
         if s.dataset_id == site.dataset_id
     ]
     if not figures:
-        return f"performance ({primary}): no result of this site is released to this account"
-    return f"performance ({primary}): " + "; ".join(figures)
+        return (
+            f"performance{_in(board)} ({primary}): no result of this site is released to this "
+            "account"
+        )
+    return f"performance{_in(board)} ({primary}): " + "; ".join(figures)
+
+
+def _in(board: LeaderboardPublic | None) -> str:
+    return f" in phase {board.phase}" if board is not None and board.phase else ""
 
 
 def _bins(comparison: ShiftComparison, side: str) -> str:

@@ -342,9 +342,11 @@ class MedvalClient:
         path = api.BENCHMARK_SHIFT.format(benchmark_id=benchmark_id)
         return self._call(BenchmarkShiftPublic, "GET", path)
 
-    def subgroups(self, benchmark_id: int) -> BenchmarkSubgroupsPublic:
+    def subgroups(self, benchmark_id: int, phase: str | None = None) -> BenchmarkSubgroupsPublic:
+        """``phase``: that phase's results (None: the one open now, else the last)."""
         path = api.BENCHMARK_SUBGROUPS.format(benchmark_id=benchmark_id)
-        return self._call(BenchmarkSubgroupsPublic, "GET", path)
+        params = {"phase": phase} if phase is not None else None
+        return self._call(BenchmarkSubgroupsPublic, "GET", path, params=params)
 
     # --- datasets -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from medval import __version__
 from medval.client.http import MedvalClient
@@ -17,17 +18,23 @@ from medval.report.evidence import Evidence, Provenance, Source
 from medval.report.folder import write_report
 
 
-def gather_evidence(client: MedvalClient, benchmark_id: int, reader: str | None) -> Evidence:
-    """The server's answers on ``benchmark_id``, as released to ``reader`` (None: anyone)."""
+def gather_evidence(
+    client: MedvalClient, benchmark_id: int, reader: str | None, phase: str | None = None
+) -> Evidence:
+    """The server's answers on ``benchmark_id``, as released to ``reader`` (None: anyone):
+    the results of phase ``phase`` (None: the one open now, else the last). The shift
+    between sites is of their preparation statistics, the same in every phase."""
     read_at = datetime.now(UTC)
     benchmark = client.benchmark(benchmark_id)
-    leaderboard = client.leaderboard(benchmark_id, sites=True)  # the sites' table and plots
-    subgroups = client.subgroups(benchmark_id)
+    # The sites' table and plots; an unknown phase is refused here, before anything else.
+    leaderboard = client.leaderboard(benchmark_id, sites=True, phase=phase)
+    subgroups = client.subgroups(benchmark_id, phase=phase)
     shift = client.shift(benchmark_id)
+    of_phase = f"&phase={quote(phase, safe='')}" if phase is not None else ""
     paths = [
         ("The benchmark", api.BENCHMARK),
-        ("Leaderboard", api.LEADERBOARD + "?sites=true"),
-        ("Subgroups", api.BENCHMARK_SUBGROUPS),
+        ("Leaderboard", api.LEADERBOARD + "?sites=true" + of_phase),
+        ("Subgroups", api.BENCHMARK_SUBGROUPS + of_phase.replace("&", "?", 1)),
         ("Shift", api.BENCHMARK_SHIFT),
     ]
     provenance = Provenance(
@@ -47,7 +54,12 @@ def gather_evidence(client: MedvalClient, benchmark_id: int, reader: str | None)
 
 
 def make_report(
-    client: MedvalClient, benchmark_id: int, reader: str | None, folder: Path
+    client: MedvalClient,
+    benchmark_id: int,
+    reader: str | None,
+    folder: Path,
+    phase: str | None = None,
 ) -> list[Path]:
-    """Write the report of ``benchmark_id`` into ``folder``; the files, the page first."""
-    return write_report(gather_evidence(client, benchmark_id, reader), folder)
+    """Write the report of ``benchmark_id`` (of phase ``phase``; None: the one open now,
+    else the last) into ``folder``; the files, the page first."""
+    return write_report(gather_evidence(client, benchmark_id, reader, phase), folder)

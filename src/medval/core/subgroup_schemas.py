@@ -58,3 +58,5 @@ class BenchmarkSubgroupsPublic(_Schema):
     metrics: list[str]  # in the order shown: the declared ones, else the evaluator's
     declared: list[SubgroupDeclaration]
     models: list[SubgroupModelPublic]
+    # The phase whose results these are (core.phases); None: from before phases.
+    phase: str | None = None

@@ -69,16 +69,18 @@ def get_leaderboard(
 
 @router.get(api.BENCHMARK_SHIFT, responses=errors(403, 404))
 def get_shift(ctx: ContextDep, user: OptionalUser, benchmark_id: Id) -> BenchmarkShiftPublic:
-    """Released as the leaderboard is; each site to whoever may see its figures."""
+    """Released as the leaderboard is; each site to whoever may see its figures. Built
+    from the sites' preparation statistics, not from results: it has no phase."""
     return benchmark_shift(ctx, user, benchmark_id)
 
 
 @router.get(api.BENCHMARK_SUBGROUPS, responses=errors(403, 404))
 def get_subgroups(
-    ctx: ContextDep, user: OptionalUser, benchmark_id: Id
+    ctx: ContextDep, user: OptionalUser, benchmark_id: Id, phase: str | None = None
 ) -> BenchmarkSubgroupsPublic:
-    """Released as the leaderboard is; a level pooled from ``min_sites`` sites or more."""
-    return benchmark_subgroups(ctx, user, benchmark_id)
+    """Released as the leaderboard is; a level pooled from ``min_sites`` sites or more.
+    ``phase``: that phase's results (default: the phase open now, else the last)."""
+    return benchmark_subgroups(ctx, user, benchmark_id, phase)
 
 
 @router.post(api.BENCHMARK_INVALIDATION, responses=errors(403, 404, 409))

@@ -40,13 +40,14 @@ from medval.stats.subgroups import subgroup_gap
 
 
 def benchmark_subgroups(
-    ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int
+    ctx: ServiceContext, caller: UserRecord | None, benchmark_id: int, phase_name: str | None = None
 ) -> BenchmarkSubgroupsPublic:
+    """Of phase ``phase_name`` (None: the one the leaderboard shows by default)."""
     with ctx.store.transaction() as tx:
         benchmark = leaderboard_benchmark(tx, caller, benchmark_id, "subgroup breakdown")
-        # The phase the leaderboard shows (open now, else the last), and only what is
+        # The phase asked for (default: open now, else the last), and only what is
         # released by the release policy there: never a held or withheld result.
-        phase = board_phase(tx, benchmark, None, ctx.clock())
+        phase = board_phase(tx, benchmark, phase_name, ctx.clock())
         results = [
             r
             for r in tx.list_results(benchmark_id=benchmark.id, phase_id=phase.id)
@@ -65,6 +66,7 @@ def benchmark_subgroups(
         min_sites=benchmark.min_sites,
         metrics=metrics,
         declared=benchmark.subgroups,
+        phase=phase.name,
         models=[
             _model(benchmark, rows, metrics, owner)
             for _, rows in sorted(by_model.items(), key=lambda item: item[1][0].model)

@@ -77,7 +77,7 @@ def benchmark_page(
     try:
         board = leaderboard(ctx, user, benchmark_id, with_sites=True, phase=phase)
         shift = benchmark_shift(ctx, user, benchmark_id)  # released as the leaderboard is
-        subgroups = benchmark_subgroups(ctx, user, benchmark_id)  # so are subgroups
+        subgroups = benchmark_subgroups(ctx, user, benchmark_id, phase)  # so are subgroups
     except (NotAuthenticated, PermissionDenied) as reason:
         withheld = reason.message
     return page(
