@@ -163,3 +163,19 @@ def test_closing_a_phase_archives_its_board_and_is_audited(store: Store) -> None
         assert tx.archived_board(9999) is None
         entries = tx.list_audit_entries("phase", entity_ids=[str(main.id)])
     assert [e.action for e in entries] == ["phase.add", "phase.close"]
+
+
+def test_a_phases_new_dates_are_stored_and_audited(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = benchmark_world(tx)
+        (main,) = tx.list_phases(ids["benchmark"])
+    with store.transaction() as tx:
+        ended = tx.set_phase_dates(main.id, NOW - DAY, NOW + DAY)
+    assert (ended.opens_at, ended.closes_at) == (NOW - DAY, NOW + DAY)
+    with store.transaction() as tx:
+        endless = tx.set_phase_dates(main.id, NOW - DAY, None)
+    with store.transaction() as tx:
+        (stored,) = tx.list_phases(ids["benchmark"])
+        entries = tx.list_audit_entries("phase", entity_ids=[str(main.id)])
+    assert (endless.closes_at, stored.opens_at, stored.closes_at) == (None, NOW - DAY, None)
+    assert [e.action for e in entries] == ["phase.add", "phase.edit", "phase.edit"]
