@@ -180,6 +180,9 @@ def test_the_board_shows_each_owners_counting_entry_and_how_many_it_made(
         f"model {second['name']} counts",
     )
     assert _board(bench, benchmark) == [(second["name"], 2)]
+    # The subgroup breakdown pools the same entries as the board.
+    subgroups = bench.ok("get", f"/benchmarks/{benchmark['id']}/subgroups")
+    assert [m["model"] for m in subgroups["models"]] == [second["name"]]
     # The benchmark's page says so too.
     page = api.client.get(f"/benchmarks/{benchmark['id']}", headers=bench.headers)
     assert page.status_code == 200
@@ -194,6 +197,10 @@ def test_unchosen_the_entry_approved_first_counts_and_stands_once_results_are_in
     _upload(api, w, (second, 0.9), (first, 0.7))
     # No models quota: every model on the board, as before.
     assert sorted(_board(bench, benchmark)) == sorted([(first["name"], 1), (second["name"], 1)])
+    subgroups = bench.ok("get", f"/benchmarks/{benchmark['id']}/subgroups")
+    assert sorted(m["model"] for m in subgroups["models"]) == sorted(
+        [first["name"], second["name"]]
+    )
     assert _quotas(bench, benchmark, max_models_per_owner=3).status_code == 200
     assert _board(bench, benchmark) == [(first["name"], 2)]
     path = f"/benchmarks/{benchmark['id']}/counting-entry"

@@ -8,6 +8,8 @@ Who sees what, with the rules that already hold:
 - the benchmark: whoever may see its leaderboard (:func:`leaderboard_benchmark`);
 - a model: its pooled figures once it has results from the benchmark's ``min_sites``
   sites (:func:`is_released`), as on the leaderboard; the benchmark owner always;
+- a phase with a quota of models per owner: each owner's entry that counts only, as on
+  its board (:func:`counting_rows`);
 - a level: pooled only from ``min_sites`` sites or more that report it (else a pooled
   level would be one site's figure); the benchmark owner always.
 
@@ -33,6 +35,7 @@ from medval.core.subgroup_schemas import (
 from medval.server.services.context import ServiceContext
 from medval.server.services.leaderboard import leaderboard_benchmark
 from medval.server.services.phase_boards import board_phase
+from medval.server.services.quotas import counting_rows
 from medval.server.services.release import is_released
 from medval.server.store.records import BenchmarkRecord, ResultRecord, UserRecord
 from medval.stats.pooling import SiteCounts, pool_metric, scale_for
@@ -53,6 +56,12 @@ def benchmark_subgroups(
             for r in tx.list_results(benchmark_id=benchmark.id, phase_id=phase.id)
             if r.publication.shown
         ]
+        if phase.max_models_per_owner is not None:
+            # A phase with a models quota: each owner's entry that counts only, as on
+            # its board (services.quotas).
+            rows = tx.leaderboard_rows(benchmark.id, phase.id)
+            counted = {row.model_id for row in counting_rows(tx, benchmark, phase, rows).rows}
+            results = [r for r in results if r.model_id in counted]
     owner = caller is not None and caller.id == benchmark.owner_id
     by_model: dict[int, list[ResultRecord]] = defaultdict(list)
     for result in results:
