@@ -26,7 +26,9 @@ from medval.core.scratch import MEMORY_BACKED
 from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
 from tests.e2e.people import Person, assert_clean_failure
 
-pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
+# machine_wide: it looks for the model in clear in /dev/shm/medval-private-UID, which the
+# container runs of test_private_models_containers fill too.
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox, pytest.mark.machine_wide]
 
 CANARY = "canary-7f3a9c1e-private-weights-never-leave"
 

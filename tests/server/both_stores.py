@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.store.conftest import fresh_postgres_database, postgres_url
+from tests.migrated import migrate, migrated_postgres_database
+from tests.store.conftest import postgres_url
 
 from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
 
 __all__ = ["postgres_url", "settings"]  # fixtures, imported into the test modules
 
@@ -19,12 +19,13 @@ __all__ = ["postgres_url", "settings"]  # fixtures, imported into the test modul
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> ServerSettings:
     database_url = ""
     if request.param == "postgres":
-        database_url = fresh_postgres_database(request.getfixturevalue("postgres_url"))
+        database_url = migrated_postgres_database(request.getfixturevalue("postgres_url"))
     settings = ServerSettings(
         data_dir=tmp_path / "server",
         database_url=database_url,
         password_hash_profile="test_only_cheapest",
         max_blob_bytes=1024,
     )
-    upgrade_database(settings)
+    if request.param == "sqlite":
+        migrate(settings)
     return settings

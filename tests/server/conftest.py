@@ -14,13 +14,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from tests.migrated import migrate
 
 from medval.core.api import PREFIX
 from medval.core.result_schemas import ResultContent
 from medval.server.admin import create_admin
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
 from medval.trust.keys import SigningKey
 from medval.trust.signed_result import sign_result
 
@@ -237,7 +237,7 @@ def migrated_settings(tmp_path: Path) -> ServerSettings:
         password_hash_profile="test_only_cheapest",
         max_blob_bytes=1024,
     )
-    upgrade_database(settings)
+    migrate(settings)
     return settings
 
 

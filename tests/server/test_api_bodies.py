@@ -18,10 +18,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import LiveServer
+from tests.migrated import migrate
 
 from medval.core.api import PREFIX
 from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
 
 from .conftest import Api
 
@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> ServerSettings:
         max_json_bytes=CAP,
         max_blob_bytes=4 * CAP,
     )
-    upgrade_database(settings)
+    migrate(settings)
     return settings
 
 

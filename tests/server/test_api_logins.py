@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.migrated import migrate
 
 from medval.core.api import PREFIX
 from medval.server.admin import create_admin
 from medval.server.app import create_app
 from medval.server.services.context import ServiceContext
 from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
 
 from .conftest import PASSWORD, Api, Clock
 
@@ -31,7 +31,7 @@ def settings(tmp_path: Path) -> ServerSettings:
         max_concurrent_password_checks=1,
         password_check_wait_seconds=0,
     )
-    upgrade_database(settings)
+    migrate(settings)
     return settings
 
 
@@ -102,7 +102,7 @@ def test_password_checks_beyond_the_bound_get_503(api: Api, client: TestClient) 
 def real_cost_client(tmp_path: Path) -> Iterator[TestClient]:
     """argon2 at its real cost, where the time a check takes is what is measured."""
     settings = ServerSettings(data_dir=tmp_path / "real", login_max_failures=100)
-    upgrade_database(settings)
+    migrate(settings)
     create_admin(settings, "alice", PASSWORD)
     with TestClient(create_app(settings)) as client:
         yield client

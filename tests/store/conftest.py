@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.migrated import migrate, migrated_postgres_database
 
 from medval.server.settings import ServerSettings
-from medval.server.store.migrate import upgrade_database
 from medval.server.store.sql import SqlStore
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -95,10 +95,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_postgres_database(server)
 
 
-@pytest.fixture
-def store(database_url: str, tmp_path: Path) -> Iterator[SqlStore]:
-    """A store on a database migrated with ``alembic upgrade head`` from empty."""
-    upgrade_database(ServerSettings(data_dir=tmp_path, database_url=database_url))
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A store on a database at the newest schema (a copy of one migrated once:
+    ``tests.migrated``)."""
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'medval.db'}"
+        migrate(ServerSettings(data_dir=tmp_path, database_url=database_url))
+    else:
+        database_url = migrated_postgres_database(request.getfixturevalue("postgres_url"))
     sql_store = SqlStore.from_url(database_url)
     yield sql_store
     sql_store.close()
