@@ -134,29 +134,29 @@ typecheck: $(STAMP)
 # Three lanes at once, each a pytest of its own; `make unit` fails if any does:
 # - the main lane: the rest, on two pytest-xdist workers, each test module whole on one
 #   worker (--dist loadfile: a module's fixtures are set up once, its tests run in order);
-# - the machine lane: what uses what the whole machine shares (marked container or
-#   machine_wide: the one Docker daemon on its default socket, /dev/shm/medval-private-UID),
-#   one test at a time;
+# - the serial lane, one test at a time: what uses what the whole machine shares (marked
+#   container or machine_wide: the one Docker daemon on its default socket,
+#   /dev/shm/medval-private-UID), and what cannot run on xdist's workers (marked serial);
 # - the Flower lane: the Flower tests (marked flower), which spend most of their time
 #   waiting on Flower's own 3-second polls.
 # The two other lanes' reports follow the main lane's, which ends with its 40 slowest
-# tests. One lane alone: `make unit-rest`, `make unit-machine` or `make unit-flower`.
-# (pytest-xdist's --dist loadgroup would put the machine lane on one of the workers, but
+# tests. One lane alone: `make unit-rest`, `make unit-serial` or `make unit-flower`.
+# (pytest-xdist's --dist loadgroup would put the serial lane on one of the workers, but
 # with pytest 9 it ignores the xdist_group marks; loadfile does not read them.)
-MAIN_LANE := not flower and not container and not machine_wide
-MACHINE_LANE := container or machine_wide
-FLOWER_LANE := flower and not container and not machine_wide
+MAIN_LANE := not flower and not container and not machine_wide and not serial
+SERIAL_LANE := container or machine_wide or serial
+FLOWER_LANE := flower and not container and not machine_wide and not serial
 FLOWER_LOG := .pytest-flower.log
-MACHINE_LOG := .pytest-machine.log
+SERIAL_LOG := .pytest-serial.log
 unit: $(STAMP)
 	@status=0; \
 	$(BIN)/pytest -m "$(FLOWER_LANE)" -p no:cacheprovider \
 		--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 & flower=$$!; \
-	$(BIN)/pytest -m "$(MACHINE_LANE)" -p no:cacheprovider --durations=20 \
-		--basetemp=$${TMPDIR:-/tmp}/medval-machine-tests > $(MACHINE_LOG) 2>&1 & machine=$$!; \
+	$(BIN)/pytest -m "$(SERIAL_LANE)" -p no:cacheprovider --durations=20 \
+		--basetemp=$${TMPDIR:-/tmp}/medval-serial-tests > $(SERIAL_LOG) 2>&1 & serial=$$!; \
 	$(BIN)/pytest -m "$(MAIN_LANE)" -n 2 --dist loadfile --durations=40 || status=1; \
-	wait $$machine || status=1; \
-	echo "== the machine lane (pytest -m '$(MACHINE_LANE)')"; cat $(MACHINE_LOG); \
+	wait $$serial || status=1; \
+	echo "== the serial lane (pytest -m '$(SERIAL_LANE)')"; cat $(SERIAL_LOG); \
 	wait $$flower || status=1; \
 	echo "== the Flower lane (pytest -m '$(FLOWER_LANE)')"; cat $(FLOWER_LOG); \
 	exit $$status
@@ -164,8 +164,8 @@ unit: $(STAMP)
 unit-rest: $(STAMP)
 	$(BIN)/pytest -m "$(MAIN_LANE)" -n 2 --dist loadfile
 
-unit-machine: $(STAMP)
-	$(BIN)/pytest -m "$(MACHINE_LANE)"
+unit-serial: $(STAMP)
+	$(BIN)/pytest -m "$(SERIAL_LANE)"
 
 unit-flower: $(STAMP)
 	$(BIN)/pytest -m "$(FLOWER_LANE)"
@@ -188,11 +188,17 @@ unit-as-user: $(STAMP)
 	$(BIN)/python -m tests.runner.as_user
 
 # Every run, even when one fails, so that one report shows all; fails if any does.
+# After `make unit`: Debian's Python (root, no containers) beside the runner suite as an
+# unprivileged user (its own uid, Docker and Podman), its report after.
+DEBIAN_LOG := .pytest-debian.log
 test: setup lint typecheck
 	@status=0; \
-	for part in unit test-debian-python unit-as-user; do \
-		$(MAKE) --no-print-directory $$part || status=1; \
-	done; exit $$status
+	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory test-debian-python > $(DEBIAN_LOG) 2>&1 & debian=$$!; \
+	$(MAKE) --no-print-directory unit-as-user || status=1; \
+	wait $$debian || status=1; \
+	echo "== Debian's Python (make test-debian-python)"; cat $(DEBIAN_LOG); \
+	exit $$status
 
 # After changing the ORM models (src/medval/server/store/models.py): the next migration,
 # generated from them, to review and commit. make migration NAME="cube description"
