@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,25 +44,3 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 # --- end of live server ------------------------------------------------------------------
-
-
-# --- the main lane's order (pytest-xdist, `make unit`) -----------------------------------
-
-# With --dist loadfile the workers are handed whole modules in collection order. The
-# longest go first (the imaging and medval demos, the end-to-end and browser walks: whole
-# federations each), so that the lane does not end with one worker alone on one of them
-# while the other has nothing left to do.
-LONGEST_FIRST = (
-    "tests/imaging/",
-    "tests/demo/",
-    "tests/e2e/",
-    "tests/browser/",
-    "tests/console/",
-    "tests/docs/test_readme_runs.py",
-    "tests/client/test_preparation_proof.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if "PYTEST_XDIST_WORKER" in os.environ:
-        items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))

@@ -52,6 +52,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _done_convert_cases(work: Path) -> set[str]:
     with sqlite3.connect(work / STATE_FILE) as db:
+        made = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'step_cases'").fetchone()
+        if made is None:  # the preparing process made the file and not yet its table
+            return set()
         rows = db.execute(
             "SELECT case_name FROM step_cases WHERE step = 'convert' AND state = 'done'"
         )
