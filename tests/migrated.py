@@ -50,26 +50,11 @@ def _sqlite_template() -> Path:
     return path
 
 
-def migrated_postgres_database(server_url: str) -> str:
-    """A new database at the newest schema on the PostgreSQL server ``server_url`` (an
-    admin URL); returns its URL."""
+def new_postgres_database(server_url: str, template: str | None = None) -> str:
+    """A new database on the PostgreSQL server ``server_url`` (an admin URL), empty or a
+    copy of ``template``; returns its URL."""
     name = f"medval_{uuid.uuid4().hex[:12]}"
-    _create(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template(server_url)}"')
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-@cache
-def _postgres_template(server_url: str) -> str:
-    name = f"medval_template_{uuid.uuid4().hex[:8]}"
-    _create(server_url, f'CREATE DATABASE "{name}"')
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    # upgrade_database disposes of its engine: no session stays open on the template,
-    # which CREATE DATABASE ... TEMPLATE requires.
-    upgrade_database(ServerSettings(data_dir=Path(tempfile.gettempdir()), database_url=url))
-    return name
-
-
-def _create(server_url: str, statement: str) -> None:
+    statement = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
     engine = sa.create_engine(
         server_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
@@ -78,3 +63,18 @@ def _create(server_url: str, statement: str) -> None:
             connection.execute(sa.text(statement))
     finally:
         engine.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def migrated_postgres_database(server_url: str) -> str:
+    """A new database at the newest schema on the PostgreSQL server ``server_url``."""
+    return new_postgres_database(server_url, template=_postgres_template(server_url))
+
+
+@cache
+def _postgres_template(server_url: str) -> str:
+    url = new_postgres_database(server_url)
+    # upgrade_database disposes of its engine: no session stays open on the template,
+    # which CREATE DATABASE ... TEMPLATE requires.
+    upgrade_database(ServerSettings(data_dir=Path(tempfile.gettempdir()), database_url=url))
+    return url.rsplit("/", 1)[1]

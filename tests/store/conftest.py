@@ -7,13 +7,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from tests.migrated import migrate, migrated_postgres_database
+from tests.migrated import new_postgres_database as fresh_postgres_database
 
 from medval.server.settings import ServerSettings
 from medval.server.store.sql import SqlStore
@@ -70,18 +69,6 @@ def postgres_url() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
-
-
-def fresh_postgres_database(server_url: str) -> str:
-    """A new, empty database on the session's server; returns its URL."""
-    name = f"medval_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(
-        server_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(
