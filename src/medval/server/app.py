@@ -69,10 +69,16 @@ ROUTERS = (
 )
 
 
-def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
+def create_app(
+    settings: ServerSettings, *, clock: Clock = utc_now, freeze_heap: bool = False
+) -> FastAPI:
     """The app on an already migrated database (see ``upgrade_database``).
 
-    ``clock`` is a seam for tests that need time to pass (token expiry).
+    ``clock`` is a seam for tests that need time to pass (token expiry). ``freeze_heap``:
+    the process serving the app (``serve.AppFactory``) moves what start-up made out of
+    the garbage collector's way; an app built inside a process that does other work (a
+    test of the API, one of hundreds) does not, since each full collection of a test
+    process's heap cost more than the rest of the app's start.
     """
     context = ServiceContext(
         store=SqlStore.from_url(settings.database_url),
@@ -88,11 +94,13 @@ def create_app(settings: ServerSettings, *, clock: Clock = utc_now) -> FastAPI:
         # requests made. A request that makes many objects (pending work at 1,000
         # benchmarks: some 60,000 rows and records) set off full collections of the whole
         # heap: 135 ms -> 65 ms of CPU there (bench/pending_work.py).
-        gc.collect()
-        gc.freeze()
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         yield
         context.store.close()
-        gc.unfreeze()  # collectable again once the app is gone (tests start many)
+        if freeze_heap:
+            gc.unfreeze()  # collectable again once the app is gone
 
     app = FastAPI(title="medval", version=__version__, lifespan=lifespan)
     app.state.context = context

@@ -67,19 +67,21 @@ class AppFactory:
     """Builds the app from ``settings`` in whichever process serves it: uvicorn's worker
     processes are spawned, not forked, so each is handed this (pickled, settings and all)
     and calls it (``uvicorn.Config(..., factory=True)``); no settings go through a
-    module's globals or the environment."""
+    module's globals or the environment. ``freeze_heap``: whether the process is the
+    server's own (see ``create_app``); a ``BackgroundServer`` shares its process."""
 
     settings: ServerSettings
+    freeze_heap: bool = True
 
     def __call__(self) -> FastAPI:
-        app = create_app(self.settings)
+        app = create_app(self.settings, freeze_heap=self.freeze_heap)
         app_form_secret(app)  # read now, before the first request
         return app
 
 
-def _config(settings: ServerSettings, log_level: str) -> uvicorn.Config:
+def _config(settings: ServerSettings, log_level: str, freeze_heap: bool = True) -> uvicorn.Config:
     return uvicorn.Config(
-        AppFactory(settings),
+        AppFactory(settings, freeze_heap),
         factory=True,
         workers=settings.workers,
         # The supervisor pings each worker and replaces one that does not answer in time;
@@ -92,8 +94,8 @@ def _config(settings: ServerSettings, log_level: str) -> uvicorn.Config:
     )
 
 
-def _server(settings: ServerSettings, log_level: str) -> uvicorn.Server:
-    config = _config(settings, log_level)
+def _server(settings: ServerSettings, log_level: str, freeze_heap: bool = True) -> uvicorn.Server:
+    config = _config(settings, log_level, freeze_heap)
     config.load()  # the app built here: a damaged form key stops the start in one line
     return uvicorn.Server(config)
 
@@ -188,7 +190,9 @@ class BackgroundServer:
         sock = _bind(self.settings)
         host, port = sock.getsockname()[:2]
         self.url = f"{self.settings.scheme}://{host}:{port}"
-        self._server = _server(self.settings, self._log_level)
+        # The thread's process does other work (a test, the demo): its heap is not the
+        # server's to freeze.
+        self._server = _server(self.settings, self._log_level, freeze_heap=False)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
         )
