@@ -11,6 +11,12 @@ import pytest
 from medval.server.admin import create_admin
 from medval.server.serve import BackgroundServer
 from medval.server.settings import ServerSettings
+from tests.module_order import longest_modules_first
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    longest_modules_first(items)  # the order make unit's main lane hands modules out in
+
 
 # --- live server (owned by the server: src/medval/server) -------------------------------
 
