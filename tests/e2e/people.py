@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.warm_cli import run_medval
 
 PASSWORD = "e2e-password-not-secret"
 E2E_SITES = ("rotterdam-1990-93", "gbsg")
@@ -43,15 +43,9 @@ class Person:
         if self.runner is not None:
             env["MEDVAL_RUNNER"] = self.runner
         env.update(self.environment)
-        done = subprocess.run(
-            [sys.executable, "-m", "medval", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        return CliResult(done.returncode, done.stdout, done.stderr)
+        # A process of its own, forked with medval imported (tests/warm_cli.py).
+        done = run_medval(list(args), env, stdin=stdin, timeout=600)
+        return CliResult(done.code, done.stdout, done.stderr)
 
     def ok(self, *args: str) -> str:
         result = self.medval(*args)
