@@ -10,6 +10,7 @@ them; Docker and Podman hand GPUs to NVIDIA's own hook (``tests/runner/test_runn
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,22 @@ def test_a_model_that_needs_a_gpu_is_shown_refused_without_one_and_run_with_one(
     assert "GPUs given to models that use one: GPU 0" in ran.stderr
     local = hospital.json("results", "list", "--local")
     assert [(r["model"], r["status"]) for r in local] == [("gpu-model", "succeeded")]
+
+
+def test_a_private_models_gpu_need_is_shown_without_its_key(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    """Its spec is sealed, so the need its owner's client read from it at registration is
+    recorded in clear: ``cube show`` says it to a site that holds no key."""
+    folder = write_cube(tmp_path, "gpu-private", "model", {"infer.py": _MODEL})
+    spec = folder / "medval-cube.yaml"
+    spec.write_text(spec.read_text() + "gpu: needs\n")
+    registered = people["vendor"].medval("model", "register", str(folder), "--private")
+    assert registered.code == 0, registered.stderr
+    assert NEEDS in registered.stderr
+    model = people["vendor"].json("model", "list", "--mine")[-1]
+    assert model["name"] == "gpu-private" and model["sealed"]["gpu"] == "needs"
+    shown = people["hospital-b"].medval("cube", "show", str(model["id"]))
+    assert shown.code == 0, shown.stderr
+    assert "model gpu-private is private: its archive is sealed" in shown.stderr
+    assert NEEDS in shown.stderr

@@ -23,6 +23,7 @@ from pathlib import Path
 from medval.client.http import MedvalClient
 from medval.client.model_keys import save_model_key
 from medval.client.settings import ClientSettings, require_login
+from medval.core.gpus import GpuNeed
 from medval.core.hashing import sha256_bytes
 from medval.core.schemas import CubePublic
 from medval.core.sealed_models import KeyReleaseVerifierKind, SealedArchive
@@ -60,7 +61,8 @@ def image_not_sealed_line(name: str) -> str:
 
 
 def private_line(cube: CubePublic) -> str:
-    """What ``cube show`` says of a private model instead of reading its spec."""
+    """What ``cube show`` says of a private model instead of reading its spec (its GPU need,
+    as recorded at registration, follows: ``core.gpus.gpu_lines``)."""
     assert cube.sealed is not None
     return (
         f"model {cube.name} is private: its archive is sealed (key release: "
@@ -69,12 +71,13 @@ def private_line(cube: CubePublic) -> str:
 
 
 def upload_sealed(
-    client: MedvalClient, archive: bytes, clear_hash: str, private: Privately
+    client: MedvalClient, archive: bytes, clear_hash: str, private: Privately, gpu: GpuNeed
 ) -> SealedArchive:
-    """Seal ``archive`` with a fresh key, keep the key, upload the ciphertext only."""
+    """Seal ``archive`` with a fresh key, keep the key, upload the ciphertext only;
+    ``gpu``, what its spec declares, is recorded in clear."""
     key = generate_model_key()
     sealed = seal_archive(archive, key, clear_hash)
     sealed_hash = sha256_bytes(sealed)
     private.keep_key(sealed_hash, key)  # before the upload: a sealed blob is never keyless
     client.upload_blob(sealed_hash, sealed, "sealed model archive")
-    return SealedArchive(sealed_hash=sealed_hash, key_release=private.key_release)
+    return SealedArchive(sealed_hash=sealed_hash, key_release=private.key_release, gpu=gpu)

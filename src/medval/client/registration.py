@@ -38,7 +38,7 @@ from medval.core.document_mapping import ReadDocument
 from medval.core.documents import ResultDocument
 from medval.core.errors import InvalidInput
 from medval.core.formats.mapping import check_additional_source
-from medval.core.gpus import GpuNeed
+from medval.core.gpus import gpu_lines
 from medval.core.hashing import pack_directory, sha256_bytes, sha256_file, unpack_archive
 from medval.core.hub_pins import HubPin
 from medval.core.python_environment import check_wheels
@@ -168,7 +168,7 @@ def register_cube(
             client.upload_blob(packed.sha256, packed.archive)
             sealed = None
         else:  # the archive in clear never leaves this machine
-            sealed = upload_sealed(client, packed.archive, packed.sha256, private)
+            sealed = upload_sealed(client, packed.archive, packed.sha256, private, packed.spec.gpu)
     body = CubeCreate(
         name=name or packed.spec.name,
         kind=packed.spec.kind,
@@ -275,8 +275,7 @@ def pack_demo_data(path: Path) -> PackedDemoData:
 def unhonoured_lines(spec: CubeSpec) -> list[str]:
     """Whether the cube uses a GPU (when it does), then what the spec declares that
     medval does not honour, one line each."""
-    gpu = [f"GPU: the cube {spec.gpu.describe()}"] if spec.gpu is not GpuNeed.NONE else []
-    return gpu + [
+    return gpu_lines(spec.gpu) + [
         f"note: {spec.spec_file}: medval does not honour {line}" for line in spec.unhonoured
     ]
 
@@ -287,7 +286,7 @@ def registered_notes(executor: Executor, cube: CubePublic) -> list[str]:
     if cube.kind is CubeKind.TRAINING:
         return []
     if cube.sealed is not None:  # never unsealed only to be shown
-        return [private_line(cube)]
+        return [private_line(cube), *gpu_lines(cube.sealed.gpu)]
     with executor.unpacked(cube, mirrored=False) as (_, spec):  # read, never run
         return unhonoured_lines(spec)
 

@@ -46,6 +46,12 @@ class GpuNeed(StrEnum):
         }[self]
 
 
+def gpu_lines(need: GpuNeed | None) -> list[str]:
+    """``GPU: the cube ...`` where a cube needs or can use a GPU; nothing otherwise (or
+    where the need is not known)."""
+    return [f"GPU: the cube {need.describe()}"] if need not in (None, GpuNeed.NONE) else []
+
+
 class GpuChoice(StrEnum):
     """Which GPUs a run asks for: none, every one here, or the listed ones."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from medval.core.errors import InvalidInput
+from medval.core.gpus import GpuNeed
 from medval.core.schema_types import Schema, Sha256
 
 __all__ = ["KeyReleaseVerifierKind", "SealedArchive"]
@@ -37,8 +38,12 @@ class KeyReleaseVerifierKind(StrEnum):
 
 
 class SealedArchive(Schema):
-    """How a private model's archive is held: the ciphertext's hash, and the verifier
-    through which its key is released to a site."""
+    """How a private model's archive is held: the ciphertext's hash, the verifier through
+    which its key is released to a site, and what its spec declares about GPUs, recorded
+    in clear at registration so that ``cube show`` can say it without the key (None for a
+    model registered before it was recorded). A site still reads the GPU need from the
+    unsealed spec itself before a run."""
 
     sealed_hash: Sha256
     key_release: KeyReleaseVerifierKind = KeyReleaseVerifierKind.NONE
+    gpu: GpuNeed | None = None
