@@ -138,13 +138,15 @@ typecheck: $(STAMP)
 #   container or machine_wide: the one Docker daemon on its default socket,
 #   /dev/shm/medval-private-UID), and what cannot run on xdist's workers (marked serial);
 # - the Flower lane: the Flower tests (marked flower), which spend most of their time
-#   waiting on Flower's own 3-second polls.
+#   waiting on Flower's own 3-second polls: two at a time, on two xdist workers (each
+#   test's Flower processes on ports of their own; its checks of processes look only
+#   below itself), the training demo (7 minutes) on one while the rest go on the other.
 # The two other lanes' reports follow the main lane's, which ends with its 40 slowest
 # tests. One lane alone: `make unit-rest`, `make unit-serial` or `make unit-flower`.
 # (pytest-xdist's --dist loadgroup would put the serial lane on one of the workers, but
 # with pytest 9 it ignores the xdist_group marks; loadfile does not read them.)
-# The main lane's modules go out longest first, as measured (tests/module_order.py), not
-# most tests first, xdist's own order.
+# The main and Flower lanes' modules go out longest first, as measured
+# (tests/module_order.py), not most tests first, xdist's own order.
 MAIN_ORDER := --dist loadfile --no-loadscope-reorder
 MAIN_LANE := not flower and not container and not machine_wide and not serial
 SERIAL_LANE := container or machine_wide or serial
@@ -153,7 +155,7 @@ FLOWER_LOG := .pytest-flower.log
 SERIAL_LOG := .pytest-serial.log
 unit: $(STAMP)
 	@status=0; \
-	$(BIN)/pytest -m "$(FLOWER_LANE)" -p no:cacheprovider \
+	$(BIN)/pytest -m "$(FLOWER_LANE)" -n 2 $(MAIN_ORDER) -p no:cacheprovider \
 		--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 & flower=$$!; \
 	$(BIN)/pytest -m "$(SERIAL_LANE)" -p no:cacheprovider --durations=20 \
 		--basetemp=$${TMPDIR:-/tmp}/medval-serial-tests > $(SERIAL_LOG) 2>&1 & serial=$$!; \
@@ -171,7 +173,7 @@ unit-serial: $(STAMP)
 	$(BIN)/pytest -m "$(SERIAL_LANE)"
 
 unit-flower: $(STAMP)
-	$(BIN)/pytest -m "$(FLOWER_LANE)"
+	$(BIN)/pytest -m "$(FLOWER_LANE)" -n 2 $(MAIN_ORDER)
 
 # The browser tests alone (they run in the main lane of `make unit`).
 unit-browser: setup

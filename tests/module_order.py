@@ -1,15 +1,15 @@
 """The test modules in order of their measured time, longest first, so that pytest-xdist's
-workers (``make unit``'s main lane, ``--dist loadfile --no-loadscope-reorder``) take the
-long ones first and the short ones fill in at the end; otherwise xdist hands out the
+workers (``make unit``'s main and Flower lanes, ``--dist loadfile --no-loadscope-reorder``)
+take the long ones first and the short ones fill in at the end; otherwise xdist hands out the
 modules with the most tests first, and a long module of one test (the imaging demo) ran
 last with the other worker idle.
 
 The times are a module's seconds in a clean-clone ``make unit`` (setup, call and teardown
-of its tests), kept in ``tests/module_seconds.json``; a module not in it counts as 0 s and
-keeps its place after the measured ones. To measure again::
+of its tests, in whichever lane ran it), kept in ``tests/module_seconds.json``; a module
+not in it counts as 0 s and keeps its place after the measured ones. To measure again,
+add ``--junitxml=LANE.xml`` to each lane's pytest in the Makefile, run ``make unit``, then::
 
-    pytest -m "..." -n 2 --dist loadfile --junitxml=main.xml
-    python -m tests.module_order main.xml > tests/module_seconds.json
+    python -m tests.module_order main.xml serial.xml flower.xml > tests/module_seconds.json
 """
 
 from __future__ import annotations
