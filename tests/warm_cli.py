@@ -35,7 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
-class Finished:
+class CliResult:
+    """A finished command: its exit code and what it wrote."""
+
     code: int
     stdout: str
     stderr: str
@@ -68,7 +70,7 @@ def _zygote() -> Path:
 
 def run_medval(
     args: list[str], env: Mapping[str, str], stdin: str = "", timeout: float = 600
-) -> Finished:
+) -> CliResult:
     """``python -m medval ARGS`` with ``env`` as its whole environment, in the caller's
     working folder; raises ``subprocess.TimeoutExpired`` (the process killed) as
     ``subprocess.run`` does."""
@@ -90,7 +92,7 @@ def run_medval(
                 raise subprocess.TimeoutExpired(["medval", *args], timeout) from None
         if not code:
             raise RuntimeError(f"medval {' '.join(args)}: its process ended with no exit code")
-        return Finished(
+        return CliResult(
             int(code),
             streams["stdout"].read_text(errors="replace"),
             streams["stderr"].read_text(errors="replace"),

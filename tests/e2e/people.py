@@ -8,17 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.warm_cli import run_medval
+from tests.warm_cli import CliResult, run_medval
+
+__all__ = ["CliResult", "Person", "assert_clean_failure"]  # CliResult: tests.warm_cli
 
 PASSWORD = "e2e-password-not-secret"
 E2E_SITES = ("rotterdam-1990-93", "gbsg")
-
-
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
 
 
 @dataclass(frozen=True)
@@ -44,8 +39,7 @@ class Person:
             env["MEDVAL_RUNNER"] = self.runner
         env.update(self.environment)
         # A process of its own, forked with medval imported (tests/warm_cli.py).
-        done = run_medval(list(args), env, stdin=stdin, timeout=600)
-        return CliResult(done.code, done.stdout, done.stderr)
+        return run_medval(list(args), env, stdin=stdin, timeout=600)
 
     def ok(self, *args: str) -> str:
         result = self.medval(*args)
