@@ -152,14 +152,17 @@ MAIN_LANE := not flower and not container and not machine_wide and not serial
 SERIAL_LANE := container or machine_wide or serial
 FLOWER_LANE := flower and not container and not machine_wide and not serial
 FLOWER_LOG := .pytest-flower.log
+MAIN_LOG := .pytest-main.log
 SERIAL_LOG := .pytest-serial.log
 unit: $(STAMP)
-	@status=0; \
+	@status=0; rm -f $(MAIN_LOG).failed; \
 	$(BIN)/pytest -m "$(FLOWER_LANE)" -n 2 $(MAIN_ORDER) -p no:cacheprovider \
 		--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 & flower=$$!; \
 	$(BIN)/pytest -m "$(SERIAL_LANE)" -p no:cacheprovider --durations=20 \
 		--basetemp=$${TMPDIR:-/tmp}/medval-serial-tests > $(SERIAL_LOG) 2>&1 & serial=$$!; \
-	$(BIN)/pytest -m "$(MAIN_LANE)" -n 2 $(MAIN_ORDER) --durations=40 || status=1; \
+	{ $(BIN)/pytest -m "$(MAIN_LANE)" -n 2 $(MAIN_ORDER) --durations=40 \
+		|| echo failed > $(MAIN_LOG).failed; } | tee $(MAIN_LOG); \
+	test -e $(MAIN_LOG).failed && status=1 && rm $(MAIN_LOG).failed; \
 	wait $$serial || status=1; \
 	echo "== the serial lane (pytest -m '$(SERIAL_LANE)')"; cat $(SERIAL_LOG); \
 	wait $$flower || status=1; \
@@ -192,7 +195,8 @@ test-debian-python: system-deps $(DEBIAN_STAMP)
 unit-as-user: $(STAMP)
 	$(BIN)/python -m tests.runner.as_user
 
-# Every run, even when one fails, so that one report shows all; fails if any does.
+# Every run, even when one fails, so that one report shows all; fails if any does. The
+# last lines say how each lane ended and name every test that failed, in any lane.
 # After `make unit`: Debian's Python (root, no containers) beside the runner suite as an
 # unprivileged user (its own uid, Docker and Podman), its report after.
 DEBIAN_LOG := .pytest-debian.log
@@ -203,6 +207,7 @@ test: setup lint typecheck
 	$(MAKE) --no-print-directory unit-as-user || status=1; \
 	wait $$debian || status=1; \
 	echo "== Debian's Python (make test-debian-python)"; cat $(DEBIAN_LOG); \
+	$(BIN)/python -m tests.lane_summary $(MAIN_LOG) $(SERIAL_LOG) $(FLOWER_LOG) $(DEBIAN_LOG); \
 	exit $$status
 
 # After changing the ORM models (src/medval/server/store/models.py): the next migration,
