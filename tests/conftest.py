@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,18 @@ class LiveServer:
     url: str
     settings: ServerSettings
     make_admin: Callable[[str, str], None]
+
+
+@pytest.fixture(scope="session")
+def machine_environments(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of cubes' Python environments for the whole run, shared as a machine's
+    workspaces share it (``MEDVAL_ENVIRONMENTS``) by the tests that run real cubes with
+    environments, on every xdist worker of the lane: each environment (PyTorch's: 1 GB,
+    a minute or more to build) is built once, not once per client of every test. Safe side
+    by side: the store builds each key once, under a lock, renamed into place when whole."""
+    base = tmp_path_factory.getbasetemp()
+    run = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return run / "environments"
 
 
 @pytest.fixture

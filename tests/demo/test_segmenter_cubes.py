@@ -41,11 +41,10 @@ def _cube(runtime: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runner(tmp_path_factory: pytest.TempPathFactory) -> BubblewrapRunner:
+def runner(machine_environments: Path) -> BubblewrapRunner:
     if shutil.which("bwrap") is None:
         pytest.fail("bubblewrap is not installed: `make test` installs it")
-    store = tmp_path_factory.mktemp("segmenter-environments")
-    runner = BubblewrapRunner().with_environment_cache(store)
+    runner = BubblewrapRunner().with_environment_cache(machine_environments)
     assert isinstance(runner, BubblewrapRunner)
     return runner
 

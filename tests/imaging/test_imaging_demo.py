@@ -56,8 +56,11 @@ def _site_dices(predictions: Path, raw_labels: Path, prepared_labels: Path) -> l
 
 @pytest.mark.timeout(1500)
 def test_the_imaging_demo_plays_two_small_sites_with_both_models(
-    tmp_path: Path, wheels: Path
+    tmp_path: Path, wheels: Path, machine_environments: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The run's environments folder, as a machine's: the demo's clients use it, not one
+    # of the demo's own, since it is set (and the segmenter tests' PyTorch is built once).
+    monkeypatch.setenv("MEDVAL_ENVIRONMENTS", str(machine_environments))
     sites = {}
     for name in imaging_data.SITES:
         imaging_data.write_site(name, tmp_path / "sites" / name, wheels, cases=10, slices=2)
@@ -74,6 +77,12 @@ def test_the_imaging_demo_plays_two_small_sites_with_both_models(
     leaderboard = shown.split("Step 5: the leaderboard")[1].split("Step 6")[0]
     assert THRESHOLD_MODEL in leaderboard
     assert LEARNED_MODEL in leaderboard
+    # Every client built its cubes' environments in the machine's folder, none its own.
+    assert f"built once for this machine, in {machine_environments}\n" in shown
+    clients = sorted((workdir / "clients").iterdir())
+    assert len(clients) == 5 and not [c for c in clients if (c / "environments").exists()]
+    built = [e for e in machine_environments.iterdir() if (e / "medval-environment.json").is_file()]
+    assert len(built) >= 3  # preparation, the models' and the evaluator's (and others' tests')
 
     for name in imaging_data.SITES:
         home = workdir / "clients" / f"hospital-{name}"

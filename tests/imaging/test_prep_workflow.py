@@ -123,7 +123,7 @@ def test_a_case_convert_cannot_read_is_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.sandbox
 def test_the_imaging_prep_workflow_sets_a_bad_case_aside_in_the_sandbox(
-    tmp_path: Path, wheels: Path
+    tmp_path: Path, wheels: Path, machine_environments: Path
 ) -> None:
     site = imaging_data.write_site(
         imaging_data.COLIN27, tmp_path / "site", wheels, cases=4, slices=2
@@ -132,7 +132,7 @@ def test_the_imaging_prep_workflow_sets_a_bad_case_aside_in_the_sandbox(
     broken = sorted(data.iterdir())[1]
     broken.write_bytes(b"not a NIfTI file")
     packed = pack_cube(build_cube(PREPARATOR, tmp_path / "cubes", wheels))
-    workspace = Workspace(tmp_path / "home")
+    workspace = Workspace(tmp_path / "home", shared_environments=machine_environments)
     workspace.cubes_dir.mkdir(parents=True)
     workspace.cube_archive(packed.sha256).write_bytes(packed.archive)
     cube = CubePublic(

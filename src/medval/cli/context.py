@@ -121,7 +121,7 @@ class Session:
     def workspace(self) -> Workspace:
         from medval.client.workspace import Workspace
 
-        return Workspace(self.settings.home)
+        return Workspace.of(self.settings)
 
     def server_url(self, override: str | None = None) -> str:
         url = override or self.settings.server

@@ -6,7 +6,7 @@ import typer
 from pydantic import BaseModel
 
 from medval.cli.context import FormatOption, OutputFormat, Session, YesOption
-from medval.client.storage import CACHES, Area, clean, usage
+from medval.client.storage import CACHES, Area, clean, shared, usage
 from medval.core.errors import InvalidInput
 
 app = typer.Typer(help="See and free what the client keeps on disk.", no_args_is_help=True)
@@ -49,7 +49,7 @@ def clean_storage(
     areas: list[Area] = typer.Option(
         [],
         "--area",
-        help="A cache to empty (cubes, images, demo-data, scratch, logs); repeat it. "
+        help="A cache to empty (cubes, images, environments, demo-data, scratch, logs); repeat it. "
         "Default: every cache.",
     ),
     uploaded_results: bool = typer.Option(
@@ -69,10 +69,24 @@ def clean_storage(
             f"{', '.join(refused)} is not a cache: medval storage clean never removes "
             "prepared datasets or unsent results (--uploaded-results frees uploaded ones)"
         )
-    sizes = {row.area: row.bytes for row in usage(session.workspace)}
+    workspace = session.workspace
+    kept = [area for area in chosen if shared(workspace, area)]
+    if kept and areas:
+        raise InvalidInput(
+            f"the environments are this machine's, in {workspace.shared_environments} "
+            "(MEDVAL_ENVIRONMENTS), shared with other workspaces: medval storage clean "
+            "leaves them; remove that folder yourself when no workspace needs it"
+        )
+    chosen = [area for area in chosen if area not in kept]
+    sizes = {row.area: row.bytes for row in usage(workspace)}
     planned = ", ".join(f"{area.value} ({_mib(sizes[area])})" for area in chosen)
     if uploaded_results:
         planned += ", and the outputs of uploaded results"
-    session.confirm(f"Remove {planned} from {session.workspace.home}?", yes)
-    freed = clean(session.workspace, chosen, uploaded_results)
+    session.confirm(f"Remove {planned} from {workspace.home}?", yes)
+    freed = clean(workspace, chosen, uploaded_results)
     session.err.print(f"freed {_mib(freed)}")
+    if kept:
+        session.err.print(
+            f"left this machine's shared environments in {workspace.shared_environments} "
+            "(MEDVAL_ENVIRONMENTS): other workspaces use them"
+        )

@@ -45,7 +45,7 @@ def local_audit_log(settings: ClientSettings) -> LocalAuditLog:
     from medval.client.audit_log import LocalAuditLog
     from medval.client.workspace import Workspace
 
-    return LocalAuditLog(Workspace(settings.home).audit_dir, actor(settings))
+    return LocalAuditLog(Workspace.of(settings).audit_dir, actor(settings))
 
 
 def local_executor(
@@ -73,7 +73,7 @@ def local_executor(
     )
     return Executor(
         client,
-        Workspace(settings.home),
+        Workspace.of(settings),
         runner_for(settings.runner),
         limits,
         progress,

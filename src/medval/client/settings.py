@@ -87,6 +87,14 @@ class ClientSettings(BaseModel):
             "models registered with --hub are read from and checked against"
         ),
     )
+    environments: Path | None = Field(
+        default=None,
+        description=(
+            "A folder of cubes' Python environments shared by this machine's workspaces "
+            "(yours only: owned by you, writable by nobody else); unset: each workspace "
+            "builds its own under environments/"
+        ),
+    )
     device_root: Path = Field(
         default=Path("/dev"),
         description="Where `medval run --gpus` looks for NVIDIA device files",

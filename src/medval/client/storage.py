@@ -65,11 +65,25 @@ class AreaUsage:
     holds: str
 
 
+def area_path(workspace: Workspace, area: Area) -> Path:
+    """Where an area's files are: under the workspace, but for environments kept in the
+    machine's shared folder (``MEDVAL_ENVIRONMENTS``)."""
+    if area is Area.ENVIRONMENTS and workspace.shared_environments is not None:
+        return workspace.shared_environments
+    return workspace.home / area.value
+
+
+def shared(workspace: Workspace, area: Area) -> bool:
+    """Whether the area is the machine's, shared with other workspaces (never cleaned
+    from one of them: what another workspace built is not this one's to remove)."""
+    return area is Area.ENVIRONMENTS and workspace.shared_environments is not None
+
+
 def usage(workspace: Workspace) -> list[AreaUsage]:
     """Every area of the workspace with its size on disk."""
     rows = []
     for area in Area:
-        path = workspace.home / area.value
+        path = area_path(workspace, area)
         entries = sorted(path.iterdir()) if path.is_dir() else []
         rows.append(
             AreaUsage(
@@ -78,7 +92,7 @@ def usage(workspace: Workspace) -> list[AreaUsage]:
                 entries=len(entries),
                 bytes=sum(_size(entry) for entry in entries),
                 cache=area in CACHES,
-                holds=WHAT[area] + _sealed_count(area, entries),
+                holds=WHAT[area] + _sealed_count(area, entries) + _shared_note(workspace, area),
             )
         )
     return rows
@@ -92,13 +106,22 @@ def _sealed_count(area: Area, entries: list[Path]) -> str:
     return f"; {sealed} sealed" if sealed else ""
 
 
+def _shared_note(workspace: Workspace, area: Area) -> str:
+    if not shared(workspace, area):
+        return ""
+    return "; this machine's, shared with other workspaces (MEDVAL_ENVIRONMENTS): never cleaned"
+
+
 def clean(workspace: Workspace, areas: list[Area], uploaded_results: bool = False) -> int:
     """Remove the given cache areas (and, if asked, the folders of uploaded results);
-    returns the bytes freed. Prepared datasets and unsent results are never touched."""
+    returns the bytes freed. Prepared datasets and unsent results are never touched, nor
+    the machine's shared environments (:func:`shared`): the caller leaves them out."""
     freed = 0
     for area in areas:
         if area not in CACHES:
             raise ValueError(f"{area.value} is not a cache")
+        if shared(workspace, area):
+            raise ValueError(f"{area.value} is shared with other workspaces")
         path = workspace.home / area.value
         if path.is_symlink():  # medval makes folders here, never links: not ours to empty
             raise InvalidInput(f"{path} is a link, not a folder medval made; nothing was removed")

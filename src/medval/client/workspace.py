@@ -11,6 +11,8 @@ Layout under the client's home::
                                           unsealed in memory just before a task, never here)
     images/<image id hex>/rootfs, config.json   cube images unpacked for the local runner
     environments/<key>/                   cubes' Python environments, built from their wheels
+                                          (or in the machine's shared folder, when
+                                          ``MEDVAL_ENVIRONMENTS`` names one)
     datasets/<name>/dataset.json          local record (paths, hash, statistics, server id,
                                           what of the statistics file is left out)
     datasets/<name>/data, labels          the prepared data (output of the prep cube)
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -42,6 +45,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, computed_field
 
+from medval.client.settings import ClientSettings
 from medval.core.document_mapping import LeftOut
 from medval.core.documents import DatasetStatistics, Provenance, ResultDocument
 from medval.core.errors import InvalidInput, NotFound
@@ -125,10 +129,20 @@ def write_json_atomically(path: Path, text: str) -> None:
 
 
 class Workspace:
-    """Files under one home folder; every path is derived here and nowhere else."""
+    """Files under one home folder; every path is derived here and nowhere else.
 
-    def __init__(self, home: Path) -> None:
+    ``shared_environments``: the machine's folder of cubes' Python environments, used by
+    several workspaces (``MEDVAL_ENVIRONMENTS``), instead of this one's ``environments/``.
+    """
+
+    def __init__(self, home: Path, shared_environments: Path | None = None) -> None:
         self.home = home
+        self.shared_environments = shared_environments
+
+    @classmethod
+    def of(cls, settings: ClientSettings) -> Workspace:
+        """The workspace these settings name."""
+        return cls(settings.home, settings.environments)
 
     # --- folders ------------------------------------------------------------------------
 
@@ -151,8 +165,12 @@ class Workspace:
 
     @property
     def environments_dir(self) -> Path:
-        """Cubes' own Python environments, built from their wheels, one per hash."""
-        return self.home / "environments"
+        """Cubes' own Python environments, built from their wheels, one per hash: the
+        machine's shared folder (checked to be this account's alone, made if absent), else
+        this workspace's own."""
+        if self.shared_environments is None:
+            return self.home / "environments"
+        return shared_folder(self.shared_environments)
 
     def cube_archive(self, sha256: str) -> Path:
         return self.cubes_dir / f"{_hash_name(sha256)}.tar.gz"
@@ -282,3 +300,36 @@ def _read(model: type[M], path: Path) -> M:
         raise InvalidInput(
             f"{path} is damaged ({exc.__class__.__name__}); remove it to start over"
         ) from exc
+
+
+def shared_folder(path: Path) -> Path:
+    """``path``, a folder several workspaces share (``MEDVAL_ENVIRONMENTS``), made if absent
+    (readable by all: the sandbox's user reads the environments in it); refused in one line
+    unless it is a folder of this account's that nobody else may write to. What is built in
+    it decides what a cube computes, as a copy of the cache would: another user's folder,
+    or one others could write to, could put their code in a model's place."""
+    try:
+        if not path.exists() and not path.is_symlink():
+            path.mkdir(parents=True)
+            path.chmod(0o755)  # whatever the umask
+        found = path.stat()
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot use the shared environments folder {path} (MEDVAL_ENVIRONMENTS): "
+            f"{exc.strerror}"
+        ) from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise InvalidInput(
+            f"the shared environments folder {path} (MEDVAL_ENVIRONMENTS) is not a folder"
+        )
+    if found.st_uid != os.geteuid():
+        raise InvalidInput(
+            f"the shared environments folder {path} (MEDVAL_ENVIRONMENTS) belongs to another "
+            "user: medval builds and uses environments only in a folder of yours"
+        )
+    if found.st_mode & 0o022:
+        raise InvalidInput(
+            f"the shared environments folder {path} (MEDVAL_ENVIRONMENTS) may be written by "
+            f"others (mode {stat.S_IMODE(found.st_mode):o}): run 'chmod go-w {path}' first"
+        )
+    return path

@@ -45,7 +45,7 @@ class ConsoleState:
 
     @property
     def workspace(self) -> Workspace:
-        return Workspace(self.settings.home)
+        return Workspace.of(self.settings)
 
 
 def _state(request: Request) -> ConsoleState:

@@ -68,6 +68,9 @@ class Demo:
         self.runner = runner
         self.server_url = ""
         self.clock = Clock()  # what of the demo's time was medval's (demo.timing)
+        # The machine's folder of cubes' Python environments, shared by every actor's
+        # client (MEDVAL_ENVIRONMENTS), unless the caller's environment names one.
+        self.shared_environments: Path | None = None
 
     def actor(self, username: str, role: str) -> Actor:
         return Actor(username, role, self.workdir / "clients" / username)
@@ -122,6 +125,8 @@ class Demo:
             MEDVAL_PROGRESS="always",  # the demo shows each command's progress as it comes
             COLUMNS="160",
         )
+        if self.shared_environments is not None:
+            env.setdefault("MEDVAL_ENVIRONMENTS", str(self.shared_environments))
         return env
 
     def start(self, who: Actor, log: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -11,6 +11,7 @@ at each, side by side on the leaderboard; only means over each site's cases leav
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -80,6 +81,12 @@ def run_imaging_demo(
     cubes = imaging_cubes.build_all_cubes(workdir / "cubes", wheels)
     declarations = imaging_cubes.copy_declarations(workdir / "committee")
     console.print(f"  cubes built in {workdir / 'cubes'}: {', '.join(cubes)}")
+    # Every person here uses one machine: the cubes' Python environments (PyTorch's is
+    # 1 GB) are built once for it, in one folder their clients share, as a hospital's
+    # workspaces on one machine would (MEDVAL_ENVIRONMENTS; yours if you set it).
+    demo.shared_environments = workdir / "environments"
+    shown = os.environ.get("MEDVAL_ENVIRONMENTS") or demo.shared_environments
+    console.print(f"  cubes' Python environments built once for this machine, in {shown}")
 
     server_dir = workdir / "server"
     admin = demo.actor("admin", "platform admin")
