@@ -141,8 +141,9 @@ typecheck: $(STAMP)
 #   waiting on Flower's own 3-second polls: two at a time, on two xdist workers (each
 #   test's Flower processes on ports of their own; its checks of processes look only
 #   below itself), the training demo (7 minutes) on one while the rest go on the other.
-# The two other lanes' reports follow the main lane's, which ends with its 40 slowest
-# tests. One lane alone: `make unit-rest`, `make unit-serial` or `make unit-flower`.
+# The main lane's report comes as it runs (ending with its 40 slowest tests), the other
+# lanes' after it, then how each lane ended (tests/lane_summary.py: CI shows only the
+# end). One lane alone: `make unit-rest`, `make unit-serial` or `make unit-flower`.
 # (pytest-xdist's --dist loadgroup would put the serial lane on one of the workers, but
 # with pytest 9 it ignores the xdist_group marks; loadfile does not read them.)
 # The main and Flower lanes' modules go out longest first, as measured
@@ -154,20 +155,25 @@ FLOWER_LANE := flower and not container and not machine_wide and not serial
 FLOWER_LOG := .pytest-flower.log
 MAIN_LOG := .pytest-main.log
 SERIAL_LOG := .pytest-serial.log
+DEBIAN_LOG := .pytest-debian.log
+AS_USER_LOG := .pytest-as-user.log
+# Each lane: its command, its output in its log, LOG.failed left if it failed.
+FLOWER_RUN := { $(BIN)/pytest -m "$(FLOWER_LANE)" -n 2 $(MAIN_ORDER) -p no:cacheprovider \
+	--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 \
+	|| touch $(FLOWER_LOG).failed; }
+SERIAL_RUN := { $(BIN)/pytest -m "$(SERIAL_LANE)" -p no:cacheprovider --durations=20 \
+	--basetemp=$${TMPDIR:-/tmp}/medval-serial-tests > $(SERIAL_LOG) 2>&1 \
+	|| touch $(SERIAL_LOG).failed; }
+MAIN_RUN := { $(BIN)/pytest -m "$(MAIN_LANE)" -n 2 $(MAIN_ORDER) --durations=40 \
+	|| touch $(MAIN_LOG).failed; } | tee $(MAIN_LOG)
+DEBIAN_RUN := { $(MAKE) --no-print-directory test-debian-python > $(DEBIAN_LOG) 2>&1 \
+	|| touch $(DEBIAN_LOG).failed; }
+AS_USER_RUN := { $(BIN)/python -m tests.runner.as_user > $(AS_USER_LOG) 2>&1 \
+	|| touch $(AS_USER_LOG).failed; }
 unit: $(STAMP)
-	@status=0; rm -f $(MAIN_LOG).failed; \
-	$(BIN)/pytest -m "$(FLOWER_LANE)" -n 2 $(MAIN_ORDER) -p no:cacheprovider \
-		--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 & flower=$$!; \
-	$(BIN)/pytest -m "$(SERIAL_LANE)" -p no:cacheprovider --durations=20 \
-		--basetemp=$${TMPDIR:-/tmp}/medval-serial-tests > $(SERIAL_LOG) 2>&1 & serial=$$!; \
-	{ $(BIN)/pytest -m "$(MAIN_LANE)" -n 2 $(MAIN_ORDER) --durations=40 \
-		|| echo failed > $(MAIN_LOG).failed; } | tee $(MAIN_LOG); \
-	test -e $(MAIN_LOG).failed && status=1 && rm $(MAIN_LOG).failed; \
-	wait $$serial || status=1; \
-	echo "== the serial lane (pytest -m '$(SERIAL_LANE)')"; cat $(SERIAL_LOG); \
-	wait $$flower || status=1; \
-	echo "== the Flower lane (pytest -m '$(FLOWER_LANE)')"; cat $(FLOWER_LOG); \
-	exit $$status
+	@rm -f .pytest-*.failed; \
+	$(FLOWER_RUN) & $(SERIAL_RUN) & $(MAIN_RUN); wait; \
+	$(BIN)/python -m tests.lane_summary $(MAIN_LOG) $(SERIAL_LOG) $(FLOWER_LOG)
 
 unit-rest: $(STAMP)
 	$(BIN)/pytest -m "$(MAIN_LANE)" -n 2 $(MAIN_ORDER)
@@ -195,20 +201,18 @@ test-debian-python: system-deps $(DEBIAN_STAMP)
 unit-as-user: $(STAMP)
 	$(BIN)/python -m tests.runner.as_user
 
-# Every run, even when one fails, so that one report shows all; fails if any does. The
-# last lines say how each lane ended and name every test that failed, in any lane.
-# After `make unit`: Debian's Python (root, no containers) beside the runner suite as an
-# unprivileged user (its own uid, Docker and Podman), its report after.
-DEBIAN_LOG := .pytest-debian.log
+# Every lane runs, even when one fails, so that one report shows all; fails if any does.
+# The three of `make unit`, and, once the serial lane is done (they share what it shares:
+# the Docker daemon, /dev/shm/medval-private-UID), beside the main lane's end: Debian's
+# Python (root, no containers) and the runner suite as an unprivileged user (its own uid,
+# Docker and Podman). The last lines say how each lane ended and name every test that
+# failed, in any lane.
 test: setup lint typecheck
-	@status=0; \
-	$(MAKE) --no-print-directory unit || status=1; \
-	$(MAKE) --no-print-directory test-debian-python > $(DEBIAN_LOG) 2>&1 & debian=$$!; \
-	$(MAKE) --no-print-directory unit-as-user || status=1; \
-	wait $$debian || status=1; \
-	echo "== Debian's Python (make test-debian-python)"; cat $(DEBIAN_LOG); \
-	$(BIN)/python -m tests.lane_summary $(MAIN_LOG) $(SERIAL_LOG) $(FLOWER_LOG) $(DEBIAN_LOG); \
-	exit $$status
+	@rm -f .pytest-*.failed; \
+	$(FLOWER_RUN) & { $(SERIAL_RUN); $(DEBIAN_RUN) & $(AS_USER_RUN); wait; } & \
+	$(MAIN_RUN); wait; \
+	$(BIN)/python -m tests.lane_summary $(MAIN_LOG) $(SERIAL_LOG) $(FLOWER_LOG) \
+		$(AS_USER_LOG) $(DEBIAN_LOG)
 
 # After changing the ORM models (src/medval/server/store/models.py): the next migration,
 # generated from them, to review and commit. make migration NAME="cube description"
