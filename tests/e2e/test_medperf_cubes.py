@@ -34,7 +34,15 @@ from tests.e2e.people import Person
 from tests.medperf.images import CUBES, build_images
 from tests.runner.engines import EngineUnavailable, docker_daemon
 
-pytestmark = [pytest.mark.e2e, pytest.mark.sandbox, pytest.mark.container]
+# The module's federation (images built with docker build, five people, three runners)
+# is set up inside its first test's time: 205 to 236 s on a clean-clone `make test` of a
+# 2-core machine, too near the suite's 300 s for a slower one.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.sandbox,
+    pytest.mark.container,
+    pytest.mark.timeout(900),
+]
 
 RUNNERS = ("local", "docker", "podman")
 SITE = "gbsg"  # the same export at every hospital: the runners must agree exactly
