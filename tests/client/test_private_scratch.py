@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from medval.client.execution import unpack_additional_files_here
+from medval.client.cube_supply import unpack_additional_files_here
 from medval.client.workspace import Workspace
 from medval.core.cube_spec import load_cube_spec
 from medval.core.scratch import MEMORY_BACKED, memory_backed_root, private_root

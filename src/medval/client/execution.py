@@ -1,12 +1,9 @@
 """Running a benchmark's cubes on local data: prepare, infer, evaluate.
 
-Every cube archive is fetched from the server once, and its hash is checked against the
-registered one *every time* before it is unpacked and run. A cube with a container
-image has its image archive checked the same way, and run by the registered image ID:
-loaded into a container engine only when the engine does not hold that ID yet, or, for
-the local runner, unpacked into the workspace only when it is not unpacked there yet. A prepared
-dataset's hash is re-checked before every execution. Only aggregate documents come out
-of here.
+Each cube comes checked from :class:`~medval.client.cube_supply.CubeSupply` (its archive's
+hash checked every time before it is unpacked, its image by its registered ID). A
+prepared dataset's hash is re-checked before every execution. Only aggregate documents
+come out of here.
 """
 
 from __future__ import annotations
@@ -17,12 +14,12 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from medval.client.audit_log import LocalAuditLog
-from medval.client.cube_names import describe, named_as
+from medval.client.cube_names import describe
+from medval.client.cube_supply import CubeSupply
 from medval.client.declared_documents import DocumentRefused, as_declared
 from medval.client.http import MedvalClient
 from medval.client.model_keys import ModelKeySource, NoModelKeys
@@ -32,7 +29,7 @@ from medval.client.preparation.workflow_run import TaskRunning, run_workflow, wo
 from medval.client.run_locks import RunLocks
 from medval.client.task_times import TaskTime, record_task_time
 from medval.client.workspace import Workspace
-from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec, load_cube_spec
+from medval.core.cube_spec import METADATA_MOUNT, REPORT_MOUNT, CubeSpec
 from medval.core.declarations import MetricDeclaration
 from medval.core.demo_data import locate as locate_demo_data
 from medval.core.document_files import read_task_document
@@ -45,13 +42,7 @@ from medval.core.documents import (
 )
 from medval.core.errors import Conflict, InvalidInput
 from medval.core.gpus import GpuDevices
-from medval.core.hashing import (
-    TreeState,
-    tree_hash,
-    unpack_archive,
-    verify_sha256,
-    verify_sha256_file,
-)
+from medval.core.hashing import TreeState, tree_hash
 from medval.core.preparation_workflow import Workflow
 from medval.core.schemas import BenchmarkPublic, CubePublic
 from medval.core.small_cells import (
@@ -61,7 +52,6 @@ from medval.core.small_cells import (
 )
 from medval.core.states import check_valid
 from medval.core.subgroup_cells import suppress_subgroups
-from medval.trust.model_sealing import unseal_archive
 
 if TYPE_CHECKING:  # only named here: a command that runs no cube starts without the runners
     from medval.runner.interface import Limits, Runner
@@ -97,24 +87,7 @@ def _has_entries(folder: Path) -> bool:
         return False
 
 
-def unpack_additional_files_here(folder: Path, spec: CubeSpec) -> None:
-    """A private model's additional-files archive unpacked in place, in its private
-    scratch folder: the runner would unpack an archive into the system's temporary folder
-    (on disk), and finds a folder used as it is."""
-    if spec.additional_files is None:
-        return
-    archive = folder / spec.additional_files
-    if not archive.is_file():
-        return
-    data = archive.read_bytes()
-    archive.unlink()
-    try:
-        unpack_archive(data, archive)  # a folder where the archive was: same name, same spec
-    except InvalidInput as exc:
-        raise InvalidInput(f"cube {spec.name!r}: {spec.additional_files}: {exc}") from exc
-
-
-class Executor:
+class Executor(CubeSupply):
     """Runs cube tasks for one account's workspace through one runner."""
 
     def __init__(
@@ -190,105 +163,6 @@ class Executor:
         """The k small cells are withheld with: the benchmark's, or the data owner's own
         when that is stricter."""
         return effective_min_cell_count(benchmark_k, self.local_min_cell_count)
-
-    # --- cubes --------------------------------------------------------------------------
-
-    def cached_blob(self, sha256: str, path: Path, what: str) -> Path:
-        """A registered blob at ``path``, downloaded and verified when it is not there yet
-        (``medval.client.transfers``: bounded memory, resumed after a broken connection).
-
-        Callers re-check the cached copy against ``sha256`` before each use.
-        """
-        with self.locks.held(("blob", sha256)):  # one download, whoever else needs it
-            if not path.is_file():
-                self.progress.step(f"downloading {what} ({sha256[:12]})")
-                # Streamed to disk, continued if cut short, verified before it appears at path.
-                self.client.download_blob_to(sha256, path, what)
-        return path
-
-    def fetch(self, cube: CubePublic, mirrored: bool = True) -> Path:
-        """The cube's archive in the local cache, downloaded and verified if missing; a
-        cube pinned to a hub commit, made from this site's mirror, every file checked
-        (``mirrored``, as before it runs: ``client.hub_models``); a private model's,
-        sealed (the cache never holds it in clear)."""
-        if cube.sealed is not None:
-            sealed = cube.sealed.sealed_hash
-            path = self.workspace.sealed_archive(sealed)
-            return self.cached_blob(sealed, path, f"sealed model {cube.name}")
-        path = self.workspace.cube_archive(cube.archive_hash)
-        if cube.hub is not None and mirrored:
-            from medval.client.hub_models import mirrored_cube_archive
-
-            with self.locks.held(("blob", cube.archive_hash)):
-                return mirrored_cube_archive(self.hub_mirror, cube, path)
-        return self.cached_blob(cube.archive_hash, path, f"cube {cube.name}")
-
-    @contextmanager
-    def unpacked(self, cube: CubePublic, mirrored: bool = True) -> Iterator[tuple[Path, CubeSpec]]:
-        """A fresh copy of the cube, unpacked only after its hash is checked again.
-
-        The spec carries the cube's registered name, and any error inside names the cube
-        by it, never by the scratch folder it was unpacked in. A private model is
-        unsealed in memory first (:meth:`unsealed`) and unpacked, additional files too,
-        into a private scratch folder (memory-backed where the machine has one), removed
-        afterwards whatever happens.
-        """
-        archive = self.fetch(cube, mirrored)
-        data = archive.read_bytes()
-        if cube.sealed is None:
-            verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
-            folder = self.workspace.scratch(f"cube-{cube.id}-")
-        else:
-            data = self.unsealed(cube, data, archive)
-            folder = self.workspace.private_scratch(f"model-{cube.id}-")
-        try:
-            with named_as(cube, folder):
-                unpack_archive(data, folder)
-                del data  # a private model's clear archive: no longer held than needed
-                spec = replace(load_cube_spec(folder, cube.kind), name=cube.name)
-                if spec.kind != cube.kind:
-                    raise InvalidInput(
-                        f"cube {cube.name} is registered as {cube.kind.value} "
-                        f"but its spec says {spec.kind.value}"
-                    )
-                if cube.sealed is not None:
-                    unpack_additional_files_here(folder, spec)
-                yield folder, spec
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def unsealed(self, cube: CubePublic, sealed: bytes, cached: Path) -> bytes:
-        """A private model's archive in clear, in memory only: the cached ciphertext's hash
-        checked, the key asked for (``model_keys``), the archive opened with it, and its
-        hash in clear checked against the registered one, in that order; the first check
-        that fails is one line, and nothing runs."""
-        assert cube.sealed is not None
-        verify_sha256(
-            sealed, cube.sealed.sealed_hash, f"sealed model {cube.name} (cached at {cached})"
-        )
-        key = self.model_keys.key_for(cube)
-        clear = unseal_archive(sealed, key, cube.archive_hash, f"model {cube.name}")
-        verify_sha256(clear, cube.archive_hash, f"model {cube.name}, unsealed")
-        return clear
-
-    def pinned_image(self, cube: CubePublic) -> str | None:
-        """The ID of the cube's image, verified and in the engine (or unpacked for the
-        local runner); None without an image.
-
-        The archive's hash is checked every time; the engine's copy is checked by its ID,
-        an unpacked one was checked against it (configuration and layers) when unpacked.
-        """
-        if cube.image_digest is None or cube.image_archive_hash is None:
-            return None
-        expected = cube.image_archive_hash
-        what = f"image archive of cube {cube.name}"
-        path = self.cached_blob(expected, self.workspace.image_archive(expected), what)
-        verify_sha256_file(path, expected, what)
-        with self.locks.held(("image", cube.image_digest)):  # loaded or unpacked once
-            self.runner.prepare_image(
-                path, cube.image_digest, f"cube {cube.name}", self.progress.step
-            )
-        return cube.image_digest
 
     def run_task(self, cube: CubePublic, task: str, mounts: Mapping[str, Path]) -> CubeSpec:
         """Run one task of a cube; returns the cube's spec (which says what it wrote)."""
@@ -524,25 +398,3 @@ class Executor:
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-
-    @contextmanager
-    def unpacked_demo_data(self, archive: bytes) -> Iterator[Path]:
-        """Demo data as it will be pinned (packed), unpacked in a scratch folder: the
-        benchmark owner's compatibility test runs on exactly what others will get."""
-        folder = self.workspace.scratch("demo-data-")
-        try:
-            unpack_archive(archive, folder)
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def demo_data(self, demo_data_hash: str) -> Path:
-        """A benchmark's demo data, downloaded, verified and unpacked in the workspace."""
-        folder = self.workspace.demo_data_dir(demo_data_hash)
-        archive = folder.with_suffix(".tar.gz")
-        self.cached_blob(demo_data_hash, archive, "benchmark demo data")
-        verify_sha256_file(archive, demo_data_hash, "benchmark demo data")
-        if folder.exists():
-            shutil.rmtree(folder)
-        unpack_archive(archive.read_bytes(), folder)
-        return folder
