@@ -23,11 +23,13 @@ import pytest
 
 from medval.core.hashing import pack_directory
 from medval.core.scratch import MEMORY_BACKED
+from tests.e2e.clear_scan import files_holding
 from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
 from tests.e2e.people import Person, assert_clean_failure
 
 # machine_wide: it looks for the model in clear in /dev/shm/medval-private-UID, which the
-# container runs of test_private_models_containers fill too.
+# container runs of test_private_models_containers fill too (and the main lane's demo, whose
+# folders come and go there: tests/e2e/clear_scan.py passes over what vanishes).
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox, pytest.mark.machine_wide]
 
 CANARY = "canary-7f3a9c1e-private-weights-never-leave"
@@ -158,13 +160,7 @@ def _model_logs(home: Path, model_id: int) -> list[Path]:
 
 def _clear_files_left(home: Path) -> list[Path]:
     """Files under ``home`` or in the memory-backed scratch that hold the canary."""
-    roots = [home, MEMORY_BACKED / f"medval-private-{os.getuid()}"]
-    found = []
-    for root in roots:
-        for path in root.rglob("*") if root.is_dir() else []:
-            if path.is_file() and not path.is_symlink() and CANARY.encode() in path.read_bytes():
-                found.append(path)
-    return found
+    return files_holding([home, MEMORY_BACKED / f"medval-private-{os.getuid()}"], [CANARY.encode()])
 
 
 def test_a_site_runs_it_only_with_its_key_and_gets_the_metrics_in_clear(
