@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medval.demo.play import MARKER
+from medval.demo.workdir import MARKER
 
 
 def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

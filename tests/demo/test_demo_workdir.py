@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from medval.core.errors import InvalidInput
-from medval.demo.play import MARKER, claim_workdir
+from medval.demo.workdir import MARKER, claim_workdir
 
 
 def test_a_new_or_empty_folder_is_claimed(tmp_path: Path) -> None:

@@ -21,18 +21,10 @@ from rich.console import Console
 
 from medval.client.workspace import result_key
 from medval.core.errors import InvalidInput
+from medval.demo.actors import DEMO_PASSWORD, Actor, Demo, DemoFailed
 from medval.demo.embedded_server import embedded_server, server_env
-from medval.demo.play import (
-    DEMO_PASSWORD,
-    Actor,
-    Demo,
-    DemoFailed,
-    _approve_pending,
-    check_workdir,
-    claim_workdir,
-    page_address,
-    report_folder,
-)
+from medval.demo.play import _approve_pending, page_address, report_folder
+from medval.demo.workdir import check_workdir, claim_workdir
 from medval.runner.registry import runner_for
 
 BENCHMARK = "brain-mask-t1"

@@ -27,7 +27,7 @@ from medval.demo.federated import (
 )
 
 if TYPE_CHECKING:
-    from medval.demo.play import Actor, Demo
+    from medval.demo.actors import Actor, Demo
 
 EXPERIMENT = "breast-rfs5-federated"
 CENTRAL_MODEL = "breast-rfs5-central-pooled"
