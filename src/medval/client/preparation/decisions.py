@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from medval.client.preparation.case_folders import cases_of
+from medval.client.preparation.facts import review_hash
 from medval.client.preparation.reviews import reviewed_output
 from medval.client.preparation.state import RAW_DATA, STATE_FILE, CaseState, WorkflowState
-from medval.client.preparation.workflow_run import review_hash
 from medval.core.errors import InvalidInput, NotFound
 
 

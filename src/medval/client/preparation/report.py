@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from medval.client.preparation.facts import review_fact
 from medval.client.preparation.reviews import recorded_steps
 from medval.client.preparation.state import CASES, STATE_FILE, CaseState, WorkflowState
-from medval.client.preparation.workflow_run import review_fact
 from medval.core.errors import NotFound
 from medval.core.preparation_report import PreparationReportCreate, StepCounts, suppressed_report
 from medval.core.preparation_workflow import StepRuns

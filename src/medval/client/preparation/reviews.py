@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from medval.client.preparation.case_folders import StepFolders, cases_of
+from medval.client.preparation.facts import review_fact, review_hash
 from medval.client.preparation.state import (
     RAW_DATA,
     STATE_FILE,
@@ -28,7 +29,7 @@ from medval.client.preparation.state import (
     CaseState,
     WorkflowState,
 )
-from medval.client.preparation.workflow_run import only_run, review_fact, review_hash
+from medval.client.preparation.workflow_run import only_run
 from medval.core.errors import InvalidInput, NotFound
 from medval.core.preparation_workflow import StepRuns
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from medval.client.preparation.case_folders import (
     merge,
     put_in_place,
 )
+from medval.client.preparation.facts import left_out_fact, review_fact, review_hash, steps_fact
 from medval.client.preparation.state import (
     CASES,
     LEFT_OUT,
@@ -343,31 +343,6 @@ def _review(run: _Run, step: WorkflowStep, case: str) -> None:
         }
     )
     run.to_review.append(ToReview(step.name, case, tuple(files)))
-
-
-def review_fact(step: str) -> str:
-    """The fact naming the step whose output a review step looks at."""
-    return f"review:{step}"
-
-
-def steps_fact(workflow: Workflow) -> str:
-    """The steps as the last run had them (name, how each runs, a review's files), read by
-    ``medval dataset status`` and the review list without the cube."""
-    return json.dumps(
-        [{"name": s.name, "runs": s.runs.value, "files": list(s.files)} for s in workflow.steps]
-    )
-
-
-def left_out_fact(outcome: WorkflowOutcome) -> str:
-    """The cases the prepared data leaves out, by name (read before registration, kept
-    here: the statistics sent carry their counts only)."""
-    set_aside = sorted({aside.case for aside in outcome.set_aside})
-    return json.dumps({"excluded": list(outcome.excluded), "set_aside": set_aside})
-
-
-def review_hash(produced: Path) -> str:
-    """What a review of a case accepted: the output it looked at."""
-    return tree_hash(produced)
 
 
 def _run_whole(run: _Run, step: WorkflowStep) -> None:
