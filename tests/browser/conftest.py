@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from medval.server.serve import BackgroundServer
 from medval.server.settings import ServerSettings
-from tests.server.conftest import Api
+from tests.server.conftest import HTTP_TIMEOUT, Api
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root there is no user namespace sandbox for Chromium's renderers; the network
@@ -73,7 +73,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
     settings = ServerSettings(
         data_dir=tmp_path / "server", port=0, password_hash_profile="test_only_cheapest"
     )
-    with BackgroundServer(settings) as server, httpx.Client(base_url=server.url) as http:
+    with (
+        BackgroundServer(settings) as server,
+        httpx.Client(base_url=server.url, timeout=HTTP_TIMEOUT) as http,
+    ):
         yield Site(server.url, Api(http, settings))
 
 

@@ -21,7 +21,7 @@ from medval.cli.main import main
 from medval.client.participation import PARTICIPATION_COLUMNS, RESULT_COLUMNS
 from medval.server.serve import BackgroundServer
 from medval.server.settings import ServerSettings
-from tests.server.conftest import PASSWORD, Api, User
+from tests.server.conftest import HTTP_TIMEOUT, PASSWORD, Api, User
 from tests.store.conftest import fresh_postgres_database, postgres_url
 
 __all__ = ["postgres_url"]  # a fixture, used through ``server``
@@ -98,7 +98,7 @@ def world(
 
         return run
 
-    with httpx.Client(base_url=url) as http:
+    with httpx.Client(base_url=url, timeout=HTTP_TIMEOUT) as http:
         api = Api(http, settings)
         people = {"root": api.admin("root")}
         people |= {name: api.user(name) for name in ("bench", "h1", "h2", "h3", "vendor")}

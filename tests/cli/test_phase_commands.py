@@ -14,13 +14,13 @@ import pytest
 
 from tests.cli.test_shift_command import Medval
 from tests.conftest import LiveServer
-from tests.server.conftest import Api, make_world
+from tests.server.conftest import HTTP_TIMEOUT, Api, make_world
 from tests.server.phase_world import held_result
 
 
 @pytest.fixture
 def world(live_server: LiveServer) -> Iterator[dict[str, Any]]:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=HTTP_TIMEOUT) as http:
         api = Api(http, live_server.settings)
         yield make_world(api) | {"api": api}
 

@@ -23,7 +23,7 @@ from tests.cli.test_training_commands import Outcome
 from tests.client.workflow_cube import prepare, write_cases, write_workflow_cube
 from tests.conftest import LiveServer
 from tests.e2e.recording_proxy import recording_proxy
-from tests.server.conftest import PASSWORD, Api
+from tests.server.conftest import HTTP_TIMEOUT, PASSWORD, Api
 
 pytestmark = pytest.mark.sandbox
 
@@ -54,7 +54,7 @@ def test_a_report_is_shown_sent_on_approval_and_names_no_case(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=HTTP_TIMEOUT) as http:
         api = Api(http, live_server.settings)
         bench = api.user("bench")
         benchmark = api.benchmark(bench, approve_by=api.admin())

@@ -17,7 +17,7 @@ import pytest
 from medval.cli.main import main
 from tests.cli.test_training_commands import Outcome
 from tests.conftest import LiveServer
-from tests.server.conftest import PASSWORD, Api
+from tests.server.conftest import HTTP_TIMEOUT, PASSWORD, Api
 from tests.server.test_api_shift import _federation
 
 Medval = Callable[..., Outcome]
@@ -25,7 +25,7 @@ Medval = Callable[..., Outcome]
 
 @pytest.fixture
 def federation(live_server: LiveServer) -> Iterator[dict[str, Any]]:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=HTTP_TIMEOUT) as http:
         yield _federation(Api(http, live_server.settings), "participants")
 
 

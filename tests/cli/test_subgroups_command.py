@@ -13,13 +13,13 @@ import pytest
 
 from tests.cli.test_shift_command import Medval, as_user  # noqa: F401 (a fixture)
 from tests.conftest import LiveServer
-from tests.server.conftest import Api
+from tests.server.conftest import HTTP_TIMEOUT, Api
 from tests.server.test_api_subgroups import _document, _federation, _level, _upload
 
 
 @pytest.fixture
 def federation(live_server: LiveServer) -> Iterator[dict[str, Any]]:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=HTTP_TIMEOUT) as http:
         api = Api(http, live_server.settings)
         fed = _federation(api)
         for hospital in ("h1", "h2", "h3"):

@@ -26,6 +26,12 @@ from medval.trust.signed_result import sign_result
 
 PASSWORD = "correct-horse-battery"
 
+# Seconds a test's HTTP client waits for a live server. httpx's default (5 s) is met by
+# an idle machine many times over, but not always by one running every lane of
+# ``make test`` at once (two cores, docker builds writing images): a clean-clone CI run
+# saw one request to a PostgreSQL-backed server stall past it.
+HTTP_TIMEOUT = 60.0
+
 
 class Clock:
     """A clock the test moves by hand."""

@@ -26,11 +26,11 @@ from medval.demo.embedded_server import server_process
 from medval.server.settings import ServerSettings
 from medval.server.store.database import normalize_url
 
-from .conftest import Api, User, make_world
+from .conftest import HTTP_TIMEOUT, Api, User, make_world
 
 __all__ = ["postgres_url"]  # a fixture, used through ``database_url``
 
-MODELS = 8  # results uploaded: one per model, spread over both workers' connections
+MODELS = 8  # results uploaded: one per model, alternating between the two workers
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -102,25 +102,25 @@ def _served_by(server_port: int, client_port: int, workers: set[int]) -> int | N
     return holders.pop() if len(holders) == 1 else None
 
 
-def _connections_on_each_worker(
-    url: str, workers: set[int]
-) -> dict[int, list[http.client.HTTPConnection]]:
-    """Kept-alive connections, opened until each worker serves at least two (bounded)."""
+def _connection_to(url: str, worker: int, workers: set[int]) -> http.client.HTTPConnection:
+    """A kept-alive connection that ``worker`` serves (connections to the other worker are
+    closed), opened just before its use: the server closes a connection idle for its
+    keep-alive time (uvicorn's 5 s), which a connection held through a slow run of the
+    test could outlive (``BrokenPipeError`` on its next request)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 0
-    held: dict[int, list[http.client.HTTPConnection]] = {pid: [] for pid in workers}
     for _ in range(64):
         connection = http.client.HTTPConnection(host, port, timeout=60)
         connection.request("GET", PREFIX + "/health")
         response = connection.getresponse()
         assert response.status == 200
         response.read()
-        worker = _served_by(port, connection.sock.getsockname()[1], workers)
-        assert worker is not None, "a connection no worker of the server holds"
-        held[worker].append(connection)
-        if all(len(connections) >= 2 for connections in held.values()):
-            return held
-    pytest.fail(f"64 connections did not reach each worker twice: {held}")
+        served_by = _served_by(port, connection.sock.getsockname()[1], workers)
+        assert served_by is not None, "a connection no worker of the server holds"
+        if served_by == worker:
+            return connection
+        connection.close()
+    pytest.fail(f"64 connections did not reach worker {worker}")
 
 
 def _upload(connection: http.client.HTTPConnection, headers: dict[str, str], body: Any) -> int:
@@ -157,7 +157,7 @@ def test_two_workers_serve_and_store_every_upload_and_stop_on_sigterm(
     )
     log = tmp_path / "server.log"
     with server_process(data_dir, log, database_url=database_url, workers=2) as (url, server):
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx.Client(base_url=url, timeout=HTTP_TIMEOUT) as client:
             api = Api(client, settings)
             world = make_world(api)
             bench, vendor = world["bench"], world["vendor"]
@@ -174,17 +174,13 @@ def test_two_workers_serve_and_store_every_upload_and_stop_on_sigterm(
         workers = _workers(server.pid, port)
         assert len(workers) == 2
         everyone = _children(server.pid)  # the workers and multiprocessing's resource tracker
-        held = _connections_on_each_worker(url, workers)
-        # The uploads alternate between the two workers' connections (zip: one of each).
-        ordered = [c for pair in zip(*held.values(), strict=False) for c in pair]
-        statuses = [
-            _upload(ordered[i % len(ordered)], hospital.headers, body)
-            for i, body in enumerate(bodies)
-        ]
+        # The uploads alternate between the two workers.
+        statuses = []
+        for worker, body in zip(sorted(workers) * MODELS, bodies, strict=False):
+            connection = _connection_to(url, worker, workers)
+            statuses.append(_upload(connection, hospital.headers, body))
+            connection.close()
         assert statuses == [201] * MODELS
-        for connections in held.values():
-            for connection in connections:
-                connection.close()
         stored_url = database_url or settings.database_url
         assert _stored(stored_url, world["benchmark"]["id"]) == (MODELS, MODELS)
 
