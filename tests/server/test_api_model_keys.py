@@ -5,78 +5,28 @@ site's association is revoked, and never a model key in clear in the database or
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from medval.server.settings import ServerSettings
-from medval.trust.key_wrapping import EncryptionKey, wrap_model_key
+from medval.trust.key_wrapping import EncryptionKey
 
-from .conftest import Api, User
+from .conftest import Api
+from .model_key_world import (
+    MODEL_KEY,
+    delete,
+    encryption_key,
+    error,
+    grant,
+    keyed,
+    released,
+)
 from .web_browser import Browser, text
 
-MODEL_KEY = bytes.fromhex("5e" * 16 + "c0" * 16)  # the canary: a known model key
-
-
-def _error(response: httpx.Response) -> tuple[int, str, str]:
-    error = response.json()["error"]
-    return response.status_code, error["code"], error["message"]
-
-
-def _delete(user: User, path: str) -> httpx.Response:
-    return user.http.client.delete("/api/v1" + path, headers=user.headers)
-
-
-def _encryption_key(user: User) -> EncryptionKey:
-    key = EncryptionKey.generate()
-    user.ok("post", "/users/me/encryption-keys", {"public_key": key.public_key})
-    return key
-
-
-def _private_model(api: Api, owner: User, key_release: str = "none") -> Any:
-    body = {
-        "name": f"private-{os.urandom(3).hex()}",
-        "kind": "model",
-        "archive_hash": hashlib.sha256(b"the archive in clear").hexdigest(),
-        "stage": "operation",
-        "sealed": {"sealed_hash": api.blob(owner), "key_release": key_release},
-    }
-    return owner.ok("post", "/cubes", body)
-
-
-@pytest.fixture
-def keyed(world: dict[str, Any], api: Api) -> dict[str, Any]:
-    """The world plus: a second approved site (clinic), a private model of the vendor's
-    approved on the benchmark, and encryption keys for hospital, clinic and stranger."""
-    bench, benchmark = world["bench"], world["benchmark"]
-    clinic = api.user("clinic")
-    dataset = api.dataset(clinic, benchmark)
-    api.associate(clinic, benchmark, "dataset", dataset, bench)
-    model = _private_model(api, world["vendor"])
-    api.associate(world["vendor"], benchmark, "model", model, bench)
-    keys = {name: _encryption_key(world[name]) for name in ("hospital", "stranger")}
-    keys["clinic"] = _encryption_key(clinic)
-    return world | {"clinic": clinic, "private": model, "keys": keys}
-
-
-def _grant(keyed: dict[str, Any], site: str, key: EncryptionKey | None = None) -> httpx.Response:
-    model = keyed["private"]
-    key = key or keyed["keys"][site]
-    body = {
-        "key_id": key.key_id,
-        "wrapped_key": wrap_model_key(MODEL_KEY, key.public_key, model["sealed"]["sealed_hash"]),
-    }
-    path = f"/cubes/{model['id']}/key-recipients/{site}"
-    return keyed["vendor"].put(path, body)
-
-
-def _released(keyed: dict[str, Any], site: str) -> httpx.Response:
-    return keyed[site].get(f"/cubes/{keyed['private']['id']}/released-key")
+__all__ = ["keyed"]  # a fixture
 
 
 def _states(keyed: dict[str, Any]) -> dict[str, str]:
@@ -89,30 +39,30 @@ def _states(keyed: dict[str, Any]) -> dict[str, str]:
 
 def test_an_encryption_key_is_registered_and_a_new_one_retires_it(world: dict[str, Any]) -> None:
     hospital, vendor = world["hospital"], world["vendor"]
-    first = _encryption_key(hospital)
+    first = encryption_key(hospital)
     again = hospital.post("/users/me/encryption-keys", {"public_key": first.public_key})
     assert again.status_code == 201 and again.json()["key_id"] == first.key_id
-    second = _encryption_key(hospital)
+    second = encryption_key(hospital)
     keys = hospital.ok("get", "/users/me/encryption-keys")
     assert [(k["key_id"], k["retired_at"] is None) for k in keys] == [
         (first.key_id, False),
         (second.key_id, True),
     ]
     retired = hospital.post("/users/me/encryption-keys", {"public_key": first.public_key})
-    assert _error(retired) == (
+    assert error(retired) == (
         409,
         "conflict",
         f"encryption key {first.key_id[:16]} was retired; a retired key is never used again",
     )
     theirs = vendor.post("/users/me/encryption-keys", {"public_key": second.public_key})
-    assert _error(theirs) == (
+    assert error(theirs) == (
         409,
         "conflict",
         f"encryption key {second.key_id[:16]} is registered to another account",
     )
     bad = hospital.post("/users/me/encryption-keys", {"public_key": "A" * 43 + "="})
     # Zeros: a low-order point, which would make every wrapping to it the same.
-    assert _error(bad) == (
+    assert error(bad) == (
         422,
         "invalid_input",
         "public_key: not an X25519 public key (base64 of 32 bytes)",
@@ -129,12 +79,12 @@ def test_the_owner_lists_every_approved_site_and_none_other(keyed: dict[str, Any
         "hospital": keyed["keys"]["hospital"].key_id,
         "clinic": keyed["keys"]["clinic"].key_id,
     }
-    assert _grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "hospital").status_code == 200
     assert _states(keyed) == {"hospital": "held", "clinic": "missing"}
     # The site makes a new key: its wrapped key is stale until the owner wraps it again.
-    newer = _encryption_key(keyed["hospital"])
+    newer = encryption_key(keyed["hospital"])
     assert _states(keyed)["hospital"] == "stale"
-    assert _grant(keyed, "hospital", newer).status_code == 200
+    assert grant(keyed, "hospital", newer).status_code == 200
     assert _states(keyed)["hospital"] == "held"
 
 
@@ -142,18 +92,18 @@ def test_only_the_owner_sees_the_recipients_of_a_private_model(keyed: dict[str, 
     path = f"/cubes/{keyed['private']['id']}/key-recipients"
     name = keyed["private"]["name"]
     for who in ("bench", "hospital", "root"):
-        assert _error(keyed[who].get(path)) == (
+        assert error(keyed[who].get(path)) == (
             403,
             "permission_denied",
             f"only the owner of model {name} may share its key",
         )
     public = keyed["vendor"].get(f"/cubes/{keyed['model']['id']}/key-recipients")
-    assert _error(public) == (
+    assert error(public) == (
         422,
         "invalid_input",
         f"model {keyed['model']['name']} is not private: it has no key to share",
     )
-    assert _error(keyed["vendor"].get("/cubes/999999/key-recipients")) == (
+    assert error(keyed["vendor"].get("/cubes/999999/key-recipients")) == (
         404,
         "not_found",
         "cube 999999 does not exist",
@@ -162,7 +112,7 @@ def test_only_the_owner_sees_the_recipients_of_a_private_model(keyed: dict[str, 
 
 def test_granting_is_refused_in_one_line(keyed: dict[str, Any], api: Api) -> None:
     model, name = keyed["private"], keyed["private"]["name"]
-    assert _error(_grant(keyed, "stranger")) == (
+    assert error(grant(keyed, "stranger")) == (
         409,
         "invalid_transition",
         f"stranger is not approved to run model {name}: no dataset of theirs has an "
@@ -174,29 +124,29 @@ def test_granting_is_refused_in_one_line(keyed: dict[str, Any], api: Api) -> Non
     api.associate(keyless, keyed["benchmark"], "dataset", dataset, keyed["bench"])
     body = {"key_id": "0" * 64, "wrapped_key": "A" * 107 + "="}
     path = f"/cubes/{model['id']}/key-recipients/keyless"
-    assert _error(keyed["vendor"].put(path, body)) == (
+    assert error(keyed["vendor"].put(path, body)) == (
         409,
         "invalid_transition",
         "keyless has no encryption key yet; it is made when they log in",
     )
     other = EncryptionKey.generate()
     current = keyed["keys"]["clinic"].key_id
-    assert _error(_grant(keyed, "clinic", other)) == (
+    assert error(grant(keyed, "clinic", other)) == (
         409,
         "invalid_transition",
         f"encryption key {other.key_id[:16]} is not clinic's current key "
         f"({current[:16]}); run 'medval model keys sync' again",
     )
     as_bench = keyed["bench"].put(f"/cubes/{model['id']}/key-recipients/clinic", body)
-    assert _error(as_bench) == (
+    assert error(as_bench) == (
         403,
         "permission_denied",
         f"only the owner of model {name} may share its key",
     )
     public = keyed["vendor"].put(f"/cubes/{keyed['model']['id']}/key-recipients/clinic", body)
-    assert _error(public)[:2] == (422, "invalid_input")
+    assert error(public)[:2] == (422, "invalid_input")
     nobody = keyed["vendor"].put(f"/cubes/{model['id']}/key-recipients/nobody", body)
-    assert _error(nobody) == (404, "not_found", "user nobody does not exist")
+    assert error(nobody) == (404, "not_found", "user nobody does not exist")
     assert _states(keyed) == {"hospital": "missing", "clinic": "missing", "keyless": "no_key"}
 
 
@@ -204,10 +154,10 @@ def test_granting_is_refused_in_one_line(keyed: dict[str, Any], api: Api) -> Non
 
 
 def test_an_approved_site_gets_its_own_wrapped_key_and_opens_it(keyed: dict[str, Any]) -> None:
-    assert _grant(keyed, "hospital").status_code == 200
-    released = _released(keyed, "hospital")
-    assert released.status_code == 200, released.text
-    body = released.json()
+    assert grant(keyed, "hospital").status_code == 200
+    response = released(keyed, "hospital")
+    assert response.status_code == 200, response.text
+    body = response.json()
     assert (body["recipient"], body["key_id"]) == ("hospital", keyed["keys"]["hospital"].key_id)
     sealed_hash = keyed["private"]["sealed"]["sealed_hash"]
     assert keyed["keys"]["hospital"].unwrap(body["wrapped_key"], sealed_hash) == MODEL_KEY
@@ -217,14 +167,14 @@ def test_no_wrapped_key_a_revoked_site_and_a_never_approved_user_get_one_line(
     keyed: dict[str, Any],
 ) -> None:
     model = keyed["private"]
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _error(_released(keyed, "clinic")) == (
+    assert grant(keyed, "hospital").status_code == 200
+    assert error(released(keyed, "clinic")) == (
         403,
         "key_release_refused",
         f"key release refused: no key of model {model['name']} is wrapped for clinic yet; "
         "its owner wraps one with 'medval model keys sync'",
     )
-    assert _error(_released(keyed, "stranger")) == (
+    assert error(released(keyed, "stranger")) == (
         403,
         "key_release_refused",
         f"key release refused: site stranger is not approved for model {model['id']}",
@@ -232,7 +182,7 @@ def test_no_wrapped_key_a_revoked_site_and_a_never_approved_user_get_one_line(
     [association] = keyed["hospital"].ok("get", "/associations?kind=dataset")
     revoked = keyed["hospital"].post(f"/associations/{association['id']}/revocation", None)
     assert revoked.status_code == 200, revoked.text
-    assert _error(_released(keyed, "hospital")) == (
+    assert error(released(keyed, "hospital")) == (
         403,
         "key_release_refused",
         f"key release refused: site hospital is not approved for model {model['id']}",
@@ -241,51 +191,37 @@ def test_no_wrapped_key_a_revoked_site_and_a_never_approved_user_get_one_line(
 
 
 def test_revoking_the_model_deletes_every_wrapped_key(keyed: dict[str, Any], api: Api) -> None:
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _grant(keyed, "clinic").status_code == 200
+    assert grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "clinic").status_code == 200
     rows = keyed["vendor"].ok("get", "/associations?kind=model")
     [association] = [a for a in rows if a["entity_id"] == keyed["private"]["id"]]
     keyed["vendor"].post(f"/associations/{association['id']}/revocation", None)
     assert _states(keyed) == {}
     for site in ("hospital", "clinic"):
-        assert _error(_released(keyed, site))[:2] == (403, "key_release_refused")
+        assert error(released(keyed, site))[:2] == (403, "key_release_refused")
 
 
 def test_a_withheld_site_gets_nothing_until_granted_again(keyed: dict[str, Any]) -> None:
     model = keyed["private"]
-    assert _grant(keyed, "clinic").status_code == 200
-    withheld = _delete(keyed["vendor"], f"/cubes/{model['id']}/key-recipients/clinic")
+    assert grant(keyed, "clinic").status_code == 200
+    withheld = delete(keyed["vendor"], f"/cubes/{model['id']}/key-recipients/clinic")
     assert withheld.status_code == 200, withheld.text
     assert withheld.json()["state"] == "withheld"
     assert _states(keyed) == {"hospital": "missing", "clinic": "withheld"}
-    assert _error(_released(keyed, "clinic")) == (
+    assert error(released(keyed, "clinic")) == (
         403,
         "key_release_refused",
         f"key release refused: the owner of model {model['name']} withholds its key from clinic",
     )
-    as_site = _delete(keyed["clinic"], f"/cubes/{model['id']}/key-recipients/clinic")
-    assert _error(as_site)[:2] == (403, "permission_denied")
-    assert _grant(keyed, "clinic").status_code == 200
-    assert _released(keyed, "clinic").status_code == 200
-
-
-def test_an_attested_model_releases_no_key_on_this_server(keyed: dict[str, Any], api: Api) -> None:
-    model = _private_model(api, keyed["vendor"], key_release="attested")
-    api.associate(keyed["vendor"], keyed["benchmark"], "model", model, keyed["bench"])
-    keyed = keyed | {"private": model}
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _error(_released(keyed, "hospital")) == (
-        403,
-        "key_release_refused",
-        f"key release refused: model {model['id']} releases its key only against "
-        "attestation evidence, and this server has no pinned measurement to check it "
-        "against yet",
-    )
+    as_site = delete(keyed["clinic"], f"/cubes/{model['id']}/key-recipients/clinic")
+    assert error(as_site)[:2] == (403, "permission_denied")
+    assert grant(keyed, "clinic").status_code == 200
+    assert released(keyed, "clinic").status_code == 200
 
 
 def test_a_public_model_has_no_key_to_release(keyed: dict[str, Any]) -> None:
     response = keyed["hospital"].get(f"/cubes/{keyed['model']['id']}/released-key")
-    assert _error(response) == (
+    assert error(response) == (
         422,
         "invalid_input",
         f"model {keyed['model']['name']} is not private: it has no key to share",
@@ -297,9 +233,9 @@ def test_a_public_model_has_no_key_to_release(keyed: dict[str, Any]) -> None:
 
 def test_grants_withholdings_and_deletions_are_in_the_audit_log(keyed: dict[str, Any]) -> None:
     model = keyed["private"]
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _grant(keyed, "clinic").status_code == 200
-    _delete(keyed["vendor"], f"/cubes/{model['id']}/key-recipients/clinic")
+    assert grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "clinic").status_code == 200
+    delete(keyed["vendor"], f"/cubes/{model['id']}/key-recipients/clinic")
     [association] = keyed["hospital"].ok("get", "/associations?kind=dataset")
     keyed["hospital"].post(f"/associations/{association['id']}/revocation", None)
     entries = keyed["root"].ok("get", "/audit?entity_kind=wrapped_model_key")
@@ -327,10 +263,10 @@ def test_the_model_key_is_never_in_the_database_or_the_log_in_clear(
     keyed: dict[str, Any], settings: ServerSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _grant(keyed, "clinic").status_code == 200
-    assert _released(keyed, "hospital").status_code == 200
-    _released(keyed, "stranger")
+    assert grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "clinic").status_code == 200
+    assert released(keyed, "hospital").status_code == 200
+    released(keyed, "stranger")
     database = Path(settings.database_url.removeprefix("sqlite:///"))
     stored = b"".join(p.read_bytes() for p in database.parent.glob("medval.db*"))
     blobs = b"".join(p.read_bytes() for p in settings.blob_dir.rglob("*") if p.is_file())
@@ -345,17 +281,17 @@ def test_the_model_key_is_never_in_the_database_or_the_log_in_clear(
 
 def test_an_invalidated_dataset_or_model_gets_no_key(keyed: dict[str, Any]) -> None:
     model = keyed["private"]
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _grant(keyed, "clinic").status_code == 200
+    assert grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "clinic").status_code == 200
     keyed["hospital"].post(f"/datasets/{keyed['dataset']['id']}/invalidation", None)
-    assert _error(_released(keyed, "hospital")) == (
+    assert error(released(keyed, "hospital")) == (
         403,
         "key_release_refused",
         f"key release refused: site hospital is not approved for model {model['id']}",
     )
-    assert _released(keyed, "clinic").status_code == 200
+    assert released(keyed, "clinic").status_code == 200
     keyed["vendor"].post(f"/cubes/{model['id']}/invalidation", None)
-    assert _error(_released(keyed, "clinic"))[:2] == (403, "key_release_refused")
+    assert error(released(keyed, "clinic"))[:2] == (403, "key_release_refused")
     assert _states(keyed) == {}
 
 
@@ -365,8 +301,8 @@ def _deletions(keyed: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_invalidating_a_dataset_deletes_its_owners_wrapped_keys(keyed: dict[str, Any]) -> None:
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _grant(keyed, "clinic").status_code == 200
+    assert grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "clinic").status_code == 200
     keyed["hospital"].post(f"/datasets/{keyed['dataset']['id']}/invalidation", None)
     assert _deletions(keyed) == [("hospital", "wrapped_model_key.delete")]
     assert _states(keyed) == {"clinic": "held"}
@@ -375,8 +311,8 @@ def test_invalidating_a_dataset_deletes_its_owners_wrapped_keys(keyed: dict[str,
 def test_invalidating_the_model_or_the_benchmark_deletes_every_wrapped_key(
     keyed: dict[str, Any], api: Api
 ) -> None:
-    assert _grant(keyed, "hospital").status_code == 200
-    assert _grant(keyed, "clinic").status_code == 200
+    assert grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "clinic").status_code == 200
     keyed["bench"].post(f"/benchmarks/{keyed['benchmark']['id']}/invalidation", None)
     assert _deletions(keyed) == [("bench", "wrapped_model_key.delete")] * 2
     keyed["vendor"].post(f"/cubes/{keyed['private']['id']}/invalidation", None)
@@ -386,7 +322,7 @@ def test_invalidating_the_model_or_the_benchmark_deletes_every_wrapped_key(
 def test_the_owners_page_shows_where_each_site_stands_and_no_one_elses(
     keyed: dict[str, Any], api: Api
 ) -> None:
-    assert _grant(keyed, "hospital").status_code == 200
+    assert grant(keyed, "hospital").status_code == 200
     model = keyed["private"]
     page = Browser.on(api).get("/mine", headers=keyed["vendor"].headers)
     assert page.status_code == 200

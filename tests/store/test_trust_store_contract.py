@@ -1,6 +1,6 @@
 """The store contract of the trust layer (membership rules and data policies, signing keys,
-blob owners): every backend (file SQLite, PostgreSQL) must pass all of these, as it passes
-``test_store_contract``."""
+blob owners, attestation pins and nonces): every backend (file SQLite, PostgreSQL) must
+pass all of these, as it passes ``test_store_contract``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from tests.store.world import NOW, H, benchmark_world, make_cube, make_user
 
+from medval.core.attestation_schemas import AttestationPinsCreate
 from medval.core.errors import Conflict
 from medval.core.membership_schemas import (
     AutoApprovalRule,
@@ -17,15 +18,16 @@ from medval.core.membership_schemas import (
     agreement_sha256,
 )
 from medval.core.schemas import CubeCreate
-from medval.core.sealed_models import SealedArchive
+from medval.core.sealed_models import KeyReleaseVerifierKind, SealedArchive
 from medval.core.states import (
     ApprovalStatus,
     AssociationKind,
     AutoApprovalMode,
     CubeKind,
 )
-from medval.server.store.interface import Store
+from medval.server.store.interface import Store, StoreTransaction
 from medval.server.store.records import AssociationStanding
+from medval.trust.keys import key_id
 
 
 def test_membership_rules_and_data_policies_round_trip(store: Store) -> None:
@@ -127,3 +129,79 @@ def test_a_private_model_holds_its_sealed_archive_only(store: Store) -> None:
         assert [c.id for c in tx.cubes_with_blob(sealed)] == [cube.id]
         assert tx.cubes_with_blob(clear) == []
         assert cube.blob_hashes == {sealed}
+
+
+def _attested_model(tx: StoreTransaction) -> tuple[int, int]:
+    """(a private model released ``attested``, a site), ids."""
+    alice, site = make_user(tx), make_user(tx, "site")
+    body = CubeCreate(
+        name="attested",
+        kind=CubeKind.MODEL,
+        archive_hash=H,
+        sealed=SealedArchive(sealed_hash="b" * 64, key_release=KeyReleaseVerifierKind.ATTESTED),
+    )
+    return tx.add_cube(alice.id, body, NOW).id, site.id
+
+
+def test_attestation_pins_are_put_replaced_and_read(store: Store) -> None:
+    pins = AttestationPinsCreate(
+        measurement="a1" * 48, launch_policy="0x30000", signing_public_key="A" * 43 + "="
+    )
+    with store.transaction() as tx:
+        model_id, _ = _attested_model(tx)
+        assert tx.attestation_pins(model_id) is None
+        first = tx.put_attestation_pins(model_id, pins, NOW)
+    assert (first.model_id, first.measurement, first.window_seconds, first.pinned_at) == (
+        model_id,
+        "a1" * 48,
+        300,
+        NOW,
+    )
+    assert first.signing_key_id == key_id("A" * 43 + "=")
+    later = NOW + timedelta(hours=1)
+    with store.transaction() as tx:
+        again = tx.put_attestation_pins(
+            model_id,
+            pins.model_copy(update={"measurement": "d4" * 32, "window_seconds": 60}),
+            later,
+        )
+    with store.transaction() as tx:
+        assert tx.attestation_pins(model_id) == again
+        assert tx.attestation_pins(model_id + 1) is None
+    assert (again.id, again.measurement, again.window_seconds, again.pinned_at) == (
+        first.id,
+        "d4" * 32,
+        60,
+        later,
+    )
+
+
+def test_a_nonce_is_spent_once_and_expired_ones_are_forgotten(store: Store) -> None:
+    expiry = NOW + timedelta(minutes=5)
+    with store.transaction() as tx:
+        model_id, site_id = _attested_model(tx)
+        issued = tx.add_attestation_nonce(model_id, site_id, "0" * 64, NOW, expiry)
+        tx.add_attestation_nonce(model_id, site_id, "1" * 64, NOW, expiry)
+    assert (issued.model_id, issued.recipient_id, issued.nonce) == (model_id, site_id, "0" * 64)
+    assert (issued.issued_at, issued.expires_at, issued.spent_at) == (NOW, expiry, None)
+    spent_at = NOW + timedelta(minutes=1)
+    with store.transaction() as tx:
+        assert tx.spend_attestation_nonce("0" * 64, spent_at) is True
+        assert tx.spend_attestation_nonce("0" * 64, spent_at) is False  # a replay
+        assert tx.spend_attestation_nonce("f" * 64, spent_at) is False  # never issued
+    with store.transaction() as tx:
+        found = tx.attestation_nonce("0" * 64)
+        assert found is not None and found.spent_at == spent_at
+        assert tx.attestation_nonce("f" * 64) is None
+    # A spend rolled back with its transaction did not happen.
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        assert tx.spend_attestation_nonce("1" * 64, spent_at) is True
+        raise RuntimeError("the release was refused after all")
+    with store.transaction() as tx:
+        unspent = tx.attestation_nonce("1" * 64)
+        assert unspent is not None and unspent.spent_at is None
+        # Issuing after both expired forgets them (spent or not).
+        after = expiry + timedelta(seconds=1)
+        tx.add_attestation_nonce(model_id, site_id, "2" * 64, after, after + timedelta(minutes=5))
+        assert tx.attestation_nonce("0" * 64) is None and tx.attestation_nonce("1" * 64) is None
+        assert tx.attestation_nonce("2" * 64) is not None

@@ -154,12 +154,18 @@ def test_an_unknown_nonce_is_refused(attester: Attester) -> None:
     with pytest.raises(NonceUnknown) as refused:
         attester.check(attester.document(made_up))
     assert str(refused.value) == (
-        "key release refused: nonce c3c3c3c3c3c3c3c3 was not issued by this verifier for model 7"
+        "key release refused: nonce c3c3c3c3c3c3c3c3 was not issued by this verifier to "
+        "hospital-a for model 7"
     )
     # Issued, but for evidence about another model.
     nonce = attester.nonces.issue(MODEL + 1, NOW)
     with pytest.raises(NonceUnknown):
         attester.check(attester.document(nonce))
+    # Issued for this model, but to another site.
+    nonce = attester.nonces.issue(MODEL, NOW, site="hospital-b")
+    with pytest.raises(NonceUnknown):
+        attester.check(attester.document(nonce))
+    attester.check(attester.document(attester.nonces.issue(MODEL, NOW, site="hospital-a")))
 
 
 def test_a_document_for_another_model_is_refused(attester: Attester) -> None:

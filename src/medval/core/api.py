@@ -48,7 +48,13 @@ MODEL_KEY_RECIPIENTS = "/cubes/{cube_id}/key-recipients"
 # DELETE -> ModelKeyRecipient (the owner withholds it: its wrapped key is deleted)
 MODEL_KEY_GRANT = "/cubes/{cube_id}/key-recipients/{username}"
 # GET -> WrappedModelKeyPublic: the caller's own wrapped key, released while approved
+# POST KeyReleaseEvidence -> WrappedModelKeyPublic: the same, against attestation evidence
 RELEASED_MODEL_KEY = "/cubes/{cube_id}/released-key"
+# An attested model (attestation_schemas): GET -> AttestationPinsPublic (who sees the model);
+# PUT AttestationPinsCreate -> AttestationPinsPublic (its owner pins what may hold the key)
+ATTESTATION_PINS = "/cubes/{cube_id}/attestation-pins"
+# POST -> AttestationNoncePublic: a nonce for the calling site's evidence (approved sites)
+ATTESTATION_NONCES = "/cubes/{cube_id}/attestation-nonces"
 
 BENCHMARKS = "/benchmarks"  # POST BenchmarkCreate -> BenchmarkPublic; GET -> list
 BENCHMARK = "/benchmarks/{benchmark_id}"  # GET -> BenchmarkPublic

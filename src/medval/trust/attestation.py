@@ -17,8 +17,9 @@ launch policy are the pinned ones; it was made within the time window; and its n
 issued here, for this model, has not expired and was not used before. The nonce is spent
 only when everything else passed, so that a forged document cannot burn a site's nonce.
 
-``NonceBook`` keeps nonces in this process's memory: a server with several processes
-would keep them in its database (not built: nothing calls this yet). Imports only
+``NonceBook`` keeps nonces in this process's memory (for one process, and tests); the
+server keeps them in its database (``medval.server.services.attestation``), so that a
+server of several processes spends each nonce once. Imports only
 ``medval.core``, ``medval.trust``, pydantic, ``rfc8785`` and ``cryptography``.
 """
 
@@ -26,9 +27,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -62,7 +63,11 @@ __all__ = [
     "AttestationPins",
     "AttestedVerifier",
     "Evidence",
+    "IssuedNonce",
     "NonceBook",
+    "Nonces",
+    "check_nonce",
+    "nonce_replayed",
     "sign_evidence",
 ]
 
@@ -114,56 +119,82 @@ class AttestationPins:
     clock_skew: timedelta = timedelta(seconds=30)  # how far ahead its clock may be
 
 
-@dataclass
-class _Issued:
+@dataclass(frozen=True)
+class IssuedNonce:
+    """What a verifier knows of a nonce it issued: for which model, to which site (""
+    when it does not say), until when, and whether a release spent it already."""
+
     model_id: int
+    site: str
     expires_at: datetime
+    spent: bool = False
+
+
+def check_nonce(
+    nonce: str, issued: IssuedNonce | None, request: KeyReleaseRequest, now: datetime
+) -> None:
+    """Refuse evidence carrying ``nonce`` (issued as ``issued``, None if never) for
+    ``request``: unknown, another model's or site's, replayed or expired, in one line."""
+    name = f"nonce {nonce[:16]}"
+    if issued is not None and issued.spent:
+        raise nonce_replayed(nonce)
+    if (
+        issued is None
+        or issued.model_id != request.model_id
+        or (issued.site and issued.site != request.site)
+    ):
+        raise refusal(
+            NonceUnknown,
+            f"{name} was not issued by this verifier to {request.site} for model "
+            f"{request.model_id}",
+        )
+    if _utc(now) >= _utc(issued.expires_at):
+        raise refusal(NonceExpired, f"{name} expired at {timestamp(issued.expires_at)}")
+
+
+def nonce_replayed(nonce: str) -> NonceReplayed:
+    return refusal(NonceReplayed, f"nonce {nonce[:16]} was already used (a replayed document)")
+
+
+class Nonces(Protocol):
+    """Where a verifier's nonces are kept: this process's memory (``NonceBook``) or the
+    server's database (``medval.server.services.attestation``)."""
+
+    def spend(self, nonce: str, request: KeyReleaseRequest, now: datetime) -> None:
+        """Use ``nonce`` once for ``request``, or refuse in one line (``check_nonce``)."""
+        ...
 
 
 @dataclass
 class NonceBook:
-    """Nonces a verifier issued: fresh (256 random bits), for one model, single use,
-    each with an expiry."""
+    """Nonces a verifier issued, kept in this process's memory: fresh (256 random bits),
+    for one model (and one site, if named), single use, each with an expiry."""
 
     lifetime: timedelta = timedelta(minutes=5)
-    _issued: dict[str, _Issued] = field(default_factory=dict)
-    _spent: dict[str, datetime] = field(default_factory=dict)
+    _issued: dict[str, IssuedNonce] = field(default_factory=dict)
 
-    def issue(self, model_id: int, now: datetime) -> str:
-        """A new nonce for evidence about ``model_id``."""
+    def issue(self, model_id: int, now: datetime, site: str = "") -> str:
+        """A new nonce for evidence about ``model_id`` (from ``site``, if named)."""
         now = _utc(now)
         self._forget_before(now)
         nonce = secrets.token_hex(32)
-        self._issued[nonce] = _Issued(model_id, now + self.lifetime)
+        self._issued[nonce] = IssuedNonce(model_id, site, now + self.lifetime)
         return nonce
 
-    def spend(self, nonce: str, model_id: int, now: datetime) -> None:
-        """Use ``nonce`` once; unknown, replayed, expired or another model's is refused."""
-        now = _utc(now)
-        name = f"nonce {nonce[:16]}"
-        if nonce in self._spent:
-            raise refusal(NonceReplayed, f"{name} was already used (a replayed document)")
-        issued = self._issued.get(nonce)
-        if issued is None or issued.model_id != model_id:
-            raise refusal(
-                NonceUnknown, f"{name} was not issued by this verifier for model {model_id}"
-            )
-        if now >= issued.expires_at:
-            raise refusal(NonceExpired, f"{name} expired at {timestamp(issued.expires_at)}")
-        del self._issued[nonce]
-        self._spent[nonce] = issued.expires_at
+    def spend(self, nonce: str, request: KeyReleaseRequest, now: datetime) -> None:
+        check_nonce(nonce, self._issued.get(nonce), request, now)
+        self._issued[nonce] = replace(self._issued[nonce], spent=True)
 
     def _forget_before(self, now: datetime) -> None:
         # A spent nonce is kept until it would have expired: after that, evidence that
         # carries it is refused as unknown (and as too old by the time window).
         self._issued = {n: i for n, i in self._issued.items() if i.expires_at > now}
-        self._spent = {n: at for n, at in self._spent.items() if at > now}
 
 
 class AttestedVerifier:
     """``attested``: the key goes only to an approved site whose evidence is accepted."""
 
-    def __init__(self, pins: AttestationPins, nonces: NonceBook) -> None:
+    def __init__(self, pins: AttestationPins, nonces: Nonces) -> None:
         key_id(pins.signing_public_key)  # a pinned key that is not one is one line, now
         self.pins = pins
         self.nonces = nonces
@@ -189,7 +220,7 @@ class AttestedVerifier:
             )
         evidence = self._verified(request.evidence)
         self._check_content(evidence, request.model_id, now)
-        self.nonces.spend(evidence.nonce, request.model_id, now)
+        self.nonces.spend(evidence.nonce, request, now)
 
     def _verified(self, document: bytes) -> Evidence:
         """The evidence in ``document``, once its signature verifies with the pinned key."""

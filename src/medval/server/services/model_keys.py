@@ -1,12 +1,13 @@
 """A private model's key, wrapped to each approved site: who may hold it, granting and
-withholding it, releasing it to a site, and deleting it when a site is no longer approved.
+withholding it, and deleting it when a site is no longer approved (releasing it to a
+site: ``services.key_release``).
 
 The server never sees a model key in clear: its owner's client wraps it to each site's
 encryption key (``medval.trust.key_wrapping``) and puts the wrapped key here. A site is a
 *recipient* of a model while it owns a dataset with an approved association to a
 benchmark where the model is approved (or is the reference model). A wrapped key is
 released only to its recipient, through the verifier the model's owner chose
-(``medval.trust.key_release``); revoking an association deletes the wrapped keys of the
+(``services.key_release``); revoking an association deletes the wrapped keys of the
 sites that are no longer recipients, and so does invalidating a model, a dataset or a
 benchmark, in the same transaction, so no new run starts. Every grant, withholding and
 deletion is in the audit log (the store logs them).
@@ -14,11 +15,8 @@ deletion is in the audit log (the store logs them).
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from medval.core.errors import InvalidInput, InvalidTransition, KeyReleaseRefused, NotFound
+from medval.core.errors import InvalidInput, InvalidTransition, NotFound
 from medval.core.model_key_schemas import ModelKeyRecipient, ModelKeyState, WrappedModelKeyCreate
-from medval.core.sealed_models import KeyReleaseVerifierKind
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind
 from medval.server.services.context import ServiceContext
 from medval.server.services.cubes import visible_cube
@@ -31,18 +29,11 @@ from medval.server.store.records import (
     UserRecord,
     WrappedModelKeyRecord,
 )
-from medval.trust.key_release import (
-    REFUSED,
-    ApprovedSitesVerifier,
-    KeyReleaseRequest,
-    KeyReleaseVerifier,
-    refusal,
-)
 
 _MANAGE = "share its key"
 
 
-def _private_model(tx: StoreTransaction, cube_id: int) -> CubeRecord:
+def private_model(tx: StoreTransaction, cube_id: int) -> CubeRecord:
     """A cube that exists and is a private model (not its caller's business yet)."""
     cube = tx.cube(cube_id)
     if cube is None:
@@ -55,7 +46,7 @@ def _private_model(tx: StoreTransaction, cube_id: int) -> CubeRecord:
 def _owned_private_model(tx: StoreTransaction, caller: UserRecord, cube_id: int) -> CubeRecord:
     cube = visible_cube(tx, caller, cube_id)
     require_owner(caller, cube.owner_id, f"model {cube.name}", _MANAGE)
-    return _private_model(tx, cube_id)
+    return private_model(tx, cube_id)
 
 
 def approved_recipients(tx: StoreTransaction, model: CubeRecord) -> set[int]:
@@ -177,57 +168,6 @@ def withhold_model_key(
         site = _user(tx, username)
         held = tx.withhold_model_key(model.id, site.id, ctx.clock())
         return _recipient(tx, site.id, held)
-
-
-class _NoPinnedMeasurement:
-    """``attested``: this server has no pinned measurements for any model yet, so it
-    releases no key against evidence (``medval.trust.attestation`` is the verifier that
-    would check one)."""
-
-    @property
-    def kind(self) -> KeyReleaseVerifierKind:
-        return KeyReleaseVerifierKind.ATTESTED
-
-    def check(self, request: KeyReleaseRequest, now: datetime) -> None:
-        raise KeyReleaseRefused(
-            f"{REFUSED}: model {request.model_id} releases its key only against attestation "
-            "evidence, and this server has no pinned measurement to check it against yet"
-        )
-
-
-def _verifier(kind: KeyReleaseVerifierKind) -> KeyReleaseVerifier:
-    if kind is KeyReleaseVerifierKind.NONE:
-        return ApprovedSitesVerifier()
-    return _NoPinnedMeasurement()
-
-
-def released_model_key(
-    ctx: ServiceContext, caller: UserRecord, cube_id: int
-) -> WrappedModelKeyRecord:
-    """The caller's own wrapped key of the model, released through the model's verifier
-    while the caller is an approved site; otherwise one line (exit 16) and no key."""
-    with ctx.store.transaction() as tx:
-        visible_cube(tx, caller, cube_id)
-        model = _private_model(tx, cube_id)
-        assert model.sealed is not None  # _private_model says so
-        request = KeyReleaseRequest(
-            model_id=model.id,
-            site=caller.username,
-            site_approved=caller.id in approved_recipients(tx, model),
-        )
-        _verifier(model.sealed.key_release).check(request, ctx.clock())
-        held = tx.wrapped_model_key(model.id, caller.id)
-    if held is not None and held.withheld:
-        raise KeyReleaseRefused(
-            f"{REFUSED}: the owner of model {model.name} withholds its key from {caller.username}"
-        )
-    if held is None or held.wrapped_key is None:
-        raise refusal(
-            KeyReleaseRefused,
-            f"no key of model {model.name} is wrapped for {caller.username} yet; "
-            "its owner wraps one with 'medval model keys sync'",
-        )
-    return held
 
 
 def _models_of_benchmarks(tx: StoreTransaction, benchmark_ids: set[int]) -> set[int]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
+from medval.core.attestation_schemas import AttestationPinsPublic
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.participation_schemas import ExpectedSitePublic
@@ -41,6 +42,7 @@ from medval.core.training_schemas import (
     TrainingAssociationPublic,
     TrainingExperimentPublic,
 )
+from medval.server.store import attestation_models as at
 from medval.server.store import model_key_models as k
 from medval.server.store import models as m
 from medval.server.store import participation_models as pa
@@ -66,6 +68,7 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     # A wrapped key is opaque (only its recipient opens it): its grant, withholding and
     # deletion are logged like any change, hashed over that opaque form.
     k.WrappedModelKey: ("wrapped_model_key", WrappedModelKeyPublic),
+    at.AttestationPins: ("attestation_pins", AttestationPinsPublic),
     pr.PreparationReport: ("preparation_report", PreparationReportPublic),
     pa.ExpectedSite: ("expected_site", ExpectedSitePublic),
     t.Aggregator: ("aggregator", AggregatorPublic),

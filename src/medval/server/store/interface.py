@@ -27,6 +27,7 @@ from medval.core.phases import ResultPublication
 from medval.core.result_schemas import ResultCreate
 from medval.core.schemas import AuditEntryPublic, BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
+from medval.server.store.attestation_interface import AttestationTransaction
 from medval.server.store.model_keys_interface import ModelKeyTransaction
 from medval.server.store.participation_interface import ParticipationTransaction
 from medval.server.store.pending_work import PendingWork
@@ -72,6 +73,7 @@ def unattributed() -> Actor:
 class StoreTransaction(
     TrainingTransaction,
     ModelKeyTransaction,
+    AttestationTransaction,
     PhaseTransaction,
     QuotaTransaction,
     ParticipationTransaction,
@@ -79,7 +81,8 @@ class StoreTransaction(
     Protocol,
 ):
     """One unit of work against the store (federated training's part: ``TrainingTransaction``;
-    private models' keys: ``ModelKeyTransaction``; benchmarks' phases: ``PhaseTransaction``;
+    private models' keys: ``ModelKeyTransaction``, and their ``attested`` release:
+    ``AttestationTransaction``; benchmarks' phases: ``PhaseTransaction``;
     expected sites and institutions: ``ParticipationTransaction``; preparation reports:
     ``PreparationReportTransaction``)."""
 

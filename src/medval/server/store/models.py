@@ -43,6 +43,7 @@ from medval.core.states import (
 
 # Training's tables live beside these, on the same base: imported here so that whoever
 # reads the schema from this module (Alembic, the migration tests) sees them all.
+from medval.server.store import attestation_models as attestation_models
 from medval.server.store import model_key_models as model_key_models
 from medval.server.store import participation_models as participation_models
 from medval.server.store import phase_models as phase_models

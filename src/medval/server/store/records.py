@@ -21,6 +21,7 @@ from functools import cached_property
 
 from pydantic import TypeAdapter
 
+from medval.core.attestation_schemas import AttestationNoncePublic, AttestationPinsPublic
 from medval.core.documents import ResultDocument
 from medval.core.membership_schemas import AgreementAcceptancePublic, DataPolicy
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
@@ -64,6 +65,20 @@ class WrappedModelKeyRecord(WrappedModelKeyPublic, frozen=True):
 
     id: int  # the list's sort key
     recipient_id: int
+
+
+class AttestationPinsRecord(AttestationPinsPublic, frozen=True):
+    id: int
+
+
+class AttestationNonceRecord(AttestationNoncePublic, frozen=True):
+    """Only its site sees a nonce; who it was issued to and whether it was spent are the
+    verifier's business."""
+
+    id: int
+    recipient_id: int
+    issued_at: datetime
+    spent_at: datetime | None
 
 
 class PreparationReportRecord(PreparationReportPublic, frozen=True):

@@ -31,6 +31,7 @@ from medval.server.store.records import (
     DatasetRecord,
 )
 from medval.server.store.sql_accounts import SqlAccountRows
+from medval.server.store.sql_attestation import SqlAttestationRows
 from medval.server.store.sql_audit import SqlAuditRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_participation import SqlParticipationRows
@@ -75,6 +76,7 @@ class SqlTransaction(
     SqlQuotaRows,
     SqlTrainingRows,
     SqlModelKeyRows,
+    SqlAttestationRows,
     SqlPreparationReportRows,
     SqlParticipationRows,
     SqlAuditRows,
@@ -83,8 +85,9 @@ class SqlTransaction(
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
     reads, ``sql_results``; phases and publication, ``sql_phases``; quotas, counting
     entries and priorities, ``sql_quotas``; training, ``sql_training``; private models'
-    keys, ``sql_model_keys``; expected sites and institutions, ``sql_participation``;
-    preparation reports, ``sql_preparation_reports``; the audit log, ``sql_audit``."""
+    keys, ``sql_model_keys``, their attested release, ``sql_attestation``; expected sites
+    and institutions, ``sql_participation``; preparation reports,
+    ``sql_preparation_reports``; the audit log, ``sql_audit``."""
 
     # --- cubes ------------------------------------------------------------------------
 
