@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from medval.core.hashing import pack_directory
 from medval.core.scratch import MEMORY_BACKED
+from medval.trust.keys import SigningKey
 from tests.e2e.clear_scan import files_holding
 from tests.e2e.conftest import E2E_SITES, Assets, Benchmark, Server
 from tests.e2e.people import Person, assert_clean_failure
@@ -255,3 +258,98 @@ def hashlib_of(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+MEASUREMENT = "a1" * 48  # what the model's owner pins: the runner image's launch measurement
+POLICY = "0x30000"
+
+
+def _attester(person: Person, key: Path, measurement: str = MEASUREMENT) -> Person:
+    """``person`` with ``MEDVAL_ATTESTATION_COMMAND`` naming the stand-in attester."""
+    command = shlex.join(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("stand_in_attester.py")),
+            "--key", str(key), "--measurement", measurement, "--launch-policy", POLICY,
+        ]
+    )  # fmt: skip
+    return replace(
+        person, environment=(*person.environment, ("MEDVAL_ATTESTATION_COMMAND", command))
+    )
+
+
+def test_an_attested_model_runs_only_against_evidence_its_pins_accept(
+    private_model: PrivateModel,
+    people: dict[str, Person],
+    benchmark: Benchmark,
+    tmp_path: Path,
+) -> None:
+    """After the test above (the site's dataset is approved on the benchmark): the same
+    model registered ``--key-release attested``, pinned, its key synced to the site."""
+    vendor, committee = people["vendor"], people["committee"]
+    registered = vendor.json(
+        "model", "register", str(private_model.folder), "--private", "--key-release",
+        "attested", "--name", "attested-logistic",
+    )  # fmt: skip
+    model = str(registered["id"])
+    vendor.ok("model", "associate", model, "--benchmark", str(benchmark.id), "--yes")
+    for association in committee.json("association", "list", "--status", "pending"):
+        committee.ok("association", "approve", str(association["id"]), "--yes")
+    assert "hospital-a: granted" in vendor.ok("model", "keys", "sync", model).splitlines()
+    hospital = people["hospital-a"]
+    run = ("run", "--model", model, "--yes")
+
+    # No pins yet: the server releases nothing, whatever the evidence.
+    attester_key = SigningKey.generate()
+    key_file = tmp_path / "attester.pem"
+    key_file.write_bytes(attester_key.to_pem())
+    assert_clean_failure(
+        _attester(hospital, key_file).medval(*run),
+        16,
+        f"key release refused: model {model} releases its key only against attestation "
+        "evidence, and its owner has pinned no measurement yet ('medval model attestation pin')",
+    )
+    pinned = vendor.medval(
+        "model", "attestation", "pin", model, "--measurement", MEASUREMENT,
+        "--launch-policy", POLICY, "--signing-key", attester_key.public_key,
+    )  # fmt: skip
+    assert pinned.code == 0, pinned.stderr
+    assert pinned.stderr.splitlines() == [
+        f"model attested-logistic: its key is released only to measurement {MEASUREMENT[:16]}"
+    ]
+    shown = hospital.json("model", "attestation", "show", model)
+    assert (shown["measurement"], shown["launch_policy"]) == (MEASUREMENT, POLICY)
+
+    # This machine names no attestation command: one line, nothing asked of the server.
+    assert_clean_failure(
+        hospital.medval(*run),
+        16,
+        "model attested-logistic releases its key only against attestation evidence, and "
+        "this machine names no command that makes it: set MEDVAL_ATTESTATION_COMMAND "
+        "(docs/confidential-computing.md)",
+    )
+    # Evidence of another runner image: refused by the server, nothing runs.
+    assert_clean_failure(
+        _attester(hospital, key_file, measurement="b2" * 48).medval(*run),
+        16,
+        f"key release refused: the runner's measurement {'b2' * 8} is not the pinned {'a1' * 8}",
+    )
+    # Evidence signed by another key than the pinned one.
+    other = tmp_path / "other.pem"
+    other.write_bytes(SigningKey.generate().to_pem())
+    assert_clean_failure(
+        _attester(hospital, other).medval(*run),
+        16,
+        "key release refused: the evidence's signature does not verify with the pinned key "
+        f"{attester_key.key_id[:16]}",
+    )
+    assert _model_logs(hospital.home, registered["id"]) == []
+
+    # Evidence the pins accept: the key is released, the model runs, the metrics are the
+    # clear model's, and nothing in clear stays behind.
+    _attester(hospital, key_file).ok(*run)
+    results = {r["model_id"]: r for r in hospital.json("results", "list", "--local")}
+    attested, clear = results[registered["id"]], results[private_model.clear_id]
+    assert attested["status"] == "succeeded"
+    assert attested["document"]["metrics"] == clear["document"]["metrics"]
+    assert _clear_files_left(hospital.home) == []

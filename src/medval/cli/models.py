@@ -20,6 +20,7 @@ from medval.cli.cubes import (
     register_folder,
     show_cube,
 )
+from medval.cli.model_attestation import app as attestation_app
 from medval.cli.model_keys import app as keys_app
 from medval.cli.render import print_result_document, print_results
 from medval.client.declared_metrics import declared_metrics
@@ -31,6 +32,7 @@ from medval.core.states import CubeKind, Stage
 
 app = typer.Typer(help="Model owners: register models and join benchmarks.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(attestation_app, name="attestation")
 
 
 @app.command("register")

@@ -1,5 +1,6 @@
 """The HTTP calls of private models' keys (sites' encryption keys, a model's recipients,
-granting, withholding and releasing its wrapped key), grouped apart from
+granting, withholding and releasing its wrapped key, and its attestation pins and
+nonces), grouped apart from
 ``MedvalClient``'s own: ``client.model_keys.recipients(...)``. They go through the
 client's one request method, so errors come back as the same typed exceptions.
 """
@@ -9,6 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medval.core import api
+from medval.core.attestation_schemas import (
+    AttestationNoncePublic,
+    AttestationPinsCreate,
+    AttestationPinsPublic,
+    KeyReleaseEvidence,
+)
 from medval.core.model_key_schemas import (
     EncryptionKeyCreate,
     EncryptionKeyPublic,
@@ -47,6 +54,22 @@ class ModelKeyCalls:
         path = api.MODEL_KEY_GRANT.format(cube_id=model_id, username=username)
         return self._client.call(ModelKeyRecipient, "DELETE", path)
 
-    def released(self, model_id: int) -> WrappedModelKeyPublic:
+    def released(self, model_id: int, evidence: str | None = None) -> WrappedModelKeyPublic:
+        """The caller's wrapped key; with ``evidence`` for a model released ``attested``."""
         path = api.RELEASED_MODEL_KEY.format(cube_id=model_id)
-        return self._client.call(WrappedModelKeyPublic, "GET", path)
+        if evidence is None:
+            return self._client.call(WrappedModelKeyPublic, "GET", path)
+        body = KeyReleaseEvidence(evidence=evidence)
+        return self._client.call(WrappedModelKeyPublic, "POST", path, body=body)
+
+    def attestation_pins(self, model_id: int) -> AttestationPinsPublic:
+        path = api.ATTESTATION_PINS.format(cube_id=model_id)
+        return self._client.call(AttestationPinsPublic, "GET", path)
+
+    def pin_attestation(self, model_id: int, pins: AttestationPinsCreate) -> AttestationPinsPublic:
+        path = api.ATTESTATION_PINS.format(cube_id=model_id)
+        return self._client.call(AttestationPinsPublic, "PUT", path, body=pins)
+
+    def attestation_nonce(self, model_id: int) -> AttestationNoncePublic:
+        path = api.ATTESTATION_NONCES.format(cube_id=model_id)
+        return self._client.call(AttestationNoncePublic, "POST", path)

@@ -95,6 +95,15 @@ class ClientSettings(BaseModel):
             "builds its own under environments/"
         ),
     )
+    attestation_command: str | None = Field(
+        default=None,
+        description=(
+            "The command that prints attestation evidence for a model whose key is released "
+            "`attested`: run with the model id and the server's nonce as its last two "
+            "arguments (docs/confidential-computing.md); unset: such a model's key is not "
+            "asked for"
+        ),
+    )
     device_root: Path = Field(
         default=Path("/dev"),
         description="Where `medval run --gpus` looks for NVIDIA device files",

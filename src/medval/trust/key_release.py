@@ -1,6 +1,6 @@
 """Releasing a private model's key: the seam, and the verifier for approved sites.
 
-A private model (issue 16; not built yet) is stored encrypted, and its key reaches a site
+A private model (issue 16) is stored encrypted, and its key reaches a site
 only through a ``KeyReleaseVerifier`` chosen per model by its ``KeyReleaseVerifierKind``:
 
 - ``none``: the key is released to every site whose association with a benchmark that
@@ -12,9 +12,10 @@ only through a ``KeyReleaseVerifier`` chosen per model by its ``KeyReleaseVerifi
 
 No trusted execution environment (TEE) runs on the machines medval is built and tested
 on. The server releases a site's wrapped model key through this seam
-(``medval.server.services.model_keys``): ``none`` with ``ApprovedSitesVerifier``;
-``attested`` is refused there in one line, as no measurements are pinned on the server
-yet. See ``docs/confidential-computing.md``. Imports only ``medval.core``.
+(``medval.server.services.key_release``): ``none`` with ``ApprovedSitesVerifier``;
+``attested`` with ``AttestedVerifier`` on the pins the model's owner stored, against a
+stand-in evidence document. See ``docs/confidential-computing.md``. Imports only
+``medval.core``.
 """
 
 from __future__ import annotations
