@@ -57,11 +57,13 @@ class AttestationPinsPublic(Schema):
 
 class AttestationNoncePublic(Schema):
     """A nonce issued to the calling site for one model: single use, until
-    ``expires_at``. The evidence must carry it (SEV-SNP REPORT_DATA, TDX REPORTDATA)."""
+    ``expires_at``. The evidence must carry it (SEV-SNP REPORT_DATA, TDX REPORTDATA);
+    ``spent_at``, once a release accepted it."""
 
     model_id: int
     nonce: str
     expires_at: datetime
+    spent_at: datetime | None = None
 
 
 class KeyReleaseEvidence(Schema):

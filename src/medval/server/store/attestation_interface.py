@@ -2,9 +2,8 @@
 issued to sites. ``StoreTransaction`` (``interface``) includes it.
 
 The same rules as the rest of the store: records out; getters return ``None`` for
-unknown ids; a change to the pins is appended to the audit log by the store itself
-(nonces are not entities the log speaks of: issuing and spending one changes nothing a
-reader of the log could check).
+unknown ids; every change (pins put, a nonce issued or spent) is appended to the audit
+log by the store itself. Nonces are kept once expired, as records of what was asked.
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ class AttestationTransaction(Protocol):
     def add_attestation_nonce(
         self, cube_id: int, recipient_id: int, nonce: str, now: datetime, expires_at: datetime
     ) -> AttestationNonceRecord:
-        """A nonce issued at ``now`` to the recipient for the model; nonces that expired
-        before ``now`` are forgotten (deleted) first."""
+        """A nonce issued at ``now`` to the recipient for the model."""
         ...
 
     def attestation_nonce(self, nonce: str) -> AttestationNonceRecord | None: ...

@@ -4,7 +4,8 @@ and the nonces issued to sites for their evidence.
 Built as ``models`` builds the others (read its docstring): a column here is stored and,
 under the same name in ``core.attestation_schemas``, shown. Nonces are single use: a
 site's evidence spends one (``spent_at``) in the transaction that releases its key, by
-a conditional UPDATE, so two server processes cannot both accept the same nonce.
+a conditional UPDATE, so two server processes cannot both accept the same nonce. Both
+are entities of the audit log (``attestation_pins``, ``attestation_nonce``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
-from medval.core.attestation_schemas import AttestationPinsPublic
+from medval.core.attestation_schemas import AttestationNoncePublic, AttestationPinsPublic
 from medval.core.membership_schemas import AgreementAcceptancePublic
 from medval.core.model_key_schemas import EncryptionKeyPublic, WrappedModelKeyPublic
 from medval.core.participation_schemas import ExpectedSitePublic
@@ -69,6 +69,8 @@ AUDITED: dict[type[m.Base], tuple[str, type[BaseModel]]] = {
     # deletion are logged like any change, hashed over that opaque form.
     k.WrappedModelKey: ("wrapped_model_key", WrappedModelKeyPublic),
     at.AttestationPins: ("attestation_pins", AttestationPinsPublic),
+    # A nonce's issue to a site, and its spending by the release of the site's key.
+    at.AttestationNonce: ("attestation_nonce", AttestationNoncePublic),
     pr.PreparationReport: ("preparation_report", PreparationReportPublic),
     pa.ExpectedSite: ("expected_site", ExpectedSitePublic),
     t.Aggregator: ("aggregator", AggregatorPublic),

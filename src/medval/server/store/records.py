@@ -72,13 +72,11 @@ class AttestationPinsRecord(AttestationPinsPublic, frozen=True):
 
 
 class AttestationNonceRecord(AttestationNoncePublic, frozen=True):
-    """Only its site sees a nonce; who it was issued to and whether it was spent are the
-    verifier's business."""
+    """Only its site sees a nonce; who it was issued to is the verifier's business."""
 
     id: int
     recipient_id: int
     issued_at: datetime
-    spent_at: datetime | None
 
 
 class PreparationReportRecord(PreparationReportPublic, frozen=True):

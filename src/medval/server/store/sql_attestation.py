@@ -1,17 +1,18 @@
 """The SQL store's part for ``attested`` key release (``attestation_interface``), on
 ``SqlRows``.
 
-As in ``sql``: rows are read back as records. A nonce is spent by one conditional UPDATE
+As in ``sql``: rows are read back as records, and every change is touched for the audit
+log before it is made. A nonce is read ``FOR UPDATE`` and spent by a conditional UPDATE
 (``spent_at IS NULL``): under PostgreSQL's READ COMMITTED a second transaction spending
-the same nonce waits for the first and then finds no row to change; SQLite runs one
-writer at a time. Either way exactly one release accepts a nonce.
+the same nonce waits for the first and then finds it spent; SQLite runs one writer at a
+time. Either way exactly one release accepts a nonce.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from medval.core.attestation_schemas import AttestationPinsCreate
 from medval.server.store import attestation_models as a
@@ -52,7 +53,6 @@ class SqlAttestationRows(SqlRows):
     def add_attestation_nonce(
         self, cube_id: int, recipient_id: int, nonce: str, now: datetime, expires_at: datetime
     ) -> AttestationNonceRecord:
-        self.session.execute(delete(a.AttestationNonce).where(a.AttestationNonce.expires_at < now))
         row = a.AttestationNonce(
             nonce=nonce,
             cube_id=cube_id,
@@ -69,10 +69,20 @@ class SqlAttestationRows(SqlRows):
         return AttestationNonceRecord.model_validate(row) if row else None
 
     def spend_attestation_nonce(self, nonce: str, now: datetime) -> bool:
-        spent = self.session.execute(
+        row = self.session.scalar(
+            select(a.AttestationNonce).where(a.AttestationNonce.nonce == nonce).with_for_update()
+        )
+        if row is None or row.spent_at is not None:
+            return False
+        self.audit.touch(row, "spend")
+        claimed = self.session.execute(
             update(a.AttestationNonce)
-            .where(a.AttestationNonce.nonce == nonce, a.AttestationNonce.spent_at.is_(None))
+            .where(a.AttestationNonce.id == row.id, a.AttestationNonce.spent_at.is_(None))
             .values(spent_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False  # spent by another transaction since it was read
+        row.spent_at = now  # the session's copy, which the log's entry is hashed over
+        self.session.flush()
+        return True
