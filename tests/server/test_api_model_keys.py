@@ -5,6 +5,7 @@ site's association is revoked, and never a model key in clear in the database or
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -332,3 +333,32 @@ def test_the_owners_page_shows_where_each_site_stands_and_no_one_elses(
     assert "get the key when you run medval model keys sync" in words
     theirs = text(Browser.on(api).get("/mine", headers=keyed["hospital"].headers).text)
     assert model["name"] not in theirs
+
+
+# --- a private model's image --------------------------------------------------------------
+
+
+def test_a_private_models_image_is_registered_sealed_only(world: dict[str, Any], api: Api) -> None:
+    vendor = world["vendor"]
+    sealed_image = api.blob(vendor, b"the image archive, sealed")
+    body = {
+        "name": "private-with-image",
+        "kind": "model",
+        "archive_hash": hashlib.sha256(b"the archive in clear").hexdigest(),
+        "stage": "operation",
+        "image_digest": "sha256:" + "d" * 64,
+        "image_archive_hash": hashlib.sha256(b"an image archive in clear").hexdigest(),
+        "sealed": {"sealed_hash": api.blob(vendor), "key_release": "none"},
+    }
+    assert error(vendor.post("/cubes", body)) == (
+        422,
+        "invalid_input",
+        "a private model with an image gives both its image archive's hash in clear "
+        "(image_archive_hash) and its sealed one (sealed.image_sealed_hash), a model without "
+        "one neither",
+    )
+    body["sealed"] = body["sealed"] | {"image_sealed_hash": sealed_image}
+    # Registered with its image sealed: the image archive in clear was never uploaded.
+    registered = vendor.ok("post", "/cubes", body)
+    assert registered["sealed"]["image_sealed_hash"] == sealed_image
+    assert registered["image_archive_hash"] == body["image_archive_hash"]

@@ -62,7 +62,7 @@ def register(
         "--private",
         help="Seal the model's archive (its code, parameters and additional files, where its "
         "weights belong) with a fresh key kept on this machine; the server gets the "
-        "ciphertext only. A container image is not sealed.",
+        "ciphertext only. Its container image, if any, is sealed too.",
     ),
     key_release: str | None = typer.Option(
         None,

@@ -89,14 +89,16 @@ class CubeSupply:
         return self.cached_blob(cube.archive_hash, path, f"cube {cube.name}")
 
     @contextmanager
-    def unpacked(self, cube: CubePublic, mirrored: bool = True) -> Iterator[tuple[Path, CubeSpec]]:
+    def unpacked(
+        self, cube: CubePublic, mirrored: bool = True, key: bytes | None = None
+    ) -> Iterator[tuple[Path, CubeSpec]]:
         """A fresh copy of the cube, unpacked only after its hash is checked again.
 
         The spec carries the cube's registered name, and any error inside names the cube
         by it, never by the scratch folder it was unpacked in. A private model is
         unsealed in memory first (:meth:`unsealed`) and unpacked, additional files too,
         into a private scratch folder (memory-backed where the machine has one), removed
-        afterwards whatever happens.
+        afterwards whatever happens (``key``: its key, if asked for already).
         """
         archive = self.fetch(cube, mirrored)
         data = archive.read_bytes()
@@ -104,7 +106,7 @@ class CubeSupply:
             verify_sha256(data, cube.archive_hash, f"cube {cube.name} (cached at {archive})")
             folder = self.workspace.scratch(f"cube-{cube.id}-")
         else:
-            data = self.unsealed(cube, data, archive)
+            data = self.unsealed(cube, data, archive, key)
             folder = self.workspace.private_scratch(f"model-{cube.id}-")
         try:
             with named_as(cube, folder):
@@ -122,16 +124,18 @@ class CubeSupply:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def unsealed(self, cube: CubePublic, sealed: bytes, cached: Path) -> bytes:
+    def unsealed(
+        self, cube: CubePublic, sealed: bytes, cached: Path, key: bytes | None = None
+    ) -> bytes:
         """A private model's archive in clear, in memory only: the cached ciphertext's hash
-        checked, the key asked for (``model_keys``), the archive opened with it, and its
-        hash in clear checked against the registered one, in that order; the first check
-        that fails is one line, and nothing runs."""
+        checked, the key asked for (``model_keys``, unless given), the archive opened with
+        it, and its hash in clear checked against the registered one, in that order; the
+        first check that fails is one line, and nothing runs."""
         assert cube.sealed is not None
         verify_sha256(
             sealed, cube.sealed.sealed_hash, f"sealed model {cube.name} (cached at {cached})"
         )
-        key = self.model_keys.key_for(cube)
+        key = key or self.model_keys.key_for(cube)
         clear = unseal_archive(sealed, key, cube.archive_hash, f"model {cube.name}")
         verify_sha256(clear, cube.archive_hash, f"model {cube.name}, unsealed")
         return clear
@@ -154,6 +158,50 @@ class CubeSupply:
                 path, cube.image_digest, f"cube {cube.name}", self.progress.step
             )
         return cube.image_digest
+
+    @contextmanager
+    def image_ready(self, cube: CubePublic, key: bytes | None = None) -> Iterator[str | None]:
+        """The ID of the cube's image, runnable inside the block (:meth:`pinned_image`);
+        a private model's sealed image is unsealed for the block only (:meth:`unsealed_image`)."""
+        if cube.sealed is None or cube.sealed.image_sealed_hash is None:
+            yield self.pinned_image(cube)
+            return
+        with self.unsealed_image(cube, key or self.model_keys.key_for(cube)) as image_id:
+            yield image_id
+
+    @contextmanager
+    def unsealed_image(self, cube: CubePublic, key: bytes) -> Iterator[str]:
+        """A private model's image: its cached ciphertext's hash checked, opened with the
+        model's key in memory, its hash in clear checked against the registered one,
+        written to a private scratch folder (memory-backed where the machine has one) and
+        handed to the runner, which loads or unpacks it for the block and removes it
+        after (``Runner.sealed_image``); the clear archive is removed at once."""
+        assert cube.sealed is not None and cube.sealed.image_sealed_hash is not None
+        assert cube.image_digest is not None and cube.image_archive_hash is not None
+        sealed_hash, clear_hash = cube.sealed.image_sealed_hash, cube.image_archive_hash
+        what = f"sealed image of model {cube.name}"
+        cached = self.cached_blob(sealed_hash, self.workspace.sealed_image(sealed_hash), what)
+        data = cached.read_bytes()
+        verify_sha256(data, sealed_hash, f"{what} (cached at {cached})")
+        clear = unseal_archive(data, key, clear_hash, f"the image of model {cube.name}")
+        del data
+        verify_sha256(clear, clear_hash, f"the image of model {cube.name}, unsealed")
+        folder = self.workspace.private_scratch(f"image-{cube.id}-")
+
+        def private_folder() -> Path:  # the runner's, removed by it after the last run
+            return self.workspace.private_scratch(f"image-{cube.id}-rootfs-")
+
+        try:
+            archive = folder / "image.tar"
+            archive.write_bytes(clear)
+            del clear
+            with self.runner.sealed_image(
+                archive, cube.image_digest, f"model {cube.name}", private_folder, self.progress.step
+            ):
+                archive.unlink()
+                yield cube.image_digest
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     @contextmanager
     def unpacked_demo_data(self, archive: bytes) -> Iterator[Path]:

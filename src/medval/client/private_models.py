@@ -9,9 +9,11 @@ server pins both hashes: the archive in clear (``archive_hash``, what a site che
 after unsealing) and the ciphertext (``sealed.sealed_hash``). The clear archive never
 leaves this machine.
 
-What is sealed is the cube's archive: its spec, code, parameters and additional files
-(where MedPerf cubes keep their weights). A container image is uploaded as it is: weights
-baked into an image's layers are not protected.
+What is sealed is the cube's archive (its spec, code, parameters and additional files,
+where MedPerf cubes keep their weights) and its container image archive, if it has one
+(weights baked into the image's layers), each under the same key and bound to its own
+hash in clear: the server pins ``image_archive_hash`` (in clear, what a site checks
+after unsealing) and ``sealed.image_sealed_hash`` (the ciphertext it holds).
 """
 
 from __future__ import annotations
@@ -52,11 +54,10 @@ def owner_keeps_keys(
     return Privately(key_release, keep)
 
 
-def image_not_sealed_line(name: str) -> str:
+def image_sealed_line(name: str) -> str:
     return (
-        f"note: model {name} is private, but its container image is uploaded as it is, "
-        "not sealed: only the cube folder (its additional files, where its weights belong) "
-        "is protected"
+        f"note: model {name} is private: its container image is sealed too (a site loads "
+        "it in clear only for its runs, and removes what it loaded after)"
     )
 
 
@@ -70,14 +71,40 @@ def private_line(cube: CubePublic) -> str:
     )
 
 
-def upload_sealed(
-    client: MedvalClient, archive: bytes, clear_hash: str, private: Privately, gpu: GpuNeed
-) -> SealedArchive:
-    """Seal ``archive`` with a fresh key, keep the key, upload the ciphertext only;
-    ``gpu``, what its spec declares, is recorded in clear."""
-    key = generate_model_key()
-    sealed = seal_archive(archive, key, clear_hash)
-    sealed_hash = sha256_bytes(sealed)
-    private.keep_key(sealed_hash, key)  # before the upload: a sealed blob is never keyless
-    client.upload_blob(sealed_hash, sealed, "sealed model archive")
-    return SealedArchive(sealed_hash=sealed_hash, key_release=private.key_release, gpu=gpu)
+class Sealer:
+    """One private model's fresh key: its archive sealed and the key kept first (so no
+    sealed blob of it is ever on the server keyless), then its image and its archive
+    uploaded sealed, the ciphertext only."""
+
+    def __init__(self, client: MedvalClient, private: Privately) -> None:
+        self.client = client
+        self.private = private
+        self._key = generate_model_key()
+        self._archive = b""
+        self._sealed_hash = ""
+        self._image_sealed_hash: str | None = None
+
+    def seal_archive(self, archive: bytes, clear_hash: str) -> None:
+        """Seal the cube's archive and keep the key (nothing is uploaded yet)."""
+        self._archive = seal_archive(archive, self._key, clear_hash)
+        self._sealed_hash = sha256_bytes(self._archive)
+        self.private.keep_key(self._sealed_hash, self._key)
+
+    def upload_image(self, archive: Path, clear_hash: str) -> None:
+        """Seal the image archive (read whole: sealing is one authenticated message) and
+        upload the ciphertext."""
+        assert self._sealed_hash, "the archive is sealed, and the key kept, first"
+        sealed = seal_archive(archive.read_bytes(), self._key, clear_hash)
+        self._image_sealed_hash = sha256_bytes(sealed)
+        self.client.upload_blob(self._image_sealed_hash, sealed, "sealed image archive")
+
+    def upload_archive(self, gpu: GpuNeed) -> SealedArchive:
+        """Upload the sealed archive; how it is held (``gpu``, what its spec declares,
+        recorded in clear)."""
+        self.client.upload_blob(self._sealed_hash, self._archive, "sealed model archive")
+        return SealedArchive(
+            sealed_hash=self._sealed_hash,
+            key_release=self.private.key_release,
+            gpu=gpu,
+            image_sealed_hash=self._image_sealed_hash,
+        )

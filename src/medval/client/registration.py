@@ -24,9 +24,9 @@ from medval.client.execution import Executor
 from medval.client.http import MedvalClient
 from medval.client.private_models import (
     Privately,
-    image_not_sealed_line,
+    Sealer,
+    image_sealed_line,
     private_line,
-    upload_sealed,
 )
 from medval.client.training_cubes import is_training_cube_folder, register_training_cube
 from medval.core import demo_data
@@ -159,16 +159,20 @@ def register_cube(
             )
         lines = unhonoured_lines(packed.spec)
         if private is not None and packed.spec.image is not None:
-            lines.append(image_not_sealed_line(name or packed.spec.name))
+            lines.append(image_sealed_line(name or packed.spec.name))
         for line in lines:
             if say is not None:
                 say(line)
-        image = upload_image(client, packed.spec, runner_kind, image_archive, beside)
-        if private is None:
+        sealer = None
+        if private is not None:  # nothing of it in clear leaves this machine
+            sealer = Sealer(client, private)
+            sealer.seal_archive(packed.archive, packed.sha256)
+        image = upload_image(client, packed.spec, runner_kind, image_archive, beside, sealer)
+        if sealer is None:
             client.upload_blob(packed.sha256, packed.archive)
             sealed = None
-        else:  # the archive in clear never leaves this machine
-            sealed = upload_sealed(client, packed.archive, packed.sha256, private, packed.spec.gpu)
+        else:
+            sealed = sealer.upload_archive(packed.spec.gpu)
     body = CubeCreate(
         name=name or packed.spec.name,
         kind=packed.spec.kind,
@@ -188,8 +192,10 @@ def upload_image(
     runner_kind: str,
     image_archive: Path | None,
     beside: Path | None = None,
+    sealer: Sealer | None = None,
 ) -> PinnedImage | None:
-    """Pin and upload the cube's image; None for a cube without one.
+    """Pin and upload the cube's image (a private model's, sealed by ``sealer``); None
+    for a cube without one.
 
     ``beside`` is where a DockerArchive's relative ``image`` path starts (the folder of
     the spec as the author has it).
@@ -205,13 +211,13 @@ def upload_image(
         archive = image_archive or _named_archive(spec, beside)
         if not archive.is_file():
             raise InvalidInput(f"image archive {archive} does not exist")
-        return _upload_archive(client, archive, archive_image_id(archive))
+        return _upload_archive(client, archive, archive_image_id(archive), sealer)
     if image_archive is not None:
         if not image_archive.is_file():
             raise InvalidInput(f"image archive {image_archive} does not exist")
         image_id = archive_image_id(image_archive)
         check_archive_holds(image_archive, image_id, spec.image)
-        return _upload_archive(client, image_archive, image_id)
+        return _upload_archive(client, image_archive, image_id, sealer)
     from medval.runner.registry import image_engine  # every runner: only when saving
 
     engine = image_engine(runner_kind, f"the image {spec.image} of cube {spec.name}")
@@ -220,7 +226,7 @@ def upload_image(
     with scratch_folder("medval-image-") as scratch:
         archive = scratch / "image.tar"
         digest = save_image(engine, spec.image, archive)
-        return _upload_archive(client, archive, digest)
+        return _upload_archive(client, archive, digest, sealer)
 
 
 def _named_archive(spec: CubeSpec, beside: Path | None) -> Path:
@@ -234,9 +240,14 @@ def _named_archive(spec: CubeSpec, beside: Path | None) -> Path:
     return beside / spec.image
 
 
-def _upload_archive(client: MedvalClient, archive: Path, digest: str) -> PinnedImage:
+def _upload_archive(
+    client: MedvalClient, archive: Path, digest: str, sealer: Sealer | None
+) -> PinnedImage:
     archive_hash = sha256_file(archive)
-    client.upload_blob(archive_hash, archive, f"image archive {digest[:19]}…")  # streamed
+    if sealer is not None:
+        sealer.upload_image(archive, archive_hash)
+    else:
+        client.upload_blob(archive_hash, archive, f"image archive {digest[:19]}…")  # streamed
     return PinnedImage(digest, archive_hash)
 
 

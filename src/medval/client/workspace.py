@@ -179,6 +179,11 @@ class Workspace:
         """A cube's container image archive, re-verified before every run."""
         return self.cubes_dir / f"{_hash_name(sha256)}.image.tar"
 
+    def sealed_image(self, sha256: str) -> Path:
+        """A private model's sealed image archive (``client.private_models``), as
+        downloaded: opened only in memory, just before its runs."""
+        return self.cubes_dir / f"{_hash_name(sha256)}.image{SEALED_SUFFIX}"
+
     def sealed_archive(self, sha256: str) -> Path:
         """A private model's sealed archive (``client.private_models``), as downloaded."""
         return self.cubes_dir / f"{_hash_name(sha256)}{SEALED_SUFFIX}"

@@ -38,8 +38,9 @@ class KeyReleaseVerifierKind(StrEnum):
 
 
 class SealedArchive(Schema):
-    """How a private model's archive is held: the ciphertext's hash, the verifier through
-    which its key is released to a site, and what its spec declares about GPUs, recorded
+    """How a private model's archive (and image) is held: the ciphertexts' hashes, the
+    verifier through which its key is released to a site, and what its spec declares
+    about GPUs, recorded
     in clear at registration so that ``cube show`` can say it without the key (None for a
     model registered before it was recorded). A site still reads the GPU need from the
     unsealed spec itself before a run."""
@@ -47,3 +48,8 @@ class SealedArchive(Schema):
     sealed_hash: Sha256
     key_release: KeyReleaseVerifierKind = KeyReleaseVerifierKind.NONE
     gpu: GpuNeed | None = None
+    # The ciphertext of its container image archive, sealed under the same key (the
+    # cube's ``image_archive_hash`` is the archive in clear, checked after unsealing);
+    # None for a model without an image (or registered before images were sealed, whose
+    # image the server holds as it is).
+    image_sealed_hash: Sha256 | None = None

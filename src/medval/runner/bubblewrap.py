@@ -50,7 +50,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -68,6 +69,7 @@ from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.local_limits import end_sandbox, process_limit, task_group_or_none
 from medval.runner.outputs import OutputCap
 from medval.runner.python_environments import EnvironmentStore
+from medval.runner.sealed_images import SealedImageUses
 from medval.runner.supervisor import supervise
 from medval.runner.verdict import judge, judge_group
 
@@ -131,6 +133,9 @@ class BubblewrapRunner(Runner):
     image_store: ImageStore | None = None
     environment_store: EnvironmentStore | None = None
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
+    # Private models' images, unpacked each into a private folder while runs hold them.
+    _sealed: dict[str, ImageStore] = field(default_factory=dict, init=False, repr=False)
+    _sealed_uses: SealedImageUses = field(default_factory=SealedImageUses, init=False, repr=False)
 
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
         bwrap = self._find_bwrap()
@@ -229,10 +234,46 @@ class BubblewrapRunner(Runner):
                 say(f"unpacking the image of {what}")
             self.image_store.unpack(archive, image_id, what)
 
+    @contextmanager
+    def sealed_image(
+        self,
+        archive: Path,
+        image_id: str,
+        what: str,
+        private_folder: Callable[[], Path],
+        say: Callable[[str], None] | None = None,
+    ) -> Iterator[None]:
+        """Unpacked into a private folder of its own (never the image cache) while runs
+        hold it, removed after; an image unpacked here in clear already is used as it is."""
+
+        def make() -> bool:
+            if self.image_store is not None and self.image_store.find(image_id) is not None:
+                return False
+            if say is not None:
+                say(f"unpacking the image of {what} (private, removed after its runs)")
+            store = ImageStore(private_folder())
+            try:
+                store.unpack(archive, image_id, what)
+            except BaseException:
+                shutil.rmtree(store.root, ignore_errors=True)
+                raise
+            self._sealed[image_id] = store
+            return True
+
+        def remove() -> None:
+            store = self._sealed.pop(image_id)
+            shutil.rmtree(store.root, ignore_errors=True)
+
+        with self._sealed_uses.held(image_id, make, remove):
+            yield
+
     def unpacked_image(self, invocation: TaskInvocation) -> UnpackedImage | None:
         """The cube's own image, unpacked; None for a cube run on this Python."""
         if invocation.image is None:
             return None
+        sealed = self._sealed.get(invocation.image)
+        if sealed is not None:
+            return sealed.find(invocation.image)
         found = self.image_store.find(invocation.image) if self.image_store else None
         if found is None:
             raise SandboxError(

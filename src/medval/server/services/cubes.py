@@ -24,10 +24,19 @@ def register_cube(ctx: ServiceContext, caller: UserRecord, body: CubeCreate) -> 
     with ctx.transaction(caller) as tx:
         if body.sealed is None:
             require_usable_blob(ctx, tx, caller, body.archive_hash, "cube archive")
-        else:  # a private model: the server holds its archive sealed only
+            if body.image_archive_hash is not None:
+                require_usable_blob(ctx, tx, caller, body.image_archive_hash, "image archive")
+        else:  # a private model: the server holds its archive and image sealed only
             require_usable_blob(ctx, tx, caller, body.sealed.sealed_hash, "sealed cube archive")
-        if body.image_archive_hash is not None:
-            require_usable_blob(ctx, tx, caller, body.image_archive_hash, "image archive")
+            image = body.sealed.image_sealed_hash
+            if (image is None) != (body.image_archive_hash is None):
+                raise InvalidInput(
+                    "a private model with an image gives both its image archive's hash in "
+                    "clear (image_archive_hash) and its sealed one (sealed.image_sealed_hash), "
+                    "a model without one neither"
+                )
+            if image is not None:
+                require_usable_blob(ctx, tx, caller, image, "sealed image archive")
         return tx.add_cube(caller.id, body, ctx.clock())
 
 

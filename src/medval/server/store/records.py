@@ -86,10 +86,12 @@ class PreparationReportRecord(PreparationReportPublic, frozen=True):
 class CubeRecord(CubePublic, frozen=True):
     @property
     def blob_hashes(self) -> frozenset[str]:
-        """The blobs this cube holds on the server: its archive (a private model's sealed
-        archive only: the server never holds it in clear) and its image archive."""
-        archive = self.archive_hash if self.sealed is None else self.sealed.sealed_hash
-        return frozenset(h for h in (archive, self.image_archive_hash) if h is not None)
+        """The blobs this cube holds on the server: its archive and its image archive (a
+        private model's sealed ones only: the server never holds them in clear)."""
+        if self.sealed is None:
+            return frozenset(h for h in (self.archive_hash, self.image_archive_hash) if h)
+        image = self.sealed.image_sealed_hash or self.image_archive_hash
+        return frozenset(h for h in (self.sealed.sealed_hash, image) if h is not None)
 
 
 class BenchmarkRecord(BenchmarkPublic, frozen=True):
