@@ -12,6 +12,7 @@ Each site gets the key as every site does: wrapped to its own encryption key by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -28,7 +29,7 @@ from medval.runner.docker import DockerRunner
 from medval.runner.podman import PodmanRunner
 from tests.e2e.clear_scan import files_holding
 from tests.e2e.conftest import Server
-from tests.e2e.people import Person
+from tests.e2e.people import Person, assert_clean_failure
 from tests.medperf.images import CUBES, build_images
 from tests.runner.engines import EngineUnavailable, docker_daemon
 
@@ -208,3 +209,26 @@ def test_nothing_of_it_in_clear_stays_at_any_site(sites: Sites) -> None:
     # Neither engine kept the image it loaded for the runs.
     for engine in (DockerRunner(), PodmanRunner()):
         assert engine.image_id(sites.image_id) is None, engine.program
+
+
+def test_a_sealed_image_changed_by_one_byte_is_refused_before_it_runs(sites: Sites) -> None:
+    hospital = sites.hospitals["local"]
+    cached = hospital.home / "cubes" / f"{sites.image_sealed_hash}.image.sealed"
+    good = cached.read_bytes()
+    changed = bytearray(good)
+    changed[len(changed) // 2] ^= 0x01
+    cached.write_bytes(bytes(changed))
+    logs = sorted((hospital.home / "logs").glob(f"*-{sites.private_id}-infer-*.log"))
+    try:
+        failed = hospital.medval("run", "--model", str(sites.private_id), "--force", "--yes")
+        assert_clean_failure(
+            failed,
+            6,
+            f"sealed image of model pm-private (cached at {cached}): content hash "
+            f"{hashlib.sha256(bytes(changed)).hexdigest()[:12]}… does not match the "
+            f"registered {sites.image_sealed_hash[:12]}…",
+        )
+        # Nothing ran: no new log of the model's task.
+        assert sorted((hospital.home / "logs").glob(f"*-{sites.private_id}-infer-*.log")) == logs
+    finally:
+        cached.write_bytes(good)
