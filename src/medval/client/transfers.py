@@ -32,7 +32,7 @@ import httpx
 from medval.core.errors import Conflict, HashMismatch, ServerUnavailable
 
 if TYPE_CHECKING:
-    from medval.client.http import MedvalClient
+    from medval.client.blob_http import BlobTransfers
 
 CHUNK = 1 << 20
 ATTEMPTS = 5
@@ -50,7 +50,7 @@ def _silent(what: str, done: int, total: int) -> None:
 
 
 def upload(
-    client: MedvalClient,
+    client: BlobTransfers,
     sha256: str,
     source: bytes | Path,
     what: str,
@@ -84,7 +84,7 @@ def upload(
 
 
 def download(
-    client: MedvalClient,
+    client: BlobTransfers,
     sha256: str,
     target: Path,
     what: str,
@@ -152,7 +152,7 @@ def _hash_of(partial: Path) -> tuple[hashlib._Hash, int]:
 
 
 def _broken(
-    client: MedvalClient, verb: str, what: str, attempts: int, exc: Exception
+    client: BlobTransfers, verb: str, what: str, attempts: int, exc: Exception
 ) -> ServerUnavailable:
     towards = "to" if verb == "upload" else "from"
     return ServerUnavailable(

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import sessionmaker
 
-from medval.core.membership_schemas import AutoApprovalRule, DataPolicy, MembershipAgreement
+from medval.core.membership_schemas import DataPolicy
 from medval.core.paging import Cursor
 from medval.core.schemas import BenchmarkCreate, CubeCreate, DatasetCreate
 from medval.core.states import ApprovalStatus, AssociationKind, CubeKind, Stage
@@ -23,7 +23,6 @@ from medval.server.store import models as m
 from medval.server.store.database import create_database_engine
 from medval.server.store.interface import Actor, unattributed
 from medval.server.store.records import (
-    AgreementAcceptanceRecord,
     AssociationRecord,
     AssociationStanding,
     BenchmarkRecord,
@@ -33,6 +32,7 @@ from medval.server.store.records import (
 from medval.server.store.sql_accounts import SqlAccountRows
 from medval.server.store.sql_attestation import SqlAttestationRows
 from medval.server.store.sql_audit import SqlAuditRows
+from medval.server.store.sql_membership import SqlMembershipRows
 from medval.server.store.sql_model_keys import SqlModelKeyRows
 from medval.server.store.sql_participation import SqlParticipationRows
 from medval.server.store.sql_pending import SqlPendingRows
@@ -77,13 +77,15 @@ class SqlTransaction(
     SqlTrainingRows,
     SqlModelKeyRows,
     SqlAttestationRows,
+    SqlMembershipRows,
     SqlPreparationReportRows,
     SqlParticipationRows,
     SqlAuditRows,
 ):
     """One unit of work: the generic part is ``sql_rows``; accounts, signing keys and
     blobs, ``sql_accounts``; pending work, ``sql_pending``; results and what a leaderboard
-    reads, ``sql_results``; phases and publication, ``sql_phases``; quotas, counting
+    reads, ``sql_results``; a benchmark's membership agreement and auto-approval,
+    ``sql_membership``; phases and publication, ``sql_phases``; quotas, counting
     entries and priorities, ``sql_quotas``; training, ``sql_training``; private models'
     keys, ``sql_model_keys``, their attested release, ``sql_attestation``; expected sites
     and institutions, ``sql_participation``; preparation reports,
@@ -175,56 +177,6 @@ class SqlTransaction(
             invalidated_at=now,
             invalidated_by_id=by_id,
         )
-
-    # --- membership: the agreement, its acceptances, auto-approval ---------------------
-
-    def set_benchmark_agreement(
-        self, benchmark_id: int, agreement: MembershipAgreement | None
-    ) -> BenchmarkRecord:
-        return self._change(
-            BenchmarkRecord,
-            m.Benchmark,
-            benchmark_id,
-            "benchmark",
-            "set agreement",
-            agreement=agreement,
-        )
-
-    def set_benchmark_auto_approval(
-        self, benchmark_id: int, rule: AutoApprovalRule
-    ) -> BenchmarkRecord:
-        return self._change(
-            BenchmarkRecord,
-            m.Benchmark,
-            benchmark_id,
-            "benchmark",
-            "set auto-approval",
-            auto_approval=rule,
-        )
-
-    def add_agreement_acceptance(
-        self, benchmark_id: int, user_id: int, sha256: str, now: datetime
-    ) -> AgreementAcceptanceRecord:
-        row = m.AgreementAcceptance(
-            benchmark_id=benchmark_id, user_id=user_id, sha256=sha256, accepted_at=now
-        )
-        what = f"an acceptance of agreement {sha256[:12]}… by this user"
-        return AgreementAcceptanceRecord.model_validate(self._insert(row, what))
-
-    def agreement_acceptances(
-        self,
-        benchmark_id: int,
-        user_id: int | None = None,
-        *,
-        after: Cursor | None = None,
-        limit: int | None = None,
-    ) -> list[AgreementAcceptanceRecord]:
-        query = matching(
-            select(m.AgreementAcceptance).where(m.AgreementAcceptance.benchmark_id == benchmark_id),
-            (m.AgreementAcceptance.user_id, user_id),
-        )
-        query = paged(query, [m.AgreementAcceptance.id], after, limit)
-        return self._list(AgreementAcceptanceRecord, query)
 
     # --- datasets ---------------------------------------------------------------------
 
