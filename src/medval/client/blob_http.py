@@ -6,6 +6,7 @@ offsets, streams) where every other call goes through ``MedvalClient._call``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,13 +23,14 @@ from medval.core.schemas import BlobUploadState
 T = TypeVar("T")
 
 
-class BlobTransfers:
+class BlobTransfers(ABC):
     """Blob calls, on the client's HTTP connection and its errors."""
 
     base_url: str
     _http: httpx.Client
     transfer_report: transfers.TransferReport | None
 
+    @abstractmethod
     def _send(
         self,
         method: str,
@@ -38,13 +40,15 @@ class BlobTransfers:
         content: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        raise NotImplementedError  # MedvalClient's
+        """``MedvalClient``'s."""
 
+    @abstractmethod
     def _call(self, kind: type[T], method: str, path: str, **kwargs: Any) -> T:
-        raise NotImplementedError  # MedvalClient's
+        """``MedvalClient``'s."""
 
+    @abstractmethod
     def _error(self, response: httpx.Response) -> MedvalError:
-        raise NotImplementedError  # MedvalClient's
+        """``MedvalClient``'s."""
 
     def upload_blob(self, sha256: str, source: bytes | Path, what: str = "a blob") -> None:
         """Stream a blob (bytes, or a file chunk by chunk), resuming where the server

@@ -159,6 +159,14 @@ class CubeSupply:
             )
         return cube.image_digest
 
+    def run_key(self, cube: CubePublic) -> bytes | None:
+        """A private model's key, asked for once for its image and its archive, once its
+        ciphertext is cached; None for a cube in clear."""
+        if cube.sealed is None:
+            return None
+        self.fetch(cube)
+        return self.model_keys.key_for(cube)
+
     @contextmanager
     def image_ready(self, cube: CubePublic, key: bytes | None = None) -> Iterator[str | None]:
         """The ID of the cube's image, runnable inside the block (:meth:`pinned_image`);

@@ -188,12 +188,7 @@ class Executor(CubeSupply):
         """The cube checked, its image pinned, and unpacked: its folder, spec and image."""
         check_valid(f"{cube.kind.value} cube {cube.name} ({cube.id})", cube)  # never runs
         self.say_caveats()
-        # A private model's key is asked for once, for its image and its archive, once its
-        # ciphertext is cached.
-        key = None
-        if cube.sealed is not None:
-            self.fetch(cube)
-            key = self.model_keys.key_for(cube)
+        key = self.run_key(cube)
         with self.image_ready(cube, key) as image, self.unpacked(cube, key=key) as (folder, spec):
             yield folder, spec, image
 

@@ -47,14 +47,13 @@ from medval.core.errors import EngineError, SandboxError
 from medval.core.gpus import GpuDevices
 from medval.runner.bubblewrap import BubblewrapRunner, PythonRuntime
 from medval.runner.identity import Identity, check_readable, outputs_lent
-from medval.runner.image_archive import load_pinned_image
+from medval.runner.image_archive import load_pinned_image, loaded_for_runs
 from medval.runner.image_rootfs import ImageConfig
 from medval.runner.interface import Limits, Runner, TaskRun
 from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.outputs import OutputCap
 from medval.runner.python_environments import EnvironmentStore
 from medval.runner.python_image import PythonImagePlan, build_python_image
-from medval.runner.sealed_images import SealedImageUses
 from medval.runner.supervisor import ProcessOutcome, supervise
 from medval.runner.verdict import judge
 
@@ -86,11 +85,6 @@ _CLIENT_VARIABLES = (
 _BUILDING = threading.Lock()
 
 _NO_SUCH_IMAGE = ("no such image", "image not known", "no such object")
-
-
-# Private models' images loaded for their runs, by engine and ID: for the whole process,
-# since a runner is copied (``with_python_packages``) but the engine is one.
-_SEALED_USES = SealedImageUses()
 
 
 @dataclass
@@ -309,7 +303,6 @@ class ContainerRunner(Runner):
         """Load the archive into the engine, unless it already holds that ID; check the ID."""
         load_pinned_image(self, archive, image_id, what)
 
-    @contextlib.contextmanager
     def sealed_image(
         self,
         archive: Path,
@@ -317,25 +310,9 @@ class ContainerRunner(Runner):
         what: str,
         private_folder: Callable[[], Path],
         say: Callable[[str], None] | None = None,
-    ) -> Iterator[None]:
-        """Loaded into the engine while runs hold it, removed from it after (its tags
-        too); an image the engine held already is used as it is and kept."""
-
-        def make() -> bool:
-            if self.image_id(image_id) == image_id:
-                return False
-            if say is not None:
-                say(f"loading the image of {what} (private, removed after its runs)")
-            load_pinned_image(self, archive, image_id, what)
-            return True
-
-        def remove() -> None:
-            answer = self.engine("rmi", "--force", image_id, timeout=120)
-            if answer.returncode != 0 and say is not None:
-                say(f"{self.program} could not remove the image of {what}: {answer.stderr.strip()}")
-
-        with _SEALED_USES.held(f"{self.program} {image_id}", make, remove):
-            yield
+    ) -> contextlib.AbstractContextManager[None]:
+        """Loaded into the engine while runs hold it, removed after (``loaded_for_runs``)."""
+        return loaded_for_runs(self, archive, image_id, what, say)
 
     def pinned_image(self, invocation: TaskInvocation) -> str:
         """The ID to run: the cube's own image (which must be here), or the Python image."""

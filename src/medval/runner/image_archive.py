@@ -18,11 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import tarfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medval.core.errors import HashMismatch, InvalidInput, SandboxError
 from medval.runner.invocation import IMAGE_ID
+from medval.runner.sealed_images import SealedImageUses
 
 if TYPE_CHECKING:  # The local runner reads archives too, and container.py imports it.
     from medval.runner.container import ContainerRunner
@@ -111,6 +114,40 @@ def load_pinned_image(runner: ContainerRunner, archive: Path, digest: str, what:
             f"{what}: after loading its image archive, {runner.program} holds no image "
             f"{digest[:19]}…; refusing to run it"
         )
+
+
+# Private models' images loaded for their runs, by engine and ID: for the whole process,
+# since a runner is copied (``with_python_packages``) but the engine is one.
+_SEALED_USES = SealedImageUses()
+
+
+@contextmanager
+def loaded_for_runs(
+    runner: ContainerRunner,
+    archive: Path,
+    digest: str,
+    what: str,
+    say: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """A private model's image in the engine while runs hold it, removed from it after
+    (its tags too); an image the engine held already is used as it is and kept
+    (``Runner.sealed_image``)."""
+
+    def make() -> bool:
+        if runner.image_id(digest) == digest:
+            return False
+        if say is not None:
+            say(f"loading the image of {what} (private, removed after its runs)")
+        load_pinned_image(runner, archive, digest, what)
+        return True
+
+    def remove() -> None:
+        answer = runner.engine("rmi", "--force", digest, timeout=120)
+        if answer.returncode != 0 and say is not None:
+            say(f"{runner.program} could not remove the image of {what}: {_last(answer.stderr)}")
+
+    with _SEALED_USES.held(f"{runner.program} {digest}", make, remove):
+        yield
 
 
 def _last(text: str) -> str:

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -193,7 +193,6 @@ class Runner(ABC):
         checked, or refuse ``what``; ``say`` reports long work (a load, an unpacking)."""
         raise SandboxError(f"{what} has its own image: runner {self.kind} runs none")
 
-    @contextmanager
     def sealed_image(
         self,
         archive: Path,
@@ -201,13 +200,12 @@ class Runner(ABC):
         what: str,
         private_folder: Callable[[], Path],
         say: Callable[[str], None] | None = None,
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         """A private model's image, unsealed into ``archive`` (whose hash the caller has
         checked), runnable inside the block only: loaded or unpacked (into a folder made
         by ``private_folder``) unless this runner holds it already, and what was made
         removed after the last block that holds it (``runner.sealed_images``)."""
         raise SandboxError(f"{what} has its own image: runner {self.kind} runs none")
-        yield  # a generator, for @contextmanager
 
     @abstractmethod
     def execute(self, invocation: TaskInvocation, limits: Limits, log_path: Path | None) -> TaskRun:
