@@ -104,11 +104,14 @@ UNBOUNDED_WIDTH = 100_000
 
 
 def output_console(stderr: bool = False) -> Console:
-    """Where a command writes: the terminal's width on a terminal, unbounded elsewhere."""
-    console = Console(stderr=stderr, soft_wrap=True)
+    """Where a command writes: the terminal's width on a terminal, unbounded elsewhere.
+
+    No emoji codes: a text such as a description's ``:fire:`` prints as it is written (and rich's
+    table of codes is not loaded)."""
+    console = Console(stderr=stderr, soft_wrap=True, emoji=False)
     if console.is_terminal:
         return console
-    return Console(stderr=stderr, soft_wrap=True, width=UNBOUNDED_WIDTH)
+    return Console(stderr=stderr, soft_wrap=True, emoji=False, width=UNBOUNDED_WIDTH)
 
 
 @dataclass
