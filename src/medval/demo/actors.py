@@ -14,12 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.rule import Rule
 
 from medval.core.errors import MedvalError
 from medval.core.exit_codes import ExitCode
 from medval.demo.timing import Clock
 
 DEMO_PASSWORD = "demo-password-not-secret"
+# A section's rule written to a pipe or a log: there the console is unbounded, so that
+# tables are never cut (cli.context.output_console), and a rule would be that wide.
+LOGGED_RULE_WIDTH = 88
+
+
+def section_rule(console: Console, title: str) -> None:
+    """A rule across the terminal with ``title`` in it; in a pipe or a log, 88 wide."""
+    if console.is_terminal:
+        console.rule(title)
+    else:
+        console.print(Rule(title), width=LOGGED_RULE_WIDTH)
 
 
 class DemoFailed(MedvalError):
@@ -54,7 +66,7 @@ class Demo:
 
     def section(self, title: str) -> None:
         elapsed = time.monotonic() - self.clock.started
-        self.console.rule(f"[bold]{title}[/bold]  [dim]({elapsed:.0f} s)[/dim]")
+        section_rule(self.console, f"[bold]{title}[/bold]  [dim]({elapsed:.0f} s)[/dim]")
 
     def medval(self, who: Actor, *args: str, show: bool = False) -> str:
         """Run one CLI command as ``who``; stream its progress; return its stdout."""

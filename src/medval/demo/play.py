@@ -16,7 +16,7 @@ from rich.console import Console
 
 from medval.client.workspace import result_key
 from medval.demo import data
-from medval.demo.actors import DEMO_PASSWORD, Actor, Demo, DemoFailed
+from medval.demo.actors import DEMO_PASSWORD, Actor, Demo, DemoFailed, section_rule
 from medval.demo.embedded_server import embedded_server, server_env
 from medval.demo.train import (
     BOOSTING_MODEL,
@@ -260,7 +260,7 @@ def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
     again = page_address(demo, benchmark_id, f"http://127.0.0.1:{port}")
     times = demo.clock.report(demo.client_homes())
     elapsed = time.monotonic() - demo.clock.started
-    demo.console.rule(f"[bold green]Done: {times.count} commands in {elapsed:.0f} s")
+    section_rule(demo.console, f"[bold green]Done: {times.count} commands in {elapsed:.0f} s")
     demo.console.print(
         f"""Where to look next:
   - the evidence report (forest plots, ranks, subgroups, shift, provenance), with its

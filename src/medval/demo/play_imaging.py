@@ -21,7 +21,7 @@ from rich.console import Console
 
 from medval.client.workspace import result_key
 from medval.core.errors import InvalidInput
-from medval.demo.actors import DEMO_PASSWORD, Actor, Demo, DemoFailed
+from medval.demo.actors import DEMO_PASSWORD, Actor, Demo, DemoFailed, section_rule
 from medval.demo.embedded_server import embedded_server, server_env
 from medval.demo.play import _approve_pending, page_address, report_folder
 from medval.demo.workdir import check_workdir, claim_workdir
@@ -97,7 +97,7 @@ def run_imaging_demo(
         console.print(f"  embedded server on {url} (SQLite in {server_dir})")
         benchmark_id = _play(demo, admin, cubes, demo_data, declarations, sites)
     elapsed = time.monotonic() - demo.clock.started
-    demo.console.rule(f"[bold green]Done: the imaging benchmark in {elapsed:.0f} s")
+    section_rule(demo.console, f"[bold green]Done: the imaging benchmark in {elapsed:.0f} s")
     console.print(
         f"  evidence report: {report_folder(demo) / 'report.html'}\n"
         f"  serve it again: MEDVAL_SERVER_DATA_DIR={server_dir} medval server start"
