@@ -17,8 +17,9 @@ What the cube gets, and nothing more:
   host's, in the ``/usr`` every task sees (a cube in its own image brings its own);
 - no network at all: a new network namespace with only its own loopback, so even a
   service on the host's 127.0.0.1 is out of reach;
-- new IPC, UTS and cgroup namespaces, a new session (no terminal to inject into),
-  ``--die-with-parent``, and an environment of a few fixed variables only;
+- new IPC, UTS and cgroup namespaces, a new session (no terminal to inject into), an
+  environment of a few fixed variables only; a PID namespace around ``bwrap`` too, so
+  that no process of the task outlives the client (:mod:`medval.runner.task_namespace`);
 - RLIMIT_AS (the memory limit) set before ``bwrap`` starts, inherited by the sandbox,
   and a wall-clock limit after which the whole process group is killed.
 
@@ -71,6 +72,7 @@ from medval.runner.outputs import OutputCap
 from medval.runner.python_environments import EnvironmentStore
 from medval.runner.sealed_images import SealedImageUses
 from medval.runner.supervisor import supervise
+from medval.runner.task_namespace import TaskNamespaces
 from medval.runner.verdict import judge, judge_group
 
 # Top-level names that merged-/usr systems make links into /usr, older ones real folders.
@@ -133,6 +135,7 @@ class BubblewrapRunner(Runner):
     image_store: ImageStore | None = None
     environment_store: EnvironmentStore | None = None
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
+    _namespaces: TaskNamespaces = field(default_factory=TaskNamespaces, init=False, repr=False)
     # Private models' images, unpacked each into a private folder while runs hold them.
     _sealed: dict[str, ImageStore] = field(default_factory=dict, init=False, repr=False)
     _sealed_uses: SealedImageUses = field(default_factory=SealedImageUses, init=False, repr=False)
@@ -147,15 +150,15 @@ class BubblewrapRunner(Runner):
             if not root.exists():  # Said here, as bwrap run by a root client cannot say it.
                 raise SandboxError(f"the sandbox could not start: {root} does not exist")
         support = cgroups.find_support()
-        filter_fd = syscall_policy.filter_file()
-        info_read, info_write = os.pipe()
+        filter_fd, sync_read, sync_write = open_fds = [syscall_policy.filter_file(), *os.pipe()]
         staging = None
         try:
             if identity.uid != identity.owner_uid:
                 staging = Staging(make_scratch(None, "medval-stage-"))
             with outputs_lent(invocation, identity), task_group_or_none(support, limits) as group:
-                argv = [bwrap, *self.sandbox_arguments(invocation, limits, bwrap, image, staging)]
-                argv += ["--info-fd", str(info_write), "--seccomp", str(filter_fd)]
+                argv = [*self._namespaces.holding_command(identity), bwrap]
+                argv += self.sandbox_arguments(invocation, limits, bwrap, image, staging)
+                argv += ["--sync-fd", str(sync_write), "--seccomp", str(filter_fd)]
                 argv += ["--", *self._command(invocation, image)]
                 setup = ChildSetup(
                     cgroup_files=group.join_files() if group else [],
@@ -163,6 +166,7 @@ class BubblewrapRunner(Runner):
                     process_limit=None if group else process_limit(limits, identity),
                     keyctl_number=syscall_policy.number("keyctl"),
                     staging=staging,
+                    die_with_client=True,
                 )
                 outcome = supervise(
                     argv,
@@ -171,15 +175,17 @@ class BubblewrapRunner(Runner):
                     log_path=log_path,
                     env={},
                     prepare_child=setup,
-                    pass_fds=[filter_fd, info_write],
+                    pass_fds=[filter_fd, sync_write],
                     outputs=OutputCap.of(invocation, limits, limit_file_size=True),
                 )
+                open_fds.remove(sync_write)  # The sandbox's own now: closed as it ends.
+                os.close(sync_write)
                 if outcome.cut_short:
-                    end_sandbox(info_read)
+                    end_sandbox(sync_read)
                 if group is not None:
                     judge_group(invocation, outcome, limits, group)
         finally:
-            for fd in (filter_fd, info_read, info_write):
+            for fd in open_fds:
                 os.close(fd)
             if staging is not None:
                 staging.folder.rmdir()
@@ -389,8 +395,6 @@ class BubblewrapRunner(Runner):
 
 
 def _bwrap_refused(log_tail: tuple[str, ...]) -> bool:
-    """bubblewrap reports a setup failure as its only line, before the cube ever ran.
-
-    A cube could print such a line itself; it would only mislabel its own failure.
-    """
-    return len(log_tail) == 1 and log_tail[0].startswith("bwrap: ")
+    """bubblewrap (or unshare) says why it could not set up as its only line: the cube
+    never ran (a cube that printed such a line would only mislabel its own failure)."""
+    return len(log_tail) == 1 and log_tail[0].startswith(("bwrap: ", "unshare: "))

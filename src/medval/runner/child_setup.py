@@ -14,7 +14,11 @@ In this order, each step only if asked:
    with no supplementary groups before ``bwrap`` runs. bubblewrap then maps the task's
    uid 65534 to host uid 65534, never to root; the staging binds let it reach folders
    under, say, ``/root`` that nobody could not walk to;
-5. move to ``/``, which every account may enter.
+5. tie its life to the client's: the parent-death signal (SIGKILL), set after the last
+   change of uid (which clears it); a client already gone by then is noticed, and this
+   process ends before it executes anything (:mod:`medval.runner.task_namespace` says
+   why the local runner needs this);
+6. move to ``/``, which every account may enter.
 
 Python 3.11 has no ``os.unshare`` or ``mount``; the C library's are called through
 ctypes, set up before the fork, as the kernel documents them (unshare(2), mount(2)).
@@ -26,6 +30,7 @@ import ctypes
 import errno
 import os
 import resource
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +39,7 @@ from medval.runner.identity import NOBODY
 _CLONE_NEWNS = 0x00020000
 _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
 _KEYCTL_JOIN_SESSION_KEYRING = 1
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -60,9 +66,11 @@ class ChildSetup:
     process_limit: int | None = None
     keyctl_number: int | None = None
     staging: Staging | None = None
+    die_with_client: bool = False
 
     def __post_init__(self) -> None:
         self._libc = ctypes.CDLL(None, use_errno=True)
+        self._client = os.getpid()
         self._binds: list[tuple[bytes, bytes, bool]] = []
         if self.staging is not None:
             self._stage_folder = os.fsencode(self.staging.folder)
@@ -90,6 +98,10 @@ class ChildSetup:
                 self._check(joined, "keyctl")
         if self.staging is not None:
             self._stage_and_drop_root()
+        if self.die_with_client:
+            self._check(self._libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+            if os.getppid() != self._client:
+                os._exit(1)  # The client died before the signal was set: no one waits.
         os.chdir("/")
 
     def _stage_and_drop_root(self) -> None:

@@ -8,10 +8,8 @@ short, the end of its whole PID namespace before the run returns.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import signal
-import time
+import select
 from collections.abc import Iterator
 
 from medval.runner import cgroups
@@ -42,25 +40,18 @@ def process_limit(limits: Limits, identity: Identity) -> int:
     return running + limits.max_processes
 
 
-def end_sandbox(info_fd: int) -> None:
-    """After a task was cut short: kill the sandbox's first process, so its PID namespace
-    and every process in it are gone before the run returns, and wait for that.
+def end_sandbox(sync_fd: int) -> None:
+    """After a task was cut short (its process group killed): wait until the sandbox's
+    first process is gone, and with it every process of the task, before the run returns.
 
-    Killing ``bwrap`` alone ends them too (--die-with-parent), but later, while the
-    client may already be reading the outputs; a control group, where there is one, is
-    emptied anyway. bubblewrap wrote the first process's host PID to ``--info-fd``.
+    ``bwrap`` is the first process of the PID namespace that holds the task
+    (:mod:`medval.runner.task_namespace`): killed with the group, it takes every process
+    in it along, the sandbox's first process too, and that one held the other end of
+    ``sync_fd`` (``--sync-fd``; the cube's command never has it) until it died: the end
+    of the file says it is gone. PIDs would not do: the ``child-pid`` bubblewrap reports
+    is one of that namespace's, not the host's. Where the machine refused the namespace,
+    that process dies with ``bwrap`` (``--die-with-parent``) instead. A control group,
+    where there is one, is emptied anyway. Nothing writes to the pipe: it is readable
+    only at its end.
     """
-    os.set_blocking(info_fd, False)
-    try:
-        info = json.loads(os.read(info_fd, 1 << 16) or b"{}")
-    except (BlockingIOError, ValueError):
-        return
-    pid = info.get("child-pid")
-    if not isinstance(pid, int) or pid <= 1:
-        return
-    deadline = time.monotonic() + 10
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)  # Raises once it is gone (reaped by whoever adopted it).
-            time.sleep(0.01)
+    select.select([sync_fd], [], [], 10)
