@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from pathlib import Path
 
 from medval.runner import MIB, cgroups
@@ -88,3 +90,41 @@ def test_a_group_is_looked_at_often_at_first_and_given_up_on_after_about_a_secon
     pauses = list(cgroups._pauses())
     assert pauses[:3] == [0.001, 0.002, 0.004] and max(pauses) == 0.02
     assert 1.0 <= sum(pauses) < 1.03
+
+
+def test_groups_killed_clients_left_behind_are_removed_and_no_other() -> None:
+    """Empty task groups older than ten minutes go; a group holding a process, a young
+    one and a folder not named as medval names its groups stay. In parents of the
+    test's own, so that no other test's fresh group is in reach."""
+    support = cgroups.find_support()
+    if isinstance(support, str):
+        assert os.getuid() != 0 and "\n" not in support
+        return
+    own = f"medval-sweep-test-{os.getpid()}"
+    parents = {name: parent / own for name, parent in support.parents.items()}
+    for parent in set(parents.values()):
+        parent.mkdir()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        made = {name: f"medval-{index:012x}" for index, name in enumerate(("old", "busy"))}
+        for parent in set(parents.values()):
+            for name in (*made.values(), "medval-keep"):
+                (parent / name).mkdir()
+        busy = {parent / made["busy"] for parent in parents.values()}
+        for folder in busy:
+            (folder / "cgroup.procs").write_text(str(sleeper.pid))
+        test_support = cgroups.Support(support.version, parents)
+        assert cgroups.remove_left_behind(test_support) == 0  # all younger than ten minutes
+        later = time.time() + cgroups.LEFT_BEHIND_SECONDS + 1
+        assert cgroups.remove_left_behind(test_support, now=later) == len(set(parents.values()))
+        for parent in set(parents.values()):
+            assert sorted(p.name for p in parent.iterdir() if p.is_dir()) == [
+                made["busy"], "medval-keep"
+            ]  # fmt: skip
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        for parent in set(parents.values()):
+            for folder in [p for p in parent.iterdir() if p.is_dir()]:
+                cgroups.TaskGroup(support.version, {"group": folder}).remove()
+            parent.rmdir()

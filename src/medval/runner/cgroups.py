@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 import uuid
@@ -32,6 +33,9 @@ ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids")
 # How long to wait in all for a group's last processes to go before giving up on it.
 _GIVE_UP_SECONDS = 1.0
+# A task group's name (task_group), and the age past which an empty one is left behind.
+_TASK_GROUP_NAME = re.compile(r"medval-[0-9a-f]{12}")
+LEFT_BEHIND_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ def find_support(root: Path = ROOT, own: Mapping[str, str] | None = None) -> Sup
 @contextlib.contextmanager
 def task_group(support: Support, memory_bytes: int, max_processes: int) -> Iterator[TaskGroup]:
     """A fresh group with the task's limits, removed (its processes killed) afterwards."""
+    remove_left_behind(support)
     name = f"medval-{uuid.uuid4().hex[:12]}"
     folders = {controller: parent / name for controller, parent in support.parents.items()}
     group = TaskGroup(support.version, folders)
@@ -156,6 +161,36 @@ def task_group(support: Support, memory_bytes: int, max_processes: int) -> Itera
         yield group
     finally:
         group.remove()
+
+
+def remove_left_behind(support: Support, now: float | None = None) -> int:
+    """Remove the task groups that clients killed mid-task left behind (a SIGKILLed
+    client cannot remove its group; its processes are gone with it, see
+    :mod:`medval.runner.task_namespace`); how many were removed.
+
+    Only medval's own task groups (named as :func:`task_group` names them), older than
+    ten minutes and empty: the kernel refuses to remove a group that still holds a
+    process, so a running task's group stays, and a group just made, not yet joined, is
+    younger than that.
+    """
+    now = time.time() if now is None else now
+    removed = 0
+    for parent in set(support.parents.values()):
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:
+            continue
+        for entry in entries:
+            if _TASK_GROUP_NAME.fullmatch(entry.name) is None:
+                continue
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime < LEFT_BEHIND_SECONDS:
+                    continue
+                os.rmdir(entry.path)
+            except OSError:
+                continue  # A process still in it, a child group, or gone already.
+            removed += 1
+    return removed
 
 
 def _pauses() -> Iterator[float]:
