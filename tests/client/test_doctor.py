@@ -19,6 +19,7 @@ from medval.client.machine_checks.results import CheckResult, CheckState, Machin
 from medval.client.settings import ClientSettings
 from medval.runner import BubblewrapRunner, DockerRunner, PodmanRunner
 from medval.runner.engine_facts import docker_facts, podman_facts
+from medval.runner.task_namespace import TaskNamespaces
 from tests.client.test_tls import Pki
 from tests.conftest import LiveServer
 
@@ -56,6 +57,7 @@ def test_on_this_machine_the_local_runner_runs_a_trial_task(tmp_path: Path) -> N
         "local: processes limit",
         "local: CPU limit",
         "local: trial task",
+        "local: tasks end with the client",
     ]
     assert all(row.state is OK and row.fix is None for row in local), local
     assert rows["local: bubblewrap"].found.startswith("bubblewrap 0.")
@@ -87,6 +89,25 @@ def test_without_bubblewrap_the_local_runner_fails_with_its_fix(tmp_path: Path) 
         "runner local cannot run a task here with all its limits; "
         "fix the failed checks above: local: bubblewrap"
     )
+
+
+def test_without_unshare_tasks_run_but_a_warning_says_what_is_not_held(tmp_path: Path) -> None:
+    missing = tmp_path / "bin" / "unshare"
+    runner = BubblewrapRunner(namespaces=TaskNamespaces(program=str(missing)))
+    diagnosis = examine(_settings(tmp_path / "home"), Machine(runners={"local": runner}))
+    rows = _rows(diagnosis)
+    assert rows["local: tasks end with the client"] == CheckResult(
+        "local: tasks end with the client",
+        WARN,
+        f"'{missing}' is missing, or refuses this account a PID namespace: "
+        "a client killed as a task starts may leave a process of it behind",
+        "install util-linux 2.38 or later (unshare --map-current-user); allow unprivileged "
+        "user namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian), or "
+        "kernel.apparmor_restrict_unprivileged_userns=0 (Ubuntu 24.04); or choose another "
+        "runner (--runner docker or podman)",
+    )
+    assert rows["local: trial task"].state is OK  # tasks still run, without the namespace
+    assert diagnosis.ready
 
 
 def test_a_runner_not_chosen_only_warns(tmp_path: Path) -> None:

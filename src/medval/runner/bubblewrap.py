@@ -135,7 +135,7 @@ class BubblewrapRunner(Runner):
     image_store: ImageStore | None = None
     environment_store: EnvironmentStore | None = None
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
-    _namespaces: TaskNamespaces = field(default_factory=TaskNamespaces, init=False, repr=False)
+    namespaces: TaskNamespaces = field(default_factory=TaskNamespaces, repr=False)  # unshare
     # Private models' images, unpacked each into a private folder while runs hold them.
     _sealed: dict[str, ImageStore] = field(default_factory=dict, init=False, repr=False)
     _sealed_uses: SealedImageUses = field(default_factory=SealedImageUses, init=False, repr=False)
@@ -156,7 +156,7 @@ class BubblewrapRunner(Runner):
             if identity.uid != identity.owner_uid:
                 staging = Staging(make_scratch(None, "medval-stage-"))
             with outputs_lent(invocation, identity), task_group_or_none(support, limits) as group:
-                argv = [*self._namespaces.holding_command(identity), bwrap]
+                argv = [*self.namespaces.holding_command(identity), bwrap]
                 argv += self.sandbox_arguments(invocation, limits, bwrap, image, staging)
                 argv += ["--sync-fd", str(sync_write), "--seccomp", str(filter_fd)]
                 argv += ["--", *self._command(invocation, image)]

@@ -37,20 +37,22 @@ from medval.runner.identity import Identity
 
 @dataclass
 class TaskNamespaces:
-    """:func:`holding_command` for each account tasks run as, asked once."""
+    """:func:`holding_command` for each account tasks run as, asked once; ``program``:
+    util-linux's ``unshare`` (a name on the PATH, or a path)."""
 
-    _commands: dict[int, list[str]] = field(default_factory=dict)
+    program: str = "unshare"
+    _commands: dict[int, list[str]] = field(default_factory=dict, init=False)
 
     def holding_command(self, identity: Identity) -> list[str]:
         if identity.uid not in self._commands:
-            self._commands[identity.uid] = holding_command(identity)
+            self._commands[identity.uid] = holding_command(identity, self.program)
         return self._commands[identity.uid]
 
 
-def holding_command(identity: Identity) -> list[str]:
+def holding_command(identity: Identity, program: str = "unshare") -> list[str]:
     """The words to put before ``bwrap`` so that a PID namespace holds the whole task, or
     none where ``unshare`` is absent or the task's account may not make one."""
-    unshare, true = shutil.which("unshare"), shutil.which("true")
+    unshare, true = shutil.which(program), shutil.which("true")
     if unshare is None or true is None:
         return []
     command = [unshare, "--user", "--map-current-user", "--pid", "--fork", "--kill-child", "--"]

@@ -18,6 +18,7 @@ from medval.runner import cgroups, syscall_policy
 from medval.runner.bubblewrap import BubblewrapRunner
 from medval.runner.container import ContainerRunner
 from medval.runner.engine_facts import CGROUP_LIMITS, EngineFacts, engine_facts
+from medval.runner.identity import Identity
 from medval.runner.interface import Limits, Runner
 from medval.runner.trial_task import run_trial_task
 
@@ -56,6 +57,7 @@ def local_runner_rows(
     rows += _local_limit_rows(machine, configured)
     if bwrap is not None and seccomp_works:
         rows.append(_trial_row(runner, limits, configured))
+    rows.append(_task_namespace_row(runner))
     return rows
 
 
@@ -97,6 +99,20 @@ def _trial_row(runner: Runner, limits: Limits, configured: bool) -> CheckResult:
         fix = _USER_NAMESPACES if namespaces else f"fix what the message names, {_OTHER_RUNNERS}"
         return problem(check, exc.message, fix, configured)
     return ok(check, f"ran in the sandbox (user namespaces, seccomp, limits) in {seconds:.2f} s")
+
+
+def _task_namespace_row(runner: BubblewrapRunner) -> CheckResult:
+    """Whether a PID namespace holds each task (runner.task_namespace): only a warning
+    without, since tasks run and are limited as before."""
+    check = "local: tasks end with the client"
+    if runner.namespaces.holding_command(Identity.for_invoking_user()):
+        return ok(check, "a PID namespace holds each task: no process of it outlives the client")
+    found = (
+        f"'{runner.namespaces.program}' is missing, or refuses this account a PID namespace: "
+        "a client killed as a task starts may leave a process of it behind"
+    )
+    fix = "install util-linux 2.38 or later (unshare --map-current-user); " + _USER_NAMESPACES
+    return problem(check, found, fix, fails=False)
 
 
 def engine_rows(runner: ContainerRunner, limits: Limits, configured: bool) -> list[CheckResult]:
