@@ -3,7 +3,7 @@
 #   scripts/gandlf_train.sh [OUT]   (default /tmp/gandlf-train; GaNDLF venv: $GANDLF_VENV)
 # 1. the training cases: axial slices of the imaging benchmark's two scans that none of its
 #    scored slabs holds (scripts/gandlf/training_cases.py, on medval's own Python);
-# 2. `gandlf run --train` with scripts/gandlf/train_config.yaml (a 2D U-Net, 8 epochs).
+# 2. `gandlf run --train` with scripts/gandlf/train_config.yaml (a 2D U-Net, 12 epochs).
 # The model folder is OUT/model (GaNDLF's layout: unet_best.pth.tar, parameters.pkl, ...);
 # wall time and load average are printed at the end.
 set -euo pipefail
