@@ -258,6 +258,8 @@ def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:
 def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
     port = ServerSettings.model_fields["port"].default  # where `medval server start` listens
     again = page_address(demo, benchmark_id, f"http://127.0.0.1:{port}")
+    committee = demo.workdir / "clients" / "committee"
+    login = f"MEDVAL_HOME={committee} medval login --server http://127.0.0.1:{port} -u committee"
     times = demo.clock.report(demo.client_homes())
     elapsed = time.monotonic() - demo.clock.started
     section_rule(demo.console, f"[bold green]Done: {times.count} commands in {elapsed:.0f} s")
@@ -272,7 +274,10 @@ def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
       MEDVAL_SERVER_DATA_DIR={server_dir} medval server start &
       then open the benchmark's page, {again}
       (log in as committee or a hospital: its results are released to participants)
-      MEDVAL_HOME={demo.workdir / "clients" / "committee"} medval benchmark leaderboard 1
+      each client folder's saved login names the demo's own server, gone now: log it
+      in again first, then use it:
+      {login}
+      MEDVAL_HOME={committee} medval benchmark leaderboard 1
       (the final phase's; --phase main: the preliminary round's, as archived)
       MEDVAL_HOME={demo.workdir / "clients" / "hospital-gbsg"} medval results list --local
   - how to write your own cubes: README.md, section "Writing cubes"."""
