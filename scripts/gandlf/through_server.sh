@@ -9,20 +9,21 @@
 #           (default /tmp/gl-server/script); its demo/ is emptied by the demo
 #   CUBE    the GaNDLF MLCube folder, mlcube.yaml + workspace (scripts/gandlf_cube.sh;
 #           default /tmp/gandlf-cube); its image must be in Podman
-#   WHEELS  the folder of `make imaging-wheels` (default /work/main/.imaging-wheels)
+#   WHEELS  the folder of `make imaging-wheels` (default: this checkout's .imaging-wheels)
 #   PORT    where the demo's server is served again (default 8000; must be free)
-#   MEDVAL  env: the medval CLI (default /work/main/.venv/bin/medval)
+#   MEDVAL  env: the medval CLI (default: this checkout's .venv/bin/medval)
 #
 # Each step prints its wall time and the load average after it. Left on disk (remove
 # WORK when done): the server's blobs (the image archive, about 2.4 GB) and the
 # hospital's cached copy of it (another 2.4 GB); the model owner's copy is freed.
 set -euo pipefail
 
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${1:-/tmp/gl-server/script}
 CUBE=${2:-/tmp/gandlf-cube}
-WHEELS=${3:-/work/main/.imaging-wheels}
+WHEELS=${3:-$ROOT/.imaging-wheels}
 PORT=${4:-8000}
-MEDVAL=${MEDVAL:-/work/main/.venv/bin/medval}
+MEDVAL=${MEDVAL:-$ROOT/.venv/bin/medval}
 SERVER=http://127.0.0.1:$PORT
 # The demo's accounts share this password (medval.demo.actors.DEMO_PASSWORD).
 DEMO_PASSWORD=demo-password-not-secret
