@@ -63,8 +63,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    if _start_up.paused:  # the command is imported: collect from here on (see run)
-        _start_up.resume()
+    _resume_collection()
     # Imported here, not above: `medval --version` and `--help` need neither.
     from medval.cli.context import Session
     from medval.client.settings import ClientSettings
@@ -79,41 +78,30 @@ def _root(
     ctx.obj = Session(ClientSettings.model_validate(overrides))
 
 
-class _StartUp:
-    """The cyclic garbage collector's pause while a ``medval`` process starts (issue 14).
+def _resume_collection() -> None:
+    """The command is imported: freeze what start-up made and collect from here on.
 
-    Starting, a command imports typer, pydantic, rich and its own modules: hundreds of
+    :func:`run` pauses Python's cyclic garbage collector while a ``medval`` process
+    starts: a command imports typer, pydantic, rich and its own modules, tens of
     thousands of objects, none of them garbage, which the collector would look through
-    again and again as they are made. Paused until the command is imported, then those
-    objects frozen (left out of every later collection: they live as long as the
-    process) and collection resumed for the command's own work, long or short. At exit
-    everything is frozen again, so the interpreter's last collection does not look
-    through it all once more; objects are still finalised as the modules are torn down.
-    On this 2-core machine, over ``python -c pass`` (medians of 30 paired runs, load
-    average about 1): ``results list --local`` 175 -> 142 ms, ``--help`` 114 -> 96 ms.
-    Only :func:`run`, a process of its own, pauses: a test calling :func:`main` in its
-    own process leaves its collector alone.
+    again and again as they are made. Once the command is imported they are frozen (left
+    out of every later collection: they live as long as the process) and collection
+    resumes for the command's own work, long or short. At exit everything is frozen
+    again, so the interpreter's last collection does not look through it all once more;
+    objects are still finalised as the modules are torn down. On this 2-core machine,
+    over ``python -c pass`` (medians of 30 paired runs, load average about 1): ``results
+    list --local`` 175 -> 142 ms, ``--help`` 114 -> 96 ms. Only :func:`run` pauses: a
+    test calling :func:`main` in its own process, collector on, is left alone.
     """
-
-    paused = False
-
-    def pause(self) -> None:
-        gc.disable()
-        self.paused = True
-
-    def resume(self) -> None:
+    if not gc.isenabled():
         gc.freeze()
         gc.enable()
-        self.paused = False
-
-
-_start_up = _StartUp()
 
 
 def run() -> NoReturn:
     """The ``medval`` program (its console script, ``python -m medval``): :func:`main`
     in a process of its own, which ends with it."""
-    _start_up.pause()
+    gc.disable()  # until the command is imported (_resume_collection)
     code = main()
     gc.freeze()
     sys.exit(code)

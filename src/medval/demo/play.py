@@ -255,11 +255,18 @@ def _approve_pending(demo: Demo, committee: Actor, benchmark_id: str) -> None:
         demo.medval(committee, "association", "approve", str(association["id"]), "--yes")
 
 
+SERVED_AGAIN = f"http://127.0.0.1:{ServerSettings.model_fields['port'].default}"
+
+
+def login_again(client: Path) -> str:
+    """The command that logs a demo's client folder in on its server served again (where
+    `medval server start` listens): its saved login names the demo's own server, gone."""
+    return f"MEDVAL_HOME={client} medval login --server {SERVED_AGAIN} -u {client.name}"
+
+
 def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
-    port = ServerSettings.model_fields["port"].default  # where `medval server start` listens
-    again = page_address(demo, benchmark_id, f"http://127.0.0.1:{port}")
+    again = page_address(demo, benchmark_id, SERVED_AGAIN)
     committee = demo.workdir / "clients" / "committee"
-    login = f"MEDVAL_HOME={committee} medval login --server http://127.0.0.1:{port} -u committee"
     times = demo.clock.report(demo.client_homes())
     elapsed = time.monotonic() - demo.clock.started
     section_rule(demo.console, f"[bold green]Done: {times.count} commands in {elapsed:.0f} s")
@@ -276,7 +283,7 @@ def _where_next(demo: Demo, server_dir: Path, benchmark_id: str) -> None:
       (log in as committee or a hospital: its results are released to participants)
       each client folder's saved login names the demo's own server, gone now: log it
       in again first, then use it:
-      {login}
+      {login_again(committee)}
       MEDVAL_HOME={committee} medval benchmark leaderboard 1
       (the final phase's; --phase main: the preliminary round's, as archived)
       MEDVAL_HOME={demo.workdir / "clients" / "hospital-gbsg"} medval results list --local

@@ -23,10 +23,9 @@ from medval.client.workspace import result_key
 from medval.core.errors import InvalidInput
 from medval.demo.actors import DEMO_PASSWORD, Actor, Demo, DemoFailed, section_rule
 from medval.demo.embedded_server import embedded_server, server_env
-from medval.demo.play import _approve_pending, page_address, report_folder
+from medval.demo.play import _approve_pending, login_again, page_address, report_folder
 from medval.demo.workdir import check_workdir, claim_workdir
 from medval.runner.registry import runner_for
-from medval.server.settings import ServerSettings
 
 BENCHMARK = "brain-mask-t1"
 
@@ -99,17 +98,13 @@ def run_imaging_demo(
         benchmark_id = _play(demo, admin, cubes, demo_data, declarations, sites)
     elapsed = time.monotonic() - demo.clock.started
     section_rule(demo.console, f"[bold green]Done: the imaging benchmark in {elapsed:.0f} s")
-    port = ServerSettings.model_fields["port"].default  # where `medval server start` listens
     clients = workdir / "clients"
-    # Each client folder's stored login names the embedded server's port, gone now, and
-    # logged-in commands go to the stored login's server: log in again before using one.
     console.print(
         f"  evidence report: {report_folder(demo) / 'report.html'}\n"
         f"  serve it again: MEDVAL_SERVER_DATA_DIR={server_dir} medval server start\n"
         f"  each person's client folder is {clients}/<name>; log it in again there first "
         f"(password: {DEMO_PASSWORD}):\n"
-        f"    MEDVAL_HOME={clients / 'committee'} medval login "
-        f"--server http://127.0.0.1:{port} -u committee"
+        f"    {login_again(clients / 'committee')}"
     )
     return benchmark_id
 

@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import Any
 
 from medval.runner.identity import Identity
 
@@ -56,16 +57,16 @@ def holding_command(identity: Identity, program: str = "unshare") -> list[str]:
     if unshare is None or true is None:
         return []
     command = [unshare, "--user", "--map-current-user", "--pid", "--fork", "--kill-child", "--"]
+    # A root client's tasks run as nobody: so does the probe.
+    as_task: dict[str, Any] = (
+        {}
+        if identity.uid == os.getuid()
+        else {"user": identity.uid, "group": identity.gid, "extra_groups": []}
+    )
     try:
-        if identity.uid == os.getuid():
-            probe = subprocess.run(
-                [*command, true], env={}, cwd="/", capture_output=True, timeout=10
-            )
-        else:  # A root client: the task's account is nobody's, and so is the probe's.
-            probe = subprocess.run(
-                [*command, true], env={}, cwd="/", capture_output=True, timeout=10,
-                user=identity.uid, group=identity.gid, extra_groups=[],
-            )  # fmt: skip
+        probe = subprocess.run(
+            [*command, true], env={}, cwd="/", capture_output=True, timeout=10, **as_task
+        )
     except (OSError, subprocess.SubprocessError):
         return []
     return command if probe.returncode == 0 else []
