@@ -146,7 +146,7 @@ def test_two_hospitals_train_a_model_that_joins_the_benchmark(
     per_site = committee.json("training", "rounds", "rfs5-fl")["sites"]
     assert sorted((r["dataset"], r["round"]) for r in per_site) == [
         (name, n) for name in sorted(E2E_SITES) for n in (1, 2)
-    ]
+    ], "\n".join(site_logs)  # each site says what it sent, and what it could not
     for row in per_site:
         assert {"train.num-examples", "evaluate.num-examples"} <= set(row["metrics"]), row
         said = ", ".join(f"{k}={v!r}" for k, v in sorted(row["metrics"].items()))

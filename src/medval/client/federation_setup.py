@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from medval.client.encryption_keys import ensure_encryption_key
-from medval.client.http import MedvalClient
+from medval.client.http import CONNECTION_LIMITS, MedvalClient
 from medval.client.settings import ClientSettings, StoredLogin, save_login
 from medval.client.signing import ensure_signing_key
 from medval.core.schemas import UserCreate
@@ -169,7 +169,7 @@ def counted_client(
     url: str, token: str | None, settings: ClientSettings, tally: RequestTally
 ) -> MedvalClient:
     """A client whose requests are counted in ``tally`` (one connection pool of its own)."""
-    transport = RequestCount(httpx.HTTPTransport(), tally)
+    transport = RequestCount(httpx.HTTPTransport(limits=CONNECTION_LIMITS), tally)
     return MedvalClient(url, token, timeout=settings.http_timeout_seconds, transport=transport)
 
 

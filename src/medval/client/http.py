@@ -62,6 +62,11 @@ from medval.core.subgroup_schemas import BenchmarkSubgroupsPublic
 
 T = TypeVar("T")
 
+# A connection idle longer than this is not reused (``api.CLIENT_REUSE_SECONDS``). Give
+# these to any transport handed to ``MedvalClient``: httpx applies the client's only to
+# the transport it makes itself.
+CONNECTION_LIMITS = httpx.Limits(keepalive_expiry=api.CLIENT_REUSE_SECONDS)
+
 
 class MedvalClient(BlobTransfers):
     """Talks to one medval server, as one account (or anonymously without a token)."""
@@ -84,6 +89,7 @@ class MedvalClient(BlobTransfers):
             headers=headers,
             timeout=timeout,
             transport=transport,
+            limits=CONNECTION_LIMITS,
             verify=verify,  # settings.tls_verify: a pinned CA, or the system's
         )
 

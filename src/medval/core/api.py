@@ -13,6 +13,13 @@ from __future__ import annotations
 
 PREFIX = "/api/v1"
 
+# How long the server keeps an idle connection open (uvicorn's ``timeout_keep_alive``),
+# and how long a client reuses one: well under it. A client that sent a request on a
+# connection the server was closing at that moment would lose it ("server disconnected
+# without sending a response"); with both at 5 s, a client idle about 5 s did.
+SERVER_KEEP_ALIVE_SECONDS = 5
+CLIENT_REUSE_SECONDS = 2.0
+
 HEALTH = "/health"  # GET -> {"status": "ok", "version": str}
 
 TOKEN = "/auth/token"  # POST Credentials -> TokenPublic; DELETE revokes the caller's token

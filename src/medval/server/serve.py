@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
+from medval.core import api
 from medval.core.errors import InvalidInput, ServerUnavailable
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
@@ -88,6 +89,7 @@ def _config(settings: ServerSettings, log_level: str, freeze_heap: bool = True) 
         # a worker spawned on a busy machine can take longer than uvicorn's 5 s to import
         # the app, and was replaced while it started.
         timeout_worker_healthcheck=_WORKER_ANSWER_SECONDS,
+        timeout_keep_alive=api.SERVER_KEEP_ALIVE_SECONDS,  # clients reuse for less
         log_level=log_level,
         ssl_certfile=settings.certfile,
         ssl_keyfile=settings.keyfile,
