@@ -27,6 +27,9 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from medval.client.execution import Progress
 from medval.runner.stopping import SandboxStop
 
+# How long the main thread waits on the workers before it looks for a signal again.
+_SIGNAL_SLICE_SECONDS = 0.2
+
 
 class TaggedProgress:
     """One execution's steps, each line tagged (``[2/4]``) and said under ``voice``."""
@@ -73,14 +76,30 @@ def run_each(count: int, jobs: int, work: Callable[[int], None], go_on: Callable
         futures: list[Future[None]] = []
         try:
             futures += (pool.submit(start, index) for index in range(count))
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    raise error
+            _wait_for_all_or_an_error(futures)
         except BaseException:
             stop.stop()
             for future in futures:
                 future.cancel()
             raise  # once the running ones have ended (leaving the pool waits for them)
     return begun[0]
+
+
+def _wait_for_all_or_an_error(futures: list[Future[None]]) -> None:
+    """Return once every future is done; raise the first error as soon as one fails.
+
+    The wait is cut in slices of ``_SIGNAL_SLICE_SECONDS``: the kernel may hand Ctrl-C's
+    SIGINT to a worker thread (seen here while the workers start subprocesses), and
+    CPython then runs the handler in the main thread only when it runs Python code again;
+    a wait without a timeout slept on, and ``medval simulate`` and ``medval run --jobs
+    N`` went on after Ctrl-C (in a reproduction with the standard library alone, 8 of 15
+    Ctrl-Cs were never acted on).
+    """
+    while True:
+        done, pending = wait(futures, timeout=_SIGNAL_SLICE_SECONDS, return_when=FIRST_EXCEPTION)
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                raise error
+        if not pending:
+            return
