@@ -5,21 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from medval.client.training_site_rounds import SiteRounds
-from medval.core.errors import Conflict
+from medval.core.errors import Conflict, ServerUnavailable
 from medval.core.training_schemas import SiteRoundMetricsCreate, SiteRoundMetricsPublic
 from medval.training.site_progress import ProgressKind, SiteProgress
 
 
 class FakeServer:
-    """Takes each report as the server would, or refuses with ``refusal``."""
+    """Takes each report as the server would, or refuses with ``refusal``; unreachable
+    for the first ``unreachable`` calls."""
 
-    def __init__(self, refusal: Conflict | None = None) -> None:
+    def __init__(self, refusal: Conflict | None = None, unreachable: int = 0) -> None:
         self.reports: list[tuple[int, SiteRoundMetricsCreate]] = []
         self.refusal = refusal
+        self.unreachable = unreachable
+        self.calls = 0
 
     def report_site_round(
         self, experiment_id: int, body: SiteRoundMetricsCreate
     ) -> SiteRoundMetricsPublic:
+        self.calls += 1
+        if self.calls <= self.unreachable:
+            raise ServerUnavailable("cannot reach the medval server at http://x (ReadError)")
         if self.refusal is not None:
             raise self.refusal
         self.reports.append((experiment_id, body))
@@ -123,3 +129,34 @@ def test_more_metrics_than_the_server_takes_are_said_not_sent() -> None:
         "round 1's metrics could not be sent: Dictionary should have at most 200 items after "
         "validation, not more",
     )
+
+
+def test_a_round_is_tried_again_while_the_server_cannot_be_reached() -> None:
+    server, said, pauses = FakeServer(unreachable=2), [], []
+    rounds = SiteRounds(server, 4, 9, 10, said.append, pause=pauses.append)
+    rounds.take(reply("train", 1, **{"num-examples": 200}))
+    rounds.flush()
+    body = SiteRoundMetricsCreate(dataset_id=9, round=1, metrics={"train.num-examples": 200})
+    assert (server.calls, server.reports, pauses) == (3, [(4, body)], [2.0, 4.0])
+    assert [e.kind for e in said] == [ProgressKind.METRICS_SENT]
+
+
+def test_a_server_still_unreachable_after_three_tries_is_said_and_training_goes_on() -> None:
+    server, said, pauses = FakeServer(unreachable=3), [], []
+    rounds = SiteRounds(server, 4, 9, 10, said.append, pause=pauses.append)
+    rounds.take(reply("train", 1, **{"num-examples": 200}))
+    rounds.flush()
+    assert (server.calls, server.reports, pauses) == (3, [], [2.0, 4.0])
+    assert (said[-1].kind, said[-1].text) == (
+        ProgressKind.PROBLEM,
+        "round 1's metrics could not be sent: cannot reach the medval server at http://x "
+        "(ReadError)",
+    )
+
+
+def test_a_refusal_is_not_tried_again() -> None:
+    server, pauses = FakeServer(Conflict("already recorded")), []
+    rounds = SiteRounds(server, 4, 9, 10, lambda _: None, pause=pauses.append)
+    rounds.take(reply("train", 1, **{"num-examples": 200}))
+    rounds.flush()
+    assert (server.calls, pauses) == (1, [])

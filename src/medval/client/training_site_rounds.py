@@ -5,7 +5,8 @@ The site reads the metrics each ClientApp reply reports, with its round
 what may leave (:mod:`medval.core.training_small_cells`: nothing from a reply on fewer
 than ``k`` examples), named ``train.<name>`` and ``evaluate.<name>``, and sends one record
 per round through the server's API (``report_site_round``); only the site's owner, the
-training owner and admins see it there.
+training owner and admins see it there. A round is tried three times while the server
+cannot be reached (the last one is sent as the site stops: there is no later chance).
 
 The server keeps one record per site and round, and refuses a second that differs; a
 round's train and evaluate replies come one after the other. So a round is sent once a
@@ -17,15 +18,20 @@ is sent is said first, value by value (``metrics-sent``); what is withheld, and 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
 from pydantic import ValidationError
 
-from medval.core.errors import MedvalError
+from medval.core.errors import MedvalError, ServerUnavailable
 from medval.core.training_schemas import SiteRoundMetricsCreate, SiteRoundMetricsPublic
 from medval.core.training_small_cells import Number, releasable_metrics
 from medval.training.site_progress import ProgressKind, SiteProgress
+
+# A round the server could not be reached for is sent again, after 2 s, then 4 s.
+_REPORT_ATTEMPTS = 3
+_REPORT_PAUSE_SECONDS = 2.0
 
 
 class SiteRoundReporter(Protocol):
@@ -46,12 +52,14 @@ class SiteRounds:
         dataset_id: int,
         min_cell_count: int,
         on_progress: Callable[[SiteProgress], None],
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.calls = calls
         self.experiment_id = experiment_id
         self.dataset_id = dataset_id
         self.k = min_cell_count
         self.on_progress = on_progress
+        self._pause = pause
         self._pending: dict[int, dict[str, Number]] = {}
         self._lock = threading.Lock()
 
@@ -101,7 +109,7 @@ class SiteRounds:
             body = SiteRoundMetricsCreate(
                 dataset_id=self.dataset_id, round=round_number, metrics=metrics
             )
-            self.calls.report_site_round(self.experiment_id, body)
+            self._report(body)
         except MedvalError as problem:
             self._say(
                 ProgressKind.PROBLEM,
@@ -115,6 +123,20 @@ class SiteRounds:
                 f"round {round_number}'s metrics could not be sent: {said}",
                 round_number,
             )
+
+    def _report(self, body: SiteRoundMetricsCreate) -> None:
+        """Send one round; tried again while the server cannot be reached (a round sent
+        twice is recorded once: the server takes the same metrics again as a no-op).
+        Three tries are written out here, as ``client.transfers`` does for blobs: the
+        client has no retry library for this one loop."""
+        for attempt in range(1, _REPORT_ATTEMPTS + 1):
+            try:
+                self.calls.report_site_round(self.experiment_id, body)
+                return
+            except ServerUnavailable:
+                if attempt == _REPORT_ATTEMPTS:
+                    raise
+                self._pause(_REPORT_PAUSE_SECONDS * attempt)
 
     def _say(
         self,
