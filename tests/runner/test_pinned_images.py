@@ -118,6 +118,60 @@ def test_an_image_cube_is_registered_by_digest_and_run_by_it_never_by_its_tag(
     assert (output / "marker.txt").read_text().strip() == marker
 
 
+def test_an_image_the_engine_holds_runs_without_its_archive_being_downloaded(
+    engine: ContainerRunner,
+    make_image: ImageMaker,
+    author: MedvalClient,
+    live_server: LiveServer,
+    tmp_path: Path,
+) -> None:
+    # The model owner's compatibility test, say: the image was built in this engine.
+    tag = fresh_tag()
+    registered, marker = make_image(tag)
+    cube = register_cube(author, write_image_cube(tmp_path / "cube", tag), runner_kind=engine.kind)
+    assert cube.image_digest == registered and cube.image_archive_hash is not None
+    # The server's copy of the archive is gone: only the engine's image can run it.
+    (live_server.settings.blob_dir / cube.image_archive_hash).unlink()
+    home = tmp_path / "home"
+
+    output = run_infer(executor_for(author, engine, home), cube, tmp_path)
+
+    assert (output / "marker.txt").read_text().strip() == marker
+    assert not Workspace(home).image_archive(cube.image_archive_hash).exists()
+
+
+@pytest.mark.parametrize("engine", ["docker"], indirect=True)  # to build and save the image
+def test_an_image_unpacked_here_runs_again_without_its_archive(
+    engine: ContainerRunner,
+    make_image: ImageMaker,
+    author: MedvalClient,
+    live_server: LiveServer,
+    tmp_path: Path,
+) -> None:
+    tag = fresh_tag()
+    image_id, marker = make_image(tag)
+    archive = tmp_path / "saved.tar"
+    save_tagged(engine.program, tag, archive)
+    cube = register_cube(
+        author, write_image_cube(tmp_path / "cube", tag), runner_kind="local", image_archive=archive
+    )
+    assert cube.image_archive_hash is not None
+    remove_image(engine, image_id)
+    home = tmp_path / "home"
+    local = executor_for(author, BubblewrapRunner(), home)
+    output = run_infer(local, cube, tmp_path)  # unpacked from the downloaded archive
+    assert (output / "marker.txt").read_text().strip() == marker
+    # The archive gone from the client's cache and from the server: the unpacked image runs.
+    Workspace(home).image_archive(cube.image_archive_hash).unlink()
+    (live_server.settings.blob_dir / cube.image_archive_hash).unlink()
+    (output / "marker.txt").unlink()
+
+    run_infer(local, cube, tmp_path)
+
+    assert (output / "marker.txt").read_text().strip() == marker
+    assert not Workspace(home).image_archive(cube.image_archive_hash).exists()
+
+
 @pytest.mark.parametrize("engine", ["docker"], indirect=True)  # No engine is involved.
 @pytest.mark.parametrize("where", ["on the server", "in the client's cache"])
 def test_a_tampered_image_archive_is_refused_before_anything_runs(

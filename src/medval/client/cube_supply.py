@@ -144,11 +144,20 @@ class CubeSupply:
         """The ID of the cube's image, verified and in the engine (or unpacked for the
         local runner); None without an image.
 
-        The archive's hash is checked every time; the engine's copy is checked by its ID,
-        an unpacked one was checked against it (configuration and layers) when unpacked.
+        An image the runner holds by that ID already (``Runner.holds_image``: the model
+        owner's engine, say, where it was built) runs as it is: its archive, gigabytes for
+        some models, is not fetched. Otherwise the archive's hash is checked every time;
+        the engine's copy is checked by its ID, an unpacked one was checked against it
+        (configuration and layers) when unpacked.
         """
         if cube.image_digest is None or cube.image_archive_hash is None:
             return None
+        if self.runner.holds_image(cube.image_digest):
+            self.progress.step(
+                f"the image of cube {cube.name} is here already ({cube.image_digest[:19]}…): "
+                "its archive is not downloaded"
+            )
+            return cube.image_digest
         expected = cube.image_archive_hash
         what = f"image archive of cube {cube.name}"
         path = self.cached_blob(expected, self.workspace.image_archive(expected), what)

@@ -229,6 +229,9 @@ class BubblewrapRunner(Runner):
             return self
         return dataclasses.replace(self, image_store=ImageStore(folder))
 
+    def holds_image(self, image_id: str) -> bool:
+        return self.image_store is not None and self.image_store.find(image_id) is not None
+
     def prepare_image(
         self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
     ) -> None:

@@ -297,6 +297,9 @@ class ContainerRunner(Runner):
             raise SandboxError(f"{self.program} image inspect answered no JSON") from exc
         return ImageConfig.from_document({"config": document if isinstance(document, dict) else {}})
 
+    def holds_image(self, image_id: str) -> bool:
+        return self.image_id(image_id) == image_id
+
     def prepare_image(
         self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
     ) -> None:

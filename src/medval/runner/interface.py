@@ -186,6 +186,13 @@ class Runner(ABC):
         Python image they build (a ClientApp needs Flower, an optional extra)."""
         return self
 
+    def holds_image(self, image_id: str) -> bool:
+        """Whether the image of this ID is runnable here already (loaded in the engine, or
+        unpacked and checked): then its archive need not be fetched. An image's ID is the
+        digest of its configuration, which names every layer's content, so an image held
+        by that ID is the one the cube pins."""
+        return False
+
     def prepare_image(
         self, archive: Path, image_id: str, what: str, say: Callable[[str], None] | None = None
     ) -> None:
