@@ -10,10 +10,9 @@ been idle for less than ``CLIENT_REUSE_SECONDS``, well under the server's time.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from medval.client.settings import ClientSettings
 from medval.core import api
 from medval.server.serve import _config
 from medval.server.settings import ServerSettings
+from tests.loopback_http import serving
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -52,16 +52,8 @@ class _Health(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[int]]]:
     connections: list[int] = []
-    handler = type("Handler", (_Health,), {"connections": connections})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", connections
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(type("Handler", (_Health,), {"connections": connections})) as url:
+        yield url, connections
 
 
 def _clients(url: str, tmp_path: Path) -> list[MedvalClient]:

@@ -10,9 +10,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
+
+from tests.loopback_http import serving
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,5 @@ def _handler(upstream: str, log: list[Recorded], lock: threading.Lock) -> type:
 @contextmanager
 def recording_proxy(upstream: str) -> Iterator[tuple[str, list[Recorded]]]:
     log: list[Recorded] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream, log, threading.Lock()))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_handler(upstream, log, threading.Lock())) as url:
+        yield url, log
