@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from medval.client.execution import Progress
 from medval.runner.stopping import SandboxStop
@@ -88,18 +88,32 @@ def run_each(count: int, jobs: int, work: Callable[[int], None], go_on: Callable
 def _wait_for_all_or_an_error(futures: list[Future[None]]) -> None:
     """Return once every future is done; raise the first error as soon as one fails.
 
-    The wait is cut in slices of ``_SIGNAL_SLICE_SECONDS``: the kernel may hand Ctrl-C's
-    SIGINT to a worker thread (seen here while the workers start subprocesses), and
-    CPython then runs the handler in the main thread only when it runs Python code again;
-    a wait without a timeout slept on, and ``medval simulate`` and ``medval run --jobs
-    N`` went on after Ctrl-C (in a reproduction with the standard library alone, 8 of 15
-    Ctrl-Cs were never acted on).
+    The main thread waits on one event, in slices of ``_SIGNAL_SLICE_SECONDS``: the
+    kernel may hand Ctrl-C's SIGINT to a worker thread (seen here while the workers start
+    subprocesses), and CPython then runs the handler in the main thread only when it runs
+    Python code again; a wait without a timeout slept on, and ``medval simulate`` and
+    ``medval run --jobs N`` went on after Ctrl-C (in a reproduction with the standard
+    library alone, 8 of 15 Ctrl-Cs were never acted on). Not ``concurrent.futures.wait``
+    in a loop: it takes every future's lock, one after the other, and a Ctrl-C landing in
+    between left some taken, so that their workers, and the run, never ended (2 of 12
+    Ctrl-Cs under load). An event's wait is safe to interrupt.
     """
-    while True:
-        done, pending = wait(futures, timeout=_SIGNAL_SLICE_SECONDS, return_when=FIRST_EXCEPTION)
-        for future in done:
-            error = future.exception()
-            if error is not None:
-                raise error
-        if not pending:
-            return
+    settled = threading.Event()
+    guard = threading.Lock()
+    left = [len(futures)]
+
+    def settle(future: Future[None]) -> None:  # in the worker, once its future is done
+        failed = not future.cancelled() and future.exception() is not None
+        with guard:
+            left[0] -= 1
+            if failed or left[0] == 0:
+                settled.set()
+
+    for future in futures:
+        future.add_done_callback(settle)
+    while not settled.wait(_SIGNAL_SLICE_SECONDS):
+        pass
+    for future in futures:
+        error = future.exception() if future.done() and not future.cancelled() else None
+        if error is not None:
+            raise error
