@@ -8,6 +8,9 @@ silently: the tests then check that it says so.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from medval.core.errors import SandboxError
@@ -28,20 +31,31 @@ def _said_before_the_run(runner: Runner, limits: Limits) -> bool:
     return bool(caveats)
 
 
-def _stopped_for_memory(runner: Runner, cube: Cube) -> bool:
-    """Run under 1 GiB: True if the runner said it cannot hold the limit here (before
-    the run) or stopped the task for memory; False if the cube finished (and reported)."""
+def _stopped_for_memory(runner: Runner, cube: Cube, here: Path) -> bool:
+    """Run under 1 GiB from the folder ``here``: True if the runner said it cannot hold
+    the limit here (before the run) or stopped the task for memory; False if the cube
+    finished (and reported). Either way the run left nothing in the caller's current
+    folder (Podman's monitor writes a file 'oom' into its own when a task runs out of
+    memory: the runner starts it elsewhere)."""
     if _said_before_the_run(runner, ONE_GIB):
         return True
+    here.mkdir()
+    before = Path.cwd()
+    os.chdir(here)
     try:
         runner.run(cube.folder, cube.spec, "infer", cube.mounts, ONE_GIB)
     except SandboxError as error:
         assert str(error) == OUT_OF_MEMORY
         return True
+    finally:
+        os.chdir(before)
+        assert list(here.iterdir()) == []
     return False
 
 
-def test_memory_is_one_limit_for_all_processes(runner: Runner, make_cube: CubeMaker) -> None:
+def test_memory_is_one_limit_for_all_processes(
+    runner: Runner, make_cube: CubeMaker, tmp_path: Path
+) -> None:
     """Three processes of 450 MiB each hold 1.35 GiB under a 1 GiB limit: not allowed."""
     cube = make_cube(
         """
@@ -55,7 +69,7 @@ def test_memory_is_one_limit_for_all_processes(runner: Runner, make_cube: CubeMa
         report({"held": held, "codes": codes})
         """
     )
-    if _stopped_for_memory(runner, cube):
+    if _stopped_for_memory(runner, cube, tmp_path / "caller"):
         return
     report = cube.report()
     # The kernel killed one of them: the cube saw a child die, not 1.35 GiB held.
@@ -63,7 +77,7 @@ def test_memory_is_one_limit_for_all_processes(runner: Runner, make_cube: CubeMa
 
 
 def test_in_memory_files_count_toward_the_memory_limit(
-    runner: Runner, make_cube: CubeMaker
+    runner: Runner, make_cube: CubeMaker, tmp_path: Path
 ) -> None:
     """400 MiB in /tmp, 400 MiB in /dev/shm and 400 MiB held: over 1 GiB together."""
     cube = make_cube(
@@ -83,7 +97,7 @@ def test_in_memory_files_count_toward_the_memory_limit(
         report(done)
         """
     )
-    if _stopped_for_memory(runner, cube):
+    if _stopped_for_memory(runner, cube, tmp_path / "caller"):
         return
     assert cube.report() != ["/tmp/fill", "/dev/shm/fill", "held"]
 

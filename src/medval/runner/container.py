@@ -110,7 +110,14 @@ class ContainerRunner(Runner):
         name = f"medval-{uuid.uuid4().hex[:16]}"
         identity = Identity.for_invoking_user()
         check_readable(invocation, identity)
-        with outputs_lent(invocation, identity), self._profile_file() as profile:
+        with (
+            outputs_lent(invocation, identity),
+            self._profile_file() as profile,
+            # The engine's client runs in a folder of its own: Podman's container monitor
+            # writes a file 'oom' into its current folder when the task runs out of
+            # memory, which would otherwise be the user's.
+            tempfile.TemporaryDirectory(prefix="medval-engine-") as client_folder,
+        ):
             argv = [program, "run"]
             argv += self.container_arguments(invocation, limits, name, identity, profile)
             if invocation.image is None:
@@ -133,6 +140,7 @@ class ContainerRunner(Runner):
                     env=self.client_environment(),
                     # --ulimit fsize limits each file: the engine's client must not have it.
                     outputs=OutputCap.of(invocation, limits, limit_file_size=False),
+                    cwd=Path(client_folder),
                 )
                 finished = not outcome.cut_short
             finally:

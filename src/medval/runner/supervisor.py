@@ -62,6 +62,7 @@ def supervise(
     prepare_child: Callable[[], None] | None = None,
     pass_fds: Sequence[int] = (),
     outputs: OutputCap | None = None,
+    cwd: Path | None = None,
 ) -> ProcessOutcome:
     """Run ``argv`` to its end, to its deadline or past its output cap.
 
@@ -69,7 +70,8 @@ def supervise(
     every process it starts (the whole sandbox) inherits it. ``prepare_child`` runs in
     the child after that, before the exec; ``pass_fds`` stay open across it. ``outputs``
     bounds what the output folders and the log hold together, and sets RLIMIT_FSIZE in
-    the child likewise if it says so.
+    the child likewise if it says so. ``cwd`` is the child's current folder (the
+    caller's unless given).
     """
     cap = outputs
     meter = OutputMeter(cap)
@@ -82,7 +84,7 @@ def supervise(
         started = time.monotonic()
         deadline = started + timeout_seconds
         process = _start(
-            argv, _before_exec(address_space_bytes, file_size, prepare_child), env, pass_fds
+            argv, _before_exec(address_space_bytes, file_size, prepare_child), env, pass_fds, cwd
         )
         try:
             # Ctrl-C heard by another thread kills it too, and is raised here after.
@@ -135,6 +137,7 @@ def _start(
     preexec: Callable[[], None] | None,
     env: Mapping[str, str] | None,
     pass_fds: Sequence[int],
+    cwd: Path | None,
 ) -> subprocess.Popen[bytes]:
     try:
         # preexec_fn is the only way to act between fork and exec in Python 3.11; what
@@ -148,6 +151,7 @@ def _start(
             preexec_fn=preexec,
             env=dict(env) if env is not None else None,
             pass_fds=tuple(pass_fds),
+            cwd=cwd,
         )
     except OSError as exc:
         raise SandboxError(f"could not start the sandbox {argv[0]!r}: {exc.strerror}") from exc
