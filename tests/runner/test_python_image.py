@@ -8,8 +8,8 @@ import pytest
 
 from medval.core.errors import SandboxError
 from medval.runner import DockerRunner, PodmanRunner
-from medval.runner.bubblewrap import PythonRuntime
 from medval.runner.python_image import PythonImagePlan
+from medval.runner.python_runtime import PythonRuntime
 
 
 def _names(plan: PythonImagePlan) -> set[str]:

@@ -11,16 +11,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from medval.runner.bubblewrap import BubblewrapRunner, PythonRuntime
+    from medval.runner.bubblewrap import BubblewrapRunner
     from medval.runner.docker import DockerRunner
     from medval.runner.interface import GIB, MIB, Limits, Runner, TaskFailed, TaskRun
     from medval.runner.invocation import TaskInvocation
     from medval.runner.podman import PodmanRunner
+    from medval.runner.python_runtime import PythonRuntime
     from medval.runner.registry import RUNNER_KINDS, runner_for
 
 _HOMES = {
     "BubblewrapRunner": "bubblewrap",
-    "PythonRuntime": "bubblewrap",
+    "PythonRuntime": "python_runtime",
     "DockerRunner": "docker",
     "GIB": "interface",
     "MIB": "interface",

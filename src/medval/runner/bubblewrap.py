@@ -50,7 +50,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +69,7 @@ from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.local_limits import end_sandbox, process_limit, task_group_or_none
 from medval.runner.outputs import OutputCap
 from medval.runner.python_environments import EnvironmentStore
+from medval.runner.python_runtime import PythonRuntime
 from medval.runner.sealed_images import SealedImageUses
 from medval.runner.supervisor import supervise
 from medval.runner.task_namespace import TaskNamespaces
@@ -80,47 +80,6 @@ _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # --disable-userns (no user namespaces inside the sandbox) appeared in bubblewrap 0.8.
 _DISABLE_USERNS_SINCE = (0, 8)
 _HIDDEN_PROC_FILES = ("/proc/keys", "/proc/key-users")
-
-
-@dataclass(frozen=True)
-class PythonRuntime:
-    """The interpreter that ``python`` means in a sandbox, and the folders it needs."""
-
-    executable: Path
-    roots: tuple[Path, ...]
-
-    @classmethod
-    def current(cls) -> PythonRuntime:
-        """The Python running medval: its installation and its virtual environment."""
-        prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
-        return cls(Path(sys.executable), tuple(Path(p) for p in sorted(prefixes)))
-
-    def for_environment(self, environment: Path | None) -> PythonRuntime:
-        """The runtime of a task: this one, or a cube's own environment (built from the
-        base interpreter): its ``python`` and folders, and the base installation's only,
-        so that nothing of medval's own virtual environment is there to import."""
-        if environment is None:
-            return self
-        prefixes = {sys.base_prefix, sys.base_exec_prefix}
-        roots = (*(Path(p) for p in sorted(prefixes)), environment)
-        return PythonRuntime(environment / "bin" / "python", roots)
-
-    def bind_roots(self) -> list[Path]:
-        """The roots to bind: none that /usr already holds, none inside another."""
-        usr = Path("/usr")
-        roots = sorted({root.resolve() for root in self.roots})
-        kept: list[Path] = []
-        for root in roots:
-            if root == usr or root.is_relative_to(usr):
-                continue
-            if any(root.is_relative_to(other) for other in kept):
-                continue
-            kept.append(root)
-        return kept
-
-    @property
-    def bin_dir(self) -> Path:
-        return self.executable.parent
 
 
 @dataclass

@@ -45,7 +45,7 @@ from typing import ClassVar
 
 from medval.core.errors import EngineError, SandboxError
 from medval.core.gpus import GpuDevices
-from medval.runner.bubblewrap import BubblewrapRunner, PythonRuntime
+from medval.runner.bubblewrap import BubblewrapRunner
 from medval.runner.identity import Identity, check_readable, outputs_lent
 from medval.runner.image_archive import load_pinned_image, loaded_for_runs
 from medval.runner.image_rootfs import ImageConfig
@@ -54,6 +54,7 @@ from medval.runner.invocation import CUBE_DIR, TaskInvocation
 from medval.runner.outputs import OutputCap
 from medval.runner.python_environments import EnvironmentStore
 from medval.runner.python_image import PythonImagePlan, build_python_image
+from medval.runner.python_runtime import PythonRuntime
 from medval.runner.supervisor import ProcessOutcome, supervise
 from medval.runner.verdict import judge
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO
 
 from medval.core.errors import SandboxError
-from medval.runner.bubblewrap import PythonRuntime
+from medval.runner.python_runtime import PythonRuntime
 
 IMAGE_REPOSITORY = "medval-python"
 # Bumped when what goes into the image changes, so old tags are not reused.
