@@ -143,7 +143,8 @@ typecheck: $(STAMP)
 #   below itself), the training demo (7 minutes) on one while the rest go on the other.
 # The main lane's report comes as it runs (ending with its 40 slowest tests), the other
 # lanes' after it, then how each lane ended (tests/lane_summary.py: CI shows only the
-# end). One lane alone: `make unit-rest`, `make unit-serial` or `make unit-flower`.
+# end), after the test modules that used the most CPU (tests/cpu_time.py). One lane
+# alone: `make unit-rest`, `make unit-serial` or `make unit-flower`.
 # (pytest-xdist's --dist loadgroup would put the serial lane on one of the workers, but
 # with pytest 9 it ignores the xdist_group marks; loadfile does not read them.)
 # The main and Flower lanes' modules go out longest first, as measured
@@ -157,6 +158,10 @@ MAIN_LOG := .pytest-main.log
 SERIAL_LOG := .pytest-serial.log
 DEBIAN_LOG := .pytest-debian.log
 AS_USER_LOG := .pytest-as-user.log
+# Each lane's pytest adds up CPU seconds per test module there (tests/cpu_time.py); the
+# end of `make test` and `make unit` lists the modules that used the most.
+CPU_DIR := .pytest-cpu
+export MEDVAL_TEST_CPU_DIR := $(CURDIR)/$(CPU_DIR)
 # Each lane: its command, its output in its log, LOG.failed left if it failed.
 FLOWER_RUN := { $(BIN)/pytest -m "$(FLOWER_LANE)" -n 2 $(MAIN_ORDER) -p no:cacheprovider \
 	--basetemp=$${TMPDIR:-/tmp}/medval-flower-tests > $(FLOWER_LOG) 2>&1 \
@@ -171,8 +176,9 @@ DEBIAN_RUN := { $(MAKE) --no-print-directory test-debian-python > $(DEBIAN_LOG) 
 AS_USER_RUN := { $(BIN)/python -m tests.runner.as_user > $(AS_USER_LOG) 2>&1 \
 	|| touch $(AS_USER_LOG).failed; }
 unit: $(STAMP)
-	@rm -f .pytest-*.failed; \
+	@rm -f .pytest-*.failed; rm -rf $(CPU_DIR); \
 	$(FLOWER_RUN) & $(SERIAL_RUN) & $(MAIN_RUN); wait; \
+	$(BIN)/python -m tests.cpu_time $(CPU_DIR); \
 	$(BIN)/python -m tests.lane_summary $(MAIN_LOG) $(SERIAL_LOG) $(FLOWER_LOG)
 
 unit-rest: $(STAMP)
@@ -208,9 +214,10 @@ unit-as-user: $(STAMP)
 # Docker and Podman). The last lines say how each lane ended and name every test that
 # failed, in any lane.
 test: setup lint typecheck
-	@rm -f .pytest-*.failed; \
+	@rm -f .pytest-*.failed; rm -rf $(CPU_DIR); \
 	$(FLOWER_RUN) & { $(SERIAL_RUN); $(DEBIAN_RUN) & $(AS_USER_RUN); wait; } & \
 	$(MAIN_RUN); wait; \
+	$(BIN)/python -m tests.cpu_time $(CPU_DIR); \
 	$(BIN)/python -m tests.lane_summary $(MAIN_LOG) $(SERIAL_LOG) $(FLOWER_LOG) \
 		$(AS_USER_LOG) $(DEBIAN_LOG)
 

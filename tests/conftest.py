@@ -12,7 +12,12 @@ import pytest
 from medval.server.admin import create_admin
 from medval.server.serve import BackgroundServer
 from medval.server.settings import ServerSettings
+from tests import cpu_time
 from tests.module_order import longest_modules_first
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cpu_time.register(config)  # CPU seconds per module, when make test asks (tests/cpu_time.py)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
