@@ -25,10 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from medval.client.execution import Progress
+from medval.core.pauses import SIGNAL_SLICE_SECONDS
 from medval.runner.stopping import SandboxStop
-
-# How long the main thread waits on the workers before it looks for a signal again.
-_SIGNAL_SLICE_SECONDS = 0.2
 
 
 class TaggedProgress:
@@ -88,7 +86,7 @@ def run_each(count: int, jobs: int, work: Callable[[int], None], go_on: Callable
 def _wait_for_all_or_an_error(futures: list[Future[None]]) -> None:
     """Return once every future is done; raise the first error as soon as one fails.
 
-    The main thread waits on one event, in slices of ``_SIGNAL_SLICE_SECONDS``: the
+    The main thread waits on one event, in slices of ``SIGNAL_SLICE_SECONDS``: the
     kernel may hand Ctrl-C's SIGINT to a worker thread (seen here while the workers start
     subprocesses), and CPython then runs the handler in the main thread only when it runs
     Python code again; a wait without a timeout slept on, and ``medval simulate`` and
@@ -111,7 +109,7 @@ def _wait_for_all_or_an_error(futures: list[Future[None]]) -> None:
 
     for future in futures:
         future.add_done_callback(settle)
-    while not settled.wait(_SIGNAL_SLICE_SECONDS):
+    while not settled.wait(SIGNAL_SLICE_SECONDS):
         pass
     for future in futures:
         error = future.exception() if future.done() and not future.cancelled() else None

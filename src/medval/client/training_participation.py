@@ -40,6 +40,7 @@ from medval.core.errors import (
     PolicyRefused,
     ServerUnavailable,
 )
+from medval.core.pauses import pause
 from medval.core.schemas import CubePublic
 from medval.core.states import ApprovalStatus
 from medval.core.training_schemas import TrainingAssociationPublic, TrainingExperimentPublic
@@ -211,7 +212,7 @@ def train(
     try:
         _join(site, briefing.aggregator_address, join_timeout_seconds, say)
         while site.running():
-            time.sleep(poll_seconds)
+            pause(poll_seconds)  # not time.sleep: a Ctrl-C must not wait out the poll
             recorded = executor.client.training.rounds(experiment.id)
             rounds = max((r.round for r in recorded), default=0)
             if rounds >= experiment.plan.rounds:
@@ -239,7 +240,7 @@ def _join(site: Site, address: str, timeout_seconds: float, say: Say) -> None:
             if time.monotonic() + JOIN_RETRY_SECONDS >= deadline:
                 raise
             say(f"{refused}; trying again in {JOIN_RETRY_SECONDS:g} s")
-            time.sleep(JOIN_RETRY_SECONDS)
+            pause(JOIN_RETRY_SECONDS)
             continue
         say(f"joined: the aggregator at {address} admitted this site")
         return
