@@ -13,6 +13,9 @@ _PROGRAM = """
 import os, signal, sys, threading, time
 from medval.core.pauses import pause
 
+# As a terminal's foreground job has it: make runs test lanes in the background, where
+# SIGINT is ignored, and Python then installs no handler of its own.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 taker_started = threading.Event()
 def taker():
     taker_started.set()
