@@ -44,6 +44,7 @@ from types import TracebackType
 
 import medval
 from medval.core.errors import InvalidInput, ServerUnavailable
+from medval.core.pauses import SIGNAL_SLICE_SECONDS
 from medval.runner.interface import Limits, Runner
 from medval.training.clientapp_cube import (
     DATA_PATH_IN_SANDBOX,
@@ -295,7 +296,7 @@ class Site:
         site keeps trying until it is stopped, unless its SuperNode gave up)."""
         deadline = time.monotonic() + timeout_seconds
         where = f"the aggregator at {self.setup.aggregator}"
-        while not self._connected.wait(0.2):
+        while not self._connected.wait(SIGNAL_SLICE_SECONDS):  # Ctrl-C: core.pauses
             if not self.running():
                 if self._supernode is not None:
                     self._supernode.finish_reading(5)  # Its last lines say why.
