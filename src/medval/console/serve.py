@@ -15,6 +15,7 @@ from medval.client.settings import ClientSettings
 from medval.console.app import create_app
 from medval.console.session import LOOPBACK, ConsoleDoor
 from medval.core.errors import InvalidInput, ServerUnavailable
+from medval.core.listening import listen
 
 
 def check_loopback(host: str) -> None:
@@ -26,22 +27,17 @@ def check_loopback(host: str) -> None:
         )
 
 
-def _bind(port: int) -> socket.socket:
-    """Bind before uvicorn starts, so port 0 yields a known free port with no race."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _listen(port: int) -> socket.socket:
     try:
-        sock.bind((LOOPBACK, port))
+        return listen(LOOPBACK, port)
     except OSError as exc:
-        sock.close()
         raise ServerUnavailable(f"cannot listen on {LOOPBACK}:{port}: {exc.strerror}") from None
-    return sock
 
 
 def serve_console(settings: ClientSettings, port: int, announce: Callable[[str], None]) -> None:
     """Serve until interrupted; ``announce`` hears the address with its token once the
-    port is bound."""
-    sock = _bind(port)
+    port listens."""
+    sock = _listen(port)
     door = ConsoleDoor(sock.getsockname()[1])
     config = uvicorn.Config(create_app(settings, door), log_level="warning")
     announce(door.address)

@@ -19,6 +19,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from medval.core import api
 from medval.core.errors import InvalidInput, ServerUnavailable
+from medval.core.listening import listen
 from medval.server.app import create_app
 from medval.server.settings import ServerSettings
 from medval.server.store.migrate import upgrade_database
@@ -29,22 +30,14 @@ logger = logging.getLogger("uvicorn.error")  # where uvicorn's supervisor says w
 
 
 def _bind(settings: ServerSettings) -> socket.socket:
-    """Bind before uvicorn starts, so port 0 yields a known free port with no race.
-
-    The protocol is named (IPPROTO_TCP, not 0): asyncio sets TCP_NODELAY only on accepted
-    sockets whose ``proto`` says TCP, and they inherit it from this one. Without it every
-    request after the first on a kept-alive connection stalled about 40 ms (Nagle's
-    algorithm waiting on the client's delayed ACK)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """Listening before uvicorn starts (see ``core.listening``: a known port, no client
+    refused, TCP_NODELAY on every accepted connection)."""
     try:
-        sock.bind((settings.host, settings.port))
+        return listen(settings.host, settings.port)
     except OSError as exc:
-        sock.close()
         raise ServerUnavailable(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
         ) from None
-    return sock
 
 
 def _check_tls(settings: ServerSettings) -> None:

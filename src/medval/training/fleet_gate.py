@@ -36,6 +36,7 @@ import httpx
 import uvicorn
 
 from medval.core.errors import TrainingError
+from medval.core.listening import listen
 
 FLEET_PATHS = frozenset(
     f"/v1/fleet/{verb}"
@@ -247,14 +248,9 @@ class FleetGate:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        return listen(host, port)
     except OSError as error:
-        sock.close()
         raise TrainingError(
             f"the aggregator cannot listen on {host}:{port}: {error.strerror}"
         ) from None
-    return sock
