@@ -5,8 +5,9 @@ a test's wall time there says more about the others than about itself; its CPU t
 says what removing or shortening it would give back. With ``MEDVAL_TEST_CPU_DIR`` set
 (the Makefile sets it), each pytest process adds up, per test module, the user and
 system time of its setup, call and teardown, its own and that of the processes it
-started and waited for (servers in threads, clients, sandboxes; not a container engine's
-daemon or a PostgreSQL server, which are not its children), and writes one file per
+started and waited for (servers in threads, clients, sandboxes; the commands forked for
+it by ``tests/warm_cli.py``, which say theirs; not a container engine's daemon or a
+PostgreSQL server, which are not its children), and writes one file per
 process into that folder at its end. Then::
 
     python -m tests.cpu_time .pytest-cpu [N]
@@ -28,8 +29,20 @@ import pytest
 FOLDER_VARIABLE = "MEDVAL_TEST_CPU_DIR"
 
 
+# CPU seconds used for this process by processes that are not its children (the warm
+# CLI's commands, forked by its zygote), as they reported them.
+_reported = [0.0]
+
+
+def add_cpu_seconds(seconds: float) -> float:
+    """Count ``seconds`` used for this process by a process that is not its child; the
+    count so far."""
+    _reported[0] += seconds
+    return _reported[0]
+
+
 def _cpu_seconds() -> float:
-    total = 0.0
+    total = _reported[0]
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)
         total += usage.ru_utime + usage.ru_stime

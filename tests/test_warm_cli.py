@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tests import cpu_time
 from tests.warm_cli import run_medval
 
 
@@ -60,3 +62,13 @@ def test_a_command_past_its_time_is_killed_and_says_so(tmp_path: Path) -> None:
         env = dict(os.environ, MEDVAL_HOME=str(tmp_path / "home"), MEDVAL_SERVER=url)
         with pytest.raises(subprocess.TimeoutExpired):
             run_medval(["benchmark", "list"], env, timeout=1)
+
+
+def test_a_warm_command_counts_its_cpu_for_the_test_that_ran_it(tmp_path: Path) -> None:
+    """Its parent is the zygote, not the test: it reports the CPU it used with its exit
+    code, and the test's CPU account (tests/cpu_time.py) adds it."""
+    env = dict(os.environ, MEDVAL_HOME=str(tmp_path / "home"), COLUMNS="200")
+    before, started = cpu_time.add_cpu_seconds(0.0), time.monotonic()
+    assert run_medval(["--help"], env).code == 0
+    counted, wall = cpu_time.add_cpu_seconds(0.0) - before, time.monotonic() - started
+    assert 0 < counted <= 2 * wall  # a single-threaded command, within the call's time

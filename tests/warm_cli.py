@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from tests.cpu_time import add_cpu_seconds
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -86,12 +88,14 @@ def run_medval(
             answers = connection.makefile("r")
             pid = int(answers.readline())
             try:
-                code = answers.readline()
+                ended = answers.readline()
             except TimeoutError:
                 os.kill(pid, signal.SIGKILL)
                 raise subprocess.TimeoutExpired(["medval", *args], timeout) from None
-        if not code:
+        if not ended:
             raise RuntimeError(f"medval {' '.join(args)}: its process ended with no exit code")
+        code, cpu_seconds = ended.split()
+        add_cpu_seconds(float(cpu_seconds))
         return CliResult(
             int(code),
             streams["stdout"].read_text(errors="replace"),
