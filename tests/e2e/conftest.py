@@ -20,7 +20,7 @@ from medval.demo.train import (
     REFERENCE_MODEL,
     build_all_cubes,
 )
-from tests.e2e.people import PASSWORD, Person
+from tests.e2e.people import CHEAP_HASHING, PASSWORD, Person
 
 E2E_SITES = ("rotterdam-1990-93", "gbsg")
 
@@ -65,12 +65,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = root / "data"
     created = subprocess.run(
         [sys.executable, "-m", "medval", "server", "create-admin", "--username", "admin"],
-        env={**server_env(data_dir, 0), "MEDVAL_ADMIN_PASSWORD": PASSWORD},
+        env={**server_env(data_dir, 0), **CHEAP_HASHING, "MEDVAL_ADMIN_PASSWORD": PASSWORD},
         capture_output=True,
         text=True,
     )
     assert created.returncode == 0, created.stderr
-    with embedded_server(data_dir, root / "server.log") as url:
+    with embedded_server(data_dir, root / "server.log", extra_env=CHEAP_HASHING) as url:
         yield Server(url, data_dir)
 
 
