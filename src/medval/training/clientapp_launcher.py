@@ -8,8 +8,8 @@ the sandbox does not hold.
 The sandbox has no network but its own loopback. The launcher listens there, at the
 address the ClientApp is told is the SuperNode's Runtime API, and carries each HTTP
 exchange to the unix socket that medval binds into the sandbox (the site relays that
-socket to the real SuperNode outside). Then it starts Flower's own ``flwr-clientapp``,
-whose only way out is this relay.
+socket to the real SuperNode outside). Then it starts Flower's own ClientApp runtime
+(what ``flwr-clientapp`` runs), whose only way out is this relay.
 
 Why the app is checked here. Flower's ClientApp process asks the SuperNode for its task
 (``/v1/runtime/pull-task-input``: the message's run, its context and the app bundle, the
@@ -180,22 +180,27 @@ def _serve(listener: socket.socket, socket_path: Path, gate: FabGate) -> None:
         threading.Thread(target=_relay, args=(client, socket_path, gate), daemon=True).start()
 
 
-# Flower's ``flwr-clientapp`` console script, run by this Python: a container's Python image
-# holds the installed packages but not the virtual environment's scripts.
-_CLIENTAPP = "import sys; from flwr.supernode.cli import flwr_clientapp; sys.exit(flwr_clientapp())"
+# Flower's ClientApp runtime, run by this Python (a container's Python image holds the
+# installed packages but not the virtual environment's scripts): what Flower's
+# ``flwr-clientapp`` command runs once it has read its arguments, given the same ones
+# (plain HTTP on the sandbox's own loopback, which nothing else can reach; the token from
+# its file; this process as the parent to outlive). Not the command itself: its module is
+# imported through ``flwr.supernode.cli``, whose package imports the whole SuperNode too,
+# about 0.9 s of CPU more for each ClientApp, that is for each message.
+_CLIENTAPP = """import sys
+from pathlib import Path
+from flwr.supernode.runtime.run_clientapp import run_clientapp
+address, token_file, parent = sys.argv[1:]
+token = Path(token_file).read_text(encoding="utf-8").strip()
+if not token:
+    sys.exit("the token file holds no token")
+run_clientapp(runtime_api_address=address, token=token, insecure=True, parent_pid=int(parent))
+"""
 
 
 def _clientapp_command(token_file: Path) -> list[str]:
     address = f"{LISTEN_HOST}:{LISTEN_PORT}"
-    return [
-        sys.executable,
-        "-c",
-        _CLIENTAPP,
-        "--insecure",  # Plain HTTP on the sandbox's own loopback; nothing else can reach it.
-        "--runtime-api-address", address,
-        "--token-file", str(token_file),
-        "--parent-pid", str(os.getpid()),
-    ]  # fmt: skip
+    return [sys.executable, "-c", _CLIENTAPP, address, str(token_file), str(os.getpid())]
 
 
 def main(argv: list[str] | None = None) -> int:
