@@ -34,19 +34,27 @@ FOLDER_VARIABLE = "MEDVAL_TEST_CPU_DIR"
 _reported = [0.0]
 
 
-def add_cpu_seconds(seconds: float) -> float:
-    """Count ``seconds`` used for this process by a process that is not its child; the
-    count so far."""
+def add_cpu_seconds(seconds: float) -> None:
+    """Count ``seconds`` used for this process by a process that is not its child."""
     _reported[0] += seconds
+
+
+def reported_cpu_seconds() -> float:
+    """What :func:`add_cpu_seconds` has counted so far."""
     return _reported[0]
 
 
-def _cpu_seconds() -> float:
-    total = _reported[0]
+def process_cpu_seconds() -> float:
+    """The user and system CPU of this process and of its children it waited for."""
+    total = 0.0
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)
         total += usage.ru_utime + usage.ru_stime
     return total
+
+
+def _cpu_seconds() -> float:
+    return reported_cpu_seconds() + process_cpu_seconds()
 
 
 class CpuByModule:

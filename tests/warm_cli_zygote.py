@@ -13,10 +13,11 @@ import importlib
 import json
 import os
 import pkgutil
-import resource
 import signal
 import socket
 import sys
+
+from tests.cpu_time import process_cpu_seconds
 
 PRELOADED = ("medval.cli", "medval.client", "medval.core", "medval.runner", "medval.trust")
 
@@ -57,11 +58,7 @@ def _command(connection: socket.socket) -> None:
         # With the exit code, the CPU the command used (its own, and that of what it
         # started and waited for): the zygote, not the test, is its parent, so the test's
         # CPU account (tests/cpu_time.py) would not see it otherwise.
-        used = sum(
-            (usage.ru_utime + usage.ru_stime)
-            for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-        )
-        connection.sendall(f"{code} {used:.3f}\n".encode())
+        connection.sendall(f"{code} {process_cpu_seconds():.3f}\n".encode())
         os._exit(code)
 
 
