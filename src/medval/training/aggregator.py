@@ -90,7 +90,7 @@ class Aggregator:
         self.flower = flower or find_flower()
         self.workdir = settings.workdir
         self.superlink = SuperLink(self.flower, self.workdir)
-        self.control = Control(self.flower, self.superlink.layout.flwr_home, self.workdir)
+        self.control = Control(self.flower, self.superlink.layout.flwr_home)
         self.gate: FleetGate | None = None
         self._admission: SiteAdmission | None = None
         self._run: TrainingRun | None = None

@@ -266,6 +266,16 @@ def check_node_public_key(text: str) -> str:
     return _openssh_public(key)
 
 
+def node_public_key_pem(text: str) -> bytes:
+    """The node public key ``text`` (OpenSSH form, checked as ``check_node_public_key``
+    does) as PEM SubjectPublicKeyInfo: the form Flower's Control API registers (what
+    ``flwr supernode register`` sends)."""
+    key = serialization.load_ssh_public_key(check_node_public_key(text).encode("ascii"))
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 # --- helpers -----------------------------------------------------------------------------
 
 

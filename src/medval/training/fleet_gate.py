@@ -1,13 +1,13 @@
 """The fleet gate: the only door from the sites to the aggregator's SuperLink.
 
 Flower 1.42's SuperLink serves three APIs on one HTTP port: the Fleet API (SuperNodes:
-protobuf over HTTP/1.1, ``POST /v1/fleet/<verb>``), the Control API (``flwr`` CLI: start
-and stop runs, register and unregister nodes, read logs; no authentication without
-Flower's enterprise plugins) and the Runtime API (the ServerApp). Flower has no option to
-serve them on separate ports any more (``--fleet-api-address`` is deprecated and ignored;
-its legacy gRPC Fleet server sits behind an internal switch) and a path-level choice of
-what to expose needs something in front of it. So medval binds the SuperLink to
-127.0.0.1 and puts this gate on the public address: a TLS reverse proxy that passes on
+protobuf over HTTP/1.1, ``POST /v1/fleet/<verb>``), the Control API (``flwr`` CLI and
+medval's ``control``: start and stop runs, register and unregister nodes, read logs; no
+authentication without Flower's enterprise plugins) and the Runtime API (the ServerApp).
+Flower has no option to serve them on separate ports any more (``--fleet-api-address`` is
+deprecated and ignored; its legacy gRPC Fleet server sits behind an internal switch) and a
+path-level choice of what to expose needs something in front of it. So medval binds the
+SuperLink to 127.0.0.1 and puts this gate on the public address: a TLS reverse proxy that passes on
 exactly the twelve Fleet API calls a SuperNode makes (``POST`` to a fixed list of paths)
 and answers everything else 404 itself, without forwarding it. The sites' TLS ends here,
 with the experiment's server certificate (issued by the experiment CA for the address the

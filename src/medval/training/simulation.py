@@ -169,7 +169,7 @@ def simulate(
     superlink = SimulationSuperLink(flower, workdir / "superlink")
     superlink.start()
     try:
-        control = Control(flower, superlink.layout.flwr_home, superlink.layout.serverapp_dir)
+        control = Control(flower, superlink.layout.flwr_home)
         app_dir = prepare_run(fab, plan, workdir / "run", superlink, extra)
         options = [
             "--federation-config",
