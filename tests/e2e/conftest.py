@@ -20,7 +20,8 @@ from medval.demo.train import (
     REFERENCE_MODEL,
     build_all_cubes,
 )
-from tests.e2e.people import CHEAP_HASHING, PASSWORD, Person
+from medval.server.settings import CHEAPEST_HASHING_ENV
+from tests.e2e.people import PASSWORD, Person
 
 E2E_SITES = ("rotterdam-1990-93", "gbsg")
 
@@ -63,14 +64,17 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("server")
     data_dir = root / "data"
+    # Hashed with argon2's cheapest parameters, as the in-process tests' servers do: the
+    # standard ones cost 0.2 s of CPU per login or account, about a dozen per module, and
+    # nothing here measures them (the demo keeps them).
     created = subprocess.run(
         [sys.executable, "-m", "medval", "server", "create-admin", "--username", "admin"],
-        env={**server_env(data_dir, 0), **CHEAP_HASHING, "MEDVAL_ADMIN_PASSWORD": PASSWORD},
+        env={**server_env(data_dir, 0), **CHEAPEST_HASHING_ENV, "MEDVAL_ADMIN_PASSWORD": PASSWORD},
         capture_output=True,
         text=True,
     )
     assert created.returncode == 0, created.stderr
-    with embedded_server(data_dir, root / "server.log", extra_env=CHEAP_HASHING) as url:
+    with embedded_server(data_dir, root / "server.log", extra_env=CHEAPEST_HASHING_ENV) as url:
         yield Server(url, data_dir)
 
 

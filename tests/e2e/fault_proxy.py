@@ -33,7 +33,7 @@ import httpx
 
 from medval.core import api
 from medval.demo.embedded_server import free_port, server_env
-from tests.e2e.people import CHEAP_HASHING
+from medval.server.settings import CHEAPEST_HASHING_ENV
 
 
 class KillableServer:
@@ -50,7 +50,7 @@ class KillableServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "medval", "server", "start"],
-                env={**server_env(self.data_dir, self.port), **CHEAP_HASHING},
+                env={**server_env(self.data_dir, self.port), **CHEAPEST_HASHING_ENV},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -13,10 +13,6 @@ from tests.warm_cli import CliResult, run_medval
 __all__ = ["CliResult", "Person", "assert_clean_failure"]  # CliResult: tests.warm_cli
 
 PASSWORD = "e2e-password-not-secret"
-# The servers here hash passwords with argon2's cheapest parameters, as the in-process
-# tests' do (tests/conftest.py): the standard ones cost 0.2 s of CPU per login or account,
-# about a dozen per module, and nothing here measures them (the demo keeps them).
-CHEAP_HASHING = {"MEDVAL_SERVER_PASSWORD_HASH_PROFILE": "test_only_cheapest"}
 E2E_SITES = ("rotterdam-1990-93", "gbsg")
 
 

@@ -37,10 +37,6 @@ from medval.core.exit_codes import ExitCode
 INTERRUPTED = ExitCode.INTERRUPTED
 EMBEDDED = "embedded"
 ADMIN = "admin"
-# The embedded server hashes passwords with argon2's cheapest parameters: a thousand
-# accounts' creation and login would otherwise cost minutes of argon2 alone. The report
-# says so; a server given with --server keeps its own.
-CHEAP_HASHING = "test_only_cheapest"
 NO_CSV = "a simulation's report is one nested document (phases, throughput, leaderboard)"
 
 
@@ -211,8 +207,12 @@ def _workdir(given: Path | None) -> Iterator[Path]:
 def _embedded(data_dir: Path, password: str) -> Iterator[str]:
     """The embedded server with its admin account made first."""
     from medval.demo.embedded_server import embedded_server, server_env
+    from medval.server.settings import CHEAPEST_HASHING_ENV
 
-    extra = {"MEDVAL_SERVER_PASSWORD_HASH_PROFILE": CHEAP_HASHING}
+    # The embedded server hashes passwords with argon2's cheapest parameters: a thousand
+    # accounts' creation and login would otherwise cost minutes of argon2 alone. The report
+    # says so; a server given with --server keeps its own.
+    extra = CHEAPEST_HASHING_ENV
     env = {**server_env(data_dir, 0), **extra, "MEDVAL_ADMIN_PASSWORD": password}
     data_dir.mkdir(parents=True, exist_ok=True)
     made = subprocess.run(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +12,21 @@ from medval.core.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+
+
+class PasswordHashProfile(StrEnum):
+    """The argon2 cost of the server's password hashes."""
+
+    STANDARD = "standard"
+    # Only to keep test suites and many-site simulations fast; never a real server.
+    TEST_ONLY_CHEAPEST = "test_only_cheapest"
+
+
+# The environment that makes a server process (``medval server start``, ``create-admin``)
+# hash with the cheapest profile.
+CHEAPEST_HASHING_ENV = {
+    "MEDVAL_SERVER_PASSWORD_HASH_PROFILE": PasswordHashProfile.TEST_ONLY_CHEAPEST.value
+}
 
 
 class ServerSettings(BaseSettings):
@@ -64,8 +79,8 @@ class ServerSettings(BaseSettings):
         ge=1,
         description="Server processes sharing the listening socket (PostgreSQL recommended)",
     )
-    password_hash_profile: Literal["standard", "test_only_cheapest"] = Field(
-        default="standard",
+    password_hash_profile: PasswordHashProfile = Field(
+        default=PasswordHashProfile.STANDARD,
         description="argon2 cost; the cheapest profile exists only to keep test suites fast",
     )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from medval.server.settings import ServerSettings
+from medval.server.settings import PasswordHashProfile, ServerSettings
 
 
 def password_hasher(settings: ServerSettings) -> PasswordHasher:
-    if settings.password_hash_profile == "test_only_cheapest":
+    if settings.password_hash_profile is PasswordHashProfile.TEST_ONLY_CHEAPEST:
         return PasswordHasher.from_parameters(profiles.CHEAPEST)
     return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
